@@ -1,0 +1,1 @@
+"""The diary: what a person records, validated at the edges."""

@@ -1,0 +1,209 @@
+"""Pydantic models of every diary record: the one place where ranges are declared.
+
+The CSV importer validates whole columns at once, but it reads its ranges and
+vocabularies from these models (see :mod:`painlink.diary.fields`), so a form in the
+web app, the REST API and a CSV file accept exactly the same values.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from painlink.diary.vocabulary import (
+    AuraType,
+    BodySide,
+    ContraceptivePhase,
+    Location,
+    MenstrualFlow,
+    PainQuality,
+    Relief,
+    Sex,
+    Side,
+    SpineRegion,
+    TreatmentKind,
+    VisitKind,
+)
+from painlink.rules.medications import DrugClass
+
+Identifier = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")]
+Score10 = Annotated[float, Field(ge=0, le=10)]
+Intensity03 = Annotated[int, Field(ge=0, le=3)]
+Minutes = Annotated[float, Field(ge=0, le=60 * 24 * 31)]
+Text = Annotated[str, Field(max_length=10_000)]
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class PatientIn(_Record):
+    """A person keeping a diary, with the history items the red-flag screen asks about."""
+
+    patient_id: Identifier
+    display_name: Annotated[str, Field(max_length=200)] | None = None
+    birth_year: Annotated[int, Field(ge=1900, le=2100)] | None = None
+    sex: Sex = Sex.unknown
+    time_zone: Annotated[str, Field(max_length=64)] = "UTC"
+    headache_onset_age: Annotated[int, Field(ge=0, le=120)] | None = None
+    family_history_migraine: bool | None = None
+    history_cancer: bool | None = None
+    history_immunosuppression: bool | None = None  # includes HIV
+    pregnant_or_postpartum: bool | None = None
+    anticoagulants: bool | None = None
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown IANA time zone {value!r}") from exc
+        return value
+
+
+class AttackIn(_Record):
+    """One headache attack. Times are the patient's local wall-clock time."""
+
+    patient_id: Identifier
+    attack_id: Identifier
+    start: dt.datetime
+    end: dt.datetime | None = None  # open while the attack is ongoing
+    intensity: Intensity03 | None = None  # IHS 0 none … 3 severe, at its worst
+    intensity_nrs: Score10 | None = None  # 0–10 numeric rating; never derived from the 0–3 scale
+    onset_to_peak_min: Minutes | None = None
+    side: Side | None = None
+    location: list[Location] = Field(default_factory=list)
+    quality: PainQuality | None = None
+    aggravated_by_activity: bool | None = None
+    nausea: bool | None = None
+    vomiting: bool | None = None
+    photophobia: bool | None = None
+    phonophobia: bool | None = None
+    cranial_autonomic: bool | None = None
+    restlessness: bool | None = None
+    neck_pain: bool | None = None
+    aura: bool | None = None
+    notes: Text | None = None
+
+    @model_validator(mode="after")
+    def _end_after_start(self) -> AttackIn:
+        if self.end is not None and self.end < self.start:
+            raise ValueError("end is before start")
+        return self
+
+
+class IntensityReadingIn(_Record):
+    """A pain rating taken during an attack, so its course can be drawn."""
+
+    patient_id: Identifier
+    attack_id: Identifier
+    at: dt.datetime
+    intensity: Intensity03 | None = None
+    intensity_nrs: Score10 | None = None
+
+    @model_validator(mode="after")
+    def _some_rating(self) -> IntensityReadingIn:
+        if self.intensity is None and self.intensity_nrs is None:
+            raise ValueError("a reading needs intensity or intensity_nrs")
+        return self
+
+
+class AuraSymptomIn(_Record):
+    """One aura symptom, with the features ICHD-3 1.2.1 criterion C asks about."""
+
+    patient_id: Identifier
+    attack_id: Identifier
+    type: AuraType
+    start: dt.datetime | None = None
+    duration_min: Minutes | None = None
+    positive: bool | None = None
+    unilateral: bool | None = None
+    gradual_spread: bool | None = None
+
+
+class MedicationIn(_Record):
+    patient_id: Identifier
+    taken_at: dt.datetime
+    drug: Annotated[str, Field(min_length=1, max_length=200)]
+    drug_class: DrugClass | None = Field(default=None, alias="class")
+    dose: Annotated[float, Field(ge=0)] | None = None
+    dose_unit: Annotated[str, Field(max_length=20)] | None = None
+    relief_2h: Relief | None = None
+    attack_id: Identifier | None = None
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, populate_by_name=True)
+
+
+class SpinePainIn(_Record):
+    """Neck or back pain: an episode (start and end) or a rating at one moment (no end)."""
+
+    patient_id: Identifier
+    region: SpineRegion
+    side: BodySide | None = None
+    start: dt.datetime
+    end: dt.datetime | None = None
+    nrs: Score10
+
+    @model_validator(mode="after")
+    def _end_after_start(self) -> SpinePainIn:
+        if self.end is not None and self.end < self.start:
+            raise ValueError("end is before start")
+        return self
+
+
+class DayIn(_Record):
+    """The daily check-in, kept on headache-free days too: without those, no trigger
+    analysis can tell exposure on attack days from exposure on ordinary days."""
+
+    patient_id: Identifier
+    date: dt.date
+    sleep_hours: Annotated[float, Field(ge=0, le=24)] | None = None
+    sleep_quality: Score10 | None = None
+    stress: Score10 | None = None
+    skipped_meals: Annotated[int, Field(ge=0, le=10)] | None = None
+    alcohol_units: Annotated[float, Field(ge=0, le=100)] | None = None
+    caffeine_mg: Annotated[float, Field(ge=0, le=5000)] | None = None
+    menstruation: MenstrualFlow | None = None
+    contraceptive_phase: ContraceptivePhase | None = None
+    exercise_min: Annotated[float, Field(ge=0, le=1440)] | None = None
+    screen_hours: Annotated[float, Field(ge=0, le=24)] | None = None
+    allergy_symptoms: bool | None = None
+    pressure_hpa: Annotated[float, Field(ge=850, le=1100)] | None = None
+    temperature_c: Annotated[float, Field(ge=-70, le=60)] | None = None
+    neck_pain: Score10 | None = None
+    low_back_pain: Score10 | None = None
+
+
+class FactorValueIn(_Record):
+    """A value of a person's own factor (e.g. "red wine", "screen glare") on one day."""
+
+    patient_id: Identifier
+    date: dt.date
+    name: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z][A-Za-z0-9_ \-]*$")]
+    value: float
+
+
+class TreatmentIn(_Record):
+    patient_id: Identifier
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    kind: TreatmentKind
+    start: dt.date
+    end: dt.date | None = None  # open while the treatment goes on
+
+    @model_validator(mode="after")
+    def _end_after_start(self) -> TreatmentIn:
+        if self.end is not None and self.end < self.start:
+            raise ValueError("end is before start")
+        return self
+
+
+class VisitIn(_Record):
+    patient_id: Identifier
+    at: dt.datetime
+    kind: VisitKind
+    clinician: Annotated[str, Field(max_length=200)] | None = None
+    notes: Text | None = None

@@ -1,0 +1,125 @@
+"""The diary's controlled vocabularies.
+
+Every categorical value a diary may hold is declared here once; the Pydantic
+schemas, the database CHECK constraints and the CSV validator all read these
+enums, so a value accepted at one edge is accepted at every other.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Sex(StrEnum):
+    female = "female"
+    male = "male"
+    other = "other"
+    unknown = "unknown"
+
+
+class Intensity(StrEnum):
+    """Labels of the IHS 0–3 pain scale; stored as the integer, shown as the label."""
+
+    none = "none"
+    mild = "mild"
+    moderate = "moderate"
+    severe = "severe"
+
+
+INTENSITY_LABELS: tuple[str, ...] = tuple(i.value for i in Intensity)
+
+
+class Side(StrEnum):
+    left = "left"
+    right = "right"
+    bilateral = "bilateral"
+    side_shifting = "side_shifting"
+
+
+class Location(StrEnum):
+    frontal = "frontal"
+    temporal = "temporal"
+    orbital = "orbital"
+    periorbital = "periorbital"
+    parietal = "parietal"
+    vertex = "vertex"
+    occipital = "occipital"
+    neck = "neck"
+    whole_head = "whole_head"
+
+
+class PainQuality(StrEnum):
+    pulsating = "pulsating"
+    pressing = "pressing"
+    stabbing = "stabbing"
+    other = "other"
+
+
+class AuraType(StrEnum):
+    """ICHD-3 1.2 criterion B aura symptom kinds."""
+
+    visual = "visual"
+    sensory = "sensory"
+    speech = "speech"
+    motor = "motor"
+    brainstem = "brainstem"
+    retinal = "retinal"
+
+
+class Relief(StrEnum):
+    """Effect of an acute medication two hours after intake."""
+
+    none = "none"
+    partial = "partial"
+    complete = "complete"
+
+
+class SpineRegion(StrEnum):
+    upper_cervical = "upper_cervical"  # C0–C2
+    lower_cervical = "lower_cervical"
+    cervical = "cervical"  # neck pain whose level was not recorded
+    thoracic = "thoracic"
+    lumbar = "lumbar"
+    sacral_pelvic = "sacral_pelvic"
+
+
+class BodySide(StrEnum):
+    left = "left"
+    right = "right"
+    bilateral = "bilateral"
+    central = "central"
+
+
+class MenstrualFlow(StrEnum):
+    none = "none"
+    spotting = "spotting"
+    light = "light"
+    medium = "medium"
+    heavy = "heavy"
+    unspecified = "unspecified"  # bleeding recorded without its amount
+
+
+class ContraceptivePhase(StrEnum):
+    active = "active"
+    pill_free = "pill_free"
+
+
+class TreatmentKind(StrEnum):
+    preventive_drug = "preventive_drug"
+    manual_therapy = "manual_therapy"
+    chiropractic = "chiropractic"
+    physiotherapy = "physiotherapy"
+    other = "other"
+
+
+class VisitKind(StrEnum):
+    intake = "intake"
+    follow_up = "follow_up"
+    treatment = "treatment"
+    exam = "exam"
+    other = "other"
+
+
+class FactorKind(StrEnum):
+    numeric = "numeric"
+    boolean = "boolean"

@@ -1,0 +1,645 @@
+"""The painlink CSV diary format: a folder of CSV files, one per table.
+
+Reading validates every column at once (Polars) against the ranges declared in
+:mod:`painlink.diary.schemas` and collects every bad cell with its file, line and
+column, so a person can fix a file in one pass. Nothing is written anywhere
+until the whole folder is valid. The format is specified in docs/csv-format.md.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import polars as pl
+
+from painlink.diary.fields import FieldSpec
+from painlink.diary.frames import TABLES, DiaryFrames, TableSpec, conform
+from painlink.diary.vocabulary import FactorKind
+from painlink.rules.medications import DRUGS, normalise_drug_name
+
+FORMAT_NAME = "painlink-diary-csv"
+FORMAT_VERSION = 1
+MANIFEST = "painlink.json"
+
+_TRUE = {"yes", "y", "true", "t", "1"}
+_FALSE = {"no", "n", "false", "f", "0"}
+_OFFSET = r"(Z|z|[+-]\d\d(:?\d\d)?)$"
+_DATETIME_OUT = "%Y-%m-%dT%H:%M:%S%.f"
+_FACTOR_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_ \-]{0,63}$")
+
+
+@dataclass(frozen=True, slots=True)
+class BadCell:
+    file: str
+    line: int  # 1-based physical line in the file; the header is line 1
+    column: str
+    value: str | None
+    reason: str
+
+    def __str__(self) -> str:
+        shown = "" if self.value is None else f" (value {self.value!r})"
+        return f"{self.file}, line {self.line}, column {self.column!r}: {self.reason}{shown}"
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "value": self.value,
+            "reason": self.reason,
+        }
+
+
+class DiaryFormatError(ValueError):
+    """A diary folder that does not follow the format; ``problems`` lists every bad cell."""
+
+    def __init__(self, problems: list[BadCell]) -> None:
+        self.problems = sorted(problems, key=lambda p: (p.file, p.line, p.column))
+        first = self.problems[0]
+        more = len(self.problems) - 1
+        super().__init__(str(first) + (f" (and {more} more problems)" if more else ""))
+
+
+@dataclass
+class _Problems:
+    items: list[BadCell] = field(default_factory=list)
+
+    def add_mask(
+        self,
+        file: str,
+        frame: pl.DataFrame,
+        bad: pl.Series,
+        column: str,
+        reason: str | pl.Series,
+        raw: pl.Series | None = None,
+    ) -> None:
+        """Record every row where ``bad`` is true (``frame`` must carry ``_line``)."""
+        bad = bad.fill_null(False)
+        if not bad.any():
+            return
+        lines = frame["_line"].filter(bad).to_list()
+        values = raw if raw is not None else pl.Series([None] * frame.height, dtype=pl.String)
+        values = values.cast(pl.String).filter(bad).to_list()
+        reasons = (
+            reason.filter(bad).to_list() if isinstance(reason, pl.Series) else [reason] * len(lines)
+        )
+        self.items.extend(
+            BadCell(file, ln, column, v, r) for ln, v, r in zip(lines, values, reasons, strict=True)
+        )
+
+    def add(self, file: str, line: int, column: str, value: str | None, reason: str) -> None:
+        self.items.append(BadCell(file, line, column, value, reason))
+
+
+# ---------------------------------------------------------------- reading
+
+
+def _physical_lines(path: Path, records: int) -> list[int] | None:
+    """Line of each record when quoted fields span lines; None when record i is on line i+2."""
+    data = path.read_bytes()
+    newlines = data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
+    if newlines == records + 1:
+        return None
+    starts = []
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.reader(handle)
+        next(reader, None)
+        line = 2
+        for _ in reader:
+            starts.append(line)
+            line = reader.line_num + 1
+    return starts
+
+
+def _read_raw(path: Path) -> pl.DataFrame:
+    frame = pl.read_csv(
+        path,
+        infer_schema=False,
+        encoding="utf8-lossy",
+        raise_if_empty=False,
+        truncate_ragged_lines=False,
+    )
+    frame = frame.rename({c: c.strip().lstrip("\ufeff") for c in frame.columns})
+    lines = _physical_lines(path, frame.height)
+    line_col = (
+        pl.Series("_line", lines, dtype=pl.Int64)
+        if lines is not None
+        else pl.int_range(2, frame.height + 2, dtype=pl.Int64, eager=True).alias("_line")
+    )
+    frame = frame.with_columns(
+        [pl.col(c).str.strip_chars().replace("", None) for c in frame.columns]
+    )
+    return frame.with_columns(line_col)
+
+
+def _where(mask: pl.Series, then: str, otherwise: str) -> pl.Series:
+    return pl.Series([then if m else otherwise for m in mask.fill_null(False)], dtype=pl.String)
+
+
+def _to_bool(lowered: pl.Series) -> pl.Series:
+    return (
+        pl.DataFrame({"v": lowered})
+        .select(
+            pl.when(pl.col("v").is_in(list(_TRUE)))
+            .then(True)
+            .when(pl.col("v").is_in(list(_FALSE)))
+            .then(False)
+            .otherwise(None)
+        )
+        .to_series()
+    )
+
+
+def _parse_column(spec: FieldSpec, raw: pl.Series) -> tuple[pl.Series, pl.Series, pl.Series | str]:
+    """Parse one column; returns values, a mask of unparseable cells and the reason(s)."""
+    present = raw.is_not_null()
+    match spec.kind:
+        case "str":
+            too_long = (
+                raw.str.len_chars() > spec.max_length
+                if spec.max_length is not None
+                else pl.Series([False] * raw.len())
+            ).fill_null(False)
+            unmatched = (
+                ~raw.str.contains(spec.pattern)
+                if spec.pattern is not None
+                else pl.Series([False] * raw.len())
+            ).fill_null(False)
+            reason = _where(
+                too_long,
+                f"longer than {spec.max_length} characters",
+                "may hold only letters, digits, '_', '.' and '-'",
+            )
+            return raw, present & (too_long | unmatched), reason
+        case "int" | "float":
+            values = raw.cast(pl.Float64, strict=False)
+            unparsed = present & (values.is_null() | ~values.is_finite()).fill_null(True)
+            reason: pl.Series | str = "not a number"
+            if spec.kind == "int":
+                fractional = (values != values.floor()).fill_null(False)
+                reason = _where(fractional, "not a whole number", "not a number")
+                unparsed = unparsed | fractional
+            values = values.cast(pl.Int64 if spec.kind == "int" else pl.Float64, strict=False)
+            return values, unparsed, reason
+        case "bool":
+            values = _to_bool(raw.str.to_lowercase())
+            return values, present & values.is_null(), "not yes or no"
+        case "date":
+            values = raw.str.to_date("%Y-%m-%d", strict=False)
+            return values, present & values.is_null(), "not a date (YYYY-MM-DD)"
+        case "datetime":
+            values = _parse_local_datetime(raw)
+            with_offset = raw.str.contains(_OFFSET).fill_null(False)
+            bad = present & values.is_null() & ~with_offset
+            return values, bad, "not a date and time (YYYY-MM-DDTHH:MM)"
+        case "enum":
+            lowered = raw.str.to_lowercase().str.replace_all(r"[\s\-]+", "_")
+            bad = present & ~lowered.is_in(list(spec.choices))
+            return lowered, bad, f"not one of: {', '.join(spec.choices)}"
+        case "enum_list":
+            order = {c: i for i, c in enumerate(spec.choices)}
+            items = (
+                raw.str.to_lowercase()
+                .str.replace_all(r"\s+", "")
+                .str.replace_all(",", ";")
+                .str.split(";")
+                .list.eval(pl.element().filter(pl.element() != ""))
+            )
+            bad_item = items.list.eval(~pl.element().is_in(list(spec.choices))).list.any()
+            canonical = (
+                items.list.eval(
+                    pl.element()
+                    .filter(pl.element().is_in(list(spec.choices)))
+                    .unique()
+                    .sort_by(pl.element().replace_strict(order, default=len(order)))
+                )
+                .list.join(";")
+                .replace("", None)
+            )
+            reason = f"has a value that is not one of: {', '.join(spec.choices)}"
+            return canonical, present & bad_item.fill_null(False), reason
+    raise TypeError(spec.kind)
+
+
+def _parse_local_datetime(raw: pl.Series) -> pl.Series:
+    text = raw.str.replace(r"^(\d{4}-\d\d-\d\d) ", "${1}T")
+    seconds = text.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f", strict=False, time_unit="us")
+    minutes = text.str.to_datetime("%Y-%m-%dT%H:%M", strict=False, time_unit="us")
+    return seconds.fill_null(minutes)
+
+
+def _localise_offsets(
+    file: str,
+    frame: pl.DataFrame,
+    column: str,
+    values: pl.Series,
+    zones: dict[str, str],
+    problems: _Problems,
+) -> pl.Series:
+    """Convert timestamps written with a UTC offset to the patient's wall-clock time."""
+    raw = frame[column]
+    has_offset = raw.str.contains(_OFFSET).fill_null(False)
+    if not has_offset.any():
+        return values
+    text = raw.str.replace(r"^(\d{4}-\d\d-\d\d) ", "${1}T").str.replace(r"[Zz]$", "+00:00")
+    aware = text.str.to_datetime(
+        "%Y-%m-%dT%H:%M:%S%.f%z", strict=False, time_unit="us", time_zone="UTC"
+    ).fill_null(text.str.to_datetime("%Y-%m-%dT%H:%M%z", strict=False, time_unit="us", time_zone="UTC"))
+    problems.add_mask(
+        file,
+        frame,
+        has_offset & aware.is_null(),
+        column,
+        "not a date and time (YYYY-MM-DDTHH:MM±HH:MM)",
+        raw,
+    )
+    zone = frame["patient_id"].replace_strict(zones, default="UTC", return_dtype=pl.String)
+    out = values.clone()
+    for name in zone.filter(has_offset).unique().to_list():
+        rows = has_offset & (zone == name) & aware.is_not_null()
+        local = aware.dt.convert_time_zone(name).dt.replace_time_zone(None)
+        out = pl.select(pl.when(rows).then(local).otherwise(out)).to_series().alias(values.name)
+    return out
+
+
+def _parse_table(
+    spec: TableSpec,
+    path: Path,
+    problems: _Problems,
+    zones: dict[str, str],
+    extra_ok: bool = False,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Parse one file into a frame of the table's schema (+ ``_line``) and its extra columns."""
+    file = path.name
+    raw = _read_raw(path)
+    by_csv = {f.csv_name: f for f in spec.fields}
+    missing = [f.csv_name for f in spec.fields if f.required and f.csv_name not in raw.columns]
+    for name in missing:
+        problems.add(file, 1, name, None, "required column is missing from the header")
+    extra = [c for c in raw.columns if c not in by_csv and c != "_line"]
+    if extra and not extra_ok:
+        for name in extra:
+            problems.add(
+                file,
+                1,
+                name,
+                None,
+                f"unknown column; {file} has: {', '.join(by_csv)}",
+            )
+    parsed: dict[str, pl.Series] = {}
+    for f in spec.fields:
+        if f.csv_name not in raw.columns:
+            continue
+        column = raw[f.csv_name]
+        values, bad, reason = _parse_column(f, column)
+        problems.add_mask(file, raw, bad, f.csv_name, reason, column)
+        ok = ~bad
+        if f.kind in {"int", "float"}:
+            if f.ge is not None:
+                low = ok & (values < f.ge).fill_null(False)
+                problems.add_mask(
+                    file, raw, low, f.csv_name, f"below the minimum {_num(f.ge)}", column
+                )
+            if f.le is not None:
+                high = ok & (values > f.le).fill_null(False)
+                problems.add_mask(
+                    file, raw, high, f.csv_name, f"above the maximum {_num(f.le)}", column
+                )
+        if f.kind == "datetime":
+            values = _localise_offsets(file, raw, f.csv_name, values, zones, problems)
+        if f.required:
+            problems.add_mask(file, raw, column.is_null(), f.csv_name, "is required", column)
+        parsed[f.name] = values.alias(f.name)
+    frame = conform(spec.name, pl.DataFrame(parsed) if parsed else pl.DataFrame())
+    frame = frame.with_columns(raw["_line"])
+    defaults = {
+        f.name: spec.model.model_fields[f.name].default
+        for f in spec.fields
+        if not f.required
+        and spec.model.model_fields[f.name].default not in (None, ...)
+        and f.kind in {"str", "enum"}
+    }
+    if defaults:
+        frame = frame.with_columns([pl.col(c).fill_null(v) for c, v in defaults.items()])
+    return frame, raw.select(extra) if extra_ok else pl.DataFrame()
+
+
+def _num(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else str(x)
+
+
+def _duplicates(file: str, frame: pl.DataFrame, key: list[str], problems: _Problems) -> None:
+    dup = frame.select(
+        pl.struct(key).is_duplicated() & pl.all_horizontal([pl.col(c).is_not_null() for c in key])
+    ).to_series()
+    problems.add_mask(file, frame, dup, key[-1], f"duplicate {' + '.join(key)}")
+
+
+def _end_after_start(file: str, frame: pl.DataFrame, problems: _Problems) -> None:
+    bad = (frame["end"] < frame["start"]).fill_null(False)
+    problems.add_mask(file, frame, bad, "end", "end is before start", frame["end"].cast(pl.String))
+
+
+def _known_patient(file: str, frame: pl.DataFrame, known: set[str], problems: _Problems) -> None:
+    bad = frame["patient_id"].is_not_null() & ~frame["patient_id"].is_in(list(known))
+    problems.add_mask(
+        file, frame, bad, "patient_id", "patient is not in patients.csv", frame["patient_id"]
+    )
+
+
+def _known_attack(
+    file: str, frame: pl.DataFrame, attacks: pl.DataFrame, problems: _Problems
+) -> None:
+    keys = attacks.select(["patient_id", "attack_id"]).unique()
+    linked = frame.select(["patient_id", "attack_id", "_line"]).filter(
+        pl.col("attack_id").is_not_null()
+    )
+    missing = linked.join(keys, on=["patient_id", "attack_id"], how="anti")
+    for row in missing.iter_rows(named=True):
+        problems.add(
+            file, row["_line"], "attack_id", row["attack_id"], "no such attack in attacks.csv"
+        )
+
+
+def _factor_columns(
+    days: pl.DataFrame, extra: pl.DataFrame, problems: _Problems
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Turn extra days.csv columns into own-factor definitions and long values."""
+    kinds, values = [], []
+    for name in extra.columns:
+        if not _FACTOR_NAME.match(name):
+            problems.add(
+                "days.csv",
+                1,
+                name,
+                None,
+                "an own factor's name must start with a letter and hold letters, digits, "
+                "spaces, '_' or '-' (at most 64)",
+            )
+            continue
+        raw = extra[name]
+        lowered = raw.str.to_lowercase()
+        present = raw.is_not_null()
+        words = lowered.is_in(list((_TRUE | _FALSE) - {"1", "0"}))
+        if present.any() and (words | ~present).all():
+            kind = FactorKind.boolean
+            number = _to_bool(lowered).cast(pl.Float64)
+            reason = "not yes or no"
+        else:
+            kind = FactorKind.numeric
+            number = raw.cast(pl.Float64, strict=False)
+            reason = "not a number (an own factor is numeric or yes/no)"
+        bad = present & (number.is_null() | ~number.is_finite().fill_null(True))
+        problems.add_mask("days.csv", days, bad, name, reason, raw)
+        long = pl.DataFrame(
+            {
+                "patient_id": days["patient_id"],
+                "date": days["date"],
+                "name": pl.Series([name] * days.height, dtype=pl.String),
+                "value": number,
+            }
+        ).filter(pl.col("value").is_not_null())
+        values.append(long)
+        kinds.append(
+            long.select("patient_id")
+            .unique()
+            .with_columns(pl.lit(name).alias("name"), pl.lit(kind.value).alias("kind"))
+        )
+    factor_values = (
+        conform("factor_values", pl.concat(values))
+        if values
+        else conform("factor_values", pl.DataFrame())
+    )
+    factors = conform("factors", pl.concat(kinds)) if kinds else conform("factors", pl.DataFrame())
+    return factor_values, factors
+
+
+def _resolve_drug_classes(frame: pl.DataFrame, problems: _Problems) -> pl.DataFrame:
+    names = {normalise_drug_name(d.name): d.drug_class.value for d in DRUGS}
+    looked_up = (
+        frame["drug"].map_elements(
+            lambda s: names.get(normalise_drug_name(s)), return_dtype=pl.String, skip_nulls=True
+        )
+        if frame.height
+        else pl.Series([], dtype=pl.String)
+    )
+    unknown = frame["drug_class"].is_null() & looked_up.is_null() & frame["drug"].is_not_null()
+    problems.add_mask(
+        "medications.csv",
+        frame,
+        unknown,
+        "class",
+        "drug is not in painlink's drug table; give its class "
+        "(triptan, ergotamine, opioid, non_opioid_analgesic, combination_analgesic, gepant, "
+        "ditan, preventive, hormonal_contraceptive, other)",
+        frame["drug"],
+    )
+    return frame.with_columns(pl.col("drug_class").fill_null(looked_up))
+
+
+def _check_manifest(folder: Path, problems: _Problems) -> None:
+    path = folder / MANIFEST
+    if not path.exists():
+        return
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        problems.add(MANIFEST, exc.lineno, "-", None, f"not valid JSON: {exc.msg}")
+        return
+    if manifest.get("format") != FORMAT_NAME:
+        problems.add(
+            MANIFEST, 1, "format", str(manifest.get("format")), f"expected {FORMAT_NAME!r}"
+        )
+    version = manifest.get("version")
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        problems.add(
+            MANIFEST,
+            1,
+            "version",
+            str(version),
+            f"this painlink reads format versions up to {FORMAT_VERSION}",
+        )
+
+
+def read_diary_folder(folder: str | Path) -> DiaryFrames:
+    """Read and validate a CSV diary folder; raises :class:`DiaryFormatError` on any bad cell."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder} is not a folder")
+    problems = _Problems()
+    _check_manifest(folder, problems)
+    patients_spec = next(t for t in TABLES if t.name == "patients")
+    if not (folder / "patients.csv").exists():
+        raise DiaryFormatError(
+            [
+                BadCell(
+                    "patients.csv",
+                    0,
+                    "-",
+                    None,
+                    f"missing: every diary folder needs patients.csv ({folder})",
+                )
+            ]
+        )
+    patients, _ = _parse_table(patients_spec, folder / "patients.csv", problems, {})
+    _duplicates("patients.csv", patients, ["patient_id"], problems)
+    zones: dict[str, str] = {}
+    for row in patients.select("patient_id", "time_zone", "_line").iter_rows(named=True):
+        try:
+            ZoneInfo(row["time_zone"])
+        except (ZoneInfoNotFoundError, ValueError):
+            problems.add(
+                "patients.csv",
+                row["_line"],
+                "time_zone",
+                row["time_zone"],
+                "unknown IANA time zone",
+            )
+            continue
+        if row["patient_id"] is not None:
+            zones[row["patient_id"]] = row["time_zone"]
+    known = set(patients["patient_id"].drop_nulls().to_list())
+
+    tables: dict[str, pl.DataFrame] = {"patients": patients}
+    for spec in TABLES:
+        if spec.csv_file is None or spec.name == "patients":
+            continue
+        path = folder / spec.csv_file
+        if not path.exists():
+            continue
+        frame, extra = _parse_table(spec, path, problems, zones, extra_ok=spec.name == "days")
+        _known_patient(spec.csv_file, frame, known, problems)
+        if spec.name == "days":
+            _duplicates("days.csv", frame, ["patient_id", "date"], problems)
+            tables["factor_values"], tables["factors"] = _factor_columns(frame, extra, problems)
+        elif spec.name == "attacks":
+            _duplicates("attacks.csv", frame, ["patient_id", "attack_id"], problems)
+        if "end" in frame.columns:
+            _end_after_start(spec.csv_file, frame, problems)
+        if spec.name == "intensity_readings":
+            neither = frame["intensity"].is_null() & frame["intensity_nrs"].is_null()
+            problems.add_mask(
+                spec.csv_file,
+                frame,
+                neither,
+                "intensity",
+                "a reading needs intensity or intensity_nrs",
+            )
+        if spec.name == "medications":
+            frame = _resolve_drug_classes(frame, problems)
+        tables[spec.name] = frame
+
+    attacks = tables.get(
+        "attacks",
+        conform("attacks", pl.DataFrame()).with_columns(pl.lit(None, pl.Int64).alias("_line")),
+    )
+    for name, file in (
+        ("intensity_readings", "intensity_readings.csv"),
+        ("aura_symptoms", "aura.csv"),
+        ("medications", "medications.csv"),
+    ):
+        if name in tables:
+            _known_attack(file, tables[name], attacks, problems)
+    if "aura_symptoms" in tables and attacks.height:
+        with_symptoms = tables["aura_symptoms"].select("patient_id", "attack_id").unique()
+        denied = attacks.join(with_symptoms, on=["patient_id", "attack_id"]).filter(
+            pl.col("aura") == False  # noqa: E712
+        )
+        problems.add_mask(
+            "attacks.csv",
+            denied,
+            pl.Series([True] * denied.height),
+            "aura",
+            "aura is 'no' but aura.csv lists aura symptoms for this attack",
+        )
+        tables["attacks"] = attacks.with_columns(
+            pl.when(
+                pl.struct("patient_id", "attack_id").is_in(
+                    with_symptoms.select(pl.struct("patient_id", "attack_id")).to_series().implode()
+                )
+            )
+            .then(pl.col("aura").fill_null(True))
+            .otherwise(pl.col("aura"))
+            .alias("aura")
+        )
+
+    if problems.items:
+        raise DiaryFormatError(problems.items)
+    return DiaryFrames.from_tables(
+        **{k: v.drop("_line", strict=False) for k, v in tables.items()}
+    ).sorted()
+
+
+# ---------------------------------------------------------------- writing
+
+
+def _format_for_csv(spec: TableSpec, frame: pl.DataFrame) -> pl.DataFrame:
+    exprs = []
+    for f in spec.fields:
+        col = pl.col(f.name)
+        if f.kind == "bool":
+            col = pl.when(col).then(pl.lit("yes")).when(~col).then(pl.lit("no")).otherwise(None)
+        elif f.kind == "datetime":
+            col = col.dt.to_string(_DATETIME_OUT)
+        elif f.kind == "date":
+            col = col.dt.to_string("%Y-%m-%d")
+        elif f.kind == "float":
+            col = _float_text(col)
+        exprs.append(col.cast(pl.String).alias(f.csv_name))
+    return frame.select(exprs)
+
+
+def _float_text(col: pl.Expr) -> pl.Expr:
+    """Whole numbers without ".0", so exported files read like the ones people write."""
+    return (
+        pl.when(col == col.round(0))
+        .then(col.cast(pl.Int64, strict=False).cast(pl.String))
+        .otherwise(col.cast(pl.String))
+    )
+
+
+def _days_with_factors(diary: DiaryFrames) -> pl.DataFrame:
+    spec = next(t for t in TABLES if t.name == "days")
+    days = _format_for_csv(spec, diary.days)
+    if not diary.factor_values.height:
+        return days
+    kinds = diary.factors.select("patient_id", "name", "kind")
+    values = diary.factor_values.join(kinds, on=["patient_id", "name"], how="left").with_columns(
+        pl.when(pl.col("kind") == FactorKind.boolean.value)
+        .then(pl.when(pl.col("value") != 0).then(pl.lit("yes")).otherwise(pl.lit("no")))
+        .otherwise(_float_text(pl.col("value")))
+        .alias("text"),
+        pl.col("date").dt.to_string("%Y-%m-%d"),
+    )
+    wide = values.pivot(on="name", index=["patient_id", "date"], values="text")
+    names = sorted(c for c in wide.columns if c not in {"patient_id", "date"})
+    joined = days.join(wide, on=["patient_id", "date"], how="full", coalesce=True)
+    return joined.select([*days.columns, *names]).sort(["patient_id", "date"])
+
+
+def write_diary_folder(diary: DiaryFrames, folder: str | Path) -> dict[str, int]:
+    """Write every table as CSV (files with only a header where a table is empty)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    diary = diary.sorted()
+    counts = {}
+    for spec in TABLES:
+        if spec.csv_file is None:
+            continue
+        frame = (
+            _days_with_factors(diary)
+            if spec.name == "days"
+            else _format_for_csv(spec, getattr(diary, spec.name))
+        )
+        frame.write_csv(folder / spec.csv_file)
+        counts[spec.csv_file] = frame.height
+    (folder / MANIFEST).write_text(
+        json.dumps({"format": FORMAT_NAME, "version": FORMAT_VERSION}, indent=2) + "\n",
+        encoding="utf-8",
+    )
+    return counts

@@ -1,0 +1,1 @@
+"""Storage: SQLite by default, PostgreSQL by URL, one schema managed by Alembic."""

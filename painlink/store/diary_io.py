@@ -1,0 +1,159 @@
+"""Bulk reading and writing of whole diaries.
+
+Imports and exports move millions of rows, so they skip the ORM: SQLite gets one
+prepared INSERT run with ``executemany`` over row tuples, PostgreSQL gets
+``COPY … FROM STDIN``. Every write runs inside the caller's transaction, so a
+failure leaves the database as it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import polars as pl
+import sqlalchemy as sa
+
+from painlink.diary.fields import FieldSpec
+from painlink.diary.frames import FACTOR_SCHEMA, TABLE_BY_NAME, DiaryFrames
+from painlink.store import tables as t
+
+_CHUNK = 50_000
+_SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S%.6f"  # the text form SQLAlchemy's SQLite DateTime uses
+
+
+class PatientExistsError(ValueError):
+    def __init__(self, patient_ids: Sequence[str]) -> None:
+        self.patient_ids = list(patient_ids)
+        shown = ", ".join(self.patient_ids[:5]) + (" …" if len(self.patient_ids) > 5 else "")
+        super().__init__(
+            f"{len(self.patient_ids)} patient(s) already in the database: {shown}. "
+            "painlink does not merge diaries; export, delete and re-import to replace one."
+        )
+
+
+def _specs(name: str) -> dict[str, str]:
+    """Column name → kind for a frame of the named table."""
+    if name == "factors":
+        return {c: "str" for c in FACTOR_SCHEMA}
+    return {f.name: f.kind for f in TABLE_BY_NAME[name].fields}
+
+
+def _insert_sqlite(conn: sa.Connection, table: sa.Table, frame: pl.DataFrame) -> None:
+    kinds = _specs(table.name)
+    frame = frame.with_columns(
+        [
+            pl.col(c).dt.to_string(_SQLITE_DATETIME if k == "datetime" else "%Y-%m-%d")
+            for c, k in kinds.items()
+            if k in {"datetime", "date"}
+        ]
+    )
+    q = conn.dialect.identifier_preparer.quote
+    sql = (
+        f"INSERT INTO {q(table.name)} ({', '.join(q(c) for c in frame.columns)}) "
+        f"VALUES ({', '.join('?' for _ in frame.columns)})"
+    )
+    for part in frame.iter_slices(_CHUNK):
+        conn.exec_driver_sql(sql, part.rows())
+
+
+def _insert_postgresql(conn: sa.Connection, table: sa.Table, frame: pl.DataFrame) -> None:
+    q = conn.dialect.identifier_preparer.quote
+    sql = f"COPY {q(table.name)} ({', '.join(q(c) for c in frame.columns)}) FROM STDIN (FORMAT csv)"
+    raw = conn.connection.driver_connection
+    with raw.cursor() as cursor, cursor.copy(sql) as copy:  # type: ignore[union-attr]
+        for part in frame.iter_slices(_CHUNK):
+            copy.write(
+                part.write_csv(include_header=False, datetime_format="%Y-%m-%dT%H:%M:%S%.6f")
+            )
+
+
+def existing_patients(conn: sa.Connection, patient_ids: Iterable[str]) -> list[str]:
+    ids = list(patient_ids)
+    found: list[str] = []
+    for i in range(0, len(ids), 5_000):
+        chunk = ids[i : i + 5_000]
+        found += (
+            conn.execute(
+                sa.select(t.patients.c.patient_id).where(t.patients.c.patient_id.in_(chunk))
+            )
+            .scalars()
+            .all()
+        )
+    return sorted(found)
+
+
+def write_diary(conn: sa.Connection, diary: DiaryFrames) -> dict[str, int]:
+    """Insert whole diaries of patients new to the database; returns rows written per table."""
+    clash = existing_patients(conn, diary.patient_ids())
+    if clash:
+        raise PatientExistsError(clash)
+    insert = _insert_postgresql if conn.dialect.name == "postgresql" else _insert_sqlite
+    written = {}
+    for table in t.INSERT_ORDER:
+        frame: pl.DataFrame = getattr(diary, table.name)
+        if frame.height:
+            insert(conn, table, frame)
+        written[table.name] = frame.height
+    return written
+
+
+def _to_frame(rows: list[tuple], kinds: dict[str, str], sqlite: bool) -> pl.DataFrame:
+    names = list(kinds)
+    if not rows:
+        return pl.DataFrame(schema={c: FieldSpec(c, c, k, False).dtype for c, k in kinds.items()})  # type: ignore[arg-type]
+    columns = list(zip(*rows, strict=True))
+    out = {}
+    for name, values in zip(names, columns, strict=True):
+        kind = kinds[name]
+        dtype = FieldSpec(name, name, kind, False).dtype  # type: ignore[arg-type]
+        if sqlite and kind in {"date", "datetime"}:
+            series = pl.Series(name, values, dtype=pl.String)
+            if kind == "date":
+                series = series.str.to_date("%Y-%m-%d")
+            else:
+                series = series.str.to_datetime(_SQLITE_DATETIME, time_unit="us")
+        else:
+            series = pl.Series(name, values, dtype=dtype, strict=False)
+        out[name] = series.cast(dtype)
+    return pl.DataFrame(out)
+
+
+def read_diary(conn: sa.Connection, patient_ids: Sequence[str] | None = None) -> DiaryFrames:
+    """Whole diaries of the given patients (all patients when None), in natural-key order."""
+    sqlite = conn.dialect.name == "sqlite"
+    q = conn.dialect.identifier_preparer.quote
+    out = {}
+    for table in t.INSERT_ORDER:
+        kinds = _specs(table.name)
+        key = ("patient_id", "name") if table.name == "factors" else TABLE_BY_NAME[table.name].key
+        sql = f"SELECT {', '.join(q(c) for c in kinds)} FROM {q(table.name)}"
+        if patient_ids is None:
+            rows = conn.exec_driver_sql(f"{sql} ORDER BY {', '.join(q(c) for c in key)}").fetchall()
+        else:
+            rows = []
+            ids = list(patient_ids)
+            for i in range(0, len(ids), 500):
+                chunk = ids[i : i + 500]
+                stmt = sa.text(f"{sql} WHERE patient_id IN :ids").bindparams(
+                    sa.bindparam("ids", expanding=True)
+                )
+                rows += conn.execute(stmt, {"ids": chunk}).fetchall()
+        frame = _to_frame([tuple(r) for r in rows], kinds, sqlite)
+        out[table.name] = frame
+    return DiaryFrames.from_tables(**out).sorted()
+
+
+def patient_ids(conn: sa.Connection) -> list[str]:
+    return list(
+        conn.execute(sa.select(t.patients.c.patient_id).order_by(t.patients.c.patient_id)).scalars()
+    )
+
+
+def delete_patients(conn: sa.Connection, ids: Sequence[str]) -> int:
+    """Delete patients and, through ON DELETE CASCADE, everything they recorded."""
+    deleted = 0
+    for i in range(0, len(ids), 500):
+        deleted += conn.execute(
+            sa.delete(t.patients).where(t.patients.c.patient_id.in_(ids[i : i + 500]))
+        ).rowcount
+    return deleted

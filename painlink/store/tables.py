@@ -1,0 +1,254 @@
+"""Database tables, derived from the diary schemas.
+
+Columns, types and CHECK constraints come from the Pydantic field specs, so the
+database refuses exactly what the schemas refuse even when a row arrives by a
+path that skipped validation. Keys, foreign keys and indexes are stated here.
+Attacks are referenced by their natural key (patient, attack_id), which lets a
+bulk import write children without first reading back generated ids.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase
+
+from painlink.diary.fields import FieldSpec
+from painlink.diary.frames import TABLE_BY_NAME
+from painlink.diary.vocabulary import FactorKind
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+def _sql_type(spec: FieldSpec) -> sa.types.TypeEngine:
+    match spec.kind:
+        case "str":
+            return sa.String(spec.max_length) if spec.max_length else sa.Text()
+        case "enum" | "enum_list":
+            return sa.String(200)
+        case "int":
+            return sa.Integer()
+        case "float":
+            return sa.Double()
+        case "bool":
+            return sa.Boolean()
+        case "date":
+            return sa.Date()
+        case "datetime":
+            return sa.DateTime()
+    raise TypeError(spec.kind)
+
+
+def _checks(spec: FieldSpec) -> list[sa.CheckConstraint]:
+    col = sa.column(spec.name)
+    checks = []
+    if spec.ge is not None:
+        checks.append(sa.CheckConstraint(col >= spec.ge, name=f"{spec.name}_min"))
+    if spec.le is not None:
+        checks.append(sa.CheckConstraint(col <= spec.le, name=f"{spec.name}_max"))
+    if spec.kind == "enum":
+        checks.append(sa.CheckConstraint(col.in_(spec.choices), name=f"{spec.name}_vocab"))
+    return checks
+
+
+def _columns(table: str, primary: tuple[str, ...] = ()) -> list[sa.SchemaItem]:
+    items: list[sa.SchemaItem] = []
+    for spec in TABLE_BY_NAME[table].fields:
+        items.append(
+            sa.Column(
+                spec.name,
+                _sql_type(spec),
+                nullable=not spec.required and spec.name not in primary,
+                primary_key=spec.name in primary,
+            )
+        )
+        items.extend(_checks(spec))
+    return items
+
+
+def _surrogate_id() -> sa.Column:
+    return sa.Column("id", sa.Integer, primary_key=True, autoincrement=True)
+
+
+def _patient_fk() -> sa.ForeignKeyConstraint:
+    return sa.ForeignKeyConstraint(["patient_id"], ["patients.patient_id"], ondelete="CASCADE")
+
+
+def _attack_fk(ondelete: str | None) -> sa.ForeignKeyConstraint:
+    return sa.ForeignKeyConstraint(
+        ["patient_id", "attack_id"],
+        ["attacks.patient_id", "attacks.attack_id"],
+        ondelete=ondelete,
+    )
+
+
+patients = sa.Table(
+    "patients",
+    metadata,
+    *_columns("patients", primary=("patient_id",)),
+    sa.Column(
+        "created_at", sa.DateTime, nullable=False, server_default=sa.func.current_timestamp()
+    ),
+)
+
+days = sa.Table("days", metadata, *_columns("days", primary=("patient_id", "date")), _patient_fk())
+
+factors = sa.Table(
+    "factors",
+    metadata,
+    sa.Column("patient_id", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.CheckConstraint(sa.column("kind").in_([k.value for k in FactorKind]), name="kind_vocab"),
+    _patient_fk(),
+)
+
+factor_values = sa.Table(
+    "factor_values",
+    metadata,
+    *_columns("factor_values", primary=("patient_id", "date", "name")),
+    sa.ForeignKeyConstraint(
+        ["patient_id", "name"], ["factors.patient_id", "factors.name"], ondelete="CASCADE"
+    ),
+)
+
+attacks = sa.Table(
+    "attacks",
+    metadata,
+    _surrogate_id(),
+    *_columns("attacks"),
+    _patient_fk(),
+    sa.UniqueConstraint("patient_id", "attack_id", name="uq_attacks_patient_attack"),
+    sa.CheckConstraint(
+        sa.or_(sa.column("end").is_(None), sa.column("end") >= sa.column("start")),
+        name="end_after_start",
+    ),
+    sa.Index("ix_attacks_patient_start", "patient_id", "start"),
+)
+
+intensity_readings = sa.Table(
+    "intensity_readings",
+    metadata,
+    _surrogate_id(),
+    *_columns("intensity_readings"),
+    _attack_fk("CASCADE"),
+    sa.Index("ix_intensity_readings_attack", "patient_id", "attack_id"),
+)
+
+aura_symptoms = sa.Table(
+    "aura_symptoms",
+    metadata,
+    _surrogate_id(),
+    *_columns("aura_symptoms"),
+    _attack_fk("CASCADE"),
+    sa.Index("ix_aura_symptoms_attack", "patient_id", "attack_id"),
+)
+
+medications = sa.Table(
+    "medications",
+    metadata,
+    _surrogate_id(),
+    *_columns("medications"),
+    _patient_fk(),
+    _attack_fk(None),
+    # the importer resolves every drug to a class; overuse counting depends on it
+    sa.CheckConstraint(sa.column("drug_class").is_not(None), name="class_known"),
+    sa.Index("ix_medications_patient_taken", "patient_id", "taken_at"),
+)
+
+spine_pain = sa.Table(
+    "spine_pain",
+    metadata,
+    _surrogate_id(),
+    *_columns("spine_pain"),
+    _patient_fk(),
+    sa.CheckConstraint(
+        sa.or_(sa.column("end").is_(None), sa.column("end") >= sa.column("start")),
+        name="end_after_start",
+    ),
+    sa.Index("ix_spine_pain_patient_start", "patient_id", "start"),
+)
+
+treatments = sa.Table(
+    "treatments",
+    metadata,
+    _surrogate_id(),
+    *_columns("treatments"),
+    _patient_fk(),
+    sa.CheckConstraint(
+        sa.or_(sa.column("end").is_(None), sa.column("end") >= sa.column("start")),
+        name="end_after_start",
+    ),
+)
+
+visits = sa.Table("visits", metadata, _surrogate_id(), *_columns("visits"), _patient_fk())
+
+#: Tables in an order that satisfies foreign keys when inserting (reverse to delete).
+INSERT_ORDER: tuple[sa.Table, ...] = (
+    patients,
+    days,
+    factors,
+    factor_values,
+    attacks,
+    intensity_readings,
+    aura_symptoms,
+    medications,
+    spine_pain,
+    treatments,
+    visits,
+)
+
+
+class Base(DeclarativeBase):
+    metadata = metadata
+
+
+class Patient(Base):
+    __table__ = patients
+
+
+class Day(Base):
+    __table__ = days
+
+
+class Factor(Base):
+    __table__ = factors
+
+
+class FactorValue(Base):
+    __table__ = factor_values
+
+
+class Attack(Base):
+    __table__ = attacks
+
+
+class IntensityReading(Base):
+    __table__ = intensity_readings
+
+
+class AuraSymptom(Base):
+    __table__ = aura_symptoms
+
+
+class Medication(Base):
+    __table__ = medications
+
+
+class SpinePain(Base):
+    __table__ = spine_pain
+
+
+class Treatment(Base):
+    __table__ = treatments
+
+
+class Visit(Base):
+    __table__ = visits
