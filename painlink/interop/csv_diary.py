@@ -249,7 +249,9 @@ def _localise_offsets(
     text = raw.str.replace(r"^(\d{4}-\d\d-\d\d) ", "${1}T").str.replace(r"[Zz]$", "+00:00")
     aware = text.str.to_datetime(
         "%Y-%m-%dT%H:%M:%S%.f%z", strict=False, time_unit="us", time_zone="UTC"
-    ).fill_null(text.str.to_datetime("%Y-%m-%dT%H:%M%z", strict=False, time_unit="us", time_zone="UTC"))
+    ).fill_null(
+        text.str.to_datetime("%Y-%m-%dT%H:%M%z", strict=False, time_unit="us", time_zone="UTC")
+    )
     problems.add_mask(
         file,
         frame,
@@ -603,10 +605,10 @@ def _float_text(col: pl.Expr) -> pl.Expr:
     )
 
 
-def _days_with_factors(diary: DiaryFrames) -> pl.DataFrame:
+def _days_with_factors(diary: DiaryFrames, names: list[str]) -> pl.DataFrame:
     spec = next(t for t in TABLES if t.name == "days")
     days = _format_for_csv(spec, diary.days)
-    if not diary.factor_values.height:
+    if not names:
         return days
     kinds = diary.factors.select("patient_id", "name", "kind")
     values = diary.factor_values.join(kinds, on=["patient_id", "name"], how="left").with_columns(
@@ -616,30 +618,59 @@ def _days_with_factors(diary: DiaryFrames) -> pl.DataFrame:
         .alias("text"),
         pl.col("date").dt.to_string("%Y-%m-%d"),
     )
-    wide = values.pivot(on="name", index=["patient_id", "date"], values="text")
-    names = sorted(c for c in wide.columns if c not in {"patient_id", "date"})
-    joined = days.join(wide, on=["patient_id", "date"], how="full", coalesce=True)
-    return joined.select([*days.columns, *names]).sort(["patient_id", "date"])
+    if values.height:
+        wide = values.pivot(on="name", index=["patient_id", "date"], values="text")
+        days = days.join(wide, on=["patient_id", "date"], how="full", coalesce=True)
+    days = days.with_columns(
+        [pl.lit(None, pl.String).alias(n) for n in names if n not in days.columns]
+    )
+    return days.select([*(f.csv_name for f in spec.fields), *names]).sort(["patient_id", "date"])
+
+
+class DiaryCsvWriter:
+    """Write a diary folder in parts, so diaries larger than memory can be streamed out.
+
+    Own-factor columns of days.csv are fixed when the writer opens: every part must
+    use those names (pass them when streaming; ``write_diary_folder`` finds them).
+    """
+
+    def __init__(self, folder: str | Path, factor_names: list[str]) -> None:
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.factor_names = sorted(factor_names)
+        self.counts = {t.csv_file: 0 for t in TABLES if t.csv_file}
+        self._started = False
+
+    def write(self, diary: DiaryFrames) -> None:
+        unknown = set(diary.factors["name"].unique().to_list()) - set(self.factor_names)
+        if unknown:
+            raise ValueError(f"own factors not declared when the writer opened: {sorted(unknown)}")
+        diary = diary.sorted()
+        for spec in TABLES:
+            if spec.csv_file is None:
+                continue
+            frame = (
+                _days_with_factors(diary, self.factor_names)
+                if spec.name == "days"
+                else _format_for_csv(spec, getattr(diary, spec.name))
+            )
+            with (self.folder / spec.csv_file).open("a" if self._started else "w") as handle:
+                frame.write_csv(handle, include_header=not self._started)
+            self.counts[spec.csv_file] += frame.height
+        self._started = True
+
+    def close(self) -> dict[str, int]:
+        if not self._started:
+            self.write(DiaryFrames.empty())
+        (self.folder / MANIFEST).write_text(
+            json.dumps({"format": FORMAT_NAME, "version": FORMAT_VERSION}, indent=2) + "\n",
+            encoding="utf-8",
+        )
+        return self.counts
 
 
 def write_diary_folder(diary: DiaryFrames, folder: str | Path) -> dict[str, int]:
     """Write every table as CSV (files with only a header where a table is empty)."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    diary = diary.sorted()
-    counts = {}
-    for spec in TABLES:
-        if spec.csv_file is None:
-            continue
-        frame = (
-            _days_with_factors(diary)
-            if spec.name == "days"
-            else _format_for_csv(spec, getattr(diary, spec.name))
-        )
-        frame.write_csv(folder / spec.csv_file)
-        counts[spec.csv_file] = frame.height
-    (folder / MANIFEST).write_text(
-        json.dumps({"format": FORMAT_NAME, "version": FORMAT_VERSION}, indent=2) + "\n",
-        encoding="utf-8",
-    )
-    return counts
+    writer = DiaryCsvWriter(folder, diary.factors["name"].unique().to_list())
+    writer.write(diary)
+    return writer.close()

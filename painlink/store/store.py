@@ -1,0 +1,74 @@
+"""The one object commands and the web app use to reach stored diaries."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+
+from painlink.diary.frames import DiaryFrames
+from painlink.store import diary_io, migrate
+from painlink.store.engine import describe, make_engine
+
+
+class NotInitialisedError(RuntimeError):
+    pass
+
+
+class Store:
+    """A painlink database: SQLite file or PostgreSQL, at the current schema revision."""
+
+    def __init__(self, url: str | None = None) -> None:
+        self.engine = make_engine(url)
+
+    @property
+    def url(self) -> str:
+        return describe(self.engine)
+
+    def init(self) -> str | None:
+        """Create or upgrade the schema; returns the revision now in force."""
+        migrate.upgrade(self.engine)
+        return migrate.current_revision(self.engine)
+
+    def check(self) -> None:
+        current = migrate.current_revision(self.engine)
+        head = migrate.head_revision(self.engine)
+        if current != head:
+            state = "has no painlink tables" if current is None else f"is at revision {current}"
+            raise NotInitialisedError(
+                f"the database {self.url} {state}; run `painlink init` to bring it to {head}"
+            )
+
+    def write(self, diary: DiaryFrames) -> dict[str, int]:
+        """Add whole diaries in one transaction: all rows are stored, or none."""
+        self.check()
+        with self.engine.begin() as conn:
+            return diary_io.write_diary(conn, diary)
+
+    def read(self, patient_ids: Sequence[str] | None = None) -> DiaryFrames:
+        self.check()
+        with self.engine.connect() as conn:
+            return diary_io.read_diary(conn, patient_ids)
+
+    def patient_ids(self) -> list[str]:
+        self.check()
+        with self.engine.connect() as conn:
+            return diary_io.patient_ids(conn)
+
+    def delete(self, patient_ids: Sequence[str]) -> int:
+        self.check()
+        with self.engine.begin() as conn:
+            return diary_io.delete_patients(conn, list(patient_ids))
+
+    def counts(self) -> dict[str, int]:
+        self.check()
+        from painlink.store.tables import INSERT_ORDER
+
+        with self.engine.connect() as conn:
+            return {
+                t.name: conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
+                for t in INSERT_ORDER
+            }
+
+    def close(self) -> None:
+        self.engine.dispose()
