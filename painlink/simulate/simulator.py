@@ -193,7 +193,7 @@ def _simulate_chunk(spec: SimulationSpec, first: int, n: int, rng: np.random.Gen
     # --- truth: triggers, protector, risk
     base_rate = np.where(
         chronic,
-        rng.uniform(0.30, 0.45, n),
+        rng.uniform(0.40, 0.55, n),
         np.where(migraine, rng.uniform(0.07, 0.18, n), rng.uniform(0.12, 0.30, n)),
     )
     logit = np.log(base_rate / (1 - base_rate))[:, None] * np.ones((1, t))

@@ -1,0 +1,1 @@
+"""Analyses; every one starts from the day table."""

@@ -1,0 +1,370 @@
+"""The ``painlink`` command.
+
+Every command takes ``--db URL`` (or ``PAINLINK_DATABASE_URL``; the default is a
+SQLite file in the user's data directory) and prints JSON with ``--json`` where a
+program would read the result. Errors go to stderr with a non-zero exit code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from painlink import __version__
+from painlink.analysis.day_table import build_day_table
+from painlink.analysis.summary import diary_summary
+from painlink.interop.csv_diary import DiaryFormatError, read_diary_folder, write_diary_folder
+from painlink.simulate.output import run_simulation
+from painlink.simulate.simulator import SimulationSpec
+from painlink.store.diary_io import PatientExistsError
+from painlink.store.engine import ENV_VAR
+from painlink.store.store import NotInitialisedError, Store
+
+app = typer.Typer(
+    help="painlink: a migraine and neck/back pain diary with honest statistics.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        envvar=ENV_VAR,
+        help="Database URL (sqlite:///path.db or postgresql://…). "
+        "Default: painlink.db in your data directory.",
+        show_default=False,
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+
+
+def _fail(message: str, code: int = 1, as_json: bool = False, **extra: Any) -> None:
+    if as_json:
+        print(json.dumps({"ok": False, "error": message, **extra}, default=str))
+    else:
+        err.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def _emit(data: dict[str, Any]) -> None:
+    print(json.dumps({"ok": True, **data}, default=str, indent=2))
+
+
+def _store(db: str | None, as_json: bool, create: bool = False) -> Store:
+    store = Store(db)
+    try:
+        if create:
+            store.init()
+        else:
+            store.check()
+    except NotInitialisedError as exc:
+        _fail(str(exc), as_json=as_json)
+    except Exception as exc:  # a URL that cannot be reached or parsed
+        _fail(f"cannot open the database {db or store.url}: {exc}", as_json=as_json)
+    return store
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    )
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"painlink {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    """painlink: a migraine and neck/back pain diary with honest statistics."""
+
+
+@app.command()
+def init(db: DbOption = None, as_json: JsonOption = False) -> None:
+    """Create the database, or upgrade it to this version's schema."""
+    store = Store(db)
+    try:
+        revision = store.init()
+    except Exception as exc:
+        _fail(f"cannot initialise {store.url}: {exc}", as_json=as_json)
+    if as_json:
+        _emit({"database": store.url, "revision": revision})
+    else:
+        out.print(f"Database ready: {store.url} (schema revision {revision})", highlight=False)
+
+
+@app.command("import")
+def import_(
+    folder: Annotated[Path, typer.Argument(help="A CSV diary folder (see docs/csv-format.md).")],
+    db: DbOption = None,
+    report_bad: Annotated[
+        bool, typer.Option("--report-bad", help="List every bad cell, not only the first.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Import a CSV diary folder. All of it is stored, or — on any bad row — none of it."""
+    try:
+        diary = read_diary_folder(folder)
+    except FileNotFoundError as exc:
+        _fail(str(exc), as_json=as_json)
+    except DiaryFormatError as exc:
+        shown = exc.problems if report_bad else exc.problems[:1]
+        if as_json:
+            _fail(
+                f"{len(exc.problems)} problem(s) in {folder}; nothing was imported",
+                as_json=True,
+                problems=[p.as_dict() for p in shown],
+            )
+        for problem in shown:
+            err.print(f"[bold red]error:[/] {problem}", highlight=False)
+        if not report_bad and len(exc.problems) > 1:
+            err.print(
+                f"{len(exc.problems) - 1} more problem(s); --report-bad lists them all.",
+                highlight=False,
+            )
+        err.print("Nothing was imported.")
+        raise typer.Exit(1) from None
+    store = _store(db, as_json, create=True)
+    try:
+        written = store.write(diary)
+    except PatientExistsError as exc:
+        _fail(str(exc) + " Nothing was imported.", as_json=as_json, patients=exc.patient_ids)
+    if as_json:
+        _emit({"database": store.url, "rows": written})
+        return
+    out.print(
+        f"Imported {written['patients']} patient(s), {written['days']} daily records, "
+        f"{written['attacks']} attacks, {written['medications']} medication intakes "
+        f"into {store.url}.",
+        highlight=False,
+    )
+
+
+@app.command()
+def export(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder to write the CSV diary into.")],
+    db: DbOption = None,
+    patient: Annotated[
+        list[str] | None, typer.Option("--patient", help="Only this patient (repeatable).")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Export diaries as a CSV diary folder (lossless: it imports back unchanged)."""
+    store = _store(db, as_json)
+    if patient:
+        missing = sorted(set(patient) - set(store.patient_ids()))
+        if missing:
+            _fail(f"no such patient(s): {', '.join(missing)}", as_json=as_json)
+    diary = store.read(patient or None)
+    counts = write_diary_folder(diary, out_dir)
+    if as_json:
+        _emit({"folder": str(out_dir), "rows": counts})
+    else:
+        out.print(
+            f"Exported {counts['patients.csv']} patient(s) to {out_dir}/ "
+            f"({counts['days.csv']} daily records, {counts['attacks.csv']} attacks).",
+            highlight=False,
+        )
+
+
+@app.command()
+def simulate(
+    patients: Annotated[int, typer.Option(min=1, help="How many patients.")] = 50,
+    days: Annotated[int, typer.Option(min=14, max=3660, help="Diary length in days.")] = 180,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Write a CSV diary folder (+ truth.json) here.")
+    ] = None,
+    db: DbOption = None,
+    seed: Annotated[
+        int, typer.Option(help="Random seed; the same seed gives the same diaries.")
+    ] = 1,
+    start: Annotated[str, typer.Option(help="First diary day, YYYY-MM-DD.")] = "2025-01-01",
+    truth: Annotated[
+        Path | None,
+        typer.Option(help="Where to write truth.json (default: inside --out, or ./truth.json)."),
+    ] = None,
+    chunk_size: Annotated[int, typer.Option(min=1, help="Patients generated at once.")] = 2_000,
+    as_json: JsonOption = False,
+) -> None:
+    """Generate synthetic diaries with known truth, into a CSV folder or the database."""
+    try:
+        first_day = dt.date.fromisoformat(start)
+    except ValueError:
+        _fail(f"--start {start!r} is not a date (YYYY-MM-DD)", as_json=as_json)
+    spec = SimulationSpec(
+        patients=patients, days=days, seed=seed, start=first_day, chunk_size=chunk_size
+    )
+    store = None if out_dir is not None else _store(db, as_json, create=True)
+    truth_path = truth or (out_dir / "truth.json" if out_dir is not None else Path("truth.json"))
+    with _progress() as bar:
+        task = bar.add_task("Simulating", total=patients)
+        try:
+            totals = run_simulation(
+                spec,
+                out=out_dir,
+                store=store,
+                truth_path=truth_path,
+                progress=lambda n: bar.advance(task, n),
+            )
+        except PatientExistsError as exc:
+            _fail(str(exc), as_json=as_json)
+    where = str(out_dir) if out_dir is not None else store.url  # type: ignore[union-attr]
+    if as_json:
+        _emit({"written_to": where, "truth": str(truth_path), "rows": totals})
+    else:
+        out.print(
+            f"Simulated {patients} patients × {days} days → {where} "
+            f"({totals['attacks']} attacks); truth in {truth_path}.",
+            highlight=False,
+        )
+
+
+@app.command("days")
+def days_(
+    patient: Annotated[
+        list[str] | None, typer.Option("--patient", help="Only this patient (repeatable).")
+    ] = None,
+    db: DbOption = None,
+    out_file: Annotated[
+        Path | None, typer.Option("--out", help="Write to .csv or .parquet instead of the screen.")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """The day table (one row per patient per day) that every analysis reads."""
+    store = _store(db, as_json)
+    table = build_day_table(store.read(patient or None))
+    if out_file is not None:
+        if out_file.suffix == ".parquet":
+            table.write_parquet(out_file)
+        else:
+            table.write_csv(out_file)
+        if as_json:
+            _emit({"file": str(out_file), "rows": table.height})
+        else:
+            out.print(f"Wrote {table.height} patient-days to {out_file}.", highlight=False)
+    elif as_json:
+        print(table.write_json())
+    else:
+        out.print(table)
+
+
+def _print_summary(store: Store, as_json: bool) -> None:
+    summary = diary_summary(build_day_table(store.read()))
+    if as_json:
+        _emit({"database": store.url, "patients": summary.to_dicts()})
+        return
+    table = Table(title=f"Diaries in {store.url}", title_justify="left")
+    for name in (
+        "patient",
+        "days",
+        "logged",
+        "attacks/30 d",
+        "headache d/30 d",
+        "acute-med d/30 d",
+        "treatments",
+    ):
+        table.add_column(name, justify="left" if name in ("patient", "treatments") else "right")
+    for row in summary.iter_rows(named=True):
+        table.add_row(
+            row["patient_id"],
+            str(row["days"]),
+            f"{row['share_logged']:.0%}",
+            f"{row['attacks_per_30d']:.1f}",
+            f"{row['headache_days_per_30d']:.1f}",
+            f"{row['acute_med_days_per_30d']:.1f}",
+            row["treatments"] or "—",
+        )
+    out.print(table)
+    out.print(
+        "Rates count what was recorded. These are diaries, not diagnoses: "
+        "`painlink classify` (coming) applies ICHD-3.",
+        style="dim",
+    )
+
+
+@app.command()
+def summary(db: DbOption = None, as_json: JsonOption = False) -> None:
+    """How much each stored diary holds and how often headache came."""
+    _print_summary(_store(db, as_json), as_json)
+
+
+@app.command()
+def demo(
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db", help="Demo database URL (default: a fresh demo.db in your data directory)."
+        ),
+    ] = None,
+    patients: Annotated[int, typer.Option(min=1, help="Demo patients.")] = 12,
+    as_json: JsonOption = False,
+) -> None:
+    """Create a fresh demo database with realistic simulated patients and show it."""
+    from platformdirs import user_data_dir
+
+    if db is None:
+        path = Path(user_data_dir("painlink")) / "demo.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        db = f"sqlite:///{path}"
+    store = _store(db, as_json, create=True)
+    existing = store.patient_ids()
+    if existing:
+        store.delete([p for p in existing if p.startswith("DEMO")])
+    spec = SimulationSpec(patients=patients, days=365, seed=2026, id_prefix="DEMO")
+    truth_path = Path(user_data_dir("painlink")) / "demo-truth.json"
+    run_simulation(spec, store=store, truth_path=truth_path)
+    if not as_json:
+        out.print(f"Demo database: {store.url}", highlight=False)
+    _print_summary(store, as_json)
+
+
+@app.command()
+def delete(
+    patient: Annotated[list[str], typer.Argument(help="Patient id(s) to delete.")],
+    db: DbOption = None,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Delete patients and everything they recorded."""
+    store = _store(db, as_json)
+    missing = sorted(set(patient) - set(store.patient_ids()))
+    if missing:
+        _fail(f"no such patient(s): {', '.join(missing)}", as_json=as_json)
+    if not yes and not (
+        sys.stdin.isatty() and typer.confirm(f"Delete {', '.join(patient)} and all their entries?")
+    ):
+        _fail("not deleted (pass --yes to confirm)", as_json=as_json)
+    deleted = store.delete(patient)
+    if as_json:
+        _emit({"deleted": deleted})
+    else:
+        out.print(f"Deleted {deleted} patient(s).")
+
+
+if __name__ == "__main__":
+    app()
