@@ -34,8 +34,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console()
-err = Console(stderr=True)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 DbOption = Annotated[
     str | None,
@@ -208,6 +208,9 @@ def simulate(
         typer.Option(help="Where to write truth.json (default: inside --out, or ./truth.json)."),
     ] = None,
     chunk_size: Annotated[int, typer.Option(min=1, help="Patients generated at once.")] = 2_000,
+    id_prefix: Annotated[
+        str, typer.Option(help="Patient ids are this prefix and a number.")
+    ] = "SIM",
     as_json: JsonOption = False,
 ) -> None:
     """Generate synthetic diaries with known truth, into a CSV folder or the database."""
@@ -216,7 +219,12 @@ def simulate(
     except ValueError:
         _fail(f"--start {start!r} is not a date (YYYY-MM-DD)", as_json=as_json)
     spec = SimulationSpec(
-        patients=patients, days=days, seed=seed, start=first_day, chunk_size=chunk_size
+        patients=patients,
+        days=days,
+        seed=seed,
+        start=first_day,
+        chunk_size=chunk_size,
+        id_prefix=id_prefix,
     )
     store = None if out_dir is not None else _store(db, as_json, create=True)
     truth_path = truth or (out_dir / "truth.json" if out_dir is not None else Path("truth.json"))

@@ -81,6 +81,8 @@ def empty(table: str) -> pl.DataFrame:
 def conform(table: str, frame: pl.DataFrame) -> pl.DataFrame:
     """Select a table's columns in canonical order and types; missing ones become null."""
     schema = FACTOR_SCHEMA if table == "factors" else TABLE_BY_NAME[table].schema
+    if not frame.columns:  # selecting literals from a frame without columns would make a row
+        return pl.DataFrame(schema=schema)
     return frame.select(
         [
             (pl.col(n) if n in frame.columns else pl.lit(None)).cast(t).alias(n)
