@@ -21,7 +21,8 @@ from rich.table import Table
 from painlink import __version__
 from painlink.analysis.day_table import build_day_table
 from painlink.analysis.summary import diary_summary
-from painlink.interop.csv_diary import DiaryFormatError, read_diary_folder, write_diary_folder
+from painlink.interop.csv_diary import DiaryFormatError, read_diary_folder
+from painlink.interop.export import export_csv
 from painlink.simulate.output import run_simulation
 from painlink.simulate.simulator import SimulationSpec
 from painlink.store.diary_io import PatientExistsError
@@ -179,8 +180,10 @@ def export(
         missing = sorted(set(patient) - set(store.patient_ids()))
         if missing:
             _fail(f"no such patient(s): {', '.join(missing)}", as_json=as_json)
-    diary = store.read(patient or None)
-    counts = write_diary_folder(diary, out_dir)
+    ids = patient or store.patient_ids()
+    with _progress() as bar:
+        task = bar.add_task("Exporting", total=len(ids))
+        counts = export_csv(store, out_dir, ids, progress=lambda n: bar.advance(task, n))
     if as_json:
         _emit({"folder": str(out_dir), "rows": counts})
     else:

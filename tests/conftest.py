@@ -35,7 +35,9 @@ def _free_port() -> int:
 
 
 def _pg_bin() -> Path | None:
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(p.split("/")[4]))
+    found = sorted(
+        glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(p.split("/")[4])
+    )
     if found:
         return Path(found[-1]).parent
     initdb = shutil.which("initdb")
@@ -58,28 +60,58 @@ def postgres_server() -> Iterator[str]:
     bindir = _pg_bin()
     if bindir is None:
         if required:
-            pytest.fail("PostgreSQL is required (PAINLINK_REQUIRE_POSTGRES=1) but initdb is not installed")
+            pytest.fail(
+                "PostgreSQL is required (PAINLINK_REQUIRE_POSTGRES=1) but initdb is not installed"
+            )
         pytest.skip("PostgreSQL server binaries not installed")
     data = Path(tempfile.mkdtemp(prefix="painlink-pg-"))
     if os.geteuid() == 0:
         shutil.chown(data, "postgres", "postgres")
     port = _free_port()
     subprocess.run(
-        _as_postgres([str(bindir / "initdb"), "-D", str(data / "db"), "-U", "painlink",
-                      "--auth=trust", "-E", "UTF8", "--no-sync"]),
-        check=True, capture_output=True,
+        _as_postgres(
+            [
+                str(bindir / "initdb"),
+                "-D",
+                str(data / "db"),
+                "-U",
+                "painlink",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--no-sync",
+            ]
+        ),
+        check=True,
+        capture_output=True,
     )
-    options = f"-p {port} -k {data} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off"
+    options = (
+        f"-p {port} -k {data} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off"
+    )
     subprocess.run(
-        _as_postgres([str(bindir / "pg_ctl"), "-D", str(data / "db"), "-o", options,
-                      "-l", str(data / "log"), "-w", "start"]),
-        check=True, capture_output=True,
+        _as_postgres(
+            [
+                str(bindir / "pg_ctl"),
+                "-D",
+                str(data / "db"),
+                "-o",
+                options,
+                "-l",
+                str(data / "log"),
+                "-w",
+                "start",
+            ]
+        ),
+        check=True,
+        capture_output=True,
     )
     try:
         yield f"postgresql://painlink@127.0.0.1:{port}/postgres"
     finally:
         subprocess.run(
-            _as_postgres([str(bindir / "pg_ctl"), "-D", str(data / "db"), "-m", "immediate", "stop"]),
+            _as_postgres(
+                [str(bindir / "pg_ctl"), "-D", str(data / "db"), "-m", "immediate", "stop"]
+            ),
             capture_output=True,
         )
         shutil.rmtree(data, ignore_errors=True)

@@ -32,7 +32,9 @@ def test_init_json_and_env_variable(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 
 
 def test_reading_an_uninitialised_database_says_what_to_do(tmp_path: Path) -> None:
-    result = runner.invoke(app, ["export", "--out", str(tmp_path / "e"), "--db", f"sqlite:///{tmp_path / 'new.db'}"])
+    result = runner.invoke(
+        app, ["export", "--out", str(tmp_path / "e"), "--db", f"sqlite:///{tmp_path / 'new.db'}"]
+    )
     assert result.exit_code == 1
     assert "painlink init" in result.output
 
@@ -46,7 +48,9 @@ def test_unreachable_database_is_a_clear_error(tmp_path: Path) -> None:
 def test_days_summary_export_one_patient_and_delete(tmp_path: Path, simulated_folder: Path) -> None:
     db = f"sqlite:///{tmp_path / 'a.db'}"
     assert runner.invoke(app, ["import", str(simulated_folder), "--db", db]).exit_code == 0
-    result = runner.invoke(app, ["days", "--patient", "SIM000002", "--db", db, "--out", str(tmp_path / "d.parquet")])
+    result = runner.invoke(
+        app, ["days", "--patient", "SIM000002", "--db", db, "--out", str(tmp_path / "d.parquet")]
+    )
     assert result.exit_code == 0, result.output
     days = pl.read_parquet(tmp_path / "d.parquet")
     assert days["patient_id"].unique().to_list() == ["SIM000002"] and days.height >= 170
@@ -55,10 +59,14 @@ def test_days_summary_export_one_patient_and_delete(tmp_path: Path, simulated_fo
     assert len(summary["patients"]) == 50
     assert all(p["attacks_per_30d"] > 0 for p in summary["patients"])
 
-    result = runner.invoke(app, ["export", "--out", str(tmp_path / "one"), "--patient", "SIM000004", "--db", db])
+    result = runner.invoke(
+        app, ["export", "--out", str(tmp_path / "one"), "--patient", "SIM000004", "--db", db]
+    )
     assert result.exit_code == 0
     assert pl.read_csv(tmp_path / "one" / "patients.csv")["patient_id"].to_list() == ["SIM000004"]
-    result = runner.invoke(app, ["export", "--out", str(tmp_path / "x"), "--patient", "NOPE", "--db", db])
+    result = runner.invoke(
+        app, ["export", "--out", str(tmp_path / "x"), "--patient", "NOPE", "--db", db]
+    )
     assert result.exit_code == 1 and "no such patient" in result.output
 
     assert runner.invoke(app, ["delete", "SIM000004", "--db", db]).exit_code == 1  # not confirmed

@@ -60,7 +60,10 @@ def _set_cell(path: Path, row: int, column: str, value: str) -> int:
     """Change one cell of data row ``row`` (0-based); returns its physical line number."""
     frame = pl.read_csv(path, infer_schema=False)
     frame = frame.with_columns(
-        pl.when(pl.int_range(pl.len()) == row).then(pl.lit(value)).otherwise(pl.col(column)).alias(column)
+        pl.when(pl.int_range(pl.len()) == row)
+        .then(pl.lit(value))
+        .otherwise(pl.col(column))
+        .alias(column)
     )
     frame.write_csv(path)
     return row + 2
@@ -80,8 +83,24 @@ def test_bad_cell_names_file_line_column_and_changes_nothing(
 ) -> None:
     # the database already holds another diary, which must survive the failed import
     other = tmp_path / "other"
-    assert _run("simulate", "--patients", "3", "--days", "30", "--out", str(other),
-                "--seed", "99", "--id-prefix", "OTHER", "--truth", str(tmp_path / "t.json"))[0] == 0
+    assert (
+        _run(
+            "simulate",
+            "--patients",
+            "3",
+            "--days",
+            "30",
+            "--out",
+            str(other),
+            "--seed",
+            "99",
+            "--id-prefix",
+            "OTHER",
+            "--truth",
+            str(tmp_path / "t.json"),
+        )[0]
+        == 0
+    )
     assert _run("import", str(other), "--db", db_url)[0] == 0
     before = Store(db_url).counts()
 
@@ -95,8 +114,14 @@ def test_bad_cell_names_file_line_column_and_changes_nothing(
 
 def test_report_bad_lists_every_bad_row_as_json(diary_copy: Path, tmp_path: Path) -> None:
     lines = [_set_cell(diary_copy / "attacks.csv", r, "intensity", "14") for r in (0, 5, 9)]
-    code, output = _run("import", str(diary_copy), "--db", f"sqlite:///{tmp_path / 'x.db'}",
-                        "--report-bad", "--json")
+    code, output = _run(
+        "import",
+        str(diary_copy),
+        "--db",
+        f"sqlite:///{tmp_path / 'x.db'}",
+        "--report-bad",
+        "--json",
+    )
     assert code == 1
     result = json.loads(output)
     assert result["ok"] is False
@@ -116,7 +141,7 @@ def _tiny(folder: Path, attacks: str, extra: dict[str, str] | None = None) -> Pa
 def test_quoted_newlines_keep_physical_line_numbers(tmp_path: Path) -> None:
     folder = _tiny(
         tmp_path,
-        'patient_id,attack_id,start,end,intensity,notes\n'
+        "patient_id,attack_id,start,end,intensity,notes\n"
         'p1,a1,2025-01-01T08:00,2025-01-01T12:00,2,"first line\nsecond line"\n'
         "p1,a2,2025-01-03T08:00,2025-01-02T12:00,2,\n",
     )
@@ -139,20 +164,51 @@ def test_utc_offsets_become_the_patients_wall_clock(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("extra", "file", "column", "reason"),
     [
-        ({"medications.csv": "patient_id,taken_at,drug\np1,2025-01-01T09:00,Unobtainium\n"},
-         "medications.csv", "class", "not in painlink's drug table"),
-        ({"medications.csv": "patient_id,taken_at,drug,attack_id\np1,2025-01-01T09:00,ibuprofen,zz\n"},
-         "medications.csv", "attack_id", "no such attack"),
-        ({"days.csv": "patient_id,date,stress,colour\np1,2025-01-01,3,blue\n"},
-         "days.csv", "colour", "not a number"),
-        ({"days.csv": "patient_id,date,mood\np1,2025-01-01,1\np1,2025-01-01,2\n"},
-         "days.csv", "date", "duplicate"),
-        ({"aura.csv": "patient_id,attack_id,type\np1,a1,visual\n"},
-         "attacks.csv", "aura", "aura.csv lists aura symptoms"),
-        ({"spine_pain.csv": "patient_id,region,start,nrs\np1,neck,2025-01-01T08:00,4\n"},
-         "spine_pain.csv", "region", "not one of"),
-        ({"treatments.csv": "patient_id,name,kind,start,colour\np1,x,other,2025-01-01,red\n"},
-         "treatments.csv", "colour", "unknown column"),
+        (
+            {"medications.csv": "patient_id,taken_at,drug\np1,2025-01-01T09:00,Unobtainium\n"},
+            "medications.csv",
+            "class",
+            "not in painlink's drug table",
+        ),
+        (
+            {
+                "medications.csv": "patient_id,taken_at,drug,attack_id\n"
+                "p1,2025-01-01T09:00,ibuprofen,zz\n"
+            },
+            "medications.csv",
+            "attack_id",
+            "no such attack",
+        ),
+        (
+            {"days.csv": "patient_id,date,stress,colour\np1,2025-01-01,3,blue\n"},
+            "days.csv",
+            "colour",
+            "not a number",
+        ),
+        (
+            {"days.csv": "patient_id,date,mood\np1,2025-01-01,1\np1,2025-01-01,2\n"},
+            "days.csv",
+            "date",
+            "duplicate",
+        ),
+        (
+            {"aura.csv": "patient_id,attack_id,type\np1,a1,visual\n"},
+            "attacks.csv",
+            "aura",
+            "aura.csv lists aura symptoms",
+        ),
+        (
+            {"spine_pain.csv": "patient_id,region,start,nrs\np1,neck,2025-01-01T08:00,4\n"},
+            "spine_pain.csv",
+            "region",
+            "not one of",
+        ),
+        (
+            {"treatments.csv": "patient_id,name,kind,start,colour\np1,x,other,2025-01-01,red\n"},
+            "treatments.csv",
+            "colour",
+            "unknown column",
+        ),
         ({"visits.csv": "patient_id,kind\np1,intake\n"}, "visits.csv", "at", "required column"),
     ],
 )

@@ -25,10 +25,20 @@ def _day(table: pl.DataFrame, date: dt.date) -> dict:
 def test_an_attack_over_midnight_makes_two_attack_days_and_one_onset() -> None:
     table = build_day_table(
         _diary(
-            attacks=[{"patient_id": "p1", "attack_id": "a", "start": T(2025, 3, 1, 20),
-                      "end": T(2025, 3, 2, 6), "intensity": 2, "intensity_nrs": 6.0}],
-            days=[{"patient_id": "p1", "date": D(2025, 2, 28), "stress": 4.0},
-                  {"patient_id": "p1", "date": D(2025, 3, 4), "stress": 2.0}],
+            attacks=[
+                {
+                    "patient_id": "p1",
+                    "attack_id": "a",
+                    "start": T(2025, 3, 1, 20),
+                    "end": T(2025, 3, 2, 6),
+                    "intensity": 2,
+                    "intensity_nrs": 6.0,
+                }
+            ],
+            days=[
+                {"patient_id": "p1", "date": D(2025, 2, 28), "stress": 4.0},
+                {"patient_id": "p1", "date": D(2025, 3, 4), "stress": 2.0},
+            ],
         )
     )
     assert table["date"].to_list() == [D(2025, 2, 28) + dt.timedelta(days=i) for i in range(5)]
@@ -44,8 +54,18 @@ def test_an_attack_over_midnight_makes_two_attack_days_and_one_onset() -> None:
 
 def test_aura_without_pain_is_an_attack_day_but_not_a_headache_day() -> None:
     table = build_day_table(
-        _diary(attacks=[{"patient_id": "p1", "attack_id": "a", "start": T(2025, 3, 1, 9),
-                         "end": T(2025, 3, 1, 9, 40), "intensity": 0, "aura": True}])
+        _diary(
+            attacks=[
+                {
+                    "patient_id": "p1",
+                    "attack_id": "a",
+                    "start": T(2025, 3, 1, 9),
+                    "end": T(2025, 3, 1, 9, 40),
+                    "intensity": 0,
+                    "aura": True,
+                }
+            ]
+        )
     )
     row = _day(table, D(2025, 3, 1))
     assert row["attack_day"] and row["aura_day"] and not row["headache_day"]
@@ -65,10 +85,30 @@ def test_medication_days_by_class_and_acute_days() -> None:
     table = build_day_table(
         _diary(
             medications=[
-                {"patient_id": "p1", "taken_at": T(2025, 3, 1, 9), "drug": "sumatriptan", "drug_class": "triptan"},
-                {"patient_id": "p1", "taken_at": T(2025, 3, 1, 15), "drug": "sumatriptan", "drug_class": "triptan"},
-                {"patient_id": "p1", "taken_at": T(2025, 3, 2, 9), "drug": "ibuprofen", "drug_class": "non_opioid_analgesic"},
-                {"patient_id": "p1", "taken_at": T(2025, 3, 3, 9), "drug": "propranolol", "drug_class": "preventive"},
+                {
+                    "patient_id": "p1",
+                    "taken_at": T(2025, 3, 1, 9),
+                    "drug": "sumatriptan",
+                    "drug_class": "triptan",
+                },
+                {
+                    "patient_id": "p1",
+                    "taken_at": T(2025, 3, 1, 15),
+                    "drug": "sumatriptan",
+                    "drug_class": "triptan",
+                },
+                {
+                    "patient_id": "p1",
+                    "taken_at": T(2025, 3, 2, 9),
+                    "drug": "ibuprofen",
+                    "drug_class": "non_opioid_analgesic",
+                },
+                {
+                    "patient_id": "p1",
+                    "taken_at": T(2025, 3, 3, 9),
+                    "drug": "propranolol",
+                    "drug_class": "preventive",
+                },
             ]
         )
     )
@@ -81,13 +121,36 @@ def test_medication_days_by_class_and_acute_days() -> None:
 def test_spine_pain_treatments_and_own_factors() -> None:
     table = build_day_table(
         _diary(
-            days=[{"patient_id": "p1", "date": D(2025, 3, d), "neck_pain": float(d), "low_back_pain": 1.0}
-                  for d in (1, 2, 3, 4)],
-            spine_pain=[{"patient_id": "p1", "region": "upper_cervical", "start": T(2025, 3, 2, 8),
-                         "end": T(2025, 3, 3, 8), "nrs": 7.0}],
-            treatments=[{"patient_id": "p1", "name": "Manual therapy", "kind": "manual_therapy",
-                         "start": D(2025, 3, 3), "end": None}],
-            factor_values=[{"patient_id": "p1", "date": D(2025, 3, 1), "name": "red_wine", "value": 1.0}],
+            days=[
+                {
+                    "patient_id": "p1",
+                    "date": D(2025, 3, d),
+                    "neck_pain": float(d),
+                    "low_back_pain": 1.0,
+                }
+                for d in (1, 2, 3, 4)
+            ],
+            spine_pain=[
+                {
+                    "patient_id": "p1",
+                    "region": "upper_cervical",
+                    "start": T(2025, 3, 2, 8),
+                    "end": T(2025, 3, 3, 8),
+                    "nrs": 7.0,
+                }
+            ],
+            treatments=[
+                {
+                    "patient_id": "p1",
+                    "name": "Manual therapy",
+                    "kind": "manual_therapy",
+                    "start": D(2025, 3, 3),
+                    "end": None,
+                }
+            ],
+            factor_values=[
+                {"patient_id": "p1", "date": D(2025, 3, 1), "name": "red_wine", "value": 1.0}
+            ],
             factors=[{"patient_id": "p1", "name": "red_wine", "kind": "boolean"}],
         )
     )
@@ -101,8 +164,11 @@ def test_spine_pain_treatments_and_own_factors() -> None:
 def test_several_patients_keep_their_own_spans() -> None:
     diary = _diary(
         patients=[{"patient_id": p, "time_zone": "UTC"} for p in ("a", "b")],
-        days=[{"patient_id": "a", "date": D(2025, 1, 1)}, {"patient_id": "a", "date": D(2025, 1, 3)},
-              {"patient_id": "b", "date": D(2025, 5, 1)}],
+        days=[
+            {"patient_id": "a", "date": D(2025, 1, 1)},
+            {"patient_id": "a", "date": D(2025, 1, 3)},
+            {"patient_id": "b", "date": D(2025, 5, 1)},
+        ],
     )
     table = build_day_table(diary)
     assert table.group_by("patient_id").len().sort("patient_id")["len"].to_list() == [3, 1]

@@ -51,10 +51,19 @@ def test_true_triggers_raise_onset_risk_and_null_factors_do_not(cohort) -> None:
     days, truth, _ = cohort
     for factor in ("short_sleep", "high_stress", "skipped_meal", "pressure_drop"):
         for lag in (0, 1):
-            trig = [t["patient_id"] for t in truth
-                    if any(f["factor"] == factor and f["role"] == "trigger" and f["lag"] == lag for f in t["factors"])]
-            null = [t["patient_id"] for t in truth
-                    if any(f["factor"] == factor and f["role"] == "none" for f in t["factors"])]
+            trig = [
+                t["patient_id"]
+                for t in truth
+                if any(
+                    f["factor"] == factor and f["role"] == "trigger" and f["lag"] == lag
+                    for f in t["factors"]
+                )
+            ]
+            null = [
+                t["patient_id"]
+                for t in truth
+                if any(f["factor"] == factor and f["role"] == "none" for f in t["factors"])
+            ]
             if len(trig) >= 15:
                 assert _onset_ratio(days, trig, factor, lag) > 1.5, (factor, lag)
             assert 0.8 < _onset_ratio(days, null, factor, lag) < 1.25, (factor, lag)
@@ -62,19 +71,28 @@ def test_true_triggers_raise_onset_risk_and_null_factors_do_not(cohort) -> None:
 
 def test_protector_lowers_risk(cohort) -> None:
     days, truth, _ = cohort
-    protected = [t["patient_id"] for t in truth
-                 if any(f["factor"] == "exercise" and f["role"] == "protector" for f in t["factors"])]
+    protected = [
+        t["patient_id"]
+        for t in truth
+        if any(f["factor"] == "exercise" and f["role"] == "protector" for f in t["factors"])
+    ]
     assert _onset_ratio(days, protected, "exercise", 1) < 0.8
 
 
 def test_neck_pain_as_symptom_rises_with_attacks_and_as_cause_before_them(cohort) -> None:
     days, truth, _ = cohort
-    role = pl.DataFrame({"patient_id": [t["patient_id"] for t in truth],
-                         "role": [t["neck_pain_role"] for t in truth]})
+    role = pl.DataFrame(
+        {
+            "patient_id": [t["patient_id"] for t in truth],
+            "role": [t["neck_pain_role"] for t in truth],
+        }
+    )
     d = days.join(role, on="patient_id").filter(pl.col("neck_pain").is_not_null())
     gap = d.group_by("role").agg(
-        (pl.col("neck_pain").filter(pl.col("onset")).mean()
-         - pl.col("neck_pain").filter(~pl.col("attack_day")).mean()).alias("gap")
+        (
+            pl.col("neck_pain").filter(pl.col("onset")).mean()
+            - pl.col("neck_pain").filter(~pl.col("attack_day")).mean()
+        ).alias("gap")
     )
     gaps = dict(gap.iter_rows())
     assert gaps["symptom"] > 2.0
@@ -90,7 +108,8 @@ def test_enrolment_at_a_peak_regresses_toward_the_mean(cohort) -> None:
 
     def early_vs_late(ids: list[str]) -> float:
         d = days.filter(pl.col("patient_id").is_in(ids)).with_columns(
-            pl.int_range(pl.len()).over("patient_id").alias("day"))
+            pl.int_range(pl.len()).over("patient_id").alias("day")
+        )
         early = d.filter(pl.col("day") < 30)["onset"].mean()
         late = d.filter((pl.col("day") >= 90) & (pl.col("day") < 146))["onset"].mean()
         return early / late
@@ -108,8 +127,10 @@ def test_treatment_rate_ratio_shows_in_attack_rates(cohort) -> None:
     ratios = {}
     for rr, ids in by_rr.items():
         d = days.filter(pl.col("patient_id").is_in(ids))
-        ratios[rr] = d.filter(pl.col("treatment").is_not_null())["onset"].mean() / d.filter(
-            pl.col("treatment").is_null())["onset"].mean()
+        ratios[rr] = (
+            d.filter(pl.col("treatment").is_not_null())["onset"].mean()
+            / d.filter(pl.col("treatment").is_null())["onset"].mean()
+        )
     assert ratios[0.5] < 0.65 and ratios[1.0] > 0.85
     assert ratios[0.5] < ratios[0.7] < ratios[1.0]
 
@@ -125,8 +146,11 @@ def test_overusers_take_acute_medication_on_ten_or_more_days_a_month(cohort) -> 
 def test_chronic_migraine_patients_mostly_have_15_headache_days(cohort) -> None:
     days, truth, _ = cohort
     chronic = [t["patient_id"] for t in truth if t["diagnosis"]["code"] == "1.3"]
-    per_30 = days.filter(pl.col("patient_id").is_in(chronic)).group_by("patient_id").agg(
-        (pl.col("headache_day").mean() * 30).alias("hd"))
+    per_30 = (
+        days.filter(pl.col("patient_id").is_in(chronic))
+        .group_by("patient_id")
+        .agg((pl.col("headache_day").mean() * 30).alias("hd"))
+    )
     assert (per_30["hd"] >= 15).mean() > 0.8
 
 
@@ -136,5 +160,7 @@ def test_truth_file_is_valid_json_and_matches_the_diary(tmp_path: Path) -> None:
     assert truth["format"] == "painlink-simulation-truth"
     assert len(truth["patients"]) == 30
     treatments = pl.read_csv(tmp_path / "treatments.csv")
-    assert set(treatments["patient_id"]) == {p["patient_id"] for p in truth["patients"] if p["treatment"]}
+    assert set(treatments["patient_id"]) == {
+        p["patient_id"] for p in truth["patients"] if p["treatment"]
+    }
     assert "short_sleep" in truth["exposures"]

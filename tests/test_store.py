@@ -76,7 +76,12 @@ def test_database_constraints_refuse_what_validation_refuses(db_url: str) -> Non
     start = dt.datetime(2025, 1, 2, 8)
     bad_rows = [
         {"patient_id": "p1", "attack_id": "a", "start": start, "intensity": 14},
-        {"patient_id": "p1", "attack_id": "b", "start": start, "end": start - dt.timedelta(hours=1)},
+        {
+            "patient_id": "p1",
+            "attack_id": "b",
+            "start": start,
+            "end": start - dt.timedelta(hours=1),
+        },
         {"patient_id": "p1", "attack_id": "c", "start": start, "side": "up"},
         {"patient_id": "nobody", "attack_id": "d", "start": start},
     ]
@@ -86,7 +91,9 @@ def test_database_constraints_refuse_what_validation_refuses(db_url: str) -> Non
     assert store.counts()["attacks"] == 0
 
 
-def test_deleting_a_patient_removes_everything_they_recorded(db_url: str, simulated_folder: Path) -> None:
+def test_deleting_a_patient_removes_everything_they_recorded(
+    db_url: str, simulated_folder: Path
+) -> None:
     store = Store(db_url)
     store.init()
     store.write(read_diary_folder(simulated_folder).only(["SIM000001", "SIM000002"]))

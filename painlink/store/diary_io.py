@@ -118,28 +118,35 @@ def _to_frame(rows: list[tuple], kinds: dict[str, str], sqlite: bool) -> pl.Data
     return pl.DataFrame(out)
 
 
+def _fetch(conn: sa.Connection, sql: str, params: Sequence[object] = ()) -> list[tuple]:
+    """Rows as plain tuples straight from the driver: no Row objects for millions of rows."""
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+    finally:
+        cursor.close()
+
+
 def read_diary(conn: sa.Connection, patient_ids: Sequence[str] | None = None) -> DiaryFrames:
     """Whole diaries of the given patients (all patients when None), in natural-key order."""
     sqlite = conn.dialect.name == "sqlite"
     q = conn.dialect.identifier_preparer.quote
+    mark = "?" if sqlite else "%s"
     out = {}
     for table in t.INSERT_ORDER:
         kinds = _specs(table.name)
-        key = ("patient_id", "name") if table.name == "factors" else TABLE_BY_NAME[table.name].key
         sql = f"SELECT {', '.join(q(c) for c in kinds)} FROM {q(table.name)}"
         if patient_ids is None:
-            rows = conn.exec_driver_sql(f"{sql} ORDER BY {', '.join(q(c) for c in key)}").fetchall()
+            rows = _fetch(conn, sql)
         else:
             rows = []
             ids = list(patient_ids)
             for i in range(0, len(ids), 500):
                 chunk = ids[i : i + 500]
-                stmt = sa.text(f"{sql} WHERE patient_id IN :ids").bindparams(
-                    sa.bindparam("ids", expanding=True)
-                )
-                rows += conn.execute(stmt, {"ids": chunk}).fetchall()
-        frame = _to_frame([tuple(r) for r in rows], kinds, sqlite)
-        out[table.name] = frame
+                where = f" WHERE patient_id IN ({', '.join(mark for _ in chunk)})"
+                rows += _fetch(conn, sql + where, chunk)
+        out[table.name] = _to_frame(rows, kinds, sqlite)
     return DiaryFrames.from_tables(**out).sorted()
 
 

@@ -55,6 +55,22 @@ class Store:
         with self.engine.connect() as conn:
             return diary_io.patient_ids(conn)
 
+    def factor_names(self, patient_ids: Sequence[str] | None = None) -> list[str]:
+        """Names of own factors (of the given patients), for the columns of days.csv."""
+        from painlink.store.tables import factors
+
+        self.check()
+        query = sa.select(factors.c.name).distinct()
+        names: set[str] = set()
+        with self.engine.connect() as conn:
+            if patient_ids is None:
+                return sorted(conn.execute(query).scalars())
+            ids = list(patient_ids)
+            for i in range(0, len(ids), 500):
+                part = query.where(factors.c.patient_id.in_(ids[i : i + 500]))
+                names.update(conn.execute(part).scalars())
+        return sorted(names)
+
     def delete(self, patient_ids: Sequence[str]) -> int:
         self.check()
         with self.engine.begin() as conn:

@@ -186,9 +186,17 @@ treatments = sa.Table(
         sa.or_(sa.column("end").is_(None), sa.column("end") >= sa.column("start")),
         name="end_after_start",
     ),
+    sa.Index("ix_treatments_patient", "patient_id"),
 )
 
-visits = sa.Table("visits", metadata, _surrogate_id(), *_columns("visits"), _patient_fk())
+visits = sa.Table(
+    "visits",
+    metadata,
+    _surrogate_id(),
+    *_columns("visits"),
+    _patient_fk(),
+    sa.Index("ix_visits_patient", "patient_id"),
+)
 
 #: Tables in an order that satisfies foreign keys when inserting (reverse to delete).
 INSERT_ORDER: tuple[sa.Table, ...] = (

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 12:56:14.248478
+Create Date: 2026-11-25 13:08:33.798321
 """
 
 from __future__ import annotations
@@ -235,6 +235,9 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_treatments")),
     )
+    with op.batch_alter_table("treatments", schema=None) as batch_op:
+        batch_op.create_index("ix_treatments_patient", ["patient_id"], unique=False)
+
     op.create_table(
         "visits",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
@@ -255,6 +258,9 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_visits")),
     )
+    with op.batch_alter_table("visits", schema=None) as batch_op:
+        batch_op.create_index("ix_visits_patient", ["patient_id"], unique=False)
+
     op.create_table(
         "aura_symptoms",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
@@ -385,7 +391,13 @@ def downgrade() -> None:
         batch_op.drop_index("ix_aura_symptoms_attack")
 
     op.drop_table("aura_symptoms")
+    with op.batch_alter_table("visits", schema=None) as batch_op:
+        batch_op.drop_index("ix_visits_patient")
+
     op.drop_table("visits")
+    with op.batch_alter_table("treatments", schema=None) as batch_op:
+        batch_op.drop_index("ix_treatments_patient")
+
     op.drop_table("treatments")
     with op.batch_alter_table("spine_pain", schema=None) as batch_op:
         batch_op.drop_index("ix_spine_pain_patient_start")
