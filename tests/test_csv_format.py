@@ -245,3 +245,17 @@ def test_missing_folder_and_missing_patients_file(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     code, output = _run("import", str(tmp_path / "empty"), "--db", f"sqlite:///{tmp_path / 'x.db'}")
     assert code == 1 and "patients.csv" in output
+
+
+def test_intensity_may_be_written_as_the_ihs_words(tmp_path: Path) -> None:
+    folder = _tiny(
+        tmp_path,
+        "patient_id,attack_id,start,intensity\n"
+        "p1,a1,2025-01-01T08:00,Severe\np1,a2,2025-01-02T08:00,mild\np1,a3,2025-01-03T08:00,1\n",
+    )
+    assert read_diary_folder(folder).attacks["intensity"].to_list() == [3, 1, 1]
+    (folder / "attacks.csv").write_text(
+        "patient_id,attack_id,start,intensity\np1,a1,2025-01-01T08:00,awful\n"
+    )
+    with pytest.raises(DiaryFormatError, match="not a number"):
+        read_diary_folder(folder)

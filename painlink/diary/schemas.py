@@ -40,6 +40,17 @@ class _Record(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
+class _Period(_Record):
+    """A record with a start and an optional end (open while it goes on)."""
+
+    @model_validator(mode="after")
+    def _end_after_start(self) -> _Period:
+        end, start = getattr(self, "end", None), getattr(self, "start", None)
+        if end is not None and start is not None and end < start:
+            raise ValueError("end is before start")
+        return self
+
+
 class PatientIn(_Record):
     """A person keeping a diary, with the history items the red-flag screen asks about."""
 
@@ -65,7 +76,7 @@ class PatientIn(_Record):
         return value
 
 
-class AttackIn(_Record):
+class AttackIn(_Period):
     """One headache attack. Times are the patient's local wall-clock time."""
 
     patient_id: Identifier
@@ -87,13 +98,8 @@ class AttackIn(_Record):
     restlessness: bool | None = None
     neck_pain: bool | None = None
     aura: bool | None = None
+    aura_succession: bool | None = None  # two or more aura symptoms, one after another
     notes: Text | None = None
-
-    @model_validator(mode="after")
-    def _end_after_start(self) -> AttackIn:
-        if self.end is not None and self.end < self.start:
-            raise ValueError("end is before start")
-        return self
 
 
 class IntensityReadingIn(_Record):
@@ -138,7 +144,7 @@ class MedicationIn(_Record):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, populate_by_name=True)
 
 
-class SpinePainIn(_Record):
+class SpinePainIn(_Period):
     """Neck or back pain: an episode (start and end) or a rating at one moment (no end)."""
 
     patient_id: Identifier
@@ -147,12 +153,6 @@ class SpinePainIn(_Record):
     start: dt.datetime
     end: dt.datetime | None = None
     nrs: Score10
-
-    @model_validator(mode="after")
-    def _end_after_start(self) -> SpinePainIn:
-        if self.end is not None and self.end < self.start:
-            raise ValueError("end is before start")
-        return self
 
 
 class DayIn(_Record):
@@ -187,18 +187,12 @@ class FactorValueIn(_Record):
     value: float
 
 
-class TreatmentIn(_Record):
+class TreatmentIn(_Period):
     patient_id: Identifier
     name: Annotated[str, Field(min_length=1, max_length=200)]
     kind: TreatmentKind
     start: dt.date
     end: dt.date | None = None  # open while the treatment goes on
-
-    @model_validator(mode="after")
-    def _end_after_start(self) -> TreatmentIn:
-        if self.end is not None and self.end < self.start:
-            raise ValueError("end is before start")
-        return self
 
 
 class VisitIn(_Record):

@@ -19,7 +19,7 @@ import polars as pl
 
 from painlink.diary.fields import FieldSpec
 from painlink.diary.frames import TABLES, DiaryFrames, TableSpec, conform
-from painlink.diary.vocabulary import FactorKind
+from painlink.diary.vocabulary import INTENSITY_LABELS, FactorKind
 from painlink.rules.medications import DRUGS, normalise_drug_name
 
 FORMAT_NAME = "painlink-diary-csv"
@@ -30,6 +30,7 @@ _TRUE = {"yes", "y", "true", "t", "1"}
 _FALSE = {"no", "n", "false", "f", "0"}
 _OFFSET = r"(Z|z|[+-]\d\d(:?\d\d)?)$"
 _DATETIME_OUT = "%Y-%m-%dT%H:%M:%S%.f"
+_INTENSITY_WORDS = {label: str(i) for i, label in enumerate(INTENSITY_LABELS)}
 _FACTOR_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_ \-]{0,63}$")
 
 
@@ -298,6 +299,8 @@ def _parse_table(
         if f.csv_name not in raw.columns:
             continue
         column = raw[f.csv_name]
+        if f.name == "intensity":  # the IHS scale may be written as its words
+            column = column.str.to_lowercase().replace(_INTENSITY_WORDS).alias(f.csv_name)
         values, bad, reason = _parse_column(f, column)
         problems.add_mask(file, raw, bad, f.csv_name, reason, column)
         ok = ~bad
@@ -424,11 +427,11 @@ def _factor_columns(
 def _resolve_drug_classes(frame: pl.DataFrame, problems: _Problems) -> pl.DataFrame:
     names = {normalise_drug_name(d.name): d.drug_class.value for d in DRUGS}
     looked_up = (
-        frame["drug"].map_elements(
-            lambda s: names.get(normalise_drug_name(s)), return_dtype=pl.String, skip_nulls=True
-        )
-        if frame.height
-        else pl.Series([], dtype=pl.String)
+        frame["drug"]
+        .str.replace_all(r"\s+", " ")
+        .str.strip_chars()
+        .str.to_lowercase()
+        .replace_strict(names, default=None, return_dtype=pl.String)
     )
     unknown = frame["drug_class"].is_null() & looked_up.is_null() & frame["drug"].is_not_null()
     problems.add_mask(

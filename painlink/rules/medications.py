@@ -140,11 +140,12 @@ DRUGS: tuple[Drug, ...] = (
     _d("combined oral contraceptive", "G03AA", _H),
 )
 
-_BY_NAME: dict[str, Drug] = {d.name.casefold(): d for d in DRUGS}
-
 
 def normalise_drug_name(name: str) -> str:
-    return " ".join(name.split()).casefold()
+    return " ".join(name.split()).lower()  # the same as the vectorised lookup in the importer
+
+
+_BY_NAME: dict[str, Drug] = {normalise_drug_name(d.name): d for d in DRUGS}
 
 
 def lookup(name: str) -> Drug | None:

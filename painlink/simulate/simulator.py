@@ -410,6 +410,11 @@ def _simulate_chunk(spec: SimulationSpec, first: int, n: int, rng: np.random.Gen
     # aura symptoms: visual always, sensory in a third, each 5–60 min, before the headache
     aura_rows = np.flatnonzero(has_aura)
     n_sym = 1 + (rng.random(aura_rows.size) < 0.33)
+    succession = np.full(m, None, dtype=object)
+    succession[aura_rows] = n_sym > 1  # the second symptom follows the first
+    attacks = attacks.with_columns(
+        pl.Series("aura_succession", succession.tolist(), dtype=pl.Boolean)
+    )
     sym_attack = np.repeat(aura_rows, n_sym)
     sym_index = (
         np.concatenate([np.arange(k) for k in n_sym]) if aura_rows.size else np.zeros(0, int)

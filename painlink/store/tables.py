@@ -89,6 +89,13 @@ def _attack_fk(ondelete: str | None) -> sa.ForeignKeyConstraint:
     )
 
 
+def _end_after_start() -> sa.CheckConstraint:
+    return sa.CheckConstraint(
+        sa.or_(sa.column("end").is_(None), sa.column("end") >= sa.column("start")),
+        name="end_after_start",
+    )
+
+
 patients = sa.Table(
     "patients",
     metadata,
@@ -126,10 +133,7 @@ attacks = sa.Table(
     *_columns("attacks"),
     _patient_fk(),
     sa.UniqueConstraint("patient_id", "attack_id", name="uq_attacks_patient_attack"),
-    sa.CheckConstraint(
-        sa.or_(sa.column("end").is_(None), sa.column("end") >= sa.column("start")),
-        name="end_after_start",
-    ),
+    _end_after_start(),
     sa.Index("ix_attacks_patient_start", "patient_id", "start"),
 )
 
@@ -169,10 +173,7 @@ spine_pain = sa.Table(
     _surrogate_id(),
     *_columns("spine_pain"),
     _patient_fk(),
-    sa.CheckConstraint(
-        sa.or_(sa.column("end").is_(None), sa.column("end") >= sa.column("start")),
-        name="end_after_start",
-    ),
+    _end_after_start(),
     sa.Index("ix_spine_pain_patient_start", "patient_id", "start"),
 )
 
@@ -182,10 +183,7 @@ treatments = sa.Table(
     _surrogate_id(),
     *_columns("treatments"),
     _patient_fk(),
-    sa.CheckConstraint(
-        sa.or_(sa.column("end").is_(None), sa.column("end") >= sa.column("start")),
-        name="end_after_start",
-    ),
+    _end_after_start(),
     sa.Index("ix_treatments_patient", "patient_id"),
 )
 

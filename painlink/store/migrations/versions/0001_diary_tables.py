@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 13:08:33.798321
+Create Date: 2026-11-25 13:12:27.012052
 """
 
 from __future__ import annotations
@@ -72,6 +72,7 @@ def upgrade() -> None:
         sa.Column("restlessness", sa.Boolean(), nullable=True),
         sa.Column("neck_pain", sa.Boolean(), nullable=True),
         sa.Column("aura", sa.Boolean(), nullable=True),
+        sa.Column("aura_succession", sa.Boolean(), nullable=True),
         sa.Column("notes", sa.String(length=10000), nullable=True),
         sa.CheckConstraint(
             "quality IN ('pulsating', 'pressing', 'stabbing', 'other')",
