@@ -10,6 +10,9 @@ PY
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
-.venv/bin/python -m pip install --quiet --upgrade pip >/dev/null
-.venv/bin/python -m pip install --quiet -e ".[${PAINLINK_EXTRAS:-}]" 2>&1 | grep -v -e "^WARNING: Location" -e "^$" || true
+TARGET="."
+if [ -n "${PAINLINK_EXTRAS:-}" ]; then TARGET=".[${PAINLINK_EXTRAS}]"; fi
+.venv/bin/python -m pip install --quiet --upgrade pip 2>/dev/null || true
+# pip's editable build may print setuptools deprecation notes; the import check below decides
+.venv/bin/python -m pip install --quiet -e "$TARGET" 2>&1 | grep -e "^ERROR" >&2 || true
 .venv/bin/python -c "import painlink" || { echo "installing painlink failed" >&2; exit 1; }
