@@ -288,17 +288,16 @@ def _print_summary(store: Store, as_json: bool) -> None:
     if as_json:
         _emit({"database": store.url, "patients": summary.to_dicts()})
         return
-    table = Table(title=f"Diaries in {store.url}", title_justify="left")
-    for name in (
-        "patient",
-        "days",
-        "logged",
-        "attacks/30 d",
-        "headache d/30 d",
-        "acute-med d/30 d",
-        "treatments",
-    ):
-        table.add_column(name, justify="left" if name in ("patient", "treatments") else "right")
+    table = Table(
+        title=f"Diaries in {store.url}",
+        title_justify="left",
+        caption="attacks, headache days and acute-medication days per 30 days of diary",
+        caption_justify="left",
+    )
+    table.add_column("patient", no_wrap=True)
+    for name in ("days", "logged", "attacks", "headache d", "acute-med d"):
+        table.add_column(name, justify="right", no_wrap=True)
+    table.add_column("treatment")
     for row in summary.iter_rows(named=True):
         table.add_row(
             row["patient_id"],
@@ -311,8 +310,10 @@ def _print_summary(store: Store, as_json: bool) -> None:
         )
     out.print(table)
     out.print(
-        "Rates count what was recorded. These are diaries, not diagnoses: "
-        "`painlink classify` (coming) applies ICHD-3.",
+        "Rates count what was recorded; these are diaries, not diagnoses. "
+        f"Look closer: painlink days --db {store.engine.url} --patient {summary['patient_id'][0]}"
+        if summary.height
+        else "No diaries yet: painlink import FOLDER or painlink simulate.",
         style="dim",
     )
 
