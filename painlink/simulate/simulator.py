@@ -84,18 +84,9 @@ def _ar1(rng: np.random.Generator, n: int, t: int, phi: float, sd: float) -> np.
     return out
 
 
-@dataclass
-class _Chunk:
-    """Per-patient draws of one chunk (arrays of length n)."""
-
-    ids: list[str]
-    htype: np.ndarray
-    female: np.ndarray
-    birth_year: np.ndarray
-    base_p: np.ndarray
-
-
-def _cycle(rng: np.random.Generator, menstruating: np.ndarray, pill: np.ndarray, t: int):
+def _cycle(
+    rng: np.random.Generator, menstruating: np.ndarray, pill: np.ndarray, t: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Menstrual flow labels (n, t) and contraceptive phase labels for pill users."""
     n = menstruating.size
     flow = np.full((n, t), None, dtype=object)
@@ -121,7 +112,9 @@ def _cycle(rng: np.random.Generator, menstruating: np.ndarray, pill: np.ndarray,
     return flow, phase
 
 
-def _simulate_chunk(spec: SimulationSpec, first: int, n: int, rng: np.random.Generator):
+def _simulate_chunk(
+    spec: SimulationSpec, first: int, n: int, rng: np.random.Generator
+) -> tuple[DiaryFrames, list[dict]]:
     t = spec.days
     dates = [spec.start + dt.timedelta(days=j) for j in range(t)]
     weekday = np.array([d.weekday() for d in dates])
@@ -461,9 +454,7 @@ def _simulate_chunk(spec: SimulationSpec, first: int, n: int, rng: np.random.Gen
         ]
     )
 
-    medications = _medications(
-        rng, spec, n, pid, htype, who, day, start_us, end_h, attack_ids, intensity, t
-    )
+    medications = _medications(rng, spec, pid, htype, who, day, start_us, end_h, attack_ids)
 
     # --- days the patient filled in (attack days are always logged in attacks.csv)
     compliance = rng.uniform(0.85, 1.0, size=n)
@@ -551,7 +542,7 @@ def _simulate_chunk(spec: SimulationSpec, first: int, n: int, rng: np.random.Gen
             "clinician": "Dr. Demo (simulated)",
         }
     )
-    spine = _spine_episodes(rng, n, t, pid, neck_role, neck_obs, base_dt)
+    spine = _spine_episodes(rng, pid, neck_obs, base_dt)
 
     diary = DiaryFrames.from_tables(
         patients=patients,
@@ -620,13 +611,21 @@ RELIEF = np.array(["none", "partial", "complete"], dtype=object)
 
 
 def _medications(
-    rng, spec, n, pid, htype, who, day, start_us, end_h, attack_ids, intensity, t
+    rng: np.random.Generator,
+    spec: SimulationSpec,
+    pid: np.ndarray,
+    htype: np.ndarray,
+    who: np.ndarray,
+    day: np.ndarray,
+    start_us: np.ndarray,
+    end_h: np.ndarray,
+    attack_ids: pl.Series,
 ) -> pl.DataFrame:
     """Acute intakes: one per attack for most, one per attack day for overusers."""
-    m = who.size
+    m, n, t = who.size, htype.size, spec.days
     overuser = (htype == "1.3") & (rng.random(n) < 0.6)
     drug_pick = rng.integers(0, 2, size=n)  # a patient's usual drug among the first two
-    rows_who, rows_day, rows_attack, rows_time = [], [], [], []
+    rows_who, rows_attack, rows_time = [], [], []
     take = rng.random(m) < np.where(htype[who] == "2.2", 0.5, 0.75)
     take |= overuser[who]
     for k in np.flatnonzero(take):
@@ -634,7 +633,6 @@ def _medications(
         span = range(day[k], last + 1) if overuser[who[k]] else range(day[k], day[k] + 1)
         for j, d in enumerate(span):
             rows_who.append(who[k])
-            rows_day.append(d)
             rows_attack.append(k)
             rows_time.append(
                 start_us[k] + 45 * 60_000_000 if j == 0 else d * 86_400_000_000 + 8 * 3_600_000_000
@@ -690,9 +688,11 @@ def _overuse_flags(medications: pl.DataFrame, n: int, pid: np.ndarray, t: int) -
     }
 
 
-def _spine_episodes(rng, n, t, pid, neck_role, neck_obs, base_dt) -> pl.DataFrame:
+def _spine_episodes(
+    rng: np.random.Generator, pid: np.ndarray, neck_obs: np.ndarray, base_dt: dt.datetime
+) -> pl.DataFrame:
     """Upper-cervical episodes noted by patients whose neck pain flares (≥6/10)."""
-    flare_p, flare_d = np.nonzero((neck_obs >= 6) & (rng.random((n, t)) < 0.3))
+    flare_p, flare_d = np.nonzero((neck_obs >= 6) & (rng.random(neck_obs.shape) < 0.3))
     if flare_p.size == 0:
         return pl.DataFrame()
     start = (
