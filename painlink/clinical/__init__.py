@@ -1,0 +1,1 @@
+"""Clinical knowledge applied to diaries: screening, classification, day counts, scores."""

@@ -1,0 +1,146 @@
+"""Red-flag screening: is this dangerous? Asked before anything else is shown.
+
+A presentation is what a person or clinician answers (see :class:`Presentation`);
+the screen returns every flag raised, what each may point to, the most urgent
+level and plain advice. Answers left empty are listed as not asked: the screen
+never reads a missing answer as "no".
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from painlink.rules.red_flags import (
+    ADVICE,
+    NOT_SCREENED,
+    RED_FLAGS,
+    RULES_VERSION,
+    RedFlag,
+    ScreeningSettings,
+    Urgency,
+)
+
+Answer = bool | None
+
+
+class Presentation(BaseModel):
+    """Answers to the screening questions; every field is optional (None = not asked)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    age: Annotated[int, Field(ge=0, le=120)] | None = None
+    headache_onset_age: Annotated[int, Field(ge=0, le=120)] | None = None
+    onset_to_peak_min: Annotated[float, Field(ge=0)] | None = None
+    thunderclap: Answer = None
+    new_headache: Answer = None
+    pattern_change: Answer = None
+    progressive: Answer = None
+    atypical: Answer = None
+    positional: Answer = None
+    precipitated_by_valsalva: Answer = None
+    after_head_trauma: Answer = None
+    fever: Answer = None
+    neck_stiffness: Answer = None
+    rash: Answer = None
+    confusion: Answer = None
+    weight_loss: Answer = None
+    night_sweats: Answer = None
+    neuro_deficit: Answer = None
+    decreased_consciousness: Answer = None
+    seizure: Answer = None
+    papilloedema: Answer = None
+    transient_visual_obscurations: Answer = None
+    painful_eye_autonomic: Answer = None
+    jaw_claudication: Answer = None
+    scalp_tenderness: Answer = None
+    visual_disturbance: Answer = None
+    pregnant_or_postpartum: Answer = None
+    history_cancer: Answer = None
+    history_immunosuppression: Answer = None
+    anticoagulants: Answer = None
+    painkiller_overuse: Answer = None
+    new_drug_at_onset: Answer = None
+    recent_neck_manipulation: Answer = None
+    neck_trauma: Answer = None
+    new_neck_pain: Answer = None
+    dizziness: Answer = None
+    diplopia: Answer = None
+    dysarthria: Answer = None
+    dysphagia: Answer = None
+    ataxia: Answer = None
+    drop_attack: Answer = None
+    nystagmus: Answer = None
+    facial_numbness: Answer = None
+    spinal_pain: Answer = None
+    spinal_trauma: Answer = None
+    night_pain: Answer = None
+    iv_drug_use: Answer = None
+    saddle_anaesthesia: Answer = None
+    bladder_bowel_dysfunction: Answer = None
+    bilateral_leg_weakness: Answer = None
+
+
+@dataclass(frozen=True)
+class RaisedFlag:
+    code: str
+    name: str
+    urgency: str
+    may_point_to: tuple[str, ...]
+    message: str
+    source: str
+
+
+@dataclass(frozen=True)
+class ScreenResult:
+    urgency: str
+    advice: str
+    flags: tuple[RaisedFlag, ...]
+    not_asked: tuple[str, ...]  # rules that could not be checked for want of answers
+    rules_version: str = RULES_VERSION
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def level(self) -> Urgency:
+        return Urgency[self.urgency]
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def summary(self) -> str:
+        lines = [f"{self.urgency.upper()}: {self.advice}"]
+        lines += [f"  - {f.name} ({f.urgency}): {f.message}" for f in self.flags]
+        if self.not_asked:
+            lines.append(f"  Not asked, so not checked: {', '.join(self.not_asked)}")
+        return "\n".join(lines)
+
+
+def screen(
+    presentation: Presentation | dict[str, Any], settings: ScreeningSettings | None = None
+) -> ScreenResult:
+    """Check every rule; raise the most urgent advice first."""
+    settings = settings or ScreeningSettings()
+    p = presentation if isinstance(presentation, Presentation) else Presentation(**presentation)
+    answers = p.model_dump()
+    raised: list[RedFlag] = []
+    unknown: list[str] = []
+    for rule in RED_FLAGS:
+        outcome = rule.test(answers, settings)
+        if outcome is True:
+            raised.append(rule)
+        elif outcome is None:
+            unknown.append(rule.code)
+    raised.sort(key=lambda r: -r.urgency)
+    level = max((r.urgency for r in raised), default=Urgency.none)
+    return ScreenResult(
+        urgency=level.name,
+        advice=NOT_SCREENED if len(unknown) == len(RED_FLAGS) else ADVICE[level],
+        flags=tuple(
+            RaisedFlag(r.code, r.name, r.urgency.name, r.points_to, r.message, r.source)
+            for r in raised
+        ),
+        not_asked=tuple(unknown),
+        settings=asdict(settings),
+    )
