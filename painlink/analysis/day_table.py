@@ -49,7 +49,8 @@ def _attack_end(attacks: pl.DataFrame, as_of: dt.date | None) -> pl.Expr:
     return pl.coalesce(pl.col("end"), open_end).alias("end_eff")
 
 
-def _attack_days(attacks: pl.DataFrame, as_of: dt.date | None) -> pl.DataFrame:
+def attack_day_rows(attacks: pl.DataFrame, as_of: dt.date | None = None) -> pl.DataFrame:
+    """One row per attack per calendar day it touches, with the hours it covers that day."""
     a = attacks.with_columns(_attack_end(attacks, as_of)).with_columns(
         pl.date_ranges(pl.col("start").dt.date(), pl.col("end_eff").dt.date()).alias("date")
     )
@@ -59,11 +60,15 @@ def _attack_days(attacks: pl.DataFrame, as_of: dt.date | None) -> pl.DataFrame:
     overlap = pl.min_horizontal(pl.col("end_eff"), day_end) - pl.max_horizontal(
         pl.col("start"), day_start
     )
-    a = a.with_columns(
+    return a.with_columns(
         (overlap.dt.total_seconds() / 3600.0).clip(lower_bound=0).alias("hours"),
         (pl.col("start").dt.date() == pl.col("date")).alias("starts_here"),
         (pl.col("intensity").is_null() | (pl.col("intensity") > 0)).alias("painful"),
     )
+
+
+def _attack_days(attacks: pl.DataFrame, as_of: dt.date | None) -> pl.DataFrame:
+    a = attack_day_rows(attacks, as_of)
     return a.group_by(_KEY).agg(
         pl.lit(True).alias("attack_day"),
         pl.col("starts_here").any().alias("onset"),

@@ -1,0 +1,779 @@
+"""ICHD-3 (2018) classification of one patient's diary, criterion by criterion.
+
+Every diagnosis lists every criterion letter as met / not met / not evaluable with
+the evidence behind it (which attacks, how many days, which window). Diagnoses are
+"met", "probable", "not met" or "not evaluable"; a criterion that only a clinician
+can judge (ICHD-3's "not better accounted for by another diagnosis") is reported as
+not evaluable and does not block "met" — painlink's "met" means "the diary fulfils
+every criterion a diary can show". Red flags are screened first and every primary
+diagnosis carries them while they are open.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import polars as pl
+
+from painlink.clinical.attack_criteria import MET, NE, NOT_MET, evaluate_attacks
+from painlink.clinical.day_counts import classify_days, monthly_counts
+from painlink.clinical.screening import ScreenResult, screen
+from painlink.diary.frames import DiaryFrames
+from painlink.rules.day_definitions import DEFAULT_DEFINITION
+from painlink.rules.ichd3 import MOH_CODES, NAMES, SOURCE, SPECIALIST_AURA, Ichd3Rules
+from painlink.rules.medications import DrugClass
+
+CLINICIAN = "not evaluable: a clinician must exclude other causes"
+
+
+@dataclass(frozen=True)
+class Criterion:
+    letter: str
+    requirement: str
+    status: str  # met / not met / not evaluable
+    evidence: str
+    attacks: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    code: str
+    name: str
+    status: str  # met / probable / not met / not evaluable
+    criteria: tuple[Criterion, ...]
+    notes: tuple[str, ...] = ()
+    refer: bool = False
+
+
+@dataclass
+class Classification:
+    patient_id: str
+    screen: ScreenResult
+    diagnoses: list[Diagnosis]
+    excluded: list[Diagnosis] = field(default_factory=list)  # kept to explain the hierarchy
+    months: list[dict[str, Any]] = field(default_factory=list)
+    day_definition: str = DEFAULT_DEFINITION
+    window: tuple[str, str] | None = None
+    source: str = SOURCE
+
+    @property
+    def labels(self) -> list[str]:
+        return [d.code for d in self.diagnoses if d.status in (MET, "probable")]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "patient_id": self.patient_id,
+            "red_flags": self.screen.as_dict(),
+            "diagnoses": [asdict(d) for d in self.diagnoses],
+            "excluded_by_hierarchy": [asdict(d) for d in self.excluded],
+            "months": self.months,
+            "day_definition": self.day_definition,
+            "window": self.window,
+            "source": self.source,
+        }
+
+    def summary(self) -> str:
+        lines = []
+        if self.screen.flags:
+            lines.append("RED FLAGS FIRST — " + self.screen.summary())
+        for d in self.diagnoses:
+            lines.append(f"{d.code} {d.name}: {d.status.upper()}")
+            for c in d.criteria:
+                lines.append(f"   {c.letter} [{c.status}] {c.requirement} — {c.evidence}")
+            lines += [f"   note: {n}" for n in d.notes]
+        return "\n".join(lines)
+
+
+def _ids(frame: pl.DataFrame, mask: pl.Expr, limit: int = 50) -> tuple[str, ...]:
+    return tuple(frame.filter(mask)["attack_id"].head(limit).to_list())
+
+
+def _letter(
+    attacks: pl.DataFrame, col: str, letter: str, requirement: str, needed: int
+) -> Criterion:
+    met = attacks.filter(pl.col(col) == MET).height
+    unknown = attacks.filter(pl.col(col) == NE).height
+    status = MET if met >= needed else (NOT_MET if met + unknown < needed else NE)
+    return Criterion(
+        letter,
+        requirement,
+        status,
+        f"{met} of {attacks.height} attacks meet it; {unknown} not evaluable",
+        _ids(attacks, pl.col(col) == MET),
+    )
+
+
+def _a_criterion(
+    attacks: pl.DataFrame, fulfils: str, could_be: pl.Expr, needed: int, requirement: str
+) -> Criterion:
+    n = attacks.filter(pl.col(fulfils)).height
+    possible = attacks.filter(could_be).height
+    status = MET if n >= needed else (NE if possible >= needed else NOT_MET)
+    return Criterion(
+        "A",
+        requirement,
+        status,
+        f"{n} attacks fulfil all the attack criteria (need {needed})",
+        _ids(attacks, pl.col(fulfils)),
+    )
+
+
+def _diagnosis_status(criteria: list[Criterion]) -> str:
+    states = [c.status for c in criteria]
+    if all(s == MET for s in states):
+        return MET
+    if NOT_MET in states:
+        return NOT_MET
+    return NE
+
+
+def _migraine_without_aura(a: pl.DataFrame, r: Ichd3Rules) -> tuple[Diagnosis, Diagnosis]:
+    b = _letter(
+        a,
+        "m_B",
+        "B",
+        f"attacks last {r.migraine_min_hours:g}–{r.migraine_max_hours:g} h "
+        f"({r.migraine_min_hours_under_18:g}–{r.migraine_max_hours:g} h under {r.adolescent_age}), "
+        "untreated or unsuccessfully treated",
+        r.migraine_min_attacks,
+    )
+    c = _letter(
+        a,
+        "m_C",
+        "C",
+        f"≥{r.migraine_pain_features_needed} of: unilateral, pulsating, "
+        "moderate or severe, aggravated by routine activity",
+        r.migraine_min_attacks,
+    )
+    d = _letter(
+        a,
+        "m_D",
+        "D",
+        "nausea and/or vomiting, or photophobia and phonophobia",
+        r.migraine_min_attacks,
+    )
+    could = pl.all_horizontal([pl.col(x) != NOT_MET for x in ("m_B", "m_C", "m_D")])
+    a_ = _a_criterion(
+        a,
+        "fulfils_1_1",
+        could,
+        r.migraine_min_attacks,
+        f"≥{r.migraine_min_attacks} attacks fulfilling B–D",
+    )
+    e = Criterion("E", "not better accounted for by another ICHD-3 diagnosis", NE, CLINICIAN)
+    crit = [a_, b, c, d]
+    status = _diagnosis_status(crit)
+    full = Diagnosis("1.1", NAMES["1.1"], status, (*crit, e))
+    # 1.5.1: all but one of A–D
+    n_full = a.filter(pl.col("fulfils_1_1")).height
+    n_but_one = a.filter(pl.col("but_one_1_1")).height
+    probable = status != MET and (
+        0 < n_full < r.migraine_min_attacks or n_but_one >= r.migraine_min_attacks
+    )
+    p = Diagnosis(
+        "1.5.1",
+        NAMES["1.5.1"],
+        "probable" if probable else NOT_MET,
+        (
+            Criterion(
+                "A",
+                "attacks fulfil all but one of 1.1 A–D",
+                MET if probable else NOT_MET,
+                f"{n_full} attacks fulfil 1.1 B–D (fewer than {r.migraine_min_attacks}); "
+                f"{n_but_one} attacks miss exactly one of B–D",
+                _ids(a, pl.col("fulfils_1_1") | pl.col("but_one_1_1")),
+            ),
+            Criterion(
+                "B",
+                "not fulfilling criteria of another headache disorder",
+                NE,
+                "decided by the hierarchy below",
+            ),
+            Criterion("C", "not better accounted for by another ICHD-3 diagnosis", NE, CLINICIAN),
+        ),
+    )
+    return full, p
+
+
+def _migraine_with_aura(a: pl.DataFrame, r: Ichd3Rules) -> list[Diagnosis]:
+    aura = a.filter(pl.col("a_B") == MET)
+    b = _letter(
+        a,
+        "a_B",
+        "B",
+        "one or more fully reversible aura symptoms (visual, sensory, "
+        "speech/language, motor, brainstem, retinal)",
+        r.aura_min_attacks,
+    )
+    c = _letter(
+        a,
+        "a_C",
+        "C",
+        f"≥{r.aura_characteristics_needed} of 6: spreads over ≥{r.aura_spread_min:g} min; "
+        "≥2 symptoms in succession; each lasts "
+        f"{r.aura_symptom_min:g}–{r.aura_symptom_max:g} min; ≥1 unilateral; ≥1 positive; "
+        f"headache with or within {r.aura_headache_within:g} min",
+        r.aura_min_attacks,
+    )
+    could = (pl.col("a_B") == MET) & (pl.col("a_C") != NOT_MET)
+    a_ = _a_criterion(
+        a,
+        "fulfils_1_2",
+        could,
+        r.aura_min_attacks,
+        f"≥{r.aura_min_attacks} attacks fulfilling B and C",
+    )
+    d = Criterion(
+        "D",
+        "not better accounted for by another diagnosis (transient ischaemic attack excluded)",
+        NE,
+        CLINICIAN,
+    )
+    crit = [a_, b, c]
+    status = _diagnosis_status(crit)
+    out = [Diagnosis("1.2", NAMES["1.2"], status, (*crit, d))]
+    fulfilling = a.filter(pl.col("fulfils_1_2"))
+    specialist = sorted({t for ts in aura["specialist_aura"].to_list() for t in (ts or [])})
+    for kind in specialist:
+        code = SPECIALIST_AURA[kind]
+        with_kind = aura.filter(pl.col("specialist_aura").list.contains(kind))
+        out.append(
+            Diagnosis(
+                code,
+                NAMES[code],
+                NE,
+                (
+                    Criterion(
+                        "B",
+                        f"{kind} aura symptoms",
+                        MET,
+                        f"{kind} aura recorded in {with_kind.height} attacks",
+                        _ids(with_kind, pl.lit(True)),
+                    ),
+                ),
+                notes=(
+                    f"{kind.capitalize()} aura must be assessed by a neurologist; "
+                    "painlink does not classify it.",
+                ),
+                refer=True,
+            )
+        )
+    if status == MET:
+        typical = fulfilling.filter(pl.col("typical_aura"))
+        t_status = MET if typical.height >= r.aura_min_attacks else NOT_MET
+        t = Criterion(
+            "B",
+            "aura only visual, sensory and/or speech/language; no motor, brainstem or "
+            "retinal symptoms",
+            t_status,
+            f"{typical.height} of {fulfilling.height} fulfilling attacks have only typical aura",
+            _ids(fulfilling, pl.col("typical_aura")),
+        )
+        out.append(
+            Diagnosis(
+                "1.2.1",
+                NAMES["1.2.1"],
+                t_status,
+                (Criterion("A", "fulfils 1.2", MET, "see 1.2"), t),
+            )
+        )
+        if t_status == MET:
+            with_h = typical.filter(pl.col("aura_with_headache") == True).height  # noqa: E712
+            without = typical.filter(pl.col("aura_with_headache") == False).height  # noqa: E712
+            for code, n in (("1.2.1.1", with_h), ("1.2.1.2", without)):
+                out.append(
+                    Diagnosis(
+                        code,
+                        NAMES[code],
+                        MET if n >= r.aura_min_attacks else NOT_MET,
+                        (
+                            Criterion(
+                                "B",
+                                "headache accompanies or follows the aura within 60 min"
+                                if code == "1.2.1.1"
+                                else "no headache within 60 min of the aura",
+                                MET if n >= r.aura_min_attacks else NOT_MET,
+                                f"{n} typical-aura attacks",
+                            ),
+                        ),
+                    )
+                )
+    n_full = fulfilling.height
+    n_c_missing = a.filter(pl.col("but_one_1_2")).height
+    probable = status != MET and (n_full == 1 or n_c_missing >= r.aura_min_attacks)
+    out.append(
+        Diagnosis(
+            "1.5.2",
+            NAMES["1.5.2"],
+            "probable" if probable else NOT_MET,
+            (
+                Criterion(
+                    "A",
+                    "attacks fulfil all but one of 1.2 A–C",
+                    MET if probable else NOT_MET,
+                    f"{n_full} attacks fulfil 1.2 B–C; {n_c_missing} aura attacks miss C",
+                    _ids(a, pl.col("fulfils_1_2") | pl.col("but_one_1_2")),
+                ),
+            ),
+        )
+    )
+    return out
+
+
+def _months_criterion(
+    months: pl.DataFrame, column: str, threshold: int, letter: str, requirement: str, r: Ichd3Rules
+) -> Criterion:
+    recent = months.filter(pl.col("month") <= r.chronic_months).sort("month")
+    values = recent[column].to_list()
+    shown = ", ".join(
+        f"{row['month_start']}–{row['month_end']}: {row[column]}"
+        for row in recent.iter_rows(named=True)
+    )
+    if len(values) < r.chronic_months:
+        return Criterion(
+            letter,
+            requirement,
+            NE,
+            f"the diary holds {len(values)} complete {r.month_days}-day months; "
+            f"{r.chronic_months} are needed",
+        )
+    status = MET if all(v >= threshold for v in values) else NOT_MET
+    return Criterion(letter, requirement, status, shown or "no months")
+
+
+def _chronic_migraine(a: pl.DataFrame, months: pl.DataFrame, r: Ichd3Rules) -> Diagnosis:
+    a_ = _months_criterion(
+        months,
+        "headache_days",
+        r.chronic_headache_days,
+        "A",
+        f"headache on ≥{r.chronic_headache_days} days/month for >{r.chronic_months} months "
+        f"(checked in each of the last {r.chronic_months} {r.month_days}-day months)",
+        r,
+    )
+    n = a.filter(pl.col("fulfils_1_1") | pl.col("fulfils_1_2")).height
+    b = Criterion(
+        "B",
+        f"≥{r.migraine_min_attacks} attacks fulfilling 1.1 B–D and/or 1.2 B–C",
+        MET if n >= r.migraine_min_attacks else NOT_MET,
+        f"{n} such attacks",
+        _ids(a, pl.col("fulfils_1_1") | pl.col("fulfils_1_2")),
+    )
+    c = _months_criterion(
+        months,
+        "migraine_feature_days",
+        r.chronic_migraine_days,
+        "C",
+        f"≥{r.chronic_migraine_days} days/month with 1.1 C+D, 1.2 B+C, or relief by a "
+        "triptan or ergot",
+        r,
+    )
+    d = Criterion("D", "not better accounted for by another ICHD-3 diagnosis", NE, CLINICIAN)
+    crit = [a_, b, c]
+    return Diagnosis(
+        "1.3",
+        NAMES["1.3"],
+        _diagnosis_status(crit),
+        (*crit, d),
+        notes=(
+            "Medication overuse is the commonest cause of apparent chronic migraine; "
+            "see 8.2 below.",
+        ),
+    )
+
+
+def _tth(
+    a: pl.DataFrame, days: pl.DataFrame, months: pl.DataFrame, r: Ichd3Rules
+) -> list[Diagnosis]:
+    fulfilling = a.filter(pl.col("fulfils_tth"))
+    episodes = fulfilling.height
+    span_days = days.height
+    tth_days = (
+        fulfilling.select(
+            pl.date_ranges(pl.col("start").dt.date(), pl.col("end").dt.date()).alias("d")
+        )
+        .explode("d")
+        .unique()
+        .height
+        if episodes
+        else 0
+    )
+    per_month = tth_days / span_days * r.month_days if span_days else 0.0
+    enough_time = span_days >= r.chronic_months * r.month_days
+    b = _letter(
+        a,
+        "t_B",
+        "B",
+        f"lasting {r.tth_min_minutes:g} min to {r.tth_max_hours / 24:g} days",
+        r.tth_min_episodes,
+    )
+    c = _letter(
+        a,
+        "t_C",
+        "C",
+        f"≥{r.tth_features_needed} of: bilateral, pressing/tightening, "
+        "mild or moderate, not aggravated by routine activity",
+        r.tth_min_episodes,
+    )
+    d = _letter(
+        a,
+        "t_D",
+        "D",
+        "no nausea or vomiting; no more than one of photophobia/phonophobia",
+        r.tth_min_episodes,
+    )
+    e = Criterion("E", "not better accounted for by another ICHD-3 diagnosis", NE, CLINICIAN)
+    out = []
+    freq = (
+        f"{episodes} fulfilling episodes on {tth_days} days in {span_days} diary days "
+        f"({per_month:.1f}/month)"
+    )
+    for code, ok in (
+        ("2.1", per_month < r.tth_infrequent_below),
+        ("2.2", r.tth_infrequent_below <= per_month < r.tth_chronic_days),
+    ):
+        a_status = MET if episodes >= r.tth_min_episodes and ok else NOT_MET
+        if code == "2.2" and a_status == MET and not enough_time:
+            a_status = NE
+        requirement = (
+            f"≥{r.tth_min_episodes} episodes on <{r.tth_infrequent_below:g} day/month"
+            if code == "2.1"
+            else f"≥{r.tth_min_episodes} episodes on {r.tth_infrequent_below:g}–"
+            f"{r.tth_chronic_days - 1} days/month for >{r.chronic_months} months"
+        )
+        a_ = Criterion("A", requirement, a_status, freq, _ids(a, pl.col("fulfils_tth")))
+        crit = [a_, b, c, d]
+        status = _diagnosis_status(crit)
+        out.append(Diagnosis(code, NAMES[code], status, (*crit, e)))
+        probable_code = "2.4.1" if code == "2.1" else "2.4.2"
+        but_one = a.filter(pl.col("but_one_tth")).height
+        probable = (
+            status != MET
+            and ok
+            and (0 < episodes < r.tth_min_episodes or but_one >= r.tth_min_episodes)
+        )
+        out.append(
+            Diagnosis(
+                probable_code,
+                NAMES[probable_code],
+                "probable" if probable else NOT_MET,
+                (
+                    Criterion(
+                        "A",
+                        f"episodes fulfil all but one of {code} A–D",
+                        MET if probable else NOT_MET,
+                        f"{episodes} full episodes, {but_one} missing one criterion",
+                    ),
+                ),
+            )
+        )
+    # 2.3 chronic TTH
+    a3 = _months_criterion(
+        months,
+        "headache_days",
+        r.tth_chronic_days,
+        "A",
+        f"headache on ≥{r.tth_chronic_days} days/month for >{r.chronic_months} months",
+        r,
+    )
+    c3 = _letter(a, "t_C", "C", "≥2 of the TTH pain features", r.tth_min_episodes)
+    d3 = _letter(
+        a,
+        "t_D_chronic",
+        "D",
+        "no more than one of photophobia, phonophobia or mild nausea; "
+        "no moderate/severe nausea, no vomiting",
+        r.tth_min_episodes,
+    )
+    crit3 = [
+        a3,
+        Criterion(
+            "B",
+            "lasting hours to days, or unremitting",
+            MET if episodes else NE,
+            "taken from the recorded attacks",
+        ),
+        c3,
+        d3,
+    ]
+    out.append(Diagnosis("2.3", NAMES["2.3"], _diagnosis_status(crit3), (*crit3, e)))
+    return out
+
+
+def _moh(months: pl.DataFrame, r: Ichd3Rules, primary: bool) -> list[Diagnosis]:
+    recent = months.filter(pl.col("month") <= r.moh_months).sort("month")
+    enough = recent.height >= r.moh_months
+    a_ = _months_criterion(
+        months,
+        "headache_days",
+        r.moh_headache_days,
+        "A",
+        f"headache on ≥{r.moh_headache_days} days/month in a person with a "
+        "pre-existing headache disorder",
+        r,
+    )
+    out: list[Diagnosis] = []
+    single_met = False
+    for cls, limit in r.moh_days.items():
+        col = f"med_{cls}_days"
+        values = recent[col].to_list() if col in recent.columns else []
+        b_status = (
+            NE if not enough else (MET if values and all(v >= limit for v in values) else NOT_MET)
+        )
+        single_met |= b_status == MET
+        code, name = MOH_CODES[cls]
+        b = Criterion(
+            "B",
+            f"{cls.replace('_', ' ')} on ≥{limit} days/month for >{r.moh_months} months",
+            b_status,
+            f"days per month, newest first: {values}",
+        )
+        crit = [a_, b]
+        out.append(Diagnosis(code, name, _diagnosis_status(crit), (*crit,)))
+    multi = [
+        DrugClass.ergotamine,
+        DrugClass.triptan,
+        DrugClass.non_opioid_analgesic,
+        DrugClass.opioid,
+        DrugClass.combination_analgesic,
+    ]
+    if r.moh_count_gepants_ditans:
+        multi += [DrugClass.gepant, DrugClass.ditan]
+    total = months.filter(pl.col("month") <= r.moh_months).sort("month")
+    # days with any of the classes (not the sum of class days: one day with two drugs is one day)
+    totals = total["acute_any_days"].to_list() if "acute_any_days" in total.columns else []
+    other = total["med_other_days"].to_list() if "med_other_days" in total.columns else []
+    m_status = (
+        NE
+        if not enough
+        else (
+            MET
+            if totals and all(v >= r.moh_multiple_days for v in totals) and not single_met
+            else NOT_MET
+        )
+    )
+    multi_b = Criterion(
+        "B",
+        f"≥{r.moh_multiple_days} days/month with {', '.join(c.value for c in multi)} combined, "
+        "no single class overused",
+        m_status,
+        f"days per month, newest first: {totals}",
+    )
+    out.append(
+        Diagnosis(
+            "8.2.6",
+            NAMES["8.2.6"],
+            _diagnosis_status([a_, multi_b]),
+            (a_, multi_b),
+            notes=("a single class is overused, so 8.2.6 does not apply",) if single_met else (),
+        )
+    )
+    unverified = (
+        NE
+        if not enough
+        else (
+            MET
+            if other
+            and any(v > 0 for v in other)
+            and not single_met
+            and m_status != MET
+            and all((t + o) >= r.moh_multiple_days for t, o in zip(totals, other, strict=False))
+            else NOT_MET
+        )
+    )
+    unverified_b = Criterion(
+        "B",
+        f"≥{r.moh_multiple_days} days/month of acute drugs whose class could not be "
+        "established (class 'other')",
+        unverified,
+        f"'other' days per month: {other}",
+    )
+    out.append(
+        Diagnosis(
+            "8.2.7", NAMES["8.2.7"], _diagnosis_status([a_, unverified_b]), (a_, unverified_b)
+        )
+    )
+    if not primary:
+        out = [
+            Diagnosis(
+                d.code,
+                d.name,
+                NE if d.status == MET else d.status,
+                d.criteria,
+                notes=(
+                    *d.notes,
+                    "8.2 needs a pre-existing headache disorder; none is established yet",
+                ),
+            )
+            for d in out
+        ]
+    return out
+
+
+def _cluster(a: pl.DataFrame, r: Ichd3Rules) -> Diagnosis:
+    n = a.filter(pl.col("cluster_like")).height
+    status = MET if n >= r.cluster_min_attacks else NOT_MET
+    return Diagnosis(
+        "3.1",
+        NAMES["3.1"],
+        status,
+        (
+            Criterion(
+                "A–C",
+                f"≥{r.cluster_min_attacks} severe unilateral orbital/temporal attacks of "
+                f"{r.cluster_min_minutes:g}–{r.cluster_max_minutes:g} min with autonomic signs "
+                "or restlessness",
+                status,
+                f"{n} such attacks",
+                _ids(a, pl.col("cluster_like")),
+            ),
+        ),
+        notes=("A trigeminal autonomic cephalalgia pattern: refer to a headache specialist.",)
+        if n
+        else (),
+        refer=status == MET,
+    )
+
+
+def _cervicogenic(findings: pl.DataFrame | None) -> Diagnosis:
+    from painlink.clinical.cervical import cervicogenic_criteria
+
+    crit, notes = cervicogenic_criteria(findings)
+    return Diagnosis("11.2.1", NAMES["11.2.1"], _diagnosis_status(list(crit)), crit, notes=notes)
+
+
+def _apply_hierarchy(found: list[Diagnosis]) -> tuple[list[Diagnosis], list[Diagnosis]]:
+    """ICHD-3 coding rules: definite beats probable, migraine before TTH, 1.3 excludes TTH."""
+    codes = {d.code for d in found if d.status == MET}
+    keep, drop = [], []
+    definite_1_or_2 = codes & {"1.1", "1.2", "1.3", "2.1", "2.2", "2.3"}
+    probable_migraine = {
+        d.code for d in found if d.status == "probable" and d.code.startswith("1.5")
+    }
+    for d in found:
+        reason = None
+        if d.code.startswith("2.") and "1.3" in codes:
+            reason = "1.3 chronic migraine excludes a tension-type headache diagnosis"
+        elif d.status == "probable" and definite_1_or_2:
+            reason = "a definite diagnosis is coded instead of a probable one"
+        elif d.code.startswith("2.4") and probable_migraine:
+            reason = "probable migraine is coded before probable tension-type headache"
+        elif (d.code.startswith("1.5.1") and "1.1" in codes) or (
+            d.code.startswith("1.5.2") and "1.2" in codes
+        ):
+            reason = "the definite form is met"
+        if reason and d.status in (MET, "probable"):
+            drop.append(
+                Diagnosis(
+                    d.code,
+                    d.name,
+                    d.status,
+                    d.criteria,
+                    (*d.notes, f"not coded: {reason}"),
+                    d.refer,
+                )
+            )
+        else:
+            keep.append(d)
+    return keep, drop
+
+
+def presentation_from_diary(diary: DiaryFrames, rules_age: int | None = None) -> dict[str, Any]:
+    """What the diary itself tells the red-flag screen (history items, onset speed)."""
+    p = diary.patients.row(0, named=True)
+    attacks = diary.attacks
+    fastest = attacks["onset_to_peak_min"].min() if attacks.height else None
+    latest = attacks["start"].max() if attacks.height else None
+    age = (
+        (latest.year if latest else dt.date.today().year) - p["birth_year"]
+        if p["birth_year"]
+        else None
+    )
+    return {
+        "age": age if rules_age is None else rules_age,
+        "headache_onset_age": p["headache_onset_age"],
+        "onset_to_peak_min": fastest,
+        "pregnant_or_postpartum": p["pregnant_or_postpartum"],
+        "history_cancer": p["history_cancer"],
+        "history_immunosuppression": p["history_immunosuppression"],
+        "anticoagulants": p["anticoagulants"],
+    }
+
+
+def classify(
+    diary: DiaryFrames,
+    *,
+    rules: Ichd3Rules | None = None,
+    day_definition: str = DEFAULT_DEFINITION,
+    presentation: dict[str, Any] | None = None,
+    findings: pl.DataFrame | None = None,
+    as_of: dt.date | None = None,
+) -> Classification:
+    """Classify one patient's diary (``diary`` must hold exactly one patient)."""
+    rules = rules or Ichd3Rules()
+    ids = diary.patient_ids()
+    if len(ids) != 1:
+        raise ValueError(f"classify takes one patient's diary, got {len(ids)}")
+    answers = presentation_from_diary(diary)
+    answers.update({k: v for k, v in (presentation or {}).items() if v is not None})
+    result = screen(answers)
+    attacks = evaluate_attacks(diary, rules)
+    days = classify_days(diary, day_definition, rules=rules, as_of=as_of)
+    acute = [
+        f"med_{c.value}"
+        for c in (
+            DrugClass.ergotamine,
+            DrugClass.triptan,
+            DrugClass.non_opioid_analgesic,
+            DrugClass.opioid,
+            DrugClass.combination_analgesic,
+        )
+    ]
+    if rules.moh_count_gepants_ditans:
+        acute += ["med_gepant", "med_ditan"]
+    days = days.with_columns(
+        pl.any_horizontal([pl.col(c) > 0 for c in acute]).alias("med_acute_any")
+    )
+    months = monthly_counts(days, rules.month_days).rename({"med_acute_any_days": "acute_any_days"})
+    found: list[Diagnosis] = []
+    m11, p151 = _migraine_without_aura(attacks.filter(pl.col("a_B") != MET), rules)
+    found += [
+        m11,
+        *_migraine_with_aura(attacks, rules),
+        _chronic_migraine(attacks, months, rules),
+        p151,
+    ]
+    found += _tth(attacks, days, months, rules)
+    found.append(_cluster(attacks, rules))
+    primary = any(d.status in (MET, "probable") for d in found)
+    found += _moh(months, rules, primary)
+    found.append(_cervicogenic(findings))
+    keep, drop = _apply_hierarchy(found)
+    if result.flags:
+        keep = [
+            Diagnosis(
+                d.code,
+                d.name,
+                d.status,
+                d.criteria,
+                (*d.notes, f"red flag open ({result.urgency}): {result.advice}"),
+                d.refer,
+            )
+            if d.status in (MET, "probable") and not d.code.startswith(("8.", "11."))
+            else d
+            for d in keep
+        ]
+    order = {MET: 0, "probable": 1, NE: 2, NOT_MET: 3}
+    keep.sort(key=lambda d: (order[d.status], d.code))
+    window = (str(days["date"].min()), str(days["date"].max())) if days.height else None
+    return Classification(
+        patient_id=ids[0],
+        screen=result,
+        diagnoses=keep,
+        excluded=drop,
+        months=months.to_dicts(),
+        day_definition=day_definition,
+        window=window,
+    )
