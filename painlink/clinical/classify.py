@@ -545,21 +545,24 @@ def _moh(months: pl.DataFrame, r: Ichd3Rules, primary: bool) -> list[Diagnosis]:
     # days with any of the classes (not the sum of class days: one day with two drugs is one day)
     totals = total["acute_any_days"].to_list() if "acute_any_days" in total.columns else []
     other = total["med_other_days"].to_list() if "med_other_days" in total.columns else []
-    m_status = (
-        NE
-        if not enough
-        else (
-            MET
-            if totals and all(v >= r.moh_multiple_days for v in totals) and not single_met
-            else NOT_MET
-        )
+    classes_used = sum(
+        1
+        for c in multi
+        if f"med_{c.value}_days" in total.columns and total[f"med_{c.value}_days"].sum() > 0
     )
+    overused_together = (
+        bool(totals)
+        and all(v >= r.moh_multiple_days for v in totals)
+        and not single_met
+        and classes_used >= 2  # "multiple drug classes"
+    )
+    m_status = NE if not enough else (MET if overused_together else NOT_MET)
     multi_b = Criterion(
         "B",
         f"≥{r.moh_multiple_days} days/month with {', '.join(c.value for c in multi)} combined, "
         "no single class overused",
         m_status,
-        f"days per month, newest first: {totals}",
+        f"days per month, newest first: {totals}; {classes_used} classes used",
     )
     out.append(
         Diagnosis(
@@ -641,7 +644,9 @@ def _cervicogenic(findings: pl.DataFrame | None) -> Diagnosis:
     from painlink.clinical.cervical import cervicogenic_criteria
 
     crit, notes = cervicogenic_criteria(findings)
-    return Diagnosis("11.2.1", NAMES["11.2.1"], _diagnosis_status(list(crit)), crit, notes=notes)
+    # D (another diagnosis accounts better) is the clinician's, as E is for 1.1
+    status = _diagnosis_status(list(crit[:3]))
+    return Diagnosis("11.2.1", NAMES["11.2.1"], status, crit, notes=notes)
 
 
 def _apply_hierarchy(found: list[Diagnosis]) -> tuple[list[Diagnosis], list[Diagnosis]]:
