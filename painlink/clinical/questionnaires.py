@@ -1,0 +1,275 @@
+"""Score MIDAS, HIT-6, ODI and NDI from FHIR R4 QuestionnaireResponses.
+
+Instrument wording is never shipped: a deployer loads it from a licensed FHIR
+Questionnaire (:func:`load_questionnaire`), painlink keeps only the scoring rules
+(:mod:`painlink.rules.questionnaires`). Answers are read from ``valueInteger``,
+``valueDecimal`` or a ``valueCoding`` carrying the FHIR ``ordinalValue`` (or
+``itemWeight``) extension. Bad input names the item (linkId) at fault.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from fhir.resources.R4B.questionnaire import Questionnaire
+from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
+from pydantic import ValidationError
+
+from painlink.rules.questionnaires import INSTRUMENTS, Band, InstrumentRules
+
+_ORDINAL_URLS = (
+    "http://hl7.org/fhir/StructureDefinition/ordinalValue",
+    "http://hl7.org/fhir/StructureDefinition/itemWeight",
+)
+
+
+class QuestionnaireError(ValueError):
+    """A response or questionnaire painlink cannot score; the message names the field."""
+
+
+@dataclass(frozen=True)
+class Instrument:
+    rules: InstrumentRules
+    item_text: dict[str, str]  # from a licensed Questionnaire; empty when none was loaded
+    questionnaire_url: str | None = None
+
+
+@dataclass(frozen=True)
+class Score:
+    instrument: str
+    name: str
+    computable: bool
+    raw_total: float | None
+    score: float | None
+    unit: str
+    band: str | None
+    patient_band: str | None
+    answered: int
+    missing: tuple[str, ...]
+    message: str
+    percent: float | None = None  # NDI total × 2 and ODI, as 0–100
+    stated_total: float | None = None  # a total the response itself carries, if any
+    important_change: float | None = None
+    important_change_kind: str = ""
+    source: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _read_json(resource: str | Path | dict[str, Any]) -> dict[str, Any]:
+    if isinstance(resource, dict):
+        return resource
+    try:
+        return json.loads(Path(resource).read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise QuestionnaireError(
+            f"{resource}: not valid JSON ({exc.msg}, line {exc.lineno})"
+        ) from exc
+
+
+def _validation_message(exc: ValidationError, kind: str) -> str:
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first["loc"])
+    return f"not a valid FHIR R4 {kind}: {where}: {first['msg']}"
+
+
+def identify(resource: dict[str, Any]) -> str:
+    """Which instrument a Questionnaire or response is, from its LOINC code or linkIds."""
+    for coding in resource.get("code", []) or []:
+        for rules in INSTRUMENTS.values():
+            if rules.loinc and coding.get("code") == rules.loinc:
+                return rules.key
+    link_ids = {i.get("linkId", "") for i in resource.get("item", []) or []}
+    for rules in INSTRUMENTS.values():
+        if set(rules.items) & link_ids:
+            return rules.key
+    canonical = (resource.get("questionnaire") or resource.get("url") or "").lower()
+    for word, key in (
+        ("oswestry", "odi"),
+        ("neckdisability", "ndi"),
+        ("midas", "midas"),
+        ("hit", "hit6"),
+    ):
+        if word in canonical:
+            return key
+    raise QuestionnaireError(
+        "cannot tell which instrument this is (no known LOINC code or item linkIds)"
+    )
+
+
+def load_questionnaire(resource: str | Path | dict[str, Any]) -> Instrument:
+    """An instrument with its wording, from a FHIR R4 Questionnaire the deployer may use."""
+    data = _read_json(resource)
+    try:
+        q = Questionnaire.model_validate(data)
+    except ValidationError as exc:
+        raise QuestionnaireError(_validation_message(exc, "Questionnaire")) from exc
+    rules = INSTRUMENTS[identify(data)]
+    texts = {i.linkId: i.text or "" for i in (q.item or []) if i.linkId in rules.items}
+    missing = [link for link in rules.items if link not in texts]
+    if missing:
+        raise QuestionnaireError(
+            f"Questionnaire lacks the {rules.name} items: {', '.join(missing)}"
+        )
+    return Instrument(rules, texts, q.url)
+
+
+def _answer_value(item: dict[str, Any]) -> float | None:
+    answers = item.get("answer") or []
+    if not answers:
+        return None
+    if len(answers) > 1:
+        raise QuestionnaireError(f"item {item['linkId']}: more than one answer")
+    answer = answers[0]
+    for key in ("valueInteger", "valueDecimal"):
+        if key in answer:
+            return float(answer[key])
+    coding = answer.get("valueCoding")
+    if coding is not None:
+        for ext in coding.get("extension", []) or []:
+            if ext.get("url") in _ORDINAL_URLS:
+                return float(ext.get("valueDecimal", ext.get("valueInteger")))
+        raise QuestionnaireError(
+            f"item {item['linkId']}: a coded answer needs an ordinalValue extension to be scored"
+        )
+    raise QuestionnaireError(
+        f"item {item['linkId']}: answer has no integer, decimal or coded value"
+    )
+
+
+def _band(rules: InstrumentRules, value: float) -> Band | None:
+    for band in rules.bands:
+        if band.low <= value <= band.high:
+            return band
+    return None
+
+
+def score_values(instrument: str | Instrument, values: dict[str, float | None]) -> Score:
+    """Score answers given as linkId → value (None for unanswered)."""
+    rules = instrument.rules if isinstance(instrument, Instrument) else _rules(instrument)
+    unknown = sorted(set(values) - set(rules.items))
+    if unknown:
+        raise QuestionnaireError(f"{rules.name} has no item(s) {', '.join(unknown)}")
+    for link, value in values.items():
+        if value is None:
+            continue
+        if not rules.item_min <= value <= rules.item_max or (
+            rules.allowed_values is not None and value not in rules.allowed_values
+        ):
+            allowed = (
+                ", ".join(f"{v:g}" for v in rules.allowed_values)
+                if rules.allowed_values
+                else f"{rules.item_min:g}–{rules.item_max:g}"
+            )
+            raise QuestionnaireError(f"item {link}: {value:g} is not a valid answer ({allowed})")
+    if rules.key == "midas":
+        _check_midas_pairs(values)
+    answered = {k: v for k, v in values.items() if v is not None}
+    missing = tuple(link for link in rules.items if link not in answered)
+    base = {
+        "instrument": rules.key,
+        "name": rules.name,
+        "unit": rules.unit,
+        "answered": len(answered),
+        "missing": missing,
+        "important_change": rules.important_change,
+        "important_change_kind": rules.important_change_kind,
+        "source": rules.source,
+    }
+    if len(missing) > rules.max_missing:
+        return Score(
+            computable=False,
+            raw_total=None,
+            score=None,
+            band=None,
+            patient_band=None,
+            message=f"not scored: {len(missing)} item(s) unanswered "
+            f"({', '.join(missing)}); {rules.name} allows {rules.max_missing}",
+            **base,
+        )
+    raw = sum(answered.values())
+    if rules.key == "odi":
+        value = raw / (5 * len(answered)) * 100
+    elif rules.key == "ndi":
+        value = raw * len(rules.items) / len(answered)  # prorated: missing items take the mean
+    else:
+        value = raw
+    band = _band(rules, round(value))
+    percent = value * 2 if rules.key == "ndi" else value if rules.key == "odi" else None
+    note = f" ({len(missing)} unanswered, prorated)" if missing else ""
+    return Score(
+        computable=True,
+        raw_total=raw,
+        score=round(value, 2),
+        band=band.label if band else None,
+        patient_band=band.patient_label if band else None,
+        percent=round(percent, 2) if percent is not None else None,
+        message=f"{rules.name}: {value:.4g} {rules.unit}{note}",
+        **base,
+    )
+
+
+def _check_midas_pairs(values: dict[str, float | None]) -> None:
+    """Items 2 and 4 exclude the days counted in 1 and 3, so each pair fits in 90 days."""
+    for a, b in (("midas-1", "midas-2"), ("midas-3", "midas-4")):
+        if (values.get(a) or 0) + (values.get(b) or 0) > 90:
+            raise QuestionnaireError(f"items {a} + {b}: more than the 90 days of the recall period")
+
+
+def _rules(key: str) -> InstrumentRules:
+    if key not in INSTRUMENTS:
+        raise QuestionnaireError(
+            f"unknown instrument {key!r}; painlink scores: {', '.join(INSTRUMENTS)}"
+        )
+    return INSTRUMENTS[key]
+
+
+def score_response(
+    resource: str | Path | dict[str, Any], instrument: str | Instrument | None = None
+) -> Score:
+    """Score a FHIR R4 QuestionnaireResponse (validated first)."""
+    data = _read_json(resource)
+    try:
+        QuestionnaireResponse.model_validate(data)
+    except ValidationError as exc:
+        raise QuestionnaireError(_validation_message(exc, "QuestionnaireResponse")) from exc
+    rules = (
+        instrument.rules
+        if isinstance(instrument, Instrument)
+        else _rules(instrument)
+        if instrument
+        else INSTRUMENTS[identify(data)]
+    )
+    values: dict[str, float | None] = {link: None for link in rules.items}
+    stated = None
+    for item in data.get("item", []) or []:
+        link = item.get("linkId")
+        if link in values:
+            values[link] = _answer_value(item)
+        elif item.get("answer"):
+            try:
+                stated = _answer_value(item)
+            except QuestionnaireError:
+                stated = None
+    result = score_values(rules.key, values)
+    return Score(**{**result.as_dict(), "stated_total": stated, "missing": result.missing})
+
+
+def compare_scores(before: Score, after: Score) -> str:
+    """Plain words on a change between two scores of the same instrument."""
+    if before.instrument != after.instrument:
+        raise QuestionnaireError("cannot compare scores of different instruments")
+    if not (before.computable and after.computable):
+        return "one of the two scores could not be computed"
+    change = after.score - before.score  # type: ignore[operator]
+    if before.important_change is None:
+        return f"change {change:+.4g} {after.unit}; no published important change for {after.name}"
+    verdict = "reaches" if abs(change) >= before.important_change else "is below"
+    return (
+        f"change {change:+.4g} {after.unit} {verdict} the {before.important_change_kind} "
+        f"of {before.important_change:g}"
+    )
