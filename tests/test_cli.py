@@ -27,7 +27,7 @@ def test_init_json_and_env_variable(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     result = runner.invoke(app, ["init", "--json"])
     assert result.exit_code == 0
     payload = json.loads(result.output)
-    assert payload["ok"] and payload["revision"] == "0001"
+    assert payload["ok"] and payload["revision"] == "0002"
     assert (tmp_path / "env.db").exists()
 
 

@@ -11,7 +11,7 @@ people (ICC, standard error of measurement, minimal detectable change), and
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import polars as pl
@@ -180,3 +180,22 @@ def cervicogenic_criteria(findings: pl.DataFrame | None):  # type: ignore[no-unt
             "not evaluable: a clinician must exclude other causes",
         ),
     ), notes
+
+
+def frt_by_visit(measurements: pl.DataFrame) -> list[dict[str, object]]:
+    """Flexion–rotation test per patient and visit, repeats averaged per side."""
+    frt = measurements.filter(pl.col("measure").is_in(["frt_left_deg", "frt_right_deg"]))
+    if frt.height == 0:
+        return []
+    means = (
+        frt.group_by("patient_id", "at", "measure")
+        .agg(pl.col("value").mean())
+        .pivot(on="measure", index=["patient_id", "at"], values="value")
+    )
+    out = []
+    for row in means.sort("patient_id", "at").iter_rows(named=True):
+        if row.get("frt_left_deg") is None or row.get("frt_right_deg") is None:
+            continue
+        result = flexion_rotation_test(row["frt_left_deg"], row["frt_right_deg"])
+        out.append({"patient_id": row["patient_id"], "at": row["at"], **asdict(result)})
+    return out

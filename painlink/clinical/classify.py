@@ -754,7 +754,7 @@ def classify(
     found.append(_cluster(attacks, rules))
     primary = any(d.status in (MET, "probable") for d in found)
     found += _moh(months, rules, primary)
-    found.append(_cervicogenic(findings))
+    found.append(_cervicogenic(findings if findings is not None else diary.clinical_findings))
     keep, drop = _apply_hierarchy(found)
     if result.flags:
         keep = [

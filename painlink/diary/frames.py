@@ -60,6 +60,15 @@ TABLES: tuple[TableSpec, ...] = (
     ),
     TableSpec("treatments", schemas.TreatmentIn, "treatments.csv", ("patient_id", "start", "name")),
     TableSpec("visits", schemas.VisitIn, "visits.csv", ("patient_id", "at")),
+    TableSpec(
+        "exam_measurements",
+        schemas.ExamMeasurementIn,
+        "exams.csv",
+        ("patient_id", "at", "measure", "repeat"),
+    ),
+    TableSpec(
+        "clinical_findings", schemas.ClinicalFindingIn, "findings.csv", ("patient_id", "at", "item")
+    ),
 )
 
 TABLE_BY_NAME: dict[str, TableSpec] = {t.name: t for t in TABLES}
@@ -106,6 +115,8 @@ class DiaryFrames:
     spine_pain: pl.DataFrame
     treatments: pl.DataFrame
     visits: pl.DataFrame
+    exam_measurements: pl.DataFrame
+    clinical_findings: pl.DataFrame
 
     @classmethod
     def table_names(cls) -> tuple[str, ...]:

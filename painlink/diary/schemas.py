@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from painlink.diary.vocabulary import (
     AuraType,
     BodySide,
+    CervicogenicItem,
     ContraceptivePhase,
     Location,
     MenstrualFlow,
@@ -200,4 +201,35 @@ class VisitIn(_Record):
     at: dt.datetime
     kind: VisitKind
     clinician: Annotated[str, Field(max_length=200)] | None = None
+    notes: Text | None = None
+
+
+class ExamMeasurementIn(_Record):
+    """One measurement taken in a clinic: FRT degrees, range of motion, an atlas angle.
+
+    ``repeat`` numbers repeated measurements of the same thing at the same visit
+    (trials or examiners), from which the measurement error is estimated.
+    """
+
+    patient_id: Identifier
+    at: dt.datetime
+    measure: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_]*$")]
+    value: float
+    unit: Annotated[str, Field(max_length=20)] | None = None
+    method: Annotated[str, Field(max_length=100)] | None = (
+        None  # goniometer, CROM device, radiograph …
+    )
+    examiner: Annotated[str, Field(max_length=200)] | None = None
+    repeat: Annotated[int, Field(ge=1, le=100)] = 1
+    notes: Text | None = None
+
+
+class ClinicalFindingIn(_Record):
+    """Evidence a clinician documents for ICHD-3 11.2.1; painlink never infers it."""
+
+    patient_id: Identifier
+    at: dt.datetime
+    item: CervicogenicItem
+    present: bool
+    clinician: Annotated[str, Field(min_length=1, max_length=200)]
     notes: Text | None = None

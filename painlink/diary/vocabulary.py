@@ -123,3 +123,13 @@ class VisitKind(StrEnum):
 class FactorKind(StrEnum):
     numeric = "numeric"
     boolean = "boolean"
+
+
+class CervicogenicItem(StrEnum):
+    """Clinician-documented evidence items for ICHD-3 11.2.1 (see painlink.rules.cervical)."""
+
+    cervical_lesion = "cervical_lesion"
+    temporal_relation = "temporal_relation"
+    parallel_improvement = "parallel_improvement"
+    reduced_rom_provocation = "reduced_rom_provocation"
+    diagnostic_block = "diagnostic_block"

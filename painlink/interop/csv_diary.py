@@ -327,7 +327,7 @@ def _parse_table(
         for f in spec.fields
         if not f.required
         and spec.model.model_fields[f.name].default not in (None, ...)
-        and f.kind in {"str", "enum"}
+        and f.kind in {"str", "enum", "int", "float", "bool"}
     }
     if defaults:
         frame = frame.with_columns([pl.col(c).fill_null(v) for c, v in defaults.items()])

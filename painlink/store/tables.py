@@ -196,6 +196,24 @@ visits = sa.Table(
     sa.Index("ix_visits_patient", "patient_id"),
 )
 
+exam_measurements = sa.Table(
+    "exam_measurements",
+    metadata,
+    _surrogate_id(),
+    *_columns("exam_measurements"),
+    _patient_fk(),
+    sa.Index("ix_exam_measurements_patient", "patient_id", "measure"),
+)
+
+clinical_findings = sa.Table(
+    "clinical_findings",
+    metadata,
+    _surrogate_id(),
+    *_columns("clinical_findings"),
+    _patient_fk(),
+    sa.Index("ix_clinical_findings_patient", "patient_id"),
+)
+
 #: Tables in an order that satisfies foreign keys when inserting (reverse to delete).
 INSERT_ORDER: tuple[sa.Table, ...] = (
     patients,
@@ -209,6 +227,8 @@ INSERT_ORDER: tuple[sa.Table, ...] = (
     spine_pain,
     treatments,
     visits,
+    exam_measurements,
+    clinical_findings,
 )
 
 
@@ -258,3 +278,11 @@ class Treatment(Base):
 
 class Visit(Base):
     __table__ = visits
+
+
+class ExamMeasurement(Base):
+    __table__ = exam_measurements
+
+
+class ClinicalFinding(Base):
+    __table__ = clinical_findings
