@@ -355,6 +355,233 @@ def demo(
     _print_summary(store, as_json)
 
 
+def _print_schema(schema: dict[str, Any]) -> None:
+    print(json.dumps(schema, indent=2, default=str))
+
+
+def _load_json(path: Path, as_json: bool) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        _fail(f"{path}: no such file", as_json=as_json)
+    except json.JSONDecodeError as exc:
+        _fail(f"{path}: not valid JSON ({exc.msg}, line {exc.lineno})", as_json=as_json)
+    if not isinstance(data, dict):
+        _fail(f"{path}: expected a JSON object", as_json=as_json)
+    return data
+
+
+def _validation_error(exc: Exception) -> str:
+    from pydantic import ValidationError
+
+    if isinstance(exc, ValidationError):
+        parts = []
+        for e in exc.errors():
+            field = ".".join(str(p) for p in e["loc"]) or "(input)"
+            parts.append(f"field {field!r}: {e['msg']}")
+        return "; ".join(parts)
+    return str(exc)
+
+
+@app.command("screen")
+def screen_(
+    presentation: Annotated[
+        Path | None, typer.Argument(help="JSON file of answers (see --schema).")
+    ] = None,
+    older_onset_age: Annotated[
+        int, typer.Option(help="New headache after this age is a red flag (SNNOOP10: 50 or 65).")
+    ] = 50,
+    schema: Annotated[
+        bool, typer.Option("--schema", help="Print the input's JSON schema.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Red-flag screen of a presentation: emergency / urgent / soon / none, with advice."""
+    from painlink.clinical.screening import Presentation, screen
+    from painlink.rules.red_flags import ScreeningSettings
+
+    if schema:
+        _print_schema(Presentation.model_json_schema())
+        return
+    if presentation is None:
+        _fail("give a presentation JSON file (or --schema)", code=2, as_json=as_json)
+    data = _load_json(presentation, as_json)
+    try:
+        result = screen(data, ScreeningSettings(older_onset_age=older_onset_age))
+    except Exception as exc:
+        _fail(_validation_error(exc), as_json=as_json)
+    if as_json:
+        _emit(result.as_dict())
+        return
+    style = {"emergency": "bold white on red", "urgent": "bold red", "soon": "bold yellow"}
+    out.print(result.summary(), style=style.get(result.urgency), highlight=False)
+
+
+@app.command("classify")
+def classify_(
+    diary: Annotated[
+        Path | None, typer.Argument(help="A CSV diary folder; omit to read --patient from --db.")
+    ] = None,
+    patient: Annotated[
+        list[str] | None, typer.Option("--patient", help="Only this patient (repeatable).")
+    ] = None,
+    db: DbOption = None,
+    definition: Annotated[
+        str,
+        typer.Option(
+            help="Migraine-day definition: vdarend_2023, ichd_strict_4h, "
+            "ihs_effective_triptan_only."
+        ),
+    ] = "vdarend_2023",
+    presentation: Annotated[
+        Path | None, typer.Option(help="Red-flag answers (JSON) to screen with the diary.")
+    ] = None,
+    show_all: Annotated[
+        bool, typer.Option("--all", help="Also list diagnoses that are not met.")
+    ] = False,
+    schema: Annotated[
+        bool, typer.Option("--schema", help="Print the input's JSON schema.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """ICHD-3 (2018) diagnoses of each diary, every criterion explained. Red flags first."""
+    from painlink.clinical.classify import classify
+    from painlink.diary.frames import TABLES
+    from painlink.rules.day_definitions import DEFINITIONS
+
+    if schema:
+        _print_schema({t.csv_file or t.name: t.model.model_json_schema() for t in TABLES})
+        return
+    if definition not in DEFINITIONS:
+        _fail(
+            f"unknown --definition {definition!r}; choose {', '.join(DEFINITIONS)}", as_json=as_json
+        )
+    answers = _load_json(presentation, as_json) if presentation else None
+    if diary is not None:
+        try:
+            frames = read_diary_folder(diary)
+        except (FileNotFoundError, DiaryFormatError) as exc:
+            _fail(str(exc), as_json=as_json)
+    else:
+        store = _store(db, as_json)
+        if not patient:
+            _fail(
+                "give a CSV diary folder, or --patient ID to classify from the database",
+                as_json=as_json,
+            )
+        missing = sorted(set(patient) - set(store.patient_ids()))
+        if missing:
+            _fail(f"no such patient(s): {', '.join(missing)}", as_json=as_json)
+        frames = store.read(patient)
+    ids = patient or frames.patient_ids()
+    unknown = sorted(set(ids) - set(frames.patient_ids()))
+    if unknown:
+        _fail(f"no such patient(s) in {diary}: {', '.join(unknown)}", as_json=as_json)
+    results = []
+    for pid in ids:
+        try:
+            results.append(
+                classify(frames.only([pid]), day_definition=definition, presentation=answers)
+            )
+        except Exception as exc:
+            _fail(f"{pid}: {_validation_error(exc)}", as_json=as_json)
+    if as_json:
+        _emit({"patients": [r.as_dict() for r in results]})
+        return
+    for r in results:
+        _print_classification(r, show_all)
+
+
+def _print_classification(result: Any, show_all: bool) -> None:
+    span = f", diary {result.window[0]} to {result.window[1]}" if result.window else ""
+    out.rule(f"[bold]{result.patient_id}[/]  ICHD-3 (2018){span}")
+    if result.screen.flags:
+        out.print(result.screen.summary(), style="bold red", highlight=False)
+    shown = [d for d in result.diagnoses if show_all or d.status in ("met", "probable") or d.refer]
+    if not shown:
+        out.print("No ICHD-3 diagnosis is fulfilled by this diary yet.", highlight=False)
+    marks = {
+        "met": "[green]met[/]",
+        "not met": "[dim]not met[/]",
+        "not evaluable": "[yellow]not evaluable[/]",
+        "probable": "[cyan]probable[/]",
+    }
+    for d in shown:
+        refer = "  [bold yellow]→ refer to a specialist[/]" if d.refer else ""
+        out.print(f"[bold]{d.code} {d.name}[/]: {marks.get(d.status, d.status)}{refer}")
+        for c in d.criteria:
+            out.print(
+                f"   {c.letter} {marks.get(c.status, c.status)}  {c.requirement}", highlight=False
+            )
+            out.print(f"       [dim]{c.evidence}[/]", highlight=False)
+        for note in d.notes:
+            out.print(f"   [italic]{note}[/]", highlight=False)
+    out.print(
+        f"[dim]Day counts use the {result.day_definition} definition. "
+        "ICHD-3 criteria that need a clinician are shown as not evaluable.[/]"
+    )
+
+
+@app.command("score")
+def score_(
+    instrument: Annotated[
+        str | None,
+        typer.Argument(help="midas, hit6, odi, ndi — or 'auto' to tell from the response."),
+    ] = None,
+    response: Annotated[
+        Path | None, typer.Argument(help="A FHIR R4 QuestionnaireResponse (JSON).")
+    ] = None,
+    questionnaire: Annotated[
+        Path | None, typer.Option(help="A licensed FHIR Questionnaire with the item wording.")
+    ] = None,
+    schema: Annotated[
+        bool, typer.Option("--schema", help="Print the input's JSON schema.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Score a questionnaire response (MIDAS, HIT-6, ODI, NDI): score, band, important change."""
+    from painlink.clinical.questionnaires import (
+        QuestionnaireError,
+        load_questionnaire,
+        score_response,
+    )
+
+    if schema:
+        from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
+
+        _print_schema(QuestionnaireResponse.model_json_schema())
+        return
+    if instrument is None or response is None:
+        _fail("give INSTRUMENT and RESPONSE.json (or --schema)", code=2, as_json=as_json)
+    data = _load_json(response, as_json)
+    try:
+        which = (
+            load_questionnaire(questionnaire)
+            if questionnaire
+            else (None if instrument == "auto" else instrument)
+        )
+        result = score_response(data, which)
+    except QuestionnaireError as exc:
+        _fail(str(exc), as_json=as_json)
+    if as_json:
+        _emit(result.as_dict())
+        return
+    if not result.computable:
+        out.print(result.message, style="yellow", highlight=False)
+        return
+    pct = f" ({result.percent:g}%)" if result.percent is not None and result.unit != "%" else ""
+    out.print(
+        f"{result.name}: {result.score:g} {result.unit}{pct} — {result.band}", highlight=False
+    )
+    if result.missing:
+        out.print(f"Unanswered: {', '.join(result.missing)} (prorated by the instrument's rule)")
+    if result.important_change is not None:
+        out.print(
+            f"A change of {result.important_change:g} is the {result.important_change_kind}.",
+            style="dim",
+        )
+
+
 @app.command()
 def delete(
     patient: Annotated[list[str], typer.Argument(help="Patient id(s) to delete.")],

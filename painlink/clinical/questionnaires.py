@@ -245,6 +245,12 @@ def score_response(
         else INSTRUMENTS[identify(data)]
     )
     values: dict[str, float | None] = {link: None for link in rules.items}
+    present = [i.get("linkId") for i in data.get("item", []) or []]
+    if not set(present) & set(rules.items):
+        raise QuestionnaireError(
+            f"the response holds none of the {rules.name} items ({', '.join(rules.items[:3])} …); "
+            f"it has: {', '.join(str(p) for p in present[:5])}"
+        )
     stated = None
     for item in data.get("item", []) or []:
         link = item.get("linkId")
