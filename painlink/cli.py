@@ -49,6 +49,7 @@ DbOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+SchemaOption = Annotated[bool, typer.Option("--schema", help="Print the input's JSON schema.")]
 
 
 def _fail(message: str, code: int = 1, as_json: bool = False, **extra: Any) -> None:
@@ -391,9 +392,7 @@ def screen_(
     older_onset_age: Annotated[
         int, typer.Option(help="New headache after this age is a red flag (SNNOOP10: 50 or 65).")
     ] = 50,
-    schema: Annotated[
-        bool, typer.Option("--schema", help="Print the input's JSON schema.")
-    ] = False,
+    schema: SchemaOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Red-flag screen of a presentation: emergency / urgent / soon / none, with advice."""
@@ -439,9 +438,7 @@ def classify_(
     show_all: Annotated[
         bool, typer.Option("--all", help="Also list diagnoses that are not met.")
     ] = False,
-    schema: Annotated[
-        bool, typer.Option("--schema", help="Print the input's JSON schema.")
-    ] = False,
+    schema: SchemaOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """ICHD-3 (2018) diagnoses of each diary, every criterion explained. Red flags first."""
@@ -534,9 +531,7 @@ def score_(
     questionnaire: Annotated[
         Path | None, typer.Option(help="A licensed FHIR Questionnaire with the item wording.")
     ] = None,
-    schema: Annotated[
-        bool, typer.Option("--schema", help="Print the input's JSON schema.")
-    ] = False,
+    schema: SchemaOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Score a questionnaire response (MIDAS, HIT-6, ODI, NDI): score, band, important change."""

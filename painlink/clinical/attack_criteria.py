@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import polars as pl
 
+from painlink.clinical.criteria import MET, NE, NOT_MET
 from painlink.diary.frames import DiaryFrames
 from painlink.rules.ichd3 import SPECIALIST_AURA, TYPICAL_AURA, Ichd3Rules
-
-MET, NOT_MET, NE = "met", "not met", "not evaluable"
 
 
 def status(met: pl.Expr, not_met: pl.Expr) -> pl.Expr:

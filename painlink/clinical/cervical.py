@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import polars as pl
 
-from painlink.clinical.attack_criteria import MET, NE, NOT_MET
+from painlink.clinical.criteria import MET, NE, NOT_MET, Criterion, clinician_criterion, tally
 from painlink.rules.cervical import (
     CERVICOGENIC_C_NEEDED,
     CERVICOGENIC_ITEMS,
@@ -127,10 +127,10 @@ def compare_change(before: float, after: float, error: MeasurementError) -> Chan
     return ChangeVerdict(change, error.mdc, beyond, message)
 
 
-def cervicogenic_criteria(findings: pl.DataFrame | None):  # type: ignore[no-untyped-def]
+def cervicogenic_criteria(
+    findings: pl.DataFrame | None,
+) -> tuple[tuple[Criterion, ...], tuple[str, ...]]:
     """ICHD-3 11.2.1 from clinician-documented findings only; never from diary neck pain."""
-    from painlink.clinical.classify import Criterion
-
     notes = (
         "Neck pain in the diary is never evidence for cervicogenic headache: it is part of "
         "most migraine attacks.",
@@ -141,12 +141,7 @@ def cervicogenic_criteria(findings: pl.DataFrame | None):  # type: ignore[no-unt
             Criterion("A", "headache fulfilling C", NE, empty),
             Criterion("B", CERVICOGENIC_ITEMS["cervical_lesion"][1], NE, empty),
             Criterion("C", f"≥{CERVICOGENIC_C_NEEDED} of C1–C4", NE, empty),
-            Criterion(
-                "D",
-                "not better accounted for by another diagnosis",
-                NE,
-                "not evaluable: a clinician must exclude other causes",
-            ),
+            clinician_criterion("D"),
         ), notes
     latest = findings.sort("at").group_by("item").agg(pl.all().last())
     state = {r["item"]: r for r in latest.iter_rows(named=True)}
@@ -163,22 +158,13 @@ def cervicogenic_criteria(findings: pl.DataFrame | None):  # type: ignore[no-unt
     states = {k: documented(k) for k in c_items}
     met = sum(s == MET for s, _ in states.values())
     unknown = sum(s == NE for s, _ in states.values())
-    c_status = (
-        MET
-        if met >= CERVICOGENIC_C_NEEDED
-        else (NOT_MET if met + unknown < CERVICOGENIC_C_NEEDED else NE)
-    )
+    c_status = tally(met, unknown, CERVICOGENIC_C_NEEDED)
     c_ev = "; ".join(f"{CERVICOGENIC_ITEMS[k][0]} {s} ({e})" for k, (s, e) in states.items())
     return (
         Criterion("A", "headache fulfilling C", c_status, "follows C"),
         Criterion("B", CERVICOGENIC_ITEMS["cervical_lesion"][1], b_status, b_ev),
         Criterion("C", f"≥{CERVICOGENIC_C_NEEDED} of C1–C4", c_status, c_ev),
-        Criterion(
-            "D",
-            "not better accounted for by another diagnosis",
-            NE,
-            "not evaluable: a clinician must exclude other causes",
-        ),
+        clinician_criterion("D"),
     ), notes
 
 

@@ -17,34 +17,22 @@ from typing import Any
 
 import polars as pl
 
-from painlink.clinical.attack_criteria import MET, NE, NOT_MET, evaluate_attacks
+from painlink.clinical.attack_criteria import evaluate_attacks
+from painlink.clinical.criteria import (
+    MET,
+    NE,
+    NOT_MET,
+    Criterion,
+    Diagnosis,
+    clinician_criterion,
+    tally,
+)
 from painlink.clinical.day_counts import classify_days, monthly_counts
 from painlink.clinical.screening import ScreenResult, screen
 from painlink.diary.frames import DiaryFrames
 from painlink.rules.day_definitions import DEFAULT_DEFINITION
 from painlink.rules.ichd3 import MOH_CODES, NAMES, SOURCE, SPECIALIST_AURA, Ichd3Rules
 from painlink.rules.medications import DrugClass
-
-CLINICIAN = "not evaluable: a clinician must exclude other causes"
-
-
-@dataclass(frozen=True)
-class Criterion:
-    letter: str
-    requirement: str
-    status: str  # met / not met / not evaluable
-    evidence: str
-    attacks: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Diagnosis:
-    code: str
-    name: str
-    status: str  # met / probable / not met / not evaluable
-    criteria: tuple[Criterion, ...]
-    notes: tuple[str, ...] = ()
-    refer: bool = False
 
 
 @dataclass
@@ -95,7 +83,7 @@ def _letter(
 ) -> Criterion:
     met = attacks.filter(pl.col(col) == MET).height
     unknown = attacks.filter(pl.col(col) == NE).height
-    status = MET if met >= needed else (NOT_MET if met + unknown < needed else NE)
+    status = tally(met, unknown, needed)
     return Criterion(
         letter,
         requirement,
@@ -162,7 +150,7 @@ def _migraine_without_aura(a: pl.DataFrame, r: Ichd3Rules) -> tuple[Diagnosis, D
         r.migraine_min_attacks,
         f"≥{r.migraine_min_attacks} attacks fulfilling B–D",
     )
-    e = Criterion("E", "not better accounted for by another ICHD-3 diagnosis", NE, CLINICIAN)
+    e = clinician_criterion("E")
     crit = [a_, b, c, d]
     status = _diagnosis_status(crit)
     full = Diagnosis("1.1", NAMES["1.1"], status, (*crit, e))
@@ -191,7 +179,7 @@ def _migraine_without_aura(a: pl.DataFrame, r: Ichd3Rules) -> tuple[Diagnosis, D
                 NE,
                 "decided by the hierarchy below",
             ),
-            Criterion("C", "not better accounted for by another ICHD-3 diagnosis", NE, CLINICIAN),
+            clinician_criterion("C"),
         ),
     )
     return full, p
@@ -225,11 +213,8 @@ def _migraine_with_aura(a: pl.DataFrame, r: Ichd3Rules) -> list[Diagnosis]:
         r.aura_min_attacks,
         f"≥{r.aura_min_attacks} attacks fulfilling B and C",
     )
-    d = Criterion(
-        "D",
-        "not better accounted for by another diagnosis (transient ischaemic attack excluded)",
-        NE,
-        CLINICIAN,
+    d = clinician_criterion(
+        "D", "not better accounted for by another diagnosis (transient ischaemic attack excluded)"
     )
     crit = [a_, b, c]
     status = _diagnosis_status(crit)
@@ -370,7 +355,7 @@ def _chronic_migraine(a: pl.DataFrame, months: pl.DataFrame, r: Ichd3Rules) -> D
         "triptan or ergot",
         r,
     )
-    d = Criterion("D", "not better accounted for by another ICHD-3 diagnosis", NE, CLINICIAN)
+    d = clinician_criterion("D")
     crit = [a_, b, c]
     return Diagnosis(
         "1.3",
@@ -424,7 +409,7 @@ def _tth(
         "no nausea or vomiting; no more than one of photophobia/phonophobia",
         r.tth_min_episodes,
     )
-    e = Criterion("E", "not better accounted for by another ICHD-3 diagnosis", NE, CLINICIAN)
+    e = clinician_criterion("E")
     out = []
     freq = (
         f"{episodes} fulfilling episodes on {tth_days} days in {span_days} diary days "
