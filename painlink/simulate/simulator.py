@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 
+from painlink.analysis.exposures import EXPOSURES, derive_exposures
 from painlink.diary.frames import DiaryFrames
-from painlink.simulate.exposures import EXPOSURES, derive_exposures
 
 #: headache types drawn, with their share of patients
 TYPES: dict[str, tuple[str, float]] = {

@@ -1,4 +1,4 @@
-"""Binary exposure definitions shared by the simulator and by analyses that check it.
+"""Binary exposure definitions: what the trigger analysis tests and the simulator draws from.
 
 The simulator decides attack risk from these definitions, and an "oracle" analysis
 (one that knows the true definitions) computes the same columns from a day table,

@@ -1,0 +1,97 @@
+"""Batched penalised logistic regression: many small models fitted at once.
+
+A per-person trigger analysis fits dozens of small logistic models (one per factor
+and lag) on a few hundred days each; a cohort fits that for every patient. Looping
+over statsmodels costs ~1.5 ms a model (statistics.md §5.3); a Newton solver batched
+with numpy over models fits them together. The penalty is a normal prior with
+standard deviation ``prior_sd`` on every coefficient but the intercept — a weak
+prior keeps estimates finite when a 2×2 table has an empty cell, which happens for
+a quarter of patients at 90 days. With ``prior_sd=None`` the fit is plain maximum
+likelihood and equals statsmodels' ``Logit`` (tested to 1e-6).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class LogitFit:
+    coef: np.ndarray  # (models, p)
+    cov: np.ndarray  # (models, p, p): inverse of the (penalised) information
+    converged: np.ndarray  # (models,)
+    iterations: int
+    n: np.ndarray  # (models,) rows used
+    events: np.ndarray  # (models,) outcomes = 1
+
+    @property
+    def se(self) -> np.ndarray:
+        return np.sqrt(np.clip(np.diagonal(self.cov, axis1=1, axis2=2), 0, None))
+
+
+def fit_logit(
+    X: np.ndarray,
+    y: np.ndarray,
+    mask: np.ndarray | None = None,
+    prior_sd: float | None = 2.0,
+    max_iter: int = 50,
+    tol: float = 1e-10,
+) -> LogitFit:
+    """Fit models ``y ~ X`` for a batch: X (m, n, p) with the intercept in column 0.
+
+    ``mask`` (m, n) drops rows per model (missing exposure, not at risk). Newton–Raphson
+    with step halving on the penalised log-likelihood.
+    """
+    X = np.asarray(X, dtype=float)
+    y = np.asarray(y, dtype=float)
+    if X.ndim == 2:
+        X, y = X[None], y[None]
+        mask = None if mask is None else np.asarray(mask)[None]
+    m, n, p = X.shape
+    if y.shape == (n,):
+        y = np.broadcast_to(y, (m, n))
+    w = np.ones((m, n)) if mask is None else np.asarray(mask, dtype=float)
+    X = np.where(w[..., None] > 0, X, 0.0)
+    y = np.where(w > 0, y, 0.0)
+    penalty = np.zeros(p) if prior_sd is None else np.r_[0.0, np.full(p - 1, 1.0 / prior_sd**2)]
+    beta = np.zeros((m, p))
+    rate = np.clip((w * y).sum(1) / np.maximum(w.sum(1), 1), 1e-6, 1 - 1e-6)
+    beta[:, 0] = np.log(rate / (1 - rate))
+
+    def loglik(b: np.ndarray) -> np.ndarray:
+        eta = np.einsum("mnp,mp->mn", X, b)
+        return (w * (y * eta - np.logaddexp(0.0, eta))).sum(1) - 0.5 * (penalty * b**2).sum(1)
+
+    current = loglik(beta)
+    converged = np.zeros(m, dtype=bool)
+    iterations = 0
+    eye = np.eye(p)
+    for iterations in range(1, max_iter + 1):  # noqa: B007
+        eta = np.einsum("mnp,mp->mn", X, beta)
+        mu = 1.0 / (1.0 + np.exp(-eta))
+        grad = np.einsum("mnp,mn->mp", X, w * (y - mu)) - penalty * beta
+        info = np.einsum("mnp,mn,mnq->mpq", X, w * mu * (1 - mu), X) + penalty * eye
+        info += 1e-12 * eye
+        step = np.linalg.solve(info, grad[..., None])[..., 0]
+        step[converged] = 0.0
+        scale = np.ones(m)
+        for _ in range(30):  # halve steps that lower the likelihood
+            trial = beta + scale[:, None] * step
+            new = loglik(trial)
+            worse = (new < current - 1e-12) & ~converged
+            if not worse.any():
+                break
+            scale = np.where(worse, scale / 2, scale)
+        beta = beta + scale[:, None] * step
+        change = np.abs(new - current)
+        current = new
+        converged |= (np.abs(scale[:, None] * step).max(1) < 1e-8) | (change < tol)
+        if converged.all():
+            break
+    eta = np.einsum("mnp,mp->mn", X, beta)
+    mu = 1.0 / (1.0 + np.exp(-eta))
+    info = np.einsum("mnp,mn,mnq->mpq", X, w * mu * (1 - mu), X) + penalty * eye
+    cov = np.linalg.pinv(info)
+    return LogitFit(beta, cov, converged, iterations, w.sum(1), (w * y).sum(1))
