@@ -114,7 +114,7 @@ def _cycle(
 
 def _simulate_chunk(
     spec: SimulationSpec, first: int, n: int, rng: np.random.Generator
-) -> tuple[DiaryFrames, list[dict]]:
+) -> tuple[DiaryFrames, list[dict], pl.DataFrame]:
     t = spec.days
     dates = [spec.start + dt.timedelta(days=j) for j in range(t)]
     weekday = np.array([d.weekday() for d in dates])
@@ -599,7 +599,14 @@ def _simulate_chunk(
                 "daily_record_compliance": round(float(compliance[i]), 3),
             }
         )
-    return diary, truth
+    risk = pl.DataFrame(
+        {
+            "patient_id": raw["patient_id"],
+            "date": pl.Series(np.tile(np.array(dates, dtype="datetime64[D]"), n)).cast(pl.Date),
+            "true_risk": p_risk.ravel(),
+        }
+    )
+    return diary, truth, risk
 
 
 def _sequence_ids(who: np.ndarray, prefix: str) -> pl.Series:
@@ -769,6 +776,15 @@ def _frt_exams(
 
 def simulate(spec: SimulationSpec) -> Iterator[tuple[DiaryFrames, list[dict]]]:
     """Yield (diary, truth) chunk by chunk; each chunk is independent of the others' sizes."""
+    for diary, truth, _risk in simulate_with_risk(spec):
+        yield diary, truth
+
+
+def simulate_with_risk(
+    spec: SimulationSpec,
+) -> Iterator[tuple[DiaryFrames, list[dict], pl.DataFrame]]:
+    """As :func:`simulate`, plus each patient-day's true onset probability (the forecast
+    oracle). Held in memory only: it is never written with the diary."""
     seeds = np.random.SeedSequence(spec.seed)
     n_chunks = math.ceil(spec.patients / spec.chunk_size) if spec.patients else 0
     for c, child in enumerate(seeds.spawn(n_chunks)):
