@@ -577,6 +577,167 @@ def score_(
         )
 
 
+def _load_diary(
+    diary: Path | None, patient: list[str] | None, db: str | None, as_json: bool
+) -> Any:
+    """A diary from a CSV folder or the database, limited to the given patients."""
+    if diary is not None:
+        try:
+            frames = read_diary_folder(diary)
+        except (FileNotFoundError, DiaryFormatError) as exc:
+            _fail(str(exc), as_json=as_json)
+        if patient:
+            unknown = sorted(set(patient) - set(frames.patient_ids()))
+            if unknown:
+                _fail(f"no such patient(s) in {diary}: {', '.join(unknown)}", as_json=as_json)
+            frames = frames.only(patient)
+        return frames
+    store = _store(db, as_json)
+    if patient:
+        missing = sorted(set(patient) - set(store.patient_ids()))
+        if missing:
+            _fail(f"no such patient(s): {', '.join(missing)}", as_json=as_json)
+    return store.read(patient or None)
+
+
+@app.command("analyze")
+def analyze_(
+    diary: Annotated[
+        Path | None, typer.Argument(help="A CSV diary folder; omit to read from --db.")
+    ] = None,
+    patient: Annotated[
+        list[str] | None, typer.Option("--patient", help="Only this patient (repeatable).")
+    ] = None,
+    db: DbOption = None,
+    plots: Annotated[
+        Path | None, typer.Option(help="Write a forest plot per patient into this folder.")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Triggers and protectors, neck/back pain timing, treatment outcomes and forecast."""
+    from painlink.analysis.report import analyze
+
+    frames = _load_diary(diary, patient, db, as_json)
+    with _progress() as bar:
+        bar.add_task("Analysing", total=None)
+        report = analyze(frames)
+    if plots is not None:
+        plots.mkdir(parents=True, exist_ok=True)
+        for pid in frames.patient_ids():
+            report.triggers.plot(pid, str(plots / f"{pid}-triggers.png"))
+    if as_json:
+        _emit(report.as_dict())
+        return
+    for pid in frames.patient_ids():
+        out.print(report.text(pid), highlight=False)
+
+
+experiment_app = typer.Typer(
+    help="N-of-1 experiments: design one, then analyse it.", no_args_is_help=True
+)
+app.add_typer(experiment_app, name="experiment")
+
+
+@experiment_app.command("design")
+def experiment_design(
+    patient: Annotated[str, typer.Option("--patient", help="The patient.")],
+    change: Annotated[str, typer.Option(help="What changes in 'on' blocks, e.g. 'no caffeine'.")],
+    start: Annotated[str, typer.Option(help="First day, YYYY-MM-DD.")],
+    diary: Annotated[Path | None, typer.Option(help="CSV diary folder (else --db).")] = None,
+    db: DbOption = None,
+    block_days: Annotated[int, typer.Option(min=7, max=90, help="Days per block.")] = 14,
+    pairs: Annotated[int, typer.Option(min=2, max=24, help="Pairs of on/off blocks.")] = 4,
+    rate_ratio: Annotated[
+        float, typer.Option(help="Effect to detect (attack rate on / off).")
+    ] = 0.6,
+    seed: Annotated[int | None, typer.Option(help="Seed of the random order.")] = None,
+    out_file: Annotated[Path | None, typer.Option("--out", help="Save the design as JSON.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """A randomised on/off block schedule with its power, from the patient's own history."""
+    from painlink.analysis.day_table import build_day_table
+    from painlink.analysis.nof1 import design_experiment
+
+    try:
+        first = dt.date.fromisoformat(start)
+    except ValueError:
+        _fail(f"--start {start!r} is not a date (YYYY-MM-DD)", as_json=as_json)
+    frames = _load_diary(diary, [patient], db, as_json)
+    try:
+        design = design_experiment(
+            build_day_table(frames),
+            change,
+            first,
+            block_days=block_days,
+            pairs=pairs,
+            rate_ratio=rate_ratio,
+            seed=seed,
+        )
+    except ValueError as exc:
+        _fail(str(exc), as_json=as_json)
+    if out_file is not None:
+        out_file.write_text(json.dumps(design.as_dict(), indent=2, default=str), encoding="utf-8")
+    if as_json:
+        _emit(design.as_dict())
+        return
+    out.print(
+        f"Experiment for {patient}: {change}, {pairs} pairs of {block_days}-day blocks",
+        highlight=False,
+    )
+    for b in design.blocks:
+        out.print(
+            f"  pair {b.pair}: {b.start} to {b.end}  {'ON ' if b.condition == 'on' else 'off'}",
+            highlight=False,
+        )
+    needed = design.pairs_for_80_percent
+    out.print(
+        f"Power to detect a rate ratio of {rate_ratio:g}: {design.power:.0%} "
+        f"(history: {design.baseline_attacks_per_28d:.1f} attacks per 28 days). "
+        + (f"{needed} pairs would give 80%." if needed else "Even 24 pairs would not give 80%."),
+        highlight=False,
+    )
+
+
+@experiment_app.command("analyze")
+def experiment_analyze(
+    design_file: Annotated[
+        Path, typer.Argument(help="The design JSON written by 'experiment design'.")
+    ],
+    diary: Annotated[Path | None, typer.Option(help="CSV diary folder (else --db).")] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Attacks in 'on' against 'off' blocks, with the test the power assumed."""
+    from painlink.analysis.day_table import build_day_table
+    from painlink.analysis.nof1 import Block, ExperimentDesign, analyze_experiment
+
+    data = _load_json(design_file, as_json)
+    try:
+        blocks = [
+            Block(
+                b["pair"],
+                b["condition"],
+                dt.date.fromisoformat(b["start"]),
+                dt.date.fromisoformat(b["end"]),
+            )
+            for b in data.pop("blocks")
+        ]
+        design = ExperimentDesign(**data, blocks=blocks)
+    except (KeyError, TypeError, ValueError) as exc:
+        _fail(f"{design_file}: not a painlink experiment design ({exc})", as_json=as_json)
+    frames = _load_diary(diary, [design.patient_id], db, as_json)
+    try:
+        result = analyze_experiment(build_day_table(frames), design)
+    except ValueError as exc:
+        _fail(str(exc), as_json=as_json)
+    if as_json:
+        from dataclasses import asdict
+
+        _emit(asdict(result))
+        return
+    out.print(result.message, highlight=False)
+
+
 @app.command()
 def delete(
     patient: Annotated[list[str], typer.Argument(help="Patient id(s) to delete.")],

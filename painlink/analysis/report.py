@@ -1,0 +1,122 @@
+"""All the per-person analyses of a diary, run together (``painlink analyze``).
+
+The day table is built once (with migraine days by the default definition) and
+handed to each analysis; results keep their own objects, and this report only
+arranges them for people (``text``) and programs (``as_dict``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+
+from painlink.analysis.forecast import ForecastResults, forecast
+from painlink.analysis.outcomes import treatment_outcomes
+from painlink.analysis.spine_link import SpineLinkResults, spine_link
+from painlink.analysis.triggers import TriggerAnalysis, TriggerResults
+from painlink.clinical.day_counts import classify_days
+from painlink.diary.frames import DiaryFrames
+
+
+@dataclass
+class AnalysisReport:
+    triggers: TriggerResults
+    spine: SpineLinkResults
+    outcomes: pl.DataFrame
+    forecast: ForecastResults
+
+    def as_dict(self) -> dict[str, Any]:
+        def rows(frame: pl.DataFrame) -> list[dict[str, Any]]:
+            return [
+                {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()}
+                for r in frame.to_dicts()
+            ]
+
+        return {
+            "triggers": rows(self.triggers.summary()),
+            "triggers_shrunk_toward_cohort": self.triggers.shrunk,
+            "neck_and_back": rows(self.spine.summary()),
+            "treatment_outcomes": rows(self.outcomes),
+            "forecast": rows(self.forecast.per_patient),
+            "note": "Associations in diaries, not proof of cause.",
+        }
+
+    def text(self, patient_id: str) -> str:
+        lines = [
+            f"── {patient_id} ──",
+            "Possible triggers and protectors (associations, not causes):",
+        ]
+        summary = self.triggers.summary(patient_id)
+        shown = summary.filter(pl.col("verdict") != "no association")
+        for r in shown.sort("verdict").iter_rows(named=True):
+            if r["verdict"] == "not enough data":
+                lines.append(
+                    f"  {r['factor']}: not enough data yet"
+                    + (f" — {r['power_note']}" if r["power_note"] else "")
+                )
+            else:
+                lines.append(
+                    f"  {r['factor']} ({r['definition']}, {r['lag']} day(s) before): "
+                    f"{r['verdict']}, odds ratio {r['odds_ratio']:.2f} "
+                    f"(95% CI {r['ci_low']:.2f}–{r['ci_high']:.2f})"
+                )
+        quiet = summary.filter(pl.col("verdict") == "no association")["factor"].to_list()
+        if quiet:
+            lines.append(f"  no association found for: {', '.join(quiet)}")
+        for r in self.spine.summary(patient_id).iter_rows(named=True):
+            rise = r["rise_with_attacks"]
+            lines.append(
+                f"{r['region'].capitalize()} pain: {r['verdict']}"
+                + (
+                    f" (rises {rise:+.1f} points with attacks, 95% CI {r['rise_ci_low']:+.1f} to "
+                    f"{r['rise_ci_high']:+.1f})"
+                    if rise is not None and not math.isnan(rise)
+                    else ""
+                )
+            )
+        outcomes = (
+            self.outcomes.filter(pl.col("patient_id") == patient_id)
+            if self.outcomes.height
+            else self.outcomes
+        )
+        for r in outcomes.iter_rows(named=True):
+            if r.get("rate_ratio") is None:
+                lines.append(
+                    f"{r['treatment']} — {r['endpoint']}: {r['verdict']} ({r.get('note')})"
+                )
+                continue
+            lines.append(
+                f"{r['treatment']} — {r['endpoint'].replace('_', ' ')}: "
+                f"{r['before_per_28d']:.1f} → {r['during_per_28d']:.1f} per 28 days, "
+                f"rate ratio {r['rate_ratio']:.2f} (95% CI {r['ci_low']:.2f}–{r['ci_high']:.2f}); "
+                f"P(≥50% fewer) {r['p_reduction_50']:.0%}"
+            )
+        if outcomes.height:
+            lines.append(f"  note: {outcomes['note'][0]}")
+        f = self.forecast.per_patient.filter(pl.col("patient_id") == patient_id)
+        if f.height:
+            r = f.row(0, named=True)
+            if r["show_to_patient"]:
+                lines.append(
+                    f"Tomorrow's attack risk: {r['tomorrow_risk']:.0%} "
+                    f"(forecast AUC {r['auc']:.2f}, better than your usual rate)"
+                )
+            else:
+                lines.append(
+                    "Forecast: not shown — it does not yet predict better than your usual "
+                    "attack rate."
+                )
+        return "\n".join(lines)
+
+
+def analyze(diary: DiaryFrames) -> AnalysisReport:
+    days = classify_days(diary).with_columns(pl.col("headache_day_def").alias("headache_day"))
+    return AnalysisReport(
+        triggers=TriggerAnalysis().fit(days),
+        spine=spine_link(days),
+        outcomes=treatment_outcomes(days, diary.treatments, diary.attacks),
+        forecast=forecast(days),
+    )
