@@ -191,10 +191,10 @@ def forecast(days: pl.DataFrame, true_risk: pl.DataFrame | None = None) -> Forec
         preds.append(
             pl.DataFrame(
                 {
-                    "patient_id": [str(pid)] * int(evaluable.sum()),
+                    "patient_id": pl.Series([str(pid)] * int(evaluable.sum()), dtype=pl.String),
                     "date": part["date"].filter(pl.Series(evaluable)),
-                    "risk": rr,
-                    "onset": yy,
+                    "risk": pl.Series(rr, dtype=pl.Float64),
+                    "onset": pl.Series(yy, dtype=pl.Float64),
                 }
             )
         )

@@ -41,10 +41,18 @@ def exposure_columns(days: pl.DataFrame) -> tuple[pl.DataFrame, list[str]]:
     own = [c for c in days.columns if c.startswith("factor_")]
     for col in own:
         values = days[col].drop_nulls()
-        if values.len() and values.is_in([0.0, 1.0]).all():
-            name = col.removeprefix("factor_")
+        if not values.len():
+            continue
+        name = col.removeprefix("factor_")
+        if values.is_in([0.0, 1.0]).all():
             frame = frame.with_columns((pl.col(col) > 0).alias(f"x_{name}"))
-            names.append(name)
+        else:
+            # a numeric own factor: "above this person's usual (median) level"
+            name = f"high_{name}"
+            frame = frame.with_columns(
+                (pl.col(col) > pl.col(col).median().over("patient_id")).alias(f"x_{name}")
+            )
+        names.append(name)
     return frame, names
 
 
@@ -241,7 +249,12 @@ class TriggerAnalysis:
                 "patient_id": [pid] * len(specs),
                 "factor": [f for f, _ in specs],
                 "definition": [
-                    EXPOSURES[f][0] if f in EXPOSURES else "own yes/no factor" for f, _ in specs
+                    EXPOSURES[f][0]
+                    if f in EXPOSURES
+                    else "above the person's median"
+                    if f.startswith("high_")
+                    else "own yes/no factor"
+                    for f, _ in specs
                 ],
                 "lag": [lag for _, lag in specs],
                 "log_or": b,
