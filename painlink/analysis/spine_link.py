@@ -6,8 +6,8 @@ premonitory symptoms run up to 48 h before the pain (ICHD-3). So painlink looks 
 both directions, per region (neck: the check-in's neck pain and cervical episodes;
 back: low back, thoracic, lumbar, sacral):
 
-- **Before**: does pain ≥4/10 on an attack-free day raise the odds of an attack
-  starting the next day? Penalised logistic regression, odds ratio with 95% interval.
+- **Before**: does pain ≥4/10 on one day raise the odds of an attack starting the
+  next (on days not already inside an attack)? Penalised logistic regression, odds ratio with 95% interval.
 - **With**: how much higher is pain on attack days than on the attack-free day just
   before? Mean rise with a 95% interval (paired over attacks). Pain that is part of
   the attack keeps rising into it (and may already be raised the day before, as a
@@ -76,15 +76,15 @@ def _rise(part: pl.DataFrame, col: str) -> tuple[float, float, float, int]:
 
 
 def _before(part: pl.DataFrame, col: str) -> tuple[float, float, float, float, int, int]:
-    """Odds ratio of onset for pain ≥ threshold the day before, after an attack-free day."""
+    """Odds ratio of onset for pain ≥ threshold the day before, on days at risk."""
     pain = part[col].to_numpy()
     onset = part["onset"].to_numpy().astype(float)
-    attack = part["attack_day"].to_numpy()
+    ongoing = part["ongoing"].to_numpy()
     n = len(pain)
     x = np.full(n, np.nan)
     keep = np.zeros(n, dtype=bool)
     for t in range(1, n):
-        if attack[t - 1] or np.isnan(pain[t - 1]):
+        if ongoing[t] or np.isnan(pain[t - 1]):
             continue
         x[t] = float(pain[t - 1] >= PAIN_THRESHOLD)
         keep[t] = True
