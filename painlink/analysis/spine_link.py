@@ -7,7 +7,8 @@ both directions, per region (neck: the check-in's neck pain and cervical episode
 back: low back, thoracic, lumbar, sacral):
 
 - **Before**: does pain ≥4/10 on one day raise the odds of an attack starting the
-  next (on days not already inside an attack)? Penalised logistic regression, odds ratio with 95% interval.
+  next (on days not already inside an attack)? Penalised logistic regression, odds
+  ratio with 95% interval.
 - **With**: how much higher is pain on attack days than on the attack-free day just
   before? Mean rise with a 95% interval (paired over attacks). Pain that is part of
   the attack keeps rising into it (and may already be raised the day before, as a
