@@ -115,7 +115,7 @@ class AnalysisReport:
 def analyze(diary: DiaryFrames) -> AnalysisReport:
     days = classify_days(diary).with_columns(pl.col("headache_day_def").alias("headache_day"))
     return AnalysisReport(
-        triggers=TriggerAnalysis().fit(days),
+        triggers=TriggerAnalysis().fit(days, case_crossover=True),
         spine=spine_link(days),
         outcomes=treatment_outcomes(days, diary.treatments, diary.attacks),
         forecast=forecast(days),

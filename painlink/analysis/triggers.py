@@ -107,6 +107,7 @@ class TriggerResults:
     settings: TriggerSettings
     shrunk: bool
     cohort: pl.DataFrame = field(default_factory=pl.DataFrame)
+    sensitivity: pl.DataFrame = field(default_factory=pl.DataFrame)  # case-crossover
 
     def summary(self, patient_id: str | None = None) -> pl.DataFrame:
         """One row per patient and factor: the lag with the strongest evidence, its verdict."""
@@ -135,6 +136,17 @@ class TriggerResults:
             if "lfdr" in best.columns
             else []
         )
+        if self.sensitivity.height:
+            cc = self.sensitivity.select(
+                "patient_id",
+                "factor",
+                "lag",
+                pl.col("odds_ratio").alias("case_crossover_or"),
+                pl.col("ci_low").alias("case_crossover_ci_low"),
+                pl.col("ci_high").alias("case_crossover_ci_high"),
+            )
+            best = best.join(cc, on=["patient_id", "factor", "lag"], how="left")
+            extra = [*extra, "case_crossover_or", "case_crossover_ci_low", "case_crossover_ci_high"]
         return best.select(
             *extra,
             "patient_id",
@@ -190,7 +202,11 @@ class TriggerAnalysis:
         self.settings = settings or TriggerSettings()
         self.results_: TriggerResults | None = None
 
-    def fit(self, days: pl.DataFrame, *, shrink: bool | None = None) -> TriggerResults:
+    def fit(
+        self, days: pl.DataFrame, *, shrink: bool | None = None, case_crossover: bool = False
+    ) -> TriggerResults:
+        """Fit every person in ``days``; ``case_crossover`` adds the time-stratified
+        case-crossover estimates beside each verdict as a sensitivity analysis."""
         s = self.settings
         frame, factors = exposure_columns(days)
         frame = _design(frame)
@@ -204,7 +220,12 @@ class TriggerAnalysis:
         if do_shrink and estimates.height:
             estimates, cohort = _shrink(estimates)
         estimates = _verdicts(estimates, s)
-        self.results_ = TriggerResults(estimates, s, do_shrink, cohort)
+        sensitivity = pl.DataFrame()
+        if case_crossover:
+            from painlink.analysis.case_crossover import case_crossover as run_case_crossover
+
+            sensitivity = run_case_crossover(days, s)
+        self.results_ = TriggerResults(estimates, s, do_shrink, cohort, sensitivity)
         return self.results_
 
     def _fit_patient(self, pid: str, part: pl.DataFrame, factors: list[str]) -> pl.DataFrame:
