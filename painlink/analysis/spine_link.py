@@ -94,7 +94,7 @@ def _before(part: pl.DataFrame, col: str) -> tuple[float, float, float, float, i
     if events < MIN_ATTACKS or exposed < 5 or keep.sum() - exposed < 5:
         return np.nan, np.nan, np.nan, np.nan, events, exposed
     X = np.column_stack([np.ones(n), np.nan_to_num(x)])
-    fit = fit_logit(X, onset, keep, prior_sd=2.0)
+    fit = fit_logit(X, onset, keep, prior_sd=5.0)  # one coefficient over many days: a weak prior
     b, se = fit.coef[0, 1], fit.se[0, 1]
     z = stats.norm.ppf(1 - ALPHA / 2)
     p = float(2 * stats.norm.sf(abs(b / se)))
