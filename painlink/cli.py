@@ -325,6 +325,75 @@ def summary(db: DbOption = None, as_json: JsonOption = False) -> None:
     _print_summary(_store(db, as_json), as_json)
 
 
+def _serve(url: str, host: str, port: int, secure_cookies: bool) -> None:
+    import uvicorn
+
+    from painlink.web.app import create_app
+
+    uvicorn.run(
+        create_app(url, secure_cookies=secure_cookies), host=host, port=port, log_level="warning"
+    )
+
+
+@app.command()
+def serve(
+    db: DbOption = None,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    insecure_cookies: Annotated[
+        bool,
+        typer.Option(
+            help="Also send the session cookie over plain http (only behind a TLS proxy)."
+        ),
+    ] = False,
+) -> None:
+    """Run the web app. Put it behind HTTPS when other machines can reach it."""
+    store = _store(db, False, create=True)
+    out.print(f"painlink on http://{host}:{port}/  (database {store.url})", highlight=False)
+    _serve(store.engine.url.render_as_string(hide_password=False), host, port, not insecure_cookies)
+
+
+DEMO_PASSWORD = "painlink-demo"
+
+
+def _demo_accounts(store: Store) -> list[tuple[str, str]]:
+    """A demo clinician who sees most demo patients, an admin, and a login per patient."""
+    import sqlalchemy as sa
+
+    from painlink.store.account_tables import users
+    from painlink.web import accounts
+    from painlink.web.security import hash_password
+
+    logins = [("clinician@demo.painlink", "clinician"), ("admin@demo.painlink", "admin")]
+    with store.engine.begin() as conn:
+        conn.execute(users.delete())
+        accounts.create_staff(
+            conn, "clinician@demo.painlink", "Dr. Demo", DEMO_PASSWORD, "clinician"
+        )
+        accounts.create_staff(conn, "admin@demo.painlink", "Admin", DEMO_PASSWORD, "admin")
+        rows = list(
+            conn.execute(
+                sa.text("SELECT patient_id, display_name FROM patients ORDER BY patient_id")
+            )
+        )
+        hashed = hash_password(DEMO_PASSWORD)
+        for i, (pid, name) in enumerate(rows, start=1):
+            email = f"patient{i}@demo.painlink"
+            conn.execute(
+                users.insert().values(
+                    email=email,
+                    display_name=name,
+                    role="patient",
+                    password_hash=hashed,
+                    patient_id=pid,
+                )
+            )
+            if i <= max(1, len(rows) - 2):  # the last two keep their diary to themselves
+                accounts.grant(conn, pid, "clinician@demo.painlink")
+            logins.append((email, f"patient {pid}"))
+    return logins
+
+
 @app.command()
 def demo(
     db: Annotated[
@@ -334,9 +403,14 @@ def demo(
         ),
     ] = None,
     patients: Annotated[int, typer.Option(min=1, help="Demo patients.")] = 12,
+    serve_app: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="Start the web app afterwards.")
+    ] = True,
+    port: Annotated[int, typer.Option(help="Port of the web app.")] = 8000,
     as_json: JsonOption = False,
 ) -> None:
-    """Create a fresh demo database with realistic simulated patients and show it."""
+    """Create a fresh demo database with realistic patients, a clinician and an admin,
+    then start the web app (the main job)."""
     from platformdirs import user_data_dir
 
     if db is None:
@@ -351,9 +425,21 @@ def demo(
     spec = SimulationSpec(patients=patients, days=365, seed=2026, id_prefix="DEMO")
     truth_path = Path(user_data_dir("painlink")) / "demo-truth.json"
     run_simulation(spec, store=store, truth_path=truth_path)
-    if not as_json:
-        out.print(f"Demo database: {store.url}", highlight=False)
+    logins = _demo_accounts(store)
+    if as_json:
+        _print_summary(store, as_json)
+        return
+    out.print(f"Demo database: {store.url}", highlight=False)
     _print_summary(store, as_json)
+    if serve_app:
+        out.print(
+            f"\nOpen http://127.0.0.1:{port}/ and log in (password for all: {DEMO_PASSWORD}):",
+            highlight=False,
+        )
+        for email, who in logins[:5]:
+            out.print(f"  {email:28} {who}", highlight=False)
+        out.print("Stop with Ctrl+C.", style="dim")
+        _serve(store.engine.url.render_as_string(hide_password=False), "127.0.0.1", port, True)
 
 
 def _print_schema(schema: dict[str, Any]) -> None:

@@ -27,7 +27,12 @@ def test_init_json_and_env_variable(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     result = runner.invoke(app, ["init", "--json"])
     assert result.exit_code == 0
     payload = json.loads(result.output)
-    assert payload["ok"] and payload["revision"] == "0002"
+    from painlink.store.migrate import head_revision
+    from painlink.store.store import Store
+
+    assert payload["ok"] and payload["revision"] == head_revision(
+        Store(f"sqlite:///{tmp_path / 'env.db'}").engine
+    )
     assert (tmp_path / "env.db").exists()
 
 

@@ -45,6 +45,8 @@ class SpineLinkResults:
 
     def summary(self, patient_id: str | None = None) -> pl.DataFrame:
         t = self.table
+        if "patient_id" not in t.columns:
+            return t
         return t if patient_id is None else t.filter(pl.col("patient_id") == patient_id)
 
 

@@ -448,10 +448,13 @@ def _verdicts(estimates: pl.DataFrame, s: TriggerSettings) -> pl.DataFrame:
     )
     needed = [_events_needed(pv if pv is not None else 0.0, s) for pv in e["prevalence"].to_list()]
     notes = []
-    for need, have, verdict_ in zip(
-        needed, e["attacks_at_risk"].to_list(), e["verdict"].to_list(), strict=True
+    recorded = (e["exposed_days"] + e["unexposed_days"]).to_list()
+    for need, have, verdict_, days_ in zip(
+        needed, e["attacks_at_risk"].to_list(), e["verdict"].to_list(), recorded, strict=True
     ):
-        if math.isinf(need):
+        if days_ == 0:
+            notes.append("not recorded on any day at risk yet")
+        elif math.isinf(need):
             notes.append("the factor was always or never present: it cannot be tested")
         elif verdict_ in ("not enough data", "no association") and need > have:
             notes.append(

@@ -286,3 +286,7 @@ class ExamMeasurement(Base):
 
 class ClinicalFinding(Base):
     __table__ = clinical_findings
+
+
+# the web app's tables share this metadata (imported last: they reference patients)
+from painlink.store import account_tables as _account_tables  # noqa: E402, F401

@@ -1,0 +1,190 @@
+"""Accounts and who may see whose diary.
+
+A patient account owns one diary; a clinician sees a diary only while its owner
+grants access (and stops the moment it is revoked); an admin manages accounts and
+reads the audit trail but no health data.
+"""
+
+from __future__ import annotations
+
+import secrets
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import sqlalchemy as sa
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from painlink.store.account_tables import grants, users
+from painlink.store.tables import patients
+from painlink.web.security import MIN_PASSWORD, CurrentUser, hash_password, now
+
+
+class AccountError(ValueError):
+    """Bad account input; ``fields`` maps a form field to its message."""
+
+    def __init__(self, fields: dict[str, str]) -> None:
+        self.fields = fields
+        super().__init__("; ".join(f"{k}: {v}" for k, v in fields.items()))
+
+
+class Registration(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    email: str = Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")
+    display_name: str = Field(min_length=1, max_length=200)
+    password: str = Field(min_length=MIN_PASSWORD, max_length=200)
+    birth_year: int | None = Field(default=None, ge=1900, le=2100)
+    sex: str = Field(default="unknown", pattern="^(female|male|other|unknown)$")
+    time_zone: str = "UTC"
+
+    @field_validator("time_zone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError("unknown time zone") from exc
+        return value
+
+
+def field_errors(exc: ValidationError) -> dict[str, str]:
+    out = {}
+    for e in exc.errors():
+        name = str(e["loc"][0]) if e["loc"] else "form"
+        message = e["msg"].removeprefix("Value error, ")
+        if e["type"] == "string_too_short" and name == "password":
+            message = f"use at least {MIN_PASSWORD} characters"
+        elif e["type"] == "string_pattern_mismatch" and name == "email":
+            message = "this does not look like an email address"
+        out.setdefault(name, message)
+    return out
+
+
+def _email_taken(conn: sa.Connection, email: str) -> bool:
+    return (
+        conn.execute(sa.select(users.c.id).where(users.c.email == email.lower())).first()
+        is not None
+    )
+
+
+def register_patient(conn: sa.Connection, data: dict[str, object]) -> int:
+    try:
+        reg = Registration(**data)
+    except ValidationError as exc:
+        raise AccountError(field_errors(exc)) from None
+    if _email_taken(conn, reg.email):
+        raise AccountError({"email": "an account with this email exists; log in instead"})
+    patient_id = "P" + secrets.token_hex(6)
+    conn.execute(
+        patients.insert().values(
+            patient_id=patient_id,
+            display_name=reg.display_name,
+            birth_year=reg.birth_year,
+            sex=reg.sex,
+            time_zone=reg.time_zone,
+        )
+    )
+    return conn.execute(
+        users.insert().values(
+            email=reg.email.lower(),
+            display_name=reg.display_name,
+            role="patient",
+            password_hash=hash_password(reg.password),
+            patient_id=patient_id,
+        )
+    ).inserted_primary_key[0]
+
+
+def create_staff(conn: sa.Connection, email: str, name: str, password: str, role: str) -> int:
+    if role not in ("clinician", "admin"):
+        raise AccountError({"role": "staff accounts are clinician or admin"})
+    if len(password) < MIN_PASSWORD:
+        raise AccountError({"password": f"use at least {MIN_PASSWORD} characters"})
+    if _email_taken(conn, email):
+        raise AccountError({"email": "an account with this email exists"})
+    return conn.execute(
+        users.insert().values(
+            email=email.lower(),
+            display_name=name,
+            role=role,
+            password_hash=hash_password(password),
+        )
+    ).inserted_primary_key[0]
+
+
+def find_user(conn: sa.Connection, email: str) -> sa.Row | None:
+    return conn.execute(sa.select(users).where(users.c.email == email.strip().lower())).first()
+
+
+def can_access(conn: sa.Connection, user: CurrentUser, patient_id: str) -> bool:
+    if user.role == "patient":
+        return user.patient_id == patient_id
+    if user.role == "clinician":
+        return (
+            conn.execute(
+                sa.select(grants.c.id).where(
+                    grants.c.patient_id == patient_id,
+                    grants.c.clinician_id == user.id,
+                    grants.c.revoked_at.is_(None),
+                )
+            ).first()
+            is not None
+        )
+    return False
+
+
+def grant(conn: sa.Connection, patient_id: str, clinician_email: str) -> None:
+    row = find_user(conn, clinician_email)
+    if row is None or row.role != "clinician":
+        raise AccountError({"clinician_email": "no clinician has an account with this email"})
+    active = conn.execute(
+        sa.select(grants.c.id).where(
+            grants.c.patient_id == patient_id,
+            grants.c.clinician_id == row.id,
+            grants.c.revoked_at.is_(None),
+        )
+    ).first()
+    if active is None:
+        conn.execute(
+            grants.insert().values(patient_id=patient_id, clinician_id=row.id, granted_at=now())
+        )
+
+
+def revoke(conn: sa.Connection, patient_id: str, clinician_id: int) -> bool:
+    result = conn.execute(
+        grants.update()
+        .where(
+            grants.c.patient_id == patient_id,
+            grants.c.clinician_id == clinician_id,
+            grants.c.revoked_at.is_(None),
+        )
+        .values(revoked_at=now())
+    )
+    return result.rowcount > 0
+
+
+def active_grants(conn: sa.Connection, patient_id: str) -> list[sa.Row]:
+    return list(
+        conn.execute(
+            sa.select(users.c.id, users.c.display_name, users.c.email, grants.c.granted_at)
+            .join(grants, grants.c.clinician_id == users.c.id)
+            .where(grants.c.patient_id == patient_id, grants.c.revoked_at.is_(None))
+            .order_by(grants.c.granted_at)
+        )
+    )
+
+
+def consented_patients(conn: sa.Connection, clinician_id: int) -> list[str]:
+    return list(
+        conn.execute(
+            sa.select(grants.c.patient_id)
+            .where(grants.c.clinician_id == clinician_id, grants.c.revoked_at.is_(None))
+            .order_by(grants.c.patient_id)
+        ).scalars()
+    )
+
+
+def delete_account(conn: sa.Connection, user: CurrentUser) -> None:
+    """Delete the account and, for a patient, the whole diary (ON DELETE CASCADE)."""
+    if user.patient_id:
+        conn.execute(patients.delete().where(patients.c.patient_id == user.patient_id))
+    conn.execute(users.delete().where(users.c.id == user.id))

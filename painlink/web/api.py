@@ -1,0 +1,284 @@
+"""The JSON API: everything the pages do, for programs (OpenAPI at /api/docs).
+
+Authentication is the same session cookie; unsafe methods need the session's CSRF
+token in ``X-CSRF-Token`` (``GET /api/me`` returns it). Another person's diary
+answers 404, whether it exists or not.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Depends, Header, HTTPException, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+
+from painlink.clinical.classify import classify
+from painlink.clinical.screening import Presentation, screen
+from painlink.web import accounts, diary_service, views
+from painlink.web.deps import check_csrf, get_conn, patient_access, require_user
+from painlink.web.security import CurrentUser
+
+router = APIRouter(prefix="/api", tags=["api"])
+
+
+def _unsafe(request: Request, conn: sa.Connection, token: str | None, *roles: str) -> CurrentUser:
+    user = require_user(request, conn, *roles)
+    check_csrf(user, token)
+    return user
+
+
+def _entry(fn: Any, *args: Any) -> Any:
+    try:
+        return fn(*args)
+    except diary_service.EntryError as exc:
+        raise HTTPException(status_code=422, detail=exc.fields) from None
+
+
+class AttackStart(BaseModel):
+    start: dt.datetime | None = None
+    intensity: int | None = Field(default=None, ge=0, le=3)
+
+
+class Reading(BaseModel):
+    intensity: int | None = Field(default=None, ge=0, le=3)
+    intensity_nrs: float | None = Field(default=None, ge=0, le=10)
+    at: dt.datetime | None = None
+
+
+class Grant(BaseModel):
+    clinician_email: str
+
+
+@router.get("/me")
+def me(request: Request, conn: sa.Connection = Depends(get_conn)) -> dict[str, Any]:
+    user = require_user(request, conn)
+    return {
+        "id": user.id,
+        "email": user.email,
+        "role": user.role,
+        "patient_id": user.patient_id,
+        "csrf_token": user.csrf_token,
+    }
+
+
+@router.get("/patients/{patient_id}/attacks")
+def list_attacks(
+    patient_id: str, request: Request, conn: sa.Connection = Depends(get_conn)
+) -> list[dict]:
+    user = require_user(request, conn)
+    patient_access(request, conn, user, patient_id, "read", "attacks")
+    return diary_service.recent_attacks(conn, patient_id, 1000)
+
+
+@router.post("/patients/{patient_id}/attacks", status_code=201)
+def create_attack(
+    patient_id: str,
+    body: AttackStart,
+    request: Request,
+    x_csrf_token: str | None = Header(default=None),
+    conn: sa.Connection = Depends(get_conn),
+) -> dict[str, Any]:
+    user = _unsafe(request, conn, x_csrf_token, "patient")
+    patient_access(request, conn, user, patient_id, "write", "attack")
+    attack_id = _entry(diary_service.start_attack, conn, patient_id, body.start)
+    if body.intensity is not None:
+        _entry(
+            diary_service.update_attack, conn, patient_id, attack_id, {"intensity": body.intensity}
+        )
+    return diary_service.get_attack(conn, patient_id, attack_id) or {}
+
+
+@router.patch("/patients/{patient_id}/attacks/{attack_id}")
+def change_attack(
+    patient_id: str,
+    attack_id: str,
+    body: dict[str, Any],
+    request: Request,
+    x_csrf_token: str | None = Header(default=None),
+    conn: sa.Connection = Depends(get_conn),
+) -> dict[str, Any]:
+    user = _unsafe(request, conn, x_csrf_token, "patient")
+    patient_access(request, conn, user, patient_id, "write", f"attack {attack_id}")
+    return _entry(diary_service.update_attack, conn, patient_id, attack_id, body)
+
+
+@router.post("/patients/{patient_id}/attacks/{attack_id}/readings", status_code=201)
+def add_reading(
+    patient_id: str,
+    attack_id: str,
+    body: Reading,
+    request: Request,
+    x_csrf_token: str | None = Header(default=None),
+    conn: sa.Connection = Depends(get_conn),
+) -> dict[str, str]:
+    user = _unsafe(request, conn, x_csrf_token, "patient")
+    patient_access(request, conn, user, patient_id, "write", f"reading {attack_id}")
+    _entry(
+        diary_service.add_reading, conn, patient_id, attack_id, body.model_dump(exclude_none=True)
+    )
+    return {"status": "saved"}
+
+
+@router.post("/patients/{patient_id}/medications", status_code=201)
+def add_medication(
+    patient_id: str,
+    body: dict[str, Any],
+    request: Request,
+    x_csrf_token: str | None = Header(default=None),
+    conn: sa.Connection = Depends(get_conn),
+) -> dict[str, str]:
+    user = _unsafe(request, conn, x_csrf_token, "patient")
+    patient_access(request, conn, user, patient_id, "write", "medication")
+    _entry(diary_service.add_medication, conn, patient_id, body)
+    return {"status": "saved"}
+
+
+@router.post("/patients/{patient_id}/spine-pain", status_code=201)
+def add_spine(
+    patient_id: str,
+    body: dict[str, Any],
+    request: Request,
+    x_csrf_token: str | None = Header(default=None),
+    conn: sa.Connection = Depends(get_conn),
+) -> dict[str, str]:
+    user = _unsafe(request, conn, x_csrf_token, "patient")
+    patient_access(request, conn, user, patient_id, "write", "spine pain")
+    _entry(diary_service.add_spine_pain, conn, patient_id, body)
+    return {"status": "saved"}
+
+
+@router.get("/patients/{patient_id}/days/{date}")
+def get_day(
+    patient_id: str, date: dt.date, request: Request, conn: sa.Connection = Depends(get_conn)
+) -> dict[str, Any]:
+    user = require_user(request, conn)
+    patient_access(request, conn, user, patient_id, "read", f"check-in {date}")
+    day = diary_service.get_day(conn, patient_id, date)
+    if day is None:
+        raise HTTPException(status_code=404, detail="no check-in that day")
+    return day
+
+
+@router.put("/patients/{patient_id}/days/{date}")
+def put_day(
+    patient_id: str,
+    date: dt.date,
+    body: dict[str, Any],
+    request: Request,
+    x_csrf_token: str | None = Header(default=None),
+    conn: sa.Connection = Depends(get_conn),
+) -> dict[str, Any]:
+    user = _unsafe(request, conn, x_csrf_token, "patient")
+    patient_access(request, conn, user, patient_id, "write", f"check-in {date}")
+    return _entry(diary_service.save_day, conn, patient_id, date, body)
+
+
+@router.get("/patients/{patient_id}/calendar")
+def calendar(
+    patient_id: str, month: str, request: Request, conn: sa.Connection = Depends(get_conn)
+) -> list[dict[str, Any]]:
+    user = require_user(request, conn)
+    patient_access(request, conn, user, patient_id, "read", "calendar")
+    first = views.parse_month(month)
+    if first is None:
+        raise HTTPException(status_code=422, detail={"month": "use YYYY-MM"})
+    weeks = views.month_grid(request.app.state.store, patient_id, first.year, first.month)
+    return [d for week in weeks for d in week if d["in_month"]]
+
+
+@router.get("/patients/{patient_id}/classification")
+def classification(
+    patient_id: str, request: Request, conn: sa.Connection = Depends(get_conn)
+) -> dict[str, Any]:
+    user = require_user(request, conn)
+    patient_access(request, conn, user, patient_id, "read", "classification")
+    return classify(request.app.state.store.read([patient_id])).as_dict()
+
+
+@router.get("/patients/{patient_id}/insights")
+def insights(
+    patient_id: str, request: Request, conn: sa.Connection = Depends(get_conn)
+) -> dict[str, Any]:
+    user = require_user(request, conn)
+    patient_access(request, conn, user, patient_id, "read", "insights")
+    from painlink.analysis.report import analyze
+
+    return analyze(request.app.state.store.read([patient_id])).as_dict()
+
+
+@router.get("/patients/{patient_id}/export")
+def export(patient_id: str, request: Request, conn: sa.Connection = Depends(get_conn)) -> Response:
+    user = require_user(request, conn, "patient")
+    patient_access(request, conn, user, patient_id, "export", "whole diary")
+    return Response(
+        views.export_zip(request.app.state.store, patient_id), media_type="application/zip"
+    )
+
+
+@router.post("/screen")
+def screen_presentation(
+    body: Presentation, request: Request, conn: sa.Connection = Depends(get_conn)
+) -> dict[str, Any]:
+    require_user(request, conn)
+    return screen(body).as_dict()
+
+
+@router.get("/patients/{patient_id}/grants")
+def list_grants(
+    patient_id: str, request: Request, conn: sa.Connection = Depends(get_conn)
+) -> list[dict]:
+    user = require_user(request, conn, "patient")
+    patient_access(request, conn, user, patient_id, "read", "sharing")
+    return [dict(r._mapping) for r in accounts.active_grants(conn, patient_id)]
+
+
+@router.post("/patients/{patient_id}/grants", status_code=201)
+def add_grant(
+    patient_id: str,
+    body: Grant,
+    request: Request,
+    x_csrf_token: str | None = Header(default=None),
+    conn: sa.Connection = Depends(get_conn),
+) -> dict[str, str]:
+    user = _unsafe(request, conn, x_csrf_token, "patient")
+    patient_access(request, conn, user, patient_id, "write", "sharing")
+    try:
+        accounts.grant(conn, patient_id, body.clinician_email)
+    except accounts.AccountError as exc:
+        raise HTTPException(status_code=422, detail=exc.fields) from None
+    return {"status": "granted"}
+
+
+@router.delete("/patients/{patient_id}/grants/{clinician_id}")
+def revoke_grant(
+    patient_id: str,
+    clinician_id: int,
+    request: Request,
+    x_csrf_token: str | None = Header(default=None),
+    conn: sa.Connection = Depends(get_conn),
+) -> dict[str, str]:
+    user = _unsafe(request, conn, x_csrf_token, "patient")
+    patient_access(request, conn, user, patient_id, "write", "sharing")
+    if not accounts.revoke(conn, patient_id, clinician_id):
+        raise HTTPException(status_code=404, detail="no such grant")
+    return {"status": "revoked"}
+
+
+@router.get("/clinic/patients")
+def clinic_patients(
+    request: Request, conn: sa.Connection = Depends(get_conn)
+) -> list[dict[str, Any]]:
+    user = require_user(request, conn, "clinician")
+    ids = accounts.consented_patients(conn, user.id)
+    for pid in ids:
+        patient_access(request, conn, user, pid, "read", "patient list")
+    return views.patient_list(request.app.state.store, ids)
+
+
+@router.get("/admin/audit")
+def admin_audit(request: Request, conn: sa.Connection = Depends(get_conn)) -> list[dict[str, Any]]:
+    require_user(request, conn, "admin")
+    return [dict(r._mapping) for r in views.admin_overview(conn)["log"]]

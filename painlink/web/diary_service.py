@@ -1,0 +1,198 @@
+"""Single diary entries from the app: validated by the same schemas as a CSV import.
+
+Partial updates are merged with the stored record and the whole record re-validated,
+so a form can never store what an import would refuse (an end before its start, an
+intensity of 14). Errors come back per field for inline messages.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from pydantic import BaseModel, ValidationError
+
+from painlink.diary.schemas import AttackIn, DayIn, IntensityReadingIn, MedicationIn, SpinePainIn
+from painlink.rules.medications import drug_class_of
+from painlink.store import tables as t
+
+
+class EntryError(ValueError):
+    def __init__(self, fields: dict[str, str]) -> None:
+        self.fields = fields
+        super().__init__("; ".join(f"{k}: {v}" for k, v in fields.items()))
+
+
+def _errors(exc: ValidationError) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for e in exc.errors():
+        name = str(e["loc"][0]) if e["loc"] else "end"
+        out.setdefault(name, e["msg"].removeprefix("Value error, "))
+    return out
+
+
+def _validate(model: type[BaseModel], data: dict[str, Any]) -> BaseModel:
+    clean = {k: (None if v == "" else v) for k, v in data.items()}
+    try:
+        return model(**clean)
+    except ValidationError as exc:
+        raise EntryError(_errors(exc)) from None
+
+
+def local_now(conn: sa.Connection, patient_id: str) -> dt.datetime:
+    """The patient's wall-clock time, to the minute (diaries store local time)."""
+    zone = conn.execute(
+        sa.select(t.patients.c.time_zone).where(t.patients.c.patient_id == patient_id)
+    ).scalar()
+    return dt.datetime.now(ZoneInfo(zone or "UTC")).replace(tzinfo=None, second=0, microsecond=0)
+
+
+def _row(model: BaseModel, table: sa.Table) -> dict[str, Any]:
+    data = model.model_dump()
+    if "location" in data:
+        data["location"] = ";".join(data["location"]) or None
+    return {k: (v.value if hasattr(v, "value") else v) for k, v in data.items() if k in table.c}
+
+
+def start_attack(conn: sa.Connection, patient_id: str, start: dt.datetime | None = None) -> str:
+    attack_id = "W" + dt.datetime.now().strftime("%Y%m%d%H%M%S") + secrets.token_hex(2)
+    model = _validate(
+        AttackIn,
+        {
+            "patient_id": patient_id,
+            "attack_id": attack_id,
+            "start": start or local_now(conn, patient_id),
+        },
+    )
+    conn.execute(t.attacks.insert().values(**_row(model, t.attacks)))
+    return attack_id
+
+
+def get_attack(conn: sa.Connection, patient_id: str, attack_id: str) -> dict[str, Any] | None:
+    row = (
+        conn.execute(
+            sa.select(t.attacks).where(
+                t.attacks.c.patient_id == patient_id, t.attacks.c.attack_id == attack_id
+            )
+        )
+        .mappings()
+        .first()
+    )
+    return dict(row) if row else None
+
+
+def open_attack(conn: sa.Connection, patient_id: str) -> dict[str, Any] | None:
+    row = (
+        conn.execute(
+            sa.select(t.attacks)
+            .where(t.attacks.c.patient_id == patient_id, t.attacks.c.end.is_(None))
+            .order_by(t.attacks.c.start.desc())
+        )
+        .mappings()
+        .first()
+    )
+    return dict(row) if row else None
+
+
+def update_attack(
+    conn: sa.Connection, patient_id: str, attack_id: str, changes: dict[str, Any]
+) -> dict[str, Any]:
+    current = get_attack(conn, patient_id, attack_id)
+    if current is None:
+        raise EntryError({"attack_id": "no such attack"})
+    merged = {k: v for k, v in current.items() if k in AttackIn.model_fields}
+    merged["location"] = [x for x in (current.get("location") or "").split(";") if x]
+    unknown = set(changes) - set(AttackIn.model_fields) - {"patient_id", "attack_id"}
+    if unknown:
+        raise EntryError({k: "not a field of an attack" for k in unknown})
+    merged.update({k: v for k, v in changes.items() if k not in ("patient_id", "attack_id")})
+    model = _validate(AttackIn, merged)
+    values = _row(model, t.attacks)
+    conn.execute(
+        t.attacks.update()
+        .where(t.attacks.c.patient_id == patient_id, t.attacks.c.attack_id == attack_id)
+        .values(**values)
+    )
+    return values
+
+
+def add_reading(conn: sa.Connection, patient_id: str, attack_id: str, data: dict[str, Any]) -> None:
+    if get_attack(conn, patient_id, attack_id) is None:
+        raise EntryError({"attack_id": "no such attack"})
+    model = _validate(
+        IntensityReadingIn,
+        {
+            "patient_id": patient_id,
+            "attack_id": attack_id,
+            "at": data.get("at") or local_now(conn, patient_id),
+            **data,
+        },
+    )
+    conn.execute(t.intensity_readings.insert().values(**_row(model, t.intensity_readings)))
+
+
+def add_medication(conn: sa.Connection, patient_id: str, data: dict[str, Any]) -> None:
+    data = {
+        "taken_at": local_now(conn, patient_id),
+        **{k: v for k, v in data.items() if v not in ("", None)},
+    }
+    model = _validate(MedicationIn, {"patient_id": patient_id, **data})
+    values = _row(model, t.medications)
+    if values.get("drug_class") is None:
+        cls = drug_class_of(values["drug"])
+        if cls is None:
+            raise EntryError({"class": "painlink does not know this drug: choose its kind"})
+        values["drug_class"] = cls.value
+    if values.get("attack_id") and get_attack(conn, patient_id, values["attack_id"]) is None:
+        raise EntryError({"attack_id": "no such attack"})
+    conn.execute(t.medications.insert().values(**values))
+
+
+def add_spine_pain(conn: sa.Connection, patient_id: str, data: dict[str, Any]) -> None:
+    model = _validate(
+        SpinePainIn, {"patient_id": patient_id, "start": local_now(conn, patient_id), **data}
+    )
+    conn.execute(t.spine_pain.insert().values(**_row(model, t.spine_pain)))
+
+
+def get_day(conn: sa.Connection, patient_id: str, date: dt.date) -> dict[str, Any] | None:
+    row = (
+        conn.execute(
+            sa.select(t.days).where(t.days.c.patient_id == patient_id, t.days.c.date == date)
+        )
+        .mappings()
+        .first()
+    )
+    return dict(row) if row else None
+
+
+def save_day(
+    conn: sa.Connection, patient_id: str, date: dt.date, data: dict[str, Any]
+) -> dict[str, Any]:
+    """Create or replace the check-in of one day (editable afterwards)."""
+    unknown = set(data) - set(DayIn.model_fields)
+    if unknown:
+        raise EntryError({k: "not a field of the daily check-in" for k in unknown})
+    model = _validate(DayIn, {**data, "patient_id": patient_id, "date": date})
+    values = _row(model, t.days)
+    where = (t.days.c.patient_id == patient_id) & (t.days.c.date == date)
+    if conn.execute(sa.select(t.days.c.date).where(where)).first():
+        conn.execute(t.days.update().where(where).values(**values))
+    else:
+        conn.execute(t.days.insert().values(**values))
+    return values
+
+
+def recent_attacks(conn: sa.Connection, patient_id: str, limit: int = 10) -> list[dict[str, Any]]:
+    return [
+        dict(r)
+        for r in conn.execute(
+            sa.select(t.attacks)
+            .where(t.attacks.c.patient_id == patient_id)
+            .order_by(t.attacks.c.start.desc())
+            .limit(limit)
+        ).mappings()
+    ]

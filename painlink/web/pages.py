@@ -1,0 +1,526 @@
+"""Server-rendered pages. GET handlers run in the thread pool; POST handlers read the
+form, then do their database work in the thread pool too (``_run``)."""
+
+from __future__ import annotations
+
+import calendar as cal
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from painlink.clinical.screening import screen
+from painlink.web import accounts, diary_service, views
+from painlink.web.app import templates
+from painlink.web.deps import (
+    check_csrf,
+    client_ip,
+    get_conn,
+    optional_user,
+    patient_access,
+    require_user,
+)
+from painlink.web.security import (
+    SESSION_COOKIE,
+    SESSION_HOURS,
+    CurrentUser,
+    audit,
+    create_session,
+    end_session,
+    locked_out,
+    record_attempt,
+    verify_password,
+)
+
+router = APIRouter(include_in_schema=False)
+SAFETY_QUESTIONS = views.SAFETY_QUESTIONS
+
+
+def _render(
+    request: Request, name: str, user: CurrentUser | None, status: int = 200, **ctx: Any
+) -> HTMLResponse:
+    return templates.TemplateResponse(request, name, {"user": user, **ctx}, status_code=status)
+
+
+async def _form(request: Request) -> dict[str, str]:
+    form = await request.form()
+    return {k: str(v) for k, v in form.items()}
+
+
+async def _run(request: Request, fn: Callable[..., Response], *args: Any) -> Response:
+    def work() -> Response:
+        with request.app.state.store.engine.begin() as conn:
+            return fn(request, conn, *args)
+
+    return await run_in_threadpool(work)
+
+
+def _redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+# ------------------------------------------------------------------ accounts
+
+
+@router.get("/")
+def root(request: Request, conn: sa.Connection = Depends(get_conn)) -> Response:
+    user = optional_user(request, conn)
+    if user is None:
+        return _redirect("/login")
+    return _redirect({"patient": "/home", "clinician": "/clinic", "admin": "/admin"}[user.role])
+
+
+@router.get("/login")
+def login_page(request: Request) -> Response:
+    return _render(request, "login.html", None, errors={}, values={})
+
+
+def _set_session(request: Request, response: Response, token: str) -> None:
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=SESSION_HOURS * 3600,
+        httponly=True,
+        secure=request.app.state.secure_cookies,
+        samesite="strict",
+    )
+
+
+@router.post("/login")
+async def login(request: Request) -> Response:
+    data = await _form(request)
+
+    def work(request: Request, conn: sa.Connection) -> Response:
+        email = data.get("email", "").strip().lower()
+        ip = client_ip(request)
+        if locked_out(conn, email, ip):
+            return _render(
+                request,
+                "login.html",
+                None,
+                status=429,
+                values={"email": email},
+                errors={"form": "Too many attempts. Wait 15 minutes and try again."},
+            )
+        row = accounts.find_user(conn, email)
+        if row is None or not verify_password(row.password_hash, data.get("password", "")):
+            record_attempt(conn, email, ip, False)
+            return _render(
+                request,
+                "login.html",
+                None,
+                status=400,
+                values={"email": email},
+                errors={"form": "Email or password is not right."},
+            )
+        record_attempt(conn, email, ip, True)
+        token = create_session(conn, row.id)
+        audit(conn, None, "login", "session", row.patient_id, detail=f"user {row.id}", ip=ip)
+        response = _redirect("/")
+        _set_session(request, response, token)
+        return response
+
+    return await _run(request, work)
+
+
+@router.post("/logout")
+async def logout(request: Request) -> Response:
+    data = await _form(request)
+
+    def work(request: Request, conn: sa.Connection) -> Response:
+        user = optional_user(request, conn)
+        if user is not None:
+            check_csrf(user, data.get("csrf_token"))
+            end_session(conn, request.cookies.get(SESSION_COOKIE))
+        response = _redirect("/login")
+        response.delete_cookie(SESSION_COOKIE)
+        return response
+
+    return await _run(request, work)
+
+
+@router.get("/register")
+def register_page(request: Request) -> Response:
+    return _render(request, "register.html", None, errors={}, values={"time_zone": "UTC"})
+
+
+@router.post("/register")
+async def register(request: Request) -> Response:
+    data = await _form(request)
+
+    def work(request: Request, conn: sa.Connection) -> Response:
+        values = {
+            k: data.get(k, "") for k in ("email", "display_name", "birth_year", "sex", "time_zone")
+        }
+        payload: dict[str, Any] = {**values, "password": data.get("password", "")}
+        payload["birth_year"] = payload["birth_year"] or None
+        payload["sex"] = payload["sex"] or "unknown"
+        try:
+            user_id = accounts.register_patient(conn, payload)
+        except accounts.AccountError as exc:
+            return _render(
+                request, "register.html", None, status=400, errors=exc.fields, values=values
+            )
+        token = create_session(conn, user_id)
+        audit(
+            conn,
+            None,
+            "write",
+            "account",
+            detail=f"registered user {user_id}",
+            ip=client_ip(request),
+        )
+        response = _redirect("/home")
+        _set_session(request, response, token)
+        return response
+
+    return await _run(request, work)
+
+
+# ------------------------------------------------------------------ patient
+
+
+@router.get("/home")
+def home(request: Request, conn: sa.Connection = Depends(get_conn)) -> Response:
+    user = require_user(request, conn, "patient")
+    pid = user.patient_id or ""
+    patient_access(request, conn, user, pid, "read", "home")
+    today = diary_service.local_now(conn, pid).date()
+    return _render(
+        request,
+        "home.html",
+        user,
+        open_attack=diary_service.open_attack(conn, pid),
+        checked_in=diary_service.get_day(conn, pid, today) is not None,
+        recent=diary_service.recent_attacks(conn, pid, 5),
+        today=today,
+    )
+
+
+@router.post("/attacks/start")
+async def attack_start(request: Request) -> Response:
+    data = await _form(request)
+
+    def work(request: Request, conn: sa.Connection) -> Response:
+        user = require_user(request, conn, "patient")
+        check_csrf(user, data.get("csrf_token"))
+        pid = user.patient_id or ""
+        patient_access(request, conn, user, pid, "write", "attack")
+        attack_id = diary_service.start_attack(conn, pid)
+        return _redirect(f"/attacks/{attack_id}?new=1")
+
+    return await _run(request, work)
+
+
+def _attack_page(
+    request: Request,
+    conn: sa.Connection,
+    user: CurrentUser,
+    attack_id: str,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+    **extra: Any,
+) -> Response:
+    pid = user.patient_id or ""
+    attack = diary_service.get_attack(conn, pid, attack_id)
+    if attack is None:
+        raise HTTPException(status_code=404, detail="no such attack")
+    return _render(
+        request,
+        "attack.html",
+        user,
+        status=status,
+        attack=attack,
+        errors=errors or {},
+        new=request.query_params.get("new") == "1",
+        questions=SAFETY_QUESTIONS,
+        now=diary_service.local_now(conn, pid),
+        **extra,
+    )
+
+
+@router.get("/attacks/{attack_id}")
+def attack_page(
+    attack_id: str, request: Request, conn: sa.Connection = Depends(get_conn)
+) -> Response:
+    user = require_user(request, conn, "patient")
+    patient_access(request, conn, user, user.patient_id or "", "read", f"attack {attack_id}")
+    return _attack_page(request, conn, user, attack_id)
+
+
+@router.post("/attacks/{attack_id}/{what}")
+async def attack_post(attack_id: str, what: str, request: Request) -> Response:
+    data = await _form(request)
+
+    def work(request: Request, conn: sa.Connection) -> Response:
+        user = require_user(request, conn, "patient")
+        check_csrf(user, data.pop("csrf_token", None))
+        pid = user.patient_id or ""
+        patient_access(request, conn, user, pid, "write", f"attack {attack_id} {what}")
+        try:
+            if what == "intensity":
+                diary_service.update_attack(
+                    conn, pid, attack_id, {"intensity": data.get("intensity")}
+                )
+                diary_service.add_reading(
+                    conn, pid, attack_id, {"intensity": data.get("intensity")}
+                )
+                return _redirect(f"/attacks/{attack_id}?new=1&saved=1#safety")
+            if what == "safety":
+                answers = {k: data.get(k) == "yes" for k, _ in SAFETY_QUESTIONS if k in data}
+                result = screen(answers)
+                audit(
+                    conn,
+                    user,
+                    "write",
+                    "red-flag screen",
+                    pid,
+                    detail=result.urgency,
+                    ip=client_ip(request),
+                )
+                if result.flags:
+                    return _render(
+                        request, "emergency.html", user, result=result, attack_id=attack_id
+                    )
+                return _redirect(f"/attacks/{attack_id}?safe=1")
+            if what == "end":
+                diary_service.update_attack(
+                    conn, pid, attack_id, {"end": diary_service.local_now(conn, pid)}
+                )
+                return _redirect("/home")
+            if what == "details":
+                changes = views.attack_changes(data)
+                diary_service.update_attack(conn, pid, attack_id, changes)
+                return _redirect(f"/attacks/{attack_id}?saved=1")
+            if what == "medication":
+                diary_service.add_medication(
+                    conn, pid, {**views.medication_fields(data), "attack_id": attack_id}
+                )
+                return _redirect(f"/attacks/{attack_id}?saved=1")
+        except diary_service.EntryError as exc:
+            return _attack_page(
+                request, conn, user, attack_id, errors=exc.fields, status=400, values=data
+            )
+        raise HTTPException(status_code=404, detail="no such action")
+
+    return await _run(request, work)
+
+
+@router.get("/checkin")
+def checkin_page(request: Request, conn: sa.Connection = Depends(get_conn)) -> Response:
+    user = require_user(request, conn, "patient")
+    pid = user.patient_id or ""
+    patient_access(request, conn, user, pid, "read", "check-in")
+    day = (
+        views.parse_date(request.query_params.get("date"))
+        or diary_service.local_now(conn, pid).date()
+    )
+    saved = diary_service.get_day(conn, pid, day)
+    previous = diary_service.get_day(conn, pid, day - dt.timedelta(days=1))
+    values = views.day_values(saved or previous or {})
+    return _render(
+        request,
+        "checkin.html",
+        user,
+        day=day,
+        values=values,
+        errors={},
+        existing=saved is not None,
+        fields=views.CHECKIN_FIELDS,
+        saved=request.query_params.get("saved") == "1",
+    )
+
+
+@router.post("/checkin")
+async def checkin_save(request: Request) -> Response:
+    data = await _form(request)
+
+    def work(request: Request, conn: sa.Connection) -> Response:
+        user = require_user(request, conn, "patient")
+        check_csrf(user, data.pop("csrf_token", None))
+        pid = user.patient_id or ""
+        patient_access(request, conn, user, pid, "write", "check-in")
+        day = views.parse_date(data.pop("date", None)) or diary_service.local_now(conn, pid).date()
+        try:
+            diary_service.save_day(conn, pid, day, views.day_fields(data))
+        except diary_service.EntryError as exc:
+            return _render(
+                request,
+                "checkin.html",
+                user,
+                status=400,
+                day=day,
+                values=data,
+                errors=exc.fields,
+                existing=True,
+                fields=views.CHECKIN_FIELDS,
+                saved=False,
+            )
+        return _redirect(f"/checkin?date={day}&saved=1")
+
+    return await _run(request, work)
+
+
+@router.get("/calendar")
+def calendar_page(request: Request, conn: sa.Connection = Depends(get_conn)) -> Response:
+    user = require_user(request, conn, "patient", "clinician")
+    pid = request.query_params.get("patient") if user.role == "clinician" else user.patient_id
+    pid = pid or ""
+    patient_access(request, conn, user, pid, "read", "calendar")
+    month = (
+        views.parse_month(request.query_params.get("month"))
+        or diary_service.local_now(conn, pid).date()
+    )
+    weeks = views.month_grid(request.app.state.store, pid, month.year, month.month)
+    prev_month = (month.replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
+    next_month = (month.replace(day=28) + dt.timedelta(days=4)).strftime("%Y-%m")
+    return _render(
+        request,
+        "calendar.html",
+        user,
+        weeks=weeks,
+        title=f"{cal.month_name[month.month]} {month.year}",
+        prev_month=prev_month,
+        next_month=next_month,
+        patient_id=pid,
+    )
+
+
+@router.get("/insights")
+def insights_page(request: Request, conn: sa.Connection = Depends(get_conn)) -> Response:
+    user = require_user(request, conn, "patient", "clinician")
+    pid = (
+        request.query_params.get("patient") if user.role == "clinician" else user.patient_id
+    ) or ""
+    patient_access(request, conn, user, pid, "read", "insights")
+    data = views.insights(request.app.state.store, pid)
+    return _render(request, "insights.html", user, insights=data, patient_id=pid)
+
+
+@router.get("/insights/triggers.png")
+def insights_plot(request: Request, conn: sa.Connection = Depends(get_conn)) -> Response:
+    user = require_user(request, conn, "patient", "clinician")
+    pid = (
+        request.query_params.get("patient") if user.role == "clinician" else user.patient_id
+    ) or ""
+    patient_access(request, conn, user, pid, "read", "trigger plot")
+    return Response(views.forest_png(request.app.state.store, pid), media_type="image/png")
+
+
+@router.get("/sharing")
+def sharing_page(request: Request, conn: sa.Connection = Depends(get_conn)) -> Response:
+    user = require_user(request, conn, "patient")
+    pid = user.patient_id or ""
+    patient_access(request, conn, user, pid, "read", "sharing")
+    return _render(
+        request, "sharing.html", user, grants=accounts.active_grants(conn, pid), errors={}
+    )
+
+
+@router.post("/sharing")
+async def sharing_post(request: Request) -> Response:
+    data = await _form(request)
+
+    def work(request: Request, conn: sa.Connection) -> Response:
+        user = require_user(request, conn, "patient")
+        check_csrf(user, data.get("csrf_token"))
+        pid = user.patient_id or ""
+        patient_access(request, conn, user, pid, "write", "sharing")
+        try:
+            if data.get("revoke"):
+                accounts.revoke(conn, pid, int(data["revoke"]))
+            else:
+                accounts.grant(conn, pid, data.get("clinician_email", ""))
+        except accounts.AccountError as exc:
+            return _render(
+                request,
+                "sharing.html",
+                user,
+                status=400,
+                grants=accounts.active_grants(conn, pid),
+                errors=exc.fields,
+            )
+        return _redirect("/sharing")
+
+    return await _run(request, work)
+
+
+@router.get("/account")
+def account_page(request: Request, conn: sa.Connection = Depends(get_conn)) -> Response:
+    user = require_user(request, conn)
+    return _render(request, "account.html", user)
+
+
+@router.get("/account/export")
+def account_export(request: Request, conn: sa.Connection = Depends(get_conn)) -> Response:
+    user = require_user(request, conn, "patient")
+    pid = user.patient_id or ""
+    patient_access(request, conn, user, pid, "export", "whole diary")
+    return Response(
+        views.export_zip(request.app.state.store, pid),
+        media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="painlink-{pid}.zip"'},
+    )
+
+
+@router.post("/account/delete")
+async def account_delete(request: Request) -> Response:
+    data = await _form(request)
+
+    def work(request: Request, conn: sa.Connection) -> Response:
+        user = require_user(request, conn)
+        check_csrf(user, data.get("csrf_token"))
+        if data.get("confirm") != "DELETE":
+            return _render(
+                request,
+                "account.html",
+                user,
+                status=400,
+                errors={"confirm": "type DELETE to confirm"},
+            )
+        audit(conn, user, "delete", "account and diary", user.patient_id, ip=client_ip(request))
+        accounts.delete_account(conn, user)
+        response = _redirect("/login")
+        response.delete_cookie(SESSION_COOKIE)
+        return response
+
+    return await _run(request, work)
+
+
+# ------------------------------------------------------------------ clinician and admin
+
+
+@router.get("/clinic")
+def clinic(request: Request, conn: sa.Connection = Depends(get_conn)) -> Response:
+    user = require_user(request, conn, "clinician")
+    ids = accounts.consented_patients(conn, user.id)
+    for pid in ids:
+        audit(conn, user, "read", "patient list", pid, ip=client_ip(request))
+    return _render(
+        request, "clinic.html", user, patients=views.patient_list(request.app.state.store, ids)
+    )
+
+
+@router.get("/clinic/patients/{patient_id}")
+def clinic_patient(
+    patient_id: str, request: Request, conn: sa.Connection = Depends(get_conn)
+) -> Response:
+    user = require_user(request, conn, "clinician")
+    patient_access(request, conn, user, patient_id, "read", "clinical summary")
+    return _render(
+        request,
+        "clinic_patient.html",
+        user,
+        patient_id=patient_id,
+        summary=views.clinical_summary(request.app.state.store, patient_id),
+    )
+
+
+@router.get("/admin")
+def admin(request: Request, conn: sa.Connection = Depends(get_conn)) -> Response:
+    user = require_user(request, conn, "admin")
+    return _render(request, "admin.html", user, **views.admin_overview(conn))

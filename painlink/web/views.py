@@ -1,0 +1,262 @@
+"""What the pages show, computed from the diary: form parsing, the month grid, insights,
+the clinician's list and summary, the data export."""
+
+from __future__ import annotations
+
+import calendar as cal
+import datetime as dt
+import io
+import math
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import sqlalchemy as sa
+
+from painlink.analysis.day_table import build_day_table
+from painlink.clinical.classify import classify
+from painlink.clinical.day_counts import classify_days
+from painlink.interop.csv_diary import write_diary_folder
+from painlink.store.account_tables import audit_log, users
+from painlink.store.store import Store
+
+#: the questions asked when an attack is logged (presentation field, plain question)
+SAFETY_QUESTIONS: list[tuple[str, str]] = [
+    ("thunderclap", "Did this headache reach its worst within a minute, like a thunderclap?"),
+    ("fever", "Do you have a fever, or a stiff neck, rash or confusion?"),
+    ("neuro_deficit", "New weakness, numbness, trouble speaking, or loss of vision?"),
+    ("after_head_trauma", "Did it start after a blow to the head?"),
+    ("recent_neck_manipulation", "Did it start after neck manipulation or a neck injury?"),
+]
+
+#: (name, label, kind, options) of the daily check-in, in screen order
+CHECKIN_FIELDS: list[tuple[str, str, str, tuple[str, ...]]] = [
+    ("sleep_hours", "Sleep last night (hours)", "number", ()),
+    ("stress", "Stress today (0–10)", "range", ()),
+    ("skipped_meals", "Meals skipped", "number", ()),
+    ("caffeine_mg", "Caffeine (mg; a coffee ≈ 80)", "number", ()),
+    ("alcohol_units", "Alcohol (units)", "number", ()),
+    ("menstruation", "Period", "select", ("", "none", "spotting", "light", "medium", "heavy")),
+    ("neck_pain", "Neck pain (0–10)", "range", ()),
+    ("low_back_pain", "Low back pain (0–10)", "range", ()),
+    ("exercise_min", "Exercise (minutes)", "number", ()),
+]
+
+ATTACK_FLAGS = (
+    "nausea",
+    "vomiting",
+    "photophobia",
+    "phonophobia",
+    "aggravated_by_activity",
+    "neck_pain",
+)
+
+
+def parse_date(text: str | None) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def parse_month(text: str | None) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(f"{text}-01") if text else None
+    except ValueError:
+        return None
+
+
+def _number(value: str | None) -> float | str | None:
+    if value in (None, ""):
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        return value  # left as text: the schema names the field in its error
+
+
+def attack_changes(data: dict[str, str]) -> dict[str, Any]:
+    changes: dict[str, Any] = {}
+    for key in ("side", "quality"):
+        if key in data:
+            changes[key] = data[key] or None
+    for key in ATTACK_FLAGS:
+        if f"has_{key}" in data:  # the form lists which boxes it showed
+            changes[key] = key in data
+    if data.get("end"):
+        changes["end"] = data["end"]
+    if data.get("intensity_nrs"):
+        changes["intensity_nrs"] = _number(data["intensity_nrs"])
+    if "notes" in data:
+        changes["notes"] = data["notes"] or None
+    return changes
+
+
+def medication_fields(data: dict[str, str]) -> dict[str, Any]:
+    return {
+        "drug": data.get("drug", ""),
+        "class": data.get("drug_class") or None,
+        "dose": _number(data.get("dose")),
+        "dose_unit": data.get("dose_unit") or None,
+        "relief_2h": data.get("relief_2h") or None,
+    }
+
+
+def day_values(day: dict[str, Any]) -> dict[str, str]:
+    out = {}
+    for name, *_ in CHECKIN_FIELDS:
+        value = day.get(name)
+        out[name] = (
+            "" if value is None else (f"{value:g}" if isinstance(value, float) else str(value))
+        )
+    return out
+
+
+def day_fields(data: dict[str, str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, _label, kind, _ in CHECKIN_FIELDS:
+        value = data.get(name, "")
+        out[name] = (value or None) if kind == "select" else _number(value)
+    return out
+
+
+def month_grid(store: Store, patient_id: str, year: int, month: int) -> list[list[dict[str, Any]]]:
+    """Weeks of days with their headache class, medication and treatment, for the heatmap."""
+    diary = store.read([patient_id])
+    days = classify_days(diary) if diary.attacks.height or diary.days.height else pl.DataFrame()
+    info: dict[dt.date, dict[str, Any]] = {}
+    for r in days.iter_rows(named=True) if days.height else []:
+        kind = (
+            "migraine"
+            if r["migraine_day"]
+            else "headache"
+            if r["headache_day_def"]
+            else ("free" if r["logged"] else "none")
+        )
+        info[r["date"]] = {
+            "kind": kind,
+            "med": bool(r["acute_med_day"]),
+            "treatment": r["treatment"],
+        }
+    weeks = []
+    for week in cal.Calendar(firstweekday=0).monthdatescalendar(year, month):
+        weeks.append(
+            [
+                {
+                    "date": d,
+                    "in_month": d.month == month,
+                    **info.get(d, {"kind": "none", "med": False, "treatment": None}),
+                }
+                for d in week
+            ]
+        )
+    return weeks
+
+
+def _clean(value: Any) -> Any:
+    return None if isinstance(value, float) and math.isnan(value) else value
+
+
+def insights(store: Store, patient_id: str) -> dict[str, Any]:
+    from painlink.analysis.report import analyze
+
+    diary = store.read([patient_id])
+    if diary.attacks.height < 1:
+        return {"enough": False}
+    result = classify(diary)
+    report = analyze(diary)
+    trig = report.triggers.summary(patient_id)
+    return {
+        "enough": True,
+        "screen": result.screen,
+        "diagnoses": [d for d in result.diagnoses if d.status in ("met", "probable") or d.refer],
+        "day_definition": result.day_definition,
+        "months": result.months[-3:],
+        "triggers": [{k: _clean(v) for k, v in r.items()} for r in trig.iter_rows(named=True)],
+        "plot": trig.filter(pl.col("odds_ratio").is_not_null()).height > 0,
+        "spine": [
+            {k: _clean(v) for k, v in r.items()}
+            for r in report.spine.summary(patient_id).iter_rows(named=True)
+        ],
+        "outcomes": [
+            {k: _clean(v) for k, v in r.items()} for r in report.outcomes.iter_rows(named=True)
+        ]
+        if report.outcomes.height
+        else [],
+        "forecast": report.forecast.per_patient.row(0, named=True)
+        if report.forecast.per_patient.height
+        else None,
+    }
+
+
+def forest_png(store: Store, patient_id: str) -> bytes:
+    from painlink.analysis.triggers import TriggerAnalysis
+
+    days = build_day_table(store.read([patient_id]))
+    results = TriggerAnalysis().fit(days, shrink=False)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "plot.png"
+        fig = results.plot(patient_id, str(path))
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)
+        return path.read_bytes()
+
+
+def export_zip(store: Store, patient_id: str) -> bytes:
+    """The whole diary in the painlink CSV format (docs/csv-format.md), zipped."""
+    buffer = io.BytesIO()
+    with tempfile.TemporaryDirectory() as tmp:
+        write_diary_folder(store.read([patient_id]), tmp)
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for file in sorted(Path(tmp).iterdir()):
+                archive.write(file, file.name)
+    return buffer.getvalue()
+
+
+def patient_list(store: Store, ids: list[str]) -> list[dict[str, Any]]:
+    """Consented patients with their flags: red flags, medication overuse, chronic migraine."""
+    out = []
+    for pid in ids:
+        diary = store.read([pid])
+        row = {
+            "patient_id": pid,
+            "name": diary.patients["display_name"][0] if diary.patients.height else pid,
+            "flags": [],
+            "attacks": diary.attacks.height,
+        }
+        if diary.attacks.height:
+            result = classify(diary)
+            if result.screen.flags:
+                row["flags"].append(f"red flag: {result.screen.urgency}")
+            labels = set(result.labels)
+            if "1.3" in labels:
+                row["flags"].append("chronic migraine")
+            if any(code.startswith("8.2") for code in labels):
+                row["flags"].append("medication overuse")
+            row["diagnoses"] = ", ".join(sorted(labels - {"11.2.1"}))
+        out.append(row)
+    return out
+
+
+def clinical_summary(store: Store, patient_id: str) -> dict[str, Any]:
+    diary = store.read([patient_id])
+    patient = diary.patients.row(0, named=True) if diary.patients.height else {}
+    if not diary.attacks.height:
+        return {"patient": patient, "enough": False}
+    result = classify(diary)
+    return {"patient": patient, "enough": True, "result": result, **insights(store, patient_id)}
+
+
+def admin_overview(conn: sa.Connection) -> dict[str, Any]:
+    people = list(
+        conn.execute(
+            sa.select(users.c.id, users.c.email, users.c.role, users.c.created_at).order_by(
+                users.c.id
+            )
+        )
+    )
+    log = list(conn.execute(sa.select(audit_log).order_by(audit_log.c.id.desc()).limit(100)))
+    return {"people": people, "log": log}
