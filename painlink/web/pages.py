@@ -159,6 +159,7 @@ async def register(request: Request) -> Response:
         payload: dict[str, Any] = {**values, "password": data.get("password", "")}
         payload["birth_year"] = payload["birth_year"] or None
         payload["sex"] = payload["sex"] or "unknown"
+        payload["time_zone"] = payload["time_zone"] or "UTC"
         try:
             user_id = accounts.register_patient(conn, payload)
         except accounts.AccountError as exc:

@@ -1,0 +1,209 @@
+"""The web app in a real browser (Debian's Chromium driven by Playwright).
+
+Screenshots of every main page at phone and desktop width go to
+``tests/artifacts/screenshots/`` — look at them before changing the UI.
+Skipped when Chromium is not installed, unless PAINLINK_REQUIRE_BROWSER=1 (set by
+scripts/test, which installs it).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+SHOTS = Path(__file__).parent / "artifacts" / "screenshots"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SIZES = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 800}}
+
+if not Path(CHROMIUM).exists():
+    if os.environ.get("PAINLINK_REQUIRE_BROWSER") == "1":
+        raise RuntimeError(
+            "Chromium is required (PAINLINK_REQUIRE_BROWSER=1) but /usr/bin/chromium is missing"
+        )
+    pytest.skip("Debian's chromium is not installed", allow_module_level=True)
+
+from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    import uvicorn
+
+    from painlink.cli import _demo_accounts
+    from painlink.simulate.output import run_simulation
+    from painlink.simulate.simulator import SimulationSpec
+    from painlink.store.store import Store
+    from painlink.web.app import create_app
+
+    folder = tmp_path_factory.mktemp("web")
+    url = f"sqlite:///{folder / 'browser.db'}"
+    store = Store(url)
+    store.init()
+    run_simulation(
+        SimulationSpec(patients=4, days=200, seed=2026, id_prefix="DEMO"),
+        store=store,
+        truth_path=folder / "truth.json",
+    )
+    _demo_accounts(store)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    config = uvicorn.Config(create_app(url), host="127.0.0.1", port=port, log_level="warning")
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    for _ in range(200):
+        if srv.started:
+            break
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+def shoot(page: Page, name: str) -> None:
+    """Save the page at both widths (the current one first, then the other)."""
+    for size, viewport in SIZES.items():
+        page.set_viewport_size(viewport)
+        page.screenshot(path=str(SHOTS / f"{name}-{size}.png"), full_page=True)
+    page.set_viewport_size(SIZES["phone"])
+
+
+def login(page: Page, base: str, email: str) -> None:
+    page.goto(f"{base}/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill("painlink-demo")
+    page.get_by_role("button", name="Log in").click()
+
+
+def test_new_patient_logs_an_attack_in_three_taps_and_checks_in(
+    server: str, browser: Browser
+) -> None:
+    page = browser.new_page(viewport=SIZES["phone"])
+    page.goto(server)
+    shoot(page, "login")
+    page.get_by_role("link", name="Create a diary").click()
+    page.get_by_label("Your name").fill("Mara")
+    page.get_by_label("Email").fill("mara@example.org")
+    page.get_by_label("Password (at least 10 characters)").fill("short")
+    page.get_by_role("button", name="Create my diary").click()
+    expect(page.locator("#password-error")).to_contain_text("at least 10 characters")
+    expect(page.get_by_label("Your name")).to_have_value("Mara")  # nothing typed is lost
+    shoot(page, "register-error")
+    page.get_by_label("Password (at least 10 characters)").fill("a long enough secret")
+    page.get_by_role("button", name="Create my diary").click()
+    expect(page.get_by_role("button", name="Headache now")).to_be_visible()
+    shoot(page, "home")
+
+    taps = 0
+    page.get_by_role("button", name="Headache now").click()
+    taps += 1
+    page.get_by_role("button", name="Severe").click()
+    taps += 1
+    expect(page.get_by_role("status")).to_contain_text("Saved: severe")
+    assert taps <= 3
+    shoot(page, "attack-new")
+
+    page.get_by_role("link", name="Back home").click()
+    expect(page.get_by_role("heading", name=re.compile("Headache since"))).to_be_visible()
+    page.get_by_role("button", name="It has stopped").click()
+    expect(page.get_by_role("heading", name=re.compile("Headache since"))).to_have_count(0)
+
+    page.get_by_role("link", name="Check-in").first.click()
+    page.get_by_label("Stress today (0–10)").fill("14")
+    page.get_by_role("button", name="Save check-in").click()
+    expect(page.locator("#stress-error")).to_be_visible()
+    shoot(page, "checkin-error")
+    page.get_by_label("Stress today (0–10)").fill("6")
+    page.get_by_label("Sleep last night (hours)").fill("6.5")
+    page.get_by_role("button", name="Save check-in").click()
+    expect(page.get_by_role("status")).to_contain_text("Saved")
+    shoot(page, "checkin")
+
+    page.get_by_role("link", name="Calendar").click()
+    expect(page.get_by_role("grid")).to_be_visible()
+    page.get_by_role("link", name="Insights").click()
+    expect(page.get_by_role("heading", name="Insights")).to_be_visible()
+    page.close()
+
+
+def test_red_flag_answer_shows_emergency_advice_first(server: str, browser: Browser) -> None:
+    page = browser.new_page(viewport=SIZES["phone"])
+    login(page, server, "patient4@demo.painlink")
+    page.get_by_role("button", name="Headache now").click()
+    page.get_by_role("group", name=re.compile("thunderclap")).get_by_label("Yes").check()
+    page.get_by_role("button", name="Check").click()
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("Call emergency services now")
+    first = page.locator("main > *").first
+    expect(first).to_have_attribute("role", "alert")
+    shoot(page, "emergency")
+    page.close()
+
+
+def test_patient_with_history_sees_calendar_and_insights(server: str, browser: Browser) -> None:
+    page = browser.new_page(viewport=SIZES["phone"])
+    login(page, server, "patient1@demo.painlink")
+    page.goto(f"{server}/calendar?month=2025-03")
+    expect(page.locator(".day.migraine").first).to_be_visible()
+    shoot(page, "calendar")
+    page.goto(f"{server}/insights")
+    expect(page.get_by_text("What kind of headache")).to_be_visible()
+    expect(page.get_by_text("not proof of cause")).to_be_visible()
+    shoot(page, "insights")
+    page.close()
+
+
+def test_clinician_sees_consented_patients_only(server: str, browser: Browser) -> None:
+    page = browser.new_page(viewport=SIZES["desktop"])
+    login(page, server, "clinician@demo.painlink")
+    rows = page.locator("table tbody tr")
+    expect(rows).to_have_count(2)  # 4 demo patients, the last two do not share
+    expect(page.get_by_role("link", name=re.compile("DEMO000004|simulated"))).to_have_count(2)
+    shoot(page, "clinic")
+    page.locator("table tbody tr a").first.click()
+    expect(page.get_by_text("ICHD-3 (2018), from the diary")).to_be_visible()
+    shoot(page, "clinic-patient")
+    response = page.goto(f"{server}/clinic/patients/DEMO000004")
+    assert response is not None and response.status == 404
+    page.close()
+
+
+def test_screenshots_cover_every_main_page() -> None:
+    names = {p.name.rsplit("-", 1)[0] for p in SHOTS.glob("*.png")}
+    assert {
+        "login",
+        "home",
+        "attack-new",
+        "emergency",
+        "checkin",
+        "calendar",
+        "insights",
+        "clinic",
+        "clinic-patient",
+    } <= names
+    assert shutil.which("chromium") or Path(CHROMIUM).exists()

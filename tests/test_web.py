@@ -1,0 +1,379 @@
+"""The web app through HTTP: accounts, the attack flow, check-ins, privacy, the API."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+import zipfile
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+
+from painlink.store.account_tables import audit_log
+from painlink.store.tables import attacks, days, intensity_readings, patients
+from painlink.web import accounts
+from painlink.web.app import create_app
+
+PASSWORD = "correct horse battery"
+
+
+def _csrf(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)  # type: ignore[union-attr]
+
+
+class Web:
+    def __init__(self, tmp_path: Path) -> None:
+        self.app = create_app(f"sqlite:///{tmp_path / 'web.db'}")
+        self.engine = self.app.state.store.engine
+
+    def client(self) -> TestClient:
+        return TestClient(self.app, base_url="https://testserver")
+
+    def patient(self, name: str) -> tuple[TestClient, str, str]:
+        c = self.client()
+        r = c.post(
+            "/register",
+            data={
+                "email": f"{name}@x.org",
+                "display_name": name,
+                "password": PASSWORD,
+                "time_zone": "Europe/Berlin",
+                "birth_year": "1988",
+                "sex": "female",
+            },
+        )
+        assert r.status_code == 200 and "Headache now" in r.text
+        me = c.get("/api/me").json()
+        return c, me["patient_id"], me["csrf_token"]
+
+    def clinician(self, name: str) -> tuple[TestClient, str]:
+        with self.engine.begin() as conn:
+            accounts.create_staff(conn, f"{name}@clinic.org", name, PASSWORD, "clinician")
+        return self.login(f"{name}@clinic.org")
+
+    def admin(self) -> tuple[TestClient, str]:
+        with self.engine.begin() as conn:
+            accounts.create_staff(conn, "admin@x.org", "Admin", PASSWORD, "admin")
+        return self.login("admin@x.org")
+
+    def login(self, email: str) -> tuple[TestClient, str]:
+        c = self.client()
+        r = c.post("/login", data={"email": email, "password": PASSWORD})
+        assert r.status_code == 200, r.text
+        return c, c.get("/api/me").json()["csrf_token"]
+
+
+@pytest.fixture
+def web(tmp_path: Path) -> Web:
+    return Web(tmp_path)
+
+
+def test_headache_logged_in_two_taps_from_home(web: Web) -> None:
+    c, pid, csrf = web.patient("ana")
+    home = c.get("/home")
+    r = c.post("/attacks/start", data={"csrf_token": _csrf(home.text)})  # tap 1: Headache now
+    assert "How bad is it?" in r.text
+    attack_id = str(r.url).split("/attacks/")[1].split("?")[0]
+    r = c.post(
+        f"/attacks/{attack_id}/intensity", data={"csrf_token": csrf, "intensity": "3"}
+    )  # tap 2
+    assert "Saved: severe" in r.text
+    with web.engine.connect() as conn:
+        row = (
+            conn.execute(sa.select(attacks).where(attacks.c.attack_id == attack_id))
+            .mappings()
+            .one()
+        )
+        assert row["patient_id"] == pid and row["intensity"] == 3 and row["end"] is None
+        assert (
+            conn.execute(sa.select(sa.func.count()).select_from(intensity_readings)).scalar() == 1
+        )
+    assert "Headache since" in c.get("/home").text  # the open attack is on the home page
+    c.post(f"/attacks/{attack_id}/end", data={"csrf_token": csrf})
+    with web.engine.connect() as conn:
+        assert (
+            conn.execute(sa.select(attacks.c.end).where(attacks.c.attack_id == attack_id)).scalar()
+            is not None
+        )
+
+
+def test_red_flag_answer_shows_emergency_advice_first(web: Web) -> None:
+    c, _pid, csrf = web.patient("ben")
+    r = c.post("/attacks/start", data={"csrf_token": csrf})
+    attack_id = str(r.url).split("/attacks/")[1].split("?")[0]
+    r = c.post(
+        f"/attacks/{attack_id}/safety",
+        data={"csrf_token": csrf, "thunderclap": "yes", "fever": "no"},
+    )
+    main = r.text.split('<main id="main">')[1]
+    assert main.lstrip().startswith('<section class="panel emergency" role="alert"')
+    assert "Get help now" in main and "Call emergency services now" in main
+    r = c.post(f"/attacks/{attack_id}/safety", data={"csrf_token": csrf, "thunderclap": "no"})
+    assert "No warning sign" in r.text
+
+
+def test_bad_input_is_shown_beside_the_field_and_kept(web: Web) -> None:
+    c = web.client()
+    r = c.post(
+        "/register",
+        data={
+            "email": "not-an-email",
+            "display_name": "Cy",
+            "password": "short",
+            "birth_year": "1875",
+        },
+    )
+    assert r.status_code == 400
+    assert 'id="password-error"' in r.text and "at least 10 characters" in r.text
+    assert 'id="email-error"' in r.text and 'id="birth_year-error"' in r.text
+    assert 'value="Cy"' in r.text and 'value="1875"' in r.text  # nothing typed is lost
+    c, _pid, csrf = web.patient("dora")
+    r = c.post(
+        "/checkin",
+        data={"csrf_token": csrf, "stress": "14", "sleep_hours": "seven", "caffeine_mg": "160"},
+    )
+    assert r.status_code == 400
+    assert 'id="stress-error"' in r.text and 'id="sleep_hours-error"' in r.text
+    assert 'value="14"' in r.text and 'value="160"' in r.text
+    with web.engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(days)).scalar() == 0
+    r = c.post("/attacks/start", data={"csrf_token": csrf})
+    attack_id = str(r.url).split("/attacks/")[1].split("?")[0]
+    r = c.post(
+        f"/attacks/{attack_id}/details",
+        data={"csrf_token": csrf, "end": "2000-01-01T00:00", "notes": "typed"},
+    )
+    assert r.status_code == 400 and "end is before start" in r.text and "typed" in r.text
+
+
+def test_checkin_saves_and_edits_one_day(web: Web) -> None:
+    c, pid, csrf = web.patient("eve")
+    today = c.get("/checkin")
+    assert "Check-in for" in today.text
+    c.post(
+        "/checkin", data={"csrf_token": csrf, "stress": "4", "sleep_hours": "6.5", "neck_pain": "3"}
+    )
+    c.post(
+        "/checkin", data={"csrf_token": csrf, "stress": "6", "sleep_hours": "6.5", "neck_pain": "3"}
+    )
+    with web.engine.connect() as conn:
+        rows = conn.execute(sa.select(days).where(days.c.patient_id == pid)).mappings().all()
+    assert len(rows) == 1 and rows[0]["stress"] == 6.0 and rows[0]["neck_pain"] == 3.0
+
+
+def test_csrf_and_login_throttling(web: Web) -> None:
+    c, _pid, _csrf = web.patient("fay")
+    assert c.post("/attacks/start", data={}).status_code == 403
+    assert c.post("/attacks/start", data={"csrf_token": "forged"}).status_code == 403
+    assert c.post("/api/patients/x/attacks", json={}).status_code == 403
+    other = web.client()
+    for _ in range(5):
+        assert (
+            other.post("/login", data={"email": "fay@x.org", "password": "wrong"}).status_code
+            == 400
+        )
+    r = other.post("/login", data={"email": "fay@x.org", "password": PASSWORD})
+    assert r.status_code == 429 and "Too many attempts" in r.text
+
+
+def test_session_cookie_is_secure_httponly_strict(web: Web) -> None:
+    r = web.client().post(
+        "/register",
+        data={"email": "gil@x.org", "display_name": "Gil", "password": PASSWORD},
+        follow_redirects=False,
+    )
+    cookie = r.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "secure" in cookie and "samesite=strict" in cookie
+
+
+def test_clinician_sees_consented_patients_only_and_revocation_works(web: Web) -> None:
+    ana, ana_id, ana_csrf = web.patient("ana")
+    _ben, ben_id, _ = web.patient("ben")
+    for client, csrf in ((ana, ana_csrf),):
+        client.post("/attacks/start", data={"csrf_token": csrf})
+    doc, _doc_csrf = web.clinician("doc")
+    assert "No patient shares" in doc.get("/clinic").text
+    r = ana.post("/sharing", data={"csrf_token": ana_csrf, "clinician_email": "doc@clinic.org"})
+    assert "Dr" in r.text or "doc" in r.text
+    listed = doc.get("/api/clinic/patients").json()
+    assert [p["patient_id"] for p in listed] == [ana_id]
+    assert doc.get(f"/clinic/patients/{ana_id}").status_code == 200
+    assert doc.get(f"/clinic/patients/{ben_id}").status_code == 404
+    assert doc.get(f"/api/patients/{ben_id}/attacks").status_code == 404
+    clinician_id = ana.get(f"/api/patients/{ana_id}/grants").json()[0]["id"]
+    ana.post("/sharing", data={"csrf_token": ana_csrf, "revoke": str(clinician_id)})
+    assert doc.get(f"/api/patients/{ana_id}/attacks").status_code == 404
+    r = ana.post("/sharing", data={"csrf_token": ana_csrf, "clinician_email": "ben@x.org"})
+    assert r.status_code == 400 and "no clinician" in r.text
+
+
+def test_every_read_and_write_of_health_data_is_audited(web: Web) -> None:
+    c, pid, csrf = web.patient("hal")
+    c.get("/home")
+    c.post("/attacks/start", data={"csrf_token": csrf})
+    c.get(f"/api/patients/{pid}/attacks")
+    doc, _ = web.clinician("doc")
+    doc.get(f"/api/patients/{pid}/attacks")  # not granted
+    with web.engine.connect() as conn:
+        log = conn.execute(
+            sa.select(audit_log.c.action, audit_log.c.resource, audit_log.c.patient_id)
+        ).all()
+    actions = {(a, r) for a, r, p in log if p == pid}
+    assert (
+        ("read", "home") in actions
+        and ("write", "attack") in actions
+        and ("read", "attacks") in actions
+    )
+    assert ("denied", "attacks") in actions
+
+
+def test_export_and_account_deletion(web: Web) -> None:
+    c, pid, csrf = web.patient("ida")
+    c.post("/attacks/start", data={"csrf_token": csrf})
+    r = c.get("/account/export")
+    names = zipfile.ZipFile(io.BytesIO(r.content)).namelist()
+    assert "attacks.csv" in names and "painlink.json" in names
+    assert c.post("/account/delete", data={"csrf_token": csrf, "confirm": "no"}).status_code == 400
+    c.post("/account/delete", data={"csrf_token": csrf, "confirm": "DELETE"})
+    with web.engine.connect() as conn:
+        assert conn.execute(sa.select(patients).where(patients.c.patient_id == pid)).first() is None
+        assert conn.execute(sa.select(attacks).where(attacks.c.patient_id == pid)).first() is None
+    assert c.get("/home", follow_redirects=False).status_code == 303  # logged out
+
+
+def test_calendar_and_insights_render_with_data(web: Web) -> None:
+    c, pid, csrf = web.patient("jo")
+    for i in range(3):
+        start = dt.datetime(2026, 11, 2 + 3 * i, 8)
+        r = c.post(
+            f"/api/patients/{pid}/attacks",
+            json={"start": start.isoformat(), "intensity": 2},
+            headers={"X-CSRF-Token": csrf},
+        )
+        assert r.status_code == 201
+        c.patch(
+            f"/api/patients/{pid}/attacks/{r.json()['attack_id']}",
+            json={
+                "end": (start + dt.timedelta(hours=8)).isoformat(),
+                "nausea": True,
+                "side": "left",
+                "quality": "pulsating",
+            },
+            headers={"X-CSRF-Token": csrf},
+        )
+    r = c.get("/calendar?month=2026-11")
+    assert r.status_code == 200 and 'class="day migraine' in r.text
+    r = c.get("/insights")
+    assert (
+        r.status_code == 200
+        and "What kind of headache" in r.text
+        and "not proof of cause" in r.text
+    )
+
+
+# ------------------------------------------------------------ every API route × role × own/other
+
+ROUTES = [
+    ("GET", "/api/me", None),
+    ("GET", "/api/patients/{pid}/attacks", None),
+    ("POST", "/api/patients/{pid}/attacks", {}),
+    ("PATCH", "/api/patients/{pid}/attacks/{aid}", {"side": "left"}),
+    ("POST", "/api/patients/{pid}/attacks/{aid}/readings", {"intensity": 2}),
+    ("POST", "/api/patients/{pid}/medications", {"drug": "ibuprofen"}),
+    ("POST", "/api/patients/{pid}/spine-pain", {"region": "cervical", "nrs": 4}),
+    ("GET", "/api/patients/{pid}/days/2026-11-01", None),
+    ("PUT", "/api/patients/{pid}/days/2026-11-01", {"stress": 3}),
+    ("GET", "/api/patients/{pid}/calendar?month=2026-11", None),
+    ("GET", "/api/patients/{pid}/classification", None),
+    ("GET", "/api/patients/{pid}/insights", None),
+    ("GET", "/api/patients/{pid}/export", None),
+    ("POST", "/api/screen", {"fever": True}),
+    ("GET", "/api/patients/{pid}/grants", None),
+    ("POST", "/api/patients/{pid}/grants", {"clinician_email": "doc@clinic.org"}),
+    ("DELETE", "/api/patients/{pid}/grants/{cid}", None),
+    ("GET", "/api/clinic/patients", None),
+    ("GET", "/api/admin/audit", None),
+]
+PATIENT_WRITE = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def _expected(method: str, path: str, who: str) -> set[int]:
+    if who == "anonymous":
+        return {401}
+    if path == "/api/me":
+        return {200}
+    if path == "/api/screen":
+        return {200}
+    if path == "/api/admin/audit":
+        return {200} if who == "admin" else {403}
+    if path == "/api/clinic/patients":
+        return {200} if who.startswith("clinician") else {403}
+    staff_only_read = {"/api/patients/{pid}/export", "/api/patients/{pid}/grants"}
+    if who == "admin":
+        return {403} if (method in PATIENT_WRITE or path in staff_only_read) else {404}
+    if who.startswith("clinician"):
+        if method in PATIENT_WRITE or path in staff_only_read:
+            return {403}
+        return (
+            {200, 404}
+            if path.endswith("2026-11-01")
+            else ({200} if who == "clinician_granted" else {404})
+        )
+    # patients
+    if who == "patient_other":
+        return {404}
+    if path.endswith("/days/2026-11-01") and method == "GET":
+        return {200}
+    return {200, 201}
+
+
+def test_every_api_route_for_every_role(web: Web) -> None:
+    owner, pid, owner_csrf = web.patient("own")
+    other, _, other_csrf = web.patient("oth")
+    granted, granted_csrf = web.clinician("doc")
+    stranger, stranger_csrf = web.clinician("nob")
+    admin, admin_csrf = web.admin()
+    owner.post("/sharing", data={"csrf_token": owner_csrf, "clinician_email": "doc@clinic.org"})
+    aid = owner.post(
+        f"/api/patients/{pid}/attacks", json={"intensity": 2}, headers={"X-CSRF-Token": owner_csrf}
+    ).json()["attack_id"]
+    owner.put(
+        f"/api/patients/{pid}/days/2026-11-01",
+        json={"stress": 2},
+        headers={"X-CSRF-Token": owner_csrf},
+    )
+    cid = owner.get(f"/api/patients/{pid}/grants").json()[0]["id"]
+    actors = {
+        "anonymous": (web.client(), None),
+        "patient_own": (owner, owner_csrf),
+        "patient_other": (other, other_csrf),
+        "clinician_granted": (granted, granted_csrf),
+        "clinician_other": (stranger, stranger_csrf),
+        "admin": (admin, admin_csrf),
+    }
+    documented = set(web.app.openapi()["paths"])
+    tested = {
+        p.split("?")[0]
+        .replace("{pid}", "{patient_id}")
+        .replace("{aid}", "{attack_id}")
+        .replace("{cid}", "{clinician_id}")
+        .replace("2026-11-01", "{date}")
+        for _, p, _ in ROUTES
+    }
+    assert documented == tested, documented ^ tested
+    failures = []
+    for who, (client, csrf) in actors.items():
+        for method, template, body in ROUTES:
+            if who == "patient_own" and method == "DELETE":
+                continue  # revoking is checked last, below
+            path = template.format(pid=pid, aid=aid, cid=cid)
+            headers = {"X-CSRF-Token": csrf} if csrf else {}
+            r = client.request(method, path, json=body, headers=headers)
+            if r.status_code not in _expected(method, template, who):
+                failures.append((who, method, template, r.status_code))
+    r = owner.delete(f"/api/patients/{pid}/grants/{cid}", headers={"X-CSRF-Token": owner_csrf})
+    assert r.status_code == 200
+    assert not failures, failures
