@@ -9,6 +9,7 @@ same rules as the schemas without restating them.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import types
 import typing
 from dataclasses import dataclass
@@ -97,7 +98,9 @@ def _kind_of(annotation: object) -> tuple[Kind, tuple[str, ...]]:
     return mapping[base], ()
 
 
+@functools.cache
 def field_specs(model: type[BaseModel]) -> tuple[FieldSpec, ...]:
+    """The column specs of a schema (cached: schemas do not change at run time)."""
     specs = []
     hints = typing.get_type_hints(model, include_extras=True)
     for name, info in model.model_fields.items():

@@ -33,7 +33,9 @@ def normalise_url(url: str) -> sa.URL:
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
     # WAL lets the web app read while an import writes; foreign keys are off by default
-    # in SQLite and must be switched on per connection.
+    # in SQLite and must be switched on per connection. The driver's own transaction
+    # handling is switched off so that _sqlite_begin decides how each transaction begins.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
@@ -44,6 +46,15 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cursor.close()
 
 
+def _sqlite_begin(conn: sa.Connection) -> None:
+    """BEGIN IMMEDIATE for transactions that will write (execution option
+    ``sqlite_immediate``): a deferred transaction that reads, then writes, fails at once
+    with "database is locked" when another writer got there first; an immediate one
+    waits its turn (busy_timeout)."""
+    immediate = conn.get_execution_options().get("sqlite_immediate", False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
 def make_engine(url: str | None = None) -> sa.Engine:
     parsed = normalise_url(url or default_url())
     if parsed.get_backend_name() == "sqlite":
@@ -51,6 +62,7 @@ def make_engine(url: str | None = None) -> sa.Engine:
             Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(parsed)
         sa.event.listen(engine, "connect", _sqlite_pragmas)
+        sa.event.listen(engine, "begin", _sqlite_begin)
         return engine
     return sa.create_engine(parsed, pool_pre_ping=True)
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import threading
+from collections.abc import Iterator, Sequence
 
 import sqlalchemy as sa
 
@@ -20,6 +22,19 @@ class Store:
 
     def __init__(self, url: str | None = None) -> None:
         self.engine = make_engine(url)
+        # SQLite has one writer at a time: queue this process's writers here, where
+        # waiting is cheap, rather than in SQLite's sleeping busy handler.
+        self._write_lock = threading.Lock() if self.engine.dialect.name == "sqlite" else None
+        self._checked = False
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[sa.Connection]:
+        """A write transaction (BEGIN IMMEDIATE on SQLite), committed on success."""
+        lock = self._write_lock or contextlib.nullcontext()
+        with lock, self.engine.connect() as conn:
+            conn.execution_options(sqlite_immediate=True)
+            with conn.begin():
+                yield conn
 
     @property
     def url(self) -> str:
@@ -28,9 +43,12 @@ class Store:
     def init(self) -> str | None:
         """Create or upgrade the schema; returns the revision now in force."""
         migrate.upgrade(self.engine)
+        self._checked = False
         return migrate.current_revision(self.engine)
 
     def check(self) -> None:
+        if self._checked:
+            return
         current = migrate.current_revision(self.engine)
         head = migrate.head_revision(self.engine)
         if current != head:
@@ -38,11 +56,12 @@ class Store:
             raise NotInitialisedError(
                 f"the database {self.url} {state}; run `painlink init` to bring it to {head}"
             )
+        self._checked = True  # the schema does not change under a running process
 
     def write(self, diary: DiaryFrames) -> dict[str, int]:
         """Add whole diaries in one transaction: all rows are stored, or none."""
         self.check()
-        with self.engine.begin() as conn:
+        with self.writing() as conn:
             return diary_io.write_diary(conn, diary)
 
     def read(self, patient_ids: Sequence[str] | None = None) -> DiaryFrames:
@@ -73,7 +92,7 @@ class Store:
 
     def delete(self, patient_ids: Sequence[str]) -> int:
         self.check()
-        with self.engine.begin() as conn:
+        with self.writing() as conn:
             return diary_io.delete_patients(conn, list(patient_ids))
 
     def counts(self) -> dict[str, int]:

@@ -66,7 +66,11 @@ def _email_taken(conn: sa.Connection, email: str) -> bool:
     )
 
 
-def register_patient(conn: sa.Connection, data: dict[str, object]) -> int:
+def register_patient(
+    conn: sa.Connection, data: dict[str, object], password_hash: str | None = None
+) -> int:
+    """Create a patient and their diary. ``password_hash`` may be computed beforehand,
+    outside the write transaction (argon2 is deliberately slow)."""
     try:
         reg = Registration(**data)
     except ValidationError as exc:

@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 from painlink.clinical.classify import classify
 from painlink.clinical.screening import Presentation, screen
 from painlink.web import accounts, diary_service, views
-from painlink.web.deps import check_csrf, get_conn, patient_access, require_user
+from painlink.web.deps import check_csrf, get_conn, patient_access, require_user, run_write
 from painlink.web.security import CurrentUser
 
 router = APIRouter(prefix="/api", tags=["api"])
@@ -74,80 +74,98 @@ def list_attacks(
 
 
 @router.post("/patients/{patient_id}/attacks", status_code=201)
-def create_attack(
+async def create_attack(
     patient_id: str,
     body: AttackStart,
     request: Request,
     x_csrf_token: str | None = Header(default=None),
-    conn: sa.Connection = Depends(get_conn),
 ) -> dict[str, Any]:
-    user = _unsafe(request, conn, x_csrf_token, "patient")
-    patient_access(request, conn, user, patient_id, "write", "attack")
-    attack_id = _entry(diary_service.start_attack, conn, patient_id, body.start)
-    if body.intensity is not None:
-        _entry(
-            diary_service.update_attack, conn, patient_id, attack_id, {"intensity": body.intensity}
-        )
-    return diary_service.get_attack(conn, patient_id, attack_id) or {}
+    def work(request: Request, conn: sa.Connection) -> Any:
+        user = _unsafe(request, conn, x_csrf_token, "patient")
+        patient_access(request, conn, user, patient_id, "write", "attack")
+        attack_id = _entry(diary_service.start_attack, conn, patient_id, body.start)
+        if body.intensity is not None:
+            _entry(
+                diary_service.update_attack,
+                conn,
+                patient_id,
+                attack_id,
+                {"intensity": body.intensity},
+            )
+        return diary_service.get_attack(conn, patient_id, attack_id) or {}
+
+    return await run_write(request, work)
 
 
 @router.patch("/patients/{patient_id}/attacks/{attack_id}")
-def change_attack(
+async def change_attack(
     patient_id: str,
     attack_id: str,
     body: dict[str, Any],
     request: Request,
     x_csrf_token: str | None = Header(default=None),
-    conn: sa.Connection = Depends(get_conn),
 ) -> dict[str, Any]:
-    user = _unsafe(request, conn, x_csrf_token, "patient")
-    patient_access(request, conn, user, patient_id, "write", f"attack {attack_id}")
-    return _entry(diary_service.update_attack, conn, patient_id, attack_id, body)
+    def work(request: Request, conn: sa.Connection) -> Any:
+        user = _unsafe(request, conn, x_csrf_token, "patient")
+        patient_access(request, conn, user, patient_id, "write", f"attack {attack_id}")
+        return _entry(diary_service.update_attack, conn, patient_id, attack_id, body)
+
+    return await run_write(request, work)
 
 
 @router.post("/patients/{patient_id}/attacks/{attack_id}/readings", status_code=201)
-def add_reading(
+async def add_reading(
     patient_id: str,
     attack_id: str,
     body: Reading,
     request: Request,
     x_csrf_token: str | None = Header(default=None),
-    conn: sa.Connection = Depends(get_conn),
 ) -> dict[str, str]:
-    user = _unsafe(request, conn, x_csrf_token, "patient")
-    patient_access(request, conn, user, patient_id, "write", f"reading {attack_id}")
-    _entry(
-        diary_service.add_reading, conn, patient_id, attack_id, body.model_dump(exclude_none=True)
-    )
-    return {"status": "saved"}
+    def work(request: Request, conn: sa.Connection) -> Any:
+        user = _unsafe(request, conn, x_csrf_token, "patient")
+        patient_access(request, conn, user, patient_id, "write", f"reading {attack_id}")
+        _entry(
+            diary_service.add_reading,
+            conn,
+            patient_id,
+            attack_id,
+            body.model_dump(exclude_none=True),
+        )
+        return {"status": "saved"}
+
+    return await run_write(request, work)
 
 
 @router.post("/patients/{patient_id}/medications", status_code=201)
-def add_medication(
+async def add_medication(
     patient_id: str,
     body: dict[str, Any],
     request: Request,
     x_csrf_token: str | None = Header(default=None),
-    conn: sa.Connection = Depends(get_conn),
 ) -> dict[str, str]:
-    user = _unsafe(request, conn, x_csrf_token, "patient")
-    patient_access(request, conn, user, patient_id, "write", "medication")
-    _entry(diary_service.add_medication, conn, patient_id, body)
-    return {"status": "saved"}
+    def work(request: Request, conn: sa.Connection) -> Any:
+        user = _unsafe(request, conn, x_csrf_token, "patient")
+        patient_access(request, conn, user, patient_id, "write", "medication")
+        _entry(diary_service.add_medication, conn, patient_id, body)
+        return {"status": "saved"}
+
+    return await run_write(request, work)
 
 
 @router.post("/patients/{patient_id}/spine-pain", status_code=201)
-def add_spine(
+async def add_spine(
     patient_id: str,
     body: dict[str, Any],
     request: Request,
     x_csrf_token: str | None = Header(default=None),
-    conn: sa.Connection = Depends(get_conn),
 ) -> dict[str, str]:
-    user = _unsafe(request, conn, x_csrf_token, "patient")
-    patient_access(request, conn, user, patient_id, "write", "spine pain")
-    _entry(diary_service.add_spine_pain, conn, patient_id, body)
-    return {"status": "saved"}
+    def work(request: Request, conn: sa.Connection) -> Any:
+        user = _unsafe(request, conn, x_csrf_token, "patient")
+        patient_access(request, conn, user, patient_id, "write", "spine pain")
+        _entry(diary_service.add_spine_pain, conn, patient_id, body)
+        return {"status": "saved"}
+
+    return await run_write(request, work)
 
 
 @router.get("/patients/{patient_id}/days/{date}")
@@ -163,17 +181,19 @@ def get_day(
 
 
 @router.put("/patients/{patient_id}/days/{date}")
-def put_day(
+async def put_day(
     patient_id: str,
     date: dt.date,
     body: dict[str, Any],
     request: Request,
     x_csrf_token: str | None = Header(default=None),
-    conn: sa.Connection = Depends(get_conn),
 ) -> dict[str, Any]:
-    user = _unsafe(request, conn, x_csrf_token, "patient")
-    patient_access(request, conn, user, patient_id, "write", f"check-in {date}")
-    return _entry(diary_service.save_day, conn, patient_id, date, body)
+    def work(request: Request, conn: sa.Connection) -> Any:
+        user = _unsafe(request, conn, x_csrf_token, "patient")
+        patient_access(request, conn, user, patient_id, "write", f"check-in {date}")
+        return _entry(diary_service.save_day, conn, patient_id, date, body)
+
+    return await run_write(request, work)
 
 
 @router.get("/patients/{patient_id}/calendar")
@@ -236,35 +256,39 @@ def list_grants(
 
 
 @router.post("/patients/{patient_id}/grants", status_code=201)
-def add_grant(
+async def add_grant(
     patient_id: str,
     body: Grant,
     request: Request,
     x_csrf_token: str | None = Header(default=None),
-    conn: sa.Connection = Depends(get_conn),
 ) -> dict[str, str]:
-    user = _unsafe(request, conn, x_csrf_token, "patient")
-    patient_access(request, conn, user, patient_id, "write", "sharing")
-    try:
-        accounts.grant(conn, patient_id, body.clinician_email)
-    except accounts.AccountError as exc:
-        raise HTTPException(status_code=422, detail=exc.fields) from None
-    return {"status": "granted"}
+    def work(request: Request, conn: sa.Connection) -> Any:
+        user = _unsafe(request, conn, x_csrf_token, "patient")
+        patient_access(request, conn, user, patient_id, "write", "sharing")
+        try:
+            accounts.grant(conn, patient_id, body.clinician_email)
+        except accounts.AccountError as exc:
+            raise HTTPException(status_code=422, detail=exc.fields) from None
+        return {"status": "granted"}
+
+    return await run_write(request, work)
 
 
 @router.delete("/patients/{patient_id}/grants/{clinician_id}")
-def revoke_grant(
+async def revoke_grant(
     patient_id: str,
     clinician_id: int,
     request: Request,
     x_csrf_token: str | None = Header(default=None),
-    conn: sa.Connection = Depends(get_conn),
 ) -> dict[str, str]:
-    user = _unsafe(request, conn, x_csrf_token, "patient")
-    patient_access(request, conn, user, patient_id, "write", "sharing")
-    if not accounts.revoke(conn, patient_id, clinician_id):
-        raise HTTPException(status_code=404, detail="no such grant")
-    return {"status": "revoked"}
+    def work(request: Request, conn: sa.Connection) -> Any:
+        user = _unsafe(request, conn, x_csrf_token, "patient")
+        patient_access(request, conn, user, patient_id, "write", "sharing")
+        if not accounts.revoke(conn, patient_id, clinician_id):
+            raise HTTPException(status_code=404, detail="no such grant")
+        return {"status": "revoked"}
+
+    return await run_write(request, work)
 
 
 @router.get("/clinic/patients")

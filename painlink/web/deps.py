@@ -3,23 +3,93 @@ user, CSRF checks and access to a patient's diary (checked and audited every tim
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import sqlalchemy as sa
 from fastapi import HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 
+from painlink.store.account_tables import audit_log
 from painlink.web.accounts import can_access
-from painlink.web.security import SESSION_COOKIE, CurrentUser, audit, csrf_ok, load_session
+from painlink.web.security import SESSION_COOKIE, CurrentUser, audit, csrf_ok, load_session, now
 
 
 class LoginRequired(Exception):
     """Raised when no valid session exists; pages redirect, the API answers 401."""
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def flush_audit(request: Request) -> None:
+    rows = getattr(request.state, "audit_rows", None)
+    if rows:
+        with request.app.state.store.writing() as conn:
+            conn.execute(audit_log.insert(), rows)
+        rows.clear()
+
+
 def get_conn(request: Request) -> Iterator[sa.Connection]:
-    engine: sa.Engine = request.app.state.store.engine
-    with engine.begin() as conn:
-        yield conn
+    """A read transaction for a GET request: pages that only look never queue behind
+    writers while they compute. Buffered audit rows (reads, refusals) are written after
+    it, in a short write of their own, even when the request fails."""
+    store = request.app.state.store
+    request.state.audit_rows = []
+    try:
+        with store.engine.connect() as conn, conn.begin():
+            yield conn
+    finally:
+        flush_audit(request)
+
+
+def record(
+    request: Request,
+    conn: sa.Connection,
+    user: CurrentUser | None,
+    action: str,
+    resource: str,
+    patient_id: str | None = None,
+    detail: str | None = None,
+    buffer: bool = False,
+) -> None:
+    """An audit row: written in the request's write transaction (run_write); buffered
+    for read transactions and refusals, and written after them (see get_conn)."""
+    rows = getattr(request.state, "audit_rows", None)
+    if rows is not None and (buffer or not getattr(request.state, "in_write", False)):
+        rows.append(
+            {
+                "at": now(),
+                "user_id": user.id if user else None,
+                "role": user.role if user else None,
+                "action": action,
+                "patient_id": patient_id,
+                "resource": resource,
+                "detail": detail,
+                "ip": client_ip(request),
+            }
+        )
+    else:
+        audit(conn, user, action, resource, patient_id, detail=detail, ip=client_ip(request))
+
+
+async def run_write(request: Request, fn: Callable[..., Any], *args: Any) -> Any:
+    """Run ``fn(request, conn, *args)`` in one write transaction, in one worker thread.
+
+    All of a write's database work happens inside a single thread-pool call: holding
+    the writer lock across FastAPI's dependency boundary would need a second worker
+    thread per waiting request and can starve the pool."""
+
+    def work() -> Any:
+        request.state.audit_rows = []
+        request.state.in_write = True
+        try:
+            with request.app.state.store.writing() as conn:
+                return fn(request, conn, *args)
+        finally:
+            flush_audit(request)
+
+    return await run_in_threadpool(work)
 
 
 def client_ip(request: Request) -> str | None:
@@ -57,10 +127,9 @@ def patient_access(
     """Allow or refuse, and write the audit row either way."""
     allowed = can_access(conn, user, patient_id)
     if allowed:
-        audit(conn, user, action, resource, patient_id, ip=client_ip(request))
+        record(request, conn, user, action, resource, patient_id)
     else:
-        # its own transaction: the request's is rolled back by the error below
-        with request.app.state.store.engine.begin() as own:
-            audit(own, user, "denied", resource, patient_id, ip=client_ip(request))
+        # buffered: the request's transaction is rolled back by the error below
+        record(request, conn, user, "denied", resource, patient_id, buffer=True)
         # 404, not 403: do not reveal that another person's diary exists
         raise HTTPException(status_code=404, detail="no such patient, or no access to it")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import calendar as cal
 import datetime as dt
-from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,15 +21,19 @@ from painlink.web.deps import (
     get_conn,
     optional_user,
     patient_access,
+    record,
     require_user,
+    run_write,
 )
 from painlink.web.security import (
+    MIN_PASSWORD,
     SESSION_COOKIE,
     SESSION_HOURS,
     CurrentUser,
     audit,
     create_session,
     end_session,
+    hash_password,
     locked_out,
     record_attempt,
     verify_password,
@@ -51,12 +54,7 @@ async def _form(request: Request) -> dict[str, str]:
     return {k: str(v) for k, v in form.items()}
 
 
-async def _run(request: Request, fn: Callable[..., Response], *args: Any) -> Response:
-    def work() -> Response:
-        with request.app.state.store.engine.begin() as conn:
-            return fn(request, conn, *args)
-
-    return await run_in_threadpool(work)
+_run = run_write
 
 
 def _redirect(url: str) -> RedirectResponse:
@@ -151,6 +149,10 @@ def register_page(request: Request) -> Response:
 @router.post("/register")
 async def register(request: Request) -> Response:
     data = await _form(request)
+    password = data.get("password", "")
+    hashed = (
+        await run_in_threadpool(hash_password, password) if len(password) >= MIN_PASSWORD else None
+    )
 
     def work(request: Request, conn: sa.Connection) -> Response:
         values = {
@@ -161,7 +163,7 @@ async def register(request: Request) -> Response:
         payload["sex"] = payload["sex"] or "unknown"
         payload["time_zone"] = payload["time_zone"] or "UTC"
         try:
-            user_id = accounts.register_patient(conn, payload)
+            user_id = accounts.register_patient(conn, payload, hashed)
         except accounts.AccountError as exc:
             return _render(
                 request, "register.html", None, status=400, errors=exc.fields, values=values
@@ -500,7 +502,7 @@ def clinic(request: Request, conn: sa.Connection = Depends(get_conn)) -> Respons
     user = require_user(request, conn, "clinician")
     ids = accounts.consented_patients(conn, user.id)
     for pid in ids:
-        audit(conn, user, "read", "patient list", pid, ip=client_ip(request))
+        record(request, conn, user, "read", "patient list", pid)
     return _render(
         request, "clinic.html", user, patients=views.patient_list(request.app.state.store, ids)
     )

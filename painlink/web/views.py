@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from painlink.analysis.day_table import build_day_table
 from painlink.clinical.classify import classify
 from painlink.clinical.day_counts import classify_days
+from painlink.diary.frames import DiaryFrames
 from painlink.interop.csv_diary import write_diary_folder
 from painlink.store.account_tables import audit_log, users
 from painlink.store.store import Store
@@ -124,7 +125,9 @@ def day_fields(data: dict[str, str]) -> dict[str, Any]:
 
 def month_grid(store: Store, patient_id: str, year: int, month: int) -> list[list[dict[str, Any]]]:
     """Weeks of days with their headache class, medication and treatment, for the heatmap."""
-    diary = store.read([patient_id])
+    first = dt.date(year, month, 1)
+    last = dt.date(year, month, cal.monthrange(year, month)[1])
+    diary = _window(store.read([patient_id]), first - dt.timedelta(days=7), last)
     days = classify_days(diary) if diary.attacks.height or diary.days.height else pl.DataFrame()
     info: dict[dt.date, dict[str, Any]] = {}
     for r in days.iter_rows(named=True) if days.height else []:
@@ -153,6 +156,32 @@ def month_grid(store: Store, patient_id: str, year: int, month: int) -> list[lis
             ]
         )
     return weeks
+
+
+def _window(diary: DiaryFrames, first: dt.date, last: dt.date) -> DiaryFrames:
+    """Only the entries near a date range: a month's calendar need not analyse years."""
+
+    def within(col: str) -> pl.Expr:
+        day = pl.col(col).cast(pl.Date)
+        return (day >= first) & (day <= last)
+
+    return DiaryFrames(
+        patients=diary.patients,
+        days=diary.days.filter(within("date")),
+        factor_values=diary.factor_values.filter(within("date")),
+        factors=diary.factors,
+        attacks=diary.attacks.filter(within("start")),
+        intensity_readings=diary.intensity_readings.filter(within("at")),
+        aura_symptoms=diary.aura_symptoms.filter(
+            pl.col("attack_id").is_in(diary.attacks.filter(within("start"))["attack_id"].implode())
+        ),
+        medications=diary.medications.filter(within("taken_at")),
+        spine_pain=diary.spine_pain.filter(within("start")),
+        treatments=diary.treatments,
+        visits=diary.visits,
+        exam_measurements=diary.exam_measurements,
+        clinical_findings=diary.clinical_findings,
+    )
 
 
 def _clean(value: Any) -> Any:
