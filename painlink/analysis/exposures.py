@@ -68,3 +68,18 @@ def derive_exposures(days: pl.DataFrame, names: list[str] | None = None) -> pl.D
     """
     chosen = names or list(EXPOSURES)
     return days.with_columns([EXPOSURES[n][1].alias(f"x_{n}") for n in chosen])
+
+
+def log_days_since_last_onset(cap: int = 60) -> pl.Expr:
+    """log(1 + days since the previous attack onset), capped; from the diary start before
+    the first attack. A covariate of both the trigger model and the forecast."""
+    last_onset = (
+        pl.when(pl.col("onset"))
+        .then(pl.col("date"))
+        .otherwise(None)
+        .shift(1)
+        .forward_fill()
+        .over(_BY_PATIENT)
+    )
+    start = pl.col("date").min().over(_BY_PATIENT)
+    return (pl.col("date") - pl.coalesce(last_onset, start)).dt.total_days().clip(0, cap).log1p()

@@ -23,7 +23,7 @@ import numpy as np
 import polars as pl
 from scipy import stats
 
-from painlink.analysis.exposures import EXPOSURES, derive_exposures
+from painlink.analysis.exposures import EXPOSURES, derive_exposures, log_days_since_last_onset
 from painlink.analysis.logistic import fit_logit
 
 FIRST_ORIGIN_DAYS = 90
@@ -38,14 +38,6 @@ def _features(days: pl.DataFrame) -> tuple[pl.DataFrame, list[str]]:
         pl.col(f"x_{n}").cast(pl.Float64).shift(1).over(by).fill_null(0.0).alias(f"prev_{n}")
         for n in EXPOSURES
     ]
-    last_onset = (
-        pl.when(pl.col("onset"))
-        .then(pl.col("date"))
-        .otherwise(None)
-        .shift(1)
-        .forward_fill()
-        .over(by)
-    )
     bleeding = pl.col("menstruation").is_not_null() & (pl.col("menstruation") != "none")
     menses_start = bleeding & ~bleeding.shift(1).over(by).fill_null(False)
     last_menses = (
@@ -55,10 +47,7 @@ def _features(days: pl.DataFrame) -> tuple[pl.DataFrame, list[str]]:
     d = d.with_columns(
         *prev,
         (pl.col("date").dt.weekday() >= 6).cast(pl.Float64).alias("weekend"),
-        ((pl.col("date") - pl.coalesce(last_onset, pl.col("date").min().over(by))).dt.total_days())
-        .clip(0, 60)
-        .log1p()
-        .alias("log_days_since"),
+        log_days_since_last_onset().alias("log_days_since"),
         (
             pl.col("onset")
             .cast(pl.Float64)

@@ -26,7 +26,7 @@ import numpy as np
 import polars as pl
 from scipy import stats
 
-from painlink.analysis.exposures import EXPOSURES, derive_exposures
+from painlink.analysis.exposures import EXPOSURES, derive_exposures, log_days_since_last_onset
 from painlink.analysis.logistic import fit_logit
 from painlink.rules.triggers import PREMONITORY, TriggerSettings
 
@@ -58,19 +58,9 @@ def exposure_columns(days: pl.DataFrame) -> tuple[pl.DataFrame, list[str]]:
 
 def _design(frame: pl.DataFrame) -> pl.DataFrame:
     """Covariates and the at-risk flag, per patient and day."""
-    last_onset = (
-        pl.when(pl.col("onset"))
-        .then(pl.col("date"))
-        .otherwise(None)
-        .shift(1)
-        .forward_fill()
-        .over("patient_id")
-    )
-    start = pl.col("date").min().over("patient_id")
-    since = (pl.col("date") - pl.coalesce(last_onset, start)).dt.total_days()
     return frame.with_columns(
         (pl.col("date").dt.weekday() >= 6).cast(pl.Float64).alias("weekend"),
-        since.clip(0, 60).log1p().alias("log_days_since"),
+        log_days_since_last_onset().alias("log_days_since"),
         pl.col("x_menstrual_window").cast(pl.Float64).fill_null(0.0).alias("menstrual"),
         (~pl.col("ongoing")).alias("at_risk"),
     )

@@ -30,6 +30,20 @@ def _unsafe(request: Request, conn: sa.Connection, token: str | None, *roles: st
     return user
 
 
+async def _diary_write(
+    request: Request, patient_id: str, token: str | None, resource: str, write: Any
+) -> Any:
+    """A patient's write to their own diary: CSRF, access check and audit, then ``write(conn)``
+    in one write transaction; bad entries answer 422 with the field at fault."""
+
+    def work(request: Request, conn: sa.Connection) -> Any:
+        user = _unsafe(request, conn, token, "patient")
+        patient_access(request, conn, user, patient_id, "write", resource)
+        return _entry(write, conn)
+
+    return await run_write(request, work)
+
+
 def _entry(fn: Any, *args: Any) -> Any:
     try:
         return fn(*args)
@@ -80,21 +94,13 @@ async def create_attack(
     request: Request,
     x_csrf_token: str | None = Header(default=None),
 ) -> dict[str, Any]:
-    def work(request: Request, conn: sa.Connection) -> Any:
-        user = _unsafe(request, conn, x_csrf_token, "patient")
-        patient_access(request, conn, user, patient_id, "write", "attack")
-        attack_id = _entry(diary_service.start_attack, conn, patient_id, body.start)
+    def write(conn: sa.Connection) -> Any:
+        attack_id = diary_service.start_attack(conn, patient_id, body.start)
         if body.intensity is not None:
-            _entry(
-                diary_service.update_attack,
-                conn,
-                patient_id,
-                attack_id,
-                {"intensity": body.intensity},
-            )
+            diary_service.update_attack(conn, patient_id, attack_id, {"intensity": body.intensity})
         return diary_service.get_attack(conn, patient_id, attack_id) or {}
 
-    return await run_write(request, work)
+    return await _diary_write(request, patient_id, x_csrf_token, "attack", write)
 
 
 @router.patch("/patients/{patient_id}/attacks/{attack_id}")
@@ -105,12 +111,11 @@ async def change_attack(
     request: Request,
     x_csrf_token: str | None = Header(default=None),
 ) -> dict[str, Any]:
-    def work(request: Request, conn: sa.Connection) -> Any:
-        user = _unsafe(request, conn, x_csrf_token, "patient")
-        patient_access(request, conn, user, patient_id, "write", f"attack {attack_id}")
-        return _entry(diary_service.update_attack, conn, patient_id, attack_id, body)
+    def write(conn: sa.Connection) -> Any:
+        changed = diary_service.update_attack(conn, patient_id, attack_id, body)
+        return changed
 
-    return await run_write(request, work)
+    return await _diary_write(request, patient_id, x_csrf_token, f"attack {attack_id}", write)
 
 
 @router.post("/patients/{patient_id}/attacks/{attack_id}/readings", status_code=201)
@@ -121,19 +126,11 @@ async def add_reading(
     request: Request,
     x_csrf_token: str | None = Header(default=None),
 ) -> dict[str, str]:
-    def work(request: Request, conn: sa.Connection) -> Any:
-        user = _unsafe(request, conn, x_csrf_token, "patient")
-        patient_access(request, conn, user, patient_id, "write", f"reading {attack_id}")
-        _entry(
-            diary_service.add_reading,
-            conn,
-            patient_id,
-            attack_id,
-            body.model_dump(exclude_none=True),
-        )
+    def write(conn: sa.Connection) -> Any:
+        diary_service.add_reading(conn, patient_id, attack_id, body.model_dump(exclude_none=True))
         return {"status": "saved"}
 
-    return await run_write(request, work)
+    return await _diary_write(request, patient_id, x_csrf_token, f"reading {attack_id}", write)
 
 
 @router.post("/patients/{patient_id}/medications", status_code=201)
@@ -143,13 +140,11 @@ async def add_medication(
     request: Request,
     x_csrf_token: str | None = Header(default=None),
 ) -> dict[str, str]:
-    def work(request: Request, conn: sa.Connection) -> Any:
-        user = _unsafe(request, conn, x_csrf_token, "patient")
-        patient_access(request, conn, user, patient_id, "write", "medication")
-        _entry(diary_service.add_medication, conn, patient_id, body)
+    def write(conn: sa.Connection) -> Any:
+        diary_service.add_medication(conn, patient_id, body)
         return {"status": "saved"}
 
-    return await run_write(request, work)
+    return await _diary_write(request, patient_id, x_csrf_token, "medication", write)
 
 
 @router.post("/patients/{patient_id}/spine-pain", status_code=201)
@@ -159,13 +154,11 @@ async def add_spine(
     request: Request,
     x_csrf_token: str | None = Header(default=None),
 ) -> dict[str, str]:
-    def work(request: Request, conn: sa.Connection) -> Any:
-        user = _unsafe(request, conn, x_csrf_token, "patient")
-        patient_access(request, conn, user, patient_id, "write", "spine pain")
-        _entry(diary_service.add_spine_pain, conn, patient_id, body)
+    def write(conn: sa.Connection) -> Any:
+        diary_service.add_spine_pain(conn, patient_id, body)
         return {"status": "saved"}
 
-    return await run_write(request, work)
+    return await _diary_write(request, patient_id, x_csrf_token, "spine pain", write)
 
 
 @router.get("/patients/{patient_id}/days/{date}")
@@ -188,12 +181,11 @@ async def put_day(
     request: Request,
     x_csrf_token: str | None = Header(default=None),
 ) -> dict[str, Any]:
-    def work(request: Request, conn: sa.Connection) -> Any:
-        user = _unsafe(request, conn, x_csrf_token, "patient")
-        patient_access(request, conn, user, patient_id, "write", f"check-in {date}")
-        return _entry(diary_service.save_day, conn, patient_id, date, body)
+    def write(conn: sa.Connection) -> Any:
+        saved = diary_service.save_day(conn, patient_id, date, body)
+        return saved
 
-    return await run_write(request, work)
+    return await _diary_write(request, patient_id, x_csrf_token, f"check-in {date}", write)
 
 
 @router.get("/patients/{patient_id}/calendar")
