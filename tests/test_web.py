@@ -377,3 +377,54 @@ def test_every_api_route_for_every_role(web: Web) -> None:
     r = owner.delete(f"/api/patients/{pid}/grants/{cid}", headers={"X-CSRF-Token": owner_csrf})
     assert r.status_code == 200
     assert not failures, failures
+
+
+def test_clinician_intake_screen_exam_findings_and_scores(web: Web) -> None:
+    doc, csrf = web.clinician("doc")
+    ana, ana_id, ana_csrf = web.patient("ana")
+    ana.post("/attacks/start", data={"csrf_token": ana_csrf})
+    ana.post("/sharing", data={"csrf_token": ana_csrf, "clinician_email": "doc@clinic.org"})
+    page = f"/clinic/patients/{ana_id}"
+    r = doc.post(
+        f"{page}/screen",
+        data={
+            "csrf_token": csrf,
+            "age": "62",
+            "headache_onset_age": "61",
+            "jaw_claudication": "on",
+        },
+    )
+    assert r.status_code == 200 and "URGENT" in r.text and "giant cell arteritis" in r.text
+    r = doc.post(
+        f"{page}/exam",
+        data={
+            "csrf_token": csrf,
+            "frt_left_deg#1": "28",
+            "frt_left_deg#2": "30",
+            "frt_right_deg#1": "44",
+            "frt_right_deg#2": "46",
+            "method": "goniometer",
+        },
+    )
+    assert r.status_code == 200 and "positive" in r.text and "29.0°" in r.text
+    r = doc.post(f"{page}/exam", data={"csrf_token": csrf, "frt_left_deg#1": "wide"})
+    assert r.status_code == 400 and "not a number" in r.text
+    r = doc.post(
+        f"{page}/finding", data={"csrf_token": csrf, "item": "cervical_lesion", "present": "yes"}
+    )
+    assert "cervical lesion: present — doc" in r.text
+    r = doc.post(
+        f"{page}/score",
+        data={"csrf_token": csrf, "instrument": "ndi", **{f"item{i}": "2" for i in range(1, 11)}},
+    )
+    assert (
+        "Neck Disability Index (NDI)</strong>: 20.0" in r.text and "moderate disability" in r.text
+    )
+    # another clinician cannot document anything for this patient
+    other, other_csrf = web.clinician("nob")
+    assert (
+        other.post(
+            f"{page}/exam", data={"csrf_token": other_csrf, "frt_left_deg#1": "30"}
+        ).status_code
+        == 404
+    )

@@ -196,3 +196,63 @@ def recent_attacks(conn: sa.Connection, patient_id: str, limit: int = 10) -> lis
             .limit(limit)
         ).mappings()
     ]
+
+
+def add_exam(
+    conn: sa.Connection,
+    patient_id: str,
+    examiner: str,
+    measurements: dict[str, float | None],
+    method: str | None = None,
+) -> int:
+    """Store one visit's measurements (name → value); blank ones are skipped."""
+    from painlink.diary.schemas import ExamMeasurementIn
+
+    at = local_now(conn, patient_id)
+    rows = []
+    for measure, value in measurements.items():
+        if value is None:
+            continue
+        name, _, repeat = measure.partition("#")
+        model = _validate(
+            ExamMeasurementIn,
+            {
+                "patient_id": patient_id,
+                "at": at,
+                "measure": name,
+                "value": value,
+                "unit": "deg" if name.endswith("_deg") else None,
+                "method": method,
+                "examiner": examiner,
+                "repeat": int(repeat or 1),
+            },
+        )
+        rows.append(_row(model, t.exam_measurements))
+    if not rows:
+        raise EntryError({"frt_left_deg": "enter at least one measurement"})
+    conn.execute(t.exam_measurements.insert(), rows)
+    return len(rows)
+
+
+def add_finding(
+    conn: sa.Connection,
+    patient_id: str,
+    clinician: str,
+    item: str,
+    present: bool,
+    notes: str | None = None,
+) -> None:
+    from painlink.diary.schemas import ClinicalFindingIn
+
+    model = _validate(
+        ClinicalFindingIn,
+        {
+            "patient_id": patient_id,
+            "at": local_now(conn, patient_id),
+            "item": item,
+            "present": present,
+            "clinician": clinician,
+            "notes": notes,
+        },
+    )
+    conn.execute(t.clinical_findings.insert().values(**_row(model, t.clinical_findings)))

@@ -508,19 +508,92 @@ def clinic(request: Request, conn: sa.Connection = Depends(get_conn)) -> Respons
     )
 
 
+def _clinic_page(
+    request: Request, user: CurrentUser, patient_id: str, status: int = 200, **extra: Any
+) -> Response:
+    store = request.app.state.store
+    return _render(
+        request,
+        "clinic_patient.html",
+        user,
+        status=status,
+        patient_id=patient_id,
+        summary=views.clinical_summary(store, patient_id),
+        exams=views.exam_overview(store, patient_id),
+        screen_questions=views.INTAKE_QUESTIONS,
+        findings_items=views.FINDING_ITEMS,
+        instruments=views.INSTRUMENT_ITEMS,
+        errors=extra.pop("errors", {}),
+        **extra,
+    )
+
+
 @router.get("/clinic/patients/{patient_id}")
 def clinic_patient(
     patient_id: str, request: Request, conn: sa.Connection = Depends(get_conn)
 ) -> Response:
     user = require_user(request, conn, "clinician")
     patient_access(request, conn, user, patient_id, "read", "clinical summary")
-    return _render(
-        request,
-        "clinic_patient.html",
-        user,
-        patient_id=patient_id,
-        summary=views.clinical_summary(request.app.state.store, patient_id),
-    )
+    return _clinic_page(request, user, patient_id)
+
+
+@router.post("/clinic/patients/{patient_id}/{what}")
+async def clinic_post(patient_id: str, what: str, request: Request) -> Response:
+    data = await _form(request)
+
+    def work(request: Request, conn: sa.Connection) -> Response:
+        user = require_user(request, conn, "clinician")
+        check_csrf(user, data.pop("csrf_token", None))
+        patient_access(
+            request,
+            conn,
+            user,
+            patient_id,
+            "write" if what in ("exam", "finding") else "read",
+            f"clinic {what}",
+        )
+        try:
+            if what == "screen":
+                answers = views.intake_answers(data)
+                result = screen(answers)
+                audit(
+                    conn,
+                    user,
+                    "write",
+                    "intake red-flag screen",
+                    patient_id,
+                    detail=result.urgency,
+                    ip=client_ip(request),
+                )
+                return _clinic_page(request, user, patient_id, screen_result=result)
+            if what == "exam":
+                diary_service.add_exam(
+                    conn,
+                    patient_id,
+                    user.display_name,
+                    views.exam_fields(data),
+                    data.get("method") or None,
+                )
+                return _redirect(f"/clinic/patients/{patient_id}?saved=exam#exam")
+            if what == "finding":
+                diary_service.add_finding(
+                    conn,
+                    patient_id,
+                    user.display_name,
+                    data.get("item", ""),
+                    data.get("present") == "yes",
+                    data.get("notes") or None,
+                )
+                return _redirect(f"/clinic/patients/{patient_id}?saved=finding#findings")
+            if what == "score":
+                result = views.score_form(data)
+                return _clinic_page(request, user, patient_id, score=result)
+        except (diary_service.EntryError, ValueError) as exc:
+            fields = getattr(exc, "fields", {"form": str(exc)})
+            return _clinic_page(request, user, patient_id, status=400, errors=fields, values=data)
+        raise HTTPException(status_code=404, detail="no such action")
+
+    return await _run(request, work)
 
 
 @router.get("/admin")

@@ -20,6 +20,7 @@ from painlink.clinical.classify import classify
 from painlink.clinical.day_counts import classify_days
 from painlink.diary.frames import DiaryFrames
 from painlink.interop.csv_diary import write_diary_folder
+from painlink.rules.cervical import CERVICOGENIC_ITEMS
 from painlink.store.account_tables import audit_log, users
 from painlink.store.store import Store
 
@@ -289,3 +290,81 @@ def admin_overview(conn: sa.Connection) -> dict[str, Any]:
     )
     log = list(conn.execute(sa.select(audit_log).order_by(audit_log.c.id.desc()).limit(100)))
     return {"people": people, "log": log}
+
+
+#: the clinician's intake screen: presentation fields and their questions
+INTAKE_QUESTIONS: list[tuple[str, str]] = [
+    ("thunderclap", "Thunderclap onset (worst within a minute)"),
+    ("new_headache", "New headache (recent onset)"),
+    ("pattern_change", "Change in the usual pattern"),
+    ("progressive", "Progressively worsening"),
+    ("fever", "Fever"),
+    ("neck_stiffness", "Neck stiffness"),
+    ("weight_loss", "Weight loss"),
+    ("neuro_deficit", "Neurological deficit"),
+    ("papilloedema", "Papilloedema"),
+    ("positional", "Positional headache"),
+    ("precipitated_by_valsalva", "Precipitated by cough/strain/exercise"),
+    ("after_head_trauma", "After head trauma"),
+    ("pregnant_or_postpartum", "Pregnant or postpartum"),
+    ("history_cancer", "History of cancer"),
+    ("history_immunosuppression", "HIV or immunosuppression"),
+    ("jaw_claudication", "Jaw claudication"),
+    ("painkiller_overuse", "Painkiller overuse"),
+    ("recent_neck_manipulation", "Recent neck manipulation"),
+    ("dizziness", "Dizziness"),
+    ("diplopia", "Double vision"),
+    ("spinal_pain", "Spinal pain"),
+    ("saddle_anaesthesia", "Saddle anaesthesia"),
+]
+
+FINDING_ITEMS = [(k, f"{letter}: {text}") for k, (letter, text) in CERVICOGENIC_ITEMS.items()]
+
+INSTRUMENT_ITEMS = {"ndi": 10, "odi": 10, "midas": 5, "hit6": 6}
+
+
+def intake_answers(data: dict[str, str]) -> dict[str, Any]:
+    """Ticked boxes are yes, unticked asked ones no; ages as numbers."""
+    answers: dict[str, Any] = {key: key in data for key, _ in INTAKE_QUESTIONS}
+    for key in ("age", "headache_onset_age"):
+        if data.get(key):
+            answers[key] = _number(data[key])
+    return answers
+
+
+def exam_fields(data: dict[str, str]) -> dict[str, float | None]:
+    """Form fields ``measure#repeat`` → numbers (blank: not measured)."""
+    out: dict[str, float | None] = {}
+    for key, value in data.items():
+        if key.startswith(("frt_", "crom_", "atlas_", "headache_provoked")):
+            number = _number(value)
+            if isinstance(number, str):
+                raise ValueError(f"{key.split('#')[0]}: not a number")
+            out[key] = number
+    return out
+
+
+def exam_overview(store: Store, patient_id: str) -> dict[str, Any]:
+    from painlink.clinical.cervical import frt_by_visit
+
+    diary = store.read([patient_id])
+    return {
+        "frt": frt_by_visit(diary.exam_measurements),
+        "findings": diary.clinical_findings.to_dicts(),
+    }
+
+
+def score_form(data: dict[str, str]) -> Any:
+    from painlink.clinical.questionnaires import score_values
+
+    instrument = data.get("instrument", "")
+    if instrument not in INSTRUMENT_ITEMS:
+        raise ValueError("choose an instrument")
+    values = {}
+    for i in range(1, INSTRUMENT_ITEMS[instrument] + 1):
+        raw = data.get(f"item{i}", "")
+        number = _number(raw)
+        if isinstance(number, str):
+            raise ValueError(f"item {i}: not a number")
+        values[f"{instrument}-{i}"] = number
+    return score_values(instrument, values)
