@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 MET, NOT_MET, NE = "met", "not met", "not evaluable"
-CLINICIAN = "not evaluable: a clinician must exclude other causes"
+CLINICIAN = "a clinician must exclude other causes"
 
 
 @dataclass(frozen=True)
