@@ -144,6 +144,14 @@ def test_new_patient_logs_an_attack_in_three_taps_and_checks_in(
     expect(page.get_by_role("status")).to_contain_text("Saved")
     shoot(page, "checkin")
 
+    page.goto(f"{server}/spine")
+    page.get_by_label("Top of the neck, below the skull (C0–C2)").check()
+    page.get_by_label("left").check()
+    page.get_by_label("How strong (0–10)").fill("5")
+    shoot(page, "spine")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("status")).to_contain_text("Saved")
+
     page.get_by_role("link", name="Calendar").click()
     expect(page.get_by_role("grid")).to_be_visible()
     page.get_by_role("link", name="Insights").click()

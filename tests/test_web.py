@@ -428,3 +428,23 @@ def test_clinician_intake_screen_exam_findings_and_scores(web: Web) -> None:
         ).status_code
         == 404
     )
+
+
+def test_spine_pain_body_map(web: Web) -> None:
+    c, pid, csrf = web.patient("kim")
+    page = c.get("/spine")
+    assert "Top of the neck, below the skull (C0–C2)" in page.text
+    r = c.post(
+        "/spine", data={"csrf_token": csrf, "region": "upper_cervical", "side": "left", "nrs": "11"}
+    )
+    assert r.status_code == 400 and 'id="nrs-error"' in r.text and 'value="11"' in r.text
+    r = c.post("/spine", data={"csrf_token": csrf, "nrs": "4"})
+    assert r.status_code == 400 and 'id="region-error"' in r.text
+    r = c.post(
+        "/spine", data={"csrf_token": csrf, "region": "upper_cervical", "side": "left", "nrs": "6"}
+    )
+    assert r.status_code == 200 and "Saved." in r.text
+    diary = web.app.state.store.read([pid])
+    assert diary.spine_pain.select("region", "side", "nrs").rows() == [
+        ("upper_cervical", "left", 6.0)
+    ]

@@ -368,6 +368,52 @@ async def checkin_save(request: Request) -> Response:
     return await _run(request, work)
 
 
+SPINE_REGIONS = [
+    ("upper_cervical", "Top of the neck, below the skull (C0–C2)"),
+    ("lower_cervical", "Lower neck"),
+    ("thoracic", "Upper and middle back"),
+    ("lumbar", "Low back"),
+    ("sacral_pelvic", "Bottom of the spine, pelvis"),
+]
+
+
+@router.get("/spine")
+def spine_page(request: Request, conn: sa.Connection = Depends(get_conn)) -> Response:
+    user = require_user(request, conn, "patient")
+    return _render(request, "spine.html", user, regions=SPINE_REGIONS, errors={}, values={})
+
+
+@router.post("/spine")
+async def spine_save(request: Request) -> Response:
+    data = await _form(request)
+
+    def work(request: Request, conn: sa.Connection) -> Response:
+        user = require_user(request, conn, "patient")
+        check_csrf(user, data.pop("csrf_token", None))
+        pid = user.patient_id or ""
+        patient_access(request, conn, user, pid, "write", "spine pain")
+        fields = {
+            "region": data.get("region") or None,
+            "side": data.get("side") or None,
+            "nrs": views.parse_number(data.get("nrs")),
+        }
+        try:
+            diary_service.add_spine_pain(conn, pid, fields)
+        except diary_service.EntryError as exc:
+            return _render(
+                request,
+                "spine.html",
+                user,
+                status=400,
+                regions=SPINE_REGIONS,
+                errors=exc.fields,
+                values=data,
+            )
+        return _redirect("/spine?saved=1")
+
+    return await _run(request, work)
+
+
 @router.get("/calendar")
 def calendar_page(request: Request, conn: sa.Connection = Depends(get_conn)) -> Response:
     user = require_user(request, conn, "patient", "clinician")

@@ -70,7 +70,7 @@ def parse_month(text: str | None) -> dt.date | None:
         return None
 
 
-def _number(value: str | None) -> float | str | None:
+def parse_number(value: str | None) -> float | str | None:
     if value in (None, ""):
         return None
     try:
@@ -90,7 +90,7 @@ def attack_changes(data: dict[str, str]) -> dict[str, Any]:
     if data.get("end"):
         changes["end"] = data["end"]
     if data.get("intensity_nrs"):
-        changes["intensity_nrs"] = _number(data["intensity_nrs"])
+        changes["intensity_nrs"] = parse_number(data["intensity_nrs"])
     if "notes" in data:
         changes["notes"] = data["notes"] or None
     return changes
@@ -100,7 +100,7 @@ def medication_fields(data: dict[str, str]) -> dict[str, Any]:
     return {
         "drug": data.get("drug", ""),
         "class": data.get("drug_class") or None,
-        "dose": _number(data.get("dose")),
+        "dose": parse_number(data.get("dose")),
         "dose_unit": data.get("dose_unit") or None,
         "relief_2h": data.get("relief_2h") or None,
     }
@@ -120,7 +120,7 @@ def day_fields(data: dict[str, str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, _label, kind, _ in CHECKIN_FIELDS:
         value = data.get(name, "")
-        out[name] = (value or None) if kind == "select" else _number(value)
+        out[name] = (value or None) if kind == "select" else parse_number(value)
     return out
 
 
@@ -328,7 +328,7 @@ def intake_answers(data: dict[str, str]) -> dict[str, Any]:
     answers: dict[str, Any] = {key: key in data for key, _ in INTAKE_QUESTIONS}
     for key in ("age", "headache_onset_age"):
         if data.get(key):
-            answers[key] = _number(data[key])
+            answers[key] = parse_number(data[key])
     return answers
 
 
@@ -337,7 +337,7 @@ def exam_fields(data: dict[str, str]) -> dict[str, float | None]:
     out: dict[str, float | None] = {}
     for key, value in data.items():
         if key.startswith(("frt_", "crom_", "atlas_", "headache_provoked")):
-            number = _number(value)
+            number = parse_number(value)
             if isinstance(number, str):
                 raise ValueError(f"{key.split('#')[0]}: not a number")
             out[key] = number
@@ -363,7 +363,7 @@ def score_form(data: dict[str, str]) -> Any:
     values = {}
     for i in range(1, INSTRUMENT_ITEMS[instrument] + 1):
         raw = data.get(f"item{i}", "")
-        number = _number(raw)
+        number = parse_number(raw)
         if isinstance(number, str):
             raise ValueError(f"item {i}: not a number")
         values[f"{instrument}-{i}"] = number
