@@ -88,34 +88,47 @@ def _set_session(request: Request, response: Response, token: str) -> None:
     )
 
 
+def _login_refused(request: Request, email: str, status: int, message: str) -> Response:
+    return _render(
+        request,
+        "login.html",
+        None,
+        status=status,
+        values={"email": email},
+        errors={"form": message},
+    )
+
+
+_LOCKED = "Too many attempts. Wait 15 minutes and try again."
+
+
 @router.post("/login")
 async def login(request: Request) -> Response:
+    """Argon2 verification is deliberately slow (tens of milliseconds), so it runs before
+    the write transaction, not inside it: a login must not hold the single SQLite writer
+    while other people save their diaries. The lockout is checked again inside the write,
+    so parallel guesses cannot slip past it."""
     data = await _form(request)
+    email = data.get("email", "").strip().lower()
+    ip = client_ip(request)
+
+    def check() -> tuple[bool, sa.Row | None, bool]:
+        with request.app.state.store.engine.connect() as conn, conn.begin():
+            locked = locked_out(conn, email, ip)
+            row = None if locked else accounts.find_user(conn, email)
+        ok = row is not None and verify_password(row.password_hash, data.get("password", ""))
+        return locked, row, ok
+
+    locked, row, ok = await run_in_threadpool(check)
+    if locked:
+        return _login_refused(request, email, 429, _LOCKED)
 
     def work(request: Request, conn: sa.Connection) -> Response:
-        email = data.get("email", "").strip().lower()
-        ip = client_ip(request)
         if locked_out(conn, email, ip):
-            return _render(
-                request,
-                "login.html",
-                None,
-                status=429,
-                values={"email": email},
-                errors={"form": "Too many attempts. Wait 15 minutes and try again."},
-            )
-        row = accounts.find_user(conn, email)
-        if row is None or not verify_password(row.password_hash, data.get("password", "")):
-            record_attempt(conn, email, ip, False)
-            return _render(
-                request,
-                "login.html",
-                None,
-                status=400,
-                values={"email": email},
-                errors={"form": "Email or password is not right."},
-            )
-        record_attempt(conn, email, ip, True)
+            return _login_refused(request, email, 429, _LOCKED)
+        record_attempt(conn, email, ip, ok)
+        if not ok or row is None:
+            return _login_refused(request, email, 400, "Email or password is not right.")
         token = create_session(conn, row.id)
         audit(conn, None, "login", "session", row.patient_id, detail=f"user {row.id}", ip=ip)
         response = _redirect("/")
