@@ -130,6 +130,12 @@ def test_new_patient_logs_an_attack_in_three_taps_and_checks_in(
 
     page.get_by_role("link", name="Back home").click()
     expect(page.get_by_role("heading", name=re.compile("Headache since"))).to_be_visible()
+    page.get_by_role("link", name="How bad now?").click()
+    page.get_by_role("button", name="Moderate").click()
+    expect(page.get_by_role("status")).to_contain_text("Worst so far: severe")
+    expect(page.locator(".readings li")).to_have_count(2)
+    shoot(page, "attack-ongoing")
+    page.get_by_role("link", name="Back home").click()
     page.get_by_role("button", name="It has stopped").click()
     expect(page.get_by_role("heading", name=re.compile("Headache since"))).to_have_count(0)
 
@@ -207,6 +213,7 @@ def test_screenshots_cover_every_main_page() -> None:
         "login",
         "home",
         "attack-new",
+        "attack-ongoing",
         "emergency",
         "checkin",
         "calendar",

@@ -92,7 +92,22 @@ def test_headache_logged_in_two_taps_from_home(web: Web) -> None:
             conn.execute(sa.select(sa.func.count()).select_from(intensity_readings)).scalar() == 1
         )
     assert "Headache since" in c.get("/home").text  # the open attack is on the home page
+    # Later ratings draw the attack's course; the attack keeps its peak intensity.
+    page = c.get(f"/attacks/{attack_id}")
+    assert "How bad is it now?" in page.text and "Course of this attack" in page.text
+    r = c.post(
+        f"/attacks/{attack_id}/intensity",
+        data={"csrf_token": csrf, "intensity": "1", "later": "1"},
+    )
+    assert "Worst so far: severe" in r.text and r.text.count("<time>") == 2
+    with web.engine.connect() as conn:
+        assert conn.execute(sa.select(attacks.c.intensity)).scalar() == 3
+        ratings = conn.execute(
+            sa.select(intensity_readings.c.intensity).order_by(intensity_readings.c.at)
+        ).scalars()
+        assert list(ratings) == [3, 1]
     c.post(f"/attacks/{attack_id}/end", data={"csrf_token": csrf})
+    assert "How bad is it now?" not in c.get(f"/attacks/{attack_id}").text
     with web.engine.connect() as conn:
         assert (
             conn.execute(sa.select(attacks.c.end).where(attacks.c.attack_id == attack_id)).scalar()

@@ -134,6 +134,34 @@ def add_reading(conn: sa.Connection, patient_id: str, attack_id: str, data: dict
     conn.execute(t.intensity_readings.insert().values(**_row(model, t.intensity_readings)))
 
 
+def rate_attack(conn: sa.Connection, patient_id: str, attack_id: str, intensity: Any) -> None:
+    """A rating during an attack is kept as a reading (the attack's course), and the
+    attack's own intensity becomes the peak so far: ICHD-3 criterion C3 and the trial
+    outcomes ask for the worst pain of the attack, not the latest."""
+    add_reading(conn, patient_id, attack_id, {"intensity": intensity})
+    peak = conn.execute(
+        sa.select(sa.func.max(t.intensity_readings.c.intensity)).where(
+            t.intensity_readings.c.patient_id == patient_id,
+            t.intensity_readings.c.attack_id == attack_id,
+        )
+    ).scalar_one()
+    current = get_attack(conn, patient_id, attack_id) or {}
+    if current.get("intensity") is None or (peak is not None and peak > current["intensity"]):
+        update_attack(conn, patient_id, attack_id, {"intensity": peak})
+
+
+def readings(conn: sa.Connection, patient_id: str, attack_id: str) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        sa.select(t.intensity_readings)
+        .where(
+            t.intensity_readings.c.patient_id == patient_id,
+            t.intensity_readings.c.attack_id == attack_id,
+        )
+        .order_by(t.intensity_readings.c.at)
+    ).mappings()
+    return [dict(r) for r in rows]
+
+
 def add_medication(conn: sa.Connection, patient_id: str, data: dict[str, Any]) -> None:
     data = {
         "taken_at": local_now(conn, patient_id),

@@ -254,6 +254,7 @@ def _attack_page(
         errors=errors or {},
         new=request.query_params.get("new") == "1",
         questions=SAFETY_QUESTIONS,
+        readings=diary_service.readings(conn, pid, attack_id),
         now=diary_service.local_now(conn, pid),
         **extra,
     )
@@ -279,12 +280,9 @@ async def attack_post(attack_id: str, what: str, request: Request) -> Response:
         patient_access(request, conn, user, pid, "write", f"attack {attack_id} {what}")
         try:
             if what == "intensity":
-                diary_service.update_attack(
-                    conn, pid, attack_id, {"intensity": data.get("intensity")}
-                )
-                diary_service.add_reading(
-                    conn, pid, attack_id, {"intensity": data.get("intensity")}
-                )
+                diary_service.rate_attack(conn, pid, attack_id, data.get("intensity"))
+                if data.get("later"):
+                    return _redirect(f"/attacks/{attack_id}?rated=1")
                 return _redirect(f"/attacks/{attack_id}?new=1&saved=1#safety")
             if what == "safety":
                 answers = {k: data.get(k) == "yes" for k, _ in SAFETY_QUESTIONS if k in data}
