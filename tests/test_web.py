@@ -106,6 +106,15 @@ def test_headache_logged_in_two_taps_from_home(web: Web) -> None:
             sa.select(intensity_readings.c.intensity).order_by(intensity_readings.c.at)
         ).scalars()
         assert list(ratings) == [3, 1]
+    r = c.post(  # the API keeps the peak the same way, here on the 0-10 scale
+        f"/api/patients/{pid}/attacks/{attack_id}/readings",
+        json={"intensity_nrs": 7},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert r.status_code == 201
+    with web.engine.connect() as conn:
+        peak = conn.execute(sa.select(attacks.c.intensity, attacks.c.intensity_nrs)).one()
+        assert tuple(peak) == (3, 7)
     c.post(f"/attacks/{attack_id}/end", data={"csrf_token": csrf})
     assert "How bad is it now?" not in c.get(f"/attacks/{attack_id}").text
     with web.engine.connect() as conn:

@@ -127,7 +127,7 @@ async def add_reading(
     x_csrf_token: str | None = Header(default=None),
 ) -> dict[str, str]:
     def write(conn: sa.Connection) -> Any:
-        diary_service.add_reading(conn, patient_id, attack_id, body.model_dump(exclude_none=True))
+        diary_service.rate_attack(conn, patient_id, attack_id, body.model_dump(exclude_none=True))
         return {"status": "saved"}
 
     return await _diary_write(request, patient_id, x_csrf_token, f"reading {attack_id}", write)

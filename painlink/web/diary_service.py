@@ -134,20 +134,25 @@ def add_reading(conn: sa.Connection, patient_id: str, attack_id: str, data: dict
     conn.execute(t.intensity_readings.insert().values(**_row(model, t.intensity_readings)))
 
 
-def rate_attack(conn: sa.Connection, patient_id: str, attack_id: str, intensity: Any) -> None:
+def rate_attack(conn: sa.Connection, patient_id: str, attack_id: str, data: dict[str, Any]) -> None:
     """A rating during an attack is kept as a reading (the attack's course), and the
     attack's own intensity becomes the peak so far: ICHD-3 criterion C3 and the trial
     outcomes ask for the worst pain of the attack, not the latest."""
-    add_reading(conn, patient_id, attack_id, {"intensity": intensity})
-    peak = conn.execute(
-        sa.select(sa.func.max(t.intensity_readings.c.intensity)).where(
-            t.intensity_readings.c.patient_id == patient_id,
-            t.intensity_readings.c.attack_id == attack_id,
+    add_reading(conn, patient_id, attack_id, data)
+    r = t.intensity_readings.c
+    peaks = conn.execute(
+        sa.select(sa.func.max(r.intensity), sa.func.max(r.intensity_nrs)).where(
+            r.patient_id == patient_id, r.attack_id == attack_id
         )
-    ).scalar_one()
+    ).one()
     current = get_attack(conn, patient_id, attack_id) or {}
-    if current.get("intensity") is None or (peak is not None and peak > current["intensity"]):
-        update_attack(conn, patient_id, attack_id, {"intensity": peak})
+    raise_to = {
+        field: peak
+        for field, peak in zip(("intensity", "intensity_nrs"), peaks, strict=True)
+        if peak is not None and (current.get(field) is None or peak > current[field])
+    }
+    if raise_to:
+        update_attack(conn, patient_id, attack_id, raise_to)
 
 
 def readings(conn: sa.Connection, patient_id: str, attack_id: str) -> list[dict[str, Any]]:

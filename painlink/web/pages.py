@@ -280,7 +280,9 @@ async def attack_post(attack_id: str, what: str, request: Request) -> Response:
         patient_access(request, conn, user, pid, "write", f"attack {attack_id} {what}")
         try:
             if what == "intensity":
-                diary_service.rate_attack(conn, pid, attack_id, data.get("intensity"))
+                diary_service.rate_attack(
+                    conn, pid, attack_id, {"intensity": data.get("intensity")}
+                )
                 if data.get("later"):
                     return _redirect(f"/attacks/{attack_id}?rated=1")
                 return _redirect(f"/attacks/{attack_id}?new=1&saved=1#safety")
