@@ -8,12 +8,14 @@ import re
 import zipfile
 from pathlib import Path
 
+import polars as pl
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
+from painlink.analysis.day_table import build_day_table
 from painlink.store.account_tables import audit_log
-from painlink.store.tables import attacks, days, intensity_readings, patients
+from painlink.store.tables import attacks, days, factor_values, intensity_readings, patients
 from painlink.web import accounts
 from painlink.web.app import create_app
 
@@ -186,6 +188,38 @@ def test_checkin_saves_and_edits_one_day(web: Web) -> None:
     with web.engine.connect() as conn:
         rows = conn.execute(sa.select(days).where(days.c.patient_id == pid)).mappings().all()
     assert len(rows) == 1 and rows[0]["stress"] == 6.0 and rows[0]["neck_pain"] == 3.0
+
+
+def test_own_factors_in_the_checkin(web: Web) -> None:
+    c, pid, csrf = web.patient("ivy")
+    for name, kind in [("red wine", "boolean"), ("screen hours", "numeric")]:
+        r = c.post("/checkin/factors", data={"csrf_token": csrf, "name": name, "kind": kind})
+        assert r.status_code == 200
+    r = c.post("/checkin/factors", data={"csrf_token": csrf, "name": "Red Wine", "kind": "boolean"})
+    assert r.status_code == 400 and "already track" in r.text
+    r = c.post("/checkin/factors", data={"csrf_token": csrf, "name": "<b>", "kind": "boolean"})
+    assert r.status_code == 400 and 'id="new_name-error"' in r.text and "&lt;b&gt;" in r.text
+
+    day = "2026-03-02"
+    form = {"csrf_token": csrf, "date": day, "stress": "4"}
+    r = c.post("/checkin", data={**form, "factor__red wine": "1", "factor__screen hours": "lots"})
+    assert r.status_code == 400 and 'id="factor__screen hours-error"' in r.text
+    with web.engine.connect() as conn:  # neither the day nor its factors were half-saved
+        assert conn.execute(sa.select(sa.func.count()).select_from(days)).scalar() == 0
+    r = c.post("/checkin", data={**form, "factor__red wine": "1", "factor__screen hours": "9.5"})
+    assert r.status_code == 200 and 'value="9.5"' in r.text
+    assert re.search(r'name="factor__red wine" value="1"\s+checked', r.text)
+    with web.engine.connect() as conn:
+        stored = conn.execute(sa.select(factor_values.c.name, factor_values.c.value)).all()
+    assert sorted(stored) == [("red wine", 1.0), ("screen hours", 9.5)]
+    table = build_day_table(web.app.state.store.read([pid]))  # what the analyses see
+    assert table.filter(pl.col("date") == dt.date(2026, 3, 2))["factor_red wine"].to_list() == [1]
+    # Unanswered stays unknown; the next day starts blank instead of copying yesterday.
+    c.post("/checkin", data={**form, "factor__screen hours": ""})
+    with web.engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(factor_values)).scalar() == 0
+    nxt = c.get("/checkin?date=2026-03-03").text
+    assert 'name="factor__screen hours" inputmode="decimal" value=""' in nxt
 
 
 def test_csrf_and_login_throttling(web: Web) -> None:

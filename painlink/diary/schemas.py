@@ -18,6 +18,7 @@ from painlink.diary.vocabulary import (
     BodySide,
     CervicogenicItem,
     ContraceptivePhase,
+    FactorKind,
     Location,
     MenstrualFlow,
     PainQuality,
@@ -179,12 +180,25 @@ class DayIn(_Record):
     low_back_pain: Score10 | None = None
 
 
+FactorName = Annotated[
+    str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z][A-Za-z0-9_ \-]*$")
+]
+
+
+class FactorIn(_Record):
+    """A factor a person chose to track themselves: yes/no ("red wine") or a number."""
+
+    patient_id: Identifier
+    name: FactorName
+    kind: FactorKind
+
+
 class FactorValueIn(_Record):
     """A value of a person's own factor (e.g. "red wine", "screen glare") on one day."""
 
     patient_id: Identifier
     date: dt.date
-    name: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z][A-Za-z0-9_ \-]*$")]
+    name: FactorName
     value: float
 
 

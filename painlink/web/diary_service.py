@@ -15,7 +15,15 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from pydantic import BaseModel, ValidationError
 
-from painlink.diary.schemas import AttackIn, DayIn, IntensityReadingIn, MedicationIn, SpinePainIn
+from painlink.diary.schemas import (
+    AttackIn,
+    DayIn,
+    FactorIn,
+    FactorValueIn,
+    IntensityReadingIn,
+    MedicationIn,
+    SpinePainIn,
+)
 from painlink.rules.medications import drug_class_of
 from painlink.store import tables as t
 
@@ -289,3 +297,59 @@ def add_finding(
         },
     )
     conn.execute(t.clinical_findings.insert().values(**_row(model, t.clinical_findings)))
+
+
+def own_factors(conn: sa.Connection, patient_id: str) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        sa.select(t.factors.c.name, t.factors.c.kind)
+        .where(t.factors.c.patient_id == patient_id)
+        .order_by(t.factors.c.name)
+    ).mappings()
+    return [dict(r) for r in rows]
+
+
+def add_factor(conn: sa.Connection, patient_id: str, name: str, kind: str) -> None:
+    model = _validate(FactorIn, {"patient_id": patient_id, "name": name, "kind": kind})
+    values = _row(model, t.factors)
+    taken = {f["name"].lower() for f in own_factors(conn, patient_id)}
+    if values["name"].lower() in taken:
+        raise EntryError({"name": "you already track this"})
+    conn.execute(t.factors.insert().values(**values))
+
+
+def day_factor_values(conn: sa.Connection, patient_id: str, date: dt.date) -> dict[str, float]:
+    v = t.factor_values.c
+    rows = conn.execute(
+        sa.select(v.name, v.value).where(v.patient_id == patient_id, v.date == date)
+    )
+    return {name: value for name, value in rows}
+
+
+def save_factor_values(
+    conn: sa.Connection, patient_id: str, date: dt.date, values: dict[str, Any]
+) -> None:
+    """Replace one day's own-factor values. A factor left empty is unknown for that day,
+    not zero: only recorded values reach the analysis."""
+    known = {f["name"] for f in own_factors(conn, patient_id)}
+    rows, errors = [], {}
+    for name, value in values.items():
+        if name not in known:
+            errors[f"factor__{name}"] = "not one of your factors"
+            continue
+        if value is None:
+            continue
+        try:
+            model = _validate(
+                FactorValueIn,
+                {"patient_id": patient_id, "date": date, "name": name, "value": value},
+            )
+        except EntryError:
+            errors[f"factor__{name}"] = "enter a number"
+            continue
+        rows.append(_row(model, t.factor_values))
+    if errors:
+        raise EntryError(errors)
+    v = t.factor_values.c
+    conn.execute(t.factor_values.delete().where(v.patient_id == patient_id, v.date == date))
+    if rows:
+        conn.execute(t.factor_values.insert(), rows)

@@ -326,6 +326,33 @@ async def attack_post(attack_id: str, what: str, request: Request) -> Response:
     return await _run(request, work)
 
 
+def _checkin_page(
+    request: Request,
+    conn: sa.Connection,
+    user: CurrentUser,
+    day: dt.date,
+    values: dict[str, str],
+    errors: dict[str, str],
+    status: int = 200,
+    existing: bool = True,
+    saved: bool = False,
+) -> Response:
+    return _render(
+        request,
+        "checkin.html",
+        user,
+        status=status,
+        day=day,
+        values=values,
+        errors=errors,
+        existing=existing,
+        fields=views.CHECKIN_FIELDS,
+        factors=diary_service.own_factors(conn, user.patient_id or ""),
+        prefix=views.FACTOR_PREFIX,
+        saved=saved,
+    )
+
+
 @router.get("/checkin")
 def checkin_page(request: Request, conn: sa.Connection = Depends(get_conn)) -> Response:
     user = require_user(request, conn, "patient")
@@ -337,16 +364,19 @@ def checkin_page(request: Request, conn: sa.Connection = Depends(get_conn)) -> R
     )
     saved = diary_service.get_day(conn, pid, day)
     previous = diary_service.get_day(conn, pid, day - dt.timedelta(days=1))
-    values = views.day_values(saved or previous or {})
-    return _render(
+    # Sleep or stress carry over as a starting guess; own factors ("red wine") do not.
+    values = {
+        **views.day_values(saved or previous or {}),
+        **views.factor_values(diary_service.day_factor_values(conn, pid, day)),
+    }
+    return _checkin_page(
         request,
-        "checkin.html",
+        conn,
         user,
-        day=day,
-        values=values,
-        errors={},
+        day,
+        values,
+        {},
         existing=saved is not None,
-        fields=views.CHECKIN_FIELDS,
         saved=request.query_params.get("saved") == "1",
     )
 
@@ -362,21 +392,33 @@ async def checkin_save(request: Request) -> Response:
         patient_access(request, conn, user, pid, "write", "check-in")
         day = views.parse_date(data.pop("date", None)) or diary_service.local_now(conn, pid).date()
         try:
-            diary_service.save_day(conn, pid, day, views.day_fields(data))
+            with conn.begin_nested():  # the day and its own factors are saved together or not
+                diary_service.save_day(conn, pid, day, views.day_fields(data))
+                diary_service.save_factor_values(conn, pid, day, views.factor_fields(data))
         except diary_service.EntryError as exc:
-            return _render(
-                request,
-                "checkin.html",
-                user,
-                status=400,
-                day=day,
-                values=data,
-                errors=exc.fields,
-                existing=True,
-                fields=views.CHECKIN_FIELDS,
-                saved=False,
-            )
+            return _checkin_page(request, conn, user, day, data, exc.fields, status=400)
         return _redirect(f"/checkin?date={day}&saved=1")
+
+    return await _run(request, work)
+
+
+@router.post("/checkin/factors")
+async def factor_add(request: Request) -> Response:
+    data = await _form(request)
+
+    def work(request: Request, conn: sa.Connection) -> Response:
+        user = require_user(request, conn, "patient")
+        check_csrf(user, data.pop("csrf_token", None))
+        pid = user.patient_id or ""
+        patient_access(request, conn, user, pid, "write", "own factor")
+        day = views.parse_date(data.get("date")) or diary_service.local_now(conn, pid).date()
+        try:
+            diary_service.add_factor(conn, pid, data.get("name", ""), data.get("kind", ""))
+        except diary_service.EntryError as exc:
+            errors = {f"new_{k}": v for k, v in exc.fields.items()}
+            values = {**views.day_values(diary_service.get_day(conn, pid, day) or {}), **data}
+            return _checkin_page(request, conn, user, day, values, errors, status=400)
+        return _redirect(f"/checkin?date={day}#factors")
 
     return await _run(request, work)
 

@@ -124,6 +124,23 @@ def day_fields(data: dict[str, str]) -> dict[str, Any]:
     return out
 
 
+FACTOR_PREFIX = "factor__"
+
+
+def factor_values(saved: dict[str, float]) -> dict[str, str]:
+    """Form values of the patient's own factors: yes/no as "1"/"0", numbers as typed."""
+    return {f"{FACTOR_PREFIX}{name}": f"{value:g}" for name, value in saved.items()}
+
+
+def factor_fields(data: dict[str, str]) -> dict[str, Any]:
+    """Own-factor answers from the check-in form; an unanswered factor stays unknown."""
+    return {
+        key.removeprefix(FACTOR_PREFIX): parse_number(value)
+        for key, value in data.items()
+        if key.startswith(FACTOR_PREFIX)
+    }
+
+
 def month_grid(store: Store, patient_id: str, year: int, month: int) -> list[list[dict[str, Any]]]:
     """Weeks of days with their headache class, medication and treatment, for the heatmap."""
     first = dt.date(year, month, 1)
