@@ -64,6 +64,19 @@ def _redirect(url: str) -> RedirectResponse:
 # ------------------------------------------------------------------ accounts
 
 
+def _own_diary_write(
+    request: Request, conn: sa.Connection, data: dict[str, str], resource: str
+) -> tuple[CurrentUser, str]:
+    """The checks every patient form post makes before writing to their own diary:
+    logged in as a patient, a valid CSRF token (removed from the form so it is never
+    echoed back), and an audited write."""
+    user = require_user(request, conn, "patient")
+    check_csrf(user, data.pop("csrf_token", None))
+    pid = user.patient_id or ""
+    patient_access(request, conn, user, pid, "write", resource)
+    return user, pid
+
+
 @router.get("/")
 def root(request: Request, conn: sa.Connection = Depends(get_conn)) -> Response:
     user = optional_user(request, conn)
@@ -222,10 +235,7 @@ async def attack_start(request: Request) -> Response:
     data = await _form(request)
 
     def work(request: Request, conn: sa.Connection) -> Response:
-        user = require_user(request, conn, "patient")
-        check_csrf(user, data.get("csrf_token"))
-        pid = user.patient_id or ""
-        patient_access(request, conn, user, pid, "write", "attack")
+        _user, pid = _own_diary_write(request, conn, data, "attack")
         attack_id = diary_service.start_attack(conn, pid)
         return _redirect(f"/attacks/{attack_id}?new=1")
 
@@ -274,10 +284,7 @@ async def attack_post(attack_id: str, what: str, request: Request) -> Response:
     data = await _form(request)
 
     def work(request: Request, conn: sa.Connection) -> Response:
-        user = require_user(request, conn, "patient")
-        check_csrf(user, data.pop("csrf_token", None))
-        pid = user.patient_id or ""
-        patient_access(request, conn, user, pid, "write", f"attack {attack_id} {what}")
+        user, pid = _own_diary_write(request, conn, data, f"attack {attack_id} {what}")
         try:
             if what == "intensity":
                 diary_service.rate_attack(
@@ -386,10 +393,7 @@ async def checkin_save(request: Request) -> Response:
     data = await _form(request)
 
     def work(request: Request, conn: sa.Connection) -> Response:
-        user = require_user(request, conn, "patient")
-        check_csrf(user, data.pop("csrf_token", None))
-        pid = user.patient_id or ""
-        patient_access(request, conn, user, pid, "write", "check-in")
+        user, pid = _own_diary_write(request, conn, data, "check-in")
         day = views.parse_date(data.pop("date", None)) or diary_service.local_now(conn, pid).date()
         try:
             with conn.begin_nested():  # the day and its own factors are saved together or not
@@ -407,10 +411,7 @@ async def factor_add(request: Request) -> Response:
     data = await _form(request)
 
     def work(request: Request, conn: sa.Connection) -> Response:
-        user = require_user(request, conn, "patient")
-        check_csrf(user, data.pop("csrf_token", None))
-        pid = user.patient_id or ""
-        patient_access(request, conn, user, pid, "write", "own factor")
+        user, pid = _own_diary_write(request, conn, data, "own factor")
         day = views.parse_date(data.get("date")) or diary_service.local_now(conn, pid).date()
         try:
             diary_service.add_factor(conn, pid, data.get("name", ""), data.get("kind", ""))
@@ -443,10 +444,7 @@ async def spine_save(request: Request) -> Response:
     data = await _form(request)
 
     def work(request: Request, conn: sa.Connection) -> Response:
-        user = require_user(request, conn, "patient")
-        check_csrf(user, data.pop("csrf_token", None))
-        pid = user.patient_id or ""
-        patient_access(request, conn, user, pid, "write", "spine pain")
+        user, pid = _own_diary_write(request, conn, data, "spine pain")
         fields = {
             "region": data.get("region") or None,
             "side": data.get("side") or None,
@@ -530,10 +528,7 @@ async def sharing_post(request: Request) -> Response:
     data = await _form(request)
 
     def work(request: Request, conn: sa.Connection) -> Response:
-        user = require_user(request, conn, "patient")
-        check_csrf(user, data.get("csrf_token"))
-        pid = user.patient_id or ""
-        patient_access(request, conn, user, pid, "write", "sharing")
+        user, pid = _own_diary_write(request, conn, data, "sharing")
         try:
             if data.get("revoke"):
                 accounts.revoke(conn, pid, int(data["revoke"]))
