@@ -140,9 +140,15 @@ def main() -> None:
         default=1.0,
         help="mean pause between one user's requests, s (0: as fast as possible)",
     )
+    ap.add_argument(
+        "--db",
+        default=None,
+        help="database URL, e.g. postgresql+psycopg://user@host:port/db "
+        "(default: a fresh SQLite file)",
+    )
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="painlink-load-"))
-    url = f"sqlite:///{work / 'load.db'}"
+    url = args.db or f"sqlite:///{work / 'load.db'}"
     port = free_port()
     server = subprocess.Popen(
         [
