@@ -221,6 +221,24 @@ def test_own_factors_in_the_checkin(web: Web) -> None:
     nxt = c.get("/checkin?date=2026-03-03").text
     assert 'name="factor__screen hours" inputmode="decimal" value=""' in nxt
 
+    # Retiring a factor removes it from the form but keeps what was recorded, even when
+    # an old check-in is edited afterwards.
+    c.post("/checkin", data={**form, "factor__red wine": "1"})
+    r = c.post(
+        "/checkin/factors", data={"csrf_token": csrf, "date": "2026-03-04", "retire": "red wine"}
+    )
+    assert r.status_code == 200 and 'name="factor__red wine"' not in r.text
+    c.post("/checkin", data={**form, "stress": "5", "factor__screen hours": "2"})
+    with web.engine.connect() as conn:
+        stored = conn.execute(sa.select(factor_values.c.name, factor_values.c.value)).all()
+    assert sorted(stored) == [("red wine", 1.0), ("screen hours", 2.0)]
+    r = c.post("/checkin/factors", data={"csrf_token": csrf, "retire": "red wine"})
+    assert r.status_code == 400 and "not one of the factors you track" in r.text
+    r = c.post("/checkin/factors", data={"csrf_token": csrf, "name": "red wine", "kind": "numeric"})
+    assert r.status_code == 400 and "tracked this before as boolean" in r.text
+    r = c.post("/checkin/factors", data={"csrf_token": csrf, "name": "Red wine", "kind": "boolean"})
+    assert r.status_code == 200 and 'name="factor__red wine"' in r.text  # the same series again
+
 
 def test_csrf_and_login_throttling(web: Web) -> None:
     c, _pid, _csrf = web.patient("fay")

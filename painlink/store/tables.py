@@ -113,6 +113,8 @@ factors = sa.Table(
     sa.Column("patient_id", sa.String(64), primary_key=True),
     sa.Column("name", sa.String(64), primary_key=True),
     sa.Column("kind", sa.String(20), nullable=False),
+    # A retired factor leaves the check-in form but keeps its recorded values.
+    sa.Column("retired_on", sa.Date, nullable=True),
     sa.CheckConstraint(sa.column("kind").in_([k.value for k in FactorKind]), name="kind_vocab"),
     _patient_fk(),
 )

@@ -299,22 +299,47 @@ def add_finding(
     conn.execute(t.clinical_findings.insert().values(**_row(model, t.clinical_findings)))
 
 
-def own_factors(conn: sa.Connection, patient_id: str) -> list[dict[str, Any]]:
-    rows = conn.execute(
-        sa.select(t.factors.c.name, t.factors.c.kind)
-        .where(t.factors.c.patient_id == patient_id)
-        .order_by(t.factors.c.name)
-    ).mappings()
-    return [dict(r) for r in rows]
+def own_factors(
+    conn: sa.Connection, patient_id: str, *, include_retired: bool = False
+) -> list[dict[str, Any]]:
+    f = t.factors.c
+    query = sa.select(f.name, f.kind, f.retired_on).where(f.patient_id == patient_id)
+    if not include_retired:
+        query = query.where(f.retired_on.is_(None))
+    return [dict(r) for r in conn.execute(query.order_by(f.name)).mappings()]
+
+
+def retire_factor(conn: sa.Connection, patient_id: str, name: str, on: dt.date) -> None:
+    """Stop asking about a factor. Its past values stay: deleting them would silently
+    change every analysis that already used them."""
+    f = t.factors.c
+    done = conn.execute(
+        t.factors.update()
+        .where(f.patient_id == patient_id, f.name == name, f.retired_on.is_(None))
+        .values(retired_on=on)
+    )
+    if done.rowcount != 1:
+        raise EntryError({"retire": "not one of the factors you track"})
 
 
 def add_factor(conn: sa.Connection, patient_id: str, name: str, kind: str) -> None:
     model = _validate(FactorIn, {"patient_id": patient_id, "name": name, "kind": kind})
     values = _row(model, t.factors)
-    taken = {f["name"].lower() for f in own_factors(conn, patient_id)}
-    if values["name"].lower() in taken:
+    existing = {f["name"].lower(): f for f in own_factors(conn, patient_id, include_retired=True)}
+    match = existing.get(values["name"].lower())
+    if match is None:
+        conn.execute(t.factors.insert().values(**values))
+    elif match["retired_on"] is None:
         raise EntryError({"name": "you already track this"})
-    conn.execute(t.factors.insert().values(**values))
+    elif match["kind"] != values["kind"]:
+        raise EntryError({"kind": f"you tracked this before as {match['kind']}"})
+    else:  # tracking it again continues the same series
+        f = t.factors.c
+        conn.execute(
+            t.factors.update()
+            .where(f.patient_id == patient_id, f.name == match["name"])
+            .values(retired_on=None)
+        )
 
 
 def day_factor_values(conn: sa.Connection, patient_id: str, date: dt.date) -> dict[str, float]:
@@ -350,6 +375,10 @@ def save_factor_values(
     if errors:
         raise EntryError(errors)
     v = t.factor_values.c
-    conn.execute(t.factor_values.delete().where(v.patient_id == patient_id, v.date == date))
+    conn.execute(  # retired factors are not on the form: their values stay as they were
+        t.factor_values.delete().where(
+            v.patient_id == patient_id, v.date == date, v.name.in_(known)
+        )
+    )
     if rows:
         conn.execute(t.factor_values.insert(), rows)

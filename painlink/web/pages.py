@@ -414,6 +414,9 @@ async def factor_add(request: Request) -> Response:
         user, pid = _own_diary_write(request, conn, data, "own factor")
         day = views.parse_date(data.get("date")) or diary_service.local_now(conn, pid).date()
         try:
+            if data.get("retire"):
+                diary_service.retire_factor(conn, pid, data["retire"], day)
+                return _redirect(f"/checkin?date={day}#factors")
             diary_service.add_factor(conn, pid, data.get("name", ""), data.get("kind", ""))
         except diary_service.EntryError as exc:
             errors = {f"new_{k}": v for k, v in exc.fields.items()}
