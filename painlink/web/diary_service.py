@@ -354,12 +354,12 @@ def save_factor_values(
     conn: sa.Connection, patient_id: str, date: dt.date, values: dict[str, Any]
 ) -> None:
     """Replace one day's own-factor values. A factor left empty is unknown for that day,
-    not zero: only recorded values reach the analysis."""
+    not zero: only recorded values reach the analysis. Errors are keyed by factor name."""
     known = {f["name"] for f in own_factors(conn, patient_id)}
     rows, errors = [], {}
     for name, value in values.items():
         if name not in known:
-            errors[f"factor__{name}"] = "not one of your factors"
+            errors[name] = "not one of your factors"
             continue
         if value is None:
             continue
@@ -369,7 +369,7 @@ def save_factor_values(
                 {"patient_id": patient_id, "date": date, "name": name, "value": value},
             )
         except EntryError:
-            errors[f"factor__{name}"] = "enter a number"
+            errors[name] = "enter a number"
             continue
         rows.append(_row(model, t.factor_values))
     if errors:

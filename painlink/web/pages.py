@@ -398,7 +398,10 @@ async def checkin_save(request: Request) -> Response:
         try:
             with conn.begin_nested():  # the day and its own factors are saved together or not
                 diary_service.save_day(conn, pid, day, views.day_fields(data))
-                diary_service.save_factor_values(conn, pid, day, views.factor_fields(data))
+                try:
+                    diary_service.save_factor_values(conn, pid, day, views.factor_fields(data))
+                except diary_service.EntryError as exc:  # name the form's fields
+                    raise diary_service.EntryError(views.factor_errors(exc.fields)) from None
         except diary_service.EntryError as exc:
             return _checkin_page(request, conn, user, day, data, exc.fields, status=400)
         return _redirect(f"/checkin?date={day}&saved=1")
@@ -407,7 +410,8 @@ async def checkin_save(request: Request) -> Response:
 
 
 @router.post("/checkin/factors")
-async def factor_add(request: Request) -> Response:
+async def own_factor_post(request: Request) -> Response:
+    """Start tracking an own factor, or retire one (``retire=<name>``)."""
     data = await _form(request)
 
     def work(request: Request, conn: sa.Connection) -> Response:

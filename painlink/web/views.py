@@ -132,6 +132,11 @@ def factor_values(saved: dict[str, float]) -> dict[str, str]:
     return {f"{FACTOR_PREFIX}{name}": f"{value:g}" for name, value in saved.items()}
 
 
+def factor_errors(by_name: dict[str, str]) -> dict[str, str]:
+    """Errors keyed by factor name, re-keyed to the check-in form's fields."""
+    return {f"{FACTOR_PREFIX}{name}": message for name, message in by_name.items()}
+
+
 def factor_fields(data: dict[str, str]) -> dict[str, Any]:
     """Own-factor answers from the check-in form; an unanswered factor stays unknown."""
     return {
