@@ -129,6 +129,10 @@ def test_report_bad_lists_every_bad_row_as_json(diary_copy: Path, tmp_path: Path
     assert {p["column"] for p in result["problems"]} == {"intensity"}
 
 
+_Q_HEADER = "patient_id,completed_on,instrument,item,value"
+_S_HEADER = "patient_id,at,context,question,answer,attack_id"
+
+
 def _tiny(folder: Path, attacks: str, extra: dict[str, str] | None = None) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "patients.csv").write_text("patient_id,sex,time_zone\np1,female,Europe/Berlin\n")
@@ -210,6 +214,45 @@ def test_utc_offsets_become_the_patients_wall_clock(tmp_path: Path) -> None:
             "unknown column",
         ),
         ({"visits.csv": "patient_id,kind\np1,intake\n"}, "visits.csv", "at", "required column"),
+        (
+            {"questionnaires.csv": f"{_Q_HEADER}\np1,2025-01-01,hit6,hit6-1,7\n"},
+            "questionnaires.csv",
+            "value",
+            "not a valid Headache Impact Test (HIT-6) answer (6, 8, 10, 11, 13)",
+        ),
+        (
+            {"questionnaires.csv": f"{_Q_HEADER}\np1,2025-01-01,ndi,odi-1,2\n"},
+            "questionnaires.csv",
+            "item",
+            "not an item of Neck Disability Index",
+        ),
+        (
+            {
+                "questionnaires.csv": f"{_Q_HEADER}\np1,2025-01-01,ndi,ndi-1,2\n"
+                "p1,2025-01-01,ndi,ndi-1,3\n"
+            },
+            "questionnaires.csv",
+            "item",
+            "duplicate",
+        ),
+        (
+            {"screenings.csv": f"{_S_HEADER}\np1,2025-01-01T08:00,attack,fever,2,a1\n"},
+            "screenings.csv",
+            "answer",
+            "a yes/no answer is 1 or 0",
+        ),
+        (
+            {"screenings.csv": f"{_S_HEADER}\np1,2025-01-01T08:00,attack,fever,1,zz\n"},
+            "screenings.csv",
+            "attack_id",
+            "no such attack",
+        ),
+        (
+            {"screenings.csv": f"{_S_HEADER}\np1,2025-01-01T08:00,attack,shoe_size,1,\n"},
+            "screenings.csv",
+            "question",
+            "not one of",
+        ),
     ],
 )
 def test_cross_file_and_header_rules(
@@ -259,3 +302,50 @@ def test_intensity_may_be_written_as_the_ihs_words(tmp_path: Path) -> None:
     )
     with pytest.raises(DiaryFormatError, match="not a number"):
         read_diary_folder(folder)
+
+
+def test_questionnaires_and_screens_round_trip_through_the_database(
+    tmp_path: Path, db_url: str
+) -> None:
+    folder = _tiny(
+        tmp_path / "in",
+        "patient_id,attack_id,start\np1,a1,2025-01-01T08:00\n",
+        {
+            "questionnaires.csv": f"{_Q_HEADER},recorded_by\n"
+            + "".join(
+                f"p1,2025-01-02,hit6,hit6-{i},{v},Dr A\n"
+                for i, v in enumerate([6, 8, 10, 11, 13, 13], 1)
+            )
+            + "p1,2025-01-02,midas,midas-1,12,\n",
+            "screenings.csv": f"{_S_HEADER}\n"
+            "p1,2025-01-01T08:05,attack,thunderclap,0,a1\n"
+            "p1,2025-01-01T08:05,attack,fever,1,a1\n"
+            "p1,2024-12-01T10:00,history,headache_onset_age,14,\n",
+        },
+    )
+    code, output = _run("import", str(folder), "--db", db_url)
+    assert code == 0, output
+    out = tmp_path / "out"
+    code, output = _run("export", "--out", str(out), "--db", db_url)
+    assert code == 0, output
+    stored = pl.read_csv(out / "questionnaires.csv")
+    assert stored.height == 7
+    assert stored.filter(pl.col("instrument") == "hit6")["value"].sum() == 61
+    screens = pl.read_csv(out / "screenings.csv")
+    assert screens.sort("question")["question"].to_list() == [
+        "fever",
+        "headache_onset_age",
+        "thunderclap",
+    ]
+    # exporting what was imported and importing it again changes nothing
+    again = tmp_path / "again"
+    write_diary_folder(read_diary_folder(out), again)
+    for name in ("questionnaires.csv", "screenings.csv"):
+        assert (out / name).read_bytes() == (again / name).read_bytes()
+
+
+def test_screening_questions_match_the_screen() -> None:
+    from painlink.clinical.screening import Presentation
+    from painlink.diary.vocabulary import ScreeningQuestion
+
+    assert [q.value for q in ScreeningQuestion] == list(Presentation.model_fields)

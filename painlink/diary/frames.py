@@ -69,6 +69,18 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec(
         "clinical_findings", schemas.ClinicalFindingIn, "findings.csv", ("patient_id", "at", "item")
     ),
+    TableSpec(
+        "questionnaire_items",
+        schemas.QuestionnaireItemIn,
+        "questionnaires.csv",
+        ("patient_id", "instrument", "completed_on", "item"),
+    ),
+    TableSpec(
+        "screening_answers",
+        schemas.ScreeningAnswerIn,
+        "screenings.csv",
+        ("patient_id", "at", "question"),
+    ),
 )
 
 TABLE_BY_NAME: dict[str, TableSpec] = {t.name: t for t in TABLES}
@@ -117,6 +129,8 @@ class DiaryFrames:
     visits: pl.DataFrame
     exam_measurements: pl.DataFrame
     clinical_findings: pl.DataFrame
+    questionnaire_items: pl.DataFrame
+    screening_answers: pl.DataFrame
 
     @classmethod
     def table_names(cls) -> tuple[str, ...]:

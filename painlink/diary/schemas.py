@@ -8,6 +8,7 @@ web app, the REST API and a CSV file accept exactly the same values.
 from __future__ import annotations
 
 import datetime as dt
+from enum import StrEnum
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -23,6 +24,8 @@ from painlink.diary.vocabulary import (
     MenstrualFlow,
     PainQuality,
     Relief,
+    ScreeningContext,
+    ScreeningQuestion,
     Sex,
     Side,
     SpineRegion,
@@ -30,6 +33,7 @@ from painlink.diary.vocabulary import (
     VisitKind,
 )
 from painlink.rules.medications import DrugClass
+from painlink.rules.questionnaires import INSTRUMENTS
 
 Identifier = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")]
 Score10 = Annotated[float, Field(ge=0, le=10)]
@@ -247,3 +251,34 @@ class ClinicalFindingIn(_Record):
     present: bool
     clinician: Annotated[str, Field(min_length=1, max_length=200)]
     notes: Text | None = None
+
+
+#: Instruments painlink can score (their rules live in painlink.rules.questionnaires).
+QuestionnaireKey = StrEnum("QuestionnaireKey", {key: key for key in INSTRUMENTS})
+
+
+class QuestionnaireItemIn(_Record):
+    """One answered item of a questionnaire, by its FHIR linkId ("hit6-3").
+
+    A response is the items sharing (patient, instrument, completed_on); its score is
+    derived when read, never stored, so a corrected scoring rule applies to old answers.
+    """
+
+    patient_id: Identifier
+    completed_on: dt.date
+    instrument: QuestionnaireKey
+    item: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9]+-[0-9]+$")]
+    value: Annotated[float, Field(ge=0, le=90)]  # MIDAS day counts reach 90
+    recorded_by: Annotated[str, Field(max_length=200)] | None = None
+
+
+class ScreeningAnswerIn(_Record):
+    """One answer of a red-flag screen; a question not asked has no row (never "no")."""
+
+    patient_id: Identifier
+    at: dt.datetime
+    context: ScreeningContext
+    question: ScreeningQuestion
+    answer: Annotated[float, Field(ge=0, le=60 * 24 * 31)]  # yes 1 / no 0, or ages, minutes
+    attack_id: Identifier | None = None  # the attack it was answered for
+    answered_by: Annotated[str, Field(max_length=200)] | None = None

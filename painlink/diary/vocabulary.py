@@ -133,3 +133,73 @@ class CervicogenicItem(StrEnum):
     parallel_improvement = "parallel_improvement"
     reduced_rom_provocation = "reduced_rom_provocation"
     diagnostic_block = "diagnostic_block"
+
+
+class ScreeningContext(StrEnum):
+    """Where a red-flag screen was answered: it decides who answered and how it is shown."""
+
+    intake = "intake"  # a clinician at the first consultation
+    attack = "attack"  # the patient, when logging an attack
+    history = "history"  # the patient's own history, at registration or later
+
+
+#: Questions of the red-flag screen, as stored answers name them (yes/no as 1/0;
+#: ages and minutes as numbers). Mirrors painlink.clinical.screening.Presentation,
+#: which a test keeps in step.
+SCREENING_NUMERIC = ("age", "headache_onset_age", "onset_to_peak_min")
+ScreeningQuestion = StrEnum(
+    "ScreeningQuestion",
+    {
+        name: name
+        for name in (
+            *SCREENING_NUMERIC,
+            "thunderclap",
+            "new_headache",
+            "pattern_change",
+            "progressive",
+            "atypical",
+            "positional",
+            "precipitated_by_valsalva",
+            "after_head_trauma",
+            "fever",
+            "neck_stiffness",
+            "rash",
+            "confusion",
+            "weight_loss",
+            "night_sweats",
+            "neuro_deficit",
+            "decreased_consciousness",
+            "seizure",
+            "papilloedema",
+            "transient_visual_obscurations",
+            "painful_eye_autonomic",
+            "jaw_claudication",
+            "scalp_tenderness",
+            "visual_disturbance",
+            "pregnant_or_postpartum",
+            "history_cancer",
+            "history_immunosuppression",
+            "anticoagulants",
+            "painkiller_overuse",
+            "new_drug_at_onset",
+            "recent_neck_manipulation",
+            "neck_trauma",
+            "new_neck_pain",
+            "dizziness",
+            "diplopia",
+            "dysarthria",
+            "dysphagia",
+            "ataxia",
+            "drop_attack",
+            "nystagmus",
+            "facial_numbness",
+            "spinal_pain",
+            "spinal_trauma",
+            "night_pain",
+            "iv_drug_use",
+            "saddle_anaesthesia",
+            "bladder_bowel_dysfunction",
+            "bilateral_leg_weakness",
+        )
+    },
+)

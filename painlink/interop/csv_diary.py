@@ -19,11 +19,12 @@ import polars as pl
 
 from painlink.diary.fields import FieldSpec
 from painlink.diary.frames import TABLES, DiaryFrames, TableSpec, conform
-from painlink.diary.vocabulary import INTENSITY_LABELS, FactorKind
+from painlink.diary.vocabulary import INTENSITY_LABELS, SCREENING_NUMERIC, FactorKind
 from painlink.rules.medications import DRUGS, normalise_drug_name
+from painlink.rules.questionnaires import INSTRUMENTS
 
 FORMAT_NAME = "painlink-diary-csv"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2 added questionnaires.csv and screenings.csv
 MANIFEST = "painlink.json"
 
 _TRUE = {"yes", "y", "true", "t", "1"}
@@ -371,6 +372,52 @@ def _known_attack(
         )
 
 
+def _check_questionnaire_items(frame: pl.DataFrame, problems: _Problems) -> None:
+    """Each item must belong to its instrument and hold one of that item's values."""
+    file = "questionnaires.csv"
+    for key, rules in INSTRUMENTS.items():
+        mine = pl.col("instrument") == key
+        foreign = frame.select(mine & ~pl.col("item").is_in(rules.items)).to_series()
+        problems.add_mask(
+            file, frame, foreign, "item", f"not an item of {rules.name}", frame["item"]
+        )
+        in_range = pl.col("value").is_between(rules.item_min, rules.item_max)
+        if rules.allowed_values is not None:
+            in_range = in_range & pl.col("value").is_in([float(v) for v in rules.allowed_values])
+        allowed = (
+            ", ".join(f"{v:g}" for v in rules.allowed_values)
+            if rules.allowed_values
+            else f"{rules.item_min:g}–{rules.item_max:g}"
+        )
+        bad = frame.select(mine & ~in_range).to_series()
+        problems.add_mask(
+            file,
+            frame,
+            bad,
+            "value",
+            f"not a valid {rules.name} answer ({allowed})",
+            frame["value"],
+        )
+
+
+def _check_screening_answers(frame: pl.DataFrame, problems: _Problems) -> None:
+    """Yes/no questions hold 1 or 0; ages are at most 120 years."""
+    numeric = pl.col("question").is_in(SCREENING_NUMERIC)
+    yes_no = frame.select(~numeric & ~pl.col("answer").is_in([0.0, 1.0])).to_series()
+    problems.add_mask(
+        "screenings.csv", frame, yes_no, "answer", "a yes/no answer is 1 or 0", frame["answer"]
+    )
+    age = pl.col("question").is_in(["age", "headache_onset_age"]) & (pl.col("answer") > 120)
+    problems.add_mask(
+        "screenings.csv",
+        frame,
+        frame.select(age).to_series(),
+        "answer",
+        "an age is at most 120",
+        frame["answer"],
+    )
+
+
 def _factor_columns(
     days: pl.DataFrame, extra: pl.DataFrame, problems: _Problems
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -537,6 +584,12 @@ def read_diary_folder(folder: str | Path) -> DiaryFrames:
             )
         if spec.name == "medications":
             frame = _resolve_drug_classes(frame, problems)
+        if spec.name == "questionnaire_items":
+            _check_questionnaire_items(frame, problems)
+        if spec.name == "screening_answers":
+            _check_screening_answers(frame, problems)
+        if spec.name in ("questionnaire_items", "screening_answers"):
+            _duplicates(spec.csv_file, frame, list(spec.key), problems)
         tables[spec.name] = frame
 
     attacks = tables.get(
@@ -547,6 +600,7 @@ def read_diary_folder(folder: str | Path) -> DiaryFrames:
         ("intensity_readings", "intensity_readings.csv"),
         ("aura_symptoms", "aura.csv"),
         ("medications", "medications.csv"),
+        ("screening_answers", "screenings.csv"),
     ):
         if name in tables:
             _known_attack(file, tables[name], attacks, problems)

@@ -216,6 +216,26 @@ clinical_findings = sa.Table(
     sa.Index("ix_clinical_findings_patient", "patient_id"),
 )
 
+questionnaire_items = sa.Table(
+    "questionnaire_items",
+    metadata,
+    _surrogate_id(),
+    *_columns("questionnaire_items"),
+    _patient_fk(),
+    sa.UniqueConstraint(
+        "patient_id", "instrument", "completed_on", "item", name="uq_questionnaire_items_key"
+    ),
+)
+
+screening_answers = sa.Table(
+    "screening_answers",
+    metadata,
+    _surrogate_id(),
+    *_columns("screening_answers"),
+    _patient_fk(),
+    sa.UniqueConstraint("patient_id", "at", "question", name="uq_screening_answers_key"),
+)
+
 #: Tables in an order that satisfies foreign keys when inserting (reverse to delete).
 INSERT_ORDER: tuple[sa.Table, ...] = (
     patients,
@@ -231,6 +251,8 @@ INSERT_ORDER: tuple[sa.Table, ...] = (
     visits,
     exam_measurements,
     clinical_findings,
+    questionnaire_items,
+    screening_answers,
 )
 
 
@@ -288,6 +310,14 @@ class ExamMeasurement(Base):
 
 class ClinicalFinding(Base):
     __table__ = clinical_findings
+
+
+class QuestionnaireItem(Base):
+    __table__ = questionnaire_items
+
+
+class ScreeningAnswer(Base):
+    __table__ = screening_answers
 
 
 # the web app's tables share this metadata (imported last: they reference patients)

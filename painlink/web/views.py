@@ -204,6 +204,8 @@ def _window(diary: DiaryFrames, first: dt.date, last: dt.date) -> DiaryFrames:
         visits=diary.visits,
         exam_measurements=diary.exam_measurements,
         clinical_findings=diary.clinical_findings,
+        questionnaire_items=diary.questionnaire_items,
+        screening_answers=diary.screening_answers.filter(within("at")),
     )
 
 
