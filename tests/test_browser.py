@@ -116,6 +116,18 @@ def test_new_patient_logs_an_attack_in_three_taps_and_checks_in(
     shoot(page, "register-error")
     page.get_by_label("Password (at least 10 characters)").fill("a long enough secret")
     page.get_by_role("button", name="Create my diary").click()
+    # the history questions come first, and can be skipped; "not sure" stays unknown
+    expect(page.get_by_role("heading", name="Welcome. A few questions first")).to_be_visible()
+    page.get_by_label("How old were you when your headaches began?").fill("16")
+    page.get_by_role("group", name=re.compile("family have migraine")).get_by_label(
+        "yes", exact=True
+    ).check()
+    page.get_by_role("group", name=re.compile("ever had cancer")).get_by_label(
+        "no", exact=True
+    ).check()
+    shoot(page, "history")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("status")).to_contain_text("Your history is saved")
     expect(page.get_by_role("button", name="Headache now")).to_be_visible()
     shoot(page, "home")
 
@@ -205,6 +217,14 @@ def test_clinician_sees_consented_patients_only(server: str, browser: Browser) -
     shoot(page, "clinic")
     page.locator("table tbody tr a").first.click()
     expect(page.get_by_text("ICHD-3 (2018), from the diary")).to_be_visible()
+    page.get_by_label("Instrument").select_option("hit6")
+    for i, value in enumerate(["13", "11", "11", "10", "13", "11"], 1):
+        page.get_by_label(f"Item {i}", exact=True).fill(value)
+    page.get_by_role("button", name="Score and save").click()
+    expect(page.locator("#questionnaires table")).to_contain_text("69.0 points")
+    page.get_by_label("Neck stiffness").check()
+    page.get_by_role("button", name="Screen and save").click()
+    expect(page.locator("#intake table")).to_contain_text("intake")
     shoot(page, "clinic-patient")
     response = page.goto(f"{server}/clinic/patients/DEMO000004")
     assert response is not None and response.status == 404
@@ -215,6 +235,7 @@ def test_screenshots_cover_every_main_page() -> None:
     names = {p.name.rsplit("-", 1)[0] for p in SHOTS.glob("*.png")}
     assert {
         "login",
+        "history",
         "home",
         "attack-new",
         "attack-ongoing",

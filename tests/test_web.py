@@ -47,7 +47,7 @@ class Web:
                 "sex": "female",
             },
         )
-        assert r.status_code == 200 and "Headache now" in r.text
+        assert r.status_code == 200 and "A few questions first" in r.text  # history, skippable
         me = c.get("/api/me").json()
         return c, me["patient_id"], me["csrf_token"]
 
@@ -367,6 +367,18 @@ ROUTES = [
     ("GET", "/api/patients/{pid}/insights", None),
     ("GET", "/api/patients/{pid}/export", None),
     ("POST", "/api/screen", {"fever": True}),
+    ("GET", "/api/patients/{pid}/screens", None),
+    ("POST", "/api/patients/{pid}/screens", {"answers": {"fever": False}}),
+    ("GET", "/api/patients/{pid}/questionnaires", None),
+    (
+        "POST",
+        "/api/patients/{pid}/questionnaires",
+        {
+            "instrument": "hit6",
+            "completed_on": "2026-11-01",
+            "items": {f"hit6-{i}": 8 for i in range(1, 7)},
+        },
+    ),
     ("GET", "/api/patients/{pid}/grants", None),
     ("POST", "/api/patients/{pid}/grants", {"clinician_email": "doc@clinic.org"}),
     ("DELETE", "/api/patients/{pid}/grants/{cid}", None),
@@ -388,6 +400,11 @@ def _expected(method: str, path: str, who: str) -> set[int]:
     if path == "/api/clinic/patients":
         return {200} if who.startswith("clinician") else {403}
     staff_only_read = {"/api/patients/{pid}/export", "/api/patients/{pid}/grants"}
+    shared_records = {"/api/patients/{pid}/screens", "/api/patients/{pid}/questionnaires"}
+    if method == "POST" and path in shared_records:  # the patient or a granted clinician
+        if who == "admin":
+            return {403}
+        return {201} if who in ("patient_own", "clinician_granted") else {404}
     if who == "admin":
         return {403} if (method in PATIENT_WRITE or path in staff_only_read) else {404}
     if who.startswith("clinician"):
@@ -493,9 +510,32 @@ def test_clinician_intake_screen_exam_findings_and_scores(web: Web) -> None:
         f"{page}/score",
         data={"csrf_token": csrf, "instrument": "ndi", **{f"item{i}": "2" for i in range(1, 11)}},
     )
-    assert (
-        "Neck Disability Index (NDI)</strong>: 20.0" in r.text and "moderate disability" in r.text
+    ndi = r.text.split("<h3>Neck Disability Index (NDI)</h3>")[1].split("</table>")[0]
+    assert "20.0 points (0–50)" in ndi and "moderate disability" in ndi
+    # Both are kept: the screen as its answers, the questionnaire as its items.
+    r = doc.post(
+        f"{page}/score",
+        data={
+            "csrf_token": csrf,
+            "instrument": "ndi",
+            "completed_on": "2026-10-01",
+            **{f"item{i}": "3" for i in range(1, 11)},
+        },
     )
+    assert "Screens on record" in r.text and "jaw pain on chewing" in r.text.split("on record")[1]
+    ndi = r.text.split("<h3>Neck Disability Index (NDI)</h3>")[1].split("</table>")[0]
+    assert ndi.index("2026-10-01") < ndi.index("30.0") < ndi.index("20.0")
+    assert "change -10 points (0–50) reaches the minimal clinically important change" in ndi
+    # a bad answer is refused next to the form, keeps what was typed and stores nothing
+    r = doc.post(
+        f"{page}/score",
+        data={"csrf_token": csrf, "instrument": "hit6", "item1": "7", "item2": "13"},
+    )
+    assert r.status_code == 400 and "hit6-1: 7 is not a valid answer" in r.text
+    assert 'value="13"' in r.text
+    diary = web.app.state.store.read([ana_id])
+    assert diary.questionnaire_items.height == 20
+    assert diary.screening_answers.filter(pl.col("context") == "intake").height == 24
     # another clinician cannot document anything for this patient
     other, other_csrf = web.clinician("nob")
     assert (
@@ -524,3 +564,47 @@ def test_spine_pain_body_map(web: Web) -> None:
     assert diary.spine_pain.select("region", "side", "nrs").rows() == [
         ("upper_cervical", "left", 6.0)
     ]
+
+
+def test_own_history_is_asked_at_registration_and_joins_every_attack_screen(web: Web) -> None:
+    c, pid, csrf = web.patient("lou")
+    r = c.post(
+        "/history",
+        data={
+            "csrf_token": csrf,
+            "headache_onset_age": "200",
+            "history_cancer": "yes",
+            "pattern_change": "no",
+        },
+    )
+    assert r.status_code == 400 and 'id="headache_onset_age-error"' in r.text
+    assert 'value="yes" checked' in r.text  # what was typed is kept
+    # a changed pattern in someone who has had cancer: see a doctor, shown first
+    r = c.post(
+        "/history",
+        data={
+            "csrf_token": csrf,
+            "headache_onset_age": "14",
+            "history_cancer": "yes",
+            "pattern_change": "yes",
+            "anticoagulants": "",
+        },
+    )
+    assert r.status_code == 200 and r.text.index('role="alert"') < r.text.index("<ul>")
+    with web.engine.connect() as conn:
+        row = conn.execute(sa.select(patients).where(patients.c.patient_id == pid)).mappings().one()
+    assert row["history_cancer"] is True and row["headache_onset_age"] == 14
+    assert row["anticoagulants"] is None  # "not sure" stays unknown, never "no"
+    assert 'value="yes" checked' in c.get("/history").text
+    # at an attack, the screen is checked and stored together with that history
+    r = c.post("/attacks/start", data={"csrf_token": csrf})
+    attack_id = str(r.url).split("/attacks/")[1].split("?")[0]
+    c.post(f"/attacks/{attack_id}/safety", data={"csrf_token": csrf, "fever": "no"})
+    screens = c.get(f"/api/patients/{pid}/screens").json()
+    assert [s["context"] for s in screens] == ["attack", "history"]
+    assert screens[0]["attack_id"] == attack_id
+    assert screens[0]["answers"] == {
+        "headache_onset_age": 14,
+        "history_cancer": True,
+        "fever": False,
+    }

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 from fhir.resources.R4B.questionnaire import Questionnaire
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 from pydantic import ValidationError
@@ -279,3 +280,37 @@ def compare_scores(before: Score, after: Score) -> str:
         f"change {change:+.4g} {after.unit} {verdict} the {before.important_change_kind} "
         f"of {before.important_change:g}"
     )
+
+
+@dataclass(frozen=True)
+class StoredScore:
+    """A stored response, scored now: old answers follow today's scoring rules."""
+
+    patient_id: str
+    completed_on: Any  # datetime.date
+    recorded_by: str | None
+    score: Score
+
+
+def score_stored(items: pl.DataFrame) -> list[StoredScore]:
+    """Score every response in a ``questionnaire_items`` table, oldest first per instrument."""
+    out: list[StoredScore] = []
+    if items.is_empty():
+        return out
+    keys = ["patient_id", "instrument", "completed_on"]
+    for (pid, instrument, completed_on), group in items.sort([*keys, "item"]).group_by(
+        keys, maintain_order=True
+    ):
+        rules = INSTRUMENTS[str(instrument)]
+        values: dict[str, float | None] = {link: None for link in rules.items}
+        values.update(dict(zip(group["item"], group["value"], strict=True)))
+        by = group["recorded_by"].drop_nulls()
+        out.append(
+            StoredScore(
+                str(pid),
+                completed_on,
+                by[0] if by.len() else None,
+                score_values(rules.key, values),
+            )
+        )
+    return out

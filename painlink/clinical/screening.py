@@ -144,3 +144,54 @@ def screen(
         not_asked=tuple(unknown),
         settings=asdict(settings),
     )
+
+
+@dataclass(frozen=True)
+class StoredScreen:
+    """One screen as it was answered, re-checked against today's rules."""
+
+    patient_id: str
+    at: Any  # datetime.datetime
+    context: str
+    attack_id: str | None
+    answered_by: str | None
+    answers: dict[str, Any]
+    result: ScreenResult
+
+
+def answers_of(rows: Any) -> dict[str, Any]:
+    """Stored (question, answer) rows → screen answers: 1/0 as yes/no, numbers as numbers."""
+    from painlink.diary.vocabulary import SCREENING_NUMERIC
+
+    out: dict[str, Any] = {}
+    for question, answer in rows:
+        out[question] = (
+            (int(answer) if question in ("age", "headache_onset_age") else answer)
+            if question in SCREENING_NUMERIC
+            else bool(answer)
+        )
+    return out
+
+
+def screens_stored(answers: Any, settings: ScreeningSettings | None = None) -> list[StoredScreen]:
+    """Every screen in a ``screening_answers`` table (a polars frame), newest first."""
+    if answers.is_empty():
+        return []
+    keys = ["patient_id", "at", "context"]
+    out = []
+    for (pid, at, context), group in answers.sort(keys).group_by(keys, maintain_order=True):
+        given = answers_of(zip(group["question"], group["answer"], strict=True))
+        attack = group["attack_id"].drop_nulls()
+        by = group["answered_by"].drop_nulls()
+        out.append(
+            StoredScreen(
+                str(pid),
+                at,
+                str(context),
+                attack[0] if attack.len() else None,
+                by[0] if by.len() else None,
+                given,
+                screen(given, settings),
+            )
+        )
+    return out[::-1]

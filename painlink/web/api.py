@@ -8,6 +8,7 @@ answers 404, whether it exists or not.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import asdict
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,7 +18,8 @@ from pydantic import BaseModel, Field
 
 from painlink.clinical.classify import classify
 from painlink.clinical.screening import Presentation, screen
-from painlink.web import accounts, diary_service, views
+from painlink.diary.vocabulary import ScreeningContext
+from painlink.web import accounts, clinical_records, diary_service, views
 from painlink.web.deps import check_csrf, get_conn, patient_access, require_user, run_write
 from painlink.web.security import CurrentUser
 
@@ -44,6 +46,19 @@ async def _diary_write(
     return await run_write(request, work)
 
 
+async def _record_write(
+    request: Request, patient_id: str, token: str | None, resource: str, write: Any
+) -> Any:
+    """A write by the patient or by a clinician they granted access: ``write(conn, user)``."""
+
+    def work(request: Request, conn: sa.Connection) -> Any:
+        user = _unsafe(request, conn, token, "patient", "clinician")
+        patient_access(request, conn, user, patient_id, "write", resource)
+        return _entry(write, conn, user)
+
+    return await run_write(request, work)
+
+
 def _entry(fn: Any, *args: Any) -> Any:
     try:
         return fn(*args)
@@ -60,6 +75,20 @@ class Reading(BaseModel):
     intensity: int | None = Field(default=None, ge=0, le=3)
     intensity_nrs: float | None = Field(default=None, ge=0, le=10)
     at: dt.datetime | None = None
+
+
+class ScreenAnswers(BaseModel):
+    """A red-flag screen to keep: a clinician's is an intake screen; a patient's belongs
+    to an attack when ``attack_id`` is given, otherwise to their history."""
+
+    answers: Presentation
+    attack_id: str | None = None
+
+
+class QuestionnaireAnswers(BaseModel):
+    instrument: str = Field(description="midas, hit6, odi or ndi")
+    completed_on: dt.date
+    items: dict[str, float | None] = Field(description='linkId → scored value, e.g. "hit6-1": 13')
 
 
 class Grant(BaseModel):
@@ -236,6 +265,76 @@ def screen_presentation(
 ) -> dict[str, Any]:
     require_user(request, conn)
     return screen(body).as_dict()
+
+
+@router.get("/patients/{patient_id}/screens")
+def list_screens(
+    patient_id: str, request: Request, conn: sa.Connection = Depends(get_conn)
+) -> list[dict[str, Any]]:
+    user = require_user(request, conn)
+    patient_access(request, conn, user, patient_id, "read", "red-flag screens")
+    return [
+        {**asdict(s), "result": s.result.as_dict()}
+        for s in views.screens(request.app.state.store.read([patient_id]))
+    ]
+
+
+@router.post("/patients/{patient_id}/screens", status_code=201)
+async def add_screen(
+    patient_id: str,
+    body: ScreenAnswers,
+    request: Request,
+    x_csrf_token: str | None = Header(default=None),
+) -> dict[str, Any]:
+    answers = body.answers.model_dump(exclude_none=True)
+
+    def write(conn: sa.Connection, user: CurrentUser) -> Any:
+        if user.role == "clinician":
+            result = clinical_records.save_screen(
+                conn, patient_id, ScreeningContext.intake, answers, answered_by=user.display_name
+            )
+        elif body.attack_id:
+            if diary_service.get_attack(conn, patient_id, body.attack_id) is None:
+                raise diary_service.EntryError({"attack_id": "no such attack"})
+            result = clinical_records.screen_attack(conn, patient_id, body.attack_id, answers)
+        else:
+            result = clinical_records.save_screen(
+                conn, patient_id, ScreeningContext.history, answers, answered_by="patient"
+            )
+        return result.as_dict()
+
+    return await _record_write(request, patient_id, x_csrf_token, "red-flag screen", write)
+
+
+@router.get("/patients/{patient_id}/questionnaires")
+def list_questionnaires(
+    patient_id: str, request: Request, conn: sa.Connection = Depends(get_conn)
+) -> list[dict[str, Any]]:
+    user = require_user(request, conn)
+    patient_access(request, conn, user, patient_id, "read", "questionnaires")
+    return [
+        {
+            "instrument": q["instrument"],
+            "responses": [{**r, "score": r["score"].as_dict()} for r in q["responses"]],
+        }
+        for q in views.questionnaire_history(request.app.state.store.read([patient_id]))
+    ]
+
+
+@router.post("/patients/{patient_id}/questionnaires", status_code=201)
+async def add_questionnaire(
+    patient_id: str,
+    body: QuestionnaireAnswers,
+    request: Request,
+    x_csrf_token: str | None = Header(default=None),
+) -> dict[str, Any]:
+    def write(conn: sa.Connection, user: CurrentUser) -> Any:
+        by = "patient" if user.role == "patient" else user.display_name
+        return clinical_records.save_questionnaire(
+            conn, patient_id, body.instrument, body.completed_on, body.items, by
+        ).as_dict()
+
+    return await _record_write(request, patient_id, x_csrf_token, "questionnaire", write)
 
 
 @router.get("/patients/{patient_id}/grants")

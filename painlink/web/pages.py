@@ -12,8 +12,8 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from painlink.clinical.screening import screen
-from painlink.web import accounts, diary_service, views
+from painlink.diary.vocabulary import ScreeningContext
+from painlink.web import accounts, clinical_records, diary_service, views
 from painlink.web.app import templates
 from painlink.web.deps import (
     check_csrf,
@@ -203,9 +203,53 @@ async def register(request: Request) -> Response:
             detail=f"registered user {user_id}",
             ip=client_ip(request),
         )
-        response = _redirect("/home")
+        response = _redirect("/history?welcome=1")
         _set_session(request, response, token)
         return response
+
+    return await _run(request, work)
+
+
+def _history_page(
+    request: Request, conn: sa.Connection, user: CurrentUser, status: int = 200, **extra: Any
+) -> Response:
+    pid = user.patient_id or ""
+    stored = clinical_records.history_answers(conn, pid)
+    values = extra.pop("values", None) or {
+        k: {True: "yes", False: "no"}.get(v, v) for k, v in stored.items()
+    }
+    return _render(
+        request,
+        "history.html",
+        user,
+        status=status,
+        questions=clinical_records.HISTORY_QUESTIONS,
+        values=values,
+        errors=extra.pop("errors", {}),
+        **extra,
+    )
+
+
+@router.get("/history")
+def history_page(request: Request, conn: sa.Connection = Depends(get_conn)) -> Response:
+    user = require_user(request, conn, "patient")
+    patient_access(request, conn, user, user.patient_id or "", "read", "own history")
+    return _history_page(request, conn, user)
+
+
+@router.post("/history")
+async def history_post(request: Request) -> Response:
+    data = await _form(request)
+
+    def work(request: Request, conn: sa.Connection) -> Response:
+        user, pid = _own_diary_write(request, conn, data, "own history")
+        try:
+            result = clinical_records.save_history(conn, pid, views.history_values(data))
+        except diary_service.EntryError as exc:
+            return _history_page(request, conn, user, 400, errors=exc.fields, values=data)
+        if result.flags:
+            return _render(request, "emergency.html", user, result=result, attack_id=None)
+        return _redirect("/home?history=1")
 
     return await _run(request, work)
 
@@ -295,7 +339,7 @@ async def attack_post(attack_id: str, what: str, request: Request) -> Response:
                 return _redirect(f"/attacks/{attack_id}?new=1&saved=1#safety")
             if what == "safety":
                 answers = {k: data.get(k) == "yes" for k, _ in SAFETY_QUESTIONS if k in data}
-                result = screen(answers)
+                result = clinical_records.screen_attack(conn, pid, attack_id, answers)
                 audit(
                     conn,
                     user,
@@ -652,13 +696,18 @@ async def clinic_post(patient_id: str, what: str, request: Request) -> Response:
             conn,
             user,
             patient_id,
-            "write" if what in ("exam", "finding") else "read",
+            "write",
             f"clinic {what}",
         )
         try:
             if what == "screen":
-                answers = views.intake_answers(data)
-                result = screen(answers)
+                result = clinical_records.save_screen(
+                    conn,
+                    patient_id,
+                    ScreeningContext.intake,
+                    views.intake_answers(data),
+                    answered_by=user.display_name,
+                )
                 audit(
                     conn,
                     user,
@@ -668,7 +717,7 @@ async def clinic_post(patient_id: str, what: str, request: Request) -> Response:
                     detail=result.urgency,
                     ip=client_ip(request),
                 )
-                return _clinic_page(request, user, patient_id, screen_result=result)
+                return _redirect(f"/clinic/patients/{patient_id}?screened=1#intake")
             if what == "exam":
                 diary_service.add_exam(
                     conn,
@@ -689,8 +738,11 @@ async def clinic_post(patient_id: str, what: str, request: Request) -> Response:
                 )
                 return _redirect(f"/clinic/patients/{patient_id}?saved=finding#findings")
             if what == "score":
-                result = views.score_form(data)
-                return _clinic_page(request, user, patient_id, score=result)
+                instrument, completed_on, values = views.score_form(data)
+                clinical_records.save_questionnaire(
+                    conn, patient_id, instrument, completed_on, values, user.display_name
+                )
+                return _redirect(f"/clinic/patients/{patient_id}?saved=score#questionnaires")
         except (diary_service.EntryError, ValueError) as exc:
             fields = getattr(exc, "fields", {"form": str(exc)})
             return _clinic_page(request, user, patient_id, status=400, errors=fields, values=data)

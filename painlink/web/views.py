@@ -375,20 +375,69 @@ def exam_overview(store: Store, patient_id: str) -> dict[str, Any]:
     return {
         "frt": frt_by_visit(diary.exam_measurements),
         "findings": diary.clinical_findings.to_dicts(),
+        "screens": screens(diary),
+        "questionnaires": questionnaire_history(diary),
     }
 
 
-def score_form(data: dict[str, str]) -> Any:
-    from painlink.clinical.questionnaires import score_values
+def screens(diary: DiaryFrames) -> list[Any]:
+    from painlink.clinical.screening import screens_stored
+
+    return screens_stored(diary.screening_answers)
+
+
+def questionnaire_history(diary: DiaryFrames) -> list[dict[str, Any]]:
+    """Per instrument, its responses oldest first, each with its change from the first."""
+    from painlink.clinical.questionnaires import compare_scores, score_stored
+
+    by_instrument: dict[str, list[Any]] = {}
+    for stored in score_stored(diary.questionnaire_items):
+        by_instrument.setdefault(stored.score.instrument, []).append(stored)
+    out = []
+    for key, responses in by_instrument.items():
+        first = responses[0].score
+        rows = [
+            {
+                "completed_on": r.completed_on,
+                "recorded_by": r.recorded_by,
+                "score": r.score,
+                "change": compare_scores(first, r.score) if i else "",
+            }
+            for i, r in enumerate(responses)
+        ]
+        out.append({"instrument": key, "name": first.name, "responses": rows})
+    return out
+
+
+def history_values(data: dict[str, str]) -> dict[str, Any]:
+    """The history form: yes / no / not sure (unknown) per question, onset age a number."""
+    from painlink.web.clinical_records import HISTORY_QUESTIONS
+
+    out: dict[str, Any] = {
+        key: {"yes": True, "no": False}.get(data.get(key, "")) for key, _ in HISTORY_QUESTIONS
+    }
+    onset = parse_number(data.get("headache_onset_age", ""))
+    out["headache_onset_age"] = onset if onset is None or isinstance(onset, str) else int(onset)
+    return out
+
+
+def score_form(data: dict[str, str]) -> tuple[str, dt.date, dict[str, float | None]]:
+    """The questionnaire form → (instrument, completed on, linkId → value); errors per field."""
+    from painlink.web.diary_service import EntryError
 
     instrument = data.get("instrument", "")
     if instrument not in INSTRUMENT_ITEMS:
-        raise ValueError("choose an instrument")
-    values = {}
+        raise EntryError({"instrument": "choose an instrument"})
+    try:
+        completed_on = dt.date.fromisoformat(
+            data.get("completed_on") or dt.date.today().isoformat()
+        )
+    except ValueError:
+        raise EntryError({"completed_on": "use a date like 2026-03-01"}) from None
+    values: dict[str, float | None] = {}
     for i in range(1, INSTRUMENT_ITEMS[instrument] + 1):
-        raw = data.get(f"item{i}", "")
-        number = parse_number(raw)
+        number = parse_number(data.get(f"item{i}", ""))
         if isinstance(number, str):
-            raise ValueError(f"item {i}: not a number")
+            raise EntryError({f"item{i}": "not a number"})
         values[f"{instrument}-{i}"] = number
-    return score_values(instrument, values)
+    return instrument, completed_on, values

@@ -1,0 +1,186 @@
+"""Red-flag screens and questionnaire answers, kept as the record they are.
+
+A screen is stored as the answers it was given (a question not asked has no row) and
+re-checked when read, so the record shows what was asked and today's rules say what
+it means. Questionnaires keep item values, not totals, for the same reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from pydantic import ValidationError
+
+from painlink.clinical.questionnaires import QuestionnaireError, Score, score_values
+from painlink.clinical.screening import Presentation, ScreenResult, screen
+from painlink.diary.schemas import PatientIn, QuestionnaireItemIn, ScreeningAnswerIn
+from painlink.diary.vocabulary import ScreeningContext
+from painlink.rules.questionnaires import INSTRUMENTS
+from painlink.store import tables as t
+from painlink.web.diary_service import EntryError, local_now
+
+#: What a patient is asked about their own history (patients-table columns).
+#: ``family_history_migraine`` is not a red flag but belongs to the same history.
+HISTORY_QUESTIONS: list[tuple[str, str]] = [
+    ("pattern_change", "Have your headaches changed recently (new kind, more often, worse)?"),
+    ("history_cancer", "Have you ever had cancer?"),
+    ("history_immunosuppression", "HIV, or a weakened immune system (e.g. medicines)?"),
+    ("pregnant_or_postpartum", "Are you pregnant, or did you give birth in the last 6 weeks?"),
+    ("anticoagulants", "Do you take blood thinners (anticoagulants)?"),
+    ("family_history_migraine", "Does anyone in your family have migraine?"),
+]
+_PATIENT_HISTORY = (
+    "headache_onset_age",
+    "history_cancer",
+    "history_immunosuppression",
+    "pregnant_or_postpartum",
+    "anticoagulants",
+    "family_history_migraine",
+)
+
+
+def _stamp(conn: sa.Connection, patient_id: str) -> dt.datetime:
+    """Local time to the microsecond: two screens in one minute stay two records."""
+    zone = conn.execute(
+        sa.select(t.patients.c.time_zone).where(t.patients.c.patient_id == patient_id)
+    ).scalar()
+    return dt.datetime.now(ZoneInfo(zone or "UTC")).replace(tzinfo=None)
+
+
+def _presentation(answers: dict[str, Any]) -> dict[str, Any]:
+    """Answers the screen understands, with None (not asked) dropped; errors per field."""
+    given = {k: v for k, v in answers.items() if v is not None and v != ""}
+    try:
+        Presentation(**given)
+    except ValidationError as exc:
+        raise EntryError(
+            {str(e["loc"][0]): e["msg"].removeprefix("Value error, ") for e in exc.errors()}
+        ) from None
+    return given
+
+
+def history_answers(conn: sa.Connection, patient_id: str) -> dict[str, Any]:
+    """The patient's own history as screen answers (unknown items left out)."""
+    row = (
+        conn.execute(sa.select(t.patients).where(t.patients.c.patient_id == patient_id))
+        .mappings()
+        .first()
+    )
+    if row is None:
+        return {}
+    return {k: row[k] for k in _PATIENT_HISTORY if row[k] is not None}
+
+
+def save_screen(
+    conn: sa.Connection,
+    patient_id: str,
+    context: ScreeningContext,
+    answers: dict[str, Any],
+    *,
+    attack_id: str | None = None,
+    answered_by: str | None = None,
+) -> ScreenResult:
+    """Store the answers a screen used and return its advice."""
+    given = _presentation(answers)
+    at = _stamp(conn, patient_id)
+    rows = []
+    for question, answer in given.items():
+        model = ScreeningAnswerIn(
+            patient_id=patient_id,
+            at=at,
+            context=context,
+            question=question,
+            answer=float(answer),
+            attack_id=attack_id,
+            answered_by=answered_by,
+        )
+        rows.append({k: getattr(v, "value", v) for k, v in model.model_dump().items()})
+    if rows:
+        conn.execute(t.screening_answers.insert(), rows)
+    return screen(given)
+
+
+def screen_attack(
+    conn: sa.Connection, patient_id: str, attack_id: str, answers: dict[str, Any]
+) -> ScreenResult:
+    """The patient's answers at an attack, checked together with their stored history
+    (a new headache means more in someone who has had cancer)."""
+    history = {
+        k: v for k, v in history_answers(conn, patient_id).items() if k in Presentation.model_fields
+    }
+    return save_screen(
+        conn,
+        patient_id,
+        ScreeningContext.attack,
+        {**history, **answers},
+        attack_id=attack_id,
+        answered_by="patient",
+    )
+
+
+def save_history(conn: sa.Connection, patient_id: str, data: dict[str, Any]) -> ScreenResult:
+    """Keep the patient's history on their record and as a screen of its own."""
+    row = (
+        conn.execute(sa.select(t.patients).where(t.patients.c.patient_id == patient_id))
+        .mappings()
+        .one()
+    )
+    merged = {**dict(row), **{k: data.get(k) for k in _PATIENT_HISTORY}}
+    try:
+        PatientIn(**{k: v for k, v in merged.items() if k in PatientIn.model_fields})
+    except ValidationError as exc:
+        raise EntryError({str(e["loc"][0]): e["msg"] for e in exc.errors()}) from None
+    conn.execute(
+        t.patients.update()
+        .where(t.patients.c.patient_id == patient_id)
+        .values(**{k: data.get(k) for k in _PATIENT_HISTORY})
+    )
+    asked = {k: v for k, v in data.items() if k in Presentation.model_fields}
+    return save_screen(conn, patient_id, ScreeningContext.history, asked, answered_by="patient")
+
+
+def save_questionnaire(
+    conn: sa.Connection,
+    patient_id: str,
+    instrument: str,
+    completed_on: dt.date,
+    values: dict[str, float | None],
+    recorded_by: str | None,
+) -> Score:
+    """Score first (a bad answer stores nothing), then replace that day's response."""
+    if instrument not in INSTRUMENTS:
+        raise EntryError({"instrument": "choose an instrument"})
+    if completed_on > local_now(conn, patient_id).date():
+        raise EntryError({"completed_on": "a questionnaire cannot be completed in the future"})
+    try:
+        result = score_values(instrument, values)
+    except QuestionnaireError as exc:
+        raise EntryError({"questionnaire": str(exc)}) from None
+    rows = []
+    for item, value in values.items():
+        if value is None:
+            continue
+        model = QuestionnaireItemIn(
+            patient_id=patient_id,
+            completed_on=completed_on,
+            instrument=instrument,
+            item=item,
+            value=value,
+            recorded_by=recorded_by,
+        )
+        rows.append({k: getattr(v, "value", v) for k, v in model.model_dump().items()})
+    if not rows:
+        raise EntryError({"questionnaire": "no item was answered"})
+    q = t.questionnaire_items.c
+    conn.execute(
+        t.questionnaire_items.delete().where(
+            (q.patient_id == patient_id)
+            & (q.instrument == instrument)
+            & (q.completed_on == completed_on)
+        )
+    )
+    conn.execute(t.questionnaire_items.insert(), rows)
+    return result
