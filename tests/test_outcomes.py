@@ -82,3 +82,69 @@ def test_short_baseline_is_not_enough_data() -> None:
     out = treatment_outcomes(days, treatments)
     assert out["verdict"].to_list() == ["not enough data"]
     assert "≥28 days before" in out["note"][0]
+
+
+def _ndi(pid: str, day: str, value: int) -> list[dict]:
+    return [
+        {
+            "patient_id": pid,
+            "completed_on": dt.date.fromisoformat(day),
+            "instrument": "ndi",
+            "item": f"ndi-{i}",
+            "value": float(value),
+        }
+        for i in range(1, 11)
+    ]
+
+
+def test_questionnaire_scores_before_and_during_a_treatment() -> None:
+    from painlink.analysis.questionnaire_outcomes import questionnaire_outcomes
+
+    items = pl.DataFrame(
+        _ndi("a", "2025-01-02", 3)  # 30 points, too early: superseded by the next
+        + _ndi("a", "2025-02-28", 2)  # 20: the baseline, the latest on or before the start
+        + _ndi("a", "2025-03-05", 0)  # 5 days in: too early to judge
+        + _ndi("a", "2025-05-20", 1)  # 10: follow-up, 20 days after the end
+        + _ndi("a", "2025-09-01", 0)  # long after: not this treatment's
+        + _ndi("b", "2025-04-01", 2)  # only during: not enough data
+    )
+    treatments = pl.DataFrame(
+        {
+            "patient_id": ["a", "b"],
+            "name": ["manual therapy", "manual therapy"],
+            "kind": ["manual_therapy", "manual_therapy"],
+            "start": [dt.date(2025, 3, 1)] * 2,
+            "end": [dt.date(2025, 4, 30)] * 2,
+        }
+    )
+    out = questionnaire_outcomes(items, treatments).sort("patient_id")
+    a, b = out.row(0, named=True), out.row(1, named=True)
+    assert (a["before_score"], a["during_score"], a["score_change"]) == (20.0, 10.0, -10.0)
+    assert a["before_on"] == dt.date(2025, 2, 28) and a["during_on"] == dt.date(2025, 5, 20)
+    assert a["verdict"] == "improved by at least the minimal clinically important change"
+    assert b["verdict"] == "not enough data" and "before the start" in b["note"]
+    # a change under the NDI's important change (5 points) is not called a change
+    items2 = pl.DataFrame(
+        _ndi("a", "2025-02-28", 2)
+        + [{**r, "value": 2.0 if r["item"] != "ndi-1" else 0.0} for r in _ndi("a", "2025-04-01", 0)]
+    )
+    row = questionnaire_outcomes(items2, treatments.head(1)).row(0, named=True)
+    assert row["score_change"] == -2.0 and row["verdict"].startswith("change within")
+
+
+def test_stored_questionnaires_reach_the_report() -> None:
+    from painlink.analysis.report import analyze
+
+    parts = list(simulate(SimulationSpec(patients=1, days=365, seed=3)))
+    diary = parts[0][0]
+    t = diary.treatments.row(0, named=True)
+    before = (t["start"] - dt.timedelta(days=3)).isoformat()
+    during = (t["start"] + dt.timedelta(days=40)).isoformat()
+    pid = t["patient_id"]
+    diary = DiaryFrames.from_tables(
+        **{name: frame for name, frame in diary.items() if name != "questionnaire_items"},
+        questionnaire_items=pl.DataFrame(_ndi(pid, before, 3) + _ndi(pid, during, 2)),
+    )
+    report = analyze(diary)
+    assert report.outcomes.filter(pl.col("endpoint") == "ndi")["score_change"].to_list() == [-10.0]
+    assert "Neck Disability Index (NDI): 30 (" in report.text(pid)

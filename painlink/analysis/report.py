@@ -15,6 +15,7 @@ import polars as pl
 
 from painlink.analysis.forecast import ForecastResults, forecast
 from painlink.analysis.outcomes import treatment_outcomes
+from painlink.analysis.questionnaire_outcomes import questionnaire_outcomes
 from painlink.analysis.spine_link import SpineLinkResults, spine_link
 from painlink.analysis.triggers import TriggerAnalysis, TriggerResults
 from painlink.clinical.day_counts import classify_days
@@ -83,6 +84,13 @@ class AnalysisReport:
             else self.outcomes
         )
         for r in outcomes.iter_rows(named=True):
+            if r.get("score_change") is not None:
+                lines.append(
+                    f"{r['treatment']} — {r['instrument']}: {r['before_score']:g} "
+                    f"({r['before_on']}) → {r['during_score']:g} ({r['during_on']}) "
+                    f"{r['score_unit']}: {r['verdict']}"
+                )
+                continue
             if r.get("rate_ratio") is None:
                 lines.append(
                     f"{r['treatment']} — {r['endpoint']}: {r['verdict']} ({r.get('note')})"
@@ -94,8 +102,8 @@ class AnalysisReport:
                 f"rate ratio {r['rate_ratio']:.2f} (95% CI {r['ci_low']:.2f}–{r['ci_high']:.2f}); "
                 f"P(≥50% fewer) {r['p_reduction_50']:.0%}"
             )
-        if outcomes.height:
-            lines.append(f"  note: {outcomes['note'][0]}")
+        for note in dict.fromkeys(outcomes["note"].to_list() if outcomes.height else []):
+            lines.append(f"  note: {note}")
         f = self.forecast.per_patient.filter(pl.col("patient_id") == patient_id)
         if f.height:
             r = f.row(0, named=True)
@@ -117,6 +125,12 @@ def analyze(diary: DiaryFrames) -> AnalysisReport:
     return AnalysisReport(
         triggers=TriggerAnalysis().fit(days, case_crossover=True),
         spine=spine_link(days),
-        outcomes=treatment_outcomes(days, diary.treatments, diary.attacks),
+        outcomes=pl.concat(
+            [
+                treatment_outcomes(days, diary.treatments, diary.attacks),
+                questionnaire_outcomes(diary.questionnaire_items, diary.treatments),
+            ],
+            how="diagonal_relaxed",
+        ),
         forecast=forecast(days),
     )

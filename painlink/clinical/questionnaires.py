@@ -304,7 +304,7 @@ def score_stored(items: pl.DataFrame) -> list[StoredScore]:
         rules = INSTRUMENTS[str(instrument)]
         values: dict[str, float | None] = {link: None for link in rules.items}
         values.update(dict(zip(group["item"], group["value"], strict=True)))
-        by = group["recorded_by"].drop_nulls()
+        by = group["recorded_by"].drop_nulls() if "recorded_by" in group.columns else pl.Series()
         out.append(
             StoredScore(
                 str(pid),
