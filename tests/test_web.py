@@ -238,6 +238,18 @@ def test_own_factors_in_the_checkin(web: Web) -> None:
     assert r.status_code == 400 and "tracked this before as boolean" in r.text
     r = c.post("/checkin/factors", data={"csrf_token": csrf, "name": "Red wine", "kind": "boolean"})
     assert r.status_code == 200 and 'name="factor__red wine"' in r.text  # the same series again
+    # renaming keeps the series under the new name, and refuses a name already taken
+    rename = {"csrf_token": csrf, "rename": "red wine"}
+    r = c.post("/checkin/factors", data={**rename, "new_name": "Screen hours"})
+    assert r.status_code == 400 and "already have a factor called" in r.text
+    assert 'value="Screen hours"' in r.text
+    r = c.post("/checkin/factors", data={**rename, "new_name": ""})
+    assert r.status_code == 400 and 'id="new_rename-error"' in r.text
+    r = c.post("/checkin/factors", data={**rename, "new_name": "wine"})
+    assert r.status_code == 200 and 'name="factor__wine"' in r.text
+    with web.engine.connect() as conn:
+        stored = conn.execute(sa.select(factor_values.c.name, factor_values.c.value)).all()
+    assert sorted(stored) == [("screen hours", 2.0), ("wine", 1.0)]
 
 
 def test_csrf_and_login_throttling(web: Web) -> None:

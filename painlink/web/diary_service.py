@@ -342,6 +342,31 @@ def add_factor(conn: sa.Connection, patient_id: str, name: str, kind: str) -> No
         )
 
 
+def rename_factor(conn: sa.Connection, patient_id: str, old: str, new: str) -> None:
+    """Give a factor a better name and keep its series: its values move with it."""
+    mine = {f["name"]: f for f in own_factors(conn, patient_id, include_retired=True)}
+    if old not in mine:
+        raise EntryError({"rename": "not one of the factors you track"})
+    try:
+        model = _validate(
+            FactorIn, {"patient_id": patient_id, "name": new, "kind": mine[old]["kind"]}
+        )
+    except EntryError as exc:
+        raise EntryError({"rename": exc.fields.get("name", str(exc))}) from None
+    values = _row(model, t.factors)
+    if values["name"].lower() in {n.lower() for n in mine if n != old}:
+        raise EntryError({"rename": f"you already have a factor called {values['name']!r}"})
+    # the key changes, so insert the new name, move the values, then drop the old name
+    conn.execute(t.factors.insert().values(**values, retired_on=mine[old]["retired_on"]))
+    v, f = t.factor_values.c, t.factors.c
+    conn.execute(
+        t.factor_values.update()
+        .where(v.patient_id == patient_id, v.name == old)
+        .values(name=values["name"])
+    )
+    conn.execute(t.factors.delete().where(f.patient_id == patient_id, f.name == old))
+
+
 def day_factor_values(conn: sa.Connection, patient_id: str, date: dt.date) -> dict[str, float]:
     v = t.factor_values.c
     rows = conn.execute(

@@ -455,7 +455,8 @@ async def checkin_save(request: Request) -> Response:
 
 @router.post("/checkin/factors")
 async def own_factor_post(request: Request) -> Response:
-    """Start tracking an own factor, or retire one (``retire=<name>``)."""
+    """Start tracking an own factor, retire one (``retire=<name>``) or rename one
+    (``rename=<name>``, ``new_name``)."""
     data = await _form(request)
 
     def work(request: Request, conn: sa.Connection) -> Response:
@@ -464,6 +465,9 @@ async def own_factor_post(request: Request) -> Response:
         try:
             if data.get("retire"):
                 diary_service.retire_factor(conn, pid, data["retire"], day)
+                return _redirect(f"/checkin?date={day}#factors")
+            if data.get("rename"):
+                diary_service.rename_factor(conn, pid, data["rename"], data.get("new_name", ""))
                 return _redirect(f"/checkin?date={day}#factors")
             diary_service.add_factor(conn, pid, data.get("name", ""), data.get("kind", ""))
         except diary_service.EntryError as exc:
