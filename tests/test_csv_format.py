@@ -28,6 +28,8 @@ CSV_FILES = [
     "spine_pain.csv",
     "treatments.csv",
     "visits.csv",
+    "exams.csv",
+    "questionnaires.csv",
 ]
 
 

@@ -556,6 +556,8 @@ def _simulate_chunk(
         else np.zeros(n, dtype=bool)
     )
     exams = _frt_exams(rng, pid, neck_role, manual, dates[t0] if t0 < t else None, dates[-1])
+    # drawn last, so adding questionnaires left every earlier draw (and figure) unchanged
+    hit6 = _hit6_responses(rng, pid[treated], attacks, dates[t0] if t0 < t else None, dates[-1])
 
     diary = DiaryFrames.from_tables(
         patients=patients,
@@ -570,6 +572,7 @@ def _simulate_chunk(
         treatments=treatments,
         visits=visits,
         exam_measurements=exams,
+        questionnaire_items=hit6,
     )
     overuse_flags = _overuse_flags(medications, n, pid, t)
     truth = []
@@ -771,6 +774,51 @@ def _frt_exams(
                             "repeat": repeat,
                         }
                     )
+    return pl.DataFrame(rows)
+
+
+HIT6_VALUES = np.array([6.0, 8.0, 10.0, 11.0, 13.0])
+
+
+def _hit6_responses(
+    rng: np.random.Generator,
+    treated: np.ndarray,
+    attacks: pl.DataFrame,
+    first: dt.date | None,
+    last: dt.date,
+) -> pl.DataFrame:
+    """HIT-6 at the intake visit and on the last day for treated patients.
+
+    Impact follows the attacks of the 28 days before each response (total ≈ 44 + 2.2 per
+    attack, capped to 36–78, roughly the frequency gradient of Kosinski 2003), and each
+    item answer adds noise, so a response carries real measurement error.
+    """
+    if first is None or treated.size == 0:
+        return pl.DataFrame()
+    counts = {}
+    for visit in (first, last):
+        window = attacks.filter(
+            (pl.col("start").dt.date() < visit)
+            & (pl.col("start").dt.date() >= visit - dt.timedelta(days=28))
+        )
+        counts[visit] = dict(window.group_by("patient_id").len().iter_rows())
+    rows = []
+    for p in treated:
+        for visit in (first, last):
+            total = float(np.clip(44 + 2.2 * counts[visit].get(p, 0), 36, 78))
+            level = (total - 36) / 42 * 4
+            answers = np.clip(np.rint(level + rng.normal(0, 0.7, 6)), 0, 4).astype(int)
+            rows += [
+                {
+                    "patient_id": p,
+                    "completed_on": visit,
+                    "instrument": "hit6",
+                    "item": f"hit6-{k}",
+                    "value": HIT6_VALUES[a],
+                    "recorded_by": "Dr. Demo (simulated)",
+                }
+                for k, a in enumerate(answers, 1)
+            ]
     return pl.DataFrame(rows)
 
 
