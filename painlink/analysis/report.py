@@ -120,17 +120,27 @@ class AnalysisReport:
         return "\n".join(lines)
 
 
+def _days(diary: DiaryFrames) -> pl.DataFrame:
+    return classify_days(diary).with_columns(pl.col("headache_day_def").alias("headache_day"))
+
+
+def outcomes(diary: DiaryFrames, days: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Every treatment's outcome rows: diary rates and questionnaire scores together."""
+    days = _days(diary) if days is None else days
+    return pl.concat(
+        [
+            treatment_outcomes(days, diary.treatments, diary.attacks),
+            questionnaire_outcomes(diary.questionnaire_items, diary.treatments),
+        ],
+        how="diagonal_relaxed",
+    )
+
+
 def analyze(diary: DiaryFrames) -> AnalysisReport:
-    days = classify_days(diary).with_columns(pl.col("headache_day_def").alias("headache_day"))
+    days = _days(diary)
     return AnalysisReport(
         triggers=TriggerAnalysis().fit(days, case_crossover=True),
         spine=spine_link(days),
-        outcomes=pl.concat(
-            [
-                treatment_outcomes(days, diary.treatments, diary.attacks),
-                questionnaire_outcomes(diary.questionnaire_items, diary.treatments),
-            ],
-            how="diagonal_relaxed",
-        ),
+        outcomes=outcomes(diary, days),
         forecast=forecast(days),
     )
