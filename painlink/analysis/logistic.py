@@ -38,11 +38,13 @@ def fit_logit(
     prior_sd: float | None = 2.0,
     max_iter: int = 50,
     tol: float = 1e-10,
+    prior_mean: np.ndarray | None = None,
 ) -> LogitFit:
     """Fit models ``y ~ X`` for a batch: X (m, n, p) with the intercept in column 0.
 
     ``mask`` (m, n) drops rows per model (missing exposure, not at risk). Newton–Raphson
-    with step halving on the penalised log-likelihood.
+    with step halving on the penalised log-likelihood. ``prior_mean`` (p,) centres the
+    normal prior on other coefficients than zero, e.g. a cohort's (the intercept stays free).
     """
     X = np.asarray(X, dtype=float)
     y = np.asarray(y, dtype=float)
@@ -56,13 +58,16 @@ def fit_logit(
     X = np.where(w[..., None] > 0, X, 0.0)
     y = np.where(w > 0, y, 0.0)
     penalty = np.zeros(p) if prior_sd is None else np.r_[0.0, np.full(p - 1, 1.0 / prior_sd**2)]
-    beta = np.zeros((m, p))
+    centre = np.zeros(p) if prior_mean is None else np.asarray(prior_mean, dtype=float)
+    beta = np.zeros((m, p)) + centre
     rate = np.clip((w * y).sum(1) / np.maximum(w.sum(1), 1), 1e-6, 1 - 1e-6)
     beta[:, 0] = np.log(rate / (1 - rate))
 
     def loglik(b: np.ndarray) -> np.ndarray:
         eta = np.einsum("mnp,mp->mn", X, b)
-        return (w * (y * eta - np.logaddexp(0.0, eta))).sum(1) - 0.5 * (penalty * b**2).sum(1)
+        return (w * (y * eta - np.logaddexp(0.0, eta))).sum(1) - 0.5 * (
+            penalty * (b - centre) ** 2
+        ).sum(1)
 
     current = loglik(beta)
     converged = np.zeros(m, dtype=bool)
@@ -71,7 +76,7 @@ def fit_logit(
     for iterations in range(1, max_iter + 1):  # noqa: B007
         eta = np.einsum("mnp,mp->mn", X, beta)
         mu = 1.0 / (1.0 + np.exp(-eta))
-        grad = np.einsum("mnp,mn->mp", X, w * (y - mu)) - penalty * beta
+        grad = np.einsum("mnp,mn->mp", X, w * (y - mu)) - penalty * (beta - centre)
         info = np.einsum("mnp,mn,mnq->mpq", X, w * mu * (1 - mu), X) + penalty * eye
         info += 1e-12 * eye
         step = np.linalg.solve(info, grad[..., None])[..., 0]

@@ -1,0 +1,76 @@
+"""The forecast: a prior centred on the cohort, and no peeking at the future."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import polars as pl
+from scipy import optimize
+
+from painlink.analysis import forecast as fc
+from painlink.analysis.day_table import build_day_table
+from painlink.analysis.logistic import fit_logit
+from painlink.diary.frames import DiaryFrames
+from painlink.simulate.simulator import SimulationSpec, simulate
+
+
+def test_prior_centred_on_the_cohort_is_the_penalised_maximum() -> None:
+    rng = np.random.default_rng(5)
+    n = 400
+    X = np.column_stack([np.ones(n), rng.random(n) < 0.3, rng.normal(size=n)])
+    y = (rng.random(n) < 1 / (1 + np.exp(-(-2 + 0.8 * X[:, 1])))).astype(float)
+    centre, sd = np.array([0.0, 1.5, -0.4]), 0.5
+
+    def negative(b: np.ndarray) -> float:
+        eta = X @ b
+        return (
+            -(y * eta - np.logaddexp(0, eta)).sum()
+            + 0.5 * ((b[1:] - centre[1:]) ** 2).sum() / sd**2
+        )
+
+    ref = optimize.minimize(negative, np.zeros(3), method="BFGS", options={"gtol": 1e-10})
+    ours = fit_logit(X, y, prior_sd=sd, prior_mean=centre)
+    assert np.abs(ours.coef[0] - ref.x).max() < 1e-5
+    # and it is pulled toward the centre compared with a prior around zero
+    plain = fit_logit(X, y, prior_sd=sd)
+    assert abs(ours.coef[0, 2] - centre[2]) < abs(plain.coef[0, 2] - centre[2])
+
+
+def _cohort() -> pl.DataFrame:
+    parts = list(simulate(SimulationSpec(patients=30, days=240, seed=12)))
+    return build_day_table(DiaryFrames.concat(p[0] for p in parts))
+
+
+def test_forecasts_use_only_the_past() -> None:
+    days = _cohort()
+    cut = days["date"].min() + dt.timedelta(days=150)  # type: ignore[operator]
+    before = fc.forecast(days).predictions
+    # rewrite everything from the cut on: other attacks, other exposures
+    rng = np.random.default_rng(0)
+    later = pl.col("date") >= cut
+    changed = days.with_columns(
+        pl.when(later)
+        .then(pl.Series(rng.random(days.height) < 0.5))
+        .otherwise(pl.col("onset"))
+        .alias("onset"),
+        pl.when(later).then(pl.lit(2.0)).otherwise(pl.col("sleep_hours")).alias("sleep_hours"),
+    )
+    after = fc.forecast(changed).predictions
+    early = pl.col("date") < cut
+    a = before.filter(early).sort("patient_id", "date")
+    b = after.filter(early).sort("patient_id", "date")
+    assert a.height > 1000
+    assert np.allclose(a["risk"].to_numpy(), b["risk"].to_numpy(), atol=1e-12)
+
+
+def test_the_cohort_prior_is_used_only_with_a_cohort() -> None:
+    days = _cohort()
+    _, names = fc._features(days)
+    frame, _ = fc._features(days)
+    priors = fc._cohort_priors(frame, names)
+    first = days["date"].min()
+    assert min(priors) == first + dt.timedelta(days=fc.FIRST_ORIGIN_DAYS)  # type: ignore[operator]
+    one = frame.filter(pl.col("patient_id") == frame["patient_id"][0])
+    assert fc._cohort_priors(one, names) == {}
+    assert fc._prior_for(priors, first) is None  # type: ignore[arg-type]
