@@ -122,6 +122,7 @@ class TriggerResults:
             [
                 pl.col("shrunk_log_or").exp().alias("shrunk_odds_ratio"),
                 (1 - pl.col("lfdr")).alias("p_association"),
+                "called_by",
             ]
             if "lfdr" in best.columns
             else []
@@ -409,13 +410,20 @@ def _verdicts(estimates: pl.DataFrame, s: TriggerSettings) -> pl.DataFrame:
     parts = []
     shrunk = "lfdr" in estimates.columns
     for (_pid,), part in estimates.group_by(["patient_id"], maintain_order=True):
-        scored = _bayes_q(part) if shrunk else _factor_q(part)
+        scored = _factor_q(part)
+        if shrunk:  # two routes to a call, each at q: the person's own data, or the cohort's
+            own = scored.select("factor", "lag", pl.col("q").alias("q_own"))
+            scored = _bayes_q(part).join(own, on=["factor", "lag"], how="left")
         parts.append(scored.with_columns(pl.col("p_raw").alias("p")))
     e = pl.concat(parts) if parts else estimates
     lo = (pl.col("log_or") - pl.col("ci_z") * pl.col("se")).exp()
     hi = (pl.col("log_or") + pl.col("ci_z") * pl.col("se")).exp()
     significant = pl.col("q") <= s.q
-    direction = pl.col("shrunk_log_or") if "shrunk_log_or" in e.columns else pl.col("log_or")
+    direction = pl.col("log_or")
+    if shrunk:
+        by_cohort = significant
+        significant = by_cohort | (pl.col("q_own") <= s.q)
+        direction = pl.when(by_cohort).then(pl.col("shrunk_log_or")).otherwise(pl.col("log_or"))
     premonitory = pl.col("factor").str.contains(PREMONITORY.pattern)
     verdict = (
         pl.when(~pl.col("enough_data"))
@@ -436,6 +444,16 @@ def _verdicts(estimates: pl.DataFrame, s: TriggerSettings) -> pl.DataFrame:
         verdict.alias("verdict"),
         prevalence.alias("prevalence"),
     )
+    if shrunk:
+        e = e.with_columns(
+            pl.when(pl.col("q") <= s.q)
+            .then(pl.lit("cohort"))
+            .when(pl.col("q_own") <= s.q)
+            .then(pl.lit("own data"))
+            .otherwise(None)
+            .alias("called_by"),
+            pl.min_horizontal("q", "q_own").alias("q"),
+        ).drop("q_own")
     needed = [_events_needed(pv if pv is not None else 0.0, s) for pv in e["prevalence"].to_list()]
     notes = []
     recorded = (e["exposed_days"] + e["unexposed_days"]).to_list()
