@@ -101,6 +101,18 @@ def test_verdicts_follow_the_truth(cohort, shrink: bool) -> None:  # type: ignor
     assert false <= 0.05
 
 
+def test_the_cohort_adds_calls_and_says_where_each_came_from(cohort) -> None:  # type: ignore[no-untyped-def]
+    days, _ = cohort
+    called = ("likely trigger", "likely protector", "possible early attack sign")
+    alone = TriggerAnalysis().fit(days, shrink=False).summary()
+    joint = TriggerAnalysis().fit(days, shrink=True).summary()
+    own = set(alone.filter(pl.col("verdict").is_in(called)).select("patient_id", "factor").rows())
+    both = joint.filter(pl.col("verdict").is_in(called))
+    assert own <= set(both.select("patient_id", "factor").rows())
+    assert len(both) > len(own)
+    assert set(both["called_by"]) == {"own data", "cohort"}
+
+
 def test_premonitory_symptoms_are_not_called_triggers(cohort) -> None:  # type: ignore[no-untyped-def]
     days, truth = cohort
     summary = TriggerAnalysis().fit(days, shrink=False).summary()
