@@ -37,6 +37,7 @@ REGIONS = {"neck": "neck_pain_max", "back": "back_pain_max"}
 PAIN_THRESHOLD = 4.0  # "neck pain 4 or more of 10", as the exposure definitions
 MIN_ATTACKS = 8
 ALPHA = 0.05
+PRIOR = 5.0
 
 
 @dataclass
@@ -96,7 +97,7 @@ def _before(part: pl.DataFrame, col: str) -> tuple[float, float, float, float, i
     if events < MIN_ATTACKS or exposed < 5 or keep.sum() - exposed < 5:
         return np.nan, np.nan, np.nan, np.nan, events, exposed
     X = np.column_stack([np.ones(n), np.nan_to_num(x)])
-    fit = fit_logit(X, onset, keep, prior_sd=5.0)  # one coefficient over many days: a weak prior
+    fit = fit_logit(X, onset, keep, prior_sd=PRIOR)  # one coefficient over many days: a weak prior
     b, se = fit.coef[0, 1], fit.se[0, 1]
     z = stats.norm.ppf(1 - ALPHA / 2)
     p = float(2 * stats.norm.sf(abs(b / se)))
