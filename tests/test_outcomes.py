@@ -148,3 +148,23 @@ def test_stored_questionnaires_reach_the_report() -> None:
     report = analyze(diary)
     assert report.outcomes.filter(pl.col("endpoint") == "ndi")["score_change"].to_list() == [-10.0]
     assert "Neck Disability Index (NDI): 30 (" in report.text(pid)
+
+
+def test_regression_to_the_mean_warning_follows_a_falling_baseline() -> None:
+    from painlink.analysis.outcomes import _falling_before
+
+    def history(falling: bool, seed: int) -> tuple[pl.DataFrame, dt.date]:
+        rng = np.random.default_rng(seed)
+        n = 168
+        rate = np.linspace(0.40, 0.08, n) if falling else np.full(n, 0.2)
+        start = dt.date(2025, 1, 1)
+        dates = [start + dt.timedelta(days=i) for i in range(n)]
+        onset = rng.random(n) < rate
+        return pl.DataFrame({"patient_id": "p", "date": dates, "onset": onset}), dates[-1]
+
+    falling = [_falling_before(*history(True, s)) for s in range(40)]
+    flat = [_falling_before(*history(False, s)) for s in range(40)]
+    assert np.mean([w for w, _, _ in falling]) >= 0.6  # power is 70% here, not more
+    assert np.mean([w for w, _, _ in flat]) <= 0.15
+    warn, per_28d, p = falling[0]
+    assert per_28d < 1 and 0 <= p < 1
