@@ -166,5 +166,5 @@ def test_regression_to_the_mean_warning_follows_a_falling_baseline() -> None:
     flat = [_falling_before(*history(False, s)) for s in range(40)]
     assert np.mean([w for w, _, _ in falling]) >= 0.6  # power is 70% here, not more
     assert np.mean([w for w, _, _ in flat]) <= 0.15
-    warn, per_28d, p = falling[0]
+    _, per_28d, p = falling[0]
     assert per_28d < 1 and 0 <= p < 1
