@@ -29,6 +29,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -58,6 +59,20 @@ class RateRatio:
     p: float
     responder_50: bool
     p_reduction_50: float  # probability that the rate fell by ≥50%
+
+
+def treatment_columns(t: dict[str, Any]) -> dict[str, Any]:
+    """The columns that name a treatment in every outcome row, whatever the endpoint."""
+    return {k: t[c] for k, c in TREATMENT_COLUMNS.items()}
+
+
+TREATMENT_COLUMNS = {
+    "patient_id": "patient_id",
+    "treatment": "name",
+    "kind": "kind",
+    "start": "start",
+    "end": "end",
+}
 
 
 def weekly_counts(days: pl.DataFrame, column: str, start: dt.date) -> pl.DataFrame:
@@ -160,11 +175,7 @@ def treatment_outcomes(
         baseline_n = window.filter(pl.col("date") < start).height
         during_n = window.filter(pl.col("date") >= start).height
         base = {
-            "patient_id": pid,
-            "treatment": t["name"],
-            "kind": t["kind"],
-            "start": start,
-            "end": end,
+            **treatment_columns(t),
             "baseline_days": baseline_n,
             "treatment_days": during_n,
         }

@@ -20,6 +20,7 @@ from typing import Any
 
 import polars as pl
 
+from painlink.analysis.outcomes import treatment_columns
 from painlink.clinical.questionnaires import StoredScore, score_stored
 from painlink.rules.questionnaires import INSTRUMENTS
 
@@ -75,11 +76,7 @@ def questionnaire_outcomes(items: pl.DataFrame, treatments: pl.DataFrame) -> pl.
                 end + dt.timedelta(days=AFTER_END_DAYS) if end is not None else None,
             )
             base = {
-                "patient_id": pid,
-                "treatment": t["name"],
-                "kind": t["kind"],
-                "start": start,
-                "end": end,
+                **treatment_columns(t),
                 "endpoint": key,
                 "instrument": INSTRUMENTS[key].name,
                 "score_unit": INSTRUMENTS[key].unit,

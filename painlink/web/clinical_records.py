@@ -12,7 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from painlink.clinical.questionnaires import QuestionnaireError, Score, score_values
 from painlink.clinical.screening import Presentation, ScreenResult, screen
@@ -48,6 +48,11 @@ def _stamp(conn: sa.Connection, patient_id: str) -> dt.datetime:
         sa.select(t.patients.c.time_zone).where(t.patients.c.patient_id == patient_id)
     ).scalar()
     return dt.datetime.now(ZoneInfo(zone or "UTC")).replace(tzinfo=None)
+
+
+def _record(model: BaseModel) -> dict[str, Any]:
+    """A validated record as a database row (enums as their values)."""
+    return {k: getattr(v, "value", v) for k, v in model.model_dump().items()}
 
 
 def _presentation(answers: dict[str, Any]) -> dict[str, Any]:
@@ -97,7 +102,7 @@ def save_screen(
             attack_id=attack_id,
             answered_by=answered_by,
         )
-        rows.append({k: getattr(v, "value", v) for k, v in model.model_dump().items()})
+        rows.append(_record(model))
     if rows:
         conn.execute(t.screening_answers.insert(), rows)
     return screen(given)
@@ -171,7 +176,7 @@ def save_questionnaire(
             value=value,
             recorded_by=recorded_by,
         )
-        rows.append({k: getattr(v, "value", v) for k, v in model.model_dump().items()})
+        rows.append(_record(model))
     if not rows:
         raise EntryError({"questionnaire": "no item was answered"})
     q = t.questionnaire_items.c
