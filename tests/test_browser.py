@@ -247,3 +247,49 @@ def test_screenshots_cover_every_main_page() -> None:
         "clinic-patient",
     } <= names
     assert shutil.which("chromium") or Path(CHROMIUM).exists()
+
+
+_AUDIT_JS = (Path(__file__).parent / "a11y_audit.js").read_text()
+
+
+def test_main_pages_have_labels_contrast_and_big_targets(server: str, browser: Browser) -> None:
+    """WCAG AA text contrast (4.5:1, large text 3:1), a name on every control, and
+    targets at least 44 px high, on every main page at phone width."""
+    page = browser.new_page(viewport=SIZES["phone"])
+    problems = {}
+    page.goto(f"{server}/login")
+    problems["login"] = page.evaluate(_AUDIT_JS)
+    login(page, server, "patient1@demo.painlink")
+    for path in ("/home", "/checkin", "/spine", "/history", "/calendar", "/insights", "/account"):
+        page.goto(f"{server}{path}")
+        problems[path] = page.evaluate(_AUDIT_JS)
+    page.goto(f"{server}/home")
+    page.get_by_role("button", name="Headache now").click()
+    problems["attack"] = page.evaluate(_AUDIT_JS)
+    page.close()
+    page = browser.new_page(viewport=SIZES["phone"])
+    login(page, server, "clinician@demo.painlink")
+    problems["clinic"] = page.evaluate(_AUDIT_JS)
+    page.locator("table tbody tr a").first.click()
+    problems["clinic patient"] = page.evaluate(_AUDIT_JS)
+    page.close()
+    found = {k: {kind: v for kind, v in p.items() if v} for k, p in problems.items()}
+    assert not any(found.values()), {k: v for k, v in found.items() if v}
+
+
+def test_an_attack_can_be_logged_with_the_keyboard_alone(server: str, browser: Browser) -> None:
+    page = browser.new_page(viewport=SIZES["phone"])
+    login(page, server, "patient2@demo.painlink")
+    for _ in range(30):  # Tab until "Headache now" has the focus
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == "headache-now":
+            break
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("button", name="Severe")).to_be_visible()
+    for _ in range(30):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.textContent.trim()").startswith("Severe"):
+            break
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("status")).to_contain_text("Saved: severe")
+    page.close()
