@@ -99,8 +99,8 @@ def main(path: str) -> None:
     trig = report.triggers.summary().filter(pl.col("factor") == "high_air_quality")
     print("Air quality above the person's median (same day to 2 days before):\n")
     print(trig.group_by("verdict").len().sort("len", descending=True))
-    short = report.outcomes.filter(pl.col("endpoint") == "all").height
-    out = report.outcomes.filter(pl.col("endpoint") == "attacks")
+    short = report.outcomes.table.filter(pl.col("endpoint") == "all").height
+    out = report.outcomes.table.filter(pl.col("endpoint") == "attacks")
     print(
         f"\nTreatment: {short} patients lack 28 diary days before or during it; "
         f"{out.height} analysed (attack rate, during / before):\n"

@@ -696,7 +696,11 @@ def analyze_(
     ] = None,
     db: DbOption = None,
     plots: Annotated[
-        Path | None, typer.Option(help="Write a forest plot per patient into this folder.")
+        Path | None,
+        typer.Option(
+            help="Write each patient's pictures into this folder: triggers (forest plot), "
+            "neck/back pain around attacks, outcomes, forecast."
+        ),
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -709,8 +713,16 @@ def analyze_(
         report = analyze(frames)
     if plots is not None:
         plots.mkdir(parents=True, exist_ok=True)
+        import matplotlib.pyplot as plt
+
         for pid in frames.patient_ids():
-            report.triggers.plot(pid, str(plots / f"{pid}-triggers.png"))
+            for name, result in (
+                ("triggers", report.triggers),
+                ("spine", report.spine),
+                ("outcomes", report.outcomes),
+                ("forecast", report.forecast),
+            ):
+                plt.close(result.plot(pid, str(plots / f"{pid}-{name}.png")))
     if as_json:
         _emit(report.as_dict())
         return

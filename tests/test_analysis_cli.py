@@ -21,7 +21,9 @@ def test_analyze_prints_and_emits_json(simulated_folder: Path, tmp_path: Path) -
     )
     assert result.exit_code == 0, result.output
     assert "associations, not causes" in result.output and "Neck pain:" in result.output
-    assert (tmp_path / "SIM000004-triggers.png").exists()
+    for name in ("triggers", "spine", "outcomes", "forecast"):
+        png = tmp_path / f"SIM000004-{name}.png"
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 5000, name
     result = runner.invoke(
         app, ["analyze", str(simulated_folder), "--patient", "SIM000004", "--json"]
     )

@@ -146,7 +146,9 @@ def test_stored_questionnaires_reach_the_report() -> None:
         questionnaire_items=pl.DataFrame(_ndi(pid, before, 3) + _ndi(pid, during, 2)),
     )
     report = analyze(diary)
-    assert report.outcomes.filter(pl.col("endpoint") == "ndi")["score_change"].to_list() == [-10.0]
+    assert report.outcomes.table.filter(pl.col("endpoint") == "ndi")["score_change"].to_list() == [
+        -10.0
+    ]
     assert "Neck Disability Index (NDI): 30 (" in report.text(pid)
 
 

@@ -33,6 +33,7 @@ from scipy import stats
 
 from painlink.analysis.exposures import EXPOSURES, derive_exposures, log_days_since_last_onset
 from painlink.analysis.logistic import fit_logit
+from painlink.analysis.plotting import figure, finish
 
 FIRST_ORIGIN_DAYS = 90
 STEP_DAYS = 28
@@ -148,6 +149,48 @@ class ForecastResults:
     def tomorrow(self, patient_id: str) -> dict[str, object]:
         row = self.per_patient.filter(pl.col("patient_id") == patient_id).row(0, named=True)
         return row
+
+    def summary(self, patient_id: str | None = None) -> pl.DataFrame:
+        """Per person: days forecast, AUC with its interval, Brier skill, shown or not."""
+        t = self.per_patient
+        if patient_id is None or "patient_id" not in t.columns:
+            return t
+        return t.filter(pl.col("patient_id") == patient_id)
+
+    def plot(self, patient_id: str, path: str | None = None):  # type: ignore[no-untyped-def]
+        """The forecast over time with the attacks that began, and its calibration."""
+        p = (
+            self.predictions.filter(pl.col("patient_id") == patient_id).sort("date")
+            if self.predictions.height
+            else self.predictions
+        )
+        fig, axes = figure(6, height_per_row=0.5, width=8, panels=2)
+        top, bottom = axes[0, 0], axes[1, 0]
+        title = f"{patient_id}: forecast of an attack starting that day"
+        if not p.height:
+            top.set_title(title + " — not enough history yet")
+            return finish(fig, path)
+        top.plot(p["date"].to_list(), p["risk"].to_list(), lw=1, color="#2471a3")
+        onsets = p.filter(pl.col("onset") == 1)["date"].to_list()
+        top.plot(onsets, [0.0] * len(onsets), "|", color="#c0392b", ms=12, label="attack began")
+        top.set_ylabel("forecast risk")
+        top.set_title(title)
+        top.legend(loc="upper right", fontsize=8)
+        bins = min(5, max(p.height // 40, 2))
+        cal = (
+            p.with_columns((pl.col("risk").rank("ordinal") * bins // (pl.len() + 1)).alias("bin"))
+            .group_by("bin")
+            .agg(pl.col("risk").mean(), pl.col("onset").mean())
+            .sort("bin")
+        )
+        bottom.plot([0, 1], [0, 1], ls="--", color="black", lw=1)
+        bottom.plot(cal["risk"].to_list(), cal["onset"].to_list(), "o-", color="#2471a3")
+        top_risk = max(float(cal["risk"].max() or 0), float(cal["onset"].max() or 0)) * 1.2
+        bottom.set_xlim(0, max(top_risk, 0.05))
+        bottom.set_ylim(0, max(top_risk, 0.05))
+        bottom.set_xlabel("forecast (mean of each fifth of days)")
+        bottom.set_ylabel("share that had an attack")
+        return finish(fig, path)
 
 
 def _design(part: pl.DataFrame, names: list[str]) -> np.ndarray:

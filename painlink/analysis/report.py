@@ -14,8 +14,7 @@ from typing import Any
 import polars as pl
 
 from painlink.analysis.forecast import ForecastResults, forecast
-from painlink.analysis.outcomes import treatment_outcomes
-from painlink.analysis.questionnaire_outcomes import questionnaire_outcomes
+from painlink.analysis.outcome_results import OutcomeResults, outcomes
 from painlink.analysis.spine_link import SpineLinkResults, spine_link
 from painlink.analysis.triggers import TriggerAnalysis, TriggerResults
 from painlink.clinical.day_counts import classify_days
@@ -26,7 +25,7 @@ from painlink.diary.frames import DiaryFrames
 class AnalysisReport:
     triggers: TriggerResults
     spine: SpineLinkResults
-    outcomes: pl.DataFrame
+    outcomes: OutcomeResults
     forecast: ForecastResults
 
     def as_dict(self) -> dict[str, Any]:
@@ -40,7 +39,7 @@ class AnalysisReport:
             "triggers": rows(self.triggers.summary()),
             "triggers_shrunk_toward_cohort": self.triggers.shrunk,
             "neck_and_back": rows(self.spine.summary()),
-            "treatment_outcomes": rows(self.outcomes),
+            "treatment_outcomes": rows(self.outcomes.table),
             "forecast": rows(self.forecast.per_patient),
             "note": "Associations in diaries, not proof of cause.",
         }
@@ -78,11 +77,7 @@ class AnalysisReport:
                     else ""
                 )
             )
-        outcomes = (
-            self.outcomes.filter(pl.col("patient_id") == patient_id)
-            if self.outcomes.height
-            else self.outcomes
-        )
+        outcomes = self.outcomes.summary(patient_id)
         for r in outcomes.iter_rows(named=True):
             if r.get("score_change") is not None:
                 lines.append(
@@ -122,18 +117,6 @@ class AnalysisReport:
 
 def _days(diary: DiaryFrames) -> pl.DataFrame:
     return classify_days(diary).with_columns(pl.col("headache_day_def").alias("headache_day"))
-
-
-def outcomes(diary: DiaryFrames, days: pl.DataFrame | None = None) -> pl.DataFrame:
-    """Every treatment's outcome rows: diary rates and questionnaire scores together."""
-    days = _days(diary) if days is None else days
-    return pl.concat(
-        [
-            treatment_outcomes(days, diary.treatments, diary.attacks),
-            questionnaire_outcomes(diary.questionnaire_items, diary.treatments),
-        ],
-        how="diagonal_relaxed",
-    )
 
 
 def analyze(diary: DiaryFrames) -> AnalysisReport:

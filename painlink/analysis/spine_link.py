@@ -32,6 +32,7 @@ import polars as pl
 from scipy import stats
 
 from painlink.analysis.logistic import fit_logit
+from painlink.analysis.plotting import figure, finish
 
 REGIONS = {"neck": "neck_pain_max", "back": "back_pain_max"}
 PAIN_THRESHOLD = 4.0  # "neck pain 4 or more of 10", as the exposure definitions
@@ -49,6 +50,29 @@ class SpineLinkResults:
         if "patient_id" not in t.columns:
             return t
         return t if patient_id is None else t.filter(pl.col("patient_id") == patient_id)
+
+    def plot(self, patient_id: str, path: str | None = None):  # type: ignore[no-untyped-def]
+        """Share of attacks with pain ≥4 the day before, during and the day after, per
+        region: a symptom peaks *during*, a candidate cause is high *before*."""
+        s = self.summary(patient_id)
+        fig, axes = figure(4, height_per_row=0.8)
+        ax = axes[0, 0]
+        when = ("share_pain_day_before", "share_pain_during", "share_pain_day_after")
+        for k, row in enumerate(s.iter_rows(named=True)):
+            shares = [row[w] if row[w] is not None else float("nan") for w in when]
+            ax.bar(
+                [i + 0.38 * k for i in range(3)],
+                shares,
+                width=0.36,
+                label=f"{row['region']}: {row['verdict']}",
+            )
+        ax.set_xticks([0.19, 1.19, 2.19], ["day before", "during", "day after"])
+        ax.set_ylim(0, 1)
+        ax.set_ylabel(f"share of attacks with pain ≥{PAIN_THRESHOLD:g}/10")
+        ax.set_title(f"{patient_id}: neck and back pain around attacks")
+        if s.height:
+            ax.legend(loc="upper right", fontsize=8)
+        return finish(fig, path)
 
 
 def _rise(part: pl.DataFrame, col: str) -> tuple[float, float, float, int]:

@@ -28,6 +28,7 @@ from scipy import stats
 
 from painlink.analysis.exposures import EXPOSURES, derive_exposures, log_days_since_last_onset
 from painlink.analysis.logistic import fit_logit
+from painlink.analysis.plotting import figure, finish
 from painlink.rules.triggers import PREMONITORY, TriggerSettings
 
 COVARIATES = ("weekend", "log_days_since", "menstrual")
@@ -156,13 +157,9 @@ class TriggerResults:
 
     def plot(self, patient_id: str, path: str | None = None):  # type: ignore[no-untyped-def]
         """A forest plot of one person's factors (best lag each), odds ratios with 95% CIs."""
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
         s = self.summary(patient_id).filter(pl.col("odds_ratio").is_not_null()).sort("odds_ratio")
-        fig, ax = plt.subplots(figsize=(7, 0.45 * max(s.height, 3) + 1.2))
+        fig, axes = figure(s.height)
+        ax = axes[0, 0]
         colours = {
             "likely trigger": "#c0392b",
             "likely protector": "#2471a3",
@@ -180,10 +177,7 @@ class TriggerResults:
         )
         ax.set_xlabel("odds ratio of an attack starting (95% interval; log scale)")
         ax.set_title(f"{patient_id}: associations, not proof of cause")
-        fig.tight_layout()
-        if path:
-            fig.savefig(path, dpi=120)
-        return fig
+        return finish(fig, path)
 
 
 class TriggerAnalysis:

@@ -234,7 +234,7 @@ def insights(store: Store, patient_id: str) -> dict[str, Any]:
             {k: _clean(v) for k, v in r.items()}
             for r in report.spine.summary(patient_id).iter_rows(named=True)
         ],
-        "outcomes": outcome_rows(report.outcomes),
+        "outcomes": outcome_rows(report.outcomes.table),
         "forecast": report.forecast.per_patient.row(0, named=True)
         if report.forecast.per_patient.height
         else None,
@@ -370,7 +370,7 @@ def exam_fields(data: dict[str, str]) -> dict[str, float | None]:
 
 def exam_overview(store: Store, patient_id: str) -> dict[str, Any]:
     """The clinician's records of a patient: exams, findings, screens, scores, outcomes."""
-    from painlink.analysis.report import outcomes
+    from painlink.analysis.outcome_results import outcomes
     from painlink.clinical.cervical import frt_by_visit
 
     diary = store.read([patient_id])
@@ -379,7 +379,7 @@ def exam_overview(store: Store, patient_id: str) -> dict[str, Any]:
         "findings": diary.clinical_findings.to_dicts(),
         "screens": screens(diary),
         "questionnaires": questionnaire_history(diary),
-        "outcomes": outcome_rows(outcomes(diary)),
+        "outcomes": outcome_rows(outcomes(diary).table),
     }
 
 
