@@ -360,6 +360,20 @@ def test_calendar_and_insights_render_with_data(web: Web) -> None:
         and "What kind of headache" in r.text
         and "not proof of cause" in r.text
     )
+    # every picture is a PNG drawn dark for the low-light page; an unknown one is a 404
+    from PIL import Image
+
+    for kind in ("triggers", "spine", "outcomes", "forecast"):
+        r = c.get(f"/insights/{kind}.png")
+        assert r.status_code == 200 and r.headers["content-type"] == "image/png", kind
+        corner = Image.open(io.BytesIO(r.content)).convert("RGB").getpixel((2, 2))
+        assert sum(corner) < 3 * 60, (kind, corner)
+    assert c.get("/insights/secrets.png").status_code == 404
+    with web.engine.connect() as conn:
+        reads = conn.execute(
+            sa.select(audit_log.c.resource).where(audit_log.c.resource.like("%plot"))
+        ).scalars()
+        assert set(reads) == {"triggers plot", "spine plot", "outcomes plot", "forecast plot"}
 
 
 # ------------------------------------------------------------ every API route × role × own/other

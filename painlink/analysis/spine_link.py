@@ -64,6 +64,7 @@ class SpineLinkResults:
                 [i + 0.38 * k for i in range(3)],
                 shares,
                 width=0.36,
+                color=("#5dade2", "#af7ac5")[k % 2],
                 label=f"{row['region']}: {row['verdict']}",
             )
         ax.set_xticks([0.19, 1.19, 2.19], ["day before", "during", "day after"])

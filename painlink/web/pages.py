@@ -558,14 +558,16 @@ def insights_page(request: Request, conn: sa.Connection = Depends(get_conn)) -> 
     return _render(request, "insights.html", user, insights=data, patient_id=pid)
 
 
-@router.get("/insights/triggers.png")
-def insights_plot(request: Request, conn: sa.Connection = Depends(get_conn)) -> Response:
+@router.get("/insights/{kind}.png")
+def insights_plot(kind: str, request: Request, conn: sa.Connection = Depends(get_conn)) -> Response:
     user = require_user(request, conn, "patient", "clinician")
+    if kind not in views.PLOTS:
+        raise HTTPException(status_code=404, detail="no such picture")
     pid = (
         request.query_params.get("patient") if user.role == "clinician" else user.patient_id
     ) or ""
-    patient_access(request, conn, user, pid, "read", "trigger plot")
-    return Response(views.forest_png(request.app.state.store, pid), media_type="image/png")
+    patient_access(request, conn, user, pid, "read", f"{kind} plot")
+    return Response(views.plot_png(request.app.state.store, pid, kind), media_type="image/png")
 
 
 @router.get("/sharing")

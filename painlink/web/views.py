@@ -245,18 +245,33 @@ def outcome_rows(frame: pl.DataFrame) -> list[dict[str, Any]]:
     return [{k: _clean(v) for k, v in r.items()} for r in frame.iter_rows(named=True)]
 
 
-def forest_png(store: Store, patient_id: str) -> bytes:
+PLOTS = ("triggers", "spine", "outcomes", "forecast")
+
+
+def plot_png(store: Store, patient_id: str, kind: str) -> bytes:
+    """One of the insights' pictures, drawn dark to sit on the low-light page."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from painlink.analysis.report import analyze
     from painlink.analysis.triggers import TriggerAnalysis
 
-    days = build_day_table(store.read([patient_id]))
-    results = TriggerAnalysis().fit(days, shrink=False)
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "plot.png"
-        fig = results.plot(patient_id, str(path))
-        import matplotlib.pyplot as plt
-
+    diary = store.read([patient_id])
+    with plt.style.context("dark_background"):
+        if kind == "triggers":  # the person's own estimates: no cohort in a single diary
+            result: Any = TriggerAnalysis().fit(build_day_table(diary), shrink=False)
+        else:
+            result = getattr(analyze(diary), kind)
+        fig = result.plot(patient_id)
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=110, facecolor=PLOT_BACKGROUND)
         plt.close(fig)
-        return path.read_bytes()
+    return buffer.getvalue()
+
+
+PLOT_BACKGROUND = "#181c22"  # the panels' colour in style.css
 
 
 def export_zip(store: Store, patient_id: str) -> bytes:
