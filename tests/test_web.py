@@ -15,7 +15,15 @@ from fastapi.testclient import TestClient
 
 from painlink.analysis.day_table import build_day_table
 from painlink.store.account_tables import audit_log
-from painlink.store.tables import attacks, days, factor_values, intensity_readings, patients
+from painlink.store.tables import (
+    attacks,
+    days,
+    factor_values,
+    intensity_readings,
+    patients,
+    questionnaire_items,
+    screening_answers,
+)
 from painlink.web import accounts
 from painlink.web.app import create_app
 
@@ -321,14 +329,24 @@ def test_every_read_and_write_of_health_data_is_audited(web: Web) -> None:
 def test_export_and_account_deletion(web: Web) -> None:
     c, pid, csrf = web.patient("ida")
     c.post("/attacks/start", data={"csrf_token": csrf})
+    c.post("/history", data={"csrf_token": csrf, "history_cancer": "no"})
+    c.post(
+        f"/api/patients/{pid}/questionnaires",
+        json={"instrument": "midas", "completed_on": "2026-11-01", "items": {"midas-1": 4}},
+        headers={"X-CSRF-Token": csrf},
+    )
     r = c.get("/account/export")
-    names = zipfile.ZipFile(io.BytesIO(r.content)).namelist()
-    assert "attacks.csv" in names and "painlink.json" in names
+    archive = zipfile.ZipFile(io.BytesIO(r.content))
+    assert "attacks.csv" in archive.namelist() and "painlink.json" in archive.namelist()
+    assert "midas-1" in archive.read("questionnaires.csv").decode()
+    assert "history_cancer" in archive.read("screenings.csv").decode()
     assert c.post("/account/delete", data={"csrf_token": csrf, "confirm": "no"}).status_code == 400
     c.post("/account/delete", data={"csrf_token": csrf, "confirm": "DELETE"})
     with web.engine.connect() as conn:
         assert conn.execute(sa.select(patients).where(patients.c.patient_id == pid)).first() is None
         assert conn.execute(sa.select(attacks).where(attacks.c.patient_id == pid)).first() is None
+        for table in (questionnaire_items, screening_answers):
+            assert conn.execute(sa.select(sa.func.count()).select_from(table)).scalar() == 0
     assert c.get("/home", follow_redirects=False).status_code == 303  # logged out
 
 
