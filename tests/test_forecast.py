@@ -32,6 +32,20 @@ def test_prior_centred_on_the_cohort_is_the_penalised_maximum() -> None:
     ref = optimize.minimize(negative, np.zeros(3), method="BFGS", options={"gtol": 1e-10})
     ours = fit_logit(X, y, prior_sd=sd, prior_mean=centre)
     assert np.abs(ours.coef[0] - ref.x).max() < 1e-5
+    # and statsmodels' penalised Logit of the same model (the prior's centre as an
+    # offset, the L2 penalty on the departure from it) agrees to 1e-6
+    from statsmodels.base._penalized import PenalizedMixin
+    from statsmodels.base._penalties import L2
+    from statsmodels.discrete.discrete_model import Logit
+
+    class PenalisedLogit(PenalizedMixin, Logit):  # type: ignore[misc]
+        pass
+
+    weights = np.r_[0.0, np.full(2, 0.5 / sd**2)]
+    sm_fit = PenalisedLogit(
+        y, X, offset=X[:, 1:] @ centre[1:], penal=L2(weights=weights), pen_weight=1.0
+    ).fit(method="newton", tol=1e-14, maxiter=200, disp=0)
+    assert np.abs(ours.coef[0] - (sm_fit.params + np.r_[0.0, centre[1:]])).max() < 1e-6
     # and it is pulled toward the centre compared with a prior around zero
     plain = fit_logit(X, y, prior_sd=sd)
     assert abs(ours.coef[0, 2] - centre[2]) < abs(plain.coef[0, 2] - centre[2])
