@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 import re
 import zipfile
 from pathlib import Path
@@ -26,8 +27,10 @@ from painlink.store.tables import (
 )
 from painlink.web import accounts
 from painlink.web.app import create_app
+from tests.conftest import EXTERNAL
 
 PASSWORD = "correct horse battery"
+NDI_FHIR = EXTERNAL / "fhir" / "QuestionnaireResponse-NeckDisabilityIndexExample.json"
 
 
 def _csrf(html: str) -> str:
@@ -423,6 +426,7 @@ ROUTES = [
             "items": {f"hit6-{i}": 8 for i in range(1, 7)},
         },
     ),
+    ("POST", "/api/patients/{pid}/questionnaire-responses", json.loads(NDI_FHIR.read_text())),
     ("GET", "/api/patients/{pid}/grants", None),
     ("POST", "/api/patients/{pid}/grants", {"clinician_email": "doc@clinic.org"}),
     ("DELETE", "/api/patients/{pid}/grants/{cid}", None),
@@ -444,7 +448,11 @@ def _expected(method: str, path: str, who: str) -> set[int]:
     if path == "/api/clinic/patients":
         return {200} if who.startswith("clinician") else {403}
     staff_only_read = {"/api/patients/{pid}/export", "/api/patients/{pid}/grants"}
-    shared_records = {"/api/patients/{pid}/screens", "/api/patients/{pid}/questionnaires"}
+    shared_records = {
+        "/api/patients/{pid}/screens",
+        "/api/patients/{pid}/questionnaires",
+        "/api/patients/{pid}/questionnaire-responses",
+    }
     if method == "POST" and path in shared_records:  # the patient or a granted clinician
         if who == "admin":
             return {403}
@@ -652,3 +660,36 @@ def test_own_history_is_asked_at_registration_and_joins_every_attack_screen(web:
         "history_cancer": True,
         "fever": False,
     }
+
+
+def test_a_fhir_questionnaire_response_is_imported_as_its_items(web: Web) -> None:
+    doc, csrf = web.clinician("doc")
+    ana, ana_id, ana_csrf = web.patient("ana")
+    ana.post("/sharing", data={"csrf_token": ana_csrf, "clinician_email": "doc@clinic.org"})
+    page = f"/clinic/patients/{ana_id}"
+    r = doc.post(
+        f"{page}/fhir", data={"csrf_token": csrf}, files={"response": ("x.json", b"{oops")}
+    )
+    assert r.status_code == 400 and "not a JSON file" in r.text
+    patient = json.dumps({"resourceType": "Patient", "id": "p"}).encode()
+    r = doc.post(f"{page}/fhir", data={"csrf_token": csrf}, files={"response": ("p.json", patient)})
+    assert r.status_code == 400 and 'id="fhir-error"' in r.text
+    assert web.app.state.store.read([ana_id]).questionnaire_items.is_empty()
+    # the real NDI example (its authors' total: 20 of 50) lands on its authored date
+    r = doc.post(
+        f"{page}/fhir",
+        data={"csrf_token": csrf},
+        files={"response": ("ndi.json", NDI_FHIR.read_bytes(), "application/fhir+json")},
+    )
+    ndi = r.text.split("<h3>Neck Disability Index (NDI)</h3>")[1].split("</table>")[0]
+    assert "2026-01-15" in ndi and "20.0 points (0–50)" in ndi
+    items = web.app.state.store.read([ana_id]).questionnaire_items
+    assert items.height == 10 and items["recorded_by"].unique().to_list() == ["doc"]
+    # the patient can send one through the API too; the same day replaces, not doubles
+    r = ana.post(
+        f"/api/patients/{ana_id}/questionnaire-responses",
+        json=json.loads(NDI_FHIR.read_text()),
+        headers={"X-CSRF-Token": ana_csrf},
+    )
+    assert r.status_code == 201 and r.json()["score"] == 20
+    assert web.app.state.store.read([ana_id]).questionnaire_items.height == 10

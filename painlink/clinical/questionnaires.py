@@ -229,10 +229,20 @@ def _rules(key: str) -> InstrumentRules:
     return INSTRUMENTS[key]
 
 
-def score_response(
+@dataclass(frozen=True)
+class ResponseValues:
+    """What a FHIR QuestionnaireResponse answered, ready to score or to store."""
+
+    instrument: str
+    values: dict[str, float | None]  # linkId → scored value, None when unanswered
+    stated_total: float | None  # a total the response itself carries, if any
+    authored: str | None  # FHIR dateTime, as written
+
+
+def response_values(
     resource: str | Path | dict[str, Any], instrument: str | Instrument | None = None
-) -> Score:
-    """Score a FHIR R4 QuestionnaireResponse (validated first)."""
+) -> ResponseValues:
+    """Read a FHIR R4 QuestionnaireResponse (validated first) into item values."""
     data = _read_json(resource)
     try:
         QuestionnaireResponse.model_validate(data)
@@ -262,8 +272,18 @@ def score_response(
                 stated = _answer_value(item)
             except QuestionnaireError:
                 stated = None
-    result = score_values(rules.key, values)
-    return Score(**{**result.as_dict(), "stated_total": stated, "missing": result.missing})
+    return ResponseValues(rules.key, values, stated, data.get("authored"))
+
+
+def score_response(
+    resource: str | Path | dict[str, Any], instrument: str | Instrument | None = None
+) -> Score:
+    """Score a FHIR R4 QuestionnaireResponse (validated first)."""
+    read = response_values(resource, instrument)
+    result = score_values(read.instrument, read.values)
+    return Score(
+        **{**result.as_dict(), "stated_total": read.stated_total, "missing": result.missing}
+    )
 
 
 def compare_scores(before: Score, after: Score) -> str:

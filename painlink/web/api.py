@@ -337,6 +337,22 @@ async def add_questionnaire(
     return await _record_write(request, patient_id, x_csrf_token, "questionnaire", write)
 
 
+@router.post("/patients/{patient_id}/questionnaire-responses", status_code=201)
+async def add_fhir_response(
+    patient_id: str,
+    body: dict[str, Any],
+    request: Request,
+    x_csrf_token: str | None = Header(default=None),
+) -> dict[str, Any]:
+    """A FHIR R4 QuestionnaireResponse (MIDAS, HIT-6, ODI or NDI), stored as its items."""
+
+    def write(conn: sa.Connection, user: CurrentUser) -> Any:
+        by = "patient" if user.role == "patient" else user.display_name
+        return clinical_records.save_fhir_response(conn, patient_id, body, by).as_dict()
+
+    return await _record_write(request, patient_id, x_csrf_token, "questionnaire (FHIR)", write)
+
+
 @router.get("/patients/{patient_id}/grants")
 def list_grants(
     patient_id: str, request: Request, conn: sa.Connection = Depends(get_conn)

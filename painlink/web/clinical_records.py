@@ -14,7 +14,12 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from pydantic import BaseModel, ValidationError
 
-from painlink.clinical.questionnaires import QuestionnaireError, Score, score_values
+from painlink.clinical.questionnaires import (
+    QuestionnaireError,
+    Score,
+    response_values,
+    score_values,
+)
 from painlink.clinical.screening import Presentation, ScreenResult, screen
 from painlink.diary.schemas import PatientIn, QuestionnaireItemIn, ScreeningAnswerIn
 from painlink.diary.vocabulary import ScreeningContext
@@ -189,3 +194,29 @@ def save_questionnaire(
     )
     conn.execute(t.questionnaire_items.insert(), rows)
     return result
+
+
+def save_fhir_response(
+    conn: sa.Connection, patient_id: str, resource: dict[str, Any], recorded_by: str | None
+) -> Score:
+    """Store a FHIR R4 QuestionnaireResponse as its item values. Its ``authored`` time
+    becomes the patient's local date (today when it has none)."""
+    try:
+        read = response_values(resource)
+        authored = dt.datetime.fromisoformat(read.authored) if read.authored else None
+    except QuestionnaireError as exc:
+        raise EntryError({"questionnaire": str(exc)}) from None
+    except ValueError:
+        raise EntryError({"questionnaire": "authored is not a FHIR dateTime"}) from None
+    if authored is None:
+        completed_on = local_now(conn, patient_id).date()
+    elif authored.tzinfo is None:
+        completed_on = authored.date()
+    else:
+        zone = conn.execute(
+            sa.select(t.patients.c.time_zone).where(t.patients.c.patient_id == patient_id)
+        ).scalar()
+        completed_on = authored.astimezone(ZoneInfo(zone or "UTC")).date()
+    return save_questionnaire(
+        conn, patient_id, read.instrument, completed_on, read.values, recorded_by
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import calendar as cal
 import datetime as dt
+import json
 from typing import Any
 
 import sqlalchemy as sa
@@ -688,6 +689,44 @@ def clinic_patient(
     user = require_user(request, conn, "clinician")
     patient_access(request, conn, user, patient_id, "read", "clinical summary")
     return _clinic_page(request, user, patient_id)
+
+
+MAX_UPLOAD_BYTES = 1_000_000  # a QuestionnaireResponse is a few kilobytes
+
+
+@router.post("/clinic/patients/{patient_id}/fhir")
+async def clinic_fhir(patient_id: str, request: Request) -> Response:
+    """Import a FHIR R4 QuestionnaireResponse file into the patient's questionnaires."""
+    form = await request.form()
+    token = str(form.get("csrf_token", ""))
+    upload = form.get("response")
+    raw = await upload.read(MAX_UPLOAD_BYTES + 1) if hasattr(upload, "read") else b""
+
+    def work(request: Request, conn: sa.Connection) -> Response:
+        user = require_user(request, conn, "clinician")
+        check_csrf(user, token)
+        patient_access(request, conn, user, patient_id, "write", "clinic questionnaire (FHIR)")
+
+        def refuse(message: str) -> Response:
+            return _clinic_page(request, user, patient_id, status=400, errors={"fhir": message})
+
+        if not raw:
+            return refuse("choose a QuestionnaireResponse file (JSON)")
+        if len(raw) > MAX_UPLOAD_BYTES:
+            return refuse("the file is larger than 1 MB: not a single QuestionnaireResponse")
+        try:
+            resource = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            return refuse("not a JSON file")
+        if not isinstance(resource, dict):
+            return refuse("not a FHIR resource (a JSON object)")
+        try:
+            clinical_records.save_fhir_response(conn, patient_id, resource, user.display_name)
+        except diary_service.EntryError as exc:
+            return refuse(exc.fields.get("questionnaire", str(exc)))
+        return _redirect(f"/clinic/patients/{patient_id}?saved=score#questionnaires")
+
+    return await _run(request, work)
 
 
 @router.post("/clinic/patients/{patient_id}/{what}")
