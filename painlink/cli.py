@@ -121,17 +121,46 @@ def init(db: DbOption = None, as_json: JsonOption = False) -> None:
 
 @app.command("import")
 def import_(
-    folder: Annotated[Path, typer.Argument(help="A CSV diary folder (see docs/csv-format.md).")],
+    folder: Annotated[
+        Path,
+        typer.Argument(
+            help="A CSV diary folder (see docs/csv-format.md), or an app's export file."
+        ),
+    ],
     db: DbOption = None,
+    source: Annotated[
+        str,
+        typer.Option(
+            "--from", help="What the path holds: 'painlink' (a CSV folder) or 'migraine-buddy'."
+        ),
+    ] = "painlink",
+    patient_id: Annotated[
+        str | None, typer.Option(help="The new patient's id (an app export has none).")
+    ] = None,
+    time_zone: Annotated[
+        str, typer.Option(help="The patient's IANA time zone (an app export has none).")
+    ] = "UTC",
     report_bad: Annotated[
         bool, typer.Option("--report-bad", help="List every bad cell, not only the first.")
     ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Import a CSV diary folder. All of it is stored, or — on any bad row — none of it."""
+    """Import a CSV diary folder or an app's export. All of it is stored, or — on any bad
+    row — none of it."""
     try:
-        diary = read_diary_folder(folder)
-    except FileNotFoundError as exc:
+        if source == "painlink":
+            diary = read_diary_folder(folder)
+        elif source == "migraine-buddy":
+            from painlink.interop.migraine_buddy import read_migraine_buddy
+
+            if not patient_id:
+                _fail(
+                    "--patient-id is needed: the export does not name its person", as_json=as_json
+                )
+            diary = read_migraine_buddy(folder, patient_id, time_zone)
+        else:
+            _fail(f"--from {source!r}: use painlink or migraine-buddy", as_json=as_json)
+    except (FileNotFoundError, IsADirectoryError) as exc:
         _fail(str(exc), as_json=as_json)
     except DiaryFormatError as exc:
         shown = exc.problems if report_bad else exc.problems[:1]
@@ -150,6 +179,8 @@ def import_(
             )
         err.print("Nothing was imported.")
         raise typer.Exit(1) from None
+    except ValueError as exc:  # a bad --patient-id or --time-zone
+        _fail(str(exc), as_json=as_json)
     store = _store(db, as_json, create=True)
     try:
         written = store.write(diary)

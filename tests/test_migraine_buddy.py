@@ -1,0 +1,82 @@
+"""Migraine Buddy exports: the real sample files, what is kept and what is refused."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from painlink.cli import app
+from painlink.interop.csv_diary import DiaryFormatError
+from painlink.interop.migraine_buddy import read_migraine_buddy
+from painlink.store.store import Store
+from tests.conftest import EXTERNAL
+
+MB = EXTERNAL / "migraine-buddy"
+runner = CliRunner()
+
+
+def test_the_contributed_sample_becomes_one_attack_with_its_features() -> None:
+    diary = read_migraine_buddy(MB / "migraine_buddy_sample.csv", "mb1", "Europe/London")
+    attack = diary.attacks.row(0, named=True)
+    assert attack["start"].isoformat() == "2024-11-16T13:12:00"
+    assert attack["end"].isoformat() == "2024-11-16T14:12:00"  # "Lasted" 01h 00m
+    assert attack["intensity_nrs"] == 4 and attack["intensity"] is None  # never derived
+    assert (attack["photophobia"], attack["quality"]) == (True, "pulsating")
+    assert attack["nausea"] is None  # not listed: not recorded, not "no"
+    assert (attack["side"], attack["location"]) == ("bilateral", "occipital")
+    assert "Potential Triggers: Stress" in attack["notes"]
+    assert diary.medications.is_empty()  # "No medication" is a placeholder
+    assert diary.patients.row(0, named=True)["time_zone"] == "Europe/London"
+
+
+def _fixed_mixed(tmp_path: Path) -> Path:
+    text = (MB / "migraine_buddy_mixed.csv").read_text()
+    fixed = tmp_path / "mixed.csv"
+    fixed.write_text(text.replace('"not a date"', '"11/19/24 1:00"').replace('"14"', '"8"'))
+    return fixed
+
+
+def test_the_mixed_file_is_refused_with_every_problem_and_stores_nothing(
+    tmp_path: Path, db_url: str
+) -> None:
+    Store(db_url).init()
+    with pytest.raises(DiaryFormatError) as info:
+        read_migraine_buddy(MB / "migraine_buddy_mixed.csv", "mb2")
+    found = {(p.line, p.column) for p in info.value.problems}
+    assert found == {(10, "Started"), (13, "Pain Level")}  # physical lines, quoted newlines
+    args = ["--db", db_url, "--from", "migraine-buddy", "--patient-id", "mb2", "--report-bad"]
+    result = runner.invoke(app, ["import", str(MB / "migraine_buddy_mixed.csv"), *args])
+    assert result.exit_code == 1 and "line 13, column 'Pain Level'" in result.output
+    assert Store(db_url).patient_ids() == []
+
+
+def test_the_mixed_file_once_fixed_imports_everything_it_holds(tmp_path: Path, db_url: str) -> None:
+    args = ["--db", db_url, "--from", "migraine-buddy", "--patient-id", "mb3"]
+    result = runner.invoke(app, ["import", str(_fixed_mixed(tmp_path)), *args])
+    assert result.exit_code == 0, result.output
+    diary = Store(db_url).read(["mb3"])
+    attacks = diary.attacks.sort("start")
+    assert attacks.height == 8  # 7 rows and the ongoing one
+    ongoing = attacks.filter(pl.col("attack_id") == "mb-ongoing-1").row(0, named=True)
+    assert ongoing["end"] is None and "Still going" in ongoing["notes"]
+    long = attacks.filter(pl.col("attack_id") == "mb3").row(0, named=True)
+    assert (long["end"] - long["start"]).total_seconds() == (26 * 60 + 15) * 60  # 1d 02h 15m
+    assert attacks.filter(pl.col("attack_id") == "mb6")["end"].to_list() == [None]  # no "Lasted"
+    first = attacks.filter(pl.col("attack_id") == "mb1").row(0, named=True)
+    assert (first["cranial_autonomic"], first["restlessness"], first["side"]) == (
+        True,
+        True,
+        "right",
+    )
+    assert "u0yjjd" not in str(diary.attacks.to_dicts())  # the geohash is never kept
+    meds = {(r["drug"], r["drug_class"], r["relief_2h"]) for r in diary.medications.to_dicts()}
+    assert meds == {
+        ("Oxygen", "other", "partial"),
+        ("Sumatriptan", "triptan", "partial"),
+        ("Ibuprofen", "non_opioid_analgesic", "none"),
+        ("Zolmitriptan", "triptan", "partial"),
+        ("Oxygen", "other", "partial"),
+    }
