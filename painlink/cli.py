@@ -131,7 +131,9 @@ def import_(
     source: Annotated[
         str,
         typer.Option(
-            "--from", help="What the path holds: 'painlink' (a CSV folder) or 'migraine-buddy'."
+            "--from",
+            help="What the path holds: 'painlink' (a CSV folder), 'migraine-buddy' (its CSV "
+            "export) or 'apple-health' (export.xml).",
         ),
     ] = "painlink",
     patient_id: Annotated[
@@ -147,6 +149,7 @@ def import_(
 ) -> None:
     """Import a CSV diary folder or an app's export. All of it is stored, or — on any bad
     row — none of it."""
+    skipped: dict[str, int] = {}
     try:
         if source == "painlink":
             diary = read_diary_folder(folder)
@@ -158,8 +161,19 @@ def import_(
                     "--patient-id is needed: the export does not name its person", as_json=as_json
                 )
             diary = read_migraine_buddy(folder, patient_id, time_zone)
+        elif source == "apple-health":
+            from painlink.interop.apple_health import read_apple_health
+
+            if not patient_id:
+                _fail(
+                    "--patient-id is needed: the export does not name its person", as_json=as_json
+                )
+            health = read_apple_health(folder, patient_id, time_zone)
+            diary, skipped = health.diary, health.skipped
         else:
-            _fail(f"--from {source!r}: use painlink or migraine-buddy", as_json=as_json)
+            _fail(
+                f"--from {source!r}: use painlink, migraine-buddy or apple-health", as_json=as_json
+            )
     except (FileNotFoundError, IsADirectoryError) as exc:
         _fail(str(exc), as_json=as_json)
     except DiaryFormatError as exc:
@@ -187,7 +201,7 @@ def import_(
     except PatientExistsError as exc:
         _fail(str(exc) + " Nothing was imported.", as_json=as_json, patients=exc.patient_ids)
     if as_json:
-        _emit({"database": store.url, "rows": written})
+        _emit({"database": store.url, "rows": written, "not_imported": skipped})
         return
     out.print(
         f"Imported {written['patients']} patient(s), {written['days']} daily records, "
@@ -195,6 +209,12 @@ def import_(
         f"into {store.url}.",
         highlight=False,
     )
+    if skipped:
+        out.print(
+            "Records not imported (no counterpart in the diary): "
+            + ", ".join(f"{kind} {n}" for kind, n in sorted(skipped.items())),
+            highlight=False,
+        )
 
 
 @app.command()
