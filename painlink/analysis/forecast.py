@@ -33,7 +33,7 @@ from scipy import stats
 
 from painlink.analysis.exposures import EXPOSURES, derive_exposures, log_days_since_last_onset
 from painlink.analysis.logistic import fit_logit
-from painlink.analysis.plotting import figure, finish
+from painlink.analysis.plotting import figure, finish, for_patient
 
 FIRST_ORIGIN_DAYS = 90
 STEP_DAYS = 28
@@ -152,10 +152,7 @@ class ForecastResults:
 
     def summary(self, patient_id: str | None = None) -> pl.DataFrame:
         """Per person: days forecast, AUC with its interval, Brier skill, shown or not."""
-        t = self.per_patient
-        if patient_id is None or "patient_id" not in t.columns:
-            return t
-        return t.filter(pl.col("patient_id") == patient_id)
+        return for_patient(self.per_patient, patient_id)
 
     def plot(self, patient_id: str, path: str | None = None):  # type: ignore[no-untyped-def]
         """The forecast over time with the attacks that began, and its calibration."""

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from painlink.analysis.outcomes import treatment_outcomes
-from painlink.analysis.plotting import figure, finish
+from painlink.analysis.plotting import figure, finish, for_patient
 from painlink.analysis.questionnaire_outcomes import questionnaire_outcomes
 from painlink.clinical.day_counts import classify_days
 from painlink.diary.frames import DiaryFrames
@@ -27,10 +27,7 @@ class OutcomeResults:
         return self.table.height
 
     def summary(self, patient_id: str | None = None) -> pl.DataFrame:
-        t = self.table
-        if patient_id is None or "patient_id" not in t.columns:
-            return t
-        return t.filter(pl.col("patient_id") == patient_id)
+        return for_patient(self.table, patient_id)
 
     def plot(self, patient_id: str, path: str | None = None):  # type: ignore[no-untyped-def]
         """Rate ratios with 95% intervals (log scale; ≤0.5 is a 50% reduction), and each

@@ -1,9 +1,19 @@
-"""Matplotlib set-up shared by every results object's ``plot``: headless, and saved
-the same way, so a figure from the CLI, a test or the web app looks alike."""
+"""What every results object shares: ``summary`` rows for one person, and the
+matplotlib set-up of ``plot`` (headless, saved the same way, so a figure from the
+CLI, a test or the web app looks alike)."""
 
 from __future__ import annotations
 
 from typing import Any
+
+import polars as pl
+
+
+def for_patient(table: pl.DataFrame, patient_id: str | None) -> pl.DataFrame:
+    """One person's rows (all rows without a patient; an empty table as it is)."""
+    if patient_id is None or "patient_id" not in table.columns:
+        return table
+    return table.filter(pl.col("patient_id") == patient_id)
 
 
 def figure(rows: int, height_per_row: float = 0.45, width: float = 7.0, panels: int = 1) -> Any:

@@ -32,7 +32,7 @@ import polars as pl
 from scipy import stats
 
 from painlink.analysis.logistic import fit_logit
-from painlink.analysis.plotting import figure, finish
+from painlink.analysis.plotting import figure, finish, for_patient
 
 REGIONS = {"neck": "neck_pain_max", "back": "back_pain_max"}
 PAIN_THRESHOLD = 4.0  # "neck pain 4 or more of 10", as the exposure definitions
@@ -46,10 +46,7 @@ class SpineLinkResults:
     table: pl.DataFrame
 
     def summary(self, patient_id: str | None = None) -> pl.DataFrame:
-        t = self.table
-        if "patient_id" not in t.columns:
-            return t
-        return t if patient_id is None else t.filter(pl.col("patient_id") == patient_id)
+        return for_patient(self.table, patient_id)
 
     def plot(self, patient_id: str, path: str | None = None):  # type: ignore[no-untyped-def]
         """Share of attacks with pain ≥4 the day before, during and the day after, per
