@@ -38,8 +38,8 @@ def _csrf(html: str) -> str:
 
 
 class Web:
-    def __init__(self, tmp_path: Path) -> None:
-        self.app = create_app(f"sqlite:///{tmp_path / 'web.db'}")
+    def __init__(self, tmp_path: Path, url: str | None = None) -> None:
+        self.app = create_app(url or f"sqlite:///{tmp_path / 'web.db'}")
         self.engine = self.app.state.store.engine
 
     def client(self) -> TestClient:
@@ -693,3 +693,27 @@ def test_a_fhir_questionnaire_response_is_imported_as_its_items(web: Web) -> Non
     )
     assert r.status_code == 201 and r.json()["score"] == 20
     assert web.app.state.store.read([ana_id]).questionnaire_items.height == 10
+
+
+def test_screens_and_questionnaires_on_both_databases(tmp_path: Path, db_url: str) -> None:
+    web = Web(tmp_path, db_url)
+    doc, csrf = web.clinician("doc")
+    c, pid, p_csrf = web.patient("bo")
+    c.post("/sharing", data={"csrf_token": p_csrf, "clinician_email": "doc@clinic.org"})
+    c.post(
+        "/history", data={"csrf_token": p_csrf, "history_cancer": "yes", "headache_onset_age": "30"}
+    )
+    r = c.post("/attacks/start", data={"csrf_token": p_csrf})
+    attack_id = str(r.url).split("/attacks/")[1].split("?")[0]
+    c.post(f"/attacks/{attack_id}/safety", data={"csrf_token": p_csrf, "fever": "no"})
+    c.post(f"/attacks/{attack_id}/safety", data={"csrf_token": p_csrf, "fever": "no"})  # twice
+    doc.post(f"/clinic/patients/{pid}/screen", data={"csrf_token": csrf, "age": "40"})
+    doc.post(
+        f"/clinic/patients/{pid}/score",
+        data={"csrf_token": csrf, "instrument": "hit6", "completed_on": "2026-10-01",
+              **{f"item{i}": "11" for i in range(1, 7)}},
+    )  # fmt: skip
+    screens = doc.get(f"/api/patients/{pid}/screens").json()
+    assert sorted(s["context"] for s in screens) == ["attack", "attack", "history", "intake"]
+    scores = doc.get(f"/api/patients/{pid}/questionnaires").json()
+    assert scores[0]["responses"][0]["score"]["score"] == 66
