@@ -717,3 +717,24 @@ def test_screens_and_questionnaires_on_both_databases(tmp_path: Path, db_url: st
     assert sorted(s["context"] for s in screens) == ["attack", "attack", "history", "intake"]
     scores = doc.get(f"/api/patients/{pid}/questionnaires").json()
     assert scores[0]["responses"][0]["score"]["score"] == 66
+
+
+def test_the_analysis_is_reused_only_while_the_diary_is_unchanged(web: Web) -> None:
+    from painlink.web import views
+
+    c, pid, csrf = web.patient("uli")
+    for day in (2, 9):
+        c.post(
+            f"/api/patients/{pid}/attacks",
+            json={"start": f"2026-11-{day:02d}T08:00:00", "intensity": 2},
+            headers={"X-CSRF-Token": csrf},
+        )
+    store = web.app.state.store
+    first = views.analysis(store.read([pid]), pid)
+    assert views.analysis(store.read([pid]), pid) is first  # the pictures reuse it
+    c.post(
+        f"/api/patients/{pid}/attacks",
+        json={"start": "2026-11-12T08:00:00", "intensity": 3},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert views.analysis(store.read([pid]), pid) is not first  # a new attack: a new analysis

@@ -8,14 +8,15 @@ import datetime as dt
 import io
 import math
 import tempfile
+import threading
 import zipfile
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 import sqlalchemy as sa
 
-from painlink.analysis.day_table import build_day_table
 from painlink.clinical.classify import classify
 from painlink.clinical.day_counts import classify_days
 from painlink.diary.frames import DiaryFrames
@@ -213,14 +214,45 @@ def _clean(value: Any) -> Any:
     return None if isinstance(value, float) and math.isnan(value) else value
 
 
-def insights(store: Store, patient_id: str) -> dict[str, Any]:
+_REPORTS: OrderedDict[tuple[str, dt.date, int], Any] = OrderedDict()
+_REPORTS_LOCK = threading.Lock()
+REPORT_CACHE_SIZE = 64
+
+
+def _fingerprint(diary: DiaryFrames) -> int:
+    """A hash of every row: the same diary content gives the same analysis."""
+    return hash(
+        tuple(
+            (name, frame.height, int(frame.hash_rows().sum()) if frame.height else 0)
+            for name, frame in diary.items()
+        )
+    )
+
+
+def analysis(diary: DiaryFrames, patient_id: str) -> Any:
+    """The person's AnalysisReport, computed once per diary content and day (an ongoing
+    attack counts up to today): the insights page and its four pictures share it."""
     from painlink.analysis.report import analyze
 
+    key = (patient_id, dt.date.today(), _fingerprint(diary))
+    with _REPORTS_LOCK:
+        if key in _REPORTS:
+            _REPORTS.move_to_end(key)
+            return _REPORTS[key]
+    report = analyze(diary)
+    with _REPORTS_LOCK:
+        _REPORTS[key] = report
+        while len(_REPORTS) > REPORT_CACHE_SIZE:
+            _REPORTS.popitem(last=False)
+    return report
+
+
+def insights(store: Store, patient_id: str) -> dict[str, Any]:
     diary = store.read([patient_id])
     if diary.attacks.height < 1:
         return {"enough": False}
     result = classify(diary)
-    report = analyze(diary)
+    report = analysis(diary, patient_id)
     trig = report.triggers.summary(patient_id)
     return {
         "enough": True,
@@ -255,16 +287,9 @@ def plot_png(store: Store, patient_id: str, kind: str) -> bytes:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from painlink.analysis.report import analyze
-    from painlink.analysis.triggers import TriggerAnalysis
-
     diary = store.read([patient_id])
     with plt.style.context("dark_background"):
-        if kind == "triggers":  # the person's own estimates: no cohort in a single diary
-            result: Any = TriggerAnalysis().fit(build_day_table(diary), shrink=False)
-        else:
-            result = getattr(analyze(diary), kind)
-        fig = result.plot(patient_id)
+        fig = getattr(analysis(diary, patient_id), kind).plot(patient_id)
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", dpi=110, facecolor=PLOT_BACKGROUND)
         plt.close(fig)
