@@ -252,26 +252,44 @@ def test_screenshots_cover_every_main_page() -> None:
 _AUDIT_JS = (Path(__file__).parent / "a11y_audit.js").read_text()
 
 
-def test_main_pages_have_labels_contrast_and_big_targets(server: str, browser: Browser) -> None:
+@pytest.mark.parametrize("size", ["phone", "desktop"])
+def test_main_pages_have_labels_contrast_and_big_targets(
+    server: str, browser: Browser, size: str
+) -> None:
     """WCAG AA text contrast (4.5:1, large text 3:1), a name on every control, and
-    targets at least 44 px high, on every main page at phone width."""
-    page = browser.new_page(viewport=SIZES["phone"])
+    targets at least 44 px high, on every main page, patient and clinician."""
+    page = browser.new_page(viewport=SIZES[size])
     problems = {}
     page.goto(f"{server}/login")
     problems["login"] = page.evaluate(_AUDIT_JS)
+    page.goto(f"{server}/register")
+    problems["register"] = page.evaluate(_AUDIT_JS)
     login(page, server, "patient1@demo.painlink")
-    for path in ("/home", "/checkin", "/spine", "/history", "/calendar", "/insights", "/account"):
+    for path in (
+        "/home",
+        "/checkin",
+        "/spine",
+        "/history",
+        "/calendar",
+        "/insights",
+        "/sharing",
+        "/account",
+    ):
         page.goto(f"{server}{path}")
         problems[path] = page.evaluate(_AUDIT_JS)
     page.goto(f"{server}/home")
     page.get_by_role("button", name="Headache now").click()
     problems["attack"] = page.evaluate(_AUDIT_JS)
     page.close()
-    page = browser.new_page(viewport=SIZES["phone"])
+    page = browser.new_page(viewport=SIZES[size])
     login(page, server, "clinician@demo.painlink")
     problems["clinic"] = page.evaluate(_AUDIT_JS)
     page.locator("table tbody tr a").first.click()
     problems["clinic patient"] = page.evaluate(_AUDIT_JS)
+    page.close()
+    page = browser.new_page(viewport=SIZES[size])
+    login(page, server, "admin@demo.painlink")
+    problems["admin"] = page.evaluate(_AUDIT_JS)
     page.close()
     found = {k: {kind: v for kind, v in p.items() if v} for k, p in problems.items()}
     assert not any(found.values()), {k: v for k, v in found.items() if v}
