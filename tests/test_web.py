@@ -552,8 +552,20 @@ def test_clinician_intake_screen_exam_findings_and_scores(web: Web) -> None:
         },
     )
     assert r.status_code == 200 and "positive" in r.text and "29.0°" in r.text
-    r = doc.post(f"{page}/exam", data={"csrf_token": csrf, "frt_left_deg#1": "wide"})
+    r = doc.post(
+        f"{page}/exam",
+        data={
+            "csrf_token": csrf,
+            "frt_left_deg#1": "wide",
+            "frt_right_deg#1": "41",
+            "method": "CROM",
+        },
+    )
     assert r.status_code == 400 and "not a number" in r.text
+    assert 'value="wide"' in r.text and 'value="41"' in r.text and 'value="CROM"' in r.text
+    r = doc.post(f"{page}/screen", data={"csrf_token": csrf, "age": "200", "fever": "on"})
+    assert r.status_code == 400 and 'id="age-error"' in r.text and 'value="200"' in r.text
+    assert 'name="fever" checked' in r.text  # the ticked boxes stay ticked
     r = doc.post(
         f"{page}/finding", data={"csrf_token": csrf, "item": "cervical_lesion", "present": "yes"}
     )
