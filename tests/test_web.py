@@ -306,7 +306,7 @@ def test_clinician_sees_consented_patients_only_and_revocation_works(web: Web) -
     ana.post("/sharing", data={"csrf_token": ana_csrf, "revoke": str(clinician_id)})
     assert doc.get(f"/api/patients/{ana_id}/attacks").status_code == 404
     r = ana.post("/sharing", data={"csrf_token": ana_csrf, "clinician_email": "ben@x.org"})
-    assert r.status_code == 400 and "no clinician" in r.text
+    assert r.status_code == 400 and "no clinician" in r.text and 'value="ben@x.org"' in r.text
 
 
 def test_every_read_and_write_of_health_data_is_audited(web: Web) -> None:

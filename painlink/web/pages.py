@@ -600,6 +600,7 @@ async def sharing_post(request: Request) -> Response:
                 status=400,
                 grants=accounts.active_grants(conn, pid),
                 errors=exc.fields,
+                values=data,
             )
         return _redirect("/sharing")
 
