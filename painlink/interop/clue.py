@@ -1,0 +1,68 @@
+"""Read a Clue backup (``.cluedata``, JSON; formats.md §2.3) into daily menstrual flow.
+
+Clue records the cycle, which painlink needs for the menstrual window; it does not
+record attacks with times. So only the days' bleeding is taken — heavy, medium,
+light, spotting, the heaviest when a day has several entries — and a day Clue does
+not mark stays *not recorded* in painlink, never "no bleeding". Everything else
+(pain tags, moods, tests, user tags) is counted and reported as not imported.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from painlink.interop.csv_diary import BadCell, DiaryFormatError
+
+FLOW = ("spotting", "light", "medium", "heavy")  # lightest first
+
+
+@dataclass
+class ClueBackup:
+    flow: dict[dt.date, str]
+    skipped: dict[str, int] = field(default_factory=dict)  # what was there but not taken
+
+
+def read_clue(path: str | Path) -> ClueBackup:
+    """A Clue backup's bleeding days; raises DiaryFormatError on anything it cannot read."""
+    path = Path(path)
+    name = path.name
+    try:
+        backup = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        line = getattr(exc, "lineno", 1)
+        raise DiaryFormatError([BadCell(name, line, "-", None, f"not JSON ({exc})")]) from None
+    entries = backup.get("data") if isinstance(backup, dict) else None
+    if not isinstance(entries, list):
+        raise DiaryFormatError(
+            [BadCell(name, 1, "data", None, "not a Clue backup (no list of days under 'data')")]
+        )
+    problems: list[BadCell] = []
+    flow: dict[dt.date, str] = {}
+    skipped: Counter[str] = Counter()
+    for i, entry in enumerate(entries):
+        where = f"data[{i}]"
+        if not isinstance(entry, dict):
+            problems.append(BadCell(name, 0, where, None, "not an object"))
+            continue
+        try:
+            day = dt.date.fromisoformat(str(entry.get("day", ""))[:10])
+        except ValueError:
+            problems.append(BadCell(name, 0, f"{where}.day", entry.get("day"), "not a date"))
+            continue
+        period = entry.get("period")
+        if period is not None and period not in FLOW:
+            problems.append(
+                BadCell(name, 0, f"{where}.period", str(period), f"not one of {', '.join(FLOW)}")
+            )
+        elif period is not None:
+            flow[day] = max(flow.get(day, period), period, key=FLOW.index)
+        for key, value in entry.items():
+            if key not in ("day", "period") and value:
+                skipped[key] += 1
+    if problems:
+        raise DiaryFormatError(problems)
+    return ClueBackup(flow, dict(skipped))
