@@ -64,6 +64,11 @@ def test_into_a_new_diary_and_then_into_an_existing_one(tmp_path: Path, db_url: 
     assert days[dt.date(2015, 7, 13)]["menstruation"] == "heavy"
     assert days[dt.date(2015, 7, 13)]["stress"] == 3  # the rest of the check-in is kept
     assert days[other]["menstruation"] == "spotting"
+    # the same backup again changes nothing
+    code, output = _import(
+        str(CLUE), "--db", db_url, "--from", "clue", "--patient-id", "cl2", "--json"
+    )
+    assert code == 0 and json.loads(output)["days_unchanged"] == 362
 
 
 def test_a_file_that_is_not_a_backup_is_refused(tmp_path: Path) -> None:
