@@ -149,7 +149,8 @@ def import_(
     replace: Annotated[
         bool,
         typer.Option(
-            "--replace", help="Clue into an existing diary: overwrite days recorded differently."
+            "--replace",
+            help="Into an existing diary: overwrite day values recorded differently.",
         ),
     ] = False,
     as_json: JsonOption = False,
@@ -207,6 +208,9 @@ def import_(
     except ValueError as exc:  # a bad --patient-id or --time-zone
         _fail(str(exc), as_json=as_json)
     store = _store(db, as_json, create=True)
+    if source != "painlink" and patient_id in store.patient_ids():
+        _merge_export(store, diary, patient_id, replace, skipped, as_json)
+        return
     try:
         written = store.write(diary)
     except PatientExistsError as exc:
@@ -224,6 +228,39 @@ def import_(
         out.print(
             "Records not imported (no counterpart in the diary): "
             + ", ".join(f"{kind} {n}" for kind, n in sorted(skipped.items())),
+            highlight=False,
+        )
+
+
+def _merge_export(
+    store: Store, diary: Any, patient_id: str, replace: bool, skipped: dict[str, int],
+    as_json: bool,
+) -> None:  # fmt: skip
+    """An app's export into a diary that exists: new attacks added, known ones not twice."""
+    from painlink.store.merge import MergeConflict, merge_diary
+
+    try:
+        with store.writing() as conn:
+            merged = merge_diary(conn, patient_id, diary, replace)
+    except MergeConflict as exc:
+        _fail(
+            f"{exc}; nothing was imported. --replace lets the export's values win.",
+            as_json=as_json,
+            conflicts=[[c, str(d), had, new] for c, d, had, new in exc.conflicts],
+        )
+    if as_json:
+        _emit({"database": store.url, "merged": merged.as_dict(), "not_imported": skipped})
+        return
+    out.print(
+        f"Added to {patient_id}'s diary: {merged.attacks_added} attacks, "
+        f"{merged.medications_added} medication intakes; {merged.attacks_already_there} "
+        "attacks were already there.",
+        highlight=False,
+    )
+    if merged.attacks_overlapping:
+        out.print(
+            f"{len(merged.attacks_overlapping)} attack(s) overlap one already in the diary "
+            "and were left out: " + ", ".join(str(s) for s in merged.attacks_overlapping[:10]),
             highlight=False,
         )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from pathlib import Path
 
 import polars as pl
@@ -9,8 +11,10 @@ import pytest
 from typer.testing import CliRunner
 
 from painlink.cli import app
+from painlink.diary.frames import DiaryFrames
 from painlink.interop.csv_diary import DiaryFormatError
 from painlink.interop.migraine_buddy import read_migraine_buddy
+from painlink.store.merge import merge_diary
 from painlink.store.store import Store
 from tests.conftest import EXTERNAL
 
@@ -60,12 +64,14 @@ def test_the_mixed_file_once_fixed_imports_everything_it_holds(tmp_path: Path, d
     diary = Store(db_url).read(["mb3"])
     attacks = diary.attacks.sort("start")
     assert attacks.height == 8  # 7 rows and the ongoing one
-    ongoing = attacks.filter(pl.col("attack_id") == "mb-ongoing-1").row(0, named=True)
+    ongoing = attacks.filter(pl.col("attack_id") == "mb202411212205").row(0, named=True)
     assert ongoing["end"] is None and "Still going" in ongoing["notes"]
-    long = attacks.filter(pl.col("attack_id") == "mb3").row(0, named=True)
+    long = attacks.filter(pl.col("attack_id") == "mb202411182330").row(0, named=True)
     assert (long["end"] - long["start"]).total_seconds() == (26 * 60 + 15) * 60  # 1d 02h 15m
-    assert attacks.filter(pl.col("attack_id") == "mb6")["end"].to_list() == [None]  # no "Lasted"
-    first = attacks.filter(pl.col("attack_id") == "mb1").row(0, named=True)
+    assert attacks.filter(pl.col("attack_id") == "mb202411200300")["end"].to_list() == [
+        None
+    ]  # no "Lasted"
+    first = attacks.filter(pl.col("attack_id") == "mb202411161312").row(0, named=True)
     assert (first["cranial_autonomic"], first["restlessness"], first["side"]) == (
         True,
         True,
@@ -80,3 +86,35 @@ def test_the_mixed_file_once_fixed_imports_everything_it_holds(tmp_path: Path, d
         ("Zolmitriptan", "triptan", "partial"),
         ("Oxygen", "other", "partial"),
     }
+
+
+def test_a_later_export_merges_into_the_existing_diary(tmp_path: Path, db_url: str) -> None:
+    args = ["--db", db_url, "--from", "migraine-buddy", "--patient-id", "mb4", "--json"]
+    assert (
+        runner.invoke(app, ["import", str(MB / "migraine_buddy_sample.csv"), *args]).exit_code == 0
+    )
+    # an attack the person logged in painlink overlaps the export's 11/18 attack
+    store = Store(db_url)
+
+    logged = DiaryFrames.from_tables(
+        attacks=pl.DataFrame(
+            {
+                "patient_id": ["mb4"],
+                "attack_id": ["W1"],
+                "start": [dt.datetime(2024, 11, 19, 0, 30)],
+                "end": [dt.datetime(2024, 11, 19, 3, 0)],
+            }
+        )
+    )
+    with store.writing() as conn:
+        merge_diary(conn, "mb4", logged)
+    result = runner.invoke(app, ["import", str(_fixed_mixed(tmp_path)), *args])
+    assert result.exit_code == 0, result.output
+    merged = json.loads(result.output)["merged"]
+    assert merged["attacks_already_there"] == 1  # 11/16 13:12, imported with the sample
+    # 11/18 23:30 (26 h) and 11/19 1:00 overlap what the person logged: kept out, listed
+    assert merged["attacks_overlapping_kept_out"] == ["2024-11-18 23:30:00", "2024-11-19 01:00:00"]
+    assert merged["attacks_added"] == 5 and merged["medications_added"] == 0
+    assert store.read(["mb4"]).attacks.height == 1 + 1 + 5
+    again = runner.invoke(app, ["import", str(_fixed_mixed(tmp_path)), *args])
+    assert json.loads(again.output)["merged"]["attacks_added"] == 0

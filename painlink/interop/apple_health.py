@@ -204,8 +204,8 @@ class _Reader:
                     last["intensity"] = max(last["intensity"] or 0, worst)
                 continue
             rows.append({"start": start, "end": end, "intensity": worst})
-        for n, row in enumerate(rows, 1):
-            row.update(patient_id=patient_id, attack_id=f"ah{n}")
+        for row in rows:  # an id from the start minute: a later export is recognised
+            row.update(patient_id=patient_id, attack_id=f"ah{row['start']:%Y%m%d%H%M}")
             for symptom in ("nausea", "vomiting"):
                 answers = [
                     present

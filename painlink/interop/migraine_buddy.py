@@ -94,6 +94,17 @@ NOTED = (
 )
 
 
+def _stable_id(prefix: str, start: dt.datetime, used: set[str]) -> str:
+    """An id from the start minute, so the same attack in a later export is recognised."""
+    base = f"{prefix}{start:%Y%m%d%H%M}"
+    attack_id, n = base, 1
+    while attack_id in used:
+        n += 1
+        attack_id = f"{base}-{n}"
+    used.add(attack_id)
+    return attack_id
+
+
 def _records(text: str) -> list[tuple[int, list[str]]]:
     """(first physical line, cells) of every record, blank lines included as []."""
     reader = csv.reader(io.StringIO(text))
@@ -182,6 +193,7 @@ def read_migraine_buddy(path: str | Path, patient_id: str, time_zone: str = "UTC
         )
     header = rest[0][1]
     attacks, medications = [], []
+    used: set[str] = set()
 
     def keep(model: type, data: dict[str, object], line: int) -> object | None:
         try:
@@ -220,7 +232,7 @@ def read_migraine_buddy(path: str | Path, patient_id: str, time_zone: str = "UTC
         if nrs is not None and not 0 <= nrs <= 10:
             problems.append(BadCell(name, line, "Pain Level", level, "outside 0–10"))
             continue
-        attack_id = f"mb{row.get('#', '').strip() or line}"
+        attack_id = _stable_id("mb", start, used)
         attack = keep(
             AttackIn,
             {
@@ -255,7 +267,7 @@ def read_migraine_buddy(path: str | Path, patient_id: str, time_zone: str = "UTC
                 )
                 if med is not None:
                     medications.append(med)
-    for n, (line, cells) in enumerate(ongoing, 1):
+    for line, cells in ongoing:
         match = _ONGOING.search(cells[2] if len(cells) > 2 else "")
         if len(cells) > 1 and cells[1].strip().lower() == "ongoing" and match:
             start = dt.datetime.strptime(match.group(1), _STARTED)
@@ -263,7 +275,7 @@ def read_migraine_buddy(path: str | Path, patient_id: str, time_zone: str = "UTC
                 AttackIn,
                 {
                     "patient_id": patient_id,
-                    "attack_id": f"mb-ongoing-{n}",
+                    "attack_id": _stable_id("mb", start, used),
                     "start": start,
                     "notes": (cells[3].strip() if len(cells) > 3 else "") or None,
                 },

@@ -82,6 +82,14 @@ def existing_patients(conn: sa.Connection, patient_ids: Iterable[str]) -> list[s
     return sorted(found)
 
 
+def insert_rows(conn: sa.Connection, table: sa.Table, frame: pl.DataFrame) -> None:
+    """Bulk-insert one table's rows (COPY on PostgreSQL, executemany on SQLite)."""
+    if frame.height:
+        (_insert_postgresql if conn.dialect.name == "postgresql" else _insert_sqlite)(
+            conn, table, frame
+        )
+
+
 def write_diary(conn: sa.Connection, diary: DiaryFrames) -> dict[str, int]:
     """Insert whole diaries of patients new to the database; returns rows written per table."""
     clash = existing_patients(conn, diary.patient_ids())

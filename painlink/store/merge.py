@@ -69,3 +69,89 @@ def merge_day_values(
             updates,
         )
     return result
+
+
+class MergeConflict(ValueError):
+    """Days that already record other values; nothing is written."""
+
+    def __init__(self, conflicts: list[tuple[str, dt.date, Any, Any]]) -> None:
+        self.conflicts = conflicts
+        shown = "; ".join(f"{d} {c}: diary {had}, import {new}" for c, d, had, new in conflicts[:5])
+        super().__init__(f"{len(conflicts)} day value(s) already recorded differently ({shown})")
+
+
+@dataclass
+class DiaryMerge:
+    attacks_added: int = 0
+    attacks_already_there: int = 0  # same id: imported before
+    attacks_overlapping: list[dt.datetime] = field(default_factory=list)  # kept out, listed
+    medications_added: int = 0
+    days: dict[str, DayMerge] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "attacks_added": self.attacks_added,
+            "attacks_already_there": self.attacks_already_there,
+            "attacks_overlapping_kept_out": [str(s) for s in self.attacks_overlapping],
+            "medications_added": self.medications_added,
+            "days": {
+                column: {k: v for k, v in m.__dict__.items() if k != "conflicts"}
+                for column, m in self.days.items()
+            },
+        }
+
+
+def merge_diary(
+    conn: sa.Connection, patient_id: str, diary: Any, replace: bool = False
+) -> DiaryMerge:
+    """Add an app's export to a diary that exists.
+
+    Attacks carry ids derived from their start, so an attack imported before is
+    recognised and not added twice; one that overlaps an attack already in the diary
+    (logged in painlink, or from another app) is kept out and listed rather than
+    doubled. Its medications come with it. Daily values merge column by column as in
+    :func:`merge_day_values`; any conflict refuses the whole merge unless ``replace``.
+    """
+    import polars as pl
+
+    from painlink.store.diary_io import insert_rows
+
+    result = DiaryMerge()
+    a = t.attacks.c
+    known = conn.execute(
+        sa.select(a.attack_id, a.start, a.end).where(a.patient_id == patient_id)
+    ).all()
+    ids = {row.attack_id for row in known}
+    spans = [(row.start, row.end or row.start + dt.timedelta(hours=72)) for row in known]
+    added = []
+    for row in diary.attacks.sort("start").iter_rows(named=True):
+        end = row["end"] or row["start"]
+        if row["attack_id"] in ids:
+            result.attacks_already_there += 1
+        elif any(row["start"] <= e and end >= s for s, e in spans):
+            result.attacks_overlapping.append(row["start"])
+        else:
+            added.append(row["attack_id"])
+            spans.append((row["start"], end))
+    new = pl.col("attack_id").is_in(added)
+    insert_rows(conn, t.attacks, diary.attacks.filter(new))
+    for table in (t.intensity_readings, t.aura_symptoms, t.medications):
+        frame = getattr(diary, table.name)
+        if frame.height:
+            frame = frame.filter(new)
+            insert_rows(conn, table, frame)
+            if table is t.medications:
+                result.medications_added = frame.height
+    result.attacks_added = len(added)
+    conflicts: list[tuple[str, dt.date, Any, Any]] = []
+    for column in diary.days.columns:
+        if column in ("patient_id", "date"):
+            continue
+        values = {d: v for d, v in diary.days.select("date", column).iter_rows() if v is not None}
+        if values:
+            merged = merge_day_values(conn, patient_id, column, values, replace)
+            conflicts += [(column, d, had, new_) for d, had, new_ in merged.conflicts]
+            result.days[column] = merged
+    if conflicts:
+        raise MergeConflict(conflicts)
+    return result
