@@ -158,34 +158,15 @@ def import_(
     """Import a CSV diary folder or an app's export. All of it is stored, or — on any bad
     row — none of it."""
     skipped: dict[str, int] = {}
-    if source == "clue":
-        _import_clue(folder, db, patient_id, time_zone, replace, as_json)
-        return
     try:
         if source == "painlink":
             diary = read_diary_folder(folder)
-        elif source == "migraine-buddy":
-            from painlink.interop.migraine_buddy import read_migraine_buddy
-
-            if not patient_id:
-                _fail(
-                    "--patient-id is needed: the export does not name its person", as_json=as_json
-                )
-            diary = read_migraine_buddy(folder, patient_id, time_zone)
-        elif source == "apple-health":
-            from painlink.interop.apple_health import read_apple_health
-
-            if not patient_id:
-                _fail(
-                    "--patient-id is needed: the export does not name its person", as_json=as_json
-                )
-            health = read_apple_health(folder, patient_id, time_zone)
-            diary, skipped = health.diary, health.skipped
         else:
-            _fail(
-                f"--from {source!r}: use painlink, migraine-buddy, apple-health or clue",
-                as_json=as_json,
-            )
+            from painlink.interop.apps import read_export
+
+            if not patient_id:
+                _fail("--patient-id is needed: an export does not name its person", as_json=as_json)
+            diary, skipped = read_export(source, folder, patient_id, time_zone)
     except (FileNotFoundError, IsADirectoryError) as exc:
         _fail(str(exc), as_json=as_json)
     except DiaryFormatError as exc:
@@ -261,90 +242,6 @@ def _merge_export(
         out.print(
             f"{len(merged.attacks_overlapping)} attack(s) overlap one already in the diary "
             "and were left out: " + ", ".join(str(s) for s in merged.attacks_overlapping[:10]),
-            highlight=False,
-        )
-
-
-class _MergeRefused(Exception):
-    """Raised inside the write transaction so that it rolls back."""
-
-
-def _import_clue(
-    path: Path, db: str | None, patient_id: str | None, time_zone: str, replace: bool,
-    as_json: bool,
-) -> None:  # fmt: skip
-    """A Clue backup's bleeding days, into a new diary or merged into an existing one."""
-    import polars as pl
-
-    from painlink.diary.frames import DiaryFrames
-    from painlink.diary.schemas import PatientIn
-    from painlink.interop.clue import read_clue
-    from painlink.store.merge import merge_day_values
-
-    if not patient_id:
-        _fail("--patient-id is needed: the backup does not name its person", as_json=as_json)
-    try:
-        backup = read_clue(path)
-    except FileNotFoundError as exc:
-        _fail(str(exc), as_json=as_json)
-    except DiaryFormatError as exc:
-        _fail(
-            f"{exc} — nothing was imported",
-            as_json=as_json,
-            problems=[p.as_dict() for p in exc.problems],
-        )
-    store = _store(db, as_json, create=True)
-    if patient_id not in store.patient_ids():
-        try:
-            patient = PatientIn(patient_id=patient_id, time_zone=time_zone)
-        except ValueError as exc:
-            _fail(str(exc), as_json=as_json)
-        days = [
-            {"patient_id": patient_id, "date": d, "menstruation": f} for d, f in backup.flow.items()
-        ]
-        store.write(
-            DiaryFrames.from_tables(
-                patients=pl.DataFrame([patient.model_dump(mode="json")]),
-                days=pl.DataFrame(days, schema_overrides={"date": pl.Date}),
-            )
-        )
-        summary = {"patient": "created", "days_created": len(days)}
-    else:
-        try:
-            with store.writing() as conn:
-                merged = merge_day_values(conn, patient_id, "menstruation", backup.flow, replace)
-                if merged.conflicts:
-                    raise _MergeRefused
-        except _MergeRefused:
-            shown = "; ".join(
-                f"{d}: diary {had}, Clue {new}" for d, had, new in merged.conflicts[:5]
-            )
-            _fail(
-                f"{len(merged.conflicts)} day(s) already record another flow ({shown}); "
-                "nothing was imported. --replace lets Clue's values win.",
-                as_json=as_json,
-                conflicts=[[str(d), had, new] for d, had, new in merged.conflicts],
-            )
-        summary = {
-            "patient": "existing",
-            "days_created": merged.created,
-            "days_filled": merged.filled,
-            "days_replaced": merged.replaced,
-            "days_unchanged": merged.unchanged,
-        }
-    if as_json:
-        _emit({"database": store.url, **summary, "not_imported": backup.skipped})
-        return
-    out.print(
-        f"Clue: {len(backup.flow)} bleeding days for {patient_id} ("
-        + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in summary.items())
-        + f") in {store.url}.",
-        highlight=False,
-    )
-    if backup.skipped:
-        out.print(
-            "Not imported (painlink keeps only the bleeding days from Clue): "
-            + ", ".join(f"{k} {n}" for k, n in sorted(backup.skipped.items())),
             highlight=False,
         )
 

@@ -34,7 +34,7 @@ def _import(*args: str) -> tuple[int, str]:
 
 def test_into_a_new_diary_and_then_into_an_existing_one(tmp_path: Path, db_url: str) -> None:
     code, output = _import(str(CLUE), "--db", db_url, "--from", "clue", "--patient-id", "cl1")
-    assert code == 0 and "days created 362" in output, output
+    assert code == 0 and "362 daily records" in output, output
     # an existing diary: a check-in with no flow, one with the same, one with another
     other = next(d for d, f in read_clue(CLUE).flow.items() if f == "spotting")
     folder = tmp_path / "diary"
@@ -50,16 +50,16 @@ def test_into_a_new_diary_and_then_into_an_existing_one(tmp_path: Path, db_url: 
     store = Store(db_url)
     before = store.read(["cl2"]).days
     code, output = _import(str(CLUE), "--db", db_url, "--from", "clue", "--patient-id", "cl2")
-    assert code == 1 and "1 day(s) already record another flow" in output
-    assert f"{other}: diary heavy, Clue spotting" in output
+    assert code == 1 and "1 day value(s) already recorded differently" in output
+    assert f"{other} menstruation: diary heavy, import spotting" in output
     assert store.read(["cl2"]).days.equals(before)  # nothing was written
     code, output = _import(
         str(CLUE), "--db", db_url, "--from", "clue", "--patient-id", "cl2", "--replace", "--json"
     )
     assert code == 0, output
-    result = json.loads(output)
-    assert (result["days_filled"], result["days_unchanged"], result["days_replaced"]) == (1, 1, 1)
-    assert result["days_created"] == 362 - 3
+    flow = json.loads(output)["merged"]["days"]["menstruation"]
+    assert (flow["filled"], flow["unchanged"], flow["replaced"]) == (1, 1, 1)
+    assert flow["created"] == 362 - 3
     days = {r["date"]: r for r in store.read(["cl2"]).days.to_dicts()}
     assert days[dt.date(2015, 7, 13)]["menstruation"] == "heavy"
     assert days[dt.date(2015, 7, 13)]["stress"] == 3  # the rest of the check-in is kept
@@ -68,7 +68,7 @@ def test_into_a_new_diary_and_then_into_an_existing_one(tmp_path: Path, db_url: 
     code, output = _import(
         str(CLUE), "--db", db_url, "--from", "clue", "--patient-id", "cl2", "--json"
     )
-    assert code == 0 and json.loads(output)["days_unchanged"] == 362
+    assert code == 0 and json.loads(output)["merged"]["days"]["menstruation"]["unchanged"] == 362
 
 
 def test_a_file_that_is_not_a_backup_is_refused(tmp_path: Path) -> None:
