@@ -750,3 +750,36 @@ def test_the_analysis_is_reused_only_while_the_diary_is_unchanged(web: Web) -> N
         headers={"X-CSRF-Token": csrf},
     )
     assert views.analysis(store.read([pid]), pid) is not first  # a new attack: a new analysis
+
+
+def test_a_patient_brings_in_a_diary_from_another_app(web: Web) -> None:
+    c, pid, csrf = web.patient("zoe")
+    mb = EXTERNAL / "migraine-buddy" / "migraine_buddy_sample.csv"
+    clue = EXTERNAL / "bitmask-migraine-diary" / "ClueBackup-2020-03-06.cluedata.json"
+
+    def send(source: str, path: Path, token: str = csrf) -> object:
+        return c.post(
+            "/account/import",
+            data={"csrf_token": token, "source": source},
+            files={"file": (path.name, path.read_bytes())},
+        )
+
+    assert send("migraine-buddy", mb, token="forged").status_code == 403
+    r = send("migraine-buddy", mb)
+    assert r.status_code == 200 and "Added: 1 attack(s)" in r.text
+    r = send("migraine-buddy", mb)  # the same export again
+    assert "Added: 0 attack(s)" in r.text and "1 attack(s) were already here" in r.text
+    r = send("clue", clue)
+    assert "menstruation on 362 day(s)" in r.text and "pain 189" in r.text
+    bad = EXTERNAL / "migraine-buddy" / "migraine_buddy_mixed.csv"
+    r = send("migraine-buddy", bad)
+    assert (
+        r.status_code == 400 and 'id="import-error"' in r.text and "nothing was imported" in r.text
+    )
+    diary = web.app.state.store.read([pid])
+    assert diary.attacks.height == 1 and diary.days["menstruation"].drop_nulls().len() == 362
+    with web.engine.connect() as conn:
+        resources = conn.execute(
+            sa.select(audit_log.c.resource).where(audit_log.c.resource.like("import from%"))
+        ).scalars()
+        assert sorted(resources) == ["import from clue"] + ["import from migraine-buddy"] * 2

@@ -6,6 +6,8 @@ from __future__ import annotations
 import calendar as cal
 import datetime as dt
 import json
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -14,6 +16,10 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from painlink.diary.vocabulary import ScreeningContext
+from painlink.interop.apps import SOURCES, read_export
+from painlink.interop.csv_diary import DiaryFormatError
+from painlink.store.merge import MergeConflict, merge_diary
+from painlink.store.tables import patients as patients_table
 from painlink.web import accounts, clinical_records, diary_service, views
 from painlink.web.app import templates
 from painlink.web.deps import (
@@ -610,7 +616,82 @@ async def sharing_post(request: Request) -> Response:
 @router.get("/account")
 def account_page(request: Request, conn: sa.Connection = Depends(get_conn)) -> Response:
     user = require_user(request, conn)
-    return _render(request, "account.html", user)
+    return _render(request, "account.html", user, sources=SOURCES)
+
+
+MAX_IMPORT_BYTES = 1 << 30  # Apple Health exports run to hundreds of megabytes
+
+
+@router.post("/account/import")
+async def account_import(request: Request) -> Response:
+    """Bring a diary from another app into one's own: read in the thread pool, merged
+    in one write (nothing is kept on any problem)."""
+    form = await request.form()
+    token, source = str(form.get("csrf_token", "")), str(form.get("source", ""))
+    upload = form.get("file")
+
+    def who() -> tuple[CurrentUser, str]:
+        with request.app.state.store.engine.connect() as conn:
+            user = require_user(request, conn, "patient")
+            check_csrf(user, token)
+            zone = conn.execute(
+                sa.select(patients_table.c.time_zone).where(
+                    patients_table.c.patient_id == user.patient_id
+                )
+            ).scalar()
+            return user, zone or "UTC"
+
+    user, zone = await run_in_threadpool(who)
+
+    def refuse(message: str) -> Response:
+        return _render(
+            request, "account.html", user, status=400, sources=SOURCES,
+            errors={"import": message}, values={"source": source},
+        )  # fmt: skip
+
+    if source not in SOURCES:
+        return refuse("choose the app the file comes from")
+    if not hasattr(upload, "read"):
+        return refuse("choose the exported file")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "export"
+        size = 0
+        with path.open("wb") as out:
+            while chunk := await upload.read(1 << 20):  # type: ignore[union-attr]
+                size += len(chunk)
+                if size > MAX_IMPORT_BYTES:
+                    return refuse("the file is larger than 1 GB")
+                out.write(chunk)
+        try:
+            diary, skipped = await run_in_threadpool(
+                read_export, source, path, user.patient_id or "", zone
+            )
+        except DiaryFormatError as exc:
+            first = exc.problems[0]
+            more = len(exc.problems) - 1
+            return refuse(
+                f"nothing was imported: {first.reason} (line {first.line}, {first.column})"
+                + (f", and {more} more problem(s)" if more else "")
+            )
+
+    def work(request: Request, conn: sa.Connection) -> Response:
+        _own_diary_write(request, conn, {"csrf_token": token}, f"import from {source}")
+        try:
+            merged = merge_diary(conn, user.patient_id or "", diary)
+        except MergeConflict as exc:
+            raise _Refused(f"nothing was imported: {exc}") from None
+        return _render(
+            request, "account.html", user, sources=SOURCES, imported=merged, skipped=skipped
+        )
+
+    try:
+        return await _run(request, work)
+    except _Refused as exc:
+        return refuse(str(exc))
+
+
+class _Refused(Exception):
+    """Raised in the write so that it rolls back; shown next to the import form."""
 
 
 @router.get("/account/export")
