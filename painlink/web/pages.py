@@ -719,6 +719,7 @@ async def account_delete(request: Request) -> Response:
                 "account.html",
                 user,
                 status=400,
+                sources=SOURCES,
                 errors={"confirm": "type DELETE to confirm"},
             )
         audit(conn, user, "delete", "account and diary", user.patient_id, ip=client_ip(request))
