@@ -248,19 +248,40 @@ def _merge_export(
 
 @app.command()
 def export(
-    out_dir: Annotated[Path, typer.Option("--out", help="Folder to write the CSV diary into.")],
+    out_dir: Annotated[
+        Path,
+        typer.Option(
+            "--out", help="Folder to write the CSV diary into (with --fhir: a JSON file)."
+        ),
+    ],
     db: DbOption = None,
     patient: Annotated[
         list[str] | None, typer.Option("--patient", help="Only this patient (repeatable).")
     ] = None,
+    fhir: Annotated[
+        bool, typer.Option("--fhir", help="One patient's diary as a FHIR R4 Bundle (JSON).")
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Export diaries as a CSV diary folder (lossless: it imports back unchanged)."""
+    """Export diaries as a CSV diary folder (lossless: it imports back unchanged), or one
+    diary as a FHIR R4 Bundle."""
     store = _store(db, as_json)
     if patient:
         missing = sorted(set(patient) - set(store.patient_ids()))
         if missing:
             _fail(f"no such patient(s): {', '.join(missing)}", as_json=as_json)
+    if fhir:
+        from painlink.interop.fhir_export import diary_bundle
+
+        if not patient or len(patient) != 1:
+            _fail("--fhir writes one patient's diary: give one --patient", as_json=as_json)
+        bundle = diary_bundle(store.read(patient), patient[0])
+        out_dir.write_text(json.dumps(bundle, indent=1, ensure_ascii=False), encoding="utf-8")
+        if as_json:
+            _emit({"file": str(out_dir), "resources": len(bundle["entry"])})
+        else:
+            out.print(f"Wrote {len(bundle['entry'])} FHIR R4 resources to {out_dir}.")
+        return
     ids = patient or store.patient_ids()
     with _progress() as bar:
         task = bar.add_task("Exporting", total=len(ids))

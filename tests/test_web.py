@@ -343,6 +343,10 @@ def test_export_and_account_deletion(web: Web) -> None:
     assert "attacks.csv" in archive.namelist() and "painlink.json" in archive.namelist()
     assert "midas-1" in archive.read("questionnaires.csv").decode()
     assert "history_cancer" in archive.read("screenings.csv").decode()
+    fhir = c.get("/account/export.fhir.json")
+    assert fhir.headers["content-type"].startswith("application/fhir+json")
+    kinds = {e["resource"]["resourceType"] for e in fhir.json()["entry"]}
+    assert kinds == {"Patient", "Observation", "QuestionnaireResponse"}
     assert c.post("/account/delete", data={"csrf_token": csrf, "confirm": "no"}).status_code == 400
     c.post("/account/delete", data={"csrf_token": csrf, "confirm": "DELETE"})
     with web.engine.connect() as conn:

@@ -706,6 +706,21 @@ def account_export(request: Request, conn: sa.Connection = Depends(get_conn)) ->
     )
 
 
+@router.get("/account/export.fhir.json")
+def account_export_fhir(request: Request, conn: sa.Connection = Depends(get_conn)) -> Response:
+    from painlink.interop.fhir_export import diary_bundle
+
+    user = require_user(request, conn, "patient")
+    pid = user.patient_id or ""
+    patient_access(request, conn, user, pid, "export", "whole diary (FHIR R4)")
+    bundle = diary_bundle(request.app.state.store.read([pid]), pid)
+    return Response(
+        json.dumps(bundle, ensure_ascii=False),
+        media_type="application/fhir+json",
+        headers={"Content-Disposition": f'attachment; filename="painlink-{pid}.fhir.json"'},
+    )
+
+
 @router.post("/account/delete")
 async def account_delete(request: Request) -> Response:
     data = await _form(request)

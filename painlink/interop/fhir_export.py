@@ -1,0 +1,193 @@
+"""Write a person's diary as a FHIR R4 Bundle: what a clinic's record system can take in.
+
+There is no published FHIR profile for a headache diary, so painlink uses the plainest
+resources and standard codes, and validates every resource with fhir.resources:
+
+- ``Patient`` — id, gender, birth year.
+- each attack → ``Observation`` (SNOMED CT 25064002 *Headache*, category *survey*),
+  ``effectivePeriod`` start–end in the patient's time zone, components: the 0–10
+  rating (LOINC 72514-3), the IHS 0–3 intensity (painlink's code system), and
+  nausea, vomiting, photophobia, phonophobia (SNOMED CT) as yes/no — a question not
+  answered in the diary has no component, never "no";
+- each intake → ``MedicationStatement`` (status *completed*, the drug by name and ATC
+  code when painlink knows it), linked to its attack, relief at 2 h as a note;
+- each stored questionnaire → ``QuestionnaireResponse`` with the item linkIds and
+  scored values only (the instruments' wording is licensed). painlink's own FHIR
+  reader scores them back to the same totals (tested).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fhir.resources.R4B.bundle import Bundle
+
+from painlink.diary.frames import DiaryFrames
+from painlink.rules.medications import lookup
+from painlink.rules.questionnaires import INSTRUMENTS
+
+SNOMED = "http://snomed.info/sct"
+LOINC = "http://loinc.org"
+ATC = "http://www.whocc.no/atc"
+PAINLINK = "urn:painlink:diary"  # painlink's own codes, where no standard one exists
+SYMPTOMS = {
+    "nausea": ("422587007", "Nausea"),
+    "vomiting": ("422400008", "Vomiting"),
+    "photophobia": ("409668002", "Photophobia"),
+    "phonophobia": ("313387002", "Phonophobia"),
+}
+GENDER = {"female": "female", "male": "male", "other": "other", "unknown": "unknown"}
+
+
+def _fhir_id(*parts: object) -> str:
+    """A FHIR id ([A-Za-z0-9-.], at most 64): painlink's ids may hold underscores."""
+    return re.sub(r"[^A-Za-z0-9.\-]", "-", "-".join(str(p) for p in parts))[-64:]
+
+
+def _instant(value: dt.datetime, zone: ZoneInfo) -> str:
+    """FHIR wants an offset on a dateTime with a time: the diary's wall clock, placed."""
+    return value.replace(tzinfo=zone).isoformat()
+
+
+def _questionnaire_url(key: str) -> str:
+    rules = INSTRUMENTS[key]
+    return f"{LOINC}/q/{rules.loinc}" if rules.loinc else f"urn:painlink:questionnaire:{key}"
+
+
+def diary_bundle(diary: DiaryFrames, patient_id: str) -> dict[str, Any]:
+    """One person's diary as a validated FHIR R4 ``collection`` Bundle (a plain dict)."""
+    person = diary.patients.filter(diary.patients["patient_id"] == patient_id)
+    if person.is_empty():
+        raise ValueError(f"no patient {patient_id!r} in this diary")
+    p = person.row(0, named=True)
+    zone = ZoneInfo(p["time_zone"] or "UTC")
+    subject = {"reference": f"Patient/{_fhir_id(patient_id)}"}
+    patient: dict[str, Any] = {
+        "resourceType": "Patient",
+        "id": _fhir_id(patient_id),
+        "gender": GENDER.get(p["sex"] or "unknown", "unknown"),
+    }
+    if p["birth_year"]:
+        patient["birthDate"] = str(p["birth_year"])
+    resources: list[dict[str, Any]] = [patient]
+    mine = "patient_id"
+    for a in diary.attacks.filter(diary.attacks[mine] == patient_id).iter_rows(named=True):
+        period = {"start": _instant(a["start"], zone)}
+        if a["end"] is not None:
+            period["end"] = _instant(a["end"], zone)
+        components = []
+        if a["intensity_nrs"] is not None:
+            components.append(
+                {
+                    "code": {
+                        "coding": [
+                            {
+                                "system": LOINC,
+                                "code": "72514-3",
+                                "display": "Pain severity 0-10 NRS",
+                            }
+                        ]
+                    },
+                    "valueInteger": round(a["intensity_nrs"]),
+                }
+            )
+        if a["intensity"] is not None:
+            components.append(
+                {
+                    "code": {"coding": [{"system": PAINLINK, "code": "intensity-ihs-0-3"}]},
+                    "valueInteger": int(a["intensity"]),
+                }
+            )
+        for field, (code, display) in SYMPTOMS.items():
+            if a[field] is not None:
+                components.append(
+                    {
+                        "code": {"coding": [{"system": SNOMED, "code": code, "display": display}]},
+                        "valueBoolean": bool(a[field]),
+                    }
+                )
+        observation: dict[str, Any] = {
+            "resourceType": "Observation",
+            "id": _fhir_id(patient_id, "attack", a["attack_id"]),
+            "status": "final" if a["end"] is not None else "preliminary",
+            "category": [
+                {
+                    "coding": [
+                        {
+                            "system": "http://terminology.hl7.org/CodeSystem/observation-category",
+                            "code": "survey",
+                        }
+                    ]
+                }
+            ],
+            "code": {"coding": [{"system": SNOMED, "code": "25064002", "display": "Headache"}]},
+            "subject": subject,
+            "effectivePeriod": period,
+        }
+        if components:
+            observation["component"] = components
+        if a["notes"]:
+            observation["note"] = [{"text": a["notes"]}]
+        resources.append(observation)
+    meds = diary.medications.filter(diary.medications[mine] == patient_id)
+    for i, m in enumerate(meds.sort("taken_at").iter_rows(named=True), 1):
+        drug = lookup(m["drug"])
+        concept: dict[str, Any] = {"text": m["drug"]}
+        if drug and drug.atc:
+            concept["coding"] = [{"system": ATC, "code": drug.atc, "display": drug.name}]
+        statement: dict[str, Any] = {
+            "resourceType": "MedicationStatement",
+            "id": _fhir_id(patient_id, "medication", i),
+            "status": "completed",
+            "medicationCodeableConcept": concept,
+            "subject": subject,
+            "effectiveDateTime": _instant(m["taken_at"], zone),
+        }
+        if m["attack_id"]:
+            statement["reasonReference"] = [
+                {"reference": f"Observation/{_fhir_id(patient_id, 'attack', m['attack_id'])}"}
+            ]
+        if m["relief_2h"]:
+            statement["note"] = [{"text": f"relief at 2 hours: {m['relief_2h']}"}]
+        if m["dose"] is not None:
+            statement["dosage"] = [
+                {"doseAndRate": [{"doseQuantity": {"value": m["dose"], "unit": m["dose_unit"]}}]}
+            ]
+        resources.append(statement)
+    items = diary.questionnaire_items.filter(diary.questionnaire_items[mine] == patient_id)
+    keys = ["instrument", "completed_on"]
+    for (key, completed_on), group in items.sort([*keys, "item"]).group_by(
+        keys, maintain_order=True
+    ):
+        order = {link: n for n, link in enumerate(INSTRUMENTS[str(key)].items)}
+        answered = sorted(
+            zip(group["item"], group["value"], strict=True), key=lambda x: order[x[0]]
+        )
+        resources.append(
+            {
+                "resourceType": "QuestionnaireResponse",
+                "id": _fhir_id(patient_id, key, completed_on),
+                "questionnaire": _questionnaire_url(str(key)),
+                "status": "completed",
+                "subject": subject,
+                "authored": str(completed_on),
+                "item": [
+                    {"linkId": link, "answer": [{"valueDecimal": float(value)}]}
+                    for link, value in answered
+                ],
+            }
+        )
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "timestamp": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "entry": [
+            {"fullUrl": f"urn:painlink:{r['resourceType']}/{r['id']}", "resource": r}
+            for r in resources
+        ],
+    }
+    Bundle.model_validate(bundle)  # every resource in it is validated too
+    return bundle
