@@ -88,3 +88,25 @@ def test_the_cohort_prior_is_used_only_with_a_cohort() -> None:
     one = frame.filter(pl.col("patient_id") == frame["patient_id"][0])
     assert fc._cohort_priors(one, names) == {}
     assert fc._prior_for(priors, first) is None  # type: ignore[arg-type]
+
+
+def test_tomorrow_is_forecast_from_today() -> None:
+    days = _cohort()
+    pid = days["patient_id"][0]
+    last = days.filter(pl.col("patient_id") == pid)["date"].max()
+    today = (pl.col("patient_id") == pid) & (pl.col("date") == last)
+
+    def run(neck: float) -> tuple[float, pl.DataFrame]:
+        changed = days.with_columns(
+            pl.when(today)
+            .then(pl.lit(neck))
+            .otherwise(pl.col("neck_pain_max"))
+            .alias("neck_pain_max")
+        )
+        result = fc.forecast(changed)
+        return result.tomorrow(pid)["tomorrow_risk"], result.predictions  # type: ignore[return-value]
+
+    calm, calm_days = run(0.0)
+    sore, sore_days = run(10.0)
+    assert 0 < calm < 1 and calm != sore  # today's neck pain is tomorrow's "yesterday"
+    assert calm_days.equals(sore_days)  # and changes no forecast of a recorded day

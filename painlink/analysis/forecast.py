@@ -233,20 +233,40 @@ def forecast(days: pl.DataFrame, true_risk: pl.DataFrame | None = None) -> Forec
     ``true_risk`` (patient_id, date, true_risk), known only for simulated diaries, adds
     the oracle's AUC on the same days for comparison.
     """
-    frame, names = _features(days)
+    # one more day per person, with nothing recorded yet: tomorrow, forecast from today
+    tomorrow = (
+        days.group_by("patient_id")
+        .agg((pl.col("date").max() + pl.duration(days=1)).alias("date"))
+        .with_columns(
+            pl.lit(False).alias("onset"),
+            pl.lit(False).alias("ongoing"),
+            pl.lit(False).alias("attack_day"),
+            pl.lit(True).alias("is_tomorrow"),
+        )
+    )
+    extended = pl.concat([days, tomorrow], how="diagonal_relaxed").with_columns(
+        pl.col("is_tomorrow").fill_null(False)
+    )
+    frame, names = _features(extended)
     if true_risk is not None:
         frame = frame.join(true_risk, on=["patient_id", "date"], how="left")
-    priors = _cohort_priors(frame, names)
+    priors = _cohort_priors(frame.filter(~pl.col("is_tomorrow")), names)
     rows, preds = [], []
-    for (pid,), part in frame.group_by(["patient_id"], maintain_order=True):
+    for (pid,), whole in frame.group_by(["patient_id"], maintain_order=True):
+        next_day = _design(whole.tail(1), names)[0]
+        part = whole.head(whole.height - 1)  # the recorded days
         n = part.height
         X = _design(part, names)
         y = part["onset"].cast(pl.Float64).to_numpy()
         target = ~part["ongoing"].to_numpy()
-        dates = part["date"].to_list()
+        dates = whole["date"].to_list()
         risk = np.full(n, np.nan)
         base = np.full(n, np.nan)
-        for origin in range(FIRST_ORIGIN_DAYS, n, STEP_DAYS):
+        tomorrow_risk = None
+        origins = list(range(FIRST_ORIGIN_DAYS, n, STEP_DAYS))
+        if n >= FIRST_ORIGIN_DAYS:
+            origins.append(n)  # every recorded day in: tomorrow's forecast
+        for origin in origins:
             train = target.copy()
             train[origin:] = False
             if y[train].sum() < 3:
@@ -259,6 +279,9 @@ def forecast(days: pl.DataFrame, true_risk: pl.DataFrame | None = None) -> Forec
                 prior_sd=PRIOR_SD if centre is None else COHORT_PRIOR_SD,
                 prior_mean=centre,
             )
+            if origin == n:
+                tomorrow_risk = float(1 / (1 + np.exp(-(next_day @ fit.coef[0]))))
+                continue
             stop = min(origin + STEP_DAYS, n)
             eta = X[origin:stop] @ fit.coef[0]
             risk[origin:stop] = 1 / (1 + np.exp(-eta))
@@ -282,7 +305,7 @@ def forecast(days: pl.DataFrame, true_risk: pl.DataFrame | None = None) -> Forec
             "brier_base_rate": brier_base,
             "brier_skill": skill,
             "show_to_patient": bool(skill > 0 and lo > 0.5) if not np.isnan(skill) else False,
-            "tomorrow_risk": float(risk[~np.isnan(risk)][-1]) if (~np.isnan(risk)).any() else None,
+            "tomorrow_risk": tomorrow_risk,  # the day after the last recorded day
         }
         if true_risk is not None:
             row["oracle_auc"] = within_person_auc(yy, part["true_risk"].to_numpy()[evaluable])
