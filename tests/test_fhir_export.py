@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from painlink.cli import app
 from painlink.clinical.questionnaires import score_response, score_stored
 from painlink.diary.frames import DiaryFrames
-from painlink.interop.fhir_export import diary_bundle
+from painlink.interop.fhir_export import DAILY, diary_bundle
 from painlink.simulate.simulator import SimulationSpec, simulate
 
 runner = CliRunner()
@@ -33,12 +33,31 @@ def test_every_record_is_there_and_valid() -> None:
     kinds = pl.Series([e["resource"]["resourceType"] for e in bundle["entry"]]).value_counts()
     counts = dict(kinds.rows())
     mine = pl.col("patient_id") == pid
-    assert counts["Observation"] == diary.attacks.filter(mine).height
+    measures = sum(diary.days.filter(mine)[c].is_not_null().sum() for c in DAILY)
+    assert counts["Observation"] == (
+        diary.attacks.filter(mine).height + measures + diary.spine_pain.filter(mine).height
+    )
+    sleep = [
+        e["resource"]
+        for e in bundle["entry"]
+        if e["resource"]["resourceType"] == "Observation"
+        and e["resource"]["code"]["coding"][0]["code"] == "93832-4"
+    ]
+    first = (
+        diary.days.filter(mine & pl.col("sleep_hours").is_not_null())
+        .sort("date")
+        .row(0, named=True)
+    )
+    assert sleep[0]["effectiveDateTime"] == str(first["date"])
+    assert sleep[0]["valueQuantity"] == {"value": first["sleep_hours"], "unit": "h"}
     assert counts["MedicationStatement"] == diary.medications.filter(mine).height
     assert counts["QuestionnaireResponse"] == 2  # HIT-6 at the start and the end
     assert counts["Patient"] == 1
     observation = next(
-        e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Observation"
+        e["resource"]
+        for e in bundle["entry"]
+        if e["resource"]["resourceType"] == "Observation"
+        and e["resource"]["code"]["coding"][0]["code"] == "25064002"
     )
     start = dt.datetime.fromisoformat(observation["effectivePeriod"]["start"])
     zone = ZoneInfo(diary.patients.filter(mine)["time_zone"][0])

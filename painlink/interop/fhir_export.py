@@ -9,6 +9,11 @@ resources and standard codes, and validates every resource with fhir.resources:
   rating (LOINC 72514-3), the IHS 0–3 intensity (painlink's code system), and
   nausea, vomiting, photophobia, phonophobia (SNOMED CT) as yes/no — a question not
   answered in the diary has no component, never "no";
+- each day's check-in → one ``Observation`` per recorded measure (sleep duration
+  LOINC 93832-4; neck and low back pain LOINC 72514-3 with the body site; stress,
+  caffeine, alcohol, meals, exercise and menstrual flow with painlink's codes), on
+  the diary's day; each neck/back pain episode → a 0–10 pain ``Observation`` with its
+  region and side;
 - each intake → ``MedicationStatement`` (status *completed*, the drug by name and ATC
   code when painlink knows it), linked to its attack, relief at 2 h as a note;
 - each stored questionnaire → ``QuestionnaireResponse`` with the item linkIds and
@@ -40,6 +45,27 @@ SYMPTOMS = {
     "phonophobia": ("313387002", "Phonophobia"),
 }
 GENDER = {"female": "female", "male": "male", "other": "other", "unknown": "unknown"}
+PAIN_NRS = {"system": LOINC, "code": "72514-3", "display": "Pain severity 0-10 NRS"}
+#: a check-in's measures: column → (code, unit or None for a plain value)
+DAILY: dict[str, tuple[dict[str, str], str | None]] = {
+    "sleep_hours": ({"system": LOINC, "code": "93832-4", "display": "Sleep duration"}, "h"),
+    "stress": ({"system": PAINLINK, "code": "stress-0-10"}, None),
+    "skipped_meals": ({"system": PAINLINK, "code": "skipped-meals"}, None),
+    "caffeine_mg": ({"system": PAINLINK, "code": "caffeine"}, "mg"),
+    "alcohol_units": ({"system": PAINLINK, "code": "alcohol-units"}, None),
+    "exercise_min": ({"system": PAINLINK, "code": "exercise"}, "min"),
+    "menstruation": ({"system": PAINLINK, "code": "menstrual-flow"}, None),
+    "neck_pain": (PAIN_NRS, None),
+    "low_back_pain": (PAIN_NRS, None),
+}
+BODY_SITE = {"neck_pain": "neck", "low_back_pain": "low back"}
+
+
+_SURVEY = {
+    "coding": [
+        {"system": "http://terminology.hl7.org/CodeSystem/observation-category", "code": "survey"}
+    ]
+}
 
 
 def _fhir_id(*parts: object) -> str:
@@ -74,7 +100,8 @@ def diary_bundle(diary: DiaryFrames, patient_id: str) -> dict[str, Any]:
         patient["birthDate"] = str(p["birth_year"])
     resources: list[dict[str, Any]] = [patient]
     mine = "patient_id"
-    for a in diary.attacks.filter(diary.attacks[mine] == patient_id).iter_rows(named=True):
+    attacks = diary.attacks.filter(diary.attacks[mine] == patient_id).sort("start")
+    for a in attacks.iter_rows(named=True):
         period = {"start": _instant(a["start"], zone)}
         if a["end"] is not None:
             period["end"] = _instant(a["end"], zone)
@@ -82,15 +109,7 @@ def diary_bundle(diary: DiaryFrames, patient_id: str) -> dict[str, Any]:
         if a["intensity_nrs"] is not None:
             components.append(
                 {
-                    "code": {
-                        "coding": [
-                            {
-                                "system": LOINC,
-                                "code": "72514-3",
-                                "display": "Pain severity 0-10 NRS",
-                            }
-                        ]
-                    },
+                    "code": {"coding": [PAIN_NRS]},
                     "valueInteger": round(a["intensity_nrs"]),
                 }
             )
@@ -113,16 +132,7 @@ def diary_bundle(diary: DiaryFrames, patient_id: str) -> dict[str, Any]:
             "resourceType": "Observation",
             "id": _fhir_id(patient_id, "attack", a["attack_id"]),
             "status": "final" if a["end"] is not None else "preliminary",
-            "category": [
-                {
-                    "coding": [
-                        {
-                            "system": "http://terminology.hl7.org/CodeSystem/observation-category",
-                            "code": "survey",
-                        }
-                    ]
-                }
-            ],
+            "category": [_SURVEY],
             "code": {"coding": [{"system": SNOMED, "code": "25064002", "display": "Headache"}]},
             "subject": subject,
             "effectivePeriod": period,
@@ -132,6 +142,54 @@ def diary_bundle(diary: DiaryFrames, patient_id: str) -> dict[str, Any]:
         if a["notes"]:
             observation["note"] = [{"text": a["notes"]}]
         resources.append(observation)
+    days = diary.days.filter(diary.days[mine] == patient_id).sort("date")
+    for d in days.iter_rows(named=True):
+        for column, (code, unit) in DAILY.items():
+            value = d.get(column)
+            if value is None:
+                continue
+            measure: dict[str, Any] = {
+                "resourceType": "Observation",
+                "id": _fhir_id(patient_id, column.replace("_", "-"), d["date"]),
+                "status": "final",
+                "category": [_SURVEY],
+                "code": {"coding": [code]},
+                "subject": subject,
+                "effectiveDateTime": str(d["date"]),  # the diary's day, not a moment
+            }
+            if isinstance(value, str):
+                measure["valueString"] = value
+            elif unit:
+                measure["valueQuantity"] = {"value": float(value), "unit": unit}
+            else:
+                measure["valueInteger" if float(value).is_integer() else "valueDecimal"] = (
+                    int(value) if float(value).is_integer() else float(value)
+                )
+            if column in BODY_SITE:
+                measure["bodySite"] = {"text": BODY_SITE[column]}
+            resources.append(measure)
+    spine = diary.spine_pain.filter(diary.spine_pain[mine] == patient_id).sort("start")
+    for i, sp in enumerate(spine.iter_rows(named=True), 1):
+        episode: dict[str, Any] = {
+            "resourceType": "Observation",
+            "id": _fhir_id(patient_id, "spine-pain", i),
+            "status": "final",
+            "category": [_SURVEY],
+            "code": {"coding": [PAIN_NRS]},
+            "subject": subject,
+            "bodySite": {
+                "text": sp["region"].replace("_", " ") + (f", {sp['side']}" if sp["side"] else "")
+            },
+            "valueInteger": round(sp["nrs"]),
+        }
+        if sp["end"] is not None:
+            episode["effectivePeriod"] = {
+                "start": _instant(sp["start"], zone),
+                "end": _instant(sp["end"], zone),
+            }
+        else:
+            episode["effectiveDateTime"] = _instant(sp["start"], zone)
+        resources.append(episode)
     meds = diary.medications.filter(diary.medications[mine] == patient_id)
     for i, m in enumerate(meds.sort("taken_at").iter_rows(named=True), 1):
         drug = lookup(m["drug"])
