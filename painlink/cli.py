@@ -218,7 +218,7 @@ def _merge_export(
     as_json: bool,
 ) -> None:  # fmt: skip
     """An app's export into a diary that exists: new attacks added, known ones not twice."""
-    from painlink.store.merge import MergeConflict, merge_diary
+    from painlink.store.merge import MergeConflict, MergeError, merge_diary
 
     try:
         with store.writing() as conn:
@@ -229,6 +229,8 @@ def _merge_export(
             as_json=as_json,
             conflicts=[[c, str(d), had, new] for c, d, had, new in exc.conflicts],
         )
+    except MergeError as exc:
+        _fail(f"{exc}; nothing was imported.", as_json=as_json)
     if as_json:
         _emit({"database": store.url, "merged": merged.as_dict(), "not_imported": skipped})
         return

@@ -78,3 +78,15 @@ def test_a_file_that_is_not_a_backup_is_refused(tmp_path: Path) -> None:
     (tmp_path / "y.json").write_text("[1, 2")
     with pytest.raises(DiaryFormatError, match="not JSON"):
         read_clue(tmp_path / "y.json")
+
+
+def test_a_value_a_check_in_would_refuse_is_refused_by_a_merge(tmp_path: Path) -> None:
+    from painlink.diary.frames import DiaryFrames
+    from painlink.store.merge import MergeError, merge_day_values
+
+    store = Store(f"sqlite:///{tmp_path / 'm.db'}")
+    store.init()
+    store.write(DiaryFrames.from_tables(patients=pl.DataFrame({"patient_id": ["p"]})))
+    with pytest.raises(MergeError, match="sleep_hours"), store.writing() as conn:
+        merge_day_values(conn, "p", "sleep_hours", {dt.date(2024, 1, 1): 30.0})
+    assert store.read(["p"]).days.is_empty()

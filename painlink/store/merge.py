@@ -10,9 +10,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
+from pydantic import ValidationError
 
 from painlink.diary.schemas import DayIn
 from painlink.store import tables as t
+
+
+class MergeError(ValueError):
+    """An import that cannot be merged; the caller rolls the transaction back."""
 
 
 @dataclass
@@ -34,7 +39,11 @@ def merge_day_values(
     """Merge ``values`` into ``days.<column>``. With conflicts and ``replace=False``
     nothing is written: the caller reports them and the transaction rolls back."""
     for day, value in values.items():  # the same validation as a check-in
-        DayIn(patient_id=patient_id, date=day, **{column: value})
+        try:
+            DayIn(patient_id=patient_id, date=day, **{column: value})
+        except ValidationError as exc:
+            message = exc.errors()[0]["msg"].removeprefix("Value error, ")
+            raise MergeError(f"{day} {column}: {message} (value {value!r})") from None
     d = t.days.c
     existing = dict(
         conn.execute(
@@ -71,7 +80,7 @@ def merge_day_values(
     return result
 
 
-class MergeConflict(ValueError):
+class MergeConflict(MergeError):
     """Days that already record other values; nothing is written."""
 
     def __init__(self, conflicts: list[tuple[str, dt.date, Any, Any]]) -> None:

@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from painlink.diary.vocabulary import ScreeningContext
 from painlink.interop.apps import SOURCES, read_export
 from painlink.interop.csv_diary import DiaryFormatError
-from painlink.store.merge import MergeConflict, merge_diary
+from painlink.store.merge import MergeError, merge_diary
 from painlink.store.tables import patients as patients_table
 from painlink.web import accounts, clinical_records, diary_service, views
 from painlink.web.app import templates
@@ -678,7 +678,7 @@ async def account_import(request: Request) -> Response:
         _own_diary_write(request, conn, {"csrf_token": token}, f"import from {source}")
         try:
             merged = merge_diary(conn, user.patient_id or "", diary)
-        except MergeConflict as exc:
+        except MergeError as exc:  # a conflict, or a value a check-in would refuse
             raise _Refused(f"nothing was imported: {exc}") from None
         return _render(
             request, "account.html", user, sources=SOURCES, imported=merged, skipped=skipped
