@@ -133,12 +133,15 @@ def import_(
         typer.Option(
             "--from",
             help="What the path holds: 'painlink' (a CSV folder), 'migraine-buddy' (its CSV "
-            "export), 'apple-health' (export.xml) or 'clue' (a .cluedata backup, which may go "
-            "into an existing diary).",
+            "export), 'apple-health' (export.xml) or 'clue' (a .cluedata backup).",
         ),
     ] = "painlink",
     patient_id: Annotated[
-        str | None, typer.Option(help="The new patient's id (an app export has none).")
+        str | None,
+        typer.Option(
+            help="Whose export it is (an app export names nobody): a new patient, or one "
+            "already in the database, whose diary it is merged into."
+        ),
     ] = None,
     time_zone: Annotated[
         str, typer.Option(help="The patient's IANA time zone (an app export has none).")
@@ -818,14 +821,11 @@ def analyze_(
         plots.mkdir(parents=True, exist_ok=True)
         import matplotlib.pyplot as plt
 
+        from painlink.analysis.plotting import PICTURES
+
         for pid in frames.patient_ids():
-            for name, result in (
-                ("triggers", report.triggers),
-                ("spine", report.spine),
-                ("outcomes", report.outcomes),
-                ("forecast", report.forecast),
-            ):
-                plt.close(result.plot(pid, str(plots / f"{pid}-{name}.png")))
+            for name in PICTURES:
+                plt.close(getattr(report, name).plot(pid, str(plots / f"{pid}-{name}.png")))
     if as_json:
         _emit(report.as_dict())
         return

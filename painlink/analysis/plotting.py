@@ -8,6 +8,9 @@ from typing import Any
 
 import polars as pl
 
+#: the AnalysisReport parts that draw a picture of one person (each has ``plot``)
+PICTURES = ("triggers", "spine", "outcomes", "forecast")
+
 
 def for_patient(table: pl.DataFrame, patient_id: str | None) -> pl.DataFrame:
     """One person's rows (all rows without a patient; an empty table as it is)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
-from typing import Self
+from typing import Any, Self
 
 import polars as pl
 from pydantic import BaseModel
@@ -91,6 +91,17 @@ FACTOR_SCHEMA: dict[str, pl.DataType] = {
     "name": pl.String(),
     "kind": pl.String(),
 }
+
+
+def model_row(model: BaseModel) -> dict[str, Any]:
+    """A validated record as a table row: enums as their values, a list of choices
+    (an attack's locations) joined by ";" as the tables keep it."""
+    row = {}
+    for key, value in model.model_dump().items():
+        if isinstance(value, list):
+            value = ";".join(getattr(v, "value", v) for v in value) or None
+        row[key] = getattr(value, "value", value)
+    return row
 
 
 def empty(table: str) -> pl.DataFrame:

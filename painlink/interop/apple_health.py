@@ -40,7 +40,7 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 
-from painlink.diary.frames import DiaryFrames
+from painlink.diary.frames import DiaryFrames, model_row
 from painlink.diary.schemas import PatientIn
 from painlink.interop.csv_diary import BadCell, DiaryFormatError
 
@@ -289,9 +289,9 @@ def read_apple_health(
         )
     if reader.problems:
         raise DiaryFormatError(reader.problems)
-    person = PatientIn(**(patient.model_dump() | reader.me)).model_dump()
+    person = PatientIn(**(patient.model_dump() | reader.me))
     diary = DiaryFrames.from_tables(
-        patients=pl.DataFrame([{k: getattr(v, "value", v) for k, v in person.items()}]),
+        patients=pl.DataFrame([model_row(person)]),
         attacks=reader.attacks(patient_id),
         days=reader.days(patient_id),
     ).sorted()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import polars as pl
 
-from painlink.diary.frames import DiaryFrames
+from painlink.diary.frames import DiaryFrames, model_row
 from painlink.diary.schemas import PatientIn
 
 #: source name → what a person would call it (the web app's choices)
@@ -44,8 +44,6 @@ def read_export(
             },
             schema_overrides={"date": pl.Date},
         )
-        diary = DiaryFrames.from_tables(
-            patients=pl.DataFrame([patient.model_dump(mode="json")]), days=days
-        )
+        diary = DiaryFrames.from_tables(patients=pl.DataFrame([model_row(patient)]), days=days)
         return diary.sorted(), backup.skipped
     raise ValueError(f"unknown source {source!r}: use one of {', '.join(SOURCES)}")

@@ -33,7 +33,7 @@ from pathlib import Path
 import polars as pl
 from pydantic import ValidationError
 
-from painlink.diary.frames import DiaryFrames
+from painlink.diary.frames import DiaryFrames, model_row
 from painlink.diary.schemas import AttackIn, MedicationIn, PatientIn
 from painlink.interop.csv_diary import BadCell, DiaryFormatError
 from painlink.rules.medications import DrugClass, drug_class_of
@@ -293,11 +293,5 @@ def read_migraine_buddy(path: str | Path, patient_id: str, time_zone: str = "UTC
 
 
 def _frame(models: list) -> pl.DataFrame:  # type: ignore[type-arg]
-    rows = []
-    for m in models:
-        data = m.model_dump(by_alias=False)
-        data = {k: getattr(v, "value", v) for k, v in data.items()}
-        if "location" in data:
-            data["location"] = ";".join(data["location"]) or None
-        rows.append(data)
+    rows = [model_row(m) for m in models]
     return pl.DataFrame(rows, infer_schema_length=None) if rows else pl.DataFrame()

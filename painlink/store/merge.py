@@ -12,6 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from pydantic import ValidationError
 
+from painlink.analysis.day_table import OPEN_ATTACK_MAX_DAYS
 from painlink.diary.schemas import DayIn
 from painlink.store import tables as t
 
@@ -131,7 +132,9 @@ def merge_diary(
         sa.select(a.attack_id, a.start, a.end).where(a.patient_id == patient_id)
     ).all()
     ids = {row.attack_id for row in known}
-    spans = [(row.start, row.end or row.start + dt.timedelta(hours=72)) for row in known]
+    # an attack still open in the diary counts as the day table counts it, at most 72 h
+    longest = dt.timedelta(days=OPEN_ATTACK_MAX_DAYS)
+    spans = [(row.start, row.end or row.start + longest) for row in known]
     added = []
     for row in diary.attacks.sort("start").iter_rows(named=True):
         end = row["end"] or row["start"]

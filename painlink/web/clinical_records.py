@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from painlink.clinical.questionnaires import (
     QuestionnaireError,
@@ -21,11 +20,12 @@ from painlink.clinical.questionnaires import (
     score_values,
 )
 from painlink.clinical.screening import Presentation, ScreenResult, screen
+from painlink.diary.frames import model_row
 from painlink.diary.schemas import PatientIn, QuestionnaireItemIn, ScreeningAnswerIn
 from painlink.diary.vocabulary import ScreeningContext
 from painlink.rules.questionnaires import INSTRUMENTS
 from painlink.store import tables as t
-from painlink.web.diary_service import EntryError, local_now
+from painlink.web.diary_service import EntryError, local_now, patient_zone
 
 #: What a patient is asked about their own history (patients-table columns).
 #: ``family_history_migraine`` is not a red flag but belongs to the same history.
@@ -49,15 +49,7 @@ _PATIENT_HISTORY = (
 
 def _stamp(conn: sa.Connection, patient_id: str) -> dt.datetime:
     """Local time to the microsecond: two screens in one minute stay two records."""
-    zone = conn.execute(
-        sa.select(t.patients.c.time_zone).where(t.patients.c.patient_id == patient_id)
-    ).scalar()
-    return dt.datetime.now(ZoneInfo(zone or "UTC")).replace(tzinfo=None)
-
-
-def _record(model: BaseModel) -> dict[str, Any]:
-    """A validated record as a database row (enums as their values)."""
-    return {k: getattr(v, "value", v) for k, v in model.model_dump().items()}
+    return dt.datetime.now(patient_zone(conn, patient_id)).replace(tzinfo=None)
 
 
 def _presentation(answers: dict[str, Any]) -> dict[str, Any]:
@@ -107,7 +99,7 @@ def save_screen(
             attack_id=attack_id,
             answered_by=answered_by,
         )
-        rows.append(_record(model))
+        rows.append(model_row(model))
     if rows:
         conn.execute(t.screening_answers.insert(), rows)
     return screen(given)
@@ -138,16 +130,13 @@ def save_history(conn: sa.Connection, patient_id: str, data: dict[str, Any]) -> 
         .mappings()
         .one()
     )
-    merged = {**dict(row), **{k: data.get(k) for k in _PATIENT_HISTORY}}
+    history = {k: data.get(k) for k in _PATIENT_HISTORY}
+    merged = {**dict(row), **history}
     try:
         PatientIn(**{k: v for k, v in merged.items() if k in PatientIn.model_fields})
     except ValidationError as exc:
         raise EntryError({str(e["loc"][0]): e["msg"] for e in exc.errors()}) from None
-    conn.execute(
-        t.patients.update()
-        .where(t.patients.c.patient_id == patient_id)
-        .values(**{k: data.get(k) for k in _PATIENT_HISTORY})
-    )
+    conn.execute(t.patients.update().where(t.patients.c.patient_id == patient_id).values(**history))
     asked = {k: v for k, v in data.items() if k in Presentation.model_fields}
     return save_screen(conn, patient_id, ScreeningContext.history, asked, answered_by="patient")
 
@@ -181,7 +170,7 @@ def save_questionnaire(
             value=value,
             recorded_by=recorded_by,
         )
-        rows.append(_record(model))
+        rows.append(model_row(model))
     if not rows:
         raise EntryError({"questionnaire": "no item was answered"})
     q = t.questionnaire_items.c
@@ -213,10 +202,7 @@ def save_fhir_response(
     elif authored.tzinfo is None:
         completed_on = authored.date()
     else:
-        zone = conn.execute(
-            sa.select(t.patients.c.time_zone).where(t.patients.c.patient_id == patient_id)
-        ).scalar()
-        completed_on = authored.astimezone(ZoneInfo(zone or "UTC")).date()
+        completed_on = authored.astimezone(patient_zone(conn, patient_id)).date()
     return save_questionnaire(
         conn, patient_id, read.instrument, completed_on, read.values, recorded_by
     )

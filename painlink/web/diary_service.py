@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from pydantic import BaseModel, ValidationError
 
+from painlink.diary.frames import model_row
 from painlink.diary.schemas import (
     AttackIn,
     DayIn,
@@ -50,19 +51,23 @@ def _validate(model: type[BaseModel], data: dict[str, Any]) -> BaseModel:
         raise EntryError(_errors(exc)) from None
 
 
-def local_now(conn: sa.Connection, patient_id: str) -> dt.datetime:
-    """The patient's wall-clock time, to the minute (diaries store local time)."""
+def patient_zone(conn: sa.Connection, patient_id: str) -> ZoneInfo:
+    """The patient's IANA time zone (UTC when none is stored)."""
     zone = conn.execute(
         sa.select(t.patients.c.time_zone).where(t.patients.c.patient_id == patient_id)
     ).scalar()
-    return dt.datetime.now(ZoneInfo(zone or "UTC")).replace(tzinfo=None, second=0, microsecond=0)
+    return ZoneInfo(zone or "UTC")
+
+
+def local_now(conn: sa.Connection, patient_id: str) -> dt.datetime:
+    """The patient's wall-clock time, to the minute (diaries store local time)."""
+    return dt.datetime.now(patient_zone(conn, patient_id)).replace(
+        tzinfo=None, second=0, microsecond=0
+    )
 
 
 def _row(model: BaseModel, table: sa.Table) -> dict[str, Any]:
-    data = model.model_dump()
-    if "location" in data:
-        data["location"] = ";".join(data["location"]) or None
-    return {k: (v.value if hasattr(v, "value") else v) for k, v in data.items() if k in table.c}
+    return {k: v for k, v in model_row(model).items() if k in table.c}
 
 
 def start_attack(conn: sa.Connection, patient_id: str, start: dt.datetime | None = None) -> str:

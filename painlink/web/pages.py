@@ -15,11 +15,11 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from painlink.analysis.plotting import PICTURES
 from painlink.diary.vocabulary import ScreeningContext
 from painlink.interop.apps import SOURCES, read_export
 from painlink.interop.csv_diary import DiaryFormatError
 from painlink.store.merge import MergeError, merge_diary
-from painlink.store.tables import patients as patients_table
 from painlink.web import accounts, clinical_records, diary_service, views
 from painlink.web.app import templates
 from painlink.web.deps import (
@@ -568,7 +568,7 @@ def insights_page(request: Request, conn: sa.Connection = Depends(get_conn)) -> 
 @router.get("/insights/{kind}.png")
 def insights_plot(kind: str, request: Request, conn: sa.Connection = Depends(get_conn)) -> Response:
     user = require_user(request, conn, "patient", "clinician")
-    if kind not in views.PLOTS:
+    if kind not in PICTURES:
         raise HTTPException(status_code=404, detail="no such picture")
     pid = (
         request.query_params.get("patient") if user.role == "clinician" else user.patient_id
@@ -634,12 +634,7 @@ async def account_import(request: Request) -> Response:
         with request.app.state.store.engine.connect() as conn:
             user = require_user(request, conn, "patient")
             check_csrf(user, token)
-            zone = conn.execute(
-                sa.select(patients_table.c.time_zone).where(
-                    patients_table.c.patient_id == user.patient_id
-                )
-            ).scalar()
-            return user, zone or "UTC"
+            return user, diary_service.patient_zone(conn, user.patient_id or "").key
 
     user, zone = await run_in_threadpool(who)
 

@@ -22,6 +22,7 @@ from painlink.clinical.day_counts import classify_days
 from painlink.diary.frames import DiaryFrames
 from painlink.interop.csv_diary import write_diary_folder
 from painlink.rules.cervical import CERVICOGENIC_ITEMS
+from painlink.rules.questionnaires import INSTRUMENTS
 from painlink.store.account_tables import audit_log, users
 from painlink.store.store import Store
 
@@ -277,9 +278,6 @@ def outcome_rows(frame: pl.DataFrame) -> list[dict[str, Any]]:
     return [{k: _clean(v) for k, v in r.items()} for r in frame.iter_rows(named=True)]
 
 
-PLOTS = ("triggers", "spine", "outcomes", "forecast")
-
-
 def plot_png(store: Store, patient_id: str, kind: str) -> bytes:
     """One of the insights' pictures, drawn dark to sit on the low-light page."""
     import matplotlib
@@ -384,7 +382,8 @@ INTAKE_QUESTIONS: list[tuple[str, str]] = [
 
 FINDING_ITEMS = [(k, f"{letter}: {text}") for k, (letter, text) in CERVICOGENIC_ITEMS.items()]
 
-INSTRUMENT_ITEMS = {"ndi": 10, "odi": 10, "midas": 5, "hit6": 6}
+#: instrument → how many items, in the order the clinician's form offers them
+INSTRUMENT_ITEMS = {key: len(INSTRUMENTS[key].items) for key in ("ndi", "odi", "midas", "hit6")}
 
 
 def intake_answers(data: dict[str, str]) -> dict[str, Any]:
@@ -478,9 +477,9 @@ def score_form(data: dict[str, str]) -> tuple[str, dt.date, dict[str, float | No
     except ValueError:
         raise EntryError({"completed_on": "use a date like 2026-03-01"}) from None
     values: dict[str, float | None] = {}
-    for i in range(1, INSTRUMENT_ITEMS[instrument] + 1):
+    for i, link in enumerate(INSTRUMENTS[instrument].items, 1):
         number = parse_number(data.get(f"item{i}", ""))
         if isinstance(number, str):
             raise EntryError({f"item{i}": "not a number"})
-        values[f"{instrument}-{i}"] = number
+        values[link] = number
     return instrument, completed_on, values
