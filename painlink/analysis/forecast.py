@@ -131,9 +131,10 @@ class ForecastResults:
     per_patient: pl.DataFrame
     predictions: pl.DataFrame
 
-    def calibration(self, bins: int = 10) -> pl.DataFrame:
-        """Mean forecast against observed attack share, by forecast decile (pooled)."""
-        p = self.predictions.with_columns(
+    def calibration(self, bins: int = 10, patient_id: str | None = None) -> pl.DataFrame:
+        """Mean forecast against observed attack share, by forecast decile (pooled, or
+        one person's)."""
+        p = for_patient(self.predictions, patient_id).with_columns(
             (pl.col("risk").rank("ordinal") * bins // (pl.len() + 1)).alias("bin")
         )
         return (
@@ -156,33 +157,24 @@ class ForecastResults:
 
     def plot(self, patient_id: str, path: str | None = None):  # type: ignore[no-untyped-def]
         """The forecast over time with the attacks that began, and its calibration."""
-        p = (
-            self.predictions.filter(pl.col("patient_id") == patient_id).sort("date")
-            if self.predictions.height
-            else self.predictions
-        )
+        p = for_patient(self.predictions, patient_id)
         fig, axes = figure(6, height_per_row=0.5, width=8, panels=2)
         top, bottom = axes[0, 0], axes[1, 0]
         title = f"{patient_id}: forecast of an attack starting that day"
         if not p.height:
             top.set_title(title + " — not enough history yet")
             return finish(fig, path)
+        p = p.sort("date")
         top.plot(p["date"].to_list(), p["risk"].to_list(), lw=1, color="#2471a3")
         onsets = p.filter(pl.col("onset") == 1)["date"].to_list()
         top.plot(onsets, [0.0] * len(onsets), "|", color="#c0392b", ms=12, label="attack began")
         top.set_ylabel("forecast risk")
         top.set_title(title)
         top.legend(loc="upper right", fontsize=8)
-        bins = min(5, max(p.height // 40, 2))
-        cal = (
-            p.with_columns((pl.col("risk").rank("ordinal") * bins // (pl.len() + 1)).alias("bin"))
-            .group_by("bin")
-            .agg(pl.col("risk").mean(), pl.col("onset").mean())
-            .sort("bin")
-        )
+        cal = self.calibration(min(5, max(p.height // 40, 2)), patient_id)
         bottom.plot([0, 1], [0, 1], ls="--", color="black", lw=1)
-        bottom.plot(cal["risk"].to_list(), cal["onset"].to_list(), "o-", color="#2471a3")
-        top_risk = max(float(cal["risk"].max() or 0), float(cal["onset"].max() or 0)) * 1.2
+        bottom.plot(cal["forecast"].to_list(), cal["observed"].to_list(), "o-", color="#2471a3")
+        top_risk = max(float(cal["forecast"].max() or 0), float(cal["observed"].max() or 0)) * 1.2
         bottom.set_xlim(0, max(top_risk, 0.05))
         bottom.set_ylim(0, max(top_risk, 0.05))
         bottom.set_xlabel("forecast (mean of each fifth of days)")
