@@ -99,6 +99,10 @@ class MenstrualFlow(StrEnum):
     unspecified = "unspecified"  # bleeding recorded without its amount
 
 
+#: menstrual flow from least to most: a day with several entries keeps the heaviest
+FLOW_BY_AMOUNT = ("none", "spotting", "unspecified", "light", "medium", "heavy")
+
+
 class ContraceptivePhase(StrEnum):
     active = "active"
     pill_free = "pill_free"

@@ -42,6 +42,7 @@ import polars as pl
 
 from painlink.diary.frames import DiaryFrames, model_row
 from painlink.diary.schemas import PatientIn
+from painlink.diary.vocabulary import FLOW_BY_AMOUNT
 from painlink.interop.csv_diary import BadCell, DiaryFormatError
 
 _HK = "HKCategoryTypeIdentifier"
@@ -60,7 +61,6 @@ _SLEEP_CODES = {"0": "InBed", "1": "AsleepUnspecified", "2": "Awake", "3": "Asle
 FLOW = {"Unspecified": "unspecified", "Light": "light", "Medium": "medium", "Heavy": "heavy",
         "None": "none"}  # fmt: skip
 _FLOW_CODES = {"1": "Unspecified", "2": "Light", "3": "Medium", "4": "Heavy", "5": "None"}
-_FLOW_ORDER = ["none", "unspecified", "light", "medium", "heavy"]
 SEX = {"HKBiologicalSexFemale": "female", "HKBiologicalSexMale": "male",
        "HKBiologicalSexOther": "other"}  # fmt: skip
 EVENING = 18  # sleep ending at or after this hour counts for the next day
@@ -192,7 +192,7 @@ class _Reader:
                 return
             day = start.date()
             old = self.flow.get(day, "none")
-            self.flow[day] = max(old, flow, key=_FLOW_ORDER.index)
+            self.flow[day] = max(old, flow, key=FLOW_BY_AMOUNT.index)
 
     def attacks(self, patient_id: str) -> pl.DataFrame:
         rows: list[dict[str, Any]] = []

@@ -15,9 +15,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from painlink.diary.vocabulary import FLOW_BY_AMOUNT
 from painlink.interop.csv_diary import BadCell, DiaryFormatError
 
-FLOW = ("spotting", "light", "medium", "heavy")  # lightest first
+FLOW = ("spotting", "light", "medium", "heavy")  # what Clue records
 
 
 @dataclass
@@ -59,7 +60,7 @@ def read_clue(path: str | Path) -> ClueBackup:
                 BadCell(name, 0, f"{where}.period", str(period), f"not one of {', '.join(FLOW)}")
             )
         elif period is not None:
-            flow[day] = max(flow.get(day, period), period, key=FLOW.index)
+            flow[day] = max(flow.get(day, period), period, key=FLOW_BY_AMOUNT.index)
         for key, value in entry.items():
             if key not in ("day", "period") and value:
                 skipped[key] += 1
