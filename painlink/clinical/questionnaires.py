@@ -161,12 +161,9 @@ def score_values(instrument: str | Instrument, values: dict[str, float | None]) 
         if not rules.item_min <= value <= rules.item_max or (
             rules.allowed_values is not None and value not in rules.allowed_values
         ):
-            allowed = (
-                ", ".join(f"{v:g}" for v in rules.allowed_values)
-                if rules.allowed_values
-                else f"{rules.item_min:g}–{rules.item_max:g}"
+            raise QuestionnaireError(
+                f"item {link}: {value:g} is not a valid answer ({rules.allowed_text})"
             )
-            raise QuestionnaireError(f"item {link}: {value:g} is not a valid answer ({allowed})")
     if rules.key == "midas":
         _check_midas_pairs(values)
     answered = {k: v for k, v in values.items() if v is not None}

@@ -384,18 +384,13 @@ def _check_questionnaire_items(frame: pl.DataFrame, problems: _Problems) -> None
         in_range = pl.col("value").is_between(rules.item_min, rules.item_max)
         if rules.allowed_values is not None:
             in_range = in_range & pl.col("value").is_in([float(v) for v in rules.allowed_values])
-        allowed = (
-            ", ".join(f"{v:g}" for v in rules.allowed_values)
-            if rules.allowed_values
-            else f"{rules.item_min:g}–{rules.item_max:g}"
-        )
         bad = frame.select(mine & ~in_range).to_series()
         problems.add_mask(
             file,
             frame,
             bad,
             "value",
-            f"not a valid {rules.name} answer ({allowed})",
+            f"not a valid {rules.name} answer ({rules.allowed_text})",
             frame["value"],
         )
 

@@ -53,6 +53,13 @@ class InstrumentRules:
     loinc: str | None  # panel code, when the instrument is identified by it
     source: str
 
+    @property
+    def allowed_text(self) -> str:
+        """The answers an item may take, as an error message says them."""
+        if self.allowed_values:
+            return ", ".join(f"{v:g}" for v in self.allowed_values)
+        return f"{self.item_min:g}–{self.item_max:g}"
+
 
 INSTRUMENTS: dict[str, InstrumentRules] = {
     "midas": InstrumentRules(
