@@ -28,6 +28,7 @@ import re
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import polars as pl
 from fhir.resources.R4B.bundle import Bundle
 
 from painlink.diary.frames import DiaryFrames
@@ -73,6 +74,21 @@ def _fhir_id(*parts: object) -> str:
     return re.sub(r"[^A-Za-z0-9.\-]", "-", "-".join(str(p) for p in parts))[-64:]
 
 
+def _observation(
+    id_: str, code: dict[str, str], subject: dict[str, str], status: str = "final", **fields: Any
+) -> dict[str, Any]:
+    """An Observation as every one in the Bundle has it: a survey answer about the person."""
+    return {
+        "resourceType": "Observation",
+        "id": id_,
+        "status": status,
+        "category": [_SURVEY],
+        "code": {"coding": [code]},
+        "subject": subject,
+        **fields,
+    }
+
+
 def _instant(value: dt.datetime, zone: ZoneInfo) -> str:
     """FHIR wants an offset on a dateTime with a time: the diary's wall clock, placed."""
     return value.replace(tzinfo=zone).isoformat()
@@ -99,8 +115,11 @@ def diary_bundle(diary: DiaryFrames, patient_id: str) -> dict[str, Any]:
     if p["birth_year"]:
         patient["birthDate"] = str(p["birth_year"])
     resources: list[dict[str, Any]] = [patient]
-    mine = "patient_id"
-    attacks = diary.attacks.filter(diary.attacks[mine] == patient_id).sort("start")
+
+    def mine(frame: pl.DataFrame) -> pl.DataFrame:
+        return frame.filter(pl.col("patient_id") == patient_id)
+
+    attacks = mine(diary.attacks).sort("start")
     for a in attacks.iter_rows(named=True):
         period = {"start": _instant(a["start"], zone)}
         if a["end"] is not None:
@@ -128,35 +147,29 @@ def diary_bundle(diary: DiaryFrames, patient_id: str) -> dict[str, Any]:
                         "valueBoolean": bool(a[field]),
                     }
                 )
-        observation: dict[str, Any] = {
-            "resourceType": "Observation",
-            "id": _fhir_id(patient_id, "attack", a["attack_id"]),
-            "status": "final" if a["end"] is not None else "preliminary",
-            "category": [_SURVEY],
-            "code": {"coding": [{"system": SNOMED, "code": "25064002", "display": "Headache"}]},
-            "subject": subject,
-            "effectivePeriod": period,
-        }
+        observation = _observation(
+            _fhir_id(patient_id, "attack", a["attack_id"]),
+            {"system": SNOMED, "code": "25064002", "display": "Headache"},
+            subject,
+            "final" if a["end"] is not None else "preliminary",
+            effectivePeriod=period,
+        )
         if components:
             observation["component"] = components
         if a["notes"]:
             observation["note"] = [{"text": a["notes"]}]
         resources.append(observation)
-    days = diary.days.filter(diary.days[mine] == patient_id).sort("date")
-    for d in days.iter_rows(named=True):
+    for d in mine(diary.days).sort("date").iter_rows(named=True):
         for column, (code, unit) in DAILY.items():
             value = d.get(column)
             if value is None:
                 continue
-            measure: dict[str, Any] = {
-                "resourceType": "Observation",
-                "id": _fhir_id(patient_id, column.replace("_", "-"), d["date"]),
-                "status": "final",
-                "category": [_SURVEY],
-                "code": {"coding": [code]},
-                "subject": subject,
-                "effectiveDateTime": str(d["date"]),  # the diary's day, not a moment
-            }
+            measure = _observation(
+                _fhir_id(patient_id, column.replace("_", "-"), d["date"]),
+                code,
+                subject,
+                effectiveDateTime=str(d["date"]),  # the diary's day, not a moment
+            )
             if isinstance(value, str):
                 measure["valueString"] = value
             elif unit:
@@ -168,20 +181,16 @@ def diary_bundle(diary: DiaryFrames, patient_id: str) -> dict[str, Any]:
             if column in BODY_SITE:
                 measure["bodySite"] = {"text": BODY_SITE[column]}
             resources.append(measure)
-    spine = diary.spine_pain.filter(diary.spine_pain[mine] == patient_id).sort("start")
-    for i, sp in enumerate(spine.iter_rows(named=True), 1):
-        episode: dict[str, Any] = {
-            "resourceType": "Observation",
-            "id": _fhir_id(patient_id, "spine-pain", i),
-            "status": "final",
-            "category": [_SURVEY],
-            "code": {"coding": [PAIN_NRS]},
-            "subject": subject,
-            "bodySite": {
+    for i, sp in enumerate(mine(diary.spine_pain).sort("start").iter_rows(named=True), 1):
+        episode = _observation(
+            _fhir_id(patient_id, "spine-pain", i),
+            PAIN_NRS,
+            subject,
+            bodySite={
                 "text": sp["region"].replace("_", " ") + (f", {sp['side']}" if sp["side"] else "")
             },
-            "valueInteger": round(sp["nrs"]),
-        }
+            valueInteger=round(sp["nrs"]),
+        )
         if sp["end"] is not None:
             episode["effectivePeriod"] = {
                 "start": _instant(sp["start"], zone),
@@ -190,8 +199,7 @@ def diary_bundle(diary: DiaryFrames, patient_id: str) -> dict[str, Any]:
         else:
             episode["effectiveDateTime"] = _instant(sp["start"], zone)
         resources.append(episode)
-    meds = diary.medications.filter(diary.medications[mine] == patient_id)
-    for i, m in enumerate(meds.sort("taken_at").iter_rows(named=True), 1):
+    for i, m in enumerate(mine(diary.medications).sort("taken_at").iter_rows(named=True), 1):
         drug = lookup(m["drug"])
         concept: dict[str, Any] = {"text": m["drug"]}
         if drug and drug.atc:
@@ -215,7 +223,7 @@ def diary_bundle(diary: DiaryFrames, patient_id: str) -> dict[str, Any]:
                 {"doseAndRate": [{"doseQuantity": {"value": m["dose"], "unit": m["dose_unit"]}}]}
             ]
         resources.append(statement)
-    items = diary.questionnaire_items.filter(diary.questionnaire_items[mine] == patient_id)
+    items = mine(diary.questionnaire_items)
     keys = ["instrument", "completed_on"]
     for (key, completed_on), group in items.sort([*keys, "item"]).group_by(
         keys, maintain_order=True
