@@ -161,12 +161,14 @@ def import_(
     """Import a CSV diary folder or an app's export. All of it is stored, or — on any bad
     row — none of it."""
     skipped: dict[str, int] = {}
+    from painlink.interop.apps import SOURCES, read_export
+
+    if source != "painlink" and source not in SOURCES:
+        _fail(f"--from {source!r}: use painlink or {', '.join(SOURCES)}", as_json=as_json)
     try:
         if source == "painlink":
             diary = read_diary_folder(folder)
         else:
-            from painlink.interop.apps import read_export
-
             if not patient_id:
                 _fail("--patient-id is needed: an export does not name its person", as_json=as_json)
             diary, skipped = read_export(source, folder, patient_id, time_zone)

@@ -118,3 +118,10 @@ def test_a_later_export_merges_into_the_existing_diary(tmp_path: Path, db_url: s
     assert store.read(["mb4"]).attacks.height == 1 + 1 + 5
     again = runner.invoke(app, ["import", str(_fixed_mixed(tmp_path)), *args])
     assert json.loads(again.output)["merged"]["attacks_added"] == 0
+
+
+def test_an_unknown_source_is_named_with_the_ones_there_are(tmp_path: Path) -> None:
+    args = ["--db", f"sqlite:///{tmp_path / 'x.db'}", "--from", "bearable", "--patient-id", "b"]
+    result = runner.invoke(app, ["import", str(MB / "migraine_buddy_sample.csv"), *args])
+    assert result.exit_code == 1
+    assert "use painlink or migraine-buddy, apple-health, clue" in result.output
