@@ -14,6 +14,23 @@ import sqlalchemy as sa
 from platformdirs import user_data_dir
 
 ENV_VAR = "PAINLINK_DATABASE_URL"
+SYNCHRONOUS_VAR = "PAINLINK_SQLITE_SYNCHRONOUS"
+POOL_VAR = "PAINLINK_DB_POOL_SIZE"
+
+# FULL: SQLite syncs the WAL to disk before a commit returns, so an acknowledged write
+# survives a power loss or an operating-system crash, not just a killed process. NORMAL
+# (syncing only at checkpoints) is faster but can roll back the last acknowledged
+# writes on power loss; docs/reliability.md measures the difference.
+SYNCHRONOUS_LEVELS = ("FULL", "EXTRA", "NORMAL", "OFF")
+DEFAULT_SYNCHRONOUS = "FULL"
+
+# One connection per request thread: the web app runs sync handlers in anyio's thread
+# pool (40 threads), and every request uses at most one connection at a time, so 40
+# connections plus headroom for the audit flush and the CLI never make a request wait
+# for a connection. A PostgreSQL clinic running several workers needs
+# workers x (pool + overflow) below the server's max_connections (docs/web.md).
+DEFAULT_POOL_SIZE = 40
+POOL_OVERFLOW = 10
 
 
 def default_url() -> str:
@@ -31,15 +48,37 @@ def normalise_url(url: str) -> sa.URL:
     return parsed
 
 
+def sqlite_synchronous() -> str:
+    """The ``PRAGMA synchronous`` level every SQLite connection gets: FULL unless
+    ``PAINLINK_SQLITE_SYNCHRONOUS`` names another (a refused value stops the program
+    rather than silently weakening durability)."""
+    level = os.environ.get(SYNCHRONOUS_VAR, DEFAULT_SYNCHRONOUS).strip().upper()
+    if level not in SYNCHRONOUS_LEVELS:
+        raise ValueError(
+            f"{SYNCHRONOUS_VAR}={level!r} is not a SQLite synchronous level; "
+            f"use one of {', '.join(SYNCHRONOUS_LEVELS)}"
+        )
+    return level
+
+
+def pool_size() -> int:
+    """Connections kept per process (``PAINLINK_DB_POOL_SIZE``, default 40)."""
+    text = os.environ.get(POOL_VAR, str(DEFAULT_POOL_SIZE)).strip()
+    if not text.isdigit() or int(text) < 1:
+        raise ValueError(f"{POOL_VAR}={text!r} is not a whole number of connections (1 or more)")
+    return int(text)
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
     # WAL lets the web app read while an import writes; foreign keys are off by default
     # in SQLite and must be switched on per connection. The driver's own transaction
     # handling is switched off so that _sqlite_begin decides how each transaction begins.
+    # synchronous is a per-connection setting too: every connection gets it here.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute(f"PRAGMA synchronous={sqlite_synchronous()}")
     mode = cursor.execute("PRAGMA journal_mode").fetchone()[0]
     if mode not in {"wal", "memory"}:
         cursor.execute("PRAGMA journal_mode=WAL")
@@ -57,14 +96,18 @@ def _sqlite_begin(conn: sa.Connection) -> None:
 
 def make_engine(url: str | None = None) -> sa.Engine:
     parsed = normalise_url(url or default_url())
+    size = pool_size()
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
+        sqlite_synchronous()  # refuse a bad setting now, not at the first request
+        memory = not parsed.database or parsed.database == ":memory:"
+        if not memory:
             Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        engine = sa.create_engine(parsed)
+        pool = {} if memory else {"pool_size": size, "max_overflow": POOL_OVERFLOW}
+        engine = sa.create_engine(parsed, **pool)
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         sa.event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return sa.create_engine(parsed, pool_pre_ping=True)
+    return sa.create_engine(parsed, pool_pre_ping=True, pool_size=size, max_overflow=POOL_OVERFLOW)
 
 
 def describe(engine: sa.Engine) -> str:

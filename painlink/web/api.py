@@ -226,7 +226,7 @@ def calendar(
     first = views.parse_month(month)
     if first is None:
         raise HTTPException(status_code=422, detail={"month": "use YYYY-MM"})
-    weeks = views.month_grid(request.app.state.store, patient_id, first.year, first.month)
+    weeks = views.month_grid(conn, patient_id, first.year, first.month)
     return [d for week in weeks for d in week if d["in_month"]]
 
 
@@ -236,7 +236,7 @@ def classification(
 ) -> dict[str, Any]:
     user = require_user(request, conn)
     patient_access(request, conn, user, patient_id, "read", "classification")
-    return classify(request.app.state.store.read([patient_id])).as_dict()
+    return classify(views.read(conn, patient_id)).as_dict()
 
 
 @router.get("/patients/{patient_id}/insights")
@@ -247,16 +247,14 @@ def insights(
     patient_access(request, conn, user, patient_id, "read", "insights")
     from painlink.analysis.report import analyze
 
-    return analyze(request.app.state.store.read([patient_id])).as_dict()
+    return analyze(views.read(conn, patient_id)).as_dict()
 
 
 @router.get("/patients/{patient_id}/export")
 def export(patient_id: str, request: Request, conn: sa.Connection = Depends(get_conn)) -> Response:
     user = require_user(request, conn, "patient")
     patient_access(request, conn, user, patient_id, "export", "whole diary")
-    return Response(
-        views.export_zip(request.app.state.store, patient_id), media_type="application/zip"
-    )
+    return Response(views.export_zip(conn, patient_id), media_type="application/zip")
 
 
 @router.post("/screen")
@@ -275,7 +273,7 @@ def list_screens(
     patient_access(request, conn, user, patient_id, "read", "red-flag screens")
     return [
         {**asdict(s), "result": s.result.as_dict()}
-        for s in views.screens(request.app.state.store.read([patient_id]))
+        for s in views.screens(views.read(conn, patient_id))
     ]
 
 
@@ -317,7 +315,7 @@ def list_questionnaires(
             "instrument": q["instrument"],
             "responses": [{**r, "score": r["score"].as_dict()} for r in q["responses"]],
         }
-        for q in views.questionnaire_history(request.app.state.store.read([patient_id]))
+        for q in views.questionnaire_history(views.read(conn, patient_id))
     ]
 
 
@@ -406,7 +404,7 @@ def clinic_patients(
     ids = accounts.consented_patients(conn, user.id)
     for pid in ids:
         patient_access(request, conn, user, pid, "read", "patient list")
-    return views.patient_list(request.app.state.store, ids)
+    return views.patient_list(conn, ids)
 
 
 @router.get("/admin/audit")

@@ -539,7 +539,7 @@ def calendar_page(request: Request, conn: sa.Connection = Depends(get_conn)) -> 
         views.parse_month(request.query_params.get("month"))
         or diary_service.local_now(conn, pid).date()
     )
-    weeks = views.month_grid(request.app.state.store, pid, month.year, month.month)
+    weeks = views.month_grid(conn, pid, month.year, month.month)
     prev_month = (month.replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
     next_month = (month.replace(day=28) + dt.timedelta(days=4)).strftime("%Y-%m")
     return _render(
@@ -561,7 +561,7 @@ def insights_page(request: Request, conn: sa.Connection = Depends(get_conn)) -> 
         request.query_params.get("patient") if user.role == "clinician" else user.patient_id
     ) or ""
     patient_access(request, conn, user, pid, "read", "insights")
-    data = views.insights(request.app.state.store, pid)
+    data = views.insights(conn, pid)
     return _render(request, "insights.html", user, insights=data, patient_id=pid)
 
 
@@ -574,7 +574,7 @@ def insights_plot(kind: str, request: Request, conn: sa.Connection = Depends(get
         request.query_params.get("patient") if user.role == "clinician" else user.patient_id
     ) or ""
     patient_access(request, conn, user, pid, "read", f"{kind} plot")
-    return Response(views.plot_png(request.app.state.store, pid, kind), media_type="image/png")
+    return Response(views.plot_png(conn, pid, kind), media_type="image/png")
 
 
 @router.get("/sharing")
@@ -695,7 +695,7 @@ def account_export(request: Request, conn: sa.Connection = Depends(get_conn)) ->
     pid = user.patient_id or ""
     patient_access(request, conn, user, pid, "export", "whole diary")
     return Response(
-        views.export_zip(request.app.state.store, pid),
+        views.export_zip(conn, pid),
         media_type="application/zip",
         headers={"Content-Disposition": f'attachment; filename="painlink-{pid}.zip"'},
     )
@@ -708,7 +708,7 @@ def account_export_fhir(request: Request, conn: sa.Connection = Depends(get_conn
     user = require_user(request, conn, "patient")
     pid = user.patient_id or ""
     patient_access(request, conn, user, pid, "export", "whole diary (FHIR R4)")
-    bundle = diary_bundle(request.app.state.store.read([pid]), pid)
+    bundle = diary_bundle(views.read(conn, pid), pid)
     return Response(
         json.dumps(bundle, ensure_ascii=False),
         media_type="application/fhir+json",
@@ -750,15 +750,18 @@ def clinic(request: Request, conn: sa.Connection = Depends(get_conn)) -> Respons
     ids = accounts.consented_patients(conn, user.id)
     for pid in ids:
         record(request, conn, user, "read", "patient list", pid)
-    return _render(
-        request, "clinic.html", user, patients=views.patient_list(request.app.state.store, ids)
-    )
+    return _render(request, "clinic.html", user, patients=views.patient_list(conn, ids))
 
 
 def _clinic_page(
-    request: Request, user: CurrentUser, patient_id: str, status: int = 200, **extra: Any
+    request: Request,
+    conn: sa.Connection,
+    user: CurrentUser,
+    patient_id: str,
+    status: int = 200,
+    **extra: Any,
 ) -> Response:
-    store = request.app.state.store
+    store = conn  # the request's own connection: never a second one from the pool
     return _render(
         request,
         "clinic_patient.html",
@@ -781,7 +784,7 @@ def clinic_patient(
 ) -> Response:
     user = require_user(request, conn, "clinician")
     patient_access(request, conn, user, patient_id, "read", "clinical summary")
-    return _clinic_page(request, user, patient_id)
+    return _clinic_page(request, conn, user, patient_id)
 
 
 MAX_UPLOAD_BYTES = 1_000_000  # a QuestionnaireResponse is a few kilobytes
@@ -801,7 +804,9 @@ async def clinic_fhir(patient_id: str, request: Request) -> Response:
         patient_access(request, conn, user, patient_id, "write", "clinic questionnaire (FHIR)")
 
         def refuse(message: str) -> Response:
-            return _clinic_page(request, user, patient_id, status=400, errors={"fhir": message})
+            return _clinic_page(
+                request, conn, user, patient_id, status=400, errors={"fhir": message}
+            )
 
         if not raw:
             return refuse("choose a QuestionnaireResponse file (JSON)")
@@ -883,7 +888,9 @@ async def clinic_post(patient_id: str, what: str, request: Request) -> Response:
                 return _redirect(f"/clinic/patients/{patient_id}?saved=score#questionnaires")
         except (diary_service.EntryError, ValueError) as exc:
             fields = getattr(exc, "fields", {"form": str(exc)})
-            return _clinic_page(request, user, patient_id, status=400, errors=fields, values=data)
+            return _clinic_page(
+                request, conn, user, patient_id, status=400, errors=fields, values=data
+            )
         raise HTTPException(status_code=404, detail="no such action")
 
     return await _run(request, work)

@@ -24,7 +24,21 @@ from painlink.interop.csv_diary import write_diary_folder
 from painlink.rules.cervical import CERVICOGENIC_ITEMS
 from painlink.rules.questionnaires import INSTRUMENTS
 from painlink.store.account_tables import audit_log, users
+from painlink.store.diary_io import read_diary
 from painlink.store.store import Store
+
+#: where a view reads a diary from: the request's own connection (the web app: one
+#: connection per request, never a second one from the pool while the first is held),
+#: or a Store (commands and tests, which open a connection for the read)
+Source = sa.Connection | Store
+
+
+def read(source: Source, patient_id: str) -> DiaryFrames:
+    """One patient's whole diary, on the caller's connection when given one."""
+    if isinstance(source, sa.Connection):
+        return read_diary(source, [patient_id])
+    return source.read([patient_id])
+
 
 #: the questions asked when an attack is logged (presentation field, plain question)
 SAFETY_QUESTIONS: list[tuple[str, str]] = [
@@ -148,11 +162,11 @@ def factor_fields(data: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def month_grid(store: Store, patient_id: str, year: int, month: int) -> list[list[dict[str, Any]]]:
+def month_grid(store: Source, patient_id: str, year: int, month: int) -> list[list[dict[str, Any]]]:
     """Weeks of days with their headache class, medication and treatment, for the heatmap."""
     first = dt.date(year, month, 1)
     last = dt.date(year, month, cal.monthrange(year, month)[1])
-    diary = _window(store.read([patient_id]), first - dt.timedelta(days=7), last)
+    diary = _window(read(store, patient_id), first - dt.timedelta(days=7), last)
     days = classify_days(diary) if diary.attacks.height or diary.days.height else pl.DataFrame()
     info: dict[dt.date, dict[str, Any]] = {}
     for r in days.iter_rows(named=True) if days.height else []:
@@ -248,8 +262,8 @@ def analysis(diary: DiaryFrames, patient_id: str) -> Any:
     return report
 
 
-def insights(store: Store, patient_id: str) -> dict[str, Any]:
-    diary = store.read([patient_id])
+def insights(store: Source, patient_id: str) -> dict[str, Any]:
+    diary = read(store, patient_id)
     if diary.attacks.height < 1:
         return {"enough": False}
     result = classify(diary)
@@ -278,14 +292,14 @@ def outcome_rows(frame: pl.DataFrame) -> list[dict[str, Any]]:
     return [{k: _clean(v) for k, v in r.items()} for r in frame.iter_rows(named=True)]
 
 
-def plot_png(store: Store, patient_id: str, kind: str) -> bytes:
+def plot_png(store: Source, patient_id: str, kind: str) -> bytes:
     """One of the insights' pictures, drawn dark to sit on the low-light page."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    diary = store.read([patient_id])
+    diary = read(store, patient_id)
     with plt.style.context("dark_background"):
         fig = getattr(analysis(diary, patient_id), kind).plot(patient_id)
         buffer = io.BytesIO()
@@ -297,22 +311,22 @@ def plot_png(store: Store, patient_id: str, kind: str) -> bytes:
 PLOT_BACKGROUND = "#181c22"  # the panels' colour in style.css
 
 
-def export_zip(store: Store, patient_id: str) -> bytes:
+def export_zip(store: Source, patient_id: str) -> bytes:
     """The whole diary in the painlink CSV format (docs/csv-format.md), zipped."""
     buffer = io.BytesIO()
     with tempfile.TemporaryDirectory() as tmp:
-        write_diary_folder(store.read([patient_id]), tmp)
+        write_diary_folder(read(store, patient_id), tmp)
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
             for file in sorted(Path(tmp).iterdir()):
                 archive.write(file, file.name)
     return buffer.getvalue()
 
 
-def patient_list(store: Store, ids: list[str]) -> list[dict[str, Any]]:
+def patient_list(store: Source, ids: list[str]) -> list[dict[str, Any]]:
     """Consented patients with their flags: red flags, medication overuse, chronic migraine."""
     out = []
     for pid in ids:
-        diary = store.read([pid])
+        diary = read(store, pid)
         row = {
             "patient_id": pid,
             "name": diary.patients["display_name"][0] if diary.patients.height else pid,
@@ -333,8 +347,8 @@ def patient_list(store: Store, ids: list[str]) -> list[dict[str, Any]]:
     return out
 
 
-def clinical_summary(store: Store, patient_id: str) -> dict[str, Any]:
-    diary = store.read([patient_id])
+def clinical_summary(store: Source, patient_id: str) -> dict[str, Any]:
+    diary = read(store, patient_id)
     patient = diary.patients.row(0, named=True) if diary.patients.height else {}
     if not diary.attacks.height:
         return {"patient": patient, "enough": False}
@@ -407,12 +421,12 @@ def exam_fields(data: dict[str, str]) -> dict[str, float | None]:
     return out
 
 
-def exam_overview(store: Store, patient_id: str) -> dict[str, Any]:
+def exam_overview(store: Source, patient_id: str) -> dict[str, Any]:
     """The clinician's records of a patient: exams, findings, screens, scores, outcomes."""
     from painlink.analysis.outcome_results import outcomes
     from painlink.clinical.cervical import frt_by_visit
 
-    diary = store.read([patient_id])
+    diary = read(store, patient_id)
     return {
         "frt": frt_by_visit(diary.exam_measurements),
         "findings": diary.clinical_findings.to_dicts(),
