@@ -4,14 +4,30 @@ request, bounded request bodies, and the security headers on every response."""
 from __future__ import annotations
 
 import datetime as dt
+import os
+import select
+import socket
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 import sqlalchemy as sa
+from fastapi.testclient import TestClient
 
 from tests.test_web import Web
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 class ConnectionCount:
@@ -81,3 +97,256 @@ def test_every_request_holds_at_most_one_connection(web: Web) -> None:
         r = client.get(path)
         assert r.status_code == 200, (path, r.status_code)
         assert count.peak <= 1, f"{path} held {count.peak} connections at once"
+
+
+# ------------------------------------------------------------------ security headers
+
+ALWAYS = {
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "DENY",
+    "referrer-policy": "no-referrer",
+    "cross-origin-opener-policy": "same-origin",
+}
+
+
+def _secure(r: httpx.Response, https: bool = True) -> None:
+    for name, value in ALWAYS.items():
+        assert r.headers.get(name) == value, (r.request.url, r.status_code, name)
+    assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
+    policy = r.headers["permissions-policy"]
+    for feature in ("camera=()", "microphone=()", "geolocation=()", "payment=()", "usb=()"):
+        assert feature in policy, feature
+    if https:
+        assert r.headers["strict-transport-security"].startswith("max-age=63072000")
+    else:
+        assert "strict-transport-security" not in r.headers
+    if not r.request.url.path.startswith("/static"):
+        assert r.headers["cache-control"] == "no-store"
+
+
+def test_every_response_carries_the_security_headers_errors_too(web: Web) -> None:
+    """The unhandled-500 path missed the headers: check a crash, a 404, a 413, a 401,
+    a 403, a redirect and a plain page, on a page route and an API route."""
+
+    def boom() -> None:
+        raise RuntimeError("a bug")
+
+    web.app.add_api_route("/api/boom", boom)
+    web.app.add_api_route("/boom", boom)
+    c = TestClient(web.app, base_url="https://testserver", raise_server_exceptions=False)
+    checks = [
+        (c.get("/api/boom"), 500),
+        (c.get("/boom"), 500),
+        (c.get("/nowhere"), 404),
+        (c.get("/api/nowhere"), 404),
+        (c.get("/api/me"), 401),
+        (c.get("/home", follow_redirects=False), 303),
+        (c.get("/login"), 200),
+        (c.get("/static/style.css"), 200),
+        (c.post("/login", content=b"x" * (70 * 1024),
+                headers={"content-type": "application/x-www-form-urlencoded"}), 413),
+    ]  # fmt: skip
+    for r, status in checks:
+        assert r.status_code == status, (r.request.url, r.status_code)
+        _secure(r)
+    crash = c.get("/api/boom")
+    assert "Traceback" not in crash.text and "a bug" not in crash.text
+    assert crash.json()["detail"].startswith("painlink could not answer")
+    # plain http (no TLS, no trusted proxy saying https): no HSTS, everything else
+    plain = TestClient(web.app, base_url="http://testserver", raise_server_exceptions=False)
+    for r in (plain.get("/login"), plain.get("/boom"), plain.get("/api/me")):
+        _secure(r, https=False)
+
+
+# ------------------------------------------------------------------ body limits, in-process
+
+
+def test_bodies_are_limited_by_route_and_session_before_they_are_read(web: Web) -> None:
+    c, pid, csrf = web.patient("jo")
+    anon = web.client()
+    big = b"x" * (2 * 1024 * 1024)
+    json_headers = {"content-type": "application/json", "X-CSRF-Token": csrf}
+    # signed in: 2 MB to an ordinary route is over its 1 MB limit, declared or streamed
+    r = c.post(f"/api/patients/{pid}/attacks", content=big, headers=json_headers)
+    assert r.status_code == 413 and "larger than the 1 MB" in r.json()["detail"]
+
+    def chunks() -> Iterator[bytes]:
+        for i in range(0, len(big), 65536):
+            yield big[i : i + 65536]
+
+    r = c.post(f"/api/patients/{pid}/attacks", content=chunks(), headers=json_headers)
+    assert r.status_code == 413 and "larger than the 1 MB" in r.json()["detail"]
+    r = c.post("/checkin", content=chunks(),
+               headers={"content-type": "application/x-www-form-urlencoded"})  # fmt: skip
+    assert r.status_code == 413 and "larger than the 1 MB" in r.text
+    # nothing was stored by the refused writes
+    assert c.get(f"/api/patients/{pid}/attacks").json() == []
+    # ...and an ordinary write still works
+    r = c.post(f"/api/patients/{pid}/attacks", json={"intensity": 2}, headers=json_headers)
+    assert r.status_code == 201
+    # anonymous: refused unread (the redirect/401 a page/API gives without a session)
+    r = anon.post("/account/import", content=big, follow_redirects=False,
+                  headers={"content-type": "multipart/form-data; boundary=x"})  # fmt: skip
+    assert r.status_code == 303 and r.headers["location"] == "/login"
+    r = anon.post(f"/api/patients/{pid}/attacks", content=big, headers=json_headers)
+    assert r.status_code == 401
+    # a made-up session cookie does not open the upload limit
+    forged = web.client()
+    forged.cookies.set("painlink_session", "made-up")
+    r = forged.post("/account/import", content=big, follow_redirects=False,
+                    headers={"content-type": "multipart/form-data; boundary=x"})  # fmt: skip
+    assert r.status_code == 303
+    # public forms take small bodies only
+    assert anon.post("/register", content=big).status_code == 413
+    r = anon.post("/login", data={"email": "nobody@x.org", "password": "wrong password"})
+    assert r.status_code == 400  # an ordinary wrong login, not a limit
+    # a signed-in upload route takes its documented size (the 1 MB FHIR upload's 2 MB
+    # is refused, a 300 KB import is read and judged on its content)
+    doc, _ = web.clinician("doc")
+    r = doc.post(f"/clinic/patients/{pid}/fhir", content=big,
+                 headers={"content-type": "multipart/form-data; boundary=x"})  # fmt: skip
+    assert r.status_code == 413 and "1 MB" in r.text
+    r = c.post("/account/import", data={"csrf_token": csrf, "source": "clue"},
+               files={"file": ("clue.json", b"{" * 300_000)})  # fmt: skip
+    assert r.status_code == 400 and "nothing was imported" in r.text
+
+
+# ------------------------------------------------------------------ a real server, 300 MB
+
+
+def _io(pid: int) -> dict[str, int]:
+    """The server's byte counters: rchar counts every byte it read (sockets included),
+    wchar every byte it wrote (a spooled upload's temp file included)."""
+    fields = dict(line.split(": ") for line in Path(f"/proc/{pid}/io").read_text().splitlines())
+    rss = next(
+        line.split()[1]
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+        if line.startswith("VmRSS:")
+    )
+    return {"rchar": int(fields["rchar"]), "wchar": int(fields["wchar"]), "rss_kb": int(rss)}
+
+
+def _send_body(
+    port: int, head: bytes, total: int, chunked: bool, start: bytes = b""
+) -> tuple[int, bytes]:
+    """Send ``start``, then up to ``total`` bytes of body after ``head`` until the
+    server answers or stops reading; returns (bytes sent, response head)."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+    sock.sendall(head)
+    if start:
+        sock.sendall(f"{len(start):x}\r\n".encode() + start + b"\r\n" if chunked else start)
+    piece = b"x" * 65536
+    frame = f"{len(piece):x}\r\n".encode() + piece + b"\r\n" if chunked else piece
+    sent = 0
+    sock.setblocking(False)
+    deadline = time.monotonic() + 60
+    while sent < total and time.monotonic() < deadline:
+        readable, writable, _ = select.select([sock], [sock], [], 5)
+        if readable:
+            break  # the server answered (or closed) before the body was sent
+        if not writable:
+            break  # the server stopped reading
+        try:
+            sent += sock.send(frame if chunked else frame[: total - sent])
+        except (BlockingIOError, InterruptedError):
+            continue
+        except OSError:
+            break
+    sock.setblocking(True)
+    sock.settimeout(10)
+    answer = b""
+    try:
+        while b"\r\n\r\n" not in answer:
+            data = sock.recv(65536)
+            if not data:
+                break
+            answer += data
+    except OSError:
+        pass
+    sock.close()
+    return sent, answer.split(b"\r\n\r\n")[0]
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[tuple[int, int, Path]]:
+    """``painlink serve`` in a subprocess, with its own temp directory."""
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    port = _free_port()
+    env = {**os.environ, "TMPDIR": str(spool), "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "painlink.cli", "serve", "--db",
+         f"sqlite:///{tmp_path / 'srv.db'}", "--port", str(port), "--insecure-cookies"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        for _ in range(200):
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/login", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.05)
+        yield port, proc.pid, spool
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+HUGE = 300 * 1024 * 1024
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+def test_an_anonymous_300_mb_upload_is_refused_unread(
+    server: tuple[int, int, Path], chunked: bool
+) -> None:
+    port, pid, spool = server
+    framing = (
+        b"Transfer-Encoding: chunked\r\n" if chunked else f"Content-Length: {HUGE}\r\n".encode()
+    )
+    head = (
+        b"POST /account/import HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Content-Type: multipart/form-data; boundary=painlink\r\n" + framing + b"\r\n"
+    )
+    # a well-formed multipart upload: a file part that never ends before 300 MB
+    part = (
+        b'--painlink\r\nContent-Disposition: form-data; name="file"; '
+        b'filename="export.zip"\r\nContent-Type: application/zip\r\n\r\n'
+    )
+    before = _io(pid)
+    sent, answer = _send_body(port, head, HUGE - len(part), chunked, start=part)
+    after = _io(pid)
+    assert answer.startswith(b"HTTP/1.1 303"), answer[:200]
+    assert b"location: /login" in answer.lower()
+    read = after["rchar"] - before["rchar"]
+    assert read < 8 * 1024 * 1024, f"the server read {read} bytes of an anonymous upload"
+    assert after["wchar"] - before["wchar"] < 1024 * 1024  # nothing spooled to disk
+    assert after["rss_kb"] - before["rss_kb"] < 50 * 1024
+    assert sent < 64 * 1024 * 1024  # the client was stopped long before 300 MB
+    assert list(spool.iterdir()) == []
+    # and the server still answers
+    assert httpx.get(f"http://127.0.0.1:{port}/login").status_code == 200
+
+
+@pytest.mark.slow
+def test_a_signed_in_oversized_stream_is_stopped_at_the_limit(
+    server: tuple[int, int, Path],
+) -> None:
+    port, pid, _spool = server
+    c = httpx.Client(base_url=f"http://127.0.0.1:{port}")
+    r = c.post("/register", data={"email": "jo@x.org", "display_name": "Jo",
+                                  "password": "correct horse battery"})  # fmt: skip
+    assert r.status_code in (200, 303), r.text
+    me = c.get("/api/me").json()
+    cookie = "; ".join(f"{k}={v}" for k, v in c.cookies.items())
+    head = (
+        f"POST /api/patients/{me['patient_id']}/attacks HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        f"Content-Type: application/json\r\nX-CSRF-Token: {me['csrf_token']}\r\n"
+        f"Cookie: {cookie}\r\nTransfer-Encoding: chunked\r\n\r\n"
+    ).encode()
+    before = _io(pid)
+    sent, answer = _send_body(port, head, HUGE, chunked=True)
+    read = _io(pid)["rchar"] - before["rchar"]
+    assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+    assert read < 16 * 1024 * 1024, read  # 1 MB limit plus socket buffers
+    assert sent < 64 * 1024 * 1024

@@ -17,15 +17,25 @@ from fastapi.templating import Jinja2Templates
 from painlink import __version__
 from painlink.store.store import Store
 from painlink.web.deps import LoginRequired
+from painlink.web.limits import BodyLimit, SecurityHeaders, session_checker
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 
 
+class PainlinkApp(FastAPI):
+    """FastAPI with the security headers outside Starlette's ServerErrorMiddleware, so
+    that an unhandled 500 carries them too (a middleware added the usual way sits
+    inside it and never sees that response)."""
+
+    def build_middleware_stack(self):  # type: ignore[no-untyped-def]
+        return SecurityHeaders(super().build_middleware_stack())
+
+
 def create_app(url: str | None = None, *, secure_cookies: bool = True) -> FastAPI:
     store = Store(url)
     store.init()
-    app = FastAPI(
+    app = PainlinkApp(
         title="painlink",
         version=__version__,
         description="Migraine and neck/back pain diary: the API behind every page.",
@@ -61,19 +71,16 @@ def create_app(url: str | None = None, *, secure_cookies: bool = True) -> FastAP
             status_code=exc.status_code,
         )
 
-    @app.middleware("http")
-    async def _headers(request: Request, call_next):  # type: ignore[no-untyped-def]
-        response = await call_next(request)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-            "frame-ancestors 'none'",
-        )
-        if not request.url.path.startswith("/static"):
-            response.headers.setdefault("Cache-Control", "no-store")
-        return response
+    @app.exception_handler(Exception)
+    async def _crash(request: Request, _exc: Exception) -> Response:
+        """An unexpected failure: a plain message, never a traceback (the server's log
+        has it). The security headers are added around this by SecurityHeaders."""
+        message = "painlink could not answer this request: an error on the server (logged)."
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": message}, status_code=500)
+        return Response(message, status_code=500, media_type="text/plain; charset=utf-8")
+
+    # bodies are limited before any route, session check or form parsing reads them
+    app.add_middleware(BodyLimit, session_ok=session_checker(store))
 
     return app
