@@ -433,11 +433,27 @@ def summary(db: DbOption = None, as_json: JsonOption = False) -> None:
     _print_summary(_store(db, as_json), as_json)
 
 
-def _serve(url: str, host: str, port: int, secure_cookies: bool) -> None:
+def _serve(url: str, host: str, port: int, secure_cookies: bool, workers: int = 1) -> None:
+    import os
+
     import uvicorn
 
-    from painlink.web.app import create_app
+    from painlink.web.app import SECURE_COOKIES_VAR, create_app
 
+    if workers > 1:
+        # each worker process builds its own app (and connection pool) from the
+        # environment; uvicorn needs an import string to start them
+        os.environ[ENV_VAR] = url
+        os.environ[SECURE_COOKIES_VAR] = "1" if secure_cookies else "0"
+        uvicorn.run(
+            "painlink.web.app:app_from_environment",
+            factory=True,
+            workers=workers,
+            host=host,
+            port=port,
+            log_level="warning",
+        )
+        return
     uvicorn.run(
         create_app(url, secure_cookies=secure_cookies), host=host, port=port, log_level="warning"
     )
@@ -454,11 +470,20 @@ def serve(
             help="Also send the session cookie over plain http (only behind a TLS proxy)."
         ),
     ] = False,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Worker processes (one per core; see docs/web.md for SQLite and PostgreSQL).",
+        ),
+    ] = 1,
 ) -> None:
     """Run the web app. Put it behind HTTPS when other machines can reach it."""
     store = _store(db, False, create=True)
     out.print(f"painlink on http://{host}:{port}/  (database {store.url})", highlight=False)
-    _serve(store.engine.url.render_as_string(hide_password=False), host, port, not insecure_cookies)
+    url = store.engine.url.render_as_string(hide_password=False)
+    store.close()
+    _serve(url, host, port, not insecure_cookies, workers)
 
 
 DEMO_PASSWORD = "painlink-demo"

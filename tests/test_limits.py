@@ -19,6 +19,7 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
+from painlink.store.store import Store
 from tests.test_web import Web
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -350,3 +351,32 @@ def test_a_signed_in_oversized_stream_is_stopped_at_the_limit(
     assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
     assert read < 16 * 1024 * 1024, read  # 1 MB limit plus socket buffers
     assert sent < 64 * 1024 * 1024
+
+
+def test_the_calendar_is_reused_only_while_the_diary_is_unchanged(web: Web) -> None:
+    """The month grid is cached on the stored rows, so a write from anywhere — this
+    app, another worker process, a CLI import — shows at once."""
+    c, pid, csrf = web.patient("jo")
+    url = f"/api/patients/{pid}/calendar?month=2026-11"
+
+    def kinds() -> dict[str, str]:
+        r = c.get(url)
+        assert r.status_code == 200
+        return {d["date"]: d["kind"] for d in r.json() if d["kind"] != "none"}
+
+    assert kinds() == {}
+    r = c.post(f"/api/patients/{pid}/attacks", headers={"X-CSRF-Token": csrf},
+               json={"start": "2026-11-03T08:00:00", "intensity": 2})  # fmt: skip
+    assert r.status_code == 201
+    first = kinds()
+    assert set(first) == {"2026-11-03"}
+    assert kinds() == first  # unchanged diary: the same answer (from the cache)
+    # a write by another process: a second engine on the same file, as a worker would
+    other = Store(str(web.engine.url))
+    with other.writing() as conn:
+        conn.execute(
+            sa.text("UPDATE attacks SET start = :s WHERE patient_id = :p"),
+            {"s": "2026-11-09 08:00:00.000000", "p": pid},
+        )
+    other.close()
+    assert set(kinds()) == {"2026-11-09"}

@@ -136,8 +136,11 @@ def _fetch(conn: sa.Connection, sql: str, params: Sequence[object] = ()) -> list
         cursor.close()
 
 
-def read_diary(conn: sa.Connection, patient_ids: Sequence[str] | None = None) -> DiaryFrames:
-    """Whole diaries of the given patients (all patients when None), in natural-key order."""
+def read_rows(
+    conn: sa.Connection, patient_ids: Sequence[str] | None = None
+) -> dict[str, list[tuple]]:
+    """The stored rows of whole diaries as plain tuples, table by table: cheap enough
+    to fingerprint a diary before deciding whether to build frames from it."""
     sqlite = conn.dialect.name == "sqlite"
     q = conn.dialect.identifier_preparer.quote
     mark = "?" if sqlite else "%s"
@@ -154,8 +157,19 @@ def read_diary(conn: sa.Connection, patient_ids: Sequence[str] | None = None) ->
                 chunk = ids[i : i + 500]
                 where = f" WHERE patient_id IN ({', '.join(mark for _ in chunk)})"
                 rows += _fetch(conn, sql + where, chunk)
-        out[table.name] = _to_frame(rows, kinds, sqlite)
+        out[table.name] = rows
+    return out
+
+
+def frames_from_rows(rows: dict[str, list[tuple]], sqlite: bool) -> DiaryFrames:
+    """DiaryFrames from :func:`read_rows`' tuples, in natural-key order."""
+    out = {name: _to_frame(table_rows, _specs(name), sqlite) for name, table_rows in rows.items()}
     return DiaryFrames.from_tables(**out).sorted()
+
+
+def read_diary(conn: sa.Connection, patient_ids: Sequence[str] | None = None) -> DiaryFrames:
+    """Whole diaries of the given patients (all patients when None), in natural-key order."""
+    return frames_from_rows(read_rows(conn, patient_ids), conn.dialect.name == "sqlite")
 
 
 def patient_ids(conn: sa.Connection) -> list[str]:

@@ -7,6 +7,7 @@ analytics: everything the pages need is served from here.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from fastapi import FastAPI, HTTPException, Request
@@ -20,6 +21,7 @@ from painlink.web.deps import LoginRequired
 from painlink.web.limits import BodyLimit, SecurityHeaders, session_checker
 
 HERE = Path(__file__).parent
+SECURE_COOKIES_VAR = "PAINLINK_SECURE_COOKIES"
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 
 
@@ -84,3 +86,10 @@ def create_app(url: str | None = None, *, secure_cookies: bool = True) -> FastAP
     app.add_middleware(BodyLimit, session_ok=session_checker(store))
 
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app for ``uvicorn --factory`` (``painlink serve --workers N`` and a process
+    manager's own uvicorn): database from ``PAINLINK_DATABASE_URL``, cookies Secure
+    unless ``PAINLINK_SECURE_COOKIES=0`` (only behind a TLS proxy)."""
+    return create_app(secure_cookies=os.environ.get(SECURE_COOKIES_VAR, "1") != "0")

@@ -24,7 +24,7 @@ from painlink.interop.csv_diary import write_diary_folder
 from painlink.rules.cervical import CERVICOGENIC_ITEMS
 from painlink.rules.questionnaires import INSTRUMENTS
 from painlink.store.account_tables import audit_log, users
-from painlink.store.diary_io import read_diary
+from painlink.store.diary_io import frames_from_rows, read_diary, read_rows
 from painlink.store.store import Store
 
 #: where a view reads a diary from: the request's own connection (the web app: one
@@ -162,11 +162,39 @@ def factor_fields(data: dict[str, str]) -> dict[str, Any]:
     }
 
 
+_GRIDS: OrderedDict[tuple[str, int, int, dt.date, int], list[list[dict[str, Any]]]] = OrderedDict()
+_GRIDS_LOCK = threading.Lock()
+GRID_CACHE_SIZE = 512
+
+
 def month_grid(store: Source, patient_id: str, year: int, month: int) -> list[list[dict[str, Any]]]:
-    """Weeks of days with their headache class, medication and treatment, for the heatmap."""
+    """Weeks of days with their headache class, medication and treatment, for the heatmap.
+
+    The calendar is the most requested analysis (every visit to the page), and most
+    visits see a diary unchanged since the last: on a connection the stored rows are
+    fetched as tuples and hashed (a few milliseconds), and the month is classified
+    again only when they, or today's date, changed. Keyed on the rows themselves, the
+    cache is right whichever process or worker wrote them."""
+    if not isinstance(store, sa.Connection):
+        return _month_grid(read(store, patient_id), year, month)
+    rows = read_rows(store, [patient_id])
+    key = (patient_id, year, month, dt.date.today(), hash(tuple(map(tuple, rows.values()))))
+    with _GRIDS_LOCK:
+        if key in _GRIDS:
+            _GRIDS.move_to_end(key)
+            return _GRIDS[key]
+    weeks = _month_grid(frames_from_rows(rows, store.dialect.name == "sqlite"), year, month)
+    with _GRIDS_LOCK:
+        _GRIDS[key] = weeks
+        while len(_GRIDS) > GRID_CACHE_SIZE:
+            _GRIDS.popitem(last=False)
+    return weeks
+
+
+def _month_grid(whole: DiaryFrames, year: int, month: int) -> list[list[dict[str, Any]]]:
     first = dt.date(year, month, 1)
     last = dt.date(year, month, cal.monthrange(year, month)[1])
-    diary = _window(read(store, patient_id), first - dt.timedelta(days=7), last)
+    diary = _window(whole, first - dt.timedelta(days=7), last)
     days = classify_days(diary) if diary.attacks.height or diary.days.height else pl.DataFrame()
     info: dict[dt.date, dict[str, Any]] = {}
     for r in days.iter_rows(named=True) if days.height else []:
