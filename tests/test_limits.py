@@ -380,3 +380,81 @@ def test_the_calendar_is_reused_only_while_the_diary_is_unchanged(web: Web) -> N
         )
     other.close()
     assert set(kinds()) == {"2026-11-09"}
+
+
+def test_analyses_and_password_hashing_queue_for_their_few_slots(tmp_path: Path) -> None:
+    """A burst of analyses (or logins) must not take every request thread: at most
+    CpuGates' slots run at once, while an ordinary request goes straight through."""
+    import asyncio
+
+    from painlink.web.app import create_app
+    from painlink.web.limits import CpuGates
+
+    app = create_app(f"sqlite:///{tmp_path / 'g.db'}")
+    running = {"now": 0, "peak": 0}
+    lock = threading.Lock()
+    release = threading.Event()
+
+    def slow_analysis() -> dict[str, int]:
+        with lock:
+            running["now"] += 1
+            running["peak"] = max(running["peak"], running["now"])
+        release.wait(10)  # held until the ordinary request below has been answered
+        with lock:
+            running["now"] -= 1
+        return {"ok": 1}
+
+    app.add_api_route("/insights/probe", slow_analysis)
+
+    async def burst() -> tuple[int, list[int]]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="https://t") as c:
+            analyses = [asyncio.create_task(c.get("/insights/probe")) for _ in range(12)]
+            await asyncio.sleep(0.5)
+            ordinary = await c.get("/login")  # answered while the analyses are held
+            release.set()
+            return ordinary.status_code, [r.status_code for r in await asyncio.gather(*analyses)]
+
+    ordinary, statuses = asyncio.run(burst())
+    assert ordinary == 200
+    assert statuses == [200] * 12
+    assert 1 <= running["peak"] <= 2 * (os.cpu_count() or 2)
+    gates = CpuGates(app)
+    post = {"type": "http", "method": "POST"}
+    assert gates.gate({**post, "path": "/login"}) is gates.credentials
+    assert gates.gate({**post, "path": "/register"}) is gates.credentials
+    assert gates.gate({**post, "path": "/checkin"}) is None
+    assert gates.gate({"type": "http", "method": "GET", "path": "/calendar"}) is gates.analyses
+    assert gates.gate({"type": "http", "method": "GET", "path": "/home"}) is None
+
+
+def test_a_crowd_larger_than_the_pool_waits_instead_of_failing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """More requests in flight than the pool has connections: before, requests holding
+    a connection waited for a thread while threads waited for a connection, until the
+    pool's timeout turned them into errors. Now every one is answered."""
+    import asyncio
+
+    from painlink.web.app import create_app
+
+    monkeypatch.setenv("PAINLINK_DB_POOL_SIZE", "1")  # 1 + 10 overflow connections
+    app = create_app(f"sqlite:///{tmp_path / 'crowd.db'}")
+    app.state.store.engine.pool._timeout = 3  # fail in 3 s rather than 30 if starved
+    web = TestClient(app, base_url="https://t")
+    r = web.post("/register", data={"email": "jo@x.org", "display_name": "Jo",
+                                    "password": "correct horse battery"})  # fmt: skip
+    assert r.status_code == 200
+    cookies = dict(web.cookies.items())
+    pid = web.get("/api/me").json()["patient_id"]
+
+    async def crowd() -> list[int]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="https://t", cookies=cookies
+        ) as c:
+            rs = await asyncio.gather(*(c.get(f"/api/patients/{pid}/attacks") for _ in range(120)))
+            return [r.status_code for r in rs]
+
+    statuses = asyncio.run(crowd())
+    assert statuses == [200] * 120, sorted(set(statuses))

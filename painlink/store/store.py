@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import os
 import threading
 from collections.abc import Iterator, Sequence
 
@@ -25,13 +27,35 @@ class Store:
         # SQLite has one writer at a time: queue this process's writers here, where
         # waiting is cheap, rather than in SQLite's sleeping busy handler.
         self._write_lock = threading.Lock() if self.engine.dialect.name == "sqlite" else None
+        self._lock_path = _writer_lock_path(self.engine)
+        self._lock_fd: int | None = None
         self._checked = False
+
+    @contextlib.contextmanager
+    def _writer(self) -> Iterator[None]:
+        """This process's writer lock, then the file's (``<db>-writer.lock``): writers in
+        other processes — ``uvicorn --workers``, a CLI import — queue on a kernel lock
+        that wakes the next one at once, where SQLite's busy handler would sleep and poll
+        (1, 2, 5 … 100 ms), which showed as a latency tail with several workers."""
+        if self._write_lock is None:
+            yield
+            return
+        with self._write_lock:
+            if self._lock_path is None:
+                yield
+                return
+            if self._lock_fd is None:
+                self._lock_fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+            fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
 
     @contextlib.contextmanager
     def writing(self) -> Iterator[sa.Connection]:
         """A write transaction (BEGIN IMMEDIATE on SQLite), committed on success."""
-        lock = self._write_lock or contextlib.nullcontext()
-        with lock, self.engine.connect() as conn:
+        with self._writer(), self.engine.connect() as conn:
             conn.execution_options(sqlite_immediate=True)
             with conn.begin():
                 yield conn
@@ -107,3 +131,16 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+
+def _writer_lock_path(engine: sa.Engine) -> str | None:
+    """The lock file beside a SQLite database file (none for memory or PostgreSQL)."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        return None
+    if database.startswith("file:"):
+        return None
+    return f"{os.path.expanduser(database)}-writer.lock"

@@ -16,9 +16,16 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from painlink import __version__
+from painlink.store.engine import pool_size
 from painlink.store.store import Store
 from painlink.web.deps import LoginRequired
-from painlink.web.limits import BodyLimit, SecurityHeaders, session_checker
+from painlink.web.limits import (
+    Admission,
+    BodyLimit,
+    CpuGates,
+    SecurityHeaders,
+    session_checker,
+)
 
 HERE = Path(__file__).parent
 SECURE_COOKIES_VAR = "PAINLINK_SECURE_COOKIES"
@@ -82,7 +89,11 @@ def create_app(url: str | None = None, *, secure_cookies: bool = True) -> FastAP
             return JSONResponse({"detail": message}, status_code=500)
         return Response(message, status_code=500, media_type="text/plain; charset=utf-8")
 
-    # bodies are limited before any route, session check or form parsing reads them
+    # bodies are limited before any route, session check or form parsing reads them;
+    # then password hashing and analyses queue for their few slots (CpuGates), and
+    # every request for one of as many slots as the pool has connections (Admission)
+    app.add_middleware(Admission, slots=pool_size())
+    app.add_middleware(CpuGates)
     app.add_middleware(BodyLimit, session_ok=session_checker(store))
 
     return app

@@ -22,10 +22,12 @@ scheme from ``X-Forwarded-Proto`` only for a trusted proxy, ``--forwarded-allow-
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+import anyio
 import anyio.to_thread
 from fastapi import HTTPException
 
@@ -207,6 +209,74 @@ def session_checker(store: Any) -> Callable[[str], bool]:
             return load_session(conn, token) is not None
 
     return check
+
+
+#: requests that hash or verify a password with argon2 (64 MiB and ~0.15 s of CPU each)
+CREDENTIAL_POSTS = re.compile(
+    r"/(login|register)(/.*)?|/account/password.*"
+    r"|/(password-reset|reset-password|forgot-password)(/.*)?"
+)
+#: requests that analyse a diary (classification, statistics, pictures, exports)
+ANALYSIS_GETS = re.compile(
+    r"/calendar|/insights(/.*)?|/clinic(/.*)?|/account/export.*"
+    r"|/api/patients/[^/]+/(calendar|classification|insights|export)|/api/clinic/patients"
+)
+CORES = os.cpu_count() or 2
+
+
+class CpuGates:
+    """At most a few password hashes and a few analyses at a time per process.
+
+    Both are CPU-bound. Run in the common thread pool (40 threads) they would take
+    every thread in a burst — 40 logins are 2.5 GiB of argon2 memory — and a check-in
+    would wait behind them. Here they wait *before* entering the app, holding no
+    thread and no database connection, while every other request goes straight on.
+    """
+
+    def __init__(self, app: ASGIApp, credentials: int = CORES, analyses: int = 2 * CORES) -> None:
+        self.app = app
+        self.credentials = anyio.Semaphore(credentials)
+        self.analyses = anyio.Semaphore(analyses)
+
+    def gate(self, scope: Scope) -> anyio.Semaphore | None:
+        method, path = scope["method"], scope["path"]
+        if method == "POST" and CREDENTIAL_POSTS.fullmatch(path):
+            return self.credentials
+        if method == "GET" and ANALYSIS_GETS.fullmatch(path):
+            return self.analyses
+        return None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        gate = self.gate(scope) if scope["type"] == "http" else None
+        if gate is None:
+            await self.app(scope, receive, send)
+            return
+        async with gate:
+            await self.app(scope, receive, send)
+
+
+class Admission:
+    """At most ``slots`` requests inside the app at once (the connection pool's size),
+    the rest waiting here on the event loop, holding nothing.
+
+    Why: FastAPI opens a request's connection in one thread-pool call (the
+    dependency) and runs the handler in another. Past 40 requests in flight the ones
+    holding a connection wait for a thread while the threads wait for a connection —
+    the 30-second "QueuePool limit" timeouts 200 users met. Each admitted request uses
+    at most one connection at a time, so admitting no more requests than the pool
+    holds means no request ever waits for a connection.
+    """
+
+    def __init__(self, app: ASGIApp, slots: int) -> None:
+        self.app = app
+        self.slots = anyio.Semaphore(slots)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith("/static"):
+            await self.app(scope, receive, send)
+            return
+        async with self.slots:
+            await self.app(scope, receive, send)
 
 
 CSP = (
