@@ -6,7 +6,8 @@
 Starts ``painlink serve`` on a fresh SQLite file (127.0.0.1, a free port) — or on a
 throwaway PostgreSQL server with ``fsync`` on (``--postgres``), or on ``--db`` —
 registers the users *before* the timed window (argon2 is deliberately slow; at most
-``--register-concurrency`` at a time), then each user loops for the given time over a
+``--register-concurrency`` at a time; ``--quick-accounts`` makes them directly in
+the database with one shared hash instead), then each user loops for the given time over a
 mix of requests — start an attack (API write), save a check-in (API write), the home
 page, the calendar, the attack list — pausing 0.5–1.5 s between requests (``--think
 0`` for no pause). A reference client fetches the static login page every 0.1 s in
@@ -68,6 +69,39 @@ async def register(c: httpx.AsyncClient, n: int, gate: asyncio.Semaphore) -> tup
         if r.status_code >= 400:
             raise RuntimeError(f"registration {n} failed: {r.status_code} {r.text[:200]}")
         me = (await c.get("/api/me")).json()
+    return me["patient_id"], me["csrf_token"]
+
+
+def quick_accounts(url: str, users: int) -> list[str]:
+    """``--quick-accounts``: the users made directly in the database with one shared
+    argon2 hash, each with a session; returns their session tokens. Setting up 200
+    accounts then takes seconds instead of 200 hashes, on a busy machine minutes."""
+    from painlink.store.store import Store
+    from painlink.web import accounts
+    from painlink.web.security import create_session, hash_password
+
+    store = Store(url)
+    store.init()
+    hashed = hash_password("load-Tp4#w-shared-q")
+    tokens = []
+    with store.writing() as conn:
+        for n in range(users):
+            data = {
+                "email": f"load{n}@x.org",
+                "display_name": f"Load {n}",
+                "password": "load-Tp4#w-shared-q",
+                "sex": "unknown",
+                "time_zone": "UTC",
+            }
+            user_id = accounts.register_patient(conn, data, hashed)
+            tokens.append(create_session(conn, user_id))
+    store.close()
+    return tokens
+
+
+async def signed_in(c: httpx.AsyncClient, token: str) -> tuple[str, str]:
+    c.cookies.set("painlink_session", token)
+    me = (await c.get("/api/me")).json()
     return me["patient_id"], me["csrf_token"]
 
 
@@ -139,7 +173,12 @@ def percentile(values: list[float], q: float) -> float:
 
 
 async def run(
-    base: str, users: int, seconds: float, think: float, register_concurrency: int
+    base: str,
+    users: int,
+    seconds: float,
+    think: float,
+    register_concurrency: int,
+    tokens: list[str] | None = None,
 ) -> tuple[dict[str, list[float]], list[str], list, float]:
     """Register everyone first (argon2 is slow on purpose), then measure the loop."""
     lat: dict[str, list[float]] = {}
@@ -151,7 +190,12 @@ async def run(
     gate = asyncio.Semaphore(register_concurrency)
     try:
         started = time.perf_counter()
-        accounts = await asyncio.gather(*(register(c, n, gate) for n, c in enumerate(clients)))
+        if tokens:
+            accounts = await asyncio.gather(
+                *(signed_in(c, t) for c, t in zip(clients, tokens, strict=True))
+            )
+        else:
+            accounts = await asyncio.gather(*(register(c, n, gate) for n, c in enumerate(clients)))
         registering = time.perf_counter() - started
         until = time.perf_counter() + seconds
         lat["reference"] = []
@@ -206,6 +250,7 @@ def start_postgres(work: Path) -> tuple[str, list[str]]:
 
 def one_run(args: argparse.Namespace, url: str) -> dict[str, float]:
     """One server, one fresh database, one measured window; prints and returns figures."""
+    tokens = quick_accounts(url, args.users) if args.quick_accounts else None
     port = free_port()
     env = dict(os.environ)
     if args.synchronous:
@@ -225,11 +270,15 @@ def one_run(args: argparse.Namespace, url: str) -> dict[str, float]:
             except httpx.HTTPError:
                 time.sleep(0.1)
         lat, errors, writes, registering = asyncio.run(
-            run(base, args.users, args.seconds, args.think, args.register_concurrency)
+            run(base, args.users, args.seconds, args.think, args.register_concurrency, tokens)
         )
     finally:
         server.terminate()
-        server.wait(timeout=30)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
     load_after = os.getloadavg()[0]
     engine = sa.create_engine(url)
     with engine.connect() as conn:
@@ -299,6 +348,11 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     ap.add_argument("--repeat", type=int, default=1, help="runs, each on a fresh server")
     ap.add_argument("--register-concurrency", type=int, default=4)
+    ap.add_argument(
+        "--quick-accounts",
+        action="store_true",
+        help="make the users in the database (one shared hash) instead of registering",
+    )
     ap.add_argument(
         "--synchronous", default=None, help="PAINLINK_SQLITE_SYNCHRONOUS for the server"
     )

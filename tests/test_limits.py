@@ -325,8 +325,12 @@ def test_an_anonymous_300_mb_upload_is_refused_unread(
     assert after["rss_kb"] - before["rss_kb"] < 50 * 1024
     assert sent < 64 * 1024 * 1024  # the client was stopped long before 300 MB
     assert list(spool.iterdir()) == []
-    # and the server still answers
-    assert httpx.get(f"http://127.0.0.1:{port}/login").status_code == 200
+    # and the server still answers; HSTS only when a trusted TLS proxy (uvicorn's
+    # FORWARDED_ALLOW_IPS, 127.0.0.1 by default) says the request came over https
+    plain = httpx.get(f"http://127.0.0.1:{port}/login")
+    assert plain.status_code == 200 and "strict-transport-security" not in plain.headers
+    proxied = httpx.get(f"http://127.0.0.1:{port}/login", headers={"X-Forwarded-Proto": "https"})
+    assert proxied.headers["strict-transport-security"].startswith("max-age=")
 
 
 @pytest.mark.slow

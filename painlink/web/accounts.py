@@ -92,7 +92,8 @@ def register_patient(
             email=reg.email.lower(),
             display_name=reg.display_name,
             role="patient",
-            password_hash=hash_password(reg.password),
+            # hashed beforehand by the caller, outside the write (and the writer lock)
+            password_hash=password_hash or hash_password(reg.password),
             patient_id=patient_id,
         )
     ).inserted_primary_key[0]
