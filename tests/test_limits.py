@@ -462,3 +462,60 @@ def test_a_crowd_larger_than_the_pool_waits_instead_of_failing(
 
     statuses = asyncio.run(crowd())
     assert statuses == [200] * 120, sorted(set(statuses))
+
+
+def test_registration_hashes_the_password_once_outside_the_write(tmp_path: Path) -> None:
+    """The hash computed before the write is the one stored: hashing again inside the
+    write held SQLite's single writer for the length of an argon2 hash."""
+    from painlink.store.account_tables import users
+    from painlink.web import accounts
+
+    store = Store(f"sqlite:///{tmp_path / 'h.db'}")
+    store.init()
+    data = {"email": "jo@x.org", "display_name": "Jo", "password": "correct horse battery",
+            "sex": "unknown", "time_zone": "UTC"}  # fmt: skip
+    with store.writing() as conn:
+        accounts.register_patient(conn, data, "$argon2id$v=19$m=65536,t=3,p=4$given")
+        stored = conn.execute(sa.select(users.c.password_hash)).scalar_one()
+    store.close()
+    assert stored == "$argon2id$v=19$m=65536,t=3,p=4$given"
+
+
+def test_the_audit_rows_of_simultaneous_reads_are_committed_together(tmp_path: Path) -> None:
+    """One write transaction (one fsync) per page view was the SQLite writer's main
+    load; reads arriving together share one, and every row is still stored."""
+    import asyncio
+
+    from painlink.store.account_tables import audit_log
+    from painlink.web.app import create_app
+
+    app = create_app(f"sqlite:///{tmp_path / 'audit.db'}")
+    web = TestClient(app, base_url="https://t")
+    r = web.post("/register", data={"email": "jo@x.org", "display_name": "Jo",
+                                    "password": "correct horse battery"})  # fmt: skip
+    assert r.status_code == 200
+    cookies = dict(web.cookies.items())
+    pid = web.get("/api/me").json()["patient_id"]
+    writes = []
+
+    def count(conn: sa.Connection) -> None:
+        if conn.get_execution_options().get("sqlite_immediate"):
+            writes.append(1)  # a write transaction (reads commit too, and are not counted)
+
+    sa.event.listen(app.state.store.engine, "commit", count)
+
+    async def crowd() -> list[int]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="https://t", cookies=cookies
+        ) as c:
+            rs = await asyncio.gather(*(c.get(f"/api/patients/{pid}/attacks") for _ in range(120)))
+            return [r.status_code for r in rs]
+
+    assert asyncio.run(crowd()) == [200] * 120
+    with app.state.store.engine.connect() as conn:
+        reads = conn.execute(
+            sa.select(sa.func.count()).where(audit_log.c.resource == "attacks")
+        ).scalar_one()
+    assert reads == 120
+    assert len(writes) < 60, f"{len(writes)} write transactions for 120 audit rows"

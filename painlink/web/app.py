@@ -18,7 +18,7 @@ from fastapi.templating import Jinja2Templates
 from painlink import __version__
 from painlink.store.engine import pool_size
 from painlink.store.store import Store
-from painlink.web.deps import LoginRequired
+from painlink.web.deps import AuditQueue, LoginRequired
 from painlink.web.limits import (
     Admission,
     BodyLimit,
@@ -53,6 +53,7 @@ def create_app(url: str | None = None, *, secure_cookies: bool = True) -> FastAP
         redoc_url=None,
     )
     app.state.store = store
+    app.state.audit_queue = AuditQueue()  # group commit of read audit rows
     app.state.secure_cookies = secure_cookies
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
