@@ -357,9 +357,18 @@ def test_a_signed_in_oversized_stream_is_stopped_at_the_limit(
     assert sent < 64 * 1024 * 1024
 
 
-def test_the_calendar_is_reused_only_while_the_diary_is_unchanged(web: Web) -> None:
+def test_the_calendar_is_reused_only_while_the_diary_is_unchanged(
+    tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The month grid is cached on the stored rows, so a write from anywhere — this
-    app, another worker process, a CLI import — shows at once."""
+    app, another worker process, a CLI import — shows at once; a write to another
+    month keeps this month's grid."""
+    from painlink.web import views
+
+    computed: list[int] = []
+    real = views._month_grid
+    monkeypatch.setattr(views, "_month_grid", lambda *a: computed.append(1) or real(*a))
+    web = Web(tmp_path, db_url)
     c, pid, csrf = web.patient("jo")
     url = f"/api/patients/{pid}/calendar?month=2026-11"
 
@@ -375,8 +384,13 @@ def test_the_calendar_is_reused_only_while_the_diary_is_unchanged(web: Web) -> N
     first = kinds()
     assert set(first) == {"2026-11-03"}
     assert kinds() == first  # unchanged diary: the same answer (from the cache)
+    before = len(computed)
+    r = c.put(f"/api/patients/{pid}/days/2026-01-05", json={"stress": 3},
+              headers={"X-CSRF-Token": csrf})  # fmt: skip
+    assert r.status_code == 200
+    assert kinds() == first and len(computed) == before  # January does not touch November
     # a write by another process: a second engine on the same file, as a worker would
-    other = Store(str(web.engine.url))
+    other = Store(web.engine.url.render_as_string(hide_password=False))
     with other.writing() as conn:
         conn.execute(
             sa.text("UPDATE attacks SET start = :s WHERE patient_id = :p"),

@@ -178,17 +178,59 @@ def month_grid(store: Source, patient_id: str, year: int, month: int) -> list[li
     if not isinstance(store, sa.Connection):
         return _month_grid(read(store, patient_id), year, month)
     rows = read_rows(store, [patient_id])
-    key = (patient_id, year, month, dt.date.today(), hash(tuple(map(tuple, rows.values()))))
+    first = dt.date(year, month, 1) - dt.timedelta(days=7)
+    last = dt.date(year, month, cal.monthrange(year, month)[1])
+    seen = _window_rows(rows, first, last)
+    key = (patient_id, year, month, dt.date.today(), hash(tuple(map(tuple, seen.values()))))
     with _GRIDS_LOCK:
         if key in _GRIDS:
             _GRIDS.move_to_end(key)
             return _GRIDS[key]
-    weeks = _month_grid(frames_from_rows(rows, store.dialect.name == "sqlite"), year, month)
+    # built from the month's rows only: the same grid, without converting years of diary
+    weeks = _month_grid(frames_from_rows(seen, store.dialect.name == "sqlite"), year, month)
     with _GRIDS_LOCK:
         _GRIDS[key] = weeks
         while len(_GRIDS) > GRID_CACHE_SIZE:
             _GRIDS.popitem(last=False)
     return weeks
+
+
+#: the date column by which _window keeps a table's rows (other tables are kept whole)
+WINDOW_COLUMNS = {
+    "days": "date",
+    "factor_values": "date",
+    "attacks": "start",
+    "intensity_readings": "at",
+    "medications": "taken_at",
+    "spine_pain": "start",
+    "screening_answers": "at",
+}
+
+
+def _window_rows(
+    rows: dict[str, list[tuple]], first: dt.date, last: dt.date
+) -> dict[str, list[tuple]]:
+    """The stored rows _window keeps (what a month's grid can depend on), so that a
+    check-in for another month leaves this month's cached grid valid."""
+    from painlink.store.diary_io import _specs
+
+    lo, hi = first.isoformat(), last.isoformat()
+    out: dict[str, list[tuple]] = {}
+    kept_attacks: set[Any] = set()
+    for name, table_rows in rows.items():
+        column = WINDOW_COLUMNS.get(name)
+        if column is None:
+            out[name] = table_rows
+            continue
+        i = list(_specs(name)).index(column)
+        out[name] = [r for r in table_rows if r[i] is not None and lo <= str(r[i])[:10] <= hi]
+        if name == "attacks":
+            a = list(_specs(name)).index("attack_id")
+            kept_attacks = {r[a] for r in out[name]}
+    if "aura_symptoms" in rows:
+        a = list(_specs("aura_symptoms")).index("attack_id")
+        out["aura_symptoms"] = [r for r in rows["aura_symptoms"] if r[a] in kept_attacks]
+    return out
 
 
 def _month_grid(whole: DiaryFrames, year: int, month: int) -> list[list[dict[str, Any]]]:
