@@ -61,6 +61,18 @@ def sqlite_synchronous() -> str:
     return level
 
 
+THREADS_VAR = "PAINLINK_WEB_THREADS"
+DEFAULT_THREADS = 40  # anyio's own default
+
+
+def web_threads() -> int:
+    """Threads that run request handlers per process (``PAINLINK_WEB_THREADS``)."""
+    text = os.environ.get(THREADS_VAR, str(DEFAULT_THREADS)).strip()
+    if not text.isdigit() or int(text) < 1:
+        raise ValueError(f"{THREADS_VAR}={text!r} is not a whole number of threads (1 or more)")
+    return int(text)
+
+
 def pool_size() -> int:
     """Connections kept per process (``PAINLINK_DB_POOL_SIZE``, default 40)."""
     text = os.environ.get(POOL_VAR, str(DEFAULT_POOL_SIZE)).strip()

@@ -7,16 +7,19 @@ analytics: everything the pages need is served from here.
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import AsyncIterator
 from pathlib import Path
 
+import anyio.to_thread
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from painlink import __version__
-from painlink.store.engine import pool_size
+from painlink.store.engine import pool_size, web_threads
 from painlink.store.store import Store
 from painlink.web.deps import AuditQueue, LoginRequired
 from painlink.web.limits import (
@@ -44,7 +47,17 @@ class PainlinkApp(FastAPI):
 def create_app(url: str | None = None, *, secure_cookies: bool = True) -> FastAPI:
     store = Store(url)
     store.init()
+    threads = web_threads()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # the thread pool that runs handlers: every thread waiting on I/O is cheap, but
+        # each running one competes for the GIL with the thread holding SQLite's writer
+        anyio.to_thread.current_default_thread_limiter().total_tokens = threads
+        yield
+
     app = PainlinkApp(
+        lifespan=lifespan,
         title="painlink",
         version=__version__,
         description="Migraine and neck/back pain diary: the API behind every page.",
@@ -93,7 +106,7 @@ def create_app(url: str | None = None, *, secure_cookies: bool = True) -> FastAP
     # bodies are limited before any route, session check or form parsing reads them;
     # then password hashing and analyses queue for their few slots (CpuGates), and
     # every request for one of as many slots as the pool has connections (Admission)
-    app.add_middleware(Admission, slots=pool_size())
+    app.add_middleware(Admission, slots=min(pool_size(), threads))
     app.add_middleware(CpuGates)
     app.add_middleware(BodyLimit, session_ok=session_checker(store))
 
