@@ -30,6 +30,7 @@ from typing import Any
 import anyio
 import anyio.to_thread
 from fastapi import HTTPException
+from starlette.requests import cookie_parser
 
 from painlink.web.security import SESSION_COOKIE, load_session
 
@@ -79,17 +80,10 @@ def _header(scope: Scope, name: bytes) -> str | None:
 
 
 def _cookie(scope: Scope, name: str) -> str | None:
-    from http.cookies import SimpleCookie
-
+    """The named cookie, parsed as Starlette parses it for the app (leniently: one
+    odd cookie of another site's script must not hide the session)."""
     raw = _header(scope, b"cookie")
-    if not raw:
-        return None
-    jar: SimpleCookie = SimpleCookie()
-    try:
-        jar.load(raw)
-    except Exception:  # a malformed cookie header is no session
-        return None
-    return jar[name].value if name in jar else None
+    return cookie_parser(raw).get(name) if raw else None
 
 
 def upload_limit(path: str) -> int | None:
