@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -32,6 +33,7 @@ from painlink.web.limits import (
 
 HERE = Path(__file__).parent
 SECURE_COOKIES_VAR = "PAINLINK_SECURE_COOKIES"
+SWITCH_INTERVAL = 0.001  # seconds; Python's default is 0.005
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 
 
@@ -54,6 +56,10 @@ def create_app(url: str | None = None, *, secure_cookies: bool = True) -> FastAP
         # the thread pool that runs handlers: every thread waiting on I/O is cheap, but
         # each running one competes for the GIL with the thread holding SQLite's writer
         anyio.to_thread.current_default_thread_limiter().total_tokens = threads
+        # A thread that lets go of the GIL (every SQLite call, every polars step) waits
+        # up to the switch interval to get it back while others compute: 5 ms by
+        # default, paid ~100 times by one calendar's classification under load.
+        sys.setswitchinterval(SWITCH_INTERVAL)
         yield
 
     app = PainlinkApp(
