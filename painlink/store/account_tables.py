@@ -79,7 +79,22 @@ audit_log = sa.Table(
     sa.Column("resource", sa.String(200), nullable=False),
     sa.Column("detail", sa.Text, nullable=True),
     sa.Column("ip", sa.String(64), nullable=True),
+    # the hash chain (painlink/store/audit.py): gapless sequence, previous and own hash
+    sa.Column("seq", sa.BigInteger, nullable=False, unique=True),
+    sa.Column("hash_kind", sa.String(16), nullable=False),
+    sa.Column("prev_hash", sa.String(64), nullable=False),
+    sa.Column("row_hash", sa.String(64), nullable=False),
     sa.Index("ix_audit_patient_at", "patient_id", "at"),
+)
+
+#: one row (id 1): the newest (seq, hash) of the audit chain, locked while appending
+audit_chain_head = sa.Table(
+    "audit_chain_head",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("row_hash", sa.String(64), nullable=False),
+    sa.CheckConstraint(sa.column("id") == 1, name="single_row"),
 )
 
 login_attempts = sa.Table(

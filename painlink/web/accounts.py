@@ -188,7 +188,11 @@ def consented_patients(conn: sa.Connection, clinician_id: int) -> list[str]:
 
 
 def delete_account(conn: sa.Connection, user: CurrentUser) -> None:
-    """Delete the account and, for a patient, the whole diary (ON DELETE CASCADE)."""
+    """Delete the account and, for a patient, the whole diary, with every row that names
+    the person (painlink.store.diary_io.delete_patients). The caller scrubs the database
+    files after the commit (Store.scrub)."""
+    from painlink.store.diary_io import delete_patients, erase_accounts
+
     if user.patient_id:
-        conn.execute(patients.delete().where(patients.c.patient_id == user.patient_id))
-    conn.execute(users.delete().where(users.c.id == user.id))
+        delete_patients(conn, [user.patient_id])
+    erase_accounts(conn, [user.id])

@@ -16,7 +16,7 @@ from fastapi.templating import Jinja2Templates
 
 from painlink import __version__
 from painlink.store.store import Store
-from painlink.web.deps import LoginRequired
+from painlink.web.deps import LoginRequired, audit_refusals
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
@@ -60,6 +60,8 @@ def create_app(url: str | None = None, *, secure_cookies: bool = True) -> FastAP
             {"status": exc.status_code, "message": exc.detail, "user": None},
             status_code=exc.status_code,
         )
+
+    app.middleware("http")(audit_refusals)
 
     @app.middleware("http")
     async def _headers(request: Request, call_next):  # type: ignore[no-untyped-def]

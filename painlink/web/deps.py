@@ -3,6 +3,7 @@ user, CSRF checks and access to a patient's diary (checked and audited every tim
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -10,7 +11,7 @@ import sqlalchemy as sa
 from fastapi import HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 
-from painlink.store.account_tables import audit_log
+from painlink.store import audit as audit_chain
 from painlink.web.accounts import can_access
 from painlink.web.security import SESSION_COOKIE, CurrentUser, audit, csrf_ok, load_session, now
 
@@ -26,7 +27,7 @@ def flush_audit(request: Request) -> None:
     rows = getattr(request.state, "audit_rows", None)
     if rows:
         with request.app.state.store.writing() as conn:
-            conn.execute(audit_log.insert(), rows)
+            audit_chain.append(conn, rows)
         rows.clear()
 
 
@@ -55,6 +56,8 @@ def record(
 ) -> None:
     """An audit row: written in the request's write transaction (run_write); buffered
     for read transactions and refusals, and written after them (see get_conn)."""
+    if action == "denied":
+        request.state.refusal_audited = True
     rows = getattr(request.state, "audit_rows", None)
     if rows is not None and (buffer or not getattr(request.state, "in_write", False)):
         rows.append(
@@ -103,6 +106,7 @@ def optional_user(request: Request, conn: sa.Connection) -> CurrentUser | None:
 def require_user(request: Request, conn: sa.Connection, *roles: str) -> CurrentUser:
     user = optional_user(request, conn)
     if user is None:
+        request.state.login_required = True  # audited as a refusal (audit_refusals)
         raise LoginRequired()
     if roles and user.role not in roles:
         raise HTTPException(status_code=403, detail=f"this needs a {' or '.join(roles)} account")
@@ -133,3 +137,41 @@ def patient_access(
         record(request, conn, user, "denied", resource, patient_id, buffer=True)
         # 404, not 403: do not reveal that another person's diary exists
         raise HTTPException(status_code=404, detail="no such patient, or no access to it")
+
+
+#: answers that refuse a request; each gets an audit row (unless one was written already)
+REFUSALS = frozenset({401, 403, 404, 405, 413, 422, 429})
+_PATIENT_IN_PATH = re.compile(r"/patients/([^/]{1,64})")
+
+
+def _audit_refusal(request: Request, status: int) -> None:
+    path = request.url.path
+    found = _PATIENT_IN_PATH.search(path)
+    with request.app.state.store.writing() as conn:
+        user = optional_user(request, conn)
+        audit(
+            conn,
+            user,
+            "refused",
+            f"{request.method} {path}"[:200],
+            found.group(1) if found else None,
+            detail=f"HTTP {status}",
+            ip=client_ip(request),
+        )
+
+
+async def audit_refusals(request: Request, call_next: Callable[..., Any]) -> Any:
+    """HTTP middleware: every refused request to a route of the app (401, 403, 404,
+    422 from body validation, 429, …, and a page that sends a signed-out visitor to the
+    login) leaves an audit row. Unknown URLs are not routes and are not logged: a
+    scanner must not be able to grow the audit log without limit."""
+    response = await call_next(request)
+    status = response.status_code
+    refused = status in REFUSALS or getattr(request.state, "login_required", False)
+    if (
+        refused
+        and "endpoint" in request.scope
+        and not getattr(request.state, "refusal_audited", False)
+    ):
+        await run_in_threadpool(_audit_refusal, request, 401 if status == 303 else status)
+    return response

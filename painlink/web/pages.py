@@ -353,7 +353,6 @@ async def attack_post(attack_id: str, what: str, request: Request) -> Response:
                     "write",
                     "red-flag screen",
                     pid,
-                    detail=result.urgency,
                     ip=client_ip(request),
                 )
                 if result.flags:
@@ -738,7 +737,10 @@ async def account_delete(request: Request) -> Response:
         response.delete_cookie(SESSION_COOKIE)
         return response
 
-    return await _run(request, work)
+    response = await _run(request, work)
+    if response.status_code == 303:  # deleted: leave no copy in the database files
+        await run_in_threadpool(request.app.state.store.scrub)
+    return response
 
 
 # ------------------------------------------------------------------ clinician and admin
@@ -839,7 +841,7 @@ async def clinic_post(patient_id: str, what: str, request: Request) -> Response:
         )
         try:
             if what == "screen":
-                result = clinical_records.save_screen(
+                clinical_records.save_screen(
                     conn,
                     patient_id,
                     ScreeningContext.intake,
@@ -852,7 +854,6 @@ async def clinic_post(patient_id: str, what: str, request: Request) -> Response:
                     "write",
                     "intake red-flag screen",
                     patient_id,
-                    detail=result.urgency,
                     ip=client_ip(request),
                 )
                 return _redirect(f"/clinic/patients/{patient_id}?screened=1#intake")

@@ -24,7 +24,8 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from painlink.store.account_tables import audit_log, login_attempts, sessions, users
+from painlink.store import audit as audit_chain
+from painlink.store.account_tables import login_attempts, sessions, users
 
 SESSION_COOKIE = "painlink_session"
 SESSION_HOURS = 12
@@ -137,15 +138,15 @@ def audit(
     detail: str | None = None,
     ip: str | None = None,
 ) -> None:
-    conn.execute(
-        audit_log.insert().values(
-            at=now(),
-            user_id=user.id if user else None,
-            role=user.role if user else None,
-            action=action,
-            patient_id=patient_id,
-            resource=resource,
-            detail=detail,
-            ip=ip,
-        )
+    """Append one row to the hash-chained audit log (painlink/store/audit.py), in the
+    caller's transaction: the row exists exactly when the audited change does."""
+    audit_chain.record(
+        conn,
+        action,
+        resource,
+        patient_id,
+        detail,
+        user_id=user.id if user else None,
+        role=user.role if user else None,
+        ip=ip,
     )

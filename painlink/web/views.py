@@ -350,7 +350,14 @@ def admin_overview(conn: sa.Connection) -> dict[str, Any]:
             )
         )
     )
-    log = list(conn.execute(sa.select(audit_log).order_by(audit_log.c.id.desc()).limit(100)))
+    # who, what, when, whose — never the detail column, which may say more than an
+    # admin (who reads no health data) needs
+    shown = [audit_log.c[n] for n in ("seq", "at", "user_id", "role", "action", "patient_id")]
+    log = list(
+        conn.execute(
+            sa.select(*shown, audit_log.c.resource).order_by(audit_log.c.seq.desc()).limit(100)
+        )
+    )
     return {"people": people, "log": log}
 
 
