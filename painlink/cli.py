@@ -223,11 +223,14 @@ def _merge_export(
     as_json: bool,
 ) -> None:  # fmt: skip
     """An app's export into a diary that exists: new attacks added, known ones not twice."""
+    from painlink.store import audit
     from painlink.store.merge import MergeConflict, MergeError, merge_diary
+    from painlink.store.store import cli_audit_row
 
     try:
         with store.writing() as conn:
             merged = merge_diary(conn, patient_id, diary, replace)
+            audit.append(conn, [cli_audit_row("merge", "diary", patient_id)])
     except MergeConflict as exc:
         _fail(
             f"{exc}; nothing was imported. --replace lets the export's values win.",
@@ -962,6 +965,141 @@ def delete(
         _emit({"deleted": deleted})
     else:
         out.print(f"Deleted {deleted} patient(s).")
+
+
+# ------------------------------------------------------------------ audit, backup, restore
+
+audit_app = typer.Typer(
+    help="The audit trail: append-only and hash-chained; verify it.", no_args_is_help=True
+)
+app.add_typer(audit_app, name="audit")
+
+
+@audit_app.command("verify")
+def audit_verify(
+    db: DbOption = None,
+    anchor: Annotated[
+        Path | None,
+        typer.Option(
+            "--anchor",
+            help="A file outside the database: every head recorded there must still be in "
+            "the chain; on success the current head is added to it.",
+        ),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Check every audit row: edits, deletions, insertions and reordering are found and
+    the first bad row is named (exit 1). Set PAINLINK_AUDIT_KEY(_FILE) to check HMACs."""
+    from painlink.store import audit
+
+    store = _store(db, as_json)
+    try:
+        anchors = audit.read_anchors(anchor) if anchor else []
+        key = audit.audit_key()
+    except (OSError, ValueError) as exc:
+        _fail(str(exc), as_json=as_json)
+    with store.engine.connect() as conn, conn.begin():
+        verdict = audit.verify(conn, key, anchors)
+    if not verdict.ok:
+        _fail(
+            f"the audit trail does not hold: {verdict.problem} (first bad row: {verdict.bad_seq})",
+            as_json=as_json,
+            **{k: v for k, v in verdict.as_dict().items() if k != "ok"},
+        )
+    if anchor:
+        audit.write_anchor(anchor, verdict)
+    if as_json:
+        _emit(verdict.as_dict())
+        return
+    out.print(
+        f"The audit trail holds: {verdict.rows} rows, head {verdict.head_seq} "
+        f"{verdict.head_hash}"
+        + (f"; {verdict.anchors_checked} anchor(s) checked" if anchor else "")
+        + ".",
+        highlight=False,
+    )
+    for note in verdict.notes:
+        out.print(note, highlight=False)
+
+
+@app.command("backup")
+def backup_(
+    target: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="FILE | verify FILE",
+            help="Where to write the backup; or 'verify FILE' to check one.",
+            show_default=False,
+        ),
+    ],
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """A consistent backup of the whole database (diaries, accounts, grants, audit
+    trail) while the app keeps running, with a checksum of every table. `painlink
+    backup verify FILE` checks a backup without restoring it."""
+    from painlink.store import backup
+
+    if len(target) == 2 and target[0] == "verify":
+        try:
+            manifest = backup.verify(Path(target[1]))
+        except backup.BackupError as exc:
+            _fail(str(exc), as_json=as_json)
+        _backup_report(f"{target[1]} holds", manifest, as_json)
+        return
+    if len(target) != 1:
+        _fail("give one FILE to write, or 'verify FILE'", as_json=as_json)
+    store = _store(db, as_json)
+    try:
+        manifest = backup.backup(
+            store.engine.url.render_as_string(hide_password=False), Path(target[0])
+        )
+    except backup.BackupError as exc:
+        _fail(f"{exc}; no backup was written", as_json=as_json)
+    _backup_report(f"Backed up {store.url} to {target[0]}:", manifest, as_json)
+
+
+def _backup_report(head: str, manifest: dict[str, Any], as_json: bool) -> None:
+    tables = manifest["tables"]
+    if as_json:
+        _emit({"manifest": manifest})
+        return
+    out.print(
+        f"{head} {len(tables)} tables, {sum(t['rows'] for t in tables.values())} rows "
+        f"({manifest['dialect']}, schema {manifest['revision']}); every table's checksum "
+        "matches.",
+        highlight=False,
+    )
+
+
+@app.command("restore")
+def restore_(
+    source: Annotated[Path, typer.Argument(help="A file written by `painlink backup`.")],
+    db: DbOption = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace a database that already holds data.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Restore a backup after checking its checksums; all of it or nothing. Stop the
+    web app first. The restore itself is added to the restored audit trail."""
+    from painlink.store import audit, backup
+    from painlink.store.store import cli_audit_row
+
+    store = Store(db)
+    url = store.engine.url.render_as_string(hide_password=False)
+    try:
+        manifest = backup.restore(source, url, force=force)
+    except backup.BackupError as exc:
+        _fail(str(exc), as_json=as_json)
+    except Exception as exc:  # a URL that cannot be reached
+        _fail(f"cannot restore into {store.url}: {exc}", as_json=as_json)
+    store.close()
+    store = Store(db)
+    if manifest.get("revision") and "audit_chain_head" in manifest["tables"]:
+        with store.writing() as conn:
+            audit.append(conn, [cli_audit_row("restore", f"backup {manifest['created_at']}")])
+    _backup_report(f"Restored {store.url} from {source}:", manifest, as_json)
 
 
 if __name__ == "__main__":
