@@ -390,12 +390,16 @@ def verify(path: Path) -> dict[str, Any]:
     return manifest
 
 
+#: tables whose rows alone do not make a database "hold data" (an initialised, empty one)
+_BOOKKEEPING = frozenset({"alembic_version", "audit_chain_head"})
+
+
 def _has_rows_sqlite(path: Path) -> bool:
     if not path.exists() or path.stat().st_size == 0:
         return False
     with _sqlite_ro(path) as conn:
         return any(
-            info["rows"] for name, info in _sqlite_tables(conn).items() if name != "alembic_version"
+            info["rows"] for name, info in _sqlite_tables(conn).items() if name not in _BOOKKEEPING
         )
 
 
@@ -456,7 +460,7 @@ def _pg_table_names(url: sa.URL) -> dict[str, dict[str, object]]:
 
 def _restore_postgres(path: Path, manifest: dict[str, Any], url: sa.URL, force: bool) -> dict:
     existing = _pg_table_names(url)
-    if any(v["rows"] for k, v in existing.items() if k != "alembic_version") and not force:
+    if any(v["rows"] for k, v in existing.items() if k not in _BOOKKEEPING) and not force:
         raise BackupError(
             f"{url.render_as_string(hide_password=True)} already holds data; nothing was "
             "restored (--force replaces it)"
