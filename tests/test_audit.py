@@ -271,3 +271,33 @@ def test_admin_sees_who_what_when_but_no_health_content(tmp_path: Path) -> None:
     with web.engine.connect() as conn:
         details = conn.execute(sa.select(audit_log.c.detail)).scalars().all()
     assert not any(d and ("emergency" in d or "urgent" in d) for d in details)
+
+
+def test_a_row_relabelled_as_keyed_fails_without_the_key(db_url: str) -> None:
+    store = _store(db_url)
+    _attack(store, "UPDATE audit_log SET hash_kind = 'hmac-sha256', detail = 'x' WHERE seq = 2")
+    verdict = _verify(store)
+    assert not verdict.ok and verdict.bad_seq == 2 and "keyed" in str(verdict.problem)
+
+
+def test_with_a_key_a_chain_recomputed_from_the_first_row_is_caught(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(audit.KEY_ENV, "a key kept outside the database")
+    store = _store(db_url, rows=3)
+    with store.engine.connect() as conn:
+        query = sa.select(audit_log).order_by(audit_log.c.seq)
+        chain = [dict(r) for r in conn.execute(query).mappings()]
+    prev, statements = audit.GENESIS, []
+    for row in chain:  # every row rewritten as plain SHA-256, as one without the key can
+        row["resource"] = "rewritten"
+        digest = audit.row_hash(row, prev, audit.SHA256, None)
+        statements.append(
+            f"UPDATE audit_log SET resource = 'rewritten', hash_kind = 'sha256', "
+            f"prev_hash = '{prev}', row_hash = '{digest}' WHERE seq = {row['seq']}"
+        )
+        prev = digest
+    _attack(store, *statements, f"UPDATE audit_chain_head SET row_hash = '{prev}'")
+    assert _verify(store).ok  # without the key it looks whole: why the key matters
+    verdict = _verify(store, audit.audit_key())
+    assert not verdict.ok and "not keyed" in str(verdict.problem)

@@ -183,7 +183,6 @@ class Verdict:
     head_seq: int = 0
     head_hash: str = GENESIS
     keyed_rows: int = 0
-    unchecked_keyed: int = 0
     problem: str | None = None
     bad_seq: int | None = None
     anchors_checked: int = 0
@@ -199,7 +198,6 @@ class Verdict:
             "rows": self.rows,
             "head": {"seq": self.head_seq, "hash": self.head_hash},
             "keyed_rows": self.keyed_rows,
-            "unchecked_keyed_rows": self.unchecked_keyed,
             "anchors_checked": self.anchors_checked,
             "problem": self.problem,
             "first_bad_seq": self.bad_seq,
@@ -224,12 +222,13 @@ def verify(
     inserted or reordered row (``prev_hash`` does not link, or a duplicate/missing
     ``seq``), deleted last rows (head ahead of the log), a rewritten head (an anchor
     from an earlier verify no longer matches), a keyed chain downgraded to plain
-    SHA-256. Without the key, HMAC rows are checked for linkage only."""
+    SHA-256, a row relabelled as keyed (HMAC rows cannot be checked, and fail, without
+    the key)."""
     v = Verdict()
     anchor_at = {int(a["seq"]): str(a["hash"]) for a in anchors}
     expected_seq = 1
     prev = GENESIS
-    seen_keyed = False
+    seen_keyed = last_keyed = False
     for row in _rows(conn):
         seq = row["seq"]
         if seq is None:
@@ -261,17 +260,33 @@ def verify(
             v.problem, v.bad_seq = f"row {seq} is unkeyed after keyed rows (downgraded)", seq
             return v
         if kind == HMAC and key is None:
-            v.unchecked_keyed += 1
-        elif row_hash(row, prev, kind, key) != row["row_hash"]:
+            # cannot be checked without the key: not evidence of anything (and a row
+            # relabelled as keyed would otherwise escape the check)
+            v.problem, v.bad_seq = (
+                f"row {seq} is keyed (HMAC); set {KEY_ENV} or {KEY_FILE_ENV} to check it",
+                seq,
+            )
+            return v
+        if row_hash(row, prev, kind, key) != row["row_hash"]:
             v.problem, v.bad_seq = f"row {seq} was changed after it was written", seq
             return v
         if seq in anchor_at and anchor_at.pop(seq) != row["row_hash"]:
             v.problem, v.bad_seq = f"row {seq} differs from the anchor taken earlier", seq
             return v
         prev = row["row_hash"]
+        last_keyed = kind == HMAC
         v.rows += 1
         expected_seq += 1
     v.head_seq, v.head_hash = expected_seq - 1, prev
+    if key is not None and v.rows and not last_keyed:
+        # the app writes every row with the key: a chain that ends unkeyed was rewritten
+        # from some row on by someone without it (or the key was set after the last write)
+        v.problem = (
+            f"the key is set but the newest row ({v.head_seq}) is not keyed: the chain was "
+            "recomputed without the key, or nothing was written since the key was set"
+        )
+        v.bad_seq = v.head_seq
+        return v
     head = conn.execute(
         sa.select(audit_chain_head.c.seq, audit_chain_head.c.row_hash).where(
             audit_chain_head.c.id == 1
@@ -291,11 +306,6 @@ def verify(
         v.bad_seq = first
         return v
     v.anchors_checked = len(anchors)
-    if v.unchecked_keyed:
-        v.notes.append(
-            f"{v.unchecked_keyed} keyed row(s) checked for order only: set {KEY_ENV} or "
-            f"{KEY_FILE_ENV} to check their contents"
-        )
     return v
 
 
