@@ -54,24 +54,28 @@ def record(
     detail: str | None = None,
     buffer: bool = False,
 ) -> None:
-    """An audit row: written in the request's write transaction (run_write); buffered
-    for read transactions and refusals, and written after them (see get_conn)."""
+    """An audit row: in a write (run_write) it joins the request's transaction, appended
+    to the hash chain just before the commit, so the chain's lock is held for
+    milliseconds rather than the whole write; for read transactions and refusals it is
+    buffered and written after them (see get_conn)."""
     if action == "denied":
         request.state.refusal_audited = True
+    row = {
+        "at": now(),
+        "user_id": user.id if user else None,
+        "role": user.role if user else None,
+        "action": action,
+        "patient_id": patient_id,
+        "resource": resource,
+        "detail": detail,
+        "ip": client_ip(request),
+    }
     rows = getattr(request.state, "audit_rows", None)
+    pending = getattr(request.state, "tx_audit_rows", None)
     if rows is not None and (buffer or not getattr(request.state, "in_write", False)):
-        rows.append(
-            {
-                "at": now(),
-                "user_id": user.id if user else None,
-                "role": user.role if user else None,
-                "action": action,
-                "patient_id": patient_id,
-                "resource": resource,
-                "detail": detail,
-                "ip": client_ip(request),
-            }
-        )
+        rows.append(row)
+    elif pending is not None:
+        pending.append(row)
     else:
         audit(conn, user, action, resource, patient_id, detail=detail, ip=client_ip(request))
 
@@ -85,11 +89,15 @@ async def run_write(request: Request, fn: Callable[..., Any], *args: Any) -> Any
 
     def work() -> Any:
         request.state.audit_rows = []
+        request.state.tx_audit_rows = []
         request.state.in_write = True
         try:
             with request.app.state.store.writing() as conn:
-                return fn(request, conn, *args)
+                result = fn(request, conn, *args)
+                audit_chain.append(conn, request.state.tx_audit_rows)
+                return result
         finally:
+            request.state.tx_audit_rows = None
             flush_audit(request)
 
     return await run_in_threadpool(work)
