@@ -50,7 +50,10 @@ class Urgency(IntEnum):
     emergency = 3  # call emergency services now
 
 
-NOT_SCREENED = "Not screened: none of the warning-sign questions was answered."
+NOT_SCREENED = (
+    "Not screened: the answers given are too few to check any warning sign. "
+    "This is not an all-clear."
+)
 
 ADVICE: dict[Urgency, str] = {
     Urgency.emergency: (
