@@ -119,3 +119,25 @@ def test_migration_keeps_old_attack_answers_readable(tmp_path: Path, db_url: str
         back = conn.execute(sa.text("SELECT context, question FROM screening_answers")).all()
     assert sorted(back) == [("attack", "fever"), ("attack", "thunderclap"), ("intake", "fever")]
     engine.dispose()
+
+
+def test_a_version_2_folder_keeps_its_combined_attack_answer(tmp_path: Path) -> None:
+    import json
+
+    from painlink.interop.csv_diary import read_diary_folder
+
+    (tmp_path / "patients.csv").write_text("patient_id,sex,time_zone\np1,female,Europe/Berlin\n")
+    (tmp_path / "attacks.csv").write_text("patient_id,attack_id,start\np1,a1,2025-01-01T08:00\n")
+    (tmp_path / "screenings.csv").write_text(
+        "patient_id,at,context,question,answer,attack_id\n"
+        "p1,2025-01-01T08:05,attack,fever,1,a1\n"
+        "p1,2025-01-01T09:00,intake,fever,0,\n"
+    )
+    screens = {}
+    for version in (2, 3):
+        manifest = {"format": "painlink-diary-csv", "version": version}
+        (tmp_path / "painlink.json").write_text(json.dumps(manifest))
+        frame = read_diary_folder(tmp_path).screening_answers
+        screens[version] = sorted(frame.select("context", "question").iter_rows())
+    assert screens[2] == [("attack", "fever_or_meningism"), ("intake", "fever")]
+    assert screens[3] == [("attack", "fever"), ("intake", "fever")]
