@@ -141,3 +141,42 @@ def test_a_version_2_folder_keeps_its_combined_attack_answer(tmp_path: Path) -> 
         screens[version] = sorted(frame.select("context", "question").iter_rows())
     assert screens[2] == [("attack", "fever_or_meningism"), ("intake", "fever")]
     assert screens[3] == [("attack", "fever"), ("intake", "fever")]
+
+
+def _values(field: str) -> list[object]:
+    """Answers worth trying for a field: yes / no / not asked, numbers around thresholds."""
+    numeric = {
+        "age": [20, 49, 50, 80],
+        "headache_onset_age": [20, 49, 50, 80],
+        "onset_to_peak_min": [0.5, 1.0, 3.0, 5.0, 30.0],
+        "systolic_bp": [120, 139, 140, 159, 160, 179, 180, 200],
+        "diastolic_bp": [70, 89, 90, 109, 110, 119, 120],
+        "weeks_since_birth": [2.0, 6.0, 6.2, 30.0],
+        "deficit_minutes": [10.0, 60.0, 61.0, 300.0],
+    }
+    return [*numeric.get(field, [True, False]), None]
+
+
+def test_every_field_a_rule_names_can_change_that_rule() -> None:
+    """A rule's ``fields`` must be what it really reads: for each rule and each of its
+    fields, two presentations differing only in that field give different outcomes."""
+    import random
+
+    from painlink.rules.red_flags import ScreeningSettings
+
+    settings = ScreeningSettings()
+    rng = random.Random(10)
+    dead = []
+    for rule in RED_FLAGS:
+        for field in rule.fields:
+            others = [f for f in rule.fields if f != field]
+            found = False
+            for _ in range(50_000):  # stops at the first pair found
+                base = {f: rng.choice(_values(f)) for f in others}
+                outcomes = {rule.test({**base, field: v}, settings) for v in _values(field)}
+                if len(outcomes) > 1:
+                    found = True
+                    break
+            if not found:
+                dead.append((rule.code, field))
+    assert not dead, dead
