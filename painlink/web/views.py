@@ -79,8 +79,8 @@ ONSET_CHOICES: list[tuple[str, str, dict[str, Any]]] = [
 #: optional measured numbers of the attack-time check (field, label)
 ATTACK_NUMBERS: list[tuple[str, str]] = [
     ("deficit_minutes", "If it has gone: how many minutes did it last?"),
-    ("systolic_bp", "Blood pressure, upper number (if you measured it)"),
-    ("diastolic_bp", "Blood pressure, lower number"),
+    ("systolic_bp", "Upper number (mmHg)"),
+    ("diastolic_bp", "Lower number (mmHg)"),
 ]
 
 
