@@ -291,7 +291,11 @@ def _deficit_emergency(p: Presentation, _s: ScreeningSettings) -> bool | None:
 
 
 def _transient_deficit(p: Presentation, _s: ScreeningSettings) -> bool | None:
-    return _all(p.get("neuro_deficit"), _aura_like(p))
+    """An aura-like deficit, unless it is the person's usual pattern: TIA is excluded
+    once (ICHD-3 1.2.1 D), so only a first, new or changed one needs a doctor. Without
+    an answer about a new or changed pattern it is taken as possibly the first."""
+    usual = _all(_not(p.get("new_headache")), _not(p.get("pattern_change")))
+    return _all(p.get("neuro_deficit"), _aura_like(p), usual is not True)
 
 
 def _new_or_changed(p: Presentation) -> bool | None:
@@ -601,12 +605,20 @@ RED_FLAGS: tuple[RedFlag, ...] = (
     ),
     RedFlag(
         "transient_deficit",
-        "Numbness, speech or vision trouble that lasted an hour or less and has gone",
+        "Numbness, speech or vision trouble that lasted an hour or less and has gone, "
+        "not known to be the usual pattern",
         Urgency.urgent,
         ("migraine aura", "transient ischaemic attack"),
         "Symptoms like these that have gone still need a doctor today the first time, to tell "
         "migraine aura from a mini-stroke.",
-        ("neuro_deficit", "deficit_still_present", "deficit_minutes", "motor_weakness"),
+        (
+            "neuro_deficit",
+            "deficit_still_present",
+            "deficit_minutes",
+            "motor_weakness",
+            "new_headache",
+            "pattern_change",
+        ),
         _transient_deficit,
         "ICHD-3 1.2.1 C–D",
         "ICHD-3 1.2.1 C: 'each individual aura symptom lasts 5-60 min'; D: 'transient "
