@@ -120,10 +120,10 @@ def test_new_patient_logs_an_attack_in_three_taps_and_checks_in(
     expect(page.get_by_role("heading", name="Welcome. A few questions first")).to_be_visible()
     page.get_by_label("How old were you when your headaches began?").fill("16")
     page.get_by_role("group", name=re.compile("family have migraine")).get_by_label(
-        "yes", exact=True
+        "Yes", exact=True
     ).check()
     page.get_by_role("group", name=re.compile("ever had cancer")).get_by_label(
-        "no", exact=True
+        "No", exact=True
     ).check()
     shoot(page, "history")
     page.get_by_role("button", name="Save").click()
@@ -185,13 +185,34 @@ def test_red_flag_answer_shows_emergency_advice_first(server: str, browser: Brow
     page = browser.new_page(viewport=SIZES["phone"])
     login(page, server, "patient4@demo.painlink")
     page.get_by_role("button", name="Headache now").click()
-    page.get_by_role("group", name=re.compile("thunderclap")).get_by_label("Yes").check()
+    page.get_by_role("group", name="How fast did it reach its worst?").get_by_label(
+        "Within a minute"
+    ).check()
     page.get_by_role("button", name="Check").click()
     alert = page.get_by_role("alert")
     expect(alert).to_contain_text("Call emergency services now")
     first = page.locator("main > *").first
     expect(first).to_have_attribute("role", "alert")
     shoot(page, "emergency")
+    page.close()
+
+
+def test_attack_check_asks_apart_and_not_sure_stays_unknown(server: str, browser: Browser) -> None:
+    page = browser.new_page(viewport=SIZES["phone"])
+    login(page, server, "patient3@demo.painlink")
+    page.get_by_role("button", name="Headache now").click()
+    safety = page.locator("#safety")
+    expect(safety.locator("input:checked")).to_have_count(0)  # nothing pre-chosen
+    shoot(page, "attack-safety")
+    page.get_by_role("group", name=re.compile("fever")).get_by_label("Not sure").check()
+    page.get_by_role("group", name=re.compile("neck stiff")).get_by_label("No", exact=True).check()
+    page.get_by_role("group", name=re.compile("better lying flat")).get_by_label("Yes").check()
+    page.get_by_label("Upper number (mmHg)").fill("128")
+    page.get_by_label("Lower number (mmHg)").fill("84")
+    page.get_by_role("button", name="Check").click()
+    expect(page.get_by_role("heading", name="See a doctor today")).to_be_visible()
+    expect(page.get_by_role("alert")).to_contain_text("eases lying down")
+    shoot(page, "urgent")
     page.close()
 
 
@@ -222,10 +243,13 @@ def test_clinician_sees_consented_patients_only(server: str, browser: Browser) -
         page.get_by_label(f"Item {i}", exact=True).fill(value)
     page.get_by_role("button", name="Score and save").click()
     expect(page.locator("#questionnaires table")).to_contain_text("69.0 points")
-    page.get_by_label("Neck stiffness").check()
+    page.get_by_role("group", name="Neck stiffness").get_by_label("Yes").check()
     page.get_by_role("button", name="Screen and save").click()
     expect(page.locator("#intake table")).to_contain_text("intake")
     shoot(page, "clinic-patient")
+    for size, viewport in SIZES.items():  # the intake form alone, to look at it closely
+        page.set_viewport_size(viewport)
+        page.locator("#intake").screenshot(path=str(SHOTS / f"intake-{size}.png"))
     response = page.goto(f"{server}/clinic/patients/DEMO000004")
     assert response is not None and response.status == 404
     page.close()
@@ -239,7 +263,9 @@ def test_screenshots_cover_every_main_page() -> None:
         "home",
         "attack-new",
         "attack-ongoing",
+        "attack-safety",
         "emergency",
+        "urgent",
         "checkin",
         "calendar",
         "insights",

@@ -24,7 +24,7 @@ from painlink.rules.medications import DRUGS, normalise_drug_name
 from painlink.rules.questionnaires import INSTRUMENTS
 
 FORMAT_NAME = "painlink-diary-csv"
-FORMAT_VERSION = 2  # 2 added questionnaires.csv and screenings.csv
+FORMAT_VERSION = 3  # 2 added questionnaires.csv and screenings.csv; 3 split the attack fever
 MANIFEST = "painlink.json"
 
 _TRUE = {"yes", "y", "true", "t", "1"}
@@ -489,15 +489,16 @@ def _resolve_drug_classes(frame: pl.DataFrame, problems: _Problems) -> pl.DataFr
     return frame.with_columns(pl.col("drug_class").fill_null(looked_up))
 
 
-def _check_manifest(folder: Path, problems: _Problems) -> None:
+def _check_manifest(folder: Path, problems: _Problems) -> int | None:
+    """The folder's format version (None without a manifest); problems are recorded."""
     path = folder / MANIFEST
     if not path.exists():
-        return
+        return None
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         problems.add(MANIFEST, exc.lineno, "-", None, f"not valid JSON: {exc.msg}")
-        return
+        return None
     if manifest.get("format") != FORMAT_NAME:
         problems.add(
             MANIFEST, 1, "format", str(manifest.get("format")), f"expected {FORMAT_NAME!r}"
@@ -511,6 +512,20 @@ def _check_manifest(folder: Path, problems: _Problems) -> None:
             str(version),
             f"this painlink reads format versions up to {FORMAT_VERSION}",
         )
+    return version if isinstance(version, int) else None
+
+
+def _legacy_attack_fever(frame: pl.DataFrame) -> pl.DataFrame:
+    """Before version 3 the attack-time check asked fever, stiff neck, rash and confusion
+    as one question stored as ``fever``: read it as that combined answer (migration 0008
+    does the same for stored screens)."""
+    combined = (pl.col("question") == "fever") & (pl.col("context") == "attack")
+    return frame.with_columns(
+        pl.when(combined)
+        .then(pl.lit("fever_or_meningism"))
+        .otherwise(pl.col("question"))
+        .alias("question")
+    )
 
 
 def read_diary_folder(folder: str | Path) -> DiaryFrames:
@@ -519,7 +534,7 @@ def read_diary_folder(folder: str | Path) -> DiaryFrames:
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder} is not a folder")
     problems = _Problems()
-    _check_manifest(folder, problems)
+    version = _check_manifest(folder, problems)
     patients_spec = next(t for t in TABLES if t.name == "patients")
     if not (folder / "patients.csv").exists():
         raise DiaryFormatError(
@@ -583,6 +598,8 @@ def read_diary_folder(folder: str | Path) -> DiaryFrames:
             _check_questionnaire_items(frame, problems)
         if spec.name == "screening_answers":
             _check_screening_answers(frame, problems)
+            if version is not None and version < 3:
+                frame = _legacy_attack_fever(frame)
         if spec.name in ("questionnaire_items", "screening_answers"):
             _duplicates(spec.csv_file, frame, list(spec.key), problems)
         tables[spec.name] = frame

@@ -313,8 +313,13 @@ def _attack_page(
         status=status,
         attack=attack,
         errors=errors or {},
-        new=request.query_params.get("new") == "1",
-        questions=SAFETY_QUESTIONS,
+        new=extra.pop("new", request.query_params.get("new") == "1"),
+        safety_groups=views.ATTACK_GROUPS,
+        pregnancy_group=views.PREGNANCY_GROUP,
+        not_pregnant=clinical_records.history_answers(conn, pid).get("pregnant_or_postpartum")
+        is False,
+        onset_choices=views.ONSET_CHOICES,
+        safety_numbers=views.ATTACK_NUMBERS,
         readings=diary_service.readings(conn, pid, attack_id),
         now=diary_service.local_now(conn, pid),
         **extra,
@@ -345,8 +350,20 @@ async def attack_post(attack_id: str, what: str, request: Request) -> Response:
                     return _redirect(f"/attacks/{attack_id}?rated=1")
                 return _redirect(f"/attacks/{attack_id}?new=1&saved=1#safety")
             if what == "safety":
-                answers = {k: data.get(k) == "yes" for k, _ in SAFETY_QUESTIONS if k in data}
-                result = clinical_records.screen_attack(conn, pid, attack_id, answers)
+                answers = views.screen_form_answers(data, SAFETY_QUESTIONS, views.ATTACK_NUMBERS)
+                try:
+                    result = clinical_records.screen_attack(conn, pid, attack_id, answers)
+                except diary_service.EntryError as exc:
+                    return _attack_page(
+                        request,
+                        conn,
+                        user,
+                        attack_id,
+                        errors=exc.fields,
+                        status=400,
+                        values=data,
+                        new=True,
+                    )
                 audit(
                     conn,
                     user,
@@ -769,7 +786,8 @@ def _clinic_page(
         patient_id=patient_id,
         summary=views.clinical_summary(store, patient_id),
         exams=views.exam_overview(store, patient_id),
-        screen_questions=views.INTAKE_QUESTIONS,
+        screen_groups=views.INTAKE_GROUPS,
+        screen_numbers=views.INTAKE_NUMBERS,
         findings_items=views.FINDING_ITEMS,
         instruments=views.INSTRUMENT_ITEMS,
         errors=extra.pop("errors", {}),
