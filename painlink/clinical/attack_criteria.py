@@ -231,14 +231,22 @@ def evaluate_attacks(diary: DiaryFrames, rules: Ichd3Rules | None = None) -> pl.
             (pl.col("nausea") == False) & (pl.col("vomiting") == False) & (both_sensitive == False),  # noqa: E712
             pl.col("nausea") | pl.col("vomiting") | both_sensitive,
         ).alias("t_D"),
-        # 2.3 D: no more than one of photophobia, phonophobia or mild nausea; no vomiting
+        # 2.3 B: "lasting hours to days, or unremitting" (no upper bound)
+        status(
+            hours >= rules.tth_chronic_min_hours,
+            (hours < rules.tth_chronic_min_hours) & ~pl.col("treated_successfully"),
+        ).alias("t_B_chronic"),
+        # 2.3 D: "no more than one of photophobia, phonophobia or mild nausea" and "neither
+        # moderate or severe nausea nor vomiting". The diary records nausea without its
+        # severity, so recorded nausea alone leaves D undecided (it may be mild or not).
         status(
             (pl.col("vomiting") == False)  # noqa: E712
+            & (pl.col("nausea") == False)  # noqa: E712
             & (
                 pl.sum_horizontal(
                     [
                         pl.col(c).fill_null(True).cast(pl.Int32)
-                        for c in ("photophobia", "phonophobia", "nausea")
+                        for c in ("photophobia", "phonophobia")
                     ]
                 )
                 <= 1
@@ -267,15 +275,29 @@ def evaluate_attacks(diary: DiaryFrames, rules: Ichd3Rules | None = None) -> pl.
         .alias("cluster_like"),
     )
     m_cols, a_cols, t_cols = ["m_B", "m_C", "m_D"], ["a_B", "a_C"], ["t_B", "t_C", "t_D"]
+    t3_cols = ["t_B_chronic", "t_C", "t_D_chronic"]
+    # An attack that fulfils another disorder's attack criteria is not counted for a
+    # tension-type or probable diagnosis: attacks with aura belong to 1.2, cluster-like
+    # attacks to 3.1, attacks with 1.1 C and D to migraine (ICHD-3 1.3 C1; 2.4 note:
+    # "the general rule of hierarchy applies, putting 1. Migraine ... before 2.").
+    aura_attack = pl.col("a_B") == MET
+    cluster = pl.col("cluster_like")
+    migraine_like = _all_met(["m_C", "m_D"])
+    not_tth = aura_attack | cluster
     return a.with_columns(
         # 1.1 counts attacks without aura; attacks with aura belong to 1.2
-        (_all_met(m_cols) & (pl.col("a_B") != MET)).alias("fulfils_1_1"),
-        (_but_one(m_cols) & (pl.col("a_B") != MET)).alias("but_one_1_1"),
+        (_all_met(m_cols) & ~aura_attack & ~cluster).alias("fulfils_1_1"),
+        (_but_one(m_cols) & ~aura_attack & ~cluster).alias("but_one_1_1"),
         _all_met(m_cols).alias("migraine_features"),
         _all_met(a_cols).alias("fulfils_1_2"),
-        ((pl.col("a_B") == MET) & (pl.col("a_C") != MET)).alias("but_one_1_2"),
-        _all_met(t_cols).alias("fulfils_tth"),
-        _but_one(t_cols).alias("but_one_tth"),
+        (aura_attack & (pl.col("a_C") != MET)).alias("but_one_1_2"),
+        (_all_met(t_cols) & ~not_tth & ~_all_met(m_cols)).alias("fulfils_tth"),
+        (_but_one(t_cols) & ~not_tth & ~_all_met(m_cols)).alias("but_one_tth"),
+        (_all_met(t3_cols) & ~not_tth & ~migraine_like).alias("fulfils_2_3"),
+        (
+            pl.all_horizontal([pl.col(c) != NOT_MET for c in t3_cols]) & ~not_tth & ~migraine_like
+        ).alias("could_be_2_3"),
+        (_but_one(t3_cols) & ~not_tth & ~migraine_like).alias("but_one_2_3"),
         (_all_met(["t_C", "t_D_chronic"])).alias("fulfils_tth_chronic_features"),
         (pl.all_horizontal([pl.col(c) != NOT_MET for c in m_cols])).alias("could_be_1_1"),
     )
