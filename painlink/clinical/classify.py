@@ -459,10 +459,16 @@ def _tth(a: pl.DataFrame, months: pl.DataFrame, r: Ichd3Rules, span_days: int) -
     candidates = a.filter(pl.col("fulfils_tth") | pl.col("but_one_tth"))
     episodes, n_cand = fulfilling.height, candidates.height
 
-    def per_month(frame: pl.DataFrame) -> float:
+    def per_month(frame: pl.DataFrame, column: str) -> float:
+        """Days per month on average: over the complete 30-day months when there are
+        any (the same months 2.3 counts, so 2.2 and 2.3 meet at 15 days), else over
+        the whole diary."""
+        if months.height and column in months.columns:
+            return months[column].sum() / months["days"].sum() * r.month_days
         return _days_of(frame) / span_days * r.month_days if span_days else 0.0
 
-    full_rate, cand_rate = per_month(fulfilling), per_month(candidates)
+    full_rate = per_month(fulfilling, "tth_episode_days")
+    cand_rate = per_month(candidates, "tth_candidate_days")
     enough_time = r.more_than_months(span_days)
     # B–D are tallied over the attacks that could be tension-type episodes
     tt = a.filter((pl.col("a_B") != MET) & ~pl.col("cluster_like") & ~pl.col("migraine_features"))
@@ -491,8 +497,8 @@ def _tth(a: pl.DataFrame, months: pl.DataFrame, r: Ichd3Rules, span_days: int) -
     e = clinician_criterion("E")
     out = []
     freq = (
-        f"{episodes} tension-type episodes on {_days_of(fulfilling)} days in {span_days} "
-        f"diary days ({full_rate:.1f} days/month)"
+        f"{episodes} tension-type episodes on {_days_of(fulfilling)} days; "
+        f"{full_rate:.1f} days/month on average in a diary of {span_days} days"
     )
     bands = {
         "2.1": lambda rate: rate < r.tth_infrequent_below,

@@ -82,6 +82,9 @@ def classify_days(
         ((pl.col("fulfils_2_3") | pl.col("but_one_2_3")) & pl.col("painful"))
         .any()
         .alias("tth_2_3_but_one_day"),
+        # 2.1/2.2 A: days with an episode fulfilling B–D (and with one missing one of them)
+        pl.col("fulfils_tth").any().alias("tth_episode_day"),
+        (pl.col("fulfils_tth") | pl.col("but_one_tth")).any().alias("tth_candidate_day"),
     )
     specific = ["triptan", "ergotamine"] + (["gepant", "ditan"] if d.count_gepants_ditans else [])
     meds = diary.medications.with_columns(pl.col("taken_at").dt.date().alias("date"))
@@ -108,6 +111,8 @@ def classify_days(
                     "tth_2_3_day",
                     "tth_2_3_possible_day",
                     "tth_2_3_but_one_day",
+                    "tth_episode_day",
+                    "tth_candidate_day",
                 )
             ]
             + [pl.col("headache_hours").fill_null(0.0)]
@@ -165,6 +170,8 @@ def monthly_counts(
                     "tth_2_3_day",
                     "tth_2_3_possible_day",
                     "tth_2_3_but_one_day",
+                    "tth_episode_day",
+                    "tth_candidate_day",
                 )
                 if c in days.columns
             ],
