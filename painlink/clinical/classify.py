@@ -426,8 +426,16 @@ def _chronic_migraine(
         notes=(
             "Medication overuse is the commonest cause of apparent chronic migraine; "
             "see 8.2 below.",
+            NDPH_NOTE,
         ),
     )
+
+
+NDPH_NOTE = (
+    "If this headache was daily and unremitting from less than 24 hours after its first "
+    "onset, ICHD-3 codes 4.10 New daily persistent headache instead; when the onset is "
+    "not remembered or uncertain, this code stands (ICHD-3 1.3 and 2.3 comments)."
+)
 
 
 def _days_of(attacks: pl.DataFrame) -> int:
@@ -596,7 +604,15 @@ def _tth(a: pl.DataFrame, months: pl.DataFrame, r: Ichd3Rules, span_days: int) -
         ),
     ]
     s3 = _diagnosis_status(crit3)
-    out.append(Diagnosis("2.3", NAMES["2.3"], s3, (*crit3, e)))
+    out.append(
+        Diagnosis(
+            "2.3",
+            NAMES["2.3"],
+            s3,
+            (*crit3, e),
+            notes=(NDPH_NOTE,) if s3 == MET else (),
+        )
+    )
     # 2.4.3: headache fulfilling all but one of 2.3 A–D — here ≥15 days/month whose
     # headache misses one of B–D (missing A is the episodic forms' ground)
     a43 = _months_criterion(
