@@ -503,3 +503,10 @@ def test_cluster_needs_a_frequency_of_one_every_other_day_at_least() -> None:
     # five cluster-like attacks a week apart do not reach criterion D
     c = classify(diary([attack(7 * i, 1.0, **CLUSTER) for i in range(5)]))
     assert result(c, "3.1")[0] != MET
+
+
+def test_every_hierarchy_reason_quotes_its_ichd3_note() -> None:
+    c = classify(diary(_daily_attacks(120, 25, 10)))
+    reasons = [n for d in c.excluded for n in d.notes if n.startswith("not coded")]
+    assert reasons and all("ICHD-3" in r and "'" in r for r in reasons)
+    assert any("1.3 note" in r for r in reasons)

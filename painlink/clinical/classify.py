@@ -34,6 +34,7 @@ from painlink.rules.day_definitions import DEFAULT_DEFINITION
 from painlink.rules.ichd3 import (
     HIERARCHY_NOTES,
     MOH_CODES,
+    NDPH_NOTE,
     NAMES,
     SOURCE,
     SPECIALIST_AURA,
@@ -429,13 +430,6 @@ def _chronic_migraine(
             NDPH_NOTE,
         ),
     )
-
-
-NDPH_NOTE = (
-    "If this headache was daily and unremitting from less than 24 hours after its first "
-    "onset, ICHD-3 codes 4.10 New daily persistent headache instead; when the onset is "
-    "not remembered or uncertain, this code stands (ICHD-3 1.3 and 2.3 comments)."
-)
 
 
 def _days_of(attacks: pl.DataFrame) -> int:

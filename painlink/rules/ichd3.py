@@ -169,3 +169,10 @@ HIERARCHY_NOTES: dict[str, str] = {
         "features are not counted as tension-type episodes."
     ),
 }
+
+#: ICHD-3 1.3 note d and 2.3 comment: a daily headache unremitting from onset is 4.10.
+NDPH_NOTE = (
+    "If this headache was daily and unremitting from less than 24 hours after its first "
+    "onset, ICHD-3 codes 4.10 New daily persistent headache instead; when the onset is "
+    "not remembered or uncertain, this code stands (ICHD-3 1.3 and 2.3 comments)."
+)
