@@ -34,8 +34,8 @@ from painlink.rules.day_definitions import DEFAULT_DEFINITION
 from painlink.rules.ichd3 import (
     HIERARCHY_NOTES,
     MOH_CODES,
-    NDPH_NOTE,
     NAMES,
+    NDPH_NOTE,
     SOURCE,
     SPECIALIST_AURA,
     Ichd3Rules,
