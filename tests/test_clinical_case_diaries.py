@@ -195,3 +195,21 @@ def test_case(path: Path) -> None:
         got = {k.letter: k.status for k in everything[code].criteria}
         for letter, status in letters.items():
             assert got[letter] == status, f"{case['id']}: {code} {letter} {got[letter]}"
+
+
+@pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
+def test_case_through_a_csv_folder_and_the_cli(path: Path, tmp_path: Path) -> None:
+    """The same verdict when the diary goes through the CSV format and `painlink classify`."""
+    from typer.testing import CliRunner
+
+    from painlink.cli import app
+    from painlink.interop.csv_diary import write_diary_folder
+
+    case = _load(path)
+    write_diary_folder(expand(case), tmp_path / "diary")
+    result = CliRunner().invoke(app, ["classify", str(tmp_path / "diary"), "--json"])
+    assert result.exit_code == 0, result.output
+    (patient,) = json.loads(result.output)["patients"]
+    labels = {d["code"] for d in patient["diagnoses"] if d["status"] in ("met", "probable")}
+    assert set(case.get("expect", [])) <= labels
+    assert not set(case.get("absent", [])) & labels

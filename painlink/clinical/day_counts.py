@@ -64,12 +64,16 @@ def classify_days(
         pl.col("hours").filter(pl.col("painful")).sum().alias("headache_hours"),
         pl.col("painful").any().alias("painful_day"),
         # 1.3 C3: believed to be migraine at onset and relieved by a triptan or ergot
-        (pl.col("relieved_by_specific_drug") & pl.col("starts_here"))
+        (pl.col("relieved_by_specific_drug") & pl.col("starts_here") & pl.col("painful"))
         .any()
         .alias("relieved_by_specific"),
+        # 1.3 C counts days *of headache* (A: "Headache ... fulfilling criteria B and C")
         (
-            (pl.col("fulfils_1_1") | pl.col("fulfils_1_2"))
-            | ((pl.col("m_C") == MET) & (pl.col("m_D") == MET))
+            (
+                (pl.col("fulfils_1_1") | pl.col("fulfils_1_2"))
+                | ((pl.col("m_C") == MET) & (pl.col("m_D") == MET))
+            )
+            & pl.col("painful")
         )
         .fill_null(False)
         .any()
