@@ -204,3 +204,39 @@ def test_aura_succession_is_read_from_the_csv(tmp_path: Path) -> None:
     )
     attacks = read_diary_folder(folder).attacks
     assert attacks.select(pl.col("aura_succession")).item() is True
+
+
+def test_empty_rows_and_an_empty_unnamed_column_are_ignored(tmp_path: Path) -> None:
+    """What a spreadsheet leaves behind when saved: blank rows, a trailing comma."""
+    folder = tmp_path / "blank"
+    _sheet(folder, "patients.csv", [["patient_id", ""], ["p", ""], ["", ""]])
+    _sheet(
+        folder,
+        "attacks.csv",
+        [
+            ["patient_id", "start", "intensity", ""],
+            ["p", "2025-03-01 14:30", "2", ""],
+            ["", "", "", ""],
+            ["p", "2025-03-02 09:00", "bad", ""],
+            ["", "", "", ""],
+        ],
+    )
+    with pytest.raises(DiaryFormatError) as info:
+        read_diary_folder(folder)
+    # only the real problem, on its physical line
+    assert [(p.file, p.line, p.column) for p in info.value.problems] == [
+        ("attacks.csv", 4, "intensity")
+    ]
+    _sheet(
+        folder,
+        "attacks.csv",
+        [["patient_id", "start", ""], ["p", "2025-03-01 14:30", ""], ["", "", ""]],
+    )
+    assert read_diary_folder(folder).attacks.height == 1
+
+
+def test_an_unnamed_column_with_values_is_still_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "unnamed"
+    _sheet(folder, "patients.csv", [["patient_id", ""], ["p", "x"]])
+    with pytest.raises(DiaryFormatError, match="unknown column"):
+        read_diary_folder(folder)

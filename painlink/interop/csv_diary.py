@@ -358,11 +358,19 @@ def _parse_table(
 
 
 def _spreadsheet_header(spec: TableSpec, raw: pl.DataFrame) -> pl.DataFrame:
-    """Match known columns whatever their case or spacing ("Patient ID" → patient_id).
+    """Read a sheet saved from a spreadsheet as a person meant it.
 
-    A spreadsheet's header is typed by people; only names that then equal a column of
-    the file are renamed, so own-factor columns of days.csv keep their spelling.
+    Known columns match whatever their case or spacing ("Patient ID" → patient_id);
+    only names that then equal a column of the file are renamed, so own-factor columns
+    of days.csv keep their spelling. A column with no name and no value (a stray
+    trailing comma) and rows with no value at all (blank lines a spreadsheet keeps)
+    are dropped; line numbers in messages stay those of the file.
     """
+    blank = [c for c in raw.columns if c == "" and raw[c].null_count() == raw.height]
+    raw = raw.drop(blank)
+    data = [c for c in raw.columns if c != "_line"]
+    if data and raw.height:
+        raw = raw.filter(pl.any_horizontal([pl.col(c).is_not_null() for c in data]))
     known = {f.csv_name for f in spec.fields}
     renames = {}
     for name in raw.columns:
