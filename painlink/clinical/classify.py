@@ -419,15 +419,16 @@ def _chronic_migraine(
     )
     d = clinician_criterion("D")
     crit = [a_, b, c]
+    status = _diagnosis_status(crit)
     return Diagnosis(
         "1.3",
         NAMES["1.3"],
-        _diagnosis_status(crit),
+        status,
         (*crit, d),
         notes=(
             "Medication overuse is the commonest cause of apparent chronic migraine; "
             "see 8.2 below.",
-            NDPH_NOTE,
+            *((NDPH_NOTE,) if status == MET else ()),
         ),
     )
 
