@@ -510,3 +510,14 @@ def test_every_hierarchy_reason_quotes_its_ichd3_note() -> None:
     reasons = [n for d in c.excluded for n in d.notes if n.startswith("not coded")]
     assert reasons and all("ICHD-3" in r and "'" in r for r in reasons)
     assert any("1.3 note" in r for r in reasons)
+
+
+def test_entries_rated_no_pain_are_not_headache_episodes() -> None:
+    # twelve "attacks" rated 0 (none) with TTH-like descriptions, and five with migraine ones
+    no_pain_tth = {**TTH, "intensity": 0}
+    no_pain_migraine = {**MIGRAINE, "intensity": 0, "side": "left", "quality": "pulsating"}
+    attacks = [attack(9 * i, 3, **no_pain_tth) for i in range(12)] + [
+        attack(9 * i + 4, 8, **no_pain_migraine) for i in range(5)
+    ]
+    c = classify(diary(attacks))
+    assert not [code for code in c.labels if code.startswith(("1.", "2."))]

@@ -283,11 +283,13 @@ def evaluate_attacks(diary: DiaryFrames, rules: Ichd3Rules | None = None) -> pl.
     aura_attack = pl.col("a_B") == MET
     cluster = pl.col("cluster_like")
     migraine_like = _all_met(["m_C", "m_D"])
-    not_tth = aura_attack | cluster
+    # an entry rated "none" (IHS 0) is not a headache: 1.1 and 2.x count headache attacks
+    no_pain = (pl.col("intensity") == 0).fill_null(False)
+    not_tth = aura_attack | cluster | no_pain
     return a.with_columns(
         # 1.1 counts attacks without aura; attacks with aura belong to 1.2
-        (_all_met(m_cols) & ~aura_attack & ~cluster).alias("fulfils_1_1"),
-        (_but_one(m_cols) & ~aura_attack & ~cluster).alias("but_one_1_1"),
+        (_all_met(m_cols) & ~aura_attack & ~cluster & ~no_pain).alias("fulfils_1_1"),
+        (_but_one(m_cols) & ~aura_attack & ~cluster & ~no_pain).alias("but_one_1_1"),
         _all_met(m_cols).alias("migraine_features"),
         _all_met(a_cols).alias("fulfils_1_2"),
         (aura_attack & (pl.col("a_C") != MET)).alias("but_one_1_2"),
