@@ -240,3 +240,39 @@ def test_an_unnamed_column_with_values_is_still_refused(tmp_path: Path) -> None:
     _sheet(folder, "patients.csv", [["patient_id", ""], ["p", "x"]])
     with pytest.raises(DiaryFormatError, match="unknown column"):
         read_diary_folder(folder)
+
+
+def test_screening_answers_may_be_written_as_yes_and_no(tmp_path: Path) -> None:
+    folder = tmp_path / "screen"
+    _sheet(folder, "patients.csv", [["patient_id"], ["p"]])
+    _sheet(
+        folder,
+        "screenings.csv",
+        [
+            ["patient_id", "at", "context", "question", "answer"],
+            ["p", "2025-03-01 10:00", "intake", "thunderclap", "No"],
+            ["p", "2025-03-01 10:00", "intake", "history_cancer", "YES"],
+            ["p", "2025-03-01 10:00", "intake", "age", "44"],
+        ],
+    )
+    answers = read_diary_folder(folder).screening_answers.sort("question")
+    assert answers.select("question", "answer").rows() == [
+        ("age", 44.0),
+        ("history_cancer", 1.0),
+        ("thunderclap", 0.0),
+    ]
+
+
+def test_a_yes_for_an_age_is_still_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "age"
+    _sheet(folder, "patients.csv", [["patient_id"], ["p"]])
+    _sheet(
+        folder,
+        "screenings.csv",
+        [
+            ["patient_id", "at", "context", "question", "answer"],
+            ["p", "2025-03-01", "intake", "age", "yes"],
+        ],
+    )
+    with pytest.raises(DiaryFormatError, match="answer"):
+        read_diary_folder(folder)

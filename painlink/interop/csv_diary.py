@@ -36,6 +36,8 @@ _FACTOR_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_ \-]{0,63}$")
 #: Columns the model requires that a hand-written CSV may leave out (or leave empty);
 #: the importer fills them in (see ``_derive_attack_ids``).
 OPTIONAL_IN_CSV: dict[str, set[str]] = {"attacks": {"attack_id"}}
+#: A screen's yes/no answer is stored as 1/0; a spreadsheet may hold the words.
+_YES_NO_NUMBERS = {**{w: "1" for w in _TRUE}, **{w: "0" for w in _FALSE}}
 #: How people write sex in a spreadsheet, read case-insensitively; the stored values
 #: are the FHIR administrative-gender codes (female, male, other, unknown).
 _SEX_WORDS = {
@@ -324,6 +326,14 @@ def _parse_table(
             column = column.str.to_lowercase().replace(_INTENSITY_WORDS).alias(f.csv_name)
         if f.name == "sex":  # F/M, woman/man ... as the FHIR codes
             column = column.str.to_lowercase().replace(_SEX_WORDS).alias(f.csv_name)
+        if spec.name == "screening_answers" and f.name == "answer" and "question" in raw:
+            # yes/no questions may be answered with the words; ages and minutes may not
+            numeric = raw["question"].str.to_lowercase().is_in(list(SCREENING_NUMERIC))
+            words = column.str.to_lowercase().replace(_YES_NO_NUMBERS)
+            column = pl.select(
+                pl.when(numeric.fill_null(False)).then(column).otherwise(words)
+            ).to_series()
+            column = column.alias(f.csv_name)
         values, bad, reason = _parse_column(f, column)
         problems.add_mask(file, raw, bad, f.csv_name, reason, column)
         ok = ~bad
