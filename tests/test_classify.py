@@ -521,3 +521,21 @@ def test_entries_rated_no_pain_are_not_headache_episodes() -> None:
     ]
     c = classify(diary(attacks))
     assert not [code for code in c.labels if code.startswith(("1.", "2."))]
+
+
+def test_cluster_attacks_stopped_by_treatment_leave_3_1_undecided_not_failed() -> None:
+    # 3.1 B: "lasting 15–180 minutes (when untreated)": a 10-minute attack that oxygen or
+    # a triptan stopped cannot show its natural length
+    attacks = [attack(i, 10 / 60, **CLUSTER) for i in range(6)]
+    meds = [
+        {
+            "taken_at": START + dt.timedelta(days=i, minutes=2),
+            "drug": "sumatriptan",
+            "drug_class": "triptan",
+            "relief_2h": "complete",
+            "attack_id": f"a{i}",
+        }
+        for i in range(6)
+    ]
+    assert result(classify(diary(attacks, meds=meds)), "3.1")[0] == NE
+    assert result(classify(diary(attacks)), "3.1")[0] == NOT_MET

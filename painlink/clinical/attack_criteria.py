@@ -218,6 +218,12 @@ def evaluate_attacks(diary: DiaryFrames, rules: Ichd3Rules | None = None) -> pl.
     mild_moderate = pl.col("intensity").is_in([1, 2])
     not_aggravated = ~pl.col("aggravated_by_activity")
     both_sensitive = photo_phono
+    cluster_core = (
+        (pl.col("intensity") == 3)
+        & pl.col("side").is_in(["left", "right"])
+        & pl.col("location").str.contains("orbital|periorbital|temporal").fill_null(False)
+        & (pl.col("cranial_autonomic") | pl.col("restlessness")).fill_null(False)
+    )
     a = a.with_columns(
         status(
             (hours >= rules.tth_min_minutes / 60) & (hours <= rules.tth_max_hours),
@@ -262,17 +268,18 @@ def evaluate_attacks(diary: DiaryFrames, rules: Ichd3Rules | None = None) -> pl.
                 >= 2
             ),
         ).alias("t_D_chronic"),
-        # 3.1 cluster pattern
+        # 3.1 cluster pattern (B: 15–180 min "when untreated")
         (
-            (pl.col("intensity") == 3)
-            & pl.col("side").is_in(["left", "right"])
-            & pl.col("location").str.contains("orbital|periorbital|temporal").fill_null(False)
+            cluster_core
             & (hours * 60 >= rules.cluster_min_minutes)
             & (hours * 60 <= rules.cluster_max_minutes)
-            & (pl.col("cranial_autonomic") | pl.col("restlessness")).fill_null(False)
         )
         .fill_null(False)
         .alias("cluster_like"),
+        # shorter, but stopped by treatment: its natural length is unknown
+        (cluster_core & (hours * 60 < rules.cluster_min_minutes) & pl.col("treated_successfully"))
+        .fill_null(False)
+        .alias("cluster_treated_short"),
     )
     m_cols, a_cols, t_cols = ["m_B", "m_C", "m_D"], ["a_B", "a_C"], ["t_B", "t_C", "t_D"]
     t3_cols = ["t_B_chronic", "t_C", "t_D_chronic"]
@@ -281,7 +288,7 @@ def evaluate_attacks(diary: DiaryFrames, rules: Ichd3Rules | None = None) -> pl.
     # attacks to 3.1, attacks with 1.1 C and D to migraine (ICHD-3 1.3 C1; 2.4 note:
     # "the general rule of hierarchy applies, putting 1. Migraine ... before 2.").
     aura_attack = pl.col("a_B") == MET
-    cluster = pl.col("cluster_like")
+    cluster = pl.col("cluster_like") | pl.col("cluster_treated_short")
     migraine_like = _all_met(["m_C", "m_D"])
     # an entry rated "none" (IHS 0) is not a headache: 1.1 and 2.x count headache attacks
     no_pain = (pl.col("intensity") == 0).fill_null(False)

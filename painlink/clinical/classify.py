@@ -772,12 +772,17 @@ def _cluster(a: pl.DataFrame, r: Ichd3Rules) -> Diagnosis:
         run = run + 1 if run and g <= r.cluster_max_gap_hours else 1
         longest = max(longest, run)
     per_day = (like.group_by(pl.col("start").dt.date()).len()["len"].max() if n else 0) or 0
-    abc = MET if n >= r.cluster_min_attacks else NOT_MET
+    treated = a.filter(pl.col("cluster_treated_short")).height
+    abc = (
+        MET
+        if n >= r.cluster_min_attacks
+        else (NE if n + treated >= r.cluster_min_attacks else NOT_MET)
+    )
     d_ok = longest >= r.cluster_min_attacks and per_day <= r.cluster_max_per_day
     d = Criterion(
         "D",
         "frequency from one every other day to eight per day",
-        MET if d_ok else NOT_MET,
+        MET if d_ok else (NE if abc == NE else NOT_MET),
         f"longest run with ≤{r.cluster_max_gap_hours:g} h between attacks: {longest}; "
         f"most on one day: {per_day}",
     )
@@ -793,7 +798,8 @@ def _cluster(a: pl.DataFrame, r: Ichd3Rules) -> Diagnosis:
                 f"{r.cluster_min_minutes:g}–{r.cluster_max_minutes:g} min with autonomic signs "
                 "or restlessness",
                 abc,
-                f"{n} such attacks",
+                f"{n} such attacks"
+                + (f"; {treated} more stopped by treatment before 15 min" if treated else ""),
                 _ids(a, pl.col("cluster_like")),
             ),
             d,
