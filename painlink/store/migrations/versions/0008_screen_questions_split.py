@@ -5,10 +5,8 @@ check used to store one answer to all four as ``fever``; those rows become
 ``fever_or_meningism`` so an old "yes" is not read as fever alone and an old "no" still
 denies all four (painlink.rules.red_flags reads both).
 
-The lead relinks down_revision to the parallel 0006/0007 at merge.
-
 Revision ID: 0008
-Revises: 0005
+Revises: 0006
 Create Date: 2026-11-29 23:00:00
 """
 
@@ -18,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
