@@ -51,8 +51,7 @@ sessions = sa.Table(
     sa.Column("created_at", sa.DateTime, nullable=False),
     sa.Column("expires_at", sa.DateTime, nullable=False),  # absolute timeout
     sa.Column("last_seen_at", sa.DateTime, nullable=True),  # idle timeout
-    # "full": signed in; "totp": password right, second factor still to give;
-    # "enrol": staff who must set up a second factor before anything else.
+    # "full": signed in; "totp": password right, second factor still to give.
     sa.Column("stage", sa.String(10), nullable=False, server_default="full"),
     sa.Index("ix_sessions_user", "user_id"),
 )
