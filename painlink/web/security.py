@@ -85,8 +85,9 @@ TOKEN_MINUTES = 30
 TOTP_WINDOW = 1
 RECOVERY_CODES = 10
 
-# ASVS 2.2.1 back-off. A failure count above ``free`` failures within the window
-# waits ``2 ** (count - free)`` seconds after the latest failure, up to ``MAX_WAIT``.
+# ASVS 2.2.1 back-off. From the ``free``-th failure within the window on, the next
+# attempt waits ``2 ** (count - free)`` seconds after the latest failure (1, 2, 4 …),
+# up to ``MAX_WAIT``. Counting restarts after a success.
 BACKOFF_WINDOW = dt.timedelta(hours=1)
 FREE_PER_PAIR = 3  # (account, address)
 FREE_PER_ADDRESS = 20  # one address, any account
@@ -432,7 +433,7 @@ def device_trusted(key: bytes, cookie: str | None, email: str) -> bool:
 
 
 def _wait(failures: int, free: int, last: dt.datetime | None) -> float:
-    if failures <= free or last is None:
+    if failures < free or last is None:
         return 0.0
     wait = min(2.0 ** (failures - free), MAX_WAIT.total_seconds())
     return max(0.0, (last + dt.timedelta(seconds=wait) - now()).total_seconds())
