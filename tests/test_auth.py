@@ -223,7 +223,7 @@ def test_an_unknown_email_is_verified_against_the_dummy_hash(
     seen: list[str] = []
 
     class Counting(PasswordHasher):
-        def verify(self, hash: str | bytes, password: str | bytes) -> bool:  # noqa: A002
+        def verify(self, hash: str | bytes, password: str | bytes) -> bool:
             seen.append(str(hash))
             return super().verify(hash, password)
 
@@ -320,7 +320,7 @@ class _Inbox:
     def __init__(self) -> None:
         self.messages: list[Message] = []
 
-    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:  # noqa: N802
+    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
         self.messages.append(email.message_from_bytes(envelope.content))  # type: ignore[attr-defined]
         return "250 OK"
 
