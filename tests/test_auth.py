@@ -434,13 +434,14 @@ def test_registration_says_the_same_whether_or_not_the_email_has_an_account(
 
 
 def test_an_admin_hands_out_a_one_time_reset_link(web: Web) -> None:
-    patient, pid, _ = web.patient("oli")
+    patient, _pid, patient_csrf = web.patient("oli")
     admin, admin_csrf = web.admin()
-    with web.engine.connect() as conn:
-        uid = conn.execute(sa.select(users.c.id).where(users.c.patient_id == pid)).scalar_one()
-    assert patient.post(f"/admin/users/{uid}/reset", data={"csrf_token": "x"}).status_code == 403
-    assert admin.post(f"/admin/users/{uid}/reset", data={}).status_code == 403  # CSRF
-    r = admin.post(f"/admin/users/{uid}/reset", data={"csrf_token": admin_csrf})
+    ask = {"email": "oli@x.org"}
+    assert patient.post("/admin/reset", data={**ask, "csrf_token": patient_csrf}).status_code == 403
+    assert admin.post("/admin/reset", data=ask).status_code == 403  # CSRF
+    r = admin.post("/admin/reset", data={"email": "nobody@x.org", "csrf_token": admin_csrf})
+    assert r.status_code == 400 and "No account has this e-mail" in r.text
+    r = admin.post("/admin/reset", data={**ask, "csrf_token": admin_csrf})
     assert r.status_code == 200 and "one-time link for oli@x.org" in r.text
     link = re.search(r"https://testserver(/password/reset/[\w-]+)", r.text).group(1)  # type: ignore[union-attr]
     c = web.client()

@@ -13,7 +13,7 @@ from typing import Any
 
 import segno
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from starlette.background import BackgroundTask
@@ -453,8 +453,8 @@ async def reset_post(token: str, request: Request) -> Response:
 # ------------------------------------------------------------------ admin reset
 
 
-@router.post("/admin/users/{user_id}/reset")
-async def admin_reset(user_id: int, request: Request) -> Response:
+@router.post("/admin/reset")
+async def admin_reset(request: Request) -> Response:
     """An admin makes a one-time reset link and hands it to the person (in person, by
     phone): for clinics without e-mail, and for someone who lost their second factor
     (the admin may remove it; the person sets up a new one)."""
@@ -463,9 +463,18 @@ async def admin_reset(user_id: int, request: Request) -> Response:
     def work(request: Request, conn: sa.Connection) -> Response:
         admin = require_user(request, conn, "admin")
         check_csrf(admin, data.get("csrf_token"))
-        row = conn.execute(sa.select(users).where(users.c.id == user_id)).first()
+        email = data.get("email", "").strip()
+        row = accounts.find_user(conn, email) if email else None
         if row is None:
-            raise HTTPException(status_code=404, detail="no such account")
+            return _render(
+                request,
+                "admin.html",
+                admin,
+                status=400,
+                errors={"reset": "No account has this e-mail."},
+                values={"email": email},
+                **views.admin_overview(conn),
+            )
         token = new_auth_token(conn, "reset", row.id, created_by=admin.id)
         removed = data.get("remove_totp") == "yes" and row.totp_secret is not None
         if removed:
