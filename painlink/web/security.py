@@ -208,10 +208,7 @@ def verify_password(stored: str | None, password: str) -> bool:
         return False
 
 
-PASSPHRASE_HINT = (
-    "Try a passphrase: three or four unrelated words, such as the names of things you "
-    "can picture together — long and easy to remember beats short and complicated."
-)
+PASSPHRASE_HINT = "Try a passphrase: three or four unrelated words."
 
 
 def password_problem(password: str, email: str = "", name: str = "") -> str | None:
