@@ -8,6 +8,7 @@ the person; giving the second factor or enrolling one issues a new session token
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
@@ -18,7 +19,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from starlette.background import BackgroundTask
 
-from painlink.store.account_tables import recovery_codes, users
+from painlink.store.account_tables import auth_tokens, recovery_codes, users
 from painlink.web import accounts, views
 from painlink.web.deps import (
     auth_settings,
@@ -69,6 +70,8 @@ from painlink.web.security import (
 )
 
 router = APIRouter(include_in_schema=False)
+# At most one reset e-mail per account in this time.
+RESEND_AFTER = dt.timedelta(minutes=1)
 
 
 def _link(request: Request, path: str) -> str:
@@ -371,6 +374,15 @@ async def forgot_post(request: Request) -> Response:
     def work(request: Request, conn: sa.Connection) -> str | None:
         row = accounts.find_user(conn, email) if email else None
         if row is None:
+            return None
+        recent = conn.execute(
+            sa.select(auth_tokens.c.token_hash).where(
+                auth_tokens.c.user_id == row.id,
+                auth_tokens.c.purpose == "reset",
+                auth_tokens.c.created_at > now() - RESEND_AFTER,
+            )
+        ).first()
+        if recent is not None:  # one e-mail a minute: nobody's inbox is flooded
             return None
         token = new_auth_token(conn, "reset", row.id)
         audit(conn, None, "write", "password reset asked", detail=f"user {row.id}",
