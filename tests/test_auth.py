@@ -549,3 +549,44 @@ def test_migration_0007_goes_down_and_up(tmp_path: Path, db_url: str) -> None:
     assert {"recovery_codes", "auth_tokens", "server_keys"} <= set(
         sa.inspect(web.engine).get_table_names()
     )
+
+
+# ------------------------------------------------------------------ STARTTLS
+
+
+def test_mail_goes_over_starttls_and_not_to_an_unverified_server(tmp_path: Path) -> None:
+    """STARTTLS is the default: the message reaches a server whose certificate the
+    configured CA signed, and nothing is sent to one it cannot verify."""
+    import ssl
+    import subprocess
+
+    from painlink.web.mail import send_mail
+
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key),
+         "-out", str(cert), "-days", "1", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    inbox = _Inbox()
+    controller = Controller(
+        inbox, hostname="127.0.0.1", port=port, tls_context=context, require_starttls=True
+    )
+    controller.start()
+    try:
+        trusted = SmtpSettings(host="127.0.0.1", port=port, ca_file=str(cert))
+        assert send_mail(trusted, "a@x.org", "hello", "over TLS")
+        assert len(inbox.messages) == 1
+        untrusted = SmtpSettings(host="127.0.0.1", port=port)  # the system's CAs only
+        assert not send_mail(untrusted, "a@x.org", "hello", "must not be sent")
+        plain = SmtpSettings(host="127.0.0.1", port=port, starttls=False)
+        assert not send_mail(plain, "a@x.org", "hello", "refused by the server")
+        assert len(inbox.messages) == 1
+    finally:
+        controller.stop()

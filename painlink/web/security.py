@@ -124,6 +124,8 @@ class SmtpSettings:
     password: str | None = None
     sender: str = "painlink@localhost"
     starttls: bool = True
+    # Certificate authorities to trust for STARTTLS (a clinic's own CA); None: the system's.
+    ca_file: str | None = None
 
 
 @dataclass(frozen=True)
@@ -151,6 +153,7 @@ class AuthSettings:
                 password=os.environ.get("PAINLINK_SMTP_PASSWORD") or None,
                 sender=os.environ.get("PAINLINK_SMTP_FROM") or "painlink@localhost",
                 starttls=_env_flag("PAINLINK_SMTP_STARTTLS", True),
+                ca_file=os.environ.get("PAINLINK_SMTP_CA_FILE") or None,
             )
         proxies = os.environ.get("PAINLINK_TRUSTED_PROXIES", "")
         return cls(
