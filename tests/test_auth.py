@@ -240,6 +240,21 @@ def test_an_unknown_email_is_verified_against_the_dummy_hash(
     assert main(unknown) == main(known)
 
 
+def test_without_email_asking_which_addresses_are_taken_is_slowed_down(web: Web) -> None:
+    """Without SMTP the register page must say an address is taken; a third such
+    answer to one address makes it wait, doubling each time, like failed logins."""
+    for name in ("ann", "bob", "cat", "dan"):
+        with web.engine.begin() as conn:
+            accounts.register_patient(conn, {"email": f"{name}@x.org", "display_name": name,
+                                             "password": PASSWORD})  # fmt: skip
+    c = web.client()
+    for name in ("ann", "bob", "cat"):
+        r = _register(c, f"{name}@x.org", "Probe", STRONG)
+        assert r.status_code == 400 and "exists" in r.text  # type: ignore[attr-defined]
+    r = _register(c, "dan@x.org", "Probe", STRONG)
+    assert r.status_code == 429 and "exists" not in r.text  # type: ignore[attr-defined]
+
+
 # ------------------------------------------------------------------ 4. sessions
 
 

@@ -240,6 +240,8 @@ def register_page(request: Request) -> Response:
 
 
 _REGISTER_FIELDS = ("email", "display_name", "birth_year", "sex", "time_zone")
+# The back-off key of registrations that met a taken address (not an e-mail: no "@").
+REGISTER_KEY = "(registration)"
 
 
 @router.post("/register")
@@ -266,8 +268,21 @@ async def register(request: Request) -> Response:
 
         return await auth_pages.register_by_email(request, reg, hashed)
 
+    ip = client_ip(request)
+
     def work(request: Request, conn: sa.Connection) -> Response:
+        # Without e-mail the page must say that an address is taken; answers that do
+        # count as failures of one address, so listing who has an account is slow.
+        if wait := retry_after(conn, REGISTER_KEY, ip, True):
+            return _pre_render(
+                request,
+                "register.html",
+                status=429,
+                errors={"email": f"Too many attempts. Wait {_wait_words(wait)}."},
+                values=values,
+            )
         if accounts.find_user(conn, reg.email) is not None:
+            record_attempt(conn, REGISTER_KEY, ip, False)
             return _pre_render(
                 request,
                 "register.html",
