@@ -240,6 +240,7 @@ def test_clinician_sees_consented_patients_only(server: str, browser: Browser) -
 def test_password_change_two_step_sign_in_and_admin_reset(server: str, browser: Browser) -> None:
     import pyotp
 
+    audits: dict[str, dict[str, list[str]]] = {}
     page = browser.new_page(viewport=SIZES["phone"])
     page.goto(f"{server}/register")
     page.get_by_label("Your name").fill("Nell")
@@ -264,18 +265,21 @@ def test_password_change_two_step_sign_in_and_admin_reset(server: str, browser: 
     page.get_by_role("link", name=re.compile("Two-step sign-in")).click()
     expect(page.locator(".qr svg")).to_be_visible()
     shoot(page, "twofa")
+    audits["twofa"] = page.evaluate(_AUDIT_JS)
     secret = page.locator("code.secret").inner_text().strip()
     totp = pyotp.TOTP(secret)
     page.get_by_label("Type the 6-digit code").fill(totp.now())
     page.get_by_role("button", name="Turn on").click()
     expect(page.locator("ul.codes li")).to_have_count(10)
     shoot(page, "twofa-codes")
+    audits["twofa-codes"] = page.evaluate(_AUDIT_JS)
     page.get_by_role("button", name="Log out").click()
     page.get_by_label("Email").fill("nell@example.org")
     page.get_by_label("Password").fill("pebble comet saffron")
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("heading", name="Your code")).to_be_visible()
     shoot(page, "login-totp")
+    audits["login-totp"] = page.evaluate(_AUDIT_JS)
     page.get_by_label("The 6-digit code").fill(totp.at(time.time() + 30))
     page.get_by_role("button", name="Continue").click()
     expect(page.get_by_role("button", name="Headache now")).to_be_visible()
@@ -285,18 +289,21 @@ def test_password_change_two_step_sign_in_and_admin_reset(server: str, browser: 
     page.goto(f"{server}/password/forgot")
     expect(page.get_by_text("Ask your clinic's painlink administrator")).to_be_visible()
     shoot(page, "forgot")
+    audits["forgot"] = page.evaluate(_AUDIT_JS)
     login(page, server, "admin@demo.painlink")
     page.get_by_label("Account e-mail").fill("nell@example.org")
     page.get_by_label(re.compile("also remove their two-step sign-in")).check()
     page.get_by_role("button", name="Make a reset link").click()
     link = page.locator("code.secret").inner_text().strip()
     shoot(page, "admin-reset")
+    audits["admin-reset"] = page.evaluate(_AUDIT_JS)
     page.close()
     page = browser.new_page(viewport=SIZES["phone"])
     page.goto(link)
     page.get_by_label("New password", exact=True).fill("velvet anchor drizzle")
     page.get_by_label("New password again").fill("velvet anchor drizzle")
     shoot(page, "reset")
+    audits["reset"] = page.evaluate(_AUDIT_JS)
     page.get_by_role("button", name="Save the new password").click()
     expect(page.get_by_role("status")).to_contain_text("Log in with the new one")
     page.get_by_label("Email").fill("nell@example.org")
@@ -304,6 +311,8 @@ def test_password_change_two_step_sign_in_and_admin_reset(server: str, browser: 
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("button", name="Headache now")).to_be_visible()
     page.close()
+    found = {k: {kind: v for kind, v in p.items() if v} for k, p in audits.items()}
+    assert not any(found.values()), {k: v for k, v in found.items() if v}
 
 
 def test_screenshots_cover_every_main_page() -> None:
