@@ -436,13 +436,16 @@ def summary(db: DbOption = None, as_json: JsonOption = False) -> None:
     _print_summary(_store(db, as_json), as_json)
 
 
-def _serve(url: str, host: str, port: int, secure_cookies: bool) -> None:
+def _serve(url: str, host: str, port: int, secure_cookies: bool, auth: Any = None) -> None:
     import uvicorn
 
     from painlink.web.app import create_app
 
     uvicorn.run(
-        create_app(url, secure_cookies=secure_cookies), host=host, port=port, log_level="warning"
+        create_app(url, secure_cookies=secure_cookies, auth=auth),
+        host=host,
+        port=port,
+        log_level="warning",
     )
 
 
@@ -464,7 +467,9 @@ def serve(
     _serve(store.engine.url.render_as_string(hide_password=False), host, port, not insecure_cookies)
 
 
-DEMO_PASSWORD = "painlink-demo"
+# A passphrase the strength check accepts (the old "painlink-demo" contains the
+# service's name and is refused); it is printed, so demo data only.
+DEMO_PASSWORD = "copper kettle meadow"
 
 
 def _demo_accounts(store: Store) -> list[tuple[str, str]]:
@@ -549,8 +554,32 @@ def demo(
         )
         for email, who in logins[:5]:
             out.print(f"  {email:28} {who}", highlight=False)
+        auth = _demo_auth()
+        if not auth.require_totp_for_staff:
+            out.print(
+                "Two-step sign-in is optional for the demo's staff accounts "
+                "(PAINLINK_REQUIRE_TOTP_FOR_STAFF=1 requires it, as `painlink serve` does).",
+                style="dim",
+            )
         out.print("Stop with Ctrl+C.", style="dim")
-        _serve(store.engine.url.render_as_string(hide_password=False), "127.0.0.1", port, True)
+        _serve(
+            store.engine.url.render_as_string(hide_password=False), "127.0.0.1", port, True, auth
+        )
+
+
+def _demo_auth() -> Any:
+    """The demo's settings: as `serve`, except that staff need no second factor unless
+    PAINLINK_REQUIRE_TOTP_FOR_STAFF says so (the demo logins are printed for anyone to
+    try on their own machine; an authenticator app should not be needed for that)."""
+    import dataclasses
+    import os
+
+    from painlink.web.security import AuthSettings
+
+    settings = AuthSettings.from_env()
+    if os.environ.get("PAINLINK_REQUIRE_TOTP_FOR_STAFF", "").strip() == "":
+        settings = dataclasses.replace(settings, require_totp_for_staff=False)
+    return settings
 
 
 def _print_schema(schema: dict[str, Any]) -> None:
