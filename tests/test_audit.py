@@ -165,8 +165,8 @@ def test_with_a_key_a_recomputed_row_is_caught(
     assert not verdict.ok and verdict.bad_seq == 6
 
 
-def test_the_migration_chains_rows_written_before_it(tmp_path: Path) -> None:
-    store = Store(f"sqlite:///{tmp_path / 'old.db'}")
+def test_the_migration_chains_rows_written_before_it(db_url: str) -> None:
+    store = Store(db_url)
     migrate.upgrade(store.engine, "0005")
     with store.engine.begin() as conn:
         for i in range(3):
