@@ -1100,6 +1100,14 @@ def restore_(
         with store.writing() as conn:
             audit.append(conn, [cli_audit_row("restore", f"backup {manifest['created_at']}")])
     _backup_report(f"Restored {store.url} from {source}:", manifest, as_json)
+    from painlink.store import migrate
+
+    if not as_json and manifest.get("revision") != migrate.head_revision(store.engine):
+        out.print(
+            f"The backup has schema {manifest.get('revision')}; run `painlink init` to bring "
+            f"it to {migrate.head_revision(store.engine)}.",
+            highlight=False,
+        )
 
 
 if __name__ == "__main__":

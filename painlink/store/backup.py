@@ -184,6 +184,7 @@ def _write_archive(target: Path, member: Path, member_name: str, manifest: dict)
             info.mtime = int(dt.datetime.now(dt.UTC).timestamp())
             tar.addfile(info, io.BytesIO(data))
             tar.add(member, arcname=member_name)
+        tmp.chmod(0o600)  # health data and password hashes: the owner's eyes only
         with tmp.open("rb+") as handle:
             os.fsync(handle.fileno())
         os.replace(tmp, target)
