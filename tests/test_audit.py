@@ -301,3 +301,28 @@ def test_with_a_key_a_chain_recomputed_from_the_first_row_is_caught(
     assert _verify(store).ok  # without the key it looks whole: why the key matters
     verdict = _verify(store, audit.audit_key())
     assert not verdict.ok and "not keyed" in str(verdict.problem)
+
+
+def test_concurrent_appenders_keep_one_linear_chain(db_url: str) -> None:
+    """Eight threads (own connections) append at once: one chain, no gap, no fork."""
+    import threading
+
+    store = _store(db_url, rows=0)
+    errors: list[BaseException] = []
+
+    def worker(n: int) -> None:
+        try:
+            for i in range(25):
+                with store.writing() as conn:
+                    audit.record(conn, "write", f"t{n} r{i}")
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    verdict = _verify(store)
+    assert verdict.ok and verdict.rows == 200, verdict.problem
