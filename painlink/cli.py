@@ -287,6 +287,7 @@ def export(
             _fail("--fhir writes one patient's diary: give one --patient", as_json=as_json)
         bundle = diary_bundle(store.read(patient), patient[0])
         out_dir.write_text(json.dumps(bundle, indent=1, ensure_ascii=False), encoding="utf-8")
+        _audit_cli(store, "export", "whole diary (FHIR R4)", patient)
         if as_json:
             _emit({"file": str(out_dir), "resources": len(bundle["entry"])})
         else:
@@ -296,6 +297,7 @@ def export(
     with _progress() as bar:
         task = bar.add_task("Exporting", total=len(ids))
         counts = export_csv(store, out_dir, ids, progress=lambda n: bar.advance(task, n))
+    _audit_cli(store, "export", "whole diary (CSV)", ids)
     if as_json:
         _emit({"folder": str(out_dir), "rows": counts})
     else:
@@ -969,6 +971,17 @@ def delete(
 
 # ------------------------------------------------------------------ audit, backup, restore
 
+
+def _audit_cli(store: Store, action: str, resource: str, patient_ids: Any = (None,)) -> None:
+    """An audit row per patient for health data read out or changed from the command
+    line (the web app audits its own)."""
+    from painlink.store import audit
+    from painlink.store.store import cli_audit_row
+
+    with store.writing() as conn:
+        audit.append(conn, [cli_audit_row(action, resource, p) for p in patient_ids])
+
+
 audit_app = typer.Typer(
     help="The audit trail: append-only and hash-chained; verify it.", no_args_is_help=True
 )
@@ -1050,6 +1063,7 @@ def backup_(
     if len(target) != 1:
         _fail("give one FILE to write, or 'verify FILE'", as_json=as_json)
     store = _store(db, as_json)
+    _audit_cli(store, "backup", f"whole database to {Path(target[0]).name}"[:200])
     try:
         manifest = backup.backup(
             store.engine.url.render_as_string(hide_password=False), Path(target[0])

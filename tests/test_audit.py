@@ -186,16 +186,29 @@ def test_the_migration_chains_rows_written_before_it(db_url: str) -> None:
         assert conn.exec_driver_sql("SELECT count(*) FROM audit_log").scalar_one() == 4
 
 
-def test_cli_import_merge_and_delete_are_audited(db_url: str, simulated_folder: Path) -> None:
+def test_cli_writes_and_exports_are_audited(
+    db_url: str, simulated_folder: Path, tmp_path: Path
+) -> None:
+    from tests.conftest import EXTERNAL
+
+    mb = EXTERNAL / "migraine-buddy" / "migraine_buddy_sample.csv"
     assert runner.invoke(app, ["import", str(simulated_folder), "--db", db_url]).exit_code == 0
     assert runner.invoke(app, ["delete", "SIM000003", "--db", db_url, "--yes"]).exit_code == 0
+    merge = ["import", str(mb), "--db", db_url, "--from", "migraine-buddy", "--patient-id"]
+    assert runner.invoke(app, [*merge, "mb1"]).exit_code == 0  # new diary: an import
+    assert runner.invoke(app, [*merge, "mb1"]).exit_code == 0  # again: a merge
+    export = ["export", "--db", db_url, "--patient", "SIM000004", "--out", str(tmp_path / "x")]
+    assert runner.invoke(app, export).exit_code == 0
+    assert runner.invoke(app, ["backup", str(tmp_path / "b"), "--db", db_url]).exit_code == 0
     store = Store(db_url)
     with store.engine.connect() as conn:
         rows = conn.execute(
             sa.select(audit_log.c.action, audit_log.c.patient_id, audit_log.c.role)
         ).all()
-    assert sum(1 for a, _, r in rows if a == "import" and r == "cli") == 50
+    assert sum(1 for a, _, r in rows if a == "import" and r == "cli") == 51
     assert ("delete", "SIM000003", "cli") in rows
+    assert ("merge", "mb1", "cli") in rows and ("export", "SIM000004", "cli") in rows
+    assert ("backup", None, "cli") in rows
     assert runner.invoke(app, ["audit", "verify", "--db", db_url]).exit_code == 0
 
 
