@@ -1046,6 +1046,13 @@ def backup_(
         ),
     ],
     db: DbOption = None,
+    scratch_db: Annotated[
+        str | None,
+        typer.Option(
+            "--scratch-db",
+            help="verify: an empty PostgreSQL database to restore into and check every table.",
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """A consistent backup of the whole database (diaries, accounts, grants, audit
@@ -1055,7 +1062,7 @@ def backup_(
 
     if len(target) == 2 and target[0] == "verify":
         try:
-            manifest = backup.verify(Path(target[1]))
+            manifest = backup.verify(Path(target[1]), scratch_db)
         except backup.BackupError as exc:
             _fail(str(exc), as_json=as_json)
         _backup_report(f"{target[1]} holds", manifest, as_json)
