@@ -1011,8 +1011,13 @@ def audit_verify(
         key = audit.audit_key()
     except (OSError, ValueError) as exc:
         _fail(str(exc), as_json=as_json)
-    with store.engine.connect() as conn, conn.begin():
-        verdict = audit.verify(conn, key, anchors)
+    with store.engine.connect() as conn:
+        # one snapshot, so rows and head agree while the app keeps appending (SQLite's
+        # read transaction is one already)
+        if conn.dialect.name == "postgresql":
+            conn = conn.execution_options(isolation_level="REPEATABLE READ")
+        with conn.begin():
+            verdict = audit.verify(conn, key, anchors)
     if not verdict.ok:
         _fail(
             f"the audit trail does not hold: {verdict.problem} (first bad row: {verdict.bad_seq})",

@@ -339,3 +339,24 @@ def test_concurrent_appenders_keep_one_linear_chain(db_url: str) -> None:
     assert errors == []
     verdict = _verify(store)
     assert verdict.ok and verdict.rows == 200, verdict.problem
+
+
+def test_verify_holds_while_the_app_keeps_appending(db_url: str) -> None:
+    import threading
+
+    store = _store(db_url)
+    stop = threading.Event()
+
+    def writer() -> None:
+        while not stop.is_set():
+            with store.writing() as conn:
+                audit.record(conn, "read", "home", "P001")
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        results = [runner.invoke(app, ["audit", "verify", "--db", db_url]) for _ in range(5)]
+    finally:
+        stop.set()
+        thread.join()
+    assert [r.exit_code for r in results] == [0] * 5, [r.output for r in results]

@@ -296,7 +296,8 @@ def verify(
     if (head_seq, head_hash) != (v.head_seq, v.head_hash):
         v.problem = (
             f"the chain head says row {head_seq} is the last, the log ends at row "
-            f"{v.head_seq} (last rows deleted, or the head rewritten)"
+            f"{v.head_seq} (last rows deleted, rows added behind the head's back, or the "
+            "head rewritten)"
         )
         v.bad_seq = min(head_seq, v.head_seq) + 1
         return v
