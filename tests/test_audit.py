@@ -360,3 +360,21 @@ def test_verify_holds_while_the_app_keeps_appending(db_url: str) -> None:
         stop.set()
         thread.join()
     assert [r.exit_code for r in results] == [0] * 5, [r.output for r in results]
+
+
+def test_a_key_file_outside_the_database_keys_the_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key_file = tmp_path / "audit.key"
+    key_file.write_text("from a file\n")
+    monkeypatch.setenv(audit.KEY_FILE_ENV, str(key_file))
+    store = _store(f"sqlite:///{tmp_path / 'k.db'}", rows=2)
+    with store.engine.connect() as conn:
+        kinds = set(conn.execute(sa.select(audit_log.c.hash_kind)).scalars())
+    assert kinds == {audit.HMAC} and audit.audit_key() == b"from a file"
+    assert _verify(store, b"from a file").ok and not _verify(store, b"another key").ok
+    url = f"sqlite:///{tmp_path / 'k.db'}"
+    assert runner.invoke(app, ["audit", "verify", "--db", url]).exit_code == 0
+    monkeypatch.delenv(audit.KEY_FILE_ENV)
+    result = runner.invoke(app, ["audit", "verify", "--db", url])
+    assert result.exit_code == 1 and "keyed" in result.output
