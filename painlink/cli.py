@@ -443,9 +443,11 @@ def _serve(url: str, host: str, port: int, secure_cookies: bool) -> None:
 
     from painlink.web.app import create_app
 
-    uvicorn.run(
-        create_app(url, secure_cookies=secure_cookies), host=host, port=port, log_level="warning"
-    )
+    try:
+        web = create_app(url, secure_cookies=secure_cookies)
+    except ValueError as exc:  # e.g. an audit key file that cannot be read
+        _fail(str(exc))
+    uvicorn.run(web, host=host, port=port, log_level="warning")
 
 
 @app.command()

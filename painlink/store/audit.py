@@ -62,10 +62,13 @@ def audit_key() -> bytes | None:
     is no key rotation: rows keyed with an old key verify only with that key, so keep
     it (see docs/reliability.md)."""
     if path := os.environ.get(KEY_FILE_ENV):
-        stamp = (path, Path(path).stat().st_mtime_ns)
-        if stamp not in _key_cache:
-            _key_cache.clear()
-            _key_cache[stamp] = Path(path).read_bytes().strip() or None
+        try:
+            stamp = (path, Path(path).stat().st_mtime_ns)
+            if stamp not in _key_cache:
+                _key_cache.clear()
+                _key_cache[stamp] = Path(path).read_bytes().strip() or None
+        except OSError as exc:
+            raise ValueError(f"{KEY_FILE_ENV}={path}: cannot read the audit key ({exc})") from None
         return _key_cache[stamp]
     if value := os.environ.get(KEY_ENV):
         return value.encode()

@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from painlink import __version__
+from painlink.store.audit import audit_key
 from painlink.store.store import Store
 from painlink.web.deps import LoginRequired, audit_refusals
 
@@ -25,6 +26,7 @@ templates = Jinja2Templates(directory=str(HERE / "templates"))
 def create_app(url: str | None = None, *, secure_cookies: bool = True) -> FastAPI:
     store = Store(url)
     store.init()
+    audit_key()  # a configured audit key file must be readable: fail now, not per request
     app = FastAPI(
         title="painlink",
         version=__version__,
