@@ -1084,6 +1084,8 @@ def backup_(
         )
     except backup.BackupError as exc:
         _fail(f"{exc}; no backup was written", as_json=as_json)
+    except OSError as exc:  # the target cannot be written
+        _fail(f"{target[0]}: {exc.strerror or exc}; no backup was written", as_json=as_json)
     _backup_report(f"Backed up {store.url} to {target[0]}:", manifest, as_json)
 
 
