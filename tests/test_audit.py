@@ -262,6 +262,13 @@ def test_every_kind_of_refusal_leaves_an_audit_row(tmp_path: Path) -> None:
     assert ("refused", "POST /login", "HTTP 429") in seen
     assert len(rows) == 6
     with web.engine.connect() as conn:
+        failed = conn.execute(
+            sa.select(audit_log.c.patient_id, audit_log.c.detail).where(
+                audit_log.c.action == "login failed"
+            )
+        ).all()
+    assert len(failed) == 5 and all(p == pid and d.startswith("user ") for p, d in failed)
+    with web.engine.connect() as conn:
         assert audit.verify(conn).ok
 
 

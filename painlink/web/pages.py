@@ -148,6 +148,17 @@ async def login(request: Request) -> Response:
             return _login_refused(request, email, 429, _LOCKED)
         record_attempt(conn, email, ip, ok)
         if not ok or row is None:
+            # audited without the e-mail typed (it may not be anyone's): the account's
+            # number when there is one
+            audit(
+                conn,
+                None,
+                "login failed",
+                "session",
+                row.patient_id if row else None,
+                detail=f"user {row.id}" if row else "no such account",
+                ip=ip,
+            )
             return _login_refused(request, email, 400, "Email or password is not right.")
         token = create_session(conn, row.id)
         audit(conn, None, "login", "session", row.patient_id, detail=f"user {row.id}", ip=ip)
