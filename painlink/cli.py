@@ -287,6 +287,7 @@ def export(
             _fail("--fhir writes one patient's diary: give one --patient", as_json=as_json)
         bundle = diary_bundle(store.read(patient), patient[0])
         out_dir.write_text(json.dumps(bundle, indent=1, ensure_ascii=False), encoding="utf-8")
+        _audit_cli(store, "export", "whole diary (FHIR R4)", patient)
         if as_json:
             _emit({"file": str(out_dir), "resources": len(bundle["entry"])})
         else:
@@ -296,6 +297,7 @@ def export(
     with _progress() as bar:
         task = bar.add_task("Exporting", total=len(ids))
         counts = export_csv(store, out_dir, ids, progress=lambda n: bar.advance(task, n))
+    _audit_cli(store, "export", "whole diary (CSV)", ids)
     if as_json:
         _emit({"folder": str(out_dir), "rows": counts})
     else:
@@ -441,12 +443,11 @@ def _serve(url: str, host: str, port: int, secure_cookies: bool, auth: Any = Non
 
     from painlink.web.app import create_app
 
-    uvicorn.run(
-        create_app(url, secure_cookies=secure_cookies, auth=auth),
-        host=host,
-        port=port,
-        log_level="warning",
-    )
+    try:
+        web = create_app(url, secure_cookies=secure_cookies, auth=auth)
+    except ValueError as exc:  # e.g. an audit key file that cannot be read
+        _fail(str(exc))
+    uvicorn.run(web, host=host, port=port, log_level="warning")
 
 
 @app.command()
@@ -998,6 +999,17 @@ def delete(
 
 # ------------------------------------------------------------------ audit, backup, restore
 
+
+def _audit_cli(store: Store, action: str, resource: str, patient_ids: Any = (None,)) -> None:
+    """An audit row per patient for health data read out or changed from the command
+    line (the web app audits its own)."""
+    from painlink.store import audit
+    from painlink.store.store import cli_audit_row
+
+    with store.writing() as conn:
+        audit.append(conn, [cli_audit_row(action, resource, p) for p in patient_ids])
+
+
 audit_app = typer.Typer(
     help="The audit trail: append-only and hash-chained; verify it.", no_args_is_help=True
 )
@@ -1027,8 +1039,13 @@ def audit_verify(
         key = audit.audit_key()
     except (OSError, ValueError) as exc:
         _fail(str(exc), as_json=as_json)
-    with store.engine.connect() as conn, conn.begin():
-        verdict = audit.verify(conn, key, anchors)
+    with store.engine.connect() as conn:
+        # one snapshot, so rows and head agree while the app keeps appending (SQLite's
+        # read transaction is one already)
+        if conn.dialect.name == "postgresql":
+            conn = conn.execution_options(isolation_level="REPEATABLE READ")
+        with conn.begin():
+            verdict = audit.verify(conn, key, anchors)
     if not verdict.ok:
         _fail(
             f"the audit trail does not hold: {verdict.problem} (first bad row: {verdict.bad_seq})",
@@ -1062,6 +1079,13 @@ def backup_(
         ),
     ],
     db: DbOption = None,
+    scratch_db: Annotated[
+        str | None,
+        typer.Option(
+            "--scratch-db",
+            help="verify: an empty PostgreSQL database to restore into and check every table.",
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """A consistent backup of the whole database (diaries, accounts, grants, audit
@@ -1071,7 +1095,7 @@ def backup_(
 
     if len(target) == 2 and target[0] == "verify":
         try:
-            manifest = backup.verify(Path(target[1]))
+            manifest = backup.verify(Path(target[1]), scratch_db)
         except backup.BackupError as exc:
             _fail(str(exc), as_json=as_json)
         _backup_report(f"{target[1]} holds", manifest, as_json)
@@ -1079,12 +1103,15 @@ def backup_(
     if len(target) != 1:
         _fail("give one FILE to write, or 'verify FILE'", as_json=as_json)
     store = _store(db, as_json)
+    _audit_cli(store, "backup", f"whole database to {Path(target[0]).name}"[:200])
     try:
         manifest = backup.backup(
             store.engine.url.render_as_string(hide_password=False), Path(target[0])
         )
     except backup.BackupError as exc:
         _fail(f"{exc}; no backup was written", as_json=as_json)
+    except OSError as exc:  # the target cannot be written
+        _fail(f"{target[0]}: {exc.strerror or exc}; no backup was written", as_json=as_json)
     _backup_report(f"Backed up {store.url} to {target[0]}:", manifest, as_json)
 
 
@@ -1129,6 +1156,14 @@ def restore_(
         with store.writing() as conn:
             audit.append(conn, [cli_audit_row("restore", f"backup {manifest['created_at']}")])
     _backup_report(f"Restored {store.url} from {source}:", manifest, as_json)
+    from painlink.store import migrate
+
+    if not as_json and manifest.get("revision") != migrate.head_revision(store.engine):
+        out.print(
+            f"The backup has schema {manifest.get('revision')}; run `painlink init` to bring "
+            f"it to {migrate.head_revision(store.engine)}.",
+            highlight=False,
+        )
 
 
 if __name__ == "__main__":

@@ -165,8 +165,8 @@ def test_with_a_key_a_recomputed_row_is_caught(
     assert not verdict.ok and verdict.bad_seq == 6
 
 
-def test_the_migration_chains_rows_written_before_it(tmp_path: Path) -> None:
-    store = Store(f"sqlite:///{tmp_path / 'old.db'}")
+def test_the_migration_chains_rows_written_before_it(db_url: str) -> None:
+    store = Store(db_url)
     migrate.upgrade(store.engine, "0005")
     with store.engine.begin() as conn:
         for i in range(3):
@@ -186,16 +186,29 @@ def test_the_migration_chains_rows_written_before_it(tmp_path: Path) -> None:
         assert conn.exec_driver_sql("SELECT count(*) FROM audit_log").scalar_one() == 4
 
 
-def test_cli_import_merge_and_delete_are_audited(db_url: str, simulated_folder: Path) -> None:
+def test_cli_writes_and_exports_are_audited(
+    db_url: str, simulated_folder: Path, tmp_path: Path
+) -> None:
+    from tests.conftest import EXTERNAL
+
+    mb = EXTERNAL / "migraine-buddy" / "migraine_buddy_sample.csv"
     assert runner.invoke(app, ["import", str(simulated_folder), "--db", db_url]).exit_code == 0
     assert runner.invoke(app, ["delete", "SIM000003", "--db", db_url, "--yes"]).exit_code == 0
+    merge = ["import", str(mb), "--db", db_url, "--from", "migraine-buddy", "--patient-id"]
+    assert runner.invoke(app, [*merge, "mb1"]).exit_code == 0  # new diary: an import
+    assert runner.invoke(app, [*merge, "mb1"]).exit_code == 0  # again: a merge
+    export = ["export", "--db", db_url, "--patient", "SIM000004", "--out", str(tmp_path / "x")]
+    assert runner.invoke(app, export).exit_code == 0
+    assert runner.invoke(app, ["backup", str(tmp_path / "b"), "--db", db_url]).exit_code == 0
     store = Store(db_url)
     with store.engine.connect() as conn:
         rows = conn.execute(
             sa.select(audit_log.c.action, audit_log.c.patient_id, audit_log.c.role)
         ).all()
-    assert sum(1 for a, _, r in rows if a == "import" and r == "cli") == 50
+    assert sum(1 for a, _, r in rows if a == "import" and r == "cli") == 51
     assert ("delete", "SIM000003", "cli") in rows
+    assert ("merge", "mb1", "cli") in rows and ("export", "SIM000004", "cli") in rows
+    assert ("backup", None, "cli") in rows
     assert runner.invoke(app, ["audit", "verify", "--db", db_url]).exit_code == 0
 
 
@@ -249,6 +262,13 @@ def test_every_kind_of_refusal_leaves_an_audit_row(tmp_path: Path) -> None:
     assert ("refused", "POST /login", "HTTP 429") in seen
     assert len(rows) == 6
     with web.engine.connect() as conn:
+        failed = conn.execute(
+            sa.select(audit_log.c.patient_id, audit_log.c.detail).where(
+                audit_log.c.action == "login failed"
+            )
+        ).all()
+    assert len(failed) == 5 and all(p == pid and d.startswith("user ") for p, d in failed)
+    with web.engine.connect() as conn:
         assert audit.verify(conn).ok
 
 
@@ -301,3 +321,67 @@ def test_with_a_key_a_chain_recomputed_from_the_first_row_is_caught(
     assert _verify(store).ok  # without the key it looks whole: why the key matters
     verdict = _verify(store, audit.audit_key())
     assert not verdict.ok and "not keyed" in str(verdict.problem)
+
+
+def test_concurrent_appenders_keep_one_linear_chain(db_url: str) -> None:
+    """Eight threads (own connections) append at once: one chain, no gap, no fork."""
+    import threading
+
+    store = _store(db_url, rows=0)
+    errors: list[BaseException] = []
+
+    def worker(n: int) -> None:
+        try:
+            for i in range(25):
+                with store.writing() as conn:
+                    audit.record(conn, "write", f"t{n} r{i}")
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    verdict = _verify(store)
+    assert verdict.ok and verdict.rows == 200, verdict.problem
+
+
+def test_verify_holds_while_the_app_keeps_appending(db_url: str) -> None:
+    import threading
+
+    store = _store(db_url)
+    stop = threading.Event()
+
+    def writer() -> None:
+        while not stop.is_set():
+            with store.writing() as conn:
+                audit.record(conn, "read", "home", "P001")
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        results = [runner.invoke(app, ["audit", "verify", "--db", db_url]) for _ in range(5)]
+    finally:
+        stop.set()
+        thread.join()
+    assert [r.exit_code for r in results] == [0] * 5, [r.output for r in results]
+
+
+def test_a_key_file_outside_the_database_keys_the_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key_file = tmp_path / "audit.key"
+    key_file.write_text("from a file\n")
+    monkeypatch.setenv(audit.KEY_FILE_ENV, str(key_file))
+    store = _store(f"sqlite:///{tmp_path / 'k.db'}", rows=2)
+    with store.engine.connect() as conn:
+        kinds = set(conn.execute(sa.select(audit_log.c.hash_kind)).scalars())
+    assert kinds == {audit.HMAC} and audit.audit_key() == b"from a file"
+    assert _verify(store, b"from a file").ok and not _verify(store, b"another key").ok
+    url = f"sqlite:///{tmp_path / 'k.db'}"
+    assert runner.invoke(app, ["audit", "verify", "--db", url]).exit_code == 0
+    monkeypatch.delenv(audit.KEY_FILE_ENV)
+    result = runner.invoke(app, ["audit", "verify", "--db", url])
+    assert result.exit_code == 1 and "keyed" in result.output

@@ -119,6 +119,10 @@ def test_restore_refuses_a_non_empty_database_without_force(
     _populate(tmp_path, db_url)
     file = tmp_path / "b.backup"
     assert runner.invoke(app, ["backup", str(file), "--db", db_url]).exit_code == 0
+    if db_url.startswith("postgresql"):  # a full check: restore into a scratch database
+        scratch = _other_db(request, db_url, tmp_path)
+        checked = runner.invoke(app, ["backup", "verify", str(file), "--scratch-db", scratch])
+        assert checked.exit_code == 0, checked.output
     target = _other_db(request, db_url, tmp_path)
     Store(target).init()  # an empty, initialised database may be restored into
     first = runner.invoke(app, ["restore", str(file), "--db", target])

@@ -52,10 +52,24 @@ HMAC = "hmac-sha256"
 HASHED_FIELDS = ("seq", "at", "user_id", "role", "action", "patient_id", "resource", "detail", "ip")
 
 
+_key_cache: dict[tuple[str, int], bytes | None] = {}
+
+
 def audit_key() -> bytes | None:
-    """The HMAC key, from the environment or a key file; None means plain SHA-256."""
+    """The HMAC key, from the environment or a key file; None means plain SHA-256.
+
+    A key file is read again only when it changes (every audited request asks). There
+    is no key rotation: rows keyed with an old key verify only with that key, so keep
+    it (see docs/reliability.md)."""
     if path := os.environ.get(KEY_FILE_ENV):
-        return Path(path).read_bytes().strip() or None
+        try:
+            stamp = (path, Path(path).stat().st_mtime_ns)
+            if stamp not in _key_cache:
+                _key_cache.clear()
+                _key_cache[stamp] = Path(path).read_bytes().strip() or None
+        except OSError as exc:
+            raise ValueError(f"{KEY_FILE_ENV}={path}: cannot read the audit key ({exc})") from None
+        return _key_cache[stamp]
     if value := os.environ.get(KEY_ENV):
         return value.encode()
     return None
@@ -296,7 +310,8 @@ def verify(
     if (head_seq, head_hash) != (v.head_seq, v.head_hash):
         v.problem = (
             f"the chain head says row {head_seq} is the last, the log ends at row "
-            f"{v.head_seq} (last rows deleted, or the head rewritten)"
+            f"{v.head_seq} (last rows deleted, rows added behind the head's back, or the "
+            "head rewritten)"
         )
         v.bad_seq = min(head_seq, v.head_seq) + 1
         return v

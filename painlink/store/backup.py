@@ -184,6 +184,7 @@ def _write_archive(target: Path, member: Path, member_name: str, manifest: dict)
             info.mtime = int(dt.datetime.now(dt.UTC).timestamp())
             tar.addfile(info, io.BytesIO(data))
             tar.add(member, arcname=member_name)
+        tmp.chmod(0o600)  # health data and password hashes: the owner's eyes only
         with tmp.open("rb+") as handle:
             os.fsync(handle.fileno())
         os.replace(tmp, target)
@@ -372,11 +373,17 @@ def _pg_dump(url: sa.URL, out: Path) -> dict[str, Any]:
 # ------------------------------------------------------------------ verify and restore
 
 
-def verify(path: Path) -> dict[str, Any]:
+def verify(path: Path, scratch_url: str | None = None) -> dict[str, Any]:
     """Check a backup file without restoring it: the database member's SHA-256 and, for
-    SQLite, every table's checksum; for PostgreSQL that pg_restore can read the archive
-    (its tables are checked on restore). Returns the manifest."""
+    SQLite, every table's checksum; for PostgreSQL that pg_restore can read the archive,
+    and — given an empty scratch database — every table's checksum after restoring
+    into it. Returns the manifest."""
     manifest = read_manifest(path)
+    if scratch_url and manifest["dialect"] == "postgresql":
+        scratch = normalise_url(scratch_url)
+        if scratch.get_backend_name() != "postgresql":
+            raise BackupError("the scratch database for a PostgreSQL backup must be PostgreSQL")
+        return _restore_postgres(path, manifest, scratch, force=False)
     with tempfile.TemporaryDirectory(prefix=".painlink-verify-") as tmp:
         member = _extract_member(path, manifest, Path(tmp))
         if manifest["dialect"] == "sqlite":

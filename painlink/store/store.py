@@ -6,6 +6,7 @@ import contextlib
 import getpass
 import os
 import threading
+import time
 from collections.abc import Iterator, Sequence
 
 import sqlalchemy as sa
@@ -134,7 +135,11 @@ class Store:
         if self.engine.dialect.name == "sqlite":
             lock = self._write_lock or contextlib.nullcontext()
             with lock, self.engine.connect() as conn:
-                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+                for attempt in range(5):  # a reader still on old pages holds it back
+                    busy = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()[0]
+                    if not busy:
+                        break
+                    time.sleep(0.2 * (attempt + 1))
         elif self.engine.dialect.name == "postgresql":
             from painlink.store.account_tables import login_attempts, sessions, users
             from painlink.store.tables import INSERT_ORDER

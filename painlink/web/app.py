@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from painlink import __version__
+from painlink.store.audit import audit_key
 from painlink.store.store import Store
 from painlink.web.deps import LoginRequired, SecondFactorSetupRequired, audit_refusals
 from painlink.web.security import AuthSettings, server_key
@@ -30,6 +31,7 @@ def create_app(
     PAINLINK_REQUIRE_TOTP_FOR_STAFF, PAINLINK_IDLE_MINUTES_*; see docs/web.md)."""
     store = Store(url)
     store.init()
+    audit_key()  # a configured audit key file must be readable: fail now, not per request
     with store.engine.begin() as conn:
         signing_key = server_key(conn)
     app = FastAPI(

@@ -200,6 +200,17 @@ async def login(request: Request) -> Response:
             return _throttled(request, email, wait)
         if not ok or row is None:
             record_attempt(conn, email, ip, False)
+            # audited without the e-mail typed (it may not be anyone's): the account's
+            # number when there is one
+            audit(
+                conn,
+                None,
+                "login failed",
+                "session",
+                row.patient_id if row else None,
+                detail=f"user {row.id}" if row else "no such account",
+                ip=ip,
+            )
             return _login_refused(request, email, 400, _WRONG)
         # a fresh token at every login; the browser's old session, if any, ends
         end_session(conn, request.cookies.get(SESSION_COOKIE))

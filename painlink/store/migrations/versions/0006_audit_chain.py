@@ -43,18 +43,34 @@ def upgrade() -> None:
     )
     key = audit.audit_key()
     kind = audit.HMAC if key else audit.SHA256
-    prev, seq = audit.GENESIS, 0
-    rows = conn.execute(sa.select(log).order_by(log.c.id)).mappings().all()
-    for row in rows:
-        seq += 1
-        values = {**row, "seq": seq}
-        digest = audit.row_hash(values, prev, kind, key)
-        conn.execute(
-            log.update()
-            .where(log.c.id == row["id"])
-            .values(seq=seq, hash_kind=kind, prev_hash=prev, row_hash=digest)
+    prev, seq, last_id = audit.GENESIS, 0, None
+    update = (
+        log.update()
+        .where(log.c.id == sa.bindparam("_id"))
+        .values(
+            seq=sa.bindparam("_seq"),
+            hash_kind=sa.bindparam("_kind"),
+            prev_hash=sa.bindparam("_prev"),
+            row_hash=sa.bindparam("_hash"),
         )
-        prev = digest
+    )
+    while True:  # in id order, 10,000 rows at a time: a long log need not fit in memory
+        query = sa.select(log).order_by(log.c.id).limit(10_000)
+        if last_id is not None:
+            query = query.where(log.c.id > last_id)
+        rows = conn.execute(query).mappings().all()
+        if not rows:
+            break
+        params = []
+        for row in rows:
+            seq += 1
+            digest = audit.row_hash({**row, "seq": seq}, prev, kind, key)
+            params.append(
+                {"_id": row["id"], "_seq": seq, "_kind": kind, "_prev": prev, "_hash": digest}
+            )
+            prev = digest
+        conn.execute(update, params)
+        last_id = rows[-1]["id"]
     conn.execute(
         sa.table("audit_chain_head", sa.column("id"), sa.column("seq"), sa.column("row_hash"))
         .insert()
