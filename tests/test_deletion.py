@@ -14,7 +14,7 @@ from painlink.cli import app
 from painlink.store import audit
 from painlink.store.account_tables import audit_log, grants, login_attempts, sessions, users
 from painlink.store.tables import INSERT_ORDER
-from tests.test_web import PASSWORD, Web
+from tests.test_web import PASSWORD, Web, form_token
 
 runner = CliRunner()
 EMAIL = "zora.quintavalle@example.org"
@@ -28,6 +28,7 @@ def _person(web: Web) -> str:
     r = c.post(
         "/register",
         data={
+            "csrf_token": form_token(c, "/register"),
             "email": EMAIL,
             "display_name": NAME,
             "password": PASSWORD,
@@ -47,7 +48,15 @@ def _person(web: Web) -> str:
     assert r.status_code == 201, r.text
     web.clinician("doc")
     c.post("/sharing", data={"csrf_token": csrf, "clinician_email": "doc@clinic.org"})
-    web.client().post("/login", data={"email": EMAIL, "password": "wrong password"})
+    anon = web.client()
+    anon.post(
+        "/login",
+        data={
+            "csrf_token": form_token(anon, "/login"),
+            "email": EMAIL,
+            "password": "wrong password",
+        },
+    )
     web.login(EMAIL)
     return pid
 

@@ -186,9 +186,16 @@ def delete_patients(conn: sa.Connection, ids: Sequence[str]) -> int:
 
 
 def erase_accounts(conn: sa.Connection, user_ids: Sequence[int]) -> None:
-    """Delete accounts with their sessions and grants (cascade) and every login attempt
-    made with their e-mail addresses, so no row keeps the address after deletion."""
-    from painlink.store.account_tables import grants, login_attempts, sessions, users
+    """Delete accounts with their sessions and grants (cascade: also recovery codes and
+    reset links), every login attempt made with their e-mail addresses and any pending
+    registration naming them, so no row keeps the address after deletion."""
+    from painlink.store.account_tables import (
+        auth_tokens,
+        grants,
+        login_attempts,
+        sessions,
+        users,
+    )
 
     for i in range(0, len(user_ids), 500):
         chunk = list(user_ids[i : i + 500])
@@ -201,4 +208,11 @@ def erase_accounts(conn: sa.Connection, user_ids: Sequence[int]) -> None:
                     sa.func.lower(login_attempts.c.email).in_([e.lower() for e in emails])
                 )
             )
+            for email in emails:  # a registration waiting for its e-mail holds the address
+                conn.execute(
+                    sa.delete(auth_tokens).where(
+                        auth_tokens.c.purpose == "register",
+                        auth_tokens.c.payload.contains(email, autoescape=True),
+                    )
+                )
         conn.execute(sa.delete(users).where(users.c.id.in_(chunk)))
