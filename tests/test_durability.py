@@ -20,6 +20,7 @@ import sqlalchemy as sa
 
 from painlink.store.engine import make_engine
 from painlink.store.store import Store
+from tests.test_web import form_token
 
 FULL = 2  # PRAGMA synchronous answers a number: 0 OFF, 1 NORMAL, 2 FULL, 3 EXTRA
 
@@ -162,7 +163,8 @@ def test_no_acknowledged_write_is_lost_when_the_server_is_killed(db_url: str) ->
     try:
         server.start()
         c = httpx.Client(base_url=server.base)
-        r = c.post("/register", data={"email": "jo@x.org", "display_name": "Jo",
+        r = c.post("/register", data={"csrf_token": form_token(c, "/register"),
+                                  "email": "jo@x.org", "display_name": "Jo",
                                       "password": "correct horse battery staple"})  # fmt: skip
         assert r.status_code in (200, 303), r.text
         me = c.get("/api/me").json()

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from painlink.store.store import Store
-from tests.test_web import Web
+from tests.test_web import Web, form_token
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -204,7 +204,8 @@ def test_bodies_are_limited_by_route_and_session_before_they_are_read(web: Web) 
     assert r.status_code == 303
     # public forms take small bodies only
     assert anon.post("/register", content=big).status_code == 413
-    r = anon.post("/login", data={"email": "nobody@x.org", "password": "wrong password"})
+    login = {"csrf_token": form_token(anon, "/login"), "email": "nobody@x.org"}
+    r = anon.post("/login", data={**login, "password": "wrong password"})
     assert r.status_code == 400  # an ordinary wrong login, not a limit
     # a signed-in upload route takes its documented size (the 1 MB FHIR upload's 2 MB
     # is refused, a 300 KB import is read and judged on its content)
@@ -344,7 +345,8 @@ def test_a_signed_in_oversized_stream_is_stopped_at_the_limit(
 ) -> None:
     port, pid, _spool = server
     c = httpx.Client(base_url=f"http://127.0.0.1:{port}")
-    r = c.post("/register", data={"email": "jo@x.org", "display_name": "Jo",
+    r = c.post("/register", data={"csrf_token": form_token(c, "/register"),
+                                  "email": "jo@x.org", "display_name": "Jo",
                                   "password": "correct horse battery"})  # fmt: skip
     assert r.status_code in (200, 303), r.text
     me = c.get("/api/me").json()
@@ -465,7 +467,8 @@ def test_a_crowd_larger_than_the_pool_waits_instead_of_failing(
     app = create_app(f"sqlite:///{tmp_path / 'crowd.db'}")
     app.state.store.engine.pool._timeout = 3  # fail in 3 s rather than 30 if starved
     web = TestClient(app, base_url="https://t")
-    r = web.post("/register", data={"email": "jo@x.org", "display_name": "Jo",
+    r = web.post("/register", data={"csrf_token": form_token(web, "/register"),
+                                    "email": "jo@x.org", "display_name": "Jo",
                                     "password": "correct horse battery"})  # fmt: skip
     assert r.status_code == 200
     cookies = dict(web.cookies.items())
@@ -510,7 +513,8 @@ def test_the_audit_rows_of_simultaneous_reads_are_committed_together(tmp_path: P
 
     app = create_app(f"sqlite:///{tmp_path / 'audit.db'}")
     web = TestClient(app, base_url="https://t")
-    r = web.post("/register", data={"email": "jo@x.org", "display_name": "Jo",
+    r = web.post("/register", data={"csrf_token": form_token(web, "/register"),
+                                    "email": "jo@x.org", "display_name": "Jo",
                                     "password": "correct horse battery"})  # fmt: skip
     assert r.status_code == 200
     cookies = dict(web.cookies.items())

@@ -20,9 +20,15 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from painlink import __version__
+from painlink.store.audit import audit_key
 from painlink.store.engine import pool_size, web_threads
 from painlink.store.store import Store
-from painlink.web.deps import AuditQueue, LoginRequired
+from painlink.web.deps import (
+    AuditQueue,
+    LoginRequired,
+    SecondFactorSetupRequired,
+    audit_refusals,
+)
 from painlink.web.limits import (
     Admission,
     BodyLimit,
@@ -30,6 +36,7 @@ from painlink.web.limits import (
     SecurityHeaders,
     session_checker,
 )
+from painlink.web.security import AuthSettings, server_key
 
 HERE = Path(__file__).parent
 SECURE_COOKIES_VAR = "PAINLINK_SECURE_COOKIES"
@@ -46,9 +53,16 @@ class PainlinkApp(FastAPI):
         return SecurityHeaders(super().build_middleware_stack())
 
 
-def create_app(url: str | None = None, *, secure_cookies: bool = True) -> FastAPI:
+def create_app(
+    url: str | None = None, *, secure_cookies: bool = True, auth: AuthSettings | None = None
+) -> FastAPI:
+    """``auth`` defaults to the environment (PAINLINK_SMTP_*, PAINLINK_TRUSTED_PROXIES,
+    PAINLINK_REQUIRE_TOTP_FOR_STAFF, PAINLINK_IDLE_MINUTES_*; see docs/web.md)."""
     store = Store(url)
     store.init()
+    audit_key()  # a configured audit key file must be readable: fail now, not per request
+    with store.engine.begin() as conn:
+        signing_key = server_key(conn)
     threads = web_threads()
 
     @contextlib.asynccontextmanager
@@ -74,11 +88,14 @@ def create_app(url: str | None = None, *, secure_cookies: bool = True) -> FastAP
     app.state.store = store
     app.state.audit_queue = AuditQueue()  # group commit of read audit rows
     app.state.secure_cookies = secure_cookies
+    app.state.auth = auth or AuthSettings.from_env()
+    app.state.signing_key = signing_key
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
-    from painlink.web import api, pages
+    from painlink.web import api, auth_pages, pages
 
     app.include_router(pages.router)
+    app.include_router(auth_pages.router)
     app.include_router(api.router)
 
     @app.exception_handler(LoginRequired)
@@ -86,6 +103,15 @@ def create_app(url: str | None = None, *, secure_cookies: bool = True) -> FastAP
         if request.url.path.startswith("/api/"):
             return JSONResponse({"detail": "log in first"}, status_code=401)
         return RedirectResponse("/login", status_code=303)
+
+    @app.exception_handler(SecondFactorSetupRequired)
+    async def _setup(request: Request, _exc: SecondFactorSetupRequired) -> Response:
+        if request.url.path.startswith("/api/"):
+            return JSONResponse(
+                {"detail": "set up a second factor first (Account, two-step sign-in)"},
+                status_code=403,
+            )
+        return RedirectResponse("/account/2fa", status_code=303)
 
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException) -> Response:
@@ -109,12 +135,15 @@ def create_app(url: str | None = None, *, secure_cookies: bool = True) -> FastAP
             return JSONResponse({"detail": message}, status_code=500)
         return Response(message, status_code=500, media_type="text/plain; charset=utf-8")
 
-    # bodies are limited before any route, session check or form parsing reads them;
-    # then password hashing and analyses queue for their few slots (CpuGates), and
-    # every request for one of as many slots as the pool has connections (Admission)
+    # Outermost first: password hashing and analyses queue for their few slots
+    # (CpuGates), every request for one of as many slots as the pool has connections
+    # (Admission), refusals are audited (audit_refusals), and bodies are limited before
+    # any route, session check or form parsing reads them (BodyLimit — inside
+    # audit_refusals, whose task group would wrap the limit's 413 in an ExceptionGroup).
+    app.add_middleware(BodyLimit, session_ok=session_checker(store))
+    app.middleware("http")(audit_refusals)
     app.add_middleware(Admission, slots=min(pool_size(), threads))
     app.add_middleware(CpuGates)
-    app.add_middleware(BodyLimit, session_ok=session_checker(store))
 
     return app
 

@@ -54,9 +54,7 @@ UPLOAD_LIMITS: tuple[tuple[re.Pattern[str], int], ...] = (
     (re.compile(r"/clinic/patients/[^/]+/fhir"), 1 * MIB + 64 * KIB),  # a FHIR file, 1 MB
 )
 #: unsafe requests that make sense without a session; a new public form joins here
-PUBLIC_POSTS = re.compile(
-    r"/(login|logout|register)(/.*)?|/(password-reset|reset-password|forgot-password)(/.*)?"
-)
+PUBLIC_POSTS = re.compile(r"/(login|logout|register|password)(/.*)?")
 
 
 class BodyTooLarge(HTTPException):
@@ -206,10 +204,7 @@ def session_checker(store: Any) -> Callable[[str], bool]:
 
 
 #: requests that hash or verify a password with argon2 (64 MiB and ~0.15 s of CPU each)
-CREDENTIAL_POSTS = re.compile(
-    r"/(login|register)(/.*)?|/account/password.*"
-    r"|/(password-reset|reset-password|forgot-password)(/.*)?"
-)
+CREDENTIAL_POSTS = re.compile(r"/(login|register|password)(/.*)?|/account/password")
 #: requests that analyse a diary (classification, statistics, pictures, exports)
 ANALYSIS_GETS = re.compile(
     r"/calendar|/insights(/.*)?|/clinic(/.*)?|/account/export.*"
