@@ -77,8 +77,9 @@ def test_the_sync_level_is_a_documented_setting_and_a_bad_one_is_refused(
 # ------------------------------------------------------------------ SIGKILL mid-stream
 
 ROOT = Path(__file__).resolve().parents[1]
-KILLS = 3
+KILLS = 4
 WRITERS = 4
+PER_KILL = 50  # acknowledged writes between kills
 
 
 def _free_port() -> int:
@@ -180,7 +181,7 @@ def test_no_acknowledged_write_is_lost_when_the_server_is_killed(db_url: str) ->
             for w in writers:
                 w.start()
             deadline = time.monotonic() + 30
-            while len(acked) < before + 20 and time.monotonic() < deadline:
+            while len(acked) < before + PER_KILL and time.monotonic() < deadline:
                 time.sleep(0.01)  # mid-stream: writes are in flight when it is killed
             server.kill()
             stop.set()
@@ -199,7 +200,7 @@ def test_no_acknowledged_write_is_lost_when_the_server_is_killed(db_url: str) ->
             assert conn.exec_driver_sql("PRAGMA foreign_key_check").all() == []
     engine.dispose()
     lost = [(k, v) for k, v in acked if v not in (attacks if k == "attack" else days)]
-    assert len(acked) >= KILLS * 20
+    assert len(acked) >= KILLS * PER_KILL
     assert interrupted, "no write was in flight when the server was killed"
     print(f"{len(acked)} acknowledged, {len(interrupted)} cut off by {KILLS} kills, 0 lost")
     assert lost == [], f"{len(lost)} of {len(acked)} acknowledged writes lost"
