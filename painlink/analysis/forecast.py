@@ -33,7 +33,7 @@ from scipy import stats
 
 from painlink.analysis.exposures import EXPOSURES, derive_exposures, log_days_since_last_onset
 from painlink.analysis.logistic import fit_logit
-from painlink.analysis.plotting import figure, finish, for_patient
+from painlink.analysis.plotting import figure, finish, for_patient, nothing_yet
 
 FIRST_ORIGIN_DAYS = 90
 STEP_DAYS = 28
@@ -42,6 +42,28 @@ COHORT_PRIOR_SD = 0.5  # around the cohort's coefficients (best of 0.2–1.0 on 
 COHORT_MIN_PATIENTS = 20
 POOLED_PRIOR_SD = 10.0  # the pooled model has thousands of days: a light penalty
 POOLED_MAX_PATIENTS = 500
+
+
+#: the columns of ``ForecastResults.per_patient`` and ``.predictions``
+PER_PATIENT: dict[str, pl.DataType] = {
+    "patient_id": pl.String(),
+    "days_forecast": pl.Int64(),
+    "attacks": pl.Int64(),
+    "auc": pl.Float64(),
+    "auc_ci_low": pl.Float64(),
+    "auc_ci_high": pl.Float64(),
+    "brier": pl.Float64(),
+    "brier_base_rate": pl.Float64(),
+    "brier_skill": pl.Float64(),
+    "show_to_patient": pl.Boolean(),
+    "tomorrow_risk": pl.Float64(),
+}
+PREDICTIONS: dict[str, pl.DataType] = {
+    "patient_id": pl.String(),
+    "date": pl.Date(),
+    "risk": pl.Float64(),
+    "onset": pl.Float64(),
+}
 
 
 def _features(days: pl.DataFrame) -> tuple[pl.DataFrame, list[str]]:
@@ -162,7 +184,13 @@ class ForecastResults:
         top, bottom = axes[0, 0], axes[1, 0]
         title = f"{patient_id}: forecast of an attack starting that day"
         if not p.height:
-            top.set_title(title + " — not enough history yet")
+            top.set_title(title)
+            for ax in (top, bottom):
+                nothing_yet(
+                    ax,
+                    f"Not enough data yet: a forecast is tested after {FIRST_ORIGIN_DAYS} "
+                    "days of diary with attacks in them",
+                )
             return finish(fig, path)
         p = p.sort("date")
         top.plot(p["date"].to_list(), p["risk"].to_list(), lw=1, color="#2471a3")
@@ -312,4 +340,11 @@ def forecast(days: pl.DataFrame, true_risk: pl.DataFrame | None = None) -> Forec
                 }
             )
         )
-    return ForecastResults(pl.DataFrame(rows), pl.concat(preds) if preds else pl.DataFrame())
+    # an empty diary still gets tables with every column: "no forecast yet" needs no
+    # special case downstream
+    return ForecastResults(
+        pl.DataFrame(rows, schema_overrides={"tomorrow_risk": pl.Float64})
+        if rows
+        else pl.DataFrame(schema=PER_PATIENT),
+        pl.concat(preds) if preds else pl.DataFrame(schema=PREDICTIONS),
+    )

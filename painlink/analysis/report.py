@@ -27,6 +27,8 @@ class AnalysisReport:
     spine: SpineLinkResults
     outcomes: OutcomeResults
     forecast: ForecastResults
+    #: what a person should read first when the diary is too small for any analysis
+    message: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         def rows(frame: pl.DataFrame) -> list[dict[str, Any]]:
@@ -41,12 +43,14 @@ class AnalysisReport:
             "neck_and_back": rows(self.spine.summary()),
             "treatment_outcomes": rows(self.outcomes.table),
             "forecast": rows(self.forecast.per_patient),
+            "message": self.message,
             "note": "Associations in diaries, not proof of cause.",
         }
 
     def text(self, patient_id: str) -> str:
         lines = [
             f"── {patient_id} ──",
+            *([self.message] if self.message else []),
             "Possible triggers and protectors (associations, not causes):",
         ]
         summary = self.triggers.summary(patient_id)
@@ -119,6 +123,26 @@ def _days(diary: DiaryFrames) -> pl.DataFrame:
     return classify_days(diary).with_columns(pl.col("headache_day_def").alias("headache_day"))
 
 
+NOTHING_YET = (
+    "Nothing recorded yet: log attacks and daily check-ins (headache-free days too) "
+    "and patterns will show here."
+)
+NO_ATTACKS_YET = (
+    "No attacks recorded yet: triggers, treatment outcomes and the forecast compare "
+    "days with and without attacks, so they wait for the first ones."
+)
+
+
+def _message(days: pl.DataFrame) -> str | None:
+    """Plain words for a diary too small for any analysis (an empty table is not an
+    error: a new patient opens the insights page on the day they register)."""
+    if not days.height:
+        return NOTHING_YET
+    if not days["onset"].any():
+        return NO_ATTACKS_YET
+    return None
+
+
 def analyze(diary: DiaryFrames) -> AnalysisReport:
     days = _days(diary)
     return AnalysisReport(
@@ -126,4 +150,5 @@ def analyze(diary: DiaryFrames) -> AnalysisReport:
         spine=spine_link(days),
         outcomes=outcomes(diary, days),
         forecast=forecast(days),
+        message=_message(days),
     )

@@ -1,0 +1,148 @@
+"""Analyses that answer every diary honestly: empty, tiny, odd-shaped or sparse ones.
+
+A patient opens the insights page on the day they register, after one check-in, or
+after years away; each of those diaries must give a page, four pictures and the JSON
+insights (never a server error), and every analysis must run over a whole simulated
+cohort without an exception.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from painlink.analysis.plotting import PICTURES
+from painlink.store import tables
+from tests.test_web import Web
+
+PNG = b"\x89PNG\r\n\x1a\n"
+TODAY = dt.date.today()
+
+
+def _days_back(n: int) -> list[dt.date]:
+    return [TODAY - dt.timedelta(days=i) for i in range(n)]
+
+
+def _at(day: dt.date, hour: int = 8) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(hour))
+
+
+def _checkins(pid: str, dates: list[dt.date]) -> dict[str, list[dict[str, Any]]]:
+    return {
+        "days": [{"patient_id": pid, "date": d, "stress": 4, "sleep_hours": 7.0} for d in dates]
+    }
+
+
+def _attacks(pid: str, dates: list[dt.date]) -> dict[str, list[dict[str, Any]]]:
+    return {
+        "attacks": [
+            {
+                "patient_id": pid,
+                "attack_id": f"a{i}",
+                "start": _at(d),
+                "end": _at(d, 14),
+                "intensity": 2,
+            }
+            for i, d in enumerate(dates)
+        ]
+    }
+
+
+def _spine(pid: str, dates: list[dt.date]) -> dict[str, list[dict[str, Any]]]:
+    return {
+        "spine_pain": [
+            {"patient_id": pid, "region": "lower_cervical", "start": _at(d), "nrs": 5}
+            for d in dates
+        ]
+    }
+
+
+def _treatment(pid: str, start: dt.date) -> dict[str, list[dict[str, Any]]]:
+    return {
+        "treatments": [
+            {"patient_id": pid, "name": "propranolol", "kind": "preventive_drug", "start": start}
+        ]
+    }
+
+
+def _zero_after(pid: str) -> dict[str, list[dict[str, Any]]]:
+    """90 days with an attack every 4th day, then 60 days of treatment without one:
+    the best outcome, which once raised OverflowError."""
+    before = [TODAY - dt.timedelta(days=60 + i) for i in range(1, 91)]
+    return {
+        **_checkins(pid, _days_back(150)),
+        **_attacks(pid, before[::4]),
+        **_treatment(pid, TODAY - dt.timedelta(days=59)),
+    }
+
+
+#: diary shapes a patient can have, each as rows to store for a registered patient
+DIARIES: dict[str, Callable[[str], dict[str, list[dict[str, Any]]]]] = {
+    "empty": lambda pid: {},
+    "one check-in": lambda pid: _checkins(pid, _days_back(1)),
+    "one attack": lambda pid: _attacks(pid, _days_back(1)),
+    "only check-ins": lambda pid: _checkins(pid, _days_back(60)),
+    "only spine pain": lambda pid: _spine(pid, _days_back(5)),
+    "treatment with no days after it": lambda pid: {
+        **_checkins(pid, _days_back(40)),
+        **_attacks(pid, _days_back(40)[::5]),
+        **_treatment(pid, TODAY + dt.timedelta(days=1)),
+    },
+    "no attacks after a treatment": _zero_after,
+    "an attack in 1900 and one today": lambda pid: _attacks(pid, [dt.date(1900, 1, 1), TODAY]),
+    "an attack every day": lambda pid: {
+        **_checkins(pid, _days_back(40)),
+        **_attacks(pid, _days_back(40)),
+    },
+}
+
+
+def _store(web: Web, rows: dict[str, list[dict[str, Any]]]) -> None:
+    with web.engine.begin() as conn:
+        for name in ("days", "attacks", "spine_pain", "treatments"):
+            if rows.get(name):
+                conn.execute(sa.insert(getattr(tables, name)), rows[name])
+
+
+@pytest.mark.parametrize("shape", list(DIARIES))
+def test_every_insight_answers_any_diary(shape: str, tmp_path: Path) -> None:
+    web = Web(tmp_path)
+    c, pid, _csrf = web.patient("ana")
+    _store(web, DIARIES[shape](pid))
+    page = c.get("/insights")
+    assert page.status_code == 200, page.text
+    for kind in PICTURES:
+        r = c.get(f"/insights/{kind}.png")
+        assert r.status_code == 200, (kind, r.text)
+        assert r.headers["content-type"] == "image/png" and r.content.startswith(PNG)
+    r = c.get(f"/api/patients/{pid}/insights")
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert set(body) >= {"triggers", "neck_and_back", "treatment_outcomes", "forecast", "message"}
+
+
+def test_an_empty_diary_says_so_in_words(tmp_path: Path) -> None:
+    web = Web(tmp_path)
+    c, pid, _csrf = web.patient("ana")
+    body = c.get(f"/api/patients/{pid}/insights").json()
+    assert body["message"].startswith("Nothing recorded yet")
+    assert body["triggers"] == body["forecast"] == body["treatment_outcomes"] == []
+    assert "Not enough data yet" in c.get("/insights").text
+
+
+def test_no_attacks_after_a_treatment_is_the_best_outcome_not_an_error(tmp_path: Path) -> None:
+    web = Web(tmp_path)
+    c, pid, _csrf = web.patient("ana")
+    _store(web, _zero_after(pid))
+    rows = c.get(f"/api/patients/{pid}/insights").json()["treatment_outcomes"]
+    attacks = next(r for r in rows if r["endpoint"] == "attacks")
+    assert attacks["rate_ratio"] == 0 and attacks["ci_low"] == 0
+    assert 0 < attacks["ci_high"] < 1 and attacks["verdict"] == "fewer during treatment"
+    assert attacks["ci_method"] == "exact conditional"
+    page = c.get("/insights").text
+    assert "rate ratio 0.00" in page  # shown with its numbers, not as "not enough data"
