@@ -102,6 +102,11 @@ def blocks(weeks: pl.DataFrame, size: int = 4) -> pl.DataFrame:
     )
 
 
+#: a log-scale coefficient beyond this (a factor of 3 million) is a fit that ran off to
+#: infinity (separation), not an estimate
+MAX_LOG_COEFFICIENT = 15.0
+
+
 @dataclass(frozen=True)
 class QuasiPoisson:
     """A Poisson GLM's coefficients with standard errors widened by Pearson's dispersion."""
@@ -140,7 +145,8 @@ def quasi_poisson(y: np.ndarray, X: np.ndarray, exposure: np.ndarray) -> QuasiPo
         except (ValueError, np.linalg.LinAlgError, PerfectSeparationError):
             return None
     params, bse = np.asarray(result.params, float), np.asarray(result.bse, float)
-    if not (np.isfinite(params).all() and np.isfinite(bse).all()) or np.abs(params).max() > 30:
+    finite = np.isfinite(params).all() and np.isfinite(bse).all()
+    if not finite or np.abs(params).max() > MAX_LOG_COEFFICIENT:
         return None
     df = int(result.df_resid)
     dispersion = float(result.pearson_chi2) / df if df > 0 else 1.0
