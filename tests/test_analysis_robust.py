@@ -146,3 +146,49 @@ def test_no_attacks_after_a_treatment_is_the_best_outcome_not_an_error(tmp_path:
     assert attacks["ci_method"] == "exact conditional"
     page = c.get("/insights").text
     assert "rate ratio 0.00" in page  # shown with its numbers, not as "not enough data"
+
+
+COHORT_PATIENTS = 2000
+COHORT_DAYS = 100  # past the forecast's first origin (90 days), so every analysis runs
+
+
+@pytest.mark.slow
+def test_every_analysis_runs_over_a_simulated_cohort_of_2000() -> None:
+    """What ``painlink analyze`` runs, over 2,000 simulated people at once, and the
+    ICHD-3 classification of each one: no exception, and a readable text for everyone."""
+    import warnings
+
+    import polars as pl
+
+    from painlink.analysis.report import analyze
+    from painlink.clinical.classify import classify
+    from painlink.diary.frames import DiaryFrames
+    from painlink.simulate.simulator import SimulationSpec, simulate
+
+    spec = SimulationSpec(patients=COHORT_PATIENTS, days=COHORT_DAYS, seed=11)
+    diary = DiaryFrames.concat(part for part, _truth in simulate(spec))
+    ids = diary.patient_ids()
+    assert len(ids) == COHORT_PATIENTS
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # statsmodels' convergence chatter is not a failure
+        report = analyze(diary)
+        out = report.as_dict()
+        assert out["message"] is None
+        assert {r["patient_id"] for r in out["forecast"]} == set(ids)
+        assert any(r.get("ci_method") == "exact conditional" for r in out["treatment_outcomes"])
+        for pid in ids:
+            assert report.text(pid).startswith(f"── {pid} ──")
+        # one person at a time, as the web app classifies: split every table once
+        parts = {
+            name: frame.partition_by("patient_id", as_dict=True) for name, frame in diary.items()
+        }
+        for pid in ids:
+            one = DiaryFrames(
+                **{
+                    name: parts[name].get((pid,), getattr(diary, name).clear())
+                    for name in DiaryFrames.table_names()
+                }
+            )
+            result = classify(one)
+            assert result.as_dict()["diagnoses"] is not None
+    assert pl.DataFrame(out["triggers"]).height > 0
