@@ -192,3 +192,55 @@ def test_every_analysis_runs_over_a_simulated_cohort_of_2000() -> None:
             result = classify(one)
             assert result.as_dict()["diagnoses"] is not None
     assert pl.DataFrame(out["triggers"]).height > 0
+
+
+def test_analysis_work_is_bounded_by_the_window_not_the_calendar(tmp_path: Path) -> None:
+    """Entries in 1900 (the earliest plausible date) and today: the analyses build at
+    most ``ANALYSIS_WINDOW_DAYS`` days, whatever lies before, and the page says which
+    period it looked at."""
+    from painlink.analysis.day_table import ANALYSIS_WINDOW_DAYS, build_day_table
+    from painlink.clinical.classify import classify
+
+    web = Web(tmp_path)
+    c, pid, _csrf = web.patient("ana")
+    old = dt.date(1900, 1, 1)
+    _store(
+        web,
+        {
+            **_checkins(pid, [old, *_days_back(30)]),
+            **_attacks(pid, [old, TODAY - dt.timedelta(days=3), TODAY]),
+            **_spine(pid, [old]),
+            **_treatment(pid, old),  # in force since 1900, no end
+        },
+    )
+    diary = web.app.state.store.read([pid])
+    table = build_day_table(diary)
+    assert table.height == 30 and table["date"].min() == TODAY - dt.timedelta(days=29)
+    assert table["treatment"].drop_nulls().len() == 30  # still in force inside the window
+    assert build_day_table(diary, windowed=False)["date"].min() == old  # on request only
+    days = classify(diary).as_dict()
+    assert days is not None
+    page = c.get("/insights")
+    assert page.status_code == 200
+    assert "last 5 years" in page.text and "since 1900-01-01" in page.text
+    body = c.get(f"/api/patients/{pid}/insights").json()
+    assert body["analysed_periods"][0]["earliest_entry"] == "1900-01-01"
+    for kind in PICTURES:
+        assert c.get(f"/insights/{kind}.png").status_code == 200
+    # a dense diary longer than the window keeps exactly the window
+    long = _checkin_diary(pid, [TODAY - dt.timedelta(days=i) for i in range(0, 2400, 1)])
+    t = build_day_table(long)
+    assert t.height == ANALYSIS_WINDOW_DAYS
+    assert t["date"].min() == TODAY - dt.timedelta(days=ANALYSIS_WINDOW_DAYS - 1)
+
+
+def _checkin_diary(pid: str, dates: list[dt.date]) -> Any:
+    """A diary of daily check-ins on ``dates``, in memory."""
+    import polars as pl
+
+    from painlink.diary.frames import DiaryFrames
+
+    return DiaryFrames.from_tables(
+        patients=pl.DataFrame({"patient_id": [pid]}),
+        days=pl.DataFrame(_checkins(pid, dates)["days"]),
+    )

@@ -8,11 +8,12 @@ arranges them for people (``text``) and programs (``as_dict``).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
 
+from painlink.analysis.day_table import ANALYSIS_WINDOW_DAYS
 from painlink.analysis.forecast import ForecastResults, forecast
 from painlink.analysis.outcome_results import OutcomeResults, outcomes
 from painlink.analysis.spine_link import SpineLinkResults, spine_link
@@ -29,6 +30,13 @@ class AnalysisReport:
     forecast: ForecastResults
     #: what a person should read first when the diary is too small for any analysis
     message: str | None = None
+    #: per person: the period analysed, and a note when older entries were left out
+    periods: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=PERIODS))
+
+    def period_note(self, patient_id: str) -> str | None:
+        """Plain words for a diary longer than the analysis window, else None."""
+        row = self.periods.filter(pl.col("patient_id") == patient_id)
+        return row["note"][0] if row.height else None
 
     def as_dict(self) -> dict[str, Any]:
         def rows(frame: pl.DataFrame) -> list[dict[str, Any]]:
@@ -44,6 +52,7 @@ class AnalysisReport:
             "treatment_outcomes": rows(self.outcomes.table),
             "forecast": rows(self.forecast.per_patient),
             "message": self.message,
+            "analysed_periods": rows(self.periods),
             "note": "Associations in diaries, not proof of cause.",
         }
 
@@ -51,6 +60,7 @@ class AnalysisReport:
         lines = [
             f"── {patient_id} ──",
             *([self.message] if self.message else []),
+            *([note] if (note := self.period_note(patient_id)) else []),
             "Possible triggers and protectors (associations, not causes):",
         ]
         summary = self.triggers.summary(patient_id)
@@ -143,6 +153,56 @@ def _message(days: pl.DataFrame) -> str | None:
     return None
 
 
+PERIODS: dict[str, pl.DataType] = {
+    "patient_id": pl.String(),
+    "first_date": pl.Date(),
+    "last_date": pl.Date(),
+    "earliest_entry": pl.Date(),
+    "note": pl.String(),
+}
+
+
+def _periods(diary: DiaryFrames, days: pl.DataFrame) -> pl.DataFrame:
+    """The period each person's analyses looked at (``ANALYSIS_WINDOW_DAYS`` at most),
+    the earliest entry of the diary, and a note when that lies before the period."""
+    earliest = pl.concat(
+        [
+            diary.days.select("patient_id", "date"),
+            diary.attacks.select("patient_id", pl.col("start").dt.date().alias("date")),
+            diary.medications.select("patient_id", pl.col("taken_at").dt.date().alias("date")),
+            diary.spine_pain.select("patient_id", pl.col("start").dt.date().alias("date")),
+            diary.factor_values.select("patient_id", "date"),
+        ]
+    )
+    if not days.height:
+        return pl.DataFrame(schema=PERIODS)
+    years = ANALYSIS_WINDOW_DAYS // 365
+    span = days.group_by("patient_id").agg(
+        pl.col("date").min().alias("first_date"), pl.col("date").max().alias("last_date")
+    )
+    out = span.join(
+        earliest.group_by("patient_id").agg(pl.col("date").min().alias("earliest_entry")),
+        on="patient_id",
+        how="left",
+    )
+    left_out = pl.col("earliest_entry") < pl.col("first_date")
+    note = (
+        pl.when(left_out)
+        .then(
+            pl.format(
+                "Insights look at the last {} years of the diary, from {} to {}; "
+                "entries since {} before that are kept but not analysed.",
+                pl.lit(years),
+                pl.col("first_date").cast(pl.String),
+                pl.col("last_date").cast(pl.String),
+                pl.col("earliest_entry").cast(pl.String),
+            )
+        )
+        .otherwise(None)
+    )
+    return out.with_columns(note.alias("note")).select(list(PERIODS)).sort("patient_id")
+
+
 def analyze(diary: DiaryFrames) -> AnalysisReport:
     days = _days(diary)
     return AnalysisReport(
@@ -151,4 +211,5 @@ def analyze(diary: DiaryFrames) -> AnalysisReport:
         outcomes=outcomes(diary, days),
         forecast=forecast(days),
         message=_message(days),
+        periods=_periods(diary, days),
     )
