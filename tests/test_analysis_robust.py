@@ -244,3 +244,22 @@ def _checkin_diary(pid: str, dates: list[dt.date]) -> Any:
         patients=pl.DataFrame({"patient_id": [pid]}),
         days=pl.DataFrame(_checkins(pid, dates)["days"]),
     )
+
+
+def test_an_empty_diary_among_a_cohort_gets_its_own_message() -> None:
+    import warnings
+
+    import polars as pl
+
+    from painlink.analysis.report import NOTHING_YET, analyze
+    from painlink.diary.frames import DiaryFrames
+    from painlink.simulate.simulator import SimulationSpec, simulate
+
+    cohort = DiaryFrames.concat(part for part, _ in simulate(SimulationSpec(patients=25, days=60)))
+    empty = DiaryFrames.from_tables(patients=pl.DataFrame({"patient_id": ["NEW"]}))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        report = analyze(DiaryFrames.concat([cohort, empty]))
+    assert report.messages == {"NEW": NOTHING_YET}
+    assert NOTHING_YET in report.text("NEW")
+    assert NOTHING_YET not in report.text(cohort.patient_ids()[0])

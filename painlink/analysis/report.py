@@ -28,10 +28,16 @@ class AnalysisReport:
     spine: SpineLinkResults
     outcomes: OutcomeResults
     forecast: ForecastResults
-    #: what a person should read first when the diary is too small for any analysis
-    message: str | None = None
+    #: per person, what to read first when the diary is too small for any analysis
+    messages: dict[str, str] = field(default_factory=dict)
     #: per person: the period analysed, and a note when older entries were left out
     periods: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=PERIODS))
+
+    @property
+    def message(self) -> str | None:
+        """The message of a one-person report (the web app's and the API's case); with
+        several people, each has their own (``messages``, and in ``text``)."""
+        return next(iter(self.messages.values())) if len(self.messages) == 1 else None
 
     def period_note(self, patient_id: str) -> str | None:
         """Plain words for a diary longer than the analysis window, else None."""
@@ -59,7 +65,7 @@ class AnalysisReport:
     def text(self, patient_id: str) -> str:
         lines = [
             f"── {patient_id} ──",
-            *([self.message] if self.message else []),
+            *([self.messages[patient_id]] if patient_id in self.messages else []),
             *([note] if (note := self.period_note(patient_id)) else []),
             "Possible triggers and protectors (associations, not causes):",
         ]
@@ -143,14 +149,17 @@ NO_ATTACKS_YET = (
 )
 
 
-def _message(days: pl.DataFrame) -> str | None:
-    """Plain words for a diary too small for any analysis (an empty table is not an
+def _messages(diary: DiaryFrames, days: pl.DataFrame) -> dict[str, str]:
+    """Plain words for each diary too small for any analysis (an empty table is not an
     error: a new patient opens the insights page on the day they register)."""
-    if not days.height:
-        return NOTHING_YET
-    if not days["onset"].any():
-        return NO_ATTACKS_YET
-    return None
+    onsets = dict(days.group_by("patient_id").agg(pl.col("onset").any()).iter_rows())
+    out = {}
+    for pid in diary.patient_ids():
+        if pid not in onsets:
+            out[pid] = NOTHING_YET
+        elif not onsets[pid]:
+            out[pid] = NO_ATTACKS_YET
+    return out
 
 
 PERIODS: dict[str, pl.DataType] = {
@@ -210,6 +219,6 @@ def analyze(diary: DiaryFrames) -> AnalysisReport:
         spine=spine_link(days),
         outcomes=outcomes(diary, days),
         forecast=forecast(days),
-        message=_message(days),
+        messages=_messages(diary, days),
         periods=_periods(diary, days),
     )
