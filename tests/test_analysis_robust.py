@@ -263,3 +263,28 @@ def test_an_empty_diary_among_a_cohort_gets_its_own_message() -> None:
     assert report.messages == {"NEW": NOTHING_YET}
     assert NOTHING_YET in report.text("NEW")
     assert NOTHING_YET not in report.text(cohort.patient_ids()[0])
+
+
+def test_n_of_1_experiments_answer_empty_and_attack_free_diaries() -> None:
+    import math
+
+    import polars as pl
+
+    from painlink.analysis.day_table import build_day_table
+    from painlink.analysis.nof1 import analyze_experiment, design_experiment
+    from painlink.diary.frames import DiaryFrames
+
+    def diary(**tables: Any) -> DiaryFrames:
+        return DiaryFrames.from_tables(patients=pl.DataFrame({"patient_id": ["p"]}), **tables)
+
+    with pytest.raises(ValueError, match="no diary days yet"):
+        design_experiment(build_day_table(diary()), "no coffee", TODAY)
+    start = TODAY - dt.timedelta(days=120)
+    quiet = build_day_table(
+        diary(days=pl.DataFrame(_checkins("p", _days_back(200))["days"]))
+    )  # check-ins only: never an attack
+    design = design_experiment(quiet, "no coffee", start, seed=1)
+    assert 0 <= design.power <= 1 and design.baseline_attacks_per_28d == 0
+    result = analyze_experiment(quiet, design)
+    assert all(math.isfinite(v) for v in (result.rate_ratio, result.ci_low, result.ci_high))
+    assert result.attacks_on == result.attacks_off == 0 and "No clear difference" in result.message
