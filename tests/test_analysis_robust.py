@@ -288,3 +288,32 @@ def test_n_of_1_experiments_answer_empty_and_attack_free_diaries() -> None:
     result = analyze_experiment(quiet, design)
     assert all(math.isfinite(v) for v in (result.rate_ratio, result.ci_low, result.ci_high))
     assert result.attacks_on == result.attacks_off == 0 and "No clear difference" in result.message
+
+
+def test_an_unscorable_stored_questionnaire_does_not_stop_the_analysis() -> None:
+    """A stored HIT-6 answer outside its choices (4 is not 6/8/10/11/13) is left out of
+    the outcomes; the NDI before and during the same treatment is still compared."""
+    import polars as pl
+
+    from painlink.analysis.report import analyze
+    from painlink.diary.frames import DiaryFrames
+
+    start = TODAY - dt.timedelta(days=60)
+    ndi = [
+        {"patient_id": "p", "completed_on": on, "instrument": "ndi", "item": f"ndi-{i}", "value": v}
+        for on, v in ((start - dt.timedelta(days=5), 3.0), (TODAY, 1.0))
+        for i in range(1, 11)
+    ]
+    odd = [
+        {"patient_id": "p", "completed_on": TODAY, "instrument": "hit6", "item": f"hit6-{i}"}
+        | {"value": 4.0}
+        for i in range(1, 7)
+    ]
+    diary = DiaryFrames.from_tables(
+        patients=pl.DataFrame({"patient_id": ["p"]}),
+        questionnaire_items=pl.DataFrame(ndi + odd),
+        treatments=pl.DataFrame(_treatment("p", start)["treatments"]),
+    )
+    rows = analyze(diary).outcomes.table
+    assert rows.filter(pl.col("endpoint") == "ndi")["score_change"].to_list() == [-20.0]
+    assert rows.filter(pl.col("endpoint") == "hit6").height == 0
