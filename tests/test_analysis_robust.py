@@ -126,8 +126,8 @@ def test_every_insight_answers_any_diary(shape: str, tmp_path: Path) -> None:
     assert set(body) >= {"triggers", "neck_and_back", "treatment_outcomes", "forecast", "message"}
 
 
-def test_an_empty_diary_says_so_in_words(tmp_path: Path) -> None:
-    web = Web(tmp_path)
+def test_an_empty_diary_says_so_in_words(tmp_path: Path, db_url: str) -> None:
+    web = Web(tmp_path, db_url)
     c, pid, _csrf = web.patient("ana")
     body = c.get(f"/api/patients/{pid}/insights").json()
     assert body["message"].startswith("Nothing recorded yet")
@@ -135,8 +135,10 @@ def test_an_empty_diary_says_so_in_words(tmp_path: Path) -> None:
     assert "Not enough data yet" in c.get("/insights").text
 
 
-def test_no_attacks_after_a_treatment_is_the_best_outcome_not_an_error(tmp_path: Path) -> None:
-    web = Web(tmp_path)
+def test_no_attacks_after_a_treatment_is_the_best_outcome_not_an_error(
+    tmp_path: Path, db_url: str
+) -> None:
+    web = Web(tmp_path, db_url)
     c, pid, _csrf = web.patient("ana")
     _store(web, _zero_after(pid))
     rows = c.get(f"/api/patients/{pid}/insights").json()["treatment_outcomes"]
