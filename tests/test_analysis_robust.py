@@ -319,3 +319,21 @@ def test_an_unscorable_stored_questionnaire_does_not_stop_the_analysis() -> None
     rows = analyze(diary).outcomes.table
     assert rows.filter(pl.col("endpoint") == "ndi")["score_change"].to_list() == [-20.0]
     assert rows.filter(pl.col("endpoint") == "hit6").height == 0
+
+
+def test_each_picture_of_an_empty_diary_says_not_enough_data_on_itself() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import polars as pl
+
+    from painlink.analysis.report import analyze
+    from painlink.diary.frames import DiaryFrames
+
+    report = analyze(DiaryFrames.from_tables(patients=pl.DataFrame({"patient_id": ["p"]})))
+    for kind in PICTURES:
+        fig = getattr(report, kind).plot("p")
+        words = " ".join(t.get_text() for ax in fig.axes for t in ax.texts)
+        plt.close(fig)
+        assert words.startswith("Not enough data yet"), (kind, words)

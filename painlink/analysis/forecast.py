@@ -185,12 +185,12 @@ class ForecastResults:
         title = f"{patient_id}: forecast of an attack starting that day"
         if not p.height:
             top.set_title(title)
-            for ax in (top, bottom):
-                nothing_yet(
-                    ax,
-                    f"Not enough data yet: a forecast is tested after {FIRST_ORIGIN_DAYS} "
-                    "days of diary with attacks in them",
-                )
+            nothing_yet(
+                top,
+                f"Not enough data yet: a forecast is tested after {FIRST_ORIGIN_DAYS} "
+                "days of diary with attacks in them",
+            )
+            bottom.set_visible(False)
             return finish(fig, path)
         p = p.sort("date")
         top.plot(p["date"].to_list(), p["risk"].to_list(), lw=1, color="#2471a3")

@@ -194,6 +194,8 @@ class TriggerResults:
         ax.set_xlabel("odds ratio of an attack starting (95% interval; log scale)")
         ax.set_title(f"{patient_id}: associations, not proof of cause")
         if not s.height:
+            ax.lines[0].remove()  # no reference line across the words
+            ax.set_xlabel("")
             nothing_yet(
                 ax,
                 "Not enough data yet: each factor needs days with and without it\n"
