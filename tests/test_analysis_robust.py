@@ -337,3 +337,112 @@ def test_each_picture_of_an_empty_diary_says_not_enough_data_on_itself() -> None
         words = " ".join(t.get_text() for ax in fig.axes for t in ax.texts)
         plt.close(fig)
         assert words.startswith("Not enough data yet"), (kind, words)
+
+
+def _random_diary(data: Any) -> Any:
+    """A small diary drawn by Hypothesis: any subset of tables, few rows, dates anywhere
+    from 1900 to today, open and zero-length attacks, treatments with and without an end."""
+    import polars as pl
+    from hypothesis import strategies as st
+
+    from painlink.diary.frames import DiaryFrames
+
+    span = data.draw(st.sampled_from([1, 3, 30, 120, 400, (TODAY - dt.date(1900, 1, 1)).days]))
+    day = st.integers(0, span - 1).map(lambda k: TODAY - dt.timedelta(days=k))
+    moment = st.tuples(day, st.integers(0, 23)).map(lambda t: _at(t[0], t[1]))
+    tables: dict[str, pl.DataFrame] = {}
+    dates = data.draw(st.sets(day, max_size=40))
+    if dates:
+        tables["days"] = pl.DataFrame(
+            [
+                {
+                    "patient_id": "p",
+                    "date": d,
+                    "stress": data.draw(st.sampled_from([None, 0, 5, 10])),
+                    "sleep_hours": data.draw(st.sampled_from([None, 0.0, 7.0, 24.0])),
+                    "menstruation": data.draw(st.sampled_from([None, "none", "heavy"])),
+                    "neck_pain": data.draw(st.sampled_from([None, 0, 8])),
+                }
+                for d in sorted(dates)
+            ],
+            infer_schema_length=None,
+        )
+    starts = data.draw(st.sets(moment, max_size=25))
+    if starts:
+        hours = st.sampled_from([None, 0, 1, 5, 30, 100])
+        rows = []
+        for i, s in enumerate(sorted(starts)):
+            length = data.draw(hours)
+            rows.append(
+                {
+                    "patient_id": "p",
+                    "attack_id": f"a{i}",
+                    "start": s,
+                    "end": None if length is None else s + dt.timedelta(hours=length),
+                    "intensity": data.draw(st.sampled_from([None, 0, 1, 3])),
+                    "nausea": data.draw(st.sampled_from([None, True, False])),
+                    "aura": data.draw(st.sampled_from([None, True])),
+                }
+            )
+        tables["attacks"] = pl.DataFrame(rows, infer_schema_length=None)
+    taken = data.draw(st.sets(moment, max_size=8))
+    if taken:
+        tables["medications"] = pl.DataFrame(
+            [{"patient_id": "p", "taken_at": t, "drug": "x", "class": "triptan"} for t in taken]
+        )
+    spine = data.draw(st.sets(moment, max_size=8))
+    if spine:
+        tables["spine_pain"] = pl.DataFrame(
+            [{"patient_id": "p", "start": t, "region": "lumbar", "nrs": 6} for t in spine]
+        )
+    begun = data.draw(st.sets(day, max_size=3))
+    if begun:
+        tables["treatments"] = pl.DataFrame(
+            [
+                {
+                    "patient_id": "p",
+                    "name": f"t{i}",
+                    "kind": "other",
+                    "start": d,
+                    "end": data.draw(st.sampled_from([None, TODAY])),
+                }
+                for i, d in enumerate(begun)
+            ]
+        )
+    return DiaryFrames.from_tables(patients=pl.DataFrame({"patient_id": ["p"]}), **tables)
+
+
+def test_any_small_diary_gets_every_analysis_and_picture_without_an_exception() -> None:
+    import warnings
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from painlink.analysis.day_table import ANALYSIS_WINDOW_DAYS, build_day_table
+    from painlink.analysis.report import analyze
+    from painlink.clinical.classify import classify
+
+    @settings(
+        max_examples=40,
+        deadline=None,
+        derandomize=True,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+    @given(st.data())
+    def check(data: Any) -> None:
+        diary = _random_diary(data)
+        assert build_day_table(diary).height <= ANALYSIS_WINDOW_DAYS
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            classify(diary).as_dict()
+            report = analyze(diary)
+            report.as_dict()
+            report.text("p")
+            for kind in PICTURES:
+                plt.close(getattr(report, kind).plot("p"))
+
+    check()
