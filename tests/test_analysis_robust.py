@@ -446,3 +446,25 @@ def test_any_small_diary_gets_every_analysis_and_picture_without_an_exception() 
                 plt.close(getattr(report, kind).plot("p"))
 
     check()
+
+
+def test_cohort_forecast_priors_refit_only_when_data_was_added() -> None:
+    """Two groups recorded 125 years apart: the pooled prior is refitted only at grid
+    dates where days were added (about 2 × 8 here), not at each of the ~1,640 four-week
+    steps between them — the forecast's work follows the data, not the calendar."""
+    from painlink.analysis.forecast import _cohort_priors, _features
+    from painlink.analysis.report import _days
+    from painlink.diary.frames import DiaryFrames
+    from painlink.simulate.simulator import SimulationSpec, simulate
+
+    def group(start: dt.date, prefix: str) -> DiaryFrames:
+        spec = SimulationSpec(patients=12, days=200, seed=5, start=start, id_prefix=prefix)
+        return DiaryFrames.concat(part for part, _ in simulate(spec))
+
+    diary = DiaryFrames.concat(
+        [group(dt.date(1900, 1, 1), "OLD"), group(dt.date(2025, 1, 1), "NEW")]
+    )
+    frame, names = _features(_days(diary))
+    priors = _cohort_priors(frame, names)
+    assert len(priors) > 1500  # every grid date after the first fit has a prior
+    assert len({id(coef) for coef in priors.values()}) <= 2 * (200 // 28 + 1)

@@ -24,6 +24,7 @@ anchors under honest validation: AUC 0.56–0.65 (Houle 2017, Holsteen 2020).
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from dataclasses import dataclass
 
@@ -230,21 +231,36 @@ def _cohort_priors(frame: pl.DataFrame, names: list[str]) -> dict[dt.date, np.nd
     y = pool["onset"].cast(pl.Float64).to_numpy()
     target = ~pool["ongoing"].to_numpy()
     dates = pool["date"].to_numpy()
+    ordered = np.sort(dates)
     first, last = pool["date"].min(), pool["date"].max()
-    priors = {}
+    priors: dict[dt.date, np.ndarray] = {}
     grid = first + dt.timedelta(days=FIRST_ORIGIN_DAYS)  # type: ignore[operator]
+    fitted_on, coef = -1, None
     while grid <= last:  # type: ignore[operator]
-        train = target & (dates < np.datetime64(grid))
-        if y[train].sum() >= 30:
-            priors[grid] = fit_logit(X, y, train, prior_sd=POOLED_PRIOR_SD).coef[0]
+        # refit only when days were added since the last fit: people recorded in
+        # different decades leave long stretches with nothing new, and refitting the same
+        # days there would make the cost grow with the calendar, not with the data
+        seen = int(np.searchsorted(ordered, np.datetime64(grid)))
+        if seen != fitted_on:
+            train = target & (dates < np.datetime64(grid))
+            coef = (
+                fit_logit(X, y, train, prior_sd=POOLED_PRIOR_SD).coef[0]
+                if y[train].sum() >= 30
+                else None
+            )
+            fitted_on = seen
+        if coef is not None:
+            priors[grid] = coef
         grid += dt.timedelta(days=STEP_DAYS)
     return priors
 
 
 def _prior_for(priors: dict[dt.date, np.ndarray], origin: dt.date) -> np.ndarray | None:
-    """The latest pooled fit from before the origin: the forecast never sees the future."""
-    usable = [g for g in priors if g <= origin]
-    return priors[max(usable)] if usable else None
+    """The latest pooled fit from before the origin: the forecast never sees the future.
+    (Grid dates are inserted in order, so a bisection finds it.)"""
+    grid = list(priors)
+    k = bisect.bisect_right(grid, origin)
+    return priors[grid[k - 1]] if k else None
 
 
 def forecast(days: pl.DataFrame, true_risk: pl.DataFrame | None = None) -> ForecastResults:
