@@ -468,3 +468,36 @@ def test_cohort_forecast_priors_refit_only_when_data_was_added() -> None:
     priors = _cohort_priors(frame, names)
     assert len(priors) > 1500  # every grid date after the first fit has a prior
     assert len({id(coef) for coef in priors.values()}) <= 2 * (200 // 28 + 1)
+
+
+def test_tension_type_frequency_counts_days_inside_the_analysis_window() -> None:
+    """100 tension-type episodes in 2015 and 12 in the last 120 days: the frequency is
+    12 days in the 120 analysed, not 112 squeezed into them."""
+    import polars as pl
+
+    from painlink.clinical.classify import classify
+    from painlink.diary.frames import DiaryFrames
+
+    old = [dt.date(2015, 1, 1) + dt.timedelta(days=i) for i in range(0, 200, 2)]
+    recent = [TODAY - dt.timedelta(days=i) for i in range(0, 120, 10)]
+    tth = {
+        "intensity": 1,
+        "side": "bilateral",
+        "quality": "pressing",
+        "aggravated_by_activity": False,
+        "nausea": False,
+        "vomiting": False,
+        "photophobia": False,
+        "phonophobia": False,
+    }
+    attacks = [
+        {"patient_id": "p", "attack_id": f"a{i}", "start": _at(d, 9), "end": _at(d, 13)} | tth
+        for i, d in enumerate(old + recent)
+    ]
+    diary = DiaryFrames.from_tables(
+        patients=pl.DataFrame({"patient_id": ["p"]}),
+        attacks=pl.DataFrame(attacks),
+        days=pl.DataFrame(_checkins("p", _days_back(120))["days"]),
+    )
+    frequent = next(d for d in classify(diary).diagnoses if d.code == "2.2")
+    assert "on 12 days in 120 diary days (3.0/month)" in frequent.criteria[0].evidence

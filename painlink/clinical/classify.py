@@ -380,9 +380,10 @@ def _tth(
             pl.date_ranges(pl.col("start").dt.date(), pl.col("end").dt.date()).alias("d")
         )
         .explode("d")
+        .filter(pl.col("d") >= days["date"].min())  # the day table's (windowed) span only
         .unique()
         .height
-        if episodes
+        if episodes and span_days
         else 0
     )
     per_month = tth_days / span_days * r.month_days if span_days else 0.0
