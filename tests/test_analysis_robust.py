@@ -263,7 +263,7 @@ def test_an_empty_diary_among_a_cohort_gets_its_own_message() -> None:
         warnings.simplefilter("ignore")
         report = analyze(DiaryFrames.concat([cohort, empty]))
     assert report.messages == {"NEW": NOTHING_YET}
-    assert NOTHING_YET in report.text("NEW")
+    assert report.text("NEW") == f"── NEW ──\n{NOTHING_YET}"
     assert NOTHING_YET not in report.text(cohort.patient_ids()[0])
 
 

@@ -69,6 +69,8 @@ class AnalysisReport:
             *([note] if (note := self.period_note(patient_id)) else []),
             "Possible triggers and protectors (associations, not causes):",
         ]
+        if self.messages.get(patient_id) == NOTHING_YET:
+            return "\n".join(lines[:2])  # no headings over nothing
         summary = self.triggers.summary(patient_id)
         shown = summary.filter(pl.col("verdict") != "no association")
         for r in shown.sort("verdict").iter_rows(named=True):
