@@ -309,8 +309,13 @@ class StoredScore:
     score: Score
 
 
-def score_stored(items: pl.DataFrame) -> list[StoredScore]:
-    """Score every response in a ``questionnaire_items`` table, oldest first per instrument."""
+def score_stored(items: pl.DataFrame, *, skip_invalid: bool = False) -> list[StoredScore]:
+    """Score every response in a ``questionnaire_items`` table, oldest first per instrument.
+
+    ``skip_invalid``: leave out a stored response today's rules cannot score (an
+    answer outside the instrument's choices, MIDAS days beyond the recall period)
+    instead of raising — what an analysis over a whole diary wants, since one odd
+    old response must not stop every other result."""
     out: list[StoredScore] = []
     if items.is_empty():
         return out
@@ -322,12 +327,11 @@ def score_stored(items: pl.DataFrame) -> list[StoredScore]:
         values: dict[str, float | None] = {link: None for link in rules.items}
         values.update(dict(zip(group["item"], group["value"], strict=True)))
         by = group["recorded_by"].drop_nulls() if "recorded_by" in group.columns else pl.Series()
-        out.append(
-            StoredScore(
-                str(pid),
-                completed_on,
-                by[0] if by.len() else None,
-                score_values(rules.key, values),
-            )
-        )
+        try:
+            score = score_values(rules.key, values)
+        except QuestionnaireError:
+            if skip_invalid:
+                continue
+            raise
+        out.append(StoredScore(str(pid), completed_on, by[0] if by.len() else None, score))
     return out

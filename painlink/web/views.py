@@ -329,6 +329,7 @@ def insights(store: Store, patient_id: str) -> dict[str, Any]:
     trig = report.triggers.summary(patient_id)
     return {
         "enough": True,
+        "period_note": report.period_note(patient_id),
         "screen": result.screen,
         "diagnoses": [d for d in result.diagnoses if d.status in ("met", "probable") or d.refer],
         "day_definition": result.day_definition,
