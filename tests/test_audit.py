@@ -275,7 +275,9 @@ def test_every_kind_of_refusal_leaves_an_audit_row(tmp_path: Path) -> None:
             )
         ).all()
     # a wrong password answered 400 is a failed login; a throttled one never got checked
-    assert len(failed) == tries.count(400) and all(p == pid and d.startswith("user ") for p, d in failed)
+    assert len(failed) == tries.count(400) and all(
+        p == pid and d.startswith("user ") for p, d in failed
+    )
     with web.engine.connect() as conn:
         assert audit.verify(conn).ok
 
