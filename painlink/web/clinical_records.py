@@ -109,7 +109,15 @@ def screen_attack(
     conn: sa.Connection, patient_id: str, attack_id: str, answers: dict[str, Any]
 ) -> ScreenResult:
     """The patient's answers at an attack, checked together with their stored history
-    (a new headache means more in someone who has had cancer)."""
+    (a new headache means more in someone who has had cancer). The attack must be one
+    of this patient's: another diary's attack id is "no such attack"."""
+    exists = conn.execute(
+        sa.select(t.attacks.c.attack_id).where(
+            t.attacks.c.patient_id == patient_id, t.attacks.c.attack_id == attack_id
+        )
+    ).first()
+    if exists is None:
+        raise EntryError({"attack_id": "no such attack"})
     history = {
         k: v for k, v in history_answers(conn, patient_id).items() if k in Presentation.model_fields
     }

@@ -43,6 +43,26 @@ def _errors(exc: ValidationError) -> dict[str, str]:
     return out
 
 
+def address_body(data: dict[str, Any], **address: Any) -> dict[str, Any]:
+    """The body of a write, minus the ids the address already gives.
+
+    Why: the address (``/api/patients/{patient_id}/…``) and the session decide whose
+    diary is written — never the body. A body that repeats an id of the address is
+    fine; one that names another (``"patient_id": "<someone else>"``, another date or
+    attack) is refused, field by field, instead of being silently rewritten: the sender
+    asked for something the address does not say, so nothing is stored.
+    """
+    problems = {
+        key: f"the address names the {key.replace('_', ' ')} ({value}); "
+        "a body cannot name another — leave it out"
+        for key, value in address.items()
+        if data.get(key) not in (None, "") and str(data[key]) != str(value)
+    }
+    if problems:
+        raise EntryError(problems)
+    return {k: v for k, v in data.items() if k not in address}
+
+
 def _validate(model: type[BaseModel], data: dict[str, Any]) -> BaseModel:
     clean = {k: (None if v == "" else v) for k, v in data.items()}
     try:
@@ -113,15 +133,16 @@ def open_attack(conn: sa.Connection, patient_id: str) -> dict[str, Any] | None:
 def update_attack(
     conn: sa.Connection, patient_id: str, attack_id: str, changes: dict[str, Any]
 ) -> dict[str, Any]:
+    changes = address_body(changes, patient_id=patient_id, attack_id=attack_id)
     current = get_attack(conn, patient_id, attack_id)
     if current is None:
         raise EntryError({"attack_id": "no such attack"})
     merged = {k: v for k, v in current.items() if k in AttackIn.model_fields}
     merged["location"] = [x for x in (current.get("location") or "").split(";") if x]
-    unknown = set(changes) - set(AttackIn.model_fields) - {"patient_id", "attack_id"}
+    unknown = set(changes) - set(AttackIn.model_fields)
     if unknown:
         raise EntryError({k: "not a field of an attack" for k in unknown})
-    merged.update({k: v for k, v in changes.items() if k not in ("patient_id", "attack_id")})
+    merged.update(changes)
     model = _validate(AttackIn, merged)
     values = _row(model, t.attacks)
     conn.execute(
@@ -133,15 +154,16 @@ def update_attack(
 
 
 def add_reading(conn: sa.Connection, patient_id: str, attack_id: str, data: dict[str, Any]) -> None:
+    data = address_body(data, patient_id=patient_id, attack_id=attack_id)
     if get_attack(conn, patient_id, attack_id) is None:
         raise EntryError({"attack_id": "no such attack"})
     model = _validate(
         IntensityReadingIn,
         {
+            **data,
             "patient_id": patient_id,
             "attack_id": attack_id,
             "at": data.get("at") or local_now(conn, patient_id),
-            **data,
         },
     )
     conn.execute(t.intensity_readings.insert().values(**_row(model, t.intensity_readings)))
@@ -185,7 +207,8 @@ def add_medication(conn: sa.Connection, patient_id: str, data: dict[str, Any]) -
         "taken_at": local_now(conn, patient_id),
         **{k: v for k, v in data.items() if v not in ("", None)},
     }
-    model = _validate(MedicationIn, {"patient_id": patient_id, **data})
+    data = address_body(data, patient_id=patient_id)
+    model = _validate(MedicationIn, {**data, "patient_id": patient_id})
     values = _row(model, t.medications)
     if values.get("drug_class") is None:
         cls = drug_class_of(values["drug"])
@@ -198,8 +221,9 @@ def add_medication(conn: sa.Connection, patient_id: str, data: dict[str, Any]) -
 
 
 def add_spine_pain(conn: sa.Connection, patient_id: str, data: dict[str, Any]) -> None:
+    data = address_body(data, patient_id=patient_id)
     model = _validate(
-        SpinePainIn, {"patient_id": patient_id, "start": local_now(conn, patient_id), **data}
+        SpinePainIn, {"start": local_now(conn, patient_id), **data, "patient_id": patient_id}
     )
     conn.execute(t.spine_pain.insert().values(**_row(model, t.spine_pain)))
 
@@ -219,6 +243,7 @@ def save_day(
     conn: sa.Connection, patient_id: str, date: dt.date, data: dict[str, Any]
 ) -> dict[str, Any]:
     """Create or replace the check-in of one day (editable afterwards)."""
+    data = address_body(data, patient_id=patient_id, date=date)
     unknown = set(data) - set(DayIn.model_fields)
     if unknown:
         raise EntryError({k: "not a field of the daily check-in" for k in unknown})
