@@ -65,9 +65,10 @@ def gate(*roles: str) -> Any:
 
 class _Body(BaseModel):
     """A request body: a field it does not define (a ``patient_id`` above all) is refused,
-    never silently dropped — the address says whose diary it is."""
+    never silently dropped — the address says whose diary it is. NaN and infinity are
+    no measurement (rules/plausibility.py)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 def _unsafe(request: Request, conn: sa.Connection, token: str | None, *roles: str) -> CurrentUser:
