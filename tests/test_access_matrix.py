@@ -679,13 +679,22 @@ def run_cell(
 
 
 def app_routes(app: Any, methods: set[str]) -> set[tuple[str, str]]:
-    return {
-        (method, route.path)
-        for route in app.routes
-        if isinstance(route, APIRoute)
-        for method in route.methods
-        if method in methods
-    }
+    """(method, path) of every endpoint the app serves, included routers too (FastAPI
+    ≥ 0.13x keeps an included router whole and resolves its routes lazily)."""
+    found = set()
+    for route in app.routes:
+        if hasattr(route, "effective_route_contexts"):
+            pairs = [
+                (ctx.path, getattr(ctx.original_route, "methods", None) or set())
+                for ctx in route.effective_route_contexts()
+                if isinstance(ctx.original_route, APIRoute)
+            ]
+        elif isinstance(route, APIRoute):
+            pairs = [(route.path, route.methods)]
+        else:
+            continue
+        found |= {(m, path) for path, ms in pairs for m in ms if m in methods}
+    return found
 
 
 def test_every_route_has_a_sample(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Header, HTTPException, Request
+from fastapi import Path as ApiPath
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -441,8 +442,8 @@ async def add_grant(
 @router.delete("/patients/{patient_id}/grants/{clinician_id}", dependencies=gate("patient"))
 async def revoke_grant(
     patient_id: str,
-    clinician_id: int,
     request: Request,
+    clinician_id: int = ApiPath(ge=1, le=2**63 - 1),  # a database integer
     x_csrf_token: str | None = Header(default=None),
 ) -> dict[str, str]:
     def work(request: Request, conn: sa.Connection) -> Any:

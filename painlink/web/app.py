@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -20,6 +21,20 @@ from painlink.web.deps import LoginRequired
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
+
+
+def validation_detail(exc: RequestValidationError) -> dict[str, str]:
+    """A request FastAPI could not read, as field → plain reason, like every other 422.
+
+    Why not FastAPI's own answer: it echoes the input back, and an input of ``inf`` or
+    ``NaN`` cannot be written as JSON, so the 422 became a 500 (and echoing a body back
+    repeats health data into logs and proxies)."""
+    out: dict[str, str] = {}
+    for error in exc.errors():
+        loc = [str(part) for part in error.get("loc", ()) if part not in ("body",)]
+        where = ".".join(loc) or "body"
+        out.setdefault(where, str(error.get("msg", "not valid")).removeprefix("Value error, "))
+    return out
 
 
 def create_app(url: str | None = None, *, secure_cookies: bool = True) -> FastAPI:
@@ -59,6 +74,17 @@ def create_app(url: str | None = None, *, secure_cookies: bool = True) -> FastAP
             "error.html",
             {"status": exc.status_code, "message": exc.detail, "user": None},
             status_code=exc.status_code,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": validation_detail(exc)}, status_code=422)
+        return templates.TemplateResponse(
+            request,
+            "error.html",
+            {"status": 422, "message": "; ".join(validation_detail(exc).values()), "user": None},
+            status_code=422,
         )
 
     @app.middleware("http")
