@@ -861,6 +861,7 @@ def test_the_audit_names_the_diary_written(tmp_path: Path) -> None:
     world = make_world(f"sqlite:///{tmp_path / 'a.db'}")
     owner = world.actors["owner"]
     before = snapshot(world.engine, world.victim)
+    mark = _last_audit(world.engine)
     for path, body in (
         ("/medications", {"drug": "ibuprofen", "taken_at": f"{TODAY}T07:00:00"}),
         ("/spine-pain", {"region": "lumbar", "nrs": 5}),
@@ -875,7 +876,9 @@ def test_the_audit_names_the_diary_written(tmp_path: Path) -> None:
     with world.engine.connect() as conn:
         assert not conn.execute(
             sa.select(audit_log.c.id).where(
-                audit_log.c.patient_id == world.victim, audit_log.c.action == "write"
+                audit_log.c.id > mark,
+                audit_log.c.patient_id == world.victim,
+                audit_log.c.action == "write",
             )
         ).first()
         assert conn.execute(sa.select(sa.func.count()).select_from(users)).scalar() == 6

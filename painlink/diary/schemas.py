@@ -72,6 +72,14 @@ class _Record(BaseModel):
     # NaN and infinity are no measurement: refused everywhere (rules/plausibility.py)
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, allow_inf_nan=False)
 
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: object) -> object:
+        """A NUL character is no text anyone typed, and PostgreSQL cannot store it."""
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("holds a NUL character")
+        return value
+
 
 class _Period(_Record):
     """A record with a start and an optional end (open while it goes on)."""

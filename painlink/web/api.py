@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Header, HTTPException, Request
 from fastapi import Path as ApiPath
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from painlink.clinical.classify import classify
 from painlink.clinical.screening import Presentation, screen
@@ -70,6 +70,17 @@ class _Body(BaseModel):
     no measurement (rules/plausibility.py)."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: object) -> object:
+        """A NUL character is no text anyone typed, and PostgreSQL cannot store it."""
+        texts = [value] if isinstance(value, str) else []
+        if isinstance(value, dict):
+            texts = [t for kv in value.items() for t in kv if isinstance(t, str)]
+        if any("\x00" in t for t in texts):
+            raise ValueError("holds a NUL character")
+        return value
 
 
 def _unsafe(request: Request, conn: sa.Connection, token: str | None, *roles: str) -> CurrentUser:

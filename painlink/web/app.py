@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import sqlalchemy as sa
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -76,6 +77,20 @@ def create_app(url: str | None = None, *, secure_cookies: bool = True) -> FastAP
             status_code=exc.status_code,
         )
 
+    @app.exception_handler(sa.exc.DataError)
+    async def _unstorable(request: Request, _exc: sa.exc.DataError) -> Response:
+        # The database refused a value (a NUL character PostgreSQL cannot keep, a number
+        # beyond its column): the transaction is rolled back, so nothing was written.
+        message = "a value the database cannot keep (a NUL character or a number too large)"
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": {"body": message}}, status_code=422)
+        return templates.TemplateResponse(
+            request,
+            "error.html",
+            {"status": 422, "message": message, "user": None},
+            status_code=422,
+        )
+
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         if request.url.path.startswith("/api/"):
@@ -86,6 +101,14 @@ def create_app(url: str | None = None, *, secure_cookies: bool = True) -> FastAP
             {"status": 422, "message": "; ".join(validation_detail(exc).values()), "user": None},
             status_code=422,
         )
+
+    @app.middleware("http")
+    async def _no_nul(request: Request, call_next):  # type: ignore[no-untyped-def]
+        # A NUL in the address reaches ids, audit rows and PostgreSQL, which cannot
+        # store it: refuse it at the door, before anything is looked up or written.
+        if "\x00" in request.url.path or "%00" in request.url.query:
+            return JSONResponse({"detail": "the address holds a NUL character"}, status_code=400)
+        return await call_next(request)
 
     @app.middleware("http")
     async def _headers(request: Request, call_next):  # type: ignore[no-untyped-def]
