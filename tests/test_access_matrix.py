@@ -716,13 +716,18 @@ def test_write_matrix(db_url: str) -> None:
     world = make_world(db_url)
     failures = []
     order = sorted(SAMPLES, key=lambda s: s.fresh)  # nothing depends on the throwaways
+    cells = 0
     for sample in order:
         targets = [world.owner, world.victim] if sample.scope == "path" else [world.owner]
         for target in targets:
             for actor in ACTORS:
                 for hostile in (False, True):
+                    cells += 1
                     if problem := run_cell(world, sample, actor, target, hostile):
                         failures.append(problem)
+    routes = len({(s.method, s.route) for s in SAMPLES})
+    print(f"\nwrite matrix: {routes} routes, {len(SAMPLES)} samples, {cells} cells, "
+          f"{len(failures)} failed")  # fmt: skip
     assert not failures, f"{len(failures)} cell(s) failed:\n" + "\n".join(failures)
 
 
@@ -832,12 +837,14 @@ def test_read_matrix(db_url: str) -> None:
     sees the victim's diary; a patient's page with ``?patient=`` shows their own."""
     world = make_world(db_url)
     failures = []
+    cells = 0
     for read in READS:
         for target in (world.owner, world.victim):
             for actor_name in ACTORS:
                 actor = world.actors[actor_name]
                 url = _read_url(read, world, target)
                 r = actor.client.get(url)
+                cells += 1
                 want = expected_read(read, actor_name, world, target)
                 where = f"GET {url} as {actor_name}"
                 if r.status_code >= 500:
@@ -852,6 +859,7 @@ def test_read_matrix(db_url: str) -> None:
                         failures.append(f"{where}: expected /login, got {r.status_code}")
                 elif str(r.status_code) != want:
                     failures.append(f"{where}: expected {want}, got {r.status_code}")
+    print(f"\nread matrix: {len(READS)} routes, {cells} cells, {len(failures)} failed")
     assert not failures, f"{len(failures)} cell(s) failed:\n" + "\n".join(failures)
 
 

@@ -269,9 +269,15 @@ def _send(world: World, method: str, url: str, body: Any) -> Any:
     )
 
 
+#: status class → requests sent, per backend (printed at the end of a run: ``pytest -s``)
+SENT: dict[str, dict[str, int]] = {}
+
+
 def _check(world: World, method: str, url: str, body: Any) -> None:
     before, victim = counts(world.engine), snapshot(world.engine, world.victim)
     r = _send(world, method, url, body)
+    tally = SENT.setdefault(world.engine.dialect.name, {})
+    tally[f"{r.status_code // 100}xx"] = tally.get(f"{r.status_code // 100}xx", 0) + 1
     assert r.status_code < 500, f"{method} {url} {body!r}: {r.status_code} {r.text[:300]}"
     if r.status_code >= 400:
         detail = r.json().get("detail")
@@ -327,3 +333,10 @@ def test_malformed_json_is_a_clear_400_or_422(
         if r.status_code >= 400:
             assert r.json().get("detail")
             assert counts(world.engine) == before
+
+
+def test_zz_report() -> None:
+    """How many requests the fuzzing above sent, by status class (run with ``-s``)."""
+    for backend, tally in SENT.items():
+        print(f"\nfuzz {backend}: {sum(tally.values())} requests, {dict(sorted(tally.items()))}")
+    assert all("5xx" not in tally for tally in SENT.values())

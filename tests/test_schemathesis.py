@@ -167,6 +167,7 @@ def test_no_server_errors(server: Server, mode: schemathesis.GenerationMode) -> 
     (Driven by Hypothesis directly rather than schemathesis' pytest plugin, which does
     not load under pytest 9.)"""
     failures: list[str] = []
+    sent: dict[str, int] = {}
     operations = _operations(server)
     assert len(operations) >= 20  # the whole API, not an empty document
 
@@ -192,6 +193,8 @@ def test_no_server_errors(server: Server, mode: schemathesis.GenerationMode) -> 
                     cookies={"painlink_session": cookie},
                     timeout=120,
                 )
+                key = f"{r.status_code // 100}xx"
+                sent[key] = sent.get(key, 0) + 1
                 if r.status_code >= 500:
                     failures.append(
                         f"{actor}: {case.method} {case.formatted_path} {case.body!r}"
@@ -203,5 +206,9 @@ def test_no_server_errors(server: Server, mode: schemathesis.GenerationMode) -> 
             run()
         except Unsatisfiable:  # nothing to break: an operation without parameters or body
             assert mode is schemathesis.GenerationMode.NEGATIVE, operation.label
+    print(
+        f"\nschemathesis {mode.value}: {len(operations)} operations, {sum(sent.values())} "
+        f"requests {dict(sorted(sent.items()))}, server peak RSS {server.peak_rss >> 20} MiB"
+    )
     assert server.peak_rss < RSS_LIMIT, f"server RSS reached {server.peak_rss >> 20} MiB"
     assert not failures, f"{len(failures)} server error(s):\n" + "\n".join(failures[:30])
