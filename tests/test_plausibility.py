@@ -219,3 +219,19 @@ def test_a_plausible_csv_diary_still_reads(tmp_path: Path) -> None:
     diary = read_diary_folder(folder)
     assert diary.days["date"].to_list() == [dt.date(1900, 1, 1), today]
     assert diary.days["sleep_hours"].dtype == pl.Float64
+
+
+def test_pages_and_calendars_at_the_ends_of_time(web: Web) -> None:
+    """Year 0001 and 9999 in an address once overflowed "the day before" or "next month"
+    into a 500; a check-in form with a bad date once saved today's check-in instead."""
+    c, pid, csrf = web.patient("eve")
+    for month in ("9999-12", "0001-01", "1899-12"):
+        assert c.get(f"/calendar?month={month}").status_code == 200
+        r = c.get(f"/api/patients/{pid}/calendar?month={month}")
+        assert r.status_code == 422 and "month" in r.json()["detail"]
+    for day in ("9999-12-31", "0001-01-01"):
+        assert c.get(f"/checkin?date={day}").status_code == 200
+    for day in ("2026-02-30", "9999-12-31", "0001-01-01"):
+        r = c.post("/checkin", data={"csrf_token": csrf, "date": day, "stress": "3"})
+        assert r.status_code == 400 and 'id="date-error"' in r.text, (day, r.status_code)
+    assert _rows(web, days) == 0

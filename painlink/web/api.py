@@ -286,7 +286,9 @@ def calendar(
     patient_access(request, conn, user, patient_id, "read", "calendar")
     first = views.parse_month(month)
     if first is None:
-        raise HTTPException(status_code=422, detail={"month": "use YYYY-MM"})
+        raise HTTPException(
+            status_code=422, detail={"month": "use YYYY-MM, from 1900-01 to this month"}
+        )
     weeks = views.month_grid(request.app.state.store, patient_id, first.year, first.month)
     return [d for week in weeks for d in week if d["in_month"]]
 
