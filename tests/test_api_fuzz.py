@@ -102,14 +102,24 @@ values = st.one_of(
 )
 
 
-def body_for(world: World, fields: list[str]) -> st.SearchStrategy[dict[str, Any]]:
-    """Dicts over the route's own field names, plus ids that belong to someone else."""
+def body_for(
+    world: World, fields: list[str], valid: dict[str, Any] | None = None
+) -> st.SearchStrategy[dict[str, Any]]:
+    """Dicts over the route's own field names, plus ids that belong to someone else;
+    with ``valid``, also that valid body with one or two fields made hostile (so the
+    requests reach the code that stores, not only the validation in front of it)."""
     keys = st.one_of(
         st.sampled_from([*fields, "patient_id", "attack_id", "date", "id"]),
         st.text(alphabet=string.ascii_letters + "_", min_size=1, max_size=12),
     )
     other_ids = st.sampled_from([world.victim, world.victim_attack, world.owner])
-    return st.dictionaries(keys, st.one_of(values, other_ids), max_size=8)
+    anything = st.dictionaries(keys, st.one_of(values, other_ids), max_size=8)
+    if valid is None:
+        return anything
+    changes = st.dictionaries(
+        st.sampled_from([*valid, *fields]), st.one_of(values, other_ids), max_size=2
+    )
+    return st.one_of(anything, st.just(valid), changes.map(lambda change: {**valid, **change}))
 
 
 # ------------------------------------------------------------------ routes
@@ -130,38 +140,50 @@ ATTACK_FIELDS = [
 ROUTES: dict[tuple[str, str], Any] = {
     ("POST", "/api/patients/{patient_id}/attacks"): lambda w: (
         st.just(f"/api/patients/{w.owner}/attacks"),
-        body_for(w, ["start", "intensity"]),
+        body_for(w, ["start", "intensity"], {"start": "2026-11-01T08:00:00", "intensity": 2}),
     ),
     ("PATCH", "/api/patients/{patient_id}/attacks/{attack_id}"): lambda w: (
         st.sampled_from([w.owner_attack, w.victim_attack, "nope", "%00", "x" * 300]).map(
             lambda a: f"/api/patients/{w.owner}/attacks/{a}"
         ),
-        body_for(w, ATTACK_FIELDS),
+        body_for(w, ATTACK_FIELDS, {"end": "2026-11-29T23:00:00", "nausea": True}),
     ),
     ("POST", "/api/patients/{patient_id}/attacks/{attack_id}/readings"): lambda w: (
         st.sampled_from([w.owner_attack, w.victim_attack, "nope"]).map(
             lambda a: f"/api/patients/{w.owner}/attacks/{a}/readings"
         ),
-        body_for(w, ["intensity", "intensity_nrs", "at"]),
+        body_for(w, ["intensity", "intensity_nrs", "at"], {"intensity": 1, "intensity_nrs": 4}),
     ),
     ("POST", "/api/patients/{patient_id}/medications"): lambda w: (
         st.just(f"/api/patients/{w.owner}/medications"),
-        body_for(w, ["drug", "class", "dose", "dose_unit", "relief_2h", "taken_at"]),
+        body_for(
+            w,
+            ["drug", "class", "dose", "dose_unit", "relief_2h", "taken_at"],
+            {"drug": "ibuprofen", "dose": 400, "dose_unit": "mg", "taken_at": "2026-11-02T09:00"},
+        ),
     ),
     ("POST", "/api/patients/{patient_id}/spine-pain"): lambda w: (
         st.just(f"/api/patients/{w.owner}/spine-pain"),
-        body_for(w, ["region", "side", "start", "end", "nrs"]),
+        body_for(w, ["region", "side", "start", "end", "nrs"], {"region": "lumbar", "nrs": 5}),
     ),
     ("PUT", "/api/patients/{patient_id}/days/{date}"): lambda w: (
         st.one_of(
             st.dates().map(str),
             st.sampled_from(["9999-12-31", "0001-01-01", "2024-02-30", "today", "%00"]),
         ).map(lambda d: f"/api/patients/{w.owner}/days/{d}"),
-        body_for(w, ["sleep_hours", "stress", "caffeine_mg", "menstruation", "pressure_hpa"]),
+        body_for(
+            w,
+            ["sleep_hours", "stress", "caffeine_mg", "menstruation", "pressure_hpa"],
+            {"sleep_hours": 7, "stress": 3, "caffeine_mg": 200},
+        ),
     ),
     ("POST", "/api/screen"): lambda w: (
         st.just("/api/screen"),
-        body_for(w, ["onset_to_peak_min", "age", "fever", "thunderclap", "headache_onset_age"]),
+        body_for(
+            w,
+            ["onset_to_peak_min", "age", "fever", "thunderclap", "headache_onset_age"],
+            {"onset_to_peak_min": 30, "age": 40, "fever": False},
+        ),
     ),
     ("POST", "/api/patients/{patient_id}/screens"): lambda w: (
         st.just(f"/api/patients/{w.owner}/screens"),
@@ -218,7 +240,7 @@ ROUTES: dict[tuple[str, str], Any] = {
     ),
     ("POST", "/api/patients/{patient_id}/grants"): lambda w: (
         st.just(f"/api/patients/{w.owner}/grants"),
-        body_for(w, ["clinician_email"]),
+        body_for(w, ["clinician_email"], {"clinician_email": "granted@clinic.org"}),
     ),
     ("DELETE", "/api/patients/{patient_id}/grants/{clinician_id}"): lambda w: (
         st.one_of(
