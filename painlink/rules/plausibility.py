@@ -90,7 +90,7 @@ def birth_year_problem(year: int) -> str | None:
 # ------------------------------------------------------------------ numbers
 #
 # Every number a diary keeps is finite (NaN and infinity are refused at every door:
-# ``inf`` minutes once became "1440" in a screen, 1.25e308 took a request down) and
+# ``inf`` once became a plausible-looking 1440 minutes, 1.25e308 took a request down) and
 # within a physical range. The ranges that are clinical live with their rules; these
 # are the outer limits of fields whose unit is free:
 
