@@ -235,3 +235,27 @@ def test_pages_and_calendars_at_the_ends_of_time(web: Web) -> None:
         r = c.post("/checkin", data={"csrf_token": csrf, "date": day, "stress": "3"})
         assert r.status_code == 400 and 'id="date-error"' in r.text, (day, r.status_code)
     assert _rows(web, days) == 0
+
+
+def test_a_simulated_diary_ends_today_at_the_latest(tmp_path: Path) -> None:
+    """`painlink simulate` must not write diaries its own import would refuse."""
+    from typer.testing import CliRunner
+
+    from painlink.cli import app
+
+    today = plausibility.today("UTC")
+    result = CliRunner().invoke(
+        app,
+        ["simulate", "--patients", "1", "--days", "60", "--start", str(today),
+         "--out", str(tmp_path / "late")],
+    )  # fmt: skip
+    assert result.exit_code == 1 and "start on" in result.output
+    assert not (tmp_path / "late").exists()
+    first = today - dt.timedelta(days=59)
+    result = CliRunner().invoke(
+        app,
+        ["simulate", "--patients", "1", "--days", "60", "--start", str(first),
+         "--out", str(tmp_path / "ok")],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert read_diary_folder(tmp_path / "ok").days["date"].max() == today
