@@ -52,6 +52,23 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable
 SchemaOption = Annotated[bool, typer.Option("--schema", help="Print the input's JSON schema.")]
 
 
+def _simulated_span_is_past(first_day: dt.date, days: int, as_json: bool) -> None:
+    """A diary holds no future dates (rules/plausibility.py), so neither does a simulated
+    one: its last day must be today (UTC) at the latest, which every patient zone
+    allows, or the import of its own output would be refused."""
+    from painlink.rules.plausibility import EARLIEST_DATE
+    from painlink.rules.plausibility import today as today_in
+
+    last, today = first_day + dt.timedelta(days=days - 1), today_in("UTC")
+    if first_day < EARLIEST_DATE or last > today:
+        latest_start = today - dt.timedelta(days=days - 1)
+        _fail(
+            f"--start {first_day} with --days {days} runs to {last}: a diary lies between "
+            f"{EARLIEST_DATE} and today ({today}); start on {latest_start} or earlier",
+            as_json=as_json,
+        )
+
+
 def _fail(message: str, code: int = 1, as_json: bool = False, **extra: Any) -> None:
     if as_json:
         print(json.dumps({"ok": False, "error": message, **extra}, default=str))
@@ -335,6 +352,7 @@ def simulate(
         first_day = dt.date.fromisoformat(start)
     except ValueError:
         _fail(f"--start {start!r} is not a date (YYYY-MM-DD)", as_json=as_json)
+    _simulated_span_is_past(first_day, days, as_json)
     spec = SimulationSpec(
         patients=patients,
         days=days,

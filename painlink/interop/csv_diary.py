@@ -20,6 +20,7 @@ import polars as pl
 from painlink.diary.fields import FieldSpec
 from painlink.diary.frames import TABLES, DiaryFrames, TableSpec, conform
 from painlink.diary.vocabulary import INTENSITY_LABELS, SCREENING_NUMERIC, FactorKind
+from painlink.rules import plausibility
 from painlink.rules.medications import DRUGS, normalise_drug_name
 from painlink.rules.questionnaires import INSTRUMENTS
 
@@ -350,6 +351,8 @@ def _parse_table(
                 )
         if f.kind == "datetime":
             values = _localise_offsets(file, raw, f.csv_name, values, zones, problems)
+        if f.plausible is not None:
+            _check_plausible(file, raw, f, values, ok, column, problems)
         if f.required and f.name not in optional:
             problems.add_mask(file, raw, column.is_null(), f.csv_name, "is required", column)
         parsed[f.name] = values.alias(f.name)
@@ -417,6 +420,33 @@ def _derive_attack_ids(frame: pl.DataFrame) -> pl.DataFrame:
             taken.add(aid)
         ids.append(aid)
     return frame.with_columns(pl.Series("attack_id", ids, dtype=pl.String))
+
+
+def _check_plausible(
+    file: str,
+    raw: pl.DataFrame,
+    f: FieldSpec,
+    values: pl.Series,
+    ok: pl.Series,
+    column: pl.Series,
+    problems: _Problems,
+) -> None:
+    """Dates from 1900 to tomorrow (in UTC+14, the zone-free bound) and birth years up
+    to this year: rules/plausibility.py, the bounds every door into the diary checks."""
+    last = plausibility.latest_date_anywhere()
+    if f.plausible == "birth_year":
+        late = ok & (values > last.year).fill_null(False)
+        problems.add_mask(file, raw, late, f.csv_name, f"after this year ({last.year})", column)
+        return
+    day = values if f.kind == "date" else values.dt.date()
+    early = ok & (day < plausibility.EARLIEST_DATE).fill_null(False)
+    problems.add_mask(
+        file, raw, early, f.csv_name, f"before {plausibility.EARLIEST_DATE.isoformat()}", column
+    )
+    late = ok & (day > last).fill_null(False)
+    problems.add_mask(
+        file, raw, late, f.csv_name, f"in the future (after {last.isoformat()})", column
+    )
 
 
 def _num(x: float) -> str:
@@ -527,6 +557,9 @@ def _factor_columns(
             reason = "not a number (an own factor is numeric or yes/no)"
         bad = present & (number.is_null() | ~number.is_finite().fill_null(True))
         problems.add_mask("days.csv", days, bad, name, reason, raw)
+        limit = plausibility.MAX_OWN_FACTOR_VALUE
+        huge = present & ~bad & (number.abs() > limit).fill_null(False)
+        problems.add_mask("days.csv", days, huge, name, f"beyond ±{limit}", raw)
         long = pl.DataFrame(
             {
                 "patient_id": days["patient_id"],

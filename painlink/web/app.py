@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import sqlalchemy as sa
 from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -22,6 +24,20 @@ from painlink.web.security import AuthSettings, server_key
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
+
+
+def validation_detail(exc: RequestValidationError) -> dict[str, str]:
+    """A request FastAPI could not read, as field → plain reason, like every other 422.
+
+    Why not FastAPI's own answer: it echoes the input back, and an input of ``inf`` or
+    ``NaN`` cannot be written as JSON, so the 422 became a 500 (and echoing a body back
+    repeats health data into logs and proxies)."""
+    out: dict[str, str] = {}
+    for error in exc.errors():
+        loc = [str(part) for part in error.get("loc", ()) if part not in ("body",)]
+        where = ".".join(loc) or "body"
+        out.setdefault(where, str(error.get("msg", "not valid")).removeprefix("Value error, "))
+    return out
 
 
 def create_app(
@@ -83,6 +99,39 @@ def create_app(
         )
 
     app.middleware("http")(audit_refusals)
+
+    @app.exception_handler(sa.exc.DataError)
+    async def _unstorable(request: Request, _exc: sa.exc.DataError) -> Response:
+        # The database refused a value (a NUL character PostgreSQL cannot keep, a number
+        # beyond its column): the transaction is rolled back, so nothing was written.
+        message = "a value the database cannot keep (a NUL character or a number too large)"
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": {"body": message}}, status_code=422)
+        return templates.TemplateResponse(
+            request,
+            "error.html",
+            {"status": 422, "message": message, "user": None},
+            status_code=422,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": validation_detail(exc)}, status_code=422)
+        return templates.TemplateResponse(
+            request,
+            "error.html",
+            {"status": 422, "message": "; ".join(validation_detail(exc).values()), "user": None},
+            status_code=422,
+        )
+
+    @app.middleware("http")
+    async def _no_nul(request: Request, call_next):  # type: ignore[no-untyped-def]
+        # A NUL in the address reaches ids, audit rows and PostgreSQL, which cannot
+        # store it: refuse it at the door, before anything is looked up or written.
+        if "\x00" in request.url.path or "%00" in request.url.query:
+            return JSONResponse({"detail": "the address holds a NUL character"}, status_code=400)
+        return await call_next(request)
 
     @app.middleware("http")
     async def _headers(request: Request, call_next):  # type: ignore[no-untyped-def]

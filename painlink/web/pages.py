@@ -535,7 +535,7 @@ def checkin_page(request: Request, conn: sa.Connection = Depends(get_conn)) -> R
     pid = user.patient_id or ""
     patient_access(request, conn, user, pid, "read", "check-in")
     day = (
-        views.parse_date(request.query_params.get("date"))
+        views.parse_date(request.query_params.get("date"), plausible=True)
         or diary_service.local_now(conn, pid).date()
     )
     saved = diary_service.get_day(conn, pid, day)
@@ -563,7 +563,12 @@ async def checkin_save(request: Request) -> Response:
 
     def work(request: Request, conn: sa.Connection) -> Response:
         user, pid = _own_diary_write(request, conn, data, "check-in")
-        day = views.parse_date(data.pop("date", None)) or diary_service.local_now(conn, pid).date()
+        given = data.pop("date", None)
+        today = diary_service.local_now(conn, pid).date()
+        day = views.parse_date(given) if given else today
+        if day is None:  # never save a check-in under another day than the one sent
+            errors = {"date": "use a date like 2026-03-01"}
+            return _checkin_page(request, conn, user, today, data, errors, status=400)
         try:
             with conn.begin_nested():  # the day and its own factors are saved together or not
                 diary_service.save_day(conn, pid, day, views.day_fields(data))
@@ -586,7 +591,10 @@ async def own_factor_post(request: Request) -> Response:
 
     def work(request: Request, conn: sa.Connection) -> Response:
         user, pid = _own_diary_write(request, conn, data, "own factor")
-        day = views.parse_date(data.get("date")) or diary_service.local_now(conn, pid).date()
+        day = (
+            views.parse_date(data.get("date"), plausible=True)
+            or diary_service.local_now(conn, pid).date()
+        )
         try:
             if data.get("retire"):
                 diary_service.retire_factor(conn, pid, data["retire"], day)
