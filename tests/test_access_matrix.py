@@ -34,6 +34,7 @@ from painlink.store.account_tables import audit_log, grants, login_attempts, use
 from painlink.store.tables import metadata
 from painlink.web import accounts
 from painlink.web.app import create_app
+from painlink.web.security import AuthSettings
 from tests.conftest import EXTERNAL
 
 PASSWORD = "correct horse battery"
@@ -95,6 +96,12 @@ def _client(app: Any) -> TestClient:
     return TestClient(app, base_url="https://testserver", follow_redirects=False)
 
 
+def _form_token(c: TestClient, path: str) -> str:
+    """The pre-session CSRF token of a form shown before signing in (and its cookie)."""
+    page = c.get(path).text
+    return page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+
+
 def _me(actor: Actor) -> Actor:
     me = actor.client.get("/api/me").json()
     actor.csrf, actor.patient_id, actor.user_id = me["csrf_token"], me["patient_id"], me["id"]
@@ -106,6 +113,7 @@ def _register(app: Any, name: str) -> Actor:
     r = c.post(
         "/register",
         data={
+            "csrf_token": _form_token(c, "/register"),
             "email": f"{name}@x.org",
             "display_name": name,
             "password": PASSWORD,
@@ -120,7 +128,8 @@ def _register(app: Any, name: str) -> Actor:
 
 def _login(app: Any, email: str, name: str) -> Actor:
     c = _client(app)
-    r = c.post("/login", data={"email": email, "password": PASSWORD})
+    token = _form_token(c, "/login")
+    r = c.post("/login", data={"csrf_token": token, "email": email, "password": PASSWORD})
     assert r.status_code == 303, r.text
     return _me(Actor(name, email, c))
 
@@ -151,7 +160,8 @@ def _seed(actor: Actor) -> str:
 
 
 def make_world(url: str) -> World:
-    app = create_app(url)
+    # staff second factor off: the matrix is about whose diary, not about TOTP (test_auth)
+    app = create_app(url, auth=AuthSettings(require_totp_for_staff=False))
     engine = app.state.store.engine
     owner = _register(app, "owner")
     victim = _register(app, "victim")
@@ -433,7 +443,7 @@ SAMPLES: list[Sample] = [
         ),
         frozenset({P, C, A, "anon"}),
         scope="none",
-        refusal_everyone=frozenset({400}),
+        refusal_everyone=frozenset({400, 403}),
     ),
     Sample(
         "POST",
@@ -564,6 +574,68 @@ SAMPLES: list[Sample] = [
             ("score", {"instrument": "hit6", **{f"item{i}": "6" for i in range(1, 7)}}),
         )
     ],
+]
+
+
+# ---- accounts and signing in (painlink/web/auth_pages.py): no diary is written; the
+# hostile body names the victim's e-mail or patient id, which must change nothing of hers
+SAMPLES += [
+    *[
+        Sample(
+            "POST",
+            route,
+            lambda w, t, h, url=url: (url, {"data": {"email": w.victim_email, **_vid(w, h)}}),
+            frozenset({P, C, A, "anon"}),
+            scope="none",
+            # no pre-session token in these requests (403), a link that does not exist
+            # (400/404), or no second step pending (back to /login)
+            refusal_everyone=frozenset({303, 400, 403, 404}),
+        )
+        for route, url in (
+            ("/password/forgot", "/password/forgot"),
+            ("/password/reset/{token}", "/password/reset/not-a-token"),
+            ("/register/confirm/{token}", "/register/confirm/not-a-token"),
+            ("/login/totp", "/login/totp"),
+        )
+    ],
+    Sample(
+        "POST",
+        "/account/password",
+        lambda w, t, h: (
+            "/account/password",
+            {
+                "data": {
+                    "current": PASSWORD,
+                    "password": "quiet orchard lantern 42",
+                    "confirm": "quiet orchard lantern 42",
+                    **_vid(w, h),
+                }
+            },
+        ),
+        frozenset({P, C, A}),
+        scope="none",
+        fresh=True,  # ends the account's other sessions
+        ok_codes=frozenset({200, 303, 400}),
+    ),
+    Sample(
+        "POST",
+        "/account/2fa",
+        lambda w, t, h: (
+            "/account/2fa",
+            {"data": {"secret": "JBSWY3DPEHPK3PXP", "code": "000000", **_vid(w, h)}},
+        ),
+        frozenset({P, C, A}),
+        scope="none",
+        fresh=True,
+        ok_codes=frozenset({200, 303, 400}),  # a wrong code is shown on the form
+    ),
+    Sample(
+        "POST",
+        "/admin/reset",
+        lambda w, t, h: ("/admin/reset", {"data": {"email": w.victim_email, **_vid(w, h)}}),
+        frozenset({A}),
+        scope="none",
+    ),
 ]
 
 
@@ -776,6 +848,30 @@ READS: list[Read] = [
     Read("/clinic", lambda w, t: "/clinic", frozenset({C}), "none"),
     Read("/clinic/patients/{patient_id}", lambda w, t: f"/clinic/patients/{t}", frozenset({C})),
     Read("/admin", lambda w, t: "/admin", frozenset({A}), "none"),
+    Read("/account/password", lambda w, t: "/account/password", frozenset({P, C, A}), "none"),
+    Read("/account/2fa", lambda w, t: "/account/2fa", frozenset({P, C, A}), "none"),
+    Read("/password/forgot", lambda w, t: "/password/forgot", frozenset({P, C, A, "anon"}), "none"),
+    Read(
+        "/password/reset/{token}",
+        lambda w, t: "/password/reset/not-a-token",
+        frozenset({P, C, A, "anon"}),
+        "none",
+        ok_codes=frozenset({200, 400, 404}),  # a link that does not exist says so
+    ),
+    Read(
+        "/register/confirm/{token}",
+        lambda w, t: "/register/confirm/not-a-token",
+        frozenset({P, C, A, "anon"}),
+        "none",
+        ok_codes=frozenset({200, 400, 404}),
+    ),
+    Read(
+        "/login/totp",
+        lambda w, t: "/login/totp",
+        frozenset({P, C, A, "anon"}),
+        "none",
+        ok_codes=frozenset({200, 303}),  # nobody here is between password and code
+    ),
     Read("/api/me", lambda w, t: "/api/me", frozenset({P, C, A}), "none"),
     *[
         Read(
