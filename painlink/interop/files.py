@@ -34,7 +34,7 @@ import os
 import re
 import stat
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from painlink.interop.problems import BadCell, DiaryFormatError
 
@@ -105,23 +105,35 @@ def check_file(path: str | Path, kind: str, name: str | None = None) -> int:
     return info.st_size
 
 
-def read_bytes(path: str | Path, kind: str, name: str | None = None) -> bytes:
-    """The whole file, after :func:`check_file`; never more than the limit is read
-    (the file may grow, or be swapped for another, between the check and the read)."""
+def open_checked(path: str | Path, kind: str, name: str | None = None) -> BinaryIO:
+    """The file opened for reading after :func:`check_file` (for a streaming reader).
+
+    Opened without blocking and checked again on the open descriptor, so a file
+    swapped for a FIFO or device between the check and the open is still refused."""
     path = Path(path)
     name = name or path.name
     check_file(path, kind, name)
-    limit = LIMITS[kind]
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as exc:
         raise refuse(name, f"cannot be read ({exc.strerror or exc})") from None
-    with os.fdopen(fd, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-            raise refuse(name, "not a regular file: refused before reading")
+    handle = os.fdopen(fd, "rb")
+    if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+        handle.close()
+        raise refuse(name, "not a regular file: refused before reading")
+    return handle
+
+
+def read_bytes(path: str | Path, kind: str, name: str | None = None) -> bytes:
+    """The whole file, after :func:`check_file`; never more than the limit is read
+    (the file may grow between the check and the read)."""
+    path = Path(path)
+    name = name or path.name
+    limit = LIMITS[kind]
+    with open_checked(path, kind, name) as handle:
         data = handle.read(limit + 1)
     if len(data) > limit:
-        raise refuse(name, f"larger than the {_size(limit)} limit")
+        raise refuse(name, f"larger than the limit of {limit:,} bytes ({_size(limit)})")
     return data
 
 

@@ -51,3 +51,30 @@ def date_problem(value: dt.date | dt.datetime, zone: str | ZoneInfo | None = Non
     if day > last:
         return f"{day.isoformat()} is in the future (after {last.isoformat()})"
     return None
+
+
+#: The longest single record an app export may hold (a headache, a sleep stage, a
+#: workout): 31 days. Why: an attack lasting more than 72 hours is already status
+#: migrainosus (ICHD-3 1.4.1), and a headache that never stops is recorded day by day
+#: (new daily persistent headache, ICHD-3 4.10), not as one record of months; the
+#: schemas' own duration bound (``Minutes``, painlink/diary/schemas.py) is 31 days too.
+#: Longer records are corrupt exports ("99999999d" once overflowed the date type).
+MAX_RECORD_SPAN = dt.timedelta(days=31)
+
+
+def birth_year_problem(year: int, zone: str | ZoneInfo | None = None) -> str | None:
+    """Why ``year`` is not a plausible year of birth, or None when it is."""
+    if year < EARLIEST_BIRTH_YEAR:
+        return f"a birth year before {EARLIEST_BIRTH_YEAR} ({year})"
+    if year > today(zone).year:
+        return f"a birth year in the future ({year})"
+    return None
+
+
+def span_problem(start: dt.datetime, end: dt.datetime) -> str | None:
+    """Why a record from ``start`` to ``end`` is not plausible, or None when it is."""
+    if end < start:
+        return "ends before it starts"
+    if end - start > MAX_RECORD_SPAN:
+        return f"lasts {end - start}, longer than {MAX_RECORD_SPAN.days} days"
+    return None
