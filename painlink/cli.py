@@ -555,12 +555,12 @@ def _print_schema(schema: dict[str, Any]) -> None:
 
 
 def _load_json(path: Path, as_json: bool) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        _fail(f"{path}: no such file", as_json=as_json)
-    except json.JSONDecodeError as exc:
-        _fail(f"{path}: not valid JSON ({exc.msg}, line {exc.lineno})", as_json=as_json)
+    from painlink.interop import files
+
+    try:  # a regular file, UTF-8, at most 1 MB and 64 levels deep (interop/files.py)
+        data = files.read_json(path, "fhir", str(path))
+    except DiaryFormatError as exc:
+        _fail(str(exc), as_json=as_json)
     if not isinstance(data, dict):
         _fail(f"{path}: expected a JSON object", as_json=as_json)
     return data

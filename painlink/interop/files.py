@@ -145,10 +145,15 @@ def decode_text(data: bytes, name: str) -> str:
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         what = "UTF-8" if encoding.startswith("utf-8") else encoding.upper()
+        guess = (
+            "UTF-16 without its byte-order mark?"
+            if b"\x00" in data[:4096]
+            else "Latin-1 or Windows-1252?"
+        )
         raise refuse(
             name,
             f"not {what} text: byte 0x{data[exc.start]:02x} at byte offset {exc.start} "
-            "(Latin-1 or Windows-1252?) — save the file as UTF-8; nothing was read",
+            f"({guess}) — save the file as UTF-8; nothing was read",
             line,
         ) from None
     text = text.removeprefix("\ufeff")

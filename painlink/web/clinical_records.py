@@ -23,6 +23,7 @@ from painlink.clinical.screening import Presentation, ScreenResult, screen
 from painlink.diary.frames import model_row
 from painlink.diary.schemas import PatientIn, QuestionnaireItemIn, ScreeningAnswerIn
 from painlink.diary.vocabulary import ScreeningContext
+from painlink.rules.plausibility import date_problem
 from painlink.rules.questionnaires import INSTRUMENTS
 from painlink.store import tables as t
 from painlink.web.diary_service import EntryError, local_now, patient_zone
@@ -197,12 +198,18 @@ def save_fhir_response(
         raise EntryError({"questionnaire": str(exc)}) from None
     except ValueError:
         raise EntryError({"questionnaire": "authored is not a FHIR dateTime"}) from None
-    if authored is None:
-        completed_on = local_now(conn, patient_id).date()
-    elif authored.tzinfo is None:
-        completed_on = authored.date()
-    else:
-        completed_on = authored.astimezone(patient_zone(conn, patient_id)).date()
+    zone = patient_zone(conn, patient_id)
+    try:
+        if authored is None:
+            completed_on = local_now(conn, patient_id).date()
+        elif authored.tzinfo is None:
+            completed_on = authored.date()
+        else:
+            completed_on = authored.astimezone(zone).date()
+    except OverflowError:  # year 1 or 9999 moved by its offset
+        raise EntryError({"questionnaire": "authored is outside the years a diary holds"}) from None
+    if why := date_problem(completed_on, zone):
+        raise EntryError({"questionnaire": f"authored: {why}"})
     return save_questionnaire(
         conn, patient_id, read.instrument, completed_on, read.values, recorded_by
     )

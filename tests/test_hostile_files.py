@@ -1,0 +1,193 @@
+"""Hostile files through every importer, by the CLI and by the web upload.
+
+The corpus (tests/hostile_files.py) is generated fresh: truncated, empty, NUL bytes,
+UTF-16 with and without its mark, Latin-1, CRLF, BOM, huge fields, a million
+columns, formula cells, years 1 and 9999, NaN/inf/1e308, duplicate ids, a billion
+laughs, 200,000-deep JSON, links to /dev/zero, broken links, FIFOs, files over the
+size limit. Every one must end in a clear refusal naming the place (or, for the few
+legitimate oddities, a clean import), never a traceback or a 5xx, and a refused file
+must leave every diary table as it was.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from painlink.interop import files
+from painlink.interop.problems import DiaryFormatError
+from painlink.web.app import create_app
+from tests.hostile_files import SOURCES, hostile_corpus
+from tests.hostile_run import cli_outcomes, row_counts
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> list:
+    return hostile_corpus(tmp_path_factory.mktemp("hostile"))
+
+
+def test_the_corpus_covers_every_importer(corpus: list) -> None:
+    assert len(corpus) >= 60
+    per_source = Counter(c.source for c in corpus)
+    assert set(per_source) == set(SOURCES) and min(per_source.values()) >= 10
+
+
+def test_every_hostile_file_through_the_cli(corpus: list, tmp_path: Path) -> None:
+    outcomes = cli_outcomes(corpus, tmp_path)
+    wrong = [
+        f"{o.case} (expect {o.case.cli_expect or o.case.expect}): refused={o.refused} "
+        f"crashed={o.crashed} rows_changed={o.rows_changed} {o.message[:120]}"
+        for o in outcomes
+        if not o.ok
+    ]
+    assert not wrong, "\n".join(wrong)
+    assert not any(o.crashed for o in outcomes)
+    assert sum(o.refused for o in outcomes) >= 90
+
+
+def _patient(app: object) -> tuple[TestClient, str, str]:
+    c = TestClient(app, base_url="https://testserver", raise_server_exceptions=False)  # type: ignore[arg-type]
+    r = c.post(
+        "/register",
+        data={
+            "email": "ana@x.org",
+            "display_name": "Ana",
+            "password": PASSWORD,
+            "time_zone": "Europe/Berlin",
+            "birth_year": "1988",
+            "sex": "female",
+        },
+    )
+    assert r.status_code == 200
+    me = c.get("/api/me").json()
+    return c, me["patient_id"], me["csrf_token"]
+
+
+def _clinician(app: object, patient: TestClient, csrf: str) -> tuple[TestClient, str]:
+    from painlink.web import accounts
+
+    with app.state.store.engine.begin() as conn:  # type: ignore[attr-defined]
+        accounts.create_staff(conn, "doc@clinic.org", "doc", PASSWORD, "clinician")
+    patient.post("/sharing", data={"csrf_token": csrf, "clinician_email": "doc@clinic.org"})
+    c = TestClient(app, base_url="https://testserver", raise_server_exceptions=False)  # type: ignore[arg-type]
+    assert c.post("/login", data={"email": "doc@clinic.org", "password": PASSWORD}).is_success
+    return c, c.get("/api/me").json()["csrf_token"]
+
+
+def test_every_hostile_upload_through_the_web(corpus: list, tmp_path: Path) -> None:
+    """The patient's import form, the clinician's FHIR upload and the FHIR API."""
+    app = create_app(f"sqlite:///{tmp_path / 'web.db'}")
+    engine = app.state.store.engine
+    ana, ana_id, csrf = _patient(app)
+    doc, doc_csrf = _clinician(app, ana, csrf)
+    wrong, tried = [], 0
+    for case in (c for c in corpus if c.web):
+        data = case.path.read_bytes()
+        before = row_counts(engine)
+        if case.source == "fhir":
+            responses = [
+                doc.post(
+                    f"/clinic/patients/{ana_id}/fhir",
+                    data={"csrf_token": doc_csrf},
+                    files={"response": (case.path.name, data)},
+                )
+            ]
+            responses.append(  # the API gets the file's bytes as its JSON body
+                ana.post(
+                    f"/api/patients/{ana_id}/questionnaire-responses",
+                    content=data,
+                    headers={"X-CSRF-Token": csrf, "Content-Type": "application/json"},
+                )
+            )
+        else:
+            responses = [
+                ana.post(
+                    "/account/import",
+                    data={"csrf_token": csrf, "source": case.source},
+                    files={"file": (case.path.name, data)},
+                )
+            ]
+        for r in responses:
+            tried += 1
+            api = r.request.url.path.startswith("/api/")
+            refused = r.status_code in (400, 422)
+            shown = api or re.search(r'id="(import|fhir)-error"', r.text) is not None
+            if api and case.name == "utf16-no-bom" and r.status_code < 500:
+                continue  # JSON bodies may be UTF-16 (RFC 4627 §3): decoded losslessly
+            if r.status_code >= 500:
+                wrong.append(f"{case}: {r.status_code} at {r.request.url.path}")
+            elif case.expect == "refused" and not (refused and shown):
+                wrong.append(f"{case}: not refused ({r.status_code}) at {r.request.url.path}")
+            elif case.expect == "imported" and refused:
+                wrong.append(f"{case}: refused at {r.request.url.path}")
+            if refused and row_counts(engine) != before:
+                wrong.append(f"{case}: refused but the diary changed")
+    assert not wrong, "\n".join(wrong)
+    assert tried >= 60
+
+
+def test_a_refusal_names_the_file_line_and_reason_beside_the_form(tmp_path: Path) -> None:
+    app = create_app(f"sqlite:///{tmp_path / 'web.db'}")
+    ana, _, csrf = _patient(app)
+    latin = '{"data": [{"day": "2024-03-01", "period": "heavy", "note": "caf\xe9"}]}'
+    r = ana.post(
+        "/account/import",
+        data={"csrf_token": csrf, "source": "clue"},
+        files={"file": ("backup.cluedata", latin.encode("latin-1"))},
+    )
+    assert r.status_code == 400
+    error = re.search(r'id="import-error"[^>]*>(.*?)<', r.text, re.DOTALL)
+    assert error is not None
+    assert "backup.cluedata, line 1" in error.group(1) and "not UTF-8" in error.group(1)
+    assert "byte offset 63" in error.group(1)
+
+
+# ------------------------------------------------------------------ the file door itself
+
+
+def test_encodings_decided(tmp_path: Path) -> None:
+    text = "patient_id,display_name\nP1,Anaïs\n"
+    assert files.decode_text(text.encode("utf-16"), "x") == text
+    assert files.decode_text(b"\xef\xbb\xbf" + text.encode(), "x") == text
+    assert files.decode_text(text.encode("utf-32"), "x") == text
+    with pytest.raises(DiaryFormatError) as latin:
+        files.decode_text(text.encode("latin-1"), "patients.csv")
+    problem = latin.value.problems[0]
+    assert problem.line == 2 and "byte offset 30" in problem.reason and "0xef" in problem.reason
+    with pytest.raises(DiaryFormatError, match="NUL"):
+        files.decode_text("patient_id\nP1\n".encode("utf-16-le"), "patients.csv")
+    with pytest.raises(DiaryFormatError, match="UTF-16 without its byte-order mark"):
+        files.decode_text(text.encode("utf-16-le"), "patients.csv")
+
+
+def test_special_files_are_refused_before_reading(tmp_path: Path) -> None:
+    import os
+
+    (tmp_path / "zero").symlink_to("/dev/zero")
+    (tmp_path / "broken").symlink_to(tmp_path / "nothing")
+    os.mkfifo(tmp_path / "fifo")
+    for name, reason in [
+        ("zero", "a device (through a symbolic link)"),
+        ("broken", "a symbolic link to a file that does not exist"),
+        ("fifo", "a FIFO"),
+        ("missing", "no such file"),
+        ("", "a folder"),
+    ]:
+        with pytest.raises(DiaryFormatError, match=re.escape(reason)):
+            files.read_bytes(tmp_path / name, "clue")
+
+
+def test_json_depth_is_limited_before_parsing() -> None:
+    deep = "[" * 200_000 + "]" * 200_000
+    with pytest.raises(DiaryFormatError, match="nested more than 64"):
+        files.parse_json(deep, "x.json")
+    assert files.parse_json('{"a": "[[[[[[[[" }', "x.json") == {"a": "[[[[[[[["}
+    assert files.parse_json("[" * 64 + "]" * 64, "x.json") is not None
+    with pytest.raises(DiaryFormatError, match="NaN"):
+        files.parse_json('{"a": NaN}', "x.json")
