@@ -380,8 +380,13 @@ def days_(
     if out_file is not None:
         if out_file.suffix == ".parquet":
             table.write_parquet(out_file)
-        else:
-            table.write_csv(out_file)
+        else:  # a spreadsheet may open it: no text cell may start as a formula
+            import polars as pl
+
+            from painlink.interop.csv_diary import escape_text
+
+            text = [c for c, kind in table.schema.items() if kind == pl.String]
+            table.with_columns([escape_text(pl.col(c)) for c in text]).write_csv(out_file)
         if as_json:
             _emit({"file": str(out_file), "rows": table.height})
         else:

@@ -392,8 +392,8 @@ def escape_text(col: pl.Expr) -> pl.Expr:
     one too: the importer removes one leading apostrophe from every text cell.
     Numbers, dates and yes/no columns are never text and are never escaped (a
     temperature of -4 stays -4)."""
-    starts = "^[" + re.escape("".join(FORMULA_START) + ESCAPE) + "]"
-    return pl.when(col.str.contains(starts)).then(pl.lit(ESCAPE) + col).otherwise(col)
+    starts = "^([" + re.escape("".join(FORMULA_START) + ESCAPE) + "])"
+    return col.str.replace(starts, ESCAPE + "${1}")
 
 
 def unescape_text(column: pl.Series) -> pl.Series:
