@@ -87,9 +87,11 @@ def _text_cells_safe(name: str, text: str) -> None:
 def test_every_free_text_column_is_covered(simulated_folder: Path) -> None:
     diary = _hostile_diary(simulated_folder)
     covered = {
-        (spec.name, c) for spec in TABLES for c in _free_text(spec.name)
+        (spec.name, c)
+        for spec in TABLES
+        for c in _free_text(spec.name)
         if getattr(diary, spec.name).height
-    }  # fmt: skip
+    }
     assert ("attacks", "notes") in covered and ("medications", "drug") in covered
     assert len(covered) >= 10
 
@@ -153,18 +155,24 @@ def test_the_account_zip_export_is_spreadsheet_safe(tmp_path: Path) -> None:
     c = TestClient(web, base_url="https://testserver")
     r = c.post(
         "/register",
-        data={"email": "a@x.org", "display_name": "=cmd|' /C calc'!A0",
-              "password": "correct horse battery", "time_zone": "UTC"},
-    )  # fmt: skip
+        data={
+            "email": "a@x.org",
+            "display_name": "=cmd|' /C calc'!A0",
+            "password": "correct horse battery",
+            "time_zone": "UTC",
+        },
+    )
     assert r.status_code == 200
     pid = c.get("/api/me").json()["patient_id"]
     with web.state.store.engine.begin() as conn:
         conn.execute(
             t.attacks.insert().values(
-                patient_id=pid, attack_id="a1", start=sa.func.current_timestamp(),
+                patient_id=pid,
+                attack_id="a1",
+                start=sa.func.current_timestamp(),
                 notes="@SUM(1+1)*cmd|' /C calc'!A0",
             )
-        )  # fmt: skip
+        )
     archive = zipfile.ZipFile(io.BytesIO(c.get("/account/export").content))
     for name in archive.namelist():
         if name.endswith(".csv"):
