@@ -15,8 +15,10 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from sqlalchemy import exc as sa_exc
 
 from painlink import __version__
 from painlink.analysis.day_table import build_day_table
@@ -56,7 +58,7 @@ def _fail(message: str, code: int = 1, as_json: bool = False, **extra: Any) -> N
     if as_json:
         print(json.dumps({"ok": False, "error": message, **extra}, default=str))
     else:
-        err.print(f"[bold red]error:[/] {message}", highlight=False)
+        err.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
     raise typer.Exit(code)
 
 
@@ -183,7 +185,7 @@ def import_(
                 problems=[p.as_dict() for p in shown],
             )
         for problem in shown:
-            err.print(f"[bold red]error:[/] {problem}", highlight=False)
+            err.print(f"[bold red]error:[/] {escape(str(problem))}", highlight=False)
         if not report_bad and len(exc.problems) > 1:
             err.print(
                 f"{len(exc.problems) - 1} more problem(s); --report-bad lists them all.",
@@ -201,6 +203,8 @@ def import_(
         written = store.write(diary)
     except PatientExistsError as exc:
         _fail(str(exc) + " Nothing was imported.", as_json=as_json, patients=exc.patient_ids)
+    except sa_exc.IntegrityError as exc:  # a value the database's checks refuse
+        _fail(f"the database refused a value ({exc.orig}); nothing was imported", as_json=as_json)
     if as_json:
         _emit({"database": store.url, "rows": written, "not_imported": skipped})
         return
@@ -213,7 +217,7 @@ def import_(
     if skipped:
         out.print(
             "Records not imported (no counterpart in the diary): "
-            + ", ".join(f"{kind} {n}" for kind, n in sorted(skipped.items())),
+            + escape(", ".join(f"{kind} {n}" for kind, n in sorted(skipped.items()))),
             highlight=False,
         )
 

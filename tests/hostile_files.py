@@ -313,6 +313,7 @@ def _app_cases(source: str) -> list[tuple[str, str | bytes, str]]:
                 "refused",
             ),
             ("deep-elements", ah_text(extra="<a>" * 200_000 + "</a>" * 200_000), "either"),
+            ("rich-markup-type", ah_text(extra=' <Record type="[/x]" value="1"/>\n'), "imported"),
             ("not-xml", "this is not XML at all\n", "refused"),
             ("no-healthdata", AH_HEAD + "<Other/>\n", "refused"),
             ("huge-attribute", ah_text(extra=f' <Record type="X" value="{huge}"/>\n'), "either"),
@@ -410,6 +411,7 @@ def _painlink_cases(root: Path) -> list[Hostile]:
         ("days-sleep-1e308", {"days.csv": DAYS.replace("7.5", "1e308")}, "refused"),
         ("days-sleep-negative", {"days.csv": DAYS.replace("7.5", "-1")}, "refused"),
         ("days-duplicate", {"days.csv": DAYS + DAYS.splitlines()[1] + "\n"}, "refused"),
+        ("days-rich-markup", {"days.csv": DAYS.replace("7.5", "[/x]")}, "refused"),
         ("days-ragged-row", {"days.csv": DAYS + "P1,2024-03-02,7,1,extra,more\n"}, "refused"),
         (
             "attacks-year-9999",

@@ -15,15 +15,17 @@ from __future__ import annotations
 import re
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlalchemy as sa
+from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from painlink.cli import app
 from painlink.diary.frames import TABLES
 from painlink.store import tables as t
+from painlink.web.app import create_app
 from tests.hostile_files import Hostile, hostile_corpus
 
 runner = CliRunner()
@@ -117,12 +119,109 @@ def cli_outcomes(corpus: list[Hostile], workdir: Path) -> list[Outcome]:
     return [run_cli(case, db, store.engine) for case in corpus]
 
 
+PASSWORD = "correct horse battery"
+
+
+@dataclass
+class WebResult:
+    tried: int = 0
+    refused: int = 0
+    server_errors: int = 0
+    wrong: list[str] = field(default_factory=list)
+
+
+def patient_client(app: object) -> tuple[TestClient, str, str]:
+    c = TestClient(app, base_url="https://testserver", raise_server_exceptions=False)  # type: ignore[arg-type]
+    r = c.post(
+        "/register",
+        data={
+            "email": "ana@x.org",
+            "display_name": "Ana",
+            "password": PASSWORD,
+            "time_zone": "Europe/Berlin",
+            "birth_year": "1988",
+            "sex": "female",
+        },
+    )
+    assert r.status_code == 200
+    me = c.get("/api/me").json()
+    return c, me["patient_id"], me["csrf_token"]
+
+
+def _clinician(app: object, patient: TestClient, csrf: str) -> tuple[TestClient, str]:
+    from painlink.web import accounts
+
+    with app.state.store.engine.begin() as conn:  # type: ignore[attr-defined]
+        accounts.create_staff(conn, "doc@clinic.org", "doc", PASSWORD, "clinician")
+    patient.post("/sharing", data={"csrf_token": csrf, "clinician_email": "doc@clinic.org"})
+    c = TestClient(app, base_url="https://testserver", raise_server_exceptions=False)  # type: ignore[arg-type]
+    assert c.post("/login", data={"email": "doc@clinic.org", "password": PASSWORD}).is_success
+    return c, c.get("/api/me").json()["csrf_token"]
+
+
+def web_outcomes(corpus: list[Hostile], workdir: Path) -> WebResult:
+    """Every uploadable case through the patient's import form, the clinician's FHIR
+    upload and the FHIR API; what went wrong, in words."""
+    app = create_app(f"sqlite:///{workdir / 'web.db'}")
+    engine = app.state.store.engine
+    ana, ana_id, csrf = patient_client(app)
+    doc, doc_csrf = _clinician(app, ana, csrf)
+    result = WebResult()
+    for case in (c for c in corpus if c.web):
+        data = case.path.read_bytes()
+        before = row_counts(engine)
+        if case.source == "fhir":
+            responses = [
+                doc.post(
+                    f"/clinic/patients/{ana_id}/fhir",
+                    data={"csrf_token": doc_csrf},
+                    files={"response": (case.path.name, data)},
+                )
+            ]
+            responses.append(  # the API gets the file's bytes as its JSON body
+                ana.post(
+                    f"/api/patients/{ana_id}/questionnaire-responses",
+                    content=data,
+                    headers={"X-CSRF-Token": csrf, "Content-Type": "application/json"},
+                )
+            )
+        else:
+            responses = [
+                ana.post(
+                    "/account/import",
+                    data={"csrf_token": csrf, "source": case.source},
+                    files={"file": (case.path.name, data)},
+                )
+            ]
+        for r in responses:
+            result.tried += 1
+            api = r.request.url.path.startswith("/api/")
+            refused = r.status_code in (400, 422)
+            result.refused += refused
+            result.server_errors += r.status_code >= 500
+            shown = api or re.search(r'id="(import|fhir)-error"', r.text) is not None
+            if api and case.name == "utf16-no-bom" and r.status_code < 500:
+                continue  # JSON bodies may be UTF-16 (RFC 4627 §3): decoded losslessly
+            if r.status_code >= 500:
+                result.wrong.append(f"{case}: {r.status_code} at {r.request.url.path}")
+            elif case.expect == "refused" and not (refused and shown):
+                result.wrong.append(
+                    f"{case}: not refused ({r.status_code}) at {r.request.url.path}"
+                )
+            elif case.expect == "imported" and refused:
+                result.wrong.append(f"{case}: refused at {r.request.url.path}")
+            if refused and row_counts(engine) != before:
+                result.wrong.append(f"{case}: refused but the diary changed")
+    return result
+
+
 def main(argv: list[str]) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         corpus = hostile_corpus(Path(tmp) / "corpus")
         if "--skip-special" in argv:
             corpus = [c for c in corpus if not c.special]
         outcomes = cli_outcomes(corpus, Path(tmp))
+        web = web_outcomes(corpus, Path(tmp)) if "--web" in argv else None
     bad = [o for o in outcomes if not o.ok]
     for o in bad:
         print(
@@ -131,10 +230,18 @@ def main(argv: list[str]) -> int:
         )
     crashes = sum(1 for o in outcomes if o.crashed)
     print(
-        f"CLI: {len(outcomes)} files, {sum(o.refused for o in outcomes)} refused, "
-        f"{crashes} tracebacks, {len(bad)} not as expected"
+        f"CLI: {len(outcomes)} files ({len({o.case.source for o in outcomes})} importers), "
+        f"{sum(o.refused for o in outcomes)} refused, {crashes} tracebacks, "
+        f"{len(bad)} not as expected"
     )
-    return 1 if bad else 0
+    if web is not None:
+        for line in web.wrong:
+            print("FAIL web", line)
+        print(
+            f"web: {web.tried} uploads, {web.refused} refused, {web.server_errors} 5xx, "
+            f"{len(web.wrong)} not as expected"
+        )
+    return 1 if bad or (web and web.wrong) else 0
 
 
 if __name__ == "__main__":

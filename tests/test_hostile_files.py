@@ -16,15 +16,12 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 
 from painlink.interop import files
 from painlink.interop.problems import DiaryFormatError
 from painlink.web.app import create_app
 from tests.hostile_files import SOURCES, hostile_corpus
-from tests.hostile_run import cli_outcomes, row_counts
-
-PASSWORD = "correct horse battery"
+from tests.hostile_run import cli_outcomes, patient_client, web_outcomes
 
 
 @pytest.fixture(scope="module")
@@ -51,90 +48,16 @@ def test_every_hostile_file_through_the_cli(corpus: list, tmp_path: Path) -> Non
     assert sum(o.refused for o in outcomes) >= 90
 
 
-def _patient(app: object) -> tuple[TestClient, str, str]:
-    c = TestClient(app, base_url="https://testserver", raise_server_exceptions=False)  # type: ignore[arg-type]
-    r = c.post(
-        "/register",
-        data={
-            "email": "ana@x.org",
-            "display_name": "Ana",
-            "password": PASSWORD,
-            "time_zone": "Europe/Berlin",
-            "birth_year": "1988",
-            "sex": "female",
-        },
-    )
-    assert r.status_code == 200
-    me = c.get("/api/me").json()
-    return c, me["patient_id"], me["csrf_token"]
-
-
-def _clinician(app: object, patient: TestClient, csrf: str) -> tuple[TestClient, str]:
-    from painlink.web import accounts
-
-    with app.state.store.engine.begin() as conn:  # type: ignore[attr-defined]
-        accounts.create_staff(conn, "doc@clinic.org", "doc", PASSWORD, "clinician")
-    patient.post("/sharing", data={"csrf_token": csrf, "clinician_email": "doc@clinic.org"})
-    c = TestClient(app, base_url="https://testserver", raise_server_exceptions=False)  # type: ignore[arg-type]
-    assert c.post("/login", data={"email": "doc@clinic.org", "password": PASSWORD}).is_success
-    return c, c.get("/api/me").json()["csrf_token"]
-
-
 def test_every_hostile_upload_through_the_web(corpus: list, tmp_path: Path) -> None:
     """The patient's import form, the clinician's FHIR upload and the FHIR API."""
-    app = create_app(f"sqlite:///{tmp_path / 'web.db'}")
-    engine = app.state.store.engine
-    ana, ana_id, csrf = _patient(app)
-    doc, doc_csrf = _clinician(app, ana, csrf)
-    wrong, tried = [], 0
-    for case in (c for c in corpus if c.web):
-        data = case.path.read_bytes()
-        before = row_counts(engine)
-        if case.source == "fhir":
-            responses = [
-                doc.post(
-                    f"/clinic/patients/{ana_id}/fhir",
-                    data={"csrf_token": doc_csrf},
-                    files={"response": (case.path.name, data)},
-                )
-            ]
-            responses.append(  # the API gets the file's bytes as its JSON body
-                ana.post(
-                    f"/api/patients/{ana_id}/questionnaire-responses",
-                    content=data,
-                    headers={"X-CSRF-Token": csrf, "Content-Type": "application/json"},
-                )
-            )
-        else:
-            responses = [
-                ana.post(
-                    "/account/import",
-                    data={"csrf_token": csrf, "source": case.source},
-                    files={"file": (case.path.name, data)},
-                )
-            ]
-        for r in responses:
-            tried += 1
-            api = r.request.url.path.startswith("/api/")
-            refused = r.status_code in (400, 422)
-            shown = api or re.search(r'id="(import|fhir)-error"', r.text) is not None
-            if api and case.name == "utf16-no-bom" and r.status_code < 500:
-                continue  # JSON bodies may be UTF-16 (RFC 4627 §3): decoded losslessly
-            if r.status_code >= 500:
-                wrong.append(f"{case}: {r.status_code} at {r.request.url.path}")
-            elif case.expect == "refused" and not (refused and shown):
-                wrong.append(f"{case}: not refused ({r.status_code}) at {r.request.url.path}")
-            elif case.expect == "imported" and refused:
-                wrong.append(f"{case}: refused at {r.request.url.path}")
-            if refused and row_counts(engine) != before:
-                wrong.append(f"{case}: refused but the diary changed")
-    assert not wrong, "\n".join(wrong)
-    assert tried >= 60
+    result = web_outcomes(corpus, tmp_path)
+    assert not result.wrong, "\n".join(result.wrong)
+    assert result.server_errors == 0 and result.tried >= 60
 
 
 def test_a_refusal_names_the_file_line_and_reason_beside_the_form(tmp_path: Path) -> None:
     app = create_app(f"sqlite:///{tmp_path / 'web.db'}")
-    ana, _, csrf = _patient(app)
+    ana, _, csrf = patient_client(app)
     latin = '{"data": [{"day": "2024-03-01", "period": "heavy", "note": "caf\xe9"}]}'
     r = ana.post(
         "/account/import",
