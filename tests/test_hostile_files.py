@@ -114,3 +114,32 @@ def test_json_depth_is_limited_before_parsing() -> None:
     assert files.parse_json("[" * 64 + "]" * 64, "x.json") is not None
     with pytest.raises(DiaryFormatError, match="NaN"):
         files.parse_json('{"a": NaN}', "x.json")
+
+
+def test_a_merge_refuses_an_attack_the_diary_could_not_hold(tmp_path: Path) -> None:
+    """Readers check their fields, and the merge checks again: a value the database's
+    CHECK would refuse is a MergeError in words, not a server error."""
+    import datetime as dt
+
+    import polars as pl
+
+    from painlink.diary.frames import DiaryFrames
+    from painlink.store.merge import MergeError, merge_diary
+    from painlink.store.store import Store
+
+    store = Store(f"sqlite:///{tmp_path / 'm.db'}")
+    store.init()
+    patients = pl.DataFrame({"patient_id": ["P1"], "time_zone": ["UTC"]})
+    store.write(DiaryFrames.from_tables(patients=patients))
+    attacks = pl.DataFrame(
+        {
+            "patient_id": ["P1"],
+            "attack_id": ["x1"],
+            "start": [dt.datetime(2024, 3, 1, 9)],
+            "intensity_nrs": [55.0],
+        }
+    )
+    bad = DiaryFrames.from_tables(patients=patients, attacks=attacks)
+    with pytest.raises(MergeError, match="intensity_nrs"), store.writing() as conn:
+        merge_diary(conn, "P1", bad)
+    assert store.read(["P1"]).attacks.is_empty()
