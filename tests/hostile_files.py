@@ -457,6 +457,9 @@ def _painlink_cases(root: Path) -> list[Hostile]:
         handle.truncate(LIMITS["painlink"] + 1)
     out.append(Hostile("days-over-size-limit", "painlink", over, web=False, special=True))
     out.append(Hostile("missing-folder", "painlink", base / "missing", web=False, special=True))
+    link = base / "broken-link-folder"
+    link.symlink_to(base / "nowhere")
+    out.append(Hostile("broken-link-folder", "painlink", link, web=False, special=True))
     file = base / "a-file"
     file.write_text(PATIENTS)
     out.append(Hostile("a-file-not-a-folder", "painlink", file, web=False))
