@@ -45,7 +45,13 @@ from painlink.diary.schemas import PatientIn
 from painlink.diary.vocabulary import FLOW_BY_AMOUNT
 from painlink.interop import files
 from painlink.interop.problems import BadCell, DiaryFormatError
-from painlink.rules.plausibility import birth_year_problem, date_problem, span_problem
+from painlink.rules.plausibility import (
+    EARLIEST_DATE,
+    birth_year_problem,
+    date_problem,
+    latest_date,
+    span_problem,
+)
 
 _HK = "HKCategoryTypeIdentifier"
 _TIME = "%Y-%m-%d %H:%M:%S %z"
@@ -97,6 +103,7 @@ def _merge(intervals: list[tuple[dt.datetime, dt.datetime]]) -> list[list[dt.dat
 class _Reader:
     def __init__(self, name: str, zone: ZoneInfo) -> None:
         self.name, self.zone = name, zone
+        self.latest = latest_date(zone)  # once: a million records need not ask the clock
         self.problems: list[BadCell] = []
         self.skipped: Counter[str] = Counter()
         self.headaches: list[tuple[dt.datetime, dt.datetime, int | None]] = []
@@ -122,7 +129,8 @@ class _Reader:
         except OverflowError:  # year 1 or 9999 moved by its offset
             self.problem(key, attrs.get(key), "outside the years a diary can hold")
             return None
-        if why := date_problem(local, self.zone):
+        day = local.date()
+        if not EARLIEST_DATE <= day <= self.latest and (why := date_problem(day, self.zone)):
             self.problem(key, attrs.get(key), why)
             return None
         return local.replace(tzinfo=None)
