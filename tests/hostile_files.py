@@ -211,6 +211,22 @@ def _special(root: Path, source: str, ext: str) -> list[Hostile]:
     ]
 
 
+def _zip_bomb() -> bytes:
+    """A small zip that would unpack to 256 MB (an iPhone exports export.zip)."""
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    block = b"\0" * (1 << 20)
+    with (
+        zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive,
+        archive.open("export.xml", "w", force_zip64=True) as member,
+    ):
+        for _ in range(256):
+            member.write(block)
+    return buffer.getvalue()
+
+
 def _deep_json(levels: int) -> str:
     return '{"data": ' + "[" * levels + "]" * levels + "}"
 
@@ -313,6 +329,7 @@ def _app_cases(source: str) -> list[tuple[str, str | bytes, str]]:
                 "refused",
             ),
             ("deep-elements", ah_text(extra="<a>" * 200_000 + "</a>" * 200_000), "either"),
+            ("zip-bomb", _zip_bomb(), "refused"),  # no importer unzips: refused as not XML
             ("rich-markup-type", ah_text(extra=' <Record type="[/x]" value="1"/>\n'), "imported"),
             ("not-xml", "this is not XML at all\n", "refused"),
             ("no-healthdata", AH_HEAD + "<Other/>\n", "refused"),

@@ -137,8 +137,21 @@ def read_bytes(path: str | Path, kind: str, name: str | None = None) -> bytes:
     return data
 
 
+_ARCHIVES = {b"PK\x03\x04": "a zip archive", b"\x1f\x8b": "a gzip file"}
+
+
+def refuse_archive(head: bytes, name: str) -> None:
+    """No importer unpacks archives (so no zip bomb can be unpacked): say what it is."""
+    for magic, what in _ARCHIVES.items():
+        if head.startswith(magic):
+            raise refuse(
+                name, f"{what}: unpack it first and import the file inside (e.g. export.xml)", 1
+            )
+
+
 def decode_text(data: bytes, name: str) -> str:
     """Bytes as text by the rules in this module's docstring; refuses with a place."""
+    refuse_archive(data[:4], name)
     encoding = next((enc for bom, enc in _BOMS if data.startswith(bom)), "utf-8")
     try:
         text = data.decode(encoding)
