@@ -93,8 +93,7 @@ def _physical_lines(name: str, text: str, records: int) -> list[int]:
                 raise files.refuse(
                     name, f"{len(row)} fields where the header has {len(header)}", line
                 )
-            if row:
-                starts.append(line)
+            starts.append(line)  # a blank line is a record of empty cells, as Polars reads it
             line = reader.line_num + 1
     except csv.Error as exc:
         reason = (
