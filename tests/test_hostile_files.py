@@ -143,3 +143,17 @@ def test_a_merge_refuses_an_attack_the_diary_could_not_hold(tmp_path: Path) -> N
     with pytest.raises(MergeError, match="intensity_nrs"), store.writing() as conn:
         merge_diary(conn, "P1", bad)
     assert store.read(["P1"]).attacks.is_empty()
+
+
+def test_line_numbers_survive_quoted_newlines_and_blank_lines(tmp_path: Path) -> None:
+    from painlink.interop.csv_diary import read_diary_folder
+
+    (tmp_path / "patients.csv").write_text("patient_id\nP1\n")
+    (tmp_path / "attacks.csv").write_text(
+        'patient_id,attack_id,start,notes\nP1,a1,2024-01-01T08:00,"two\nlines"\n\n'
+        "P1,a2,2024-01-02T08:00,fine\nP1,a3,not a time,x\n"
+    )
+    with pytest.raises(DiaryFormatError) as caught:
+        read_diary_folder(tmp_path)
+    lines = {(p.line, p.column) for p in caught.value.problems}
+    assert (6, "start") in lines and (4, "patient_id") in lines
