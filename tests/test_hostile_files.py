@@ -35,6 +35,7 @@ def test_the_corpus_covers_every_importer(corpus: list) -> None:
     assert set(per_source) == set(SOURCES) and min(per_source.values()) >= 10
 
 
+@pytest.mark.slow
 def test_every_hostile_file_through_the_cli(corpus: list, tmp_path: Path) -> None:
     outcomes = cli_outcomes(corpus, tmp_path)
     wrong = [
@@ -48,6 +49,7 @@ def test_every_hostile_file_through_the_cli(corpus: list, tmp_path: Path) -> Non
     assert sum(o.refused for o in outcomes) >= 90
 
 
+@pytest.mark.slow
 def test_every_hostile_upload_through_the_web(corpus: list, tmp_path: Path) -> None:
     """The patient's import form, the clinician's FHIR upload and the FHIR API."""
     result = web_outcomes(corpus, tmp_path)
