@@ -208,3 +208,44 @@ def test_deep_json_everywhere_is_a_refusal(levels: int) -> None:
         score_response(_write(deep, "response.json"))
     with pytest.raises(DiaryFormatError, match="nested more than"):
         read_diary_folder(_folder(**{"painlink.json": deep}))
+
+
+def test_web_import_any_bytes_never_a_server_error(tmp_path: Path) -> None:
+    """Random uploads to the patient's import form and the clinician's FHIR upload: a
+    400 with the reason beside the form, or an import; never a 5xx, never half a diary."""
+    from painlink.web.app import create_app
+    from tests.hostile_run import patient_client, row_counts
+
+    app = create_app(f"sqlite:///{tmp_path / 'web.db'}")
+    client, _, csrf = patient_client(app)
+
+    @FUZZ
+    @given(
+        st.sampled_from(["migraine-buddy", "apple-health", "clue"]),
+        st.one_of(
+            st.binary(max_size=2_000),
+            st.builds(
+                lambda *c: mb_text(mb_row(*c)).encode("utf-8", "surrogatepass"),
+                cell,
+                cell,
+                cell,
+                cell,
+            ),
+            st.builds(
+                lambda e: json.dumps({"data": e}).encode(), st.lists(json_values, max_size=4)
+            ),
+        ),
+    )
+    def upload(source: str, data: bytes) -> None:
+        before = row_counts(app.state.store.engine)
+        r = client.post(
+            "/account/import",
+            data={"csrf_token": csrf, "source": source},
+            files={"file": ("export", data)},
+        )
+        assert r.status_code < 500, r.text[:300]
+        if r.status_code == 400:
+            assert 'id="import-error"' in r.text
+            assert row_counts(app.state.store.engine) == before
+
+    upload()
