@@ -480,6 +480,9 @@ def _painlink_cases(root: Path) -> list[Hostile]:
     file = base / "a-file"
     file.write_text(PATIENTS)
     out.append(Hostile("a-file-not-a-folder", "painlink", file, web=False))
+    zipped = base / "painlink-P1.zip"  # what the account page's export gives
+    zipped.write_bytes(_zip_bomb())
+    out.append(Hostile("a-zip-not-a-folder", "painlink", zipped, web=False))
     return out
 
 

@@ -276,7 +276,7 @@ DOCTYPE_LIMIT = 16 << 20
 def _open_without_doctype(handle: BinaryIO, name: str) -> tuple[bytes, BinaryIO]:
     """The file's head with its DTD blanked (newlines kept, so lines still count)."""
     head = handle.read(1 << 20)
-    files.refuse_archive(head[:4], name)
+    files.refuse_archive(head[:4], name, "export.xml from it")
     while b"]>" not in head and b"<!DOCTYPE" in head:
         if len(head) > DOCTYPE_LIMIT:
             line = head[: head.index(b"<!DOCTYPE")].count(b"\n") + 1

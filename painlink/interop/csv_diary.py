@@ -581,6 +581,9 @@ def read_diary_folder(folder: str | Path) -> DiaryFrames:
     """Read and validate a CSV diary folder; raises :class:`DiaryFormatError` on any bad cell."""
     folder = Path(folder)
     if not folder.is_dir():
+        if folder.is_file():  # the account page's export is a zipped folder
+            with folder.open("rb") as handle:
+                files.refuse_archive(handle.read(4), folder.name, "the folder it holds")
         what = "is not a folder" + ("" if _present(folder) else " (nothing is at that path)")
         raise DiaryFormatError([BadCell(str(folder), 0, "-", None, what)])
     problems = _Problems()

@@ -140,13 +140,11 @@ def read_bytes(path: str | Path, kind: str, name: str | None = None) -> bytes:
 _ARCHIVES = {b"PK\x03\x04": "a zip archive", b"\x1f\x8b": "a gzip file"}
 
 
-def refuse_archive(head: bytes, name: str) -> None:
+def refuse_archive(head: bytes, name: str, inside: str = "the file inside") -> None:
     """No importer unpacks archives (so no zip bomb can be unpacked): say what it is."""
     for magic, what in _ARCHIVES.items():
         if head.startswith(magic):
-            raise refuse(
-                name, f"{what}: unpack it first and import the file inside (e.g. export.xml)", 1
-            )
+            raise refuse(name, f"{what}: unpack it first and import {inside}", 1)
 
 
 def decode_text(data: bytes, name: str) -> str:
