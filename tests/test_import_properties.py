@@ -249,3 +249,28 @@ def test_web_import_any_bytes_never_a_server_error(tmp_path: Path) -> None:
             assert row_counts(app.state.store.engine) == before
 
     upload()
+
+
+def test_cli_import_any_cells_reports_cleanly(tmp_path: Path) -> None:
+    """The CLI prints whatever a cell holds as text (a cell "[/x]" once crashed Rich's
+    markup parser while reporting the problem), and exits 0 or 1, never with a traceback."""
+    from typer.testing import CliRunner
+
+    from painlink.cli import app
+
+    runner = CliRunner()
+    db = f"sqlite:///{tmp_path / 'cli.db'}"
+
+    @FUZZ
+    @given(st.one_of(cell, st.sampled_from(["[/x]", "[bold]", "[link=x]y[/link]", "\\[", "[/]"])))
+    def run(value: str) -> None:
+        quoted = '"' + value.replace('"', '""') + '"'
+        folder = _folder(**{"days.csv": f"patient_id,date,sleep_hours\nP1,2024-01-01,{quoted}\n"})
+        result = runner.invoke(app, ["import", str(folder), "--db", db, "--report-bad"])
+        if result.exception is not None:
+            assert isinstance(result.exception, SystemExit), repr(result.exception)
+        assert result.exit_code in (0, 1) and "Traceback" not in result.output
+        if result.exit_code == 0:  # a number that fits: undo it for the next example
+            assert runner.invoke(app, ["delete", "P1", "--db", db, "--yes"]).exit_code == 0
+
+    run()
