@@ -78,11 +78,13 @@ def _present(path: Path) -> bool:
     return path.exists() or path.is_symlink()
 
 
-def _physical_lines(name: str, text: str, records: int) -> list[int]:
-    """First physical line of every record (quoted fields may span lines)."""
-    newlines = text.count("\n") + (0 if text.endswith("\n") or not text else 1)
-    if newlines == records + 1 and "\r" not in text.replace("\r\n", ""):
+def _physical_lines(name: str, data: bytes, records: int) -> list[int]:
+    """First physical line of every record (quoted fields may span lines). ``data`` is
+    UTF-8; it is decoded again only when records span lines (the rare, slow path)."""
+    newlines = data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
+    if newlines == records + 1 and data.count(b"\r") == data.count(b"\r\n"):
         return list(range(2, records + 2))
+    text = data.decode("utf-8")
     starts, line = [], 1
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
@@ -112,27 +114,34 @@ def _read_raw(path: Path) -> pl.DataFrame:
 
     The file is checked and decoded by :mod:`painlink.interop.files` first (regular
     file, size, encoding), and a header wider than ``MAX_COLUMNS`` is refused before
-    Polars sees it (a million columns once exhausted memory)."""
+    Polars sees it (a million columns once exhausted memory). Plain UTF-8 goes to
+    Polars as read; only a file with a byte-order mark is re-encoded."""
     name = path.name
-    text = files.read_text(path, "painlink", name)
-    first = text.split("\n", 1)[0]
-    if first.count(",") + 1 > files.MAX_COLUMNS:
+    data = files.read_bytes(path, "painlink", name)
+    text = files.decode_text(data, name)  # refuses what is not text, with the place
+    if files.encoding_of(data) != "utf-8" or data.startswith(b"\xef\xbb\xbf"):
+        data = text.encode("utf-8")
+    del text  # a 500 MB file is not held twice
+    first = data.split(b"\n", 1)[0]
+    if first.count(b",") + 1 > files.MAX_COLUMNS:
         raise files.refuse(
-            name, f"more than {files.MAX_COLUMNS} columns in the header ({first.count(',') + 1})", 1
+            name,
+            f"more than {files.MAX_COLUMNS} columns in the header ({first.count(b',') + 1})",
+            1,
         )
     try:
         frame = pl.read_csv(
-            io.BytesIO(text.encode("utf-8")),
+            io.BytesIO(data),
             infer_schema=False,
             raise_if_empty=False,
             truncate_ragged_lines=False,
         )
     except pl.exceptions.PolarsError as exc:
-        _physical_lines(name, text, -1)  # names the line when it can
+        _physical_lines(name, data, -1)  # names the line when it can
         reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
         raise files.refuse(name, f"not a CSV table painlink can read ({reason})", 1) from None
     frame = frame.rename({c: c.strip().lstrip("\ufeff") for c in frame.columns})
-    lines = _physical_lines(name, text, frame.height)
+    lines = _physical_lines(name, data, frame.height)
     frame = frame.with_columns(
         [pl.col(c).str.strip_chars().replace("", None) for c in frame.columns]
     )
@@ -391,8 +400,9 @@ def escape_text(col: pl.Expr) -> pl.Expr:
     one too: the importer removes one leading apostrophe from every text cell.
     Numbers, dates and yes/no columns are never text and are never escaped (a
     temperature of -4 stays -4)."""
-    starts = "^([" + re.escape("".join(FORMULA_START) + ESCAPE) + "])"
-    return col.str.replace(starts, ESCAPE + "${1}")
+    starts = "^[" + re.escape("".join(FORMULA_START) + ESCAPE) + "]"
+    escaped = pl.when(col.str.contains(starts)).then(pl.lit(ESCAPE) + col).otherwise(col)
+    return escaped.alias(col.meta.output_name())
 
 
 def unescape_text(column: pl.Series) -> pl.Series:

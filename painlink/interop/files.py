@@ -147,10 +147,15 @@ def refuse_archive(head: bytes, name: str, inside: str = "the file inside") -> N
             raise refuse(name, f"{what}: unpack it first and import {inside}", 1)
 
 
+def encoding_of(data: bytes) -> str:
+    """The codec for ``data``: by its byte-order mark, else UTF-8."""
+    return next((enc for bom, enc in _BOMS if data.startswith(bom)), "utf-8")
+
+
 def decode_text(data: bytes, name: str) -> str:
     """Bytes as text by the rules in this module's docstring; refuses with a place."""
     refuse_archive(data[:4], name)
-    encoding = next((enc for bom, enc in _BOMS if data.startswith(bom)), "utf-8")
+    encoding = encoding_of(data)
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as exc:
