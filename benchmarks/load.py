@@ -38,12 +38,15 @@ def free_port() -> int:
 
 
 async def register(c: httpx.AsyncClient, n: int) -> tuple[str, str]:
+    page = await c.get("/register")  # the form's pre-session CSRF token and its cookie
+    token = page.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
     r = await c.post(
         "/register",
         data={
+            "csrf_token": token,
             "email": f"load{n}@x.org",
             "display_name": f"Load {n}",
-            "password": "load-test-password",
+            "password": "sturdy walrus velvet orchard",
         },
     )
     if r.status_code >= 400:

@@ -227,11 +227,14 @@ def _merge_export(
     as_json: bool,
 ) -> None:  # fmt: skip
     """An app's export into a diary that exists: new attacks added, known ones not twice."""
+    from painlink.store import audit
     from painlink.store.merge import MergeConflict, MergeError, merge_diary
+    from painlink.store.store import cli_audit_row
 
     try:
         with store.writing() as conn:
             merged = merge_diary(conn, patient_id, diary, replace)
+            audit.append(conn, [cli_audit_row("merge", "diary", patient_id)])
     except MergeConflict as exc:
         _fail(
             f"{exc}; nothing was imported. --replace lets the export's values win.",
@@ -288,6 +291,7 @@ def export(
             _fail("--fhir writes one patient's diary: give one --patient", as_json=as_json)
         bundle = diary_bundle(store.read(patient), patient[0])
         out_dir.write_text(json.dumps(bundle, indent=1, ensure_ascii=False), encoding="utf-8")
+        _audit_cli(store, "export", "whole diary (FHIR R4)", patient)
         if as_json:
             _emit({"file": str(out_dir), "resources": len(bundle["entry"])})
         else:
@@ -297,6 +301,7 @@ def export(
     with _progress() as bar:
         task = bar.add_task("Exporting", total=len(ids))
         counts = export_csv(store, out_dir, ids, progress=lambda n: bar.advance(task, n))
+    _audit_cli(store, "export", "whole diary (CSV)", ids)
     if as_json:
         _emit({"folder": str(out_dir), "rows": counts})
     else:
@@ -442,14 +447,16 @@ def summary(db: DbOption = None, as_json: JsonOption = False) -> None:
     _print_summary(_store(db, as_json), as_json)
 
 
-def _serve(url: str, host: str, port: int, secure_cookies: bool) -> None:
+def _serve(url: str, host: str, port: int, secure_cookies: bool, auth: Any = None) -> None:
     import uvicorn
 
     from painlink.web.app import create_app
 
-    uvicorn.run(
-        create_app(url, secure_cookies=secure_cookies), host=host, port=port, log_level="warning"
-    )
+    try:
+        web = create_app(url, secure_cookies=secure_cookies, auth=auth)
+    except ValueError as exc:  # e.g. an audit key file that cannot be read
+        _fail(str(exc))
+    uvicorn.run(web, host=host, port=port, log_level="warning")
 
 
 @app.command()
@@ -470,7 +477,9 @@ def serve(
     _serve(store.engine.url.render_as_string(hide_password=False), host, port, not insecure_cookies)
 
 
-DEMO_PASSWORD = "painlink-demo"
+# A passphrase the strength check accepts (the old "painlink-demo" contains the
+# service's name and is refused); it is printed, so demo data only.
+DEMO_PASSWORD = "copper kettle meadow"
 
 
 def _demo_accounts(store: Store) -> list[tuple[str, str]]:
@@ -555,8 +564,32 @@ def demo(
         )
         for email, who in logins[:5]:
             out.print(f"  {email:28} {who}", highlight=False)
+        auth = _demo_auth()
+        if not auth.require_totp_for_staff:
+            out.print(
+                "Two-step sign-in is optional for the demo's staff accounts "
+                "(PAINLINK_REQUIRE_TOTP_FOR_STAFF=1 requires it, as `painlink serve` does).",
+                style="dim",
+            )
         out.print("Stop with Ctrl+C.", style="dim")
-        _serve(store.engine.url.render_as_string(hide_password=False), "127.0.0.1", port, True)
+        _serve(
+            store.engine.url.render_as_string(hide_password=False), "127.0.0.1", port, True, auth
+        )
+
+
+def _demo_auth() -> Any:
+    """The demo's settings: as `serve`, except that staff need no second factor unless
+    PAINLINK_REQUIRE_TOTP_FOR_STAFF says so (the demo logins are printed for anyone to
+    try on their own machine; an authenticator app should not be needed for that)."""
+    import dataclasses
+    import os
+
+    from painlink.web.security import AuthSettings
+
+    settings = AuthSettings.from_env()
+    if os.environ.get("PAINLINK_REQUIRE_TOTP_FOR_STAFF", "").strip() == "":
+        settings = dataclasses.replace(settings, require_totp_for_staff=False)
+    return settings
 
 
 def _print_schema(schema: dict[str, Any]) -> None:
@@ -971,6 +1004,175 @@ def delete(
         _emit({"deleted": deleted})
     else:
         out.print(f"Deleted {deleted} patient(s).")
+
+
+# ------------------------------------------------------------------ audit, backup, restore
+
+
+def _audit_cli(store: Store, action: str, resource: str, patient_ids: Any = (None,)) -> None:
+    """An audit row per patient for health data read out or changed from the command
+    line (the web app audits its own)."""
+    from painlink.store import audit
+    from painlink.store.store import cli_audit_row
+
+    with store.writing() as conn:
+        audit.append(conn, [cli_audit_row(action, resource, p) for p in patient_ids])
+
+
+audit_app = typer.Typer(
+    help="The audit trail: append-only and hash-chained; verify it.", no_args_is_help=True
+)
+app.add_typer(audit_app, name="audit")
+
+
+@audit_app.command("verify")
+def audit_verify(
+    db: DbOption = None,
+    anchor: Annotated[
+        Path | None,
+        typer.Option(
+            "--anchor",
+            help="A file outside the database: every head recorded there must still be in "
+            "the chain; on success the current head is added to it.",
+        ),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Check every audit row: edits, deletions, insertions and reordering are found and
+    the first bad row is named (exit 1). Set PAINLINK_AUDIT_KEY(_FILE) to check HMACs."""
+    from painlink.store import audit
+
+    store = _store(db, as_json)
+    try:
+        anchors = audit.read_anchors(anchor) if anchor else []
+        key = audit.audit_key()
+    except (OSError, ValueError) as exc:
+        _fail(str(exc), as_json=as_json)
+    with store.engine.connect() as conn:
+        # one snapshot, so rows and head agree while the app keeps appending (SQLite's
+        # read transaction is one already)
+        if conn.dialect.name == "postgresql":
+            conn = conn.execution_options(isolation_level="REPEATABLE READ")
+        with conn.begin():
+            verdict = audit.verify(conn, key, anchors)
+    if not verdict.ok:
+        _fail(
+            f"the audit trail does not hold: {verdict.problem} (first bad row: {verdict.bad_seq})",
+            as_json=as_json,
+            **{k: v for k, v in verdict.as_dict().items() if k != "ok"},
+        )
+    if anchor:
+        audit.write_anchor(anchor, verdict)
+    if as_json:
+        _emit(verdict.as_dict())
+        return
+    out.print(
+        f"The audit trail holds: {verdict.rows} rows, head {verdict.head_seq} "
+        f"{verdict.head_hash}"
+        + (f"; {verdict.anchors_checked} anchor(s) checked" if anchor else "")
+        + ".",
+        highlight=False,
+    )
+    for note in verdict.notes:
+        out.print(note, highlight=False)
+
+
+@app.command("backup")
+def backup_(
+    target: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="FILE | verify FILE",
+            help="Where to write the backup; or 'verify FILE' to check one.",
+            show_default=False,
+        ),
+    ],
+    db: DbOption = None,
+    scratch_db: Annotated[
+        str | None,
+        typer.Option(
+            "--scratch-db",
+            help="verify: an empty PostgreSQL database to restore into and check every table.",
+        ),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """A consistent backup of the whole database (diaries, accounts, grants, audit
+    trail) while the app keeps running, with a checksum of every table. `painlink
+    backup verify FILE` checks a backup without restoring it."""
+    from painlink.store import backup
+
+    if len(target) == 2 and target[0] == "verify":
+        try:
+            manifest = backup.verify(Path(target[1]), scratch_db)
+        except backup.BackupError as exc:
+            _fail(str(exc), as_json=as_json)
+        _backup_report(f"{target[1]} holds", manifest, as_json)
+        return
+    if len(target) != 1:
+        _fail("give one FILE to write, or 'verify FILE'", as_json=as_json)
+    store = _store(db, as_json)
+    _audit_cli(store, "backup", f"whole database to {Path(target[0]).name}"[:200])
+    try:
+        manifest = backup.backup(
+            store.engine.url.render_as_string(hide_password=False), Path(target[0])
+        )
+    except backup.BackupError as exc:
+        _fail(f"{exc}; no backup was written", as_json=as_json)
+    except OSError as exc:  # the target cannot be written
+        _fail(f"{target[0]}: {exc.strerror or exc}; no backup was written", as_json=as_json)
+    _backup_report(f"Backed up {store.url} to {target[0]}:", manifest, as_json)
+
+
+def _backup_report(head: str, manifest: dict[str, Any], as_json: bool) -> None:
+    tables = manifest["tables"]
+    if as_json:
+        _emit({"manifest": manifest})
+        return
+    out.print(
+        f"{head} {len(tables)} tables, {sum(t['rows'] for t in tables.values())} rows "
+        f"({manifest['dialect']}, schema {manifest['revision']}); every table's checksum "
+        "matches.",
+        highlight=False,
+    )
+
+
+@app.command("restore")
+def restore_(
+    source: Annotated[Path, typer.Argument(help="A file written by `painlink backup`.")],
+    db: DbOption = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace a database that already holds data.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Restore a backup after checking its checksums; all of it or nothing. Stop the
+    web app first. The restore itself is added to the restored audit trail."""
+    from painlink.store import audit, backup
+    from painlink.store.store import cli_audit_row
+
+    store = Store(db)
+    url = store.engine.url.render_as_string(hide_password=False)
+    try:
+        manifest = backup.restore(source, url, force=force)
+    except backup.BackupError as exc:
+        _fail(str(exc), as_json=as_json)
+    except Exception as exc:  # a URL that cannot be reached
+        _fail(f"cannot restore into {store.url}: {exc}", as_json=as_json)
+    store.close()
+    store = Store(db)
+    if manifest.get("revision") and "audit_chain_head" in manifest["tables"]:
+        with store.writing() as conn:
+            audit.append(conn, [cli_audit_row("restore", f"backup {manifest['created_at']}")])
+    _backup_report(f"Restored {store.url} from {source}:", manifest, as_json)
+    from painlink.store import migrate
+
+    if not as_json and manifest.get("revision") != migrate.head_revision(store.engine):
+        out.print(
+            f"The backup has schema {manifest.get('revision')}; run `painlink init` to bring "
+            f"it to {migrate.head_revision(store.engine)}.",
+            highlight=False,
+        )
 
 
 if __name__ == "__main__":

@@ -39,6 +39,8 @@ if not Path(CHROMIUM).exists():
 
 from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
 
+from painlink.cli import DEMO_PASSWORD  # noqa: E402
+
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
@@ -63,7 +65,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    config = uvicorn.Config(create_app(url), host="127.0.0.1", port=port, log_level="warning")
+    from painlink.web.security import AuthSettings
+
+    app = create_app(url, auth=AuthSettings(require_totp_for_staff=False))
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     srv = uvicorn.Server(config)
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
@@ -96,7 +101,7 @@ def shoot(page: Page, name: str) -> None:
 def login(page: Page, base: str, email: str) -> None:
     page.goto(f"{base}/login")
     page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill("painlink-demo")
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Log in").click()
 
 
@@ -109,21 +114,22 @@ def test_new_patient_logs_an_attack_in_three_taps_and_checks_in(
     page.get_by_role("link", name="Create a diary").click()
     page.get_by_label("Your name").fill("Mara")
     page.get_by_label("Email").fill("mara@example.org")
-    page.get_by_label("Password (at least 10 characters)").fill("short")
+    page.get_by_label("Password").fill("password1234")
     page.get_by_role("button", name="Create my diary").click()
-    expect(page.locator("#password-error")).to_contain_text("at least 10 characters")
+    expect(page.locator("#password-error")).to_contain_text("too easy to guess")
+    expect(page.locator("#password-error")).to_contain_text("passphrase")
     expect(page.get_by_label("Your name")).to_have_value("Mara")  # nothing typed is lost
     shoot(page, "register-error")
-    page.get_by_label("Password (at least 10 characters)").fill("a long enough secret")
+    page.get_by_label("Password").fill("marble fjord cinnamon")
     page.get_by_role("button", name="Create my diary").click()
     # the history questions come first, and can be skipped; "not sure" stays unknown
     expect(page.get_by_role("heading", name="Welcome. A few questions first")).to_be_visible()
     page.get_by_label("How old were you when your headaches began?").fill("16")
     page.get_by_role("group", name=re.compile("family have migraine")).get_by_label(
-        "yes", exact=True
+        "Yes", exact=True
     ).check()
     page.get_by_role("group", name=re.compile("ever had cancer")).get_by_label(
-        "no", exact=True
+        "No", exact=True
     ).check()
     shoot(page, "history")
     page.get_by_role("button", name="Save").click()
@@ -185,13 +191,34 @@ def test_red_flag_answer_shows_emergency_advice_first(server: str, browser: Brow
     page = browser.new_page(viewport=SIZES["phone"])
     login(page, server, "patient4@demo.painlink")
     page.get_by_role("button", name="Headache now").click()
-    page.get_by_role("group", name=re.compile("thunderclap")).get_by_label("Yes").check()
+    page.get_by_role("group", name="How fast did it reach its worst?").get_by_label(
+        "Within a minute"
+    ).check()
     page.get_by_role("button", name="Check").click()
     alert = page.get_by_role("alert")
     expect(alert).to_contain_text("Call emergency services now")
     first = page.locator("main > *").first
     expect(first).to_have_attribute("role", "alert")
     shoot(page, "emergency")
+    page.close()
+
+
+def test_attack_check_asks_apart_and_not_sure_stays_unknown(server: str, browser: Browser) -> None:
+    page = browser.new_page(viewport=SIZES["phone"])
+    login(page, server, "patient3@demo.painlink")
+    page.get_by_role("button", name="Headache now").click()
+    safety = page.locator("#safety")
+    expect(safety.locator("input:checked")).to_have_count(0)  # nothing pre-chosen
+    shoot(page, "attack-safety")
+    page.get_by_role("group", name=re.compile("fever")).get_by_label("Not sure").check()
+    page.get_by_role("group", name=re.compile("neck stiff")).get_by_label("No", exact=True).check()
+    page.get_by_role("group", name=re.compile("better lying flat")).get_by_label("Yes").check()
+    page.get_by_label("Upper number (mmHg)").fill("128")
+    page.get_by_label("Lower number (mmHg)").fill("84")
+    page.get_by_role("button", name="Check").click()
+    expect(page.get_by_role("heading", name="See a doctor today")).to_be_visible()
+    expect(page.get_by_role("alert")).to_contain_text("eases lying down")
+    shoot(page, "urgent")
     page.close()
 
 
@@ -222,13 +249,94 @@ def test_clinician_sees_consented_patients_only(server: str, browser: Browser) -
         page.get_by_label(f"Item {i}", exact=True).fill(value)
     page.get_by_role("button", name="Score and save").click()
     expect(page.locator("#questionnaires table")).to_contain_text("69.0 points")
-    page.get_by_label("Neck stiffness").check()
+    page.get_by_role("group", name="Neck stiffness").get_by_label("Yes").check()
     page.get_by_role("button", name="Screen and save").click()
     expect(page.locator("#intake table")).to_contain_text("intake")
     shoot(page, "clinic-patient")
+    for size, viewport in SIZES.items():  # the intake form alone, to look at it closely
+        page.set_viewport_size(viewport)
+        page.locator("#intake").screenshot(path=str(SHOTS / f"intake-{size}.png"))
     response = page.goto(f"{server}/clinic/patients/DEMO000004")
     assert response is not None and response.status == 404
     page.close()
+
+
+def test_password_change_two_step_sign_in_and_admin_reset(server: str, browser: Browser) -> None:
+    import pyotp
+
+    audits: dict[str, dict[str, list[str]]] = {}
+    page = browser.new_page(viewport=SIZES["phone"])
+    page.goto(f"{server}/register")
+    page.get_by_label("Your name").fill("Nell")
+    page.get_by_label("Email").fill("nell@example.org")
+    page.get_by_label("Password").fill("walnut glacier tuesday")
+    page.get_by_role("button", name="Create my diary").click()
+    page.goto(f"{server}/account")
+    page.get_by_role("link", name="Change password").click()
+    page.get_by_label("Current password").fill("walnut glacier tuesday")
+    page.get_by_label("New password", exact=True).fill("nell@example.org")
+    page.get_by_label("New password again").fill("nell@example.org")
+    page.get_by_role("button", name="Change password").click()
+    expect(page.locator("#new-error")).to_contain_text("e-mail")
+    shoot(page, "password-error")
+    page.get_by_label("Current password").fill("walnut glacier tuesday")
+    page.get_by_label("New password", exact=True).fill("pebble comet saffron")
+    page.get_by_label("New password again").fill("pebble comet saffron")
+    page.get_by_role("button", name="Change password").click()
+    expect(page.get_by_role("status")).to_contain_text("Your password is changed")
+
+    page.goto(f"{server}/account")
+    page.get_by_role("link", name=re.compile("Two-step sign-in")).click()
+    expect(page.locator(".qr svg")).to_be_visible()
+    shoot(page, "twofa")
+    audits["twofa"] = page.evaluate(_AUDIT_JS)
+    secret = page.locator("code.secret").inner_text().strip()
+    totp = pyotp.TOTP(secret)
+    page.get_by_label("Type the 6-digit code").fill(totp.now())
+    page.get_by_role("button", name="Turn on").click()
+    expect(page.locator("ul.codes li")).to_have_count(10)
+    shoot(page, "twofa-codes")
+    audits["twofa-codes"] = page.evaluate(_AUDIT_JS)
+    page.get_by_role("button", name="Log out").click()
+    page.get_by_label("Email").fill("nell@example.org")
+    page.get_by_label("Password").fill("pebble comet saffron")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Your code")).to_be_visible()
+    shoot(page, "login-totp")
+    audits["login-totp"] = page.evaluate(_AUDIT_JS)
+    page.get_by_label("The 6-digit code").fill(totp.at(time.time() + 30))
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("button", name="Headache now")).to_be_visible()
+    page.close()
+
+    page = browser.new_page(viewport=SIZES["desktop"])
+    page.goto(f"{server}/password/forgot")
+    expect(page.get_by_text("Ask your clinic's painlink administrator")).to_be_visible()
+    shoot(page, "forgot")
+    audits["forgot"] = page.evaluate(_AUDIT_JS)
+    login(page, server, "admin@demo.painlink")
+    page.get_by_label("Account e-mail").fill("nell@example.org")
+    page.get_by_label(re.compile("also remove their two-step sign-in")).check()
+    page.get_by_role("button", name="Make a reset link").click()
+    link = page.locator("code.secret").inner_text().strip()
+    shoot(page, "admin-reset")
+    audits["admin-reset"] = page.evaluate(_AUDIT_JS)
+    page.close()
+    page = browser.new_page(viewport=SIZES["phone"])
+    page.goto(link)
+    page.get_by_label("New password", exact=True).fill("velvet anchor drizzle")
+    page.get_by_label("New password again").fill("velvet anchor drizzle")
+    shoot(page, "reset")
+    audits["reset"] = page.evaluate(_AUDIT_JS)
+    page.get_by_role("button", name="Save the new password").click()
+    expect(page.get_by_role("status")).to_contain_text("Log in with the new one")
+    page.get_by_label("Email").fill("nell@example.org")
+    page.get_by_label("Password").fill("velvet anchor drizzle")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("button", name="Headache now")).to_be_visible()
+    page.close()
+    found = {k: {kind: v for kind, v in p.items() if v} for k, p in audits.items()}
+    assert not any(found.values()), {k: v for k, v in found.items() if v}
 
 
 def test_screenshots_cover_every_main_page() -> None:
@@ -239,12 +347,21 @@ def test_screenshots_cover_every_main_page() -> None:
         "home",
         "attack-new",
         "attack-ongoing",
+        "attack-safety",
         "emergency",
+        "urgent",
         "checkin",
         "calendar",
         "insights",
         "clinic",
         "clinic-patient",
+        "password-error",
+        "twofa",
+        "twofa-codes",
+        "login-totp",
+        "forgot",
+        "admin-reset",
+        "reset",
     } <= names
     assert shutil.which("chromium") or Path(CHROMIUM).exists()
 
@@ -264,8 +381,12 @@ def test_main_pages_have_labels_contrast_and_big_targets(
     problems["login"] = page.evaluate(_AUDIT_JS)
     page.goto(f"{server}/register")
     problems["register"] = page.evaluate(_AUDIT_JS)
+    page.goto(f"{server}/password/forgot")
+    problems["forgot"] = page.evaluate(_AUDIT_JS)
     login(page, server, "patient1@demo.painlink")
     for path in (
+        "/account/password",
+        "/account/2fa",
         "/home",
         "/checkin",
         "/spine",

@@ -294,16 +294,6 @@ def test_multiple_classes_only_when_none_is_overused_alone() -> None:
     assert result(c, "8.2.2")[0] == MET and result(c, "8.2.6")[0] == NOT_MET
 
 
-def test_frequent_tension_type_headache_and_definite_beats_probable() -> None:
-    attacks = [attack(9 * i, 3, **TTH) for i in range(12)] + [
-        attack(9 * i + 4, 6, **MIGRAINE) for i in range(3)
-    ]
-    c = classify(diary(attacks))
-    assert "2.2" in c.labels
-    assert "1.5.1" not in c.labels  # probable migraine yields to definite TTH
-    assert any(d.code == "1.5.1" for d in c.excluded)
-
-
 def test_thunderclap_onset_raises_an_emergency_and_marks_every_label() -> None:
     attacks = [attack(3 * i, 8, **MIGRAINE) for i in range(5)]
     attacks[-1]["onset_to_peak_min"] = 0.5
@@ -364,3 +354,188 @@ def test_classify_refuses_several_patients() -> None:
     two = DiaryFrames.from_tables(patients=pl.DataFrame({"patient_id": ["a", "b"]}))
     with pytest.raises(ValueError, match="one patient"):
         classify(two)
+
+
+# ---- issue 10, defect 5: which days count for 2.3 and 1.3 --------------------------------
+
+
+def _with_checkins(d: DiaryFrames, first: int, last: int) -> DiaryFrames:
+    """Add a daily check-in for every day, so the diary's span is known exactly."""
+    days = pl.DataFrame(
+        {
+            "patient_id": ["p"] * (last - first + 1),
+            "date": [(START + dt.timedelta(days=k)).date() for k in range(first, last + 1)],
+        }
+    )
+    return DiaryFrames.from_tables(**{**dict(d.items()), "days": days})
+
+
+def _blocks(
+    n_months: int, kinds: list[tuple[int, dict[str, Any], float]], end: int = 119
+) -> list[dict]:
+    """Per 30-day block counted back from ``end``: (days, features, hours) in turn."""
+    out = []
+    for block in range(n_months):
+        day = end - 30 * block
+        for count, features, hours in kinds:
+            for _ in range(count):
+                out.append(attack(day, hours, **features))
+                day -= 1
+    return out
+
+
+def test_chronic_tth_counts_only_days_of_tension_type_headache_not_migraine_days() -> None:
+    # 10 TTH days + 6 migraine days a month: 16 headache days, but only 10 fulfil 2.3 B–D
+    c = classify(diary(_blocks(4, [(10, TTH, 5), (6, MIGRAINE, 8)])))
+    assert result(c, "2.3")[1]["A"] == NOT_MET
+    assert "2.2" in c.labels and "2.3" not in c.labels
+    assert "1.1" in c.labels
+
+
+def test_medication_only_days_count_for_neither_chronic_tth_nor_chronic_migraine() -> None:
+    attacks = _blocks(4, [(10, TTH, 5), (8, MIGRAINE, 8)])
+    meds = _meds(
+        [119 - 30 * b - 18 - k for b in range(4) for k in range(6)],
+        "ibuprofen",
+        "non_opioid_analgesic",
+    )
+    c = classify(diary(attacks, meds=meds))
+    # 18 headache days + 6 tablet-only days: 1.3 A needs 15 days *with headache*; here 18
+    assert result(c, "1.3")[1]["A"] == MET
+    attacks = _blocks(4, [(6, TTH, 5), (8, MIGRAINE, 8)])
+    c = classify(diary(attacks, meds=meds))  # 14 headache days + 6 tablet-only days
+    assert result(c, "1.3")[1]["A"] == NOT_MET
+    c = classify(diary(_blocks(4, [(10, TTH, 5)]), meds=meds))  # 10 TTH + 6 tablet days
+    assert result(c, "2.3")[1]["A"] == NOT_MET
+    assert "2.2" in c.labels
+
+
+def test_chronic_and_frequent_tth_are_never_given_together() -> None:
+    c = classify(diary(_blocks(4, [(20, TTH, 5)])))
+    assert "2.3" in c.labels
+    assert not {"2.1", "2.2", "2.4.1", "2.4.2", "2.4.3"} & set(c.labels)
+
+
+@pytest.mark.parametrize(("last_day", "status"), [(89, NE), (119, MET)])
+def test_more_than_three_months_means_more_than_three_months_of_diary(
+    last_day: int, status: str
+) -> None:
+    # the same 20-headache-day months, over exactly 3 months or over 4
+    attacks = [
+        attack(day, 8, **(MIGRAINE if day % 3 else TTH))
+        for day in range(last_day + 1)
+        if day % 30 < 20
+    ]
+    c = classify(_with_checkins(diary(attacks), 0, last_day))
+    assert result(c, "1.3")[1]["A"] == status
+
+
+# ---- issue 10, defect 6: probable codes and the hierarchy ---------------------------------
+
+CLUSTER = {
+    "intensity": 3,
+    "side": "right",
+    "location": "orbital",
+    "cranial_autonomic": True,
+    "restlessness": True,
+    "quality": "stabbing",
+    "aggravated_by_activity": False,
+    "nausea": False,
+    "vomiting": False,
+    "photophobia": False,
+    "phonophobia": False,
+}
+
+
+def test_no_probable_tth_beside_a_cluster_pattern() -> None:
+    # a 24-day bout of 12 attacks in a 300-day diary
+    c = classify(
+        _with_checkins(diary([attack(100 + 2 * i, 1.0, **CLUSTER) for i in range(12)]), 0, 299)
+    )
+    assert "3.1" in c.labels
+    assert not [code for code in c.labels if code.startswith(("2.", "1.5"))]
+
+
+def test_probable_tth_frequency_comes_from_the_episodes_that_qualify() -> None:
+    # 12 TTH-like episodes with nausea (miss 2.x D) once every 25 days: 1.2 days/month
+    nauseous = {**TTH, "nausea": True}
+    c = classify(_with_checkins(diary([attack(25 * i, 2, **nauseous) for i in range(12)]), 0, 299))
+    assert "2.4.2" in c.labels
+    assert "2.4.1" not in c.labels
+
+
+def test_probable_migraine_from_separate_attacks_coexists_with_definite_tth() -> None:
+    # 3 full migraine attacks (only A missing) are not tension-type episodes: both are coded
+    attacks = [attack(9 * i, 3, **TTH) for i in range(12)] + [
+        attack(9 * i + 4, 6, **MIGRAINE) for i in range(3)
+    ]
+    c = classify(diary(attacks))
+    assert {"2.2", "1.5.1"} <= set(c.labels)
+
+
+def test_an_attack_that_is_tth_and_probable_migraine_is_coded_as_tth() -> None:
+    # bilateral, pressing, moderate, worse with activity, photophobia only: TTH B–D are met
+    # and 1.1 misses only D — "a definite diagnosis always trumps a probable diagnosis"
+    ambiguous = {**TTH, "intensity": 2, "aggravated_by_activity": True, "photophobia": True}
+    c = classify(diary([attack(9 * i, 6, **ambiguous) for i in range(12)]))
+    assert "2.2" in c.labels and "1.5.1" not in c.labels
+    p151 = next(d for d in c.diagnoses if d.code == "1.5.1")
+    assert "12 more are tension-type episodes" in p151.criteria[0].evidence
+
+
+def test_probable_migraine_is_not_given_beside_definite_migraine_with_aura() -> None:
+    attacks, symptoms = _aura(2)
+    attacks += [attack(40 + 3 * i, 8, **MIGRAINE) for i in range(3)]
+    c = classify(diary(attacks, aura=symptoms))
+    assert "1.2" in c.labels and "1.5.1" not in c.labels
+
+
+def test_probable_tth_yields_to_probable_migraine() -> None:
+    attacks = [attack(40 * i, 6, **TTH) for i in range(5)] + [
+        attack(40 * i + 10, 8, **MIGRAINE) for i in range(3)
+    ]
+    c = classify(_with_checkins(diary(attacks), 0, 299))
+    assert "1.5.1" in c.labels
+    assert not [code for code in c.labels if code.startswith("2.4")]
+
+
+def test_cluster_needs_a_frequency_of_one_every_other_day_at_least() -> None:
+    # five cluster-like attacks a week apart do not reach criterion D
+    c = classify(diary([attack(7 * i, 1.0, **CLUSTER) for i in range(5)]))
+    assert result(c, "3.1")[0] != MET
+
+
+def test_every_hierarchy_reason_quotes_its_ichd3_note() -> None:
+    c = classify(diary(_daily_attacks(120, 25, 10)))
+    reasons = [n for d in c.excluded for n in d.notes if n.startswith("not coded")]
+    assert reasons and all("ICHD-3" in r and "'" in r for r in reasons)
+    assert any("1.3 note" in r for r in reasons)
+
+
+def test_entries_rated_no_pain_are_not_headache_episodes() -> None:
+    # twelve "attacks" rated 0 (none) with TTH-like descriptions, and five with migraine ones
+    no_pain_tth = {**TTH, "intensity": 0}
+    no_pain_migraine = {**MIGRAINE, "intensity": 0, "side": "left", "quality": "pulsating"}
+    attacks = [attack(9 * i, 3, **no_pain_tth) for i in range(12)] + [
+        attack(9 * i + 4, 8, **no_pain_migraine) for i in range(5)
+    ]
+    c = classify(diary(attacks))
+    assert not [code for code in c.labels if code.startswith(("1.", "2."))]
+
+
+def test_cluster_attacks_stopped_by_treatment_leave_3_1_undecided_not_failed() -> None:
+    # 3.1 B: "lasting 15–180 minutes (when untreated)": a 10-minute attack that oxygen or
+    # a triptan stopped cannot show its natural length
+    attacks = [attack(i, 10 / 60, **CLUSTER) for i in range(6)]
+    meds = [
+        {
+            "taken_at": START + dt.timedelta(days=i, minutes=2),
+            "drug": "sumatriptan",
+            "drug_class": "triptan",
+            "relief_2h": "complete",
+            "attack_id": f"a{i}",
+        }
+        for i in range(6)
+    ]
+    assert result(classify(diary(attacks, meds=meds)), "3.1")[0] == NE
+    assert result(classify(diary(attacks)), "3.1")[0] == NOT_MET

@@ -21,6 +21,23 @@ RAISING = {
     },
     "cauda_equina": {"saddle_anaesthesia": True},
     "pregnancy": {"pregnant_or_postpartum": True},
+    "pre_eclampsia": {"pregnant_or_postpartum": True, "systolic_bp": 162, "diastolic_bp": 95},
+    "head_injury_anticoagulated": {"after_head_trauma": True, "anticoagulants": True},
+    "anticoagulated_new_headache": {"new_headache": True, "anticoagulants": True},
+    "abrupt_onset": {"onset_to_peak_min": 3},
+    "worst_ever": {"worst_ever": True},
+    "transient_deficit": {
+        "neuro_deficit": True,
+        "deficit_still_present": False,
+        "deficit_minutes": 25,
+        "motor_weakness": False,
+    },
+    "severe_hypertension": {"systolic_bp": 185, "diastolic_bp": 100},
+    "low_csf_pressure": {"worse_upright": True},
+    "raised_pressure": {"worse_lying_or_straining": True},
+    "new_headache_vomiting": {"pattern_change": True, "vomiting": True},
+    "fever_or_meningism_combined": {"fever_or_meningism": True},
+    "wakes_from_sleep": {"wakes_from_sleep": True},
     "older_onset_gca": {"headache_onset_age": 70, "jaw_claudication": True},
     "papilloedema": {"papilloedema": True},
     "cancer_or_immunosuppression": {"new_headache": True, "history_cancer": True},
@@ -90,9 +107,34 @@ def test_unanswered_is_not_asked_and_no_is_none() -> None:
             "atypical",
             "painkiller_overuse",
             "new_drug_at_onset",
+            "worst_ever",
+            "vomiting",
+            "wakes_from_sleep",
+            "worse_upright",
+            "worse_lying_or_straining",
+            "motor_weakness",
+            "minor_spinal_trauma",
+            "fever_or_meningism",
+            "history_cancer",
+            "history_immunosuppression",
+            "anticoagulants",
+            "jaw_claudication",
+            "scalp_tenderness",
+            "visual_disturbance",
+            "dizziness",
+            "diplopia",
+            "dysarthria",
+            "dysphagia",
+            "ataxia",
+            "drop_attack",
+            "nystagmus",
+            "facial_numbness",
+            "new_neck_pain",
         }
     }
-    result = screen({**answers, "headache_onset_age": 20})
+    measured = {"headache_onset_age": 20, "onset_to_peak_min": 30, "systolic_bp": 120}
+    measured["diastolic_bp"] = 80
+    result = screen({**answers, **measured})
     assert result.urgency == "none" and not result.flags and not result.not_asked
 
 

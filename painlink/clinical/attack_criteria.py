@@ -218,6 +218,12 @@ def evaluate_attacks(diary: DiaryFrames, rules: Ichd3Rules | None = None) -> pl.
     mild_moderate = pl.col("intensity").is_in([1, 2])
     not_aggravated = ~pl.col("aggravated_by_activity")
     both_sensitive = photo_phono
+    cluster_core = (
+        (pl.col("intensity") == 3)
+        & pl.col("side").is_in(["left", "right"])
+        & pl.col("location").str.contains("orbital|periorbital|temporal").fill_null(False)
+        & (pl.col("cranial_autonomic") | pl.col("restlessness")).fill_null(False)
+    )
     a = a.with_columns(
         status(
             (hours >= rules.tth_min_minutes / 60) & (hours <= rules.tth_max_hours),
@@ -231,14 +237,22 @@ def evaluate_attacks(diary: DiaryFrames, rules: Ichd3Rules | None = None) -> pl.
             (pl.col("nausea") == False) & (pl.col("vomiting") == False) & (both_sensitive == False),  # noqa: E712
             pl.col("nausea") | pl.col("vomiting") | both_sensitive,
         ).alias("t_D"),
-        # 2.3 D: no more than one of photophobia, phonophobia or mild nausea; no vomiting
+        # 2.3 B: "lasting hours to days, or unremitting" (no upper bound)
+        status(
+            hours >= rules.tth_chronic_min_hours,
+            (hours < rules.tth_chronic_min_hours) & ~pl.col("treated_successfully"),
+        ).alias("t_B_chronic"),
+        # 2.3 D: "no more than one of photophobia, phonophobia or mild nausea" and "neither
+        # moderate or severe nausea nor vomiting". The diary records nausea without its
+        # severity, so recorded nausea alone leaves D undecided (it may be mild or not).
         status(
             (pl.col("vomiting") == False)  # noqa: E712
+            & (pl.col("nausea") == False)  # noqa: E712
             & (
                 pl.sum_horizontal(
                     [
                         pl.col(c).fill_null(True).cast(pl.Int32)
-                        for c in ("photophobia", "phonophobia", "nausea")
+                        for c in ("photophobia", "phonophobia")
                     ]
                 )
                 <= 1
@@ -254,28 +268,45 @@ def evaluate_attacks(diary: DiaryFrames, rules: Ichd3Rules | None = None) -> pl.
                 >= 2
             ),
         ).alias("t_D_chronic"),
-        # 3.1 cluster pattern
+        # 3.1 cluster pattern (B: 15–180 min "when untreated")
         (
-            (pl.col("intensity") == 3)
-            & pl.col("side").is_in(["left", "right"])
-            & pl.col("location").str.contains("orbital|periorbital|temporal").fill_null(False)
+            cluster_core
             & (hours * 60 >= rules.cluster_min_minutes)
             & (hours * 60 <= rules.cluster_max_minutes)
-            & (pl.col("cranial_autonomic") | pl.col("restlessness")).fill_null(False)
         )
         .fill_null(False)
         .alias("cluster_like"),
+        # shorter, but stopped by treatment: its natural length is unknown
+        (cluster_core & (hours * 60 < rules.cluster_min_minutes) & pl.col("treated_successfully"))
+        .fill_null(False)
+        .alias("cluster_treated_short"),
     )
     m_cols, a_cols, t_cols = ["m_B", "m_C", "m_D"], ["a_B", "a_C"], ["t_B", "t_C", "t_D"]
+    t3_cols = ["t_B_chronic", "t_C", "t_D_chronic"]
+    # An attack that fulfils another disorder's attack criteria is not counted for a
+    # tension-type or probable diagnosis: attacks with aura belong to 1.2, cluster-like
+    # attacks to 3.1, attacks with 1.1 C and D to migraine (ICHD-3 1.3 C1; 2.4 note:
+    # "the general rule of hierarchy applies, putting 1. Migraine ... before 2.").
+    aura_attack = pl.col("a_B") == MET
+    cluster = pl.col("cluster_like") | pl.col("cluster_treated_short")
+    migraine_like = _all_met(["m_C", "m_D"])
+    # an entry rated "none" (IHS 0) is not a headache: 1.1 and 2.x count headache attacks
+    no_pain = (pl.col("intensity") == 0).fill_null(False)
+    not_tth = aura_attack | cluster | no_pain
     return a.with_columns(
         # 1.1 counts attacks without aura; attacks with aura belong to 1.2
-        (_all_met(m_cols) & (pl.col("a_B") != MET)).alias("fulfils_1_1"),
-        (_but_one(m_cols) & (pl.col("a_B") != MET)).alias("but_one_1_1"),
+        (_all_met(m_cols) & ~aura_attack & ~cluster & ~no_pain).alias("fulfils_1_1"),
+        (_but_one(m_cols) & ~aura_attack & ~cluster & ~no_pain).alias("but_one_1_1"),
         _all_met(m_cols).alias("migraine_features"),
         _all_met(a_cols).alias("fulfils_1_2"),
-        ((pl.col("a_B") == MET) & (pl.col("a_C") != MET)).alias("but_one_1_2"),
-        _all_met(t_cols).alias("fulfils_tth"),
-        _but_one(t_cols).alias("but_one_tth"),
+        (aura_attack & (pl.col("a_C") != MET)).alias("but_one_1_2"),
+        (_all_met(t_cols) & ~not_tth & ~_all_met(m_cols)).alias("fulfils_tth"),
+        (_but_one(t_cols) & ~not_tth & ~_all_met(m_cols)).alias("but_one_tth"),
+        (_all_met(t3_cols) & ~not_tth & ~migraine_like).alias("fulfils_2_3"),
+        (
+            pl.all_horizontal([pl.col(c) != NOT_MET for c in t3_cols]) & ~not_tth & ~migraine_like
+        ).alias("could_be_2_3"),
+        (_but_one(t3_cols) & ~not_tth & ~migraine_like).alias("but_one_2_3"),
         (_all_met(["t_C", "t_D_chronic"])).alias("fulfils_tth_chronic_features"),
         (pl.all_horizontal([pl.col(c) != NOT_MET for c in m_cols])).alias("could_be_1_1"),
     )

@@ -31,7 +31,15 @@ from painlink.clinical.day_counts import classify_days, monthly_counts
 from painlink.clinical.screening import ScreenResult, screen
 from painlink.diary.frames import DiaryFrames
 from painlink.rules.day_definitions import DEFAULT_DEFINITION
-from painlink.rules.ichd3 import MOH_CODES, NAMES, SOURCE, SPECIALIST_AURA, Ichd3Rules
+from painlink.rules.ichd3 import (
+    HIERARCHY_NOTES,
+    MOH_CODES,
+    NAMES,
+    NDPH_NOTE,
+    SOURCE,
+    SPECIALIST_AURA,
+    Ichd3Rules,
+)
 from painlink.rules.medications import DrugClass
 
 
@@ -117,7 +125,11 @@ def _diagnosis_status(criteria: list[Criterion]) -> str:
     return NE
 
 
-def _migraine_without_aura(a: pl.DataFrame, r: Ichd3Rules) -> tuple[Diagnosis, Diagnosis]:
+def _migraine_without_aura(
+    a: pl.DataFrame, r: Ichd3Rules, tth_definite: bool = False
+) -> tuple[Diagnosis, Diagnosis]:
+    """1.1 and 1.5.1; ``tth_definite``: a definite TTH is coded, so attacks that are also
+    tension-type episodes do not count toward probable migraine (1.5 note)."""
     b = _letter(
         a,
         "m_B",
@@ -154,11 +166,18 @@ def _migraine_without_aura(a: pl.DataFrame, r: Ichd3Rules) -> tuple[Diagnosis, D
     crit = [a_, b, c, d]
     status = _diagnosis_status(crit)
     full = Diagnosis("1.1", NAMES["1.1"], status, (*crit, e))
-    # 1.5.1: all but one of A–D
+    # 1.5.1 A: "all but one of criteria A-D for 1.1": fewer than 5 attacks fulfilling
+    # B–D, or ≥5 attacks each missing one of B–D. B: "not fulfilling ICHD-3 criteria for
+    # any other headache disorder" — with a definite TTH, an attack that is also a
+    # tension-type episode is TTH ("a definite diagnosis always trumps a probable").
+    but_one = pl.col("but_one_1_1")
+    if tth_definite:
+        but_one = but_one & ~pl.col("fulfils_tth")
     n_full = a.filter(pl.col("fulfils_1_1")).height
-    n_but_one = a.filter(pl.col("but_one_1_1")).height
+    n_but_one = a.filter(but_one).height
+    n_tth = a.filter(pl.col("but_one_1_1") & pl.col("fulfils_tth")).height if tth_definite else 0
     probable = status != MET and (
-        0 < n_full < r.migraine_min_attacks or n_but_one >= r.migraine_min_attacks
+        0 < n_full < r.migraine_min_attacks or n_full + n_but_one >= r.migraine_min_attacks
     )
     p = Diagnosis(
         "1.5.1",
@@ -169,15 +188,20 @@ def _migraine_without_aura(a: pl.DataFrame, r: Ichd3Rules) -> tuple[Diagnosis, D
                 "A",
                 "attacks fulfil all but one of 1.1 A–D",
                 MET if probable else NOT_MET,
-                f"{n_full} attacks fulfil 1.1 B–D (fewer than {r.migraine_min_attacks}); "
-                f"{n_but_one} attacks miss exactly one of B–D",
-                _ids(a, pl.col("fulfils_1_1") | pl.col("but_one_1_1")),
+                f"{n_full} attacks fulfil 1.1 B–D (need {r.migraine_min_attacks} for 1.1); "
+                f"{n_but_one} attacks miss exactly one of B–D"
+                + (
+                    f"; {n_tth} more are tension-type episodes and counted as such" if n_tth else ""
+                ),
+                _ids(a, pl.col("fulfils_1_1") | but_one),
             ),
             Criterion(
                 "B",
                 "not fulfilling criteria of another headache disorder",
-                NE,
-                "decided by the hierarchy below",
+                MET if probable else NE,
+                "attacks with aura, cluster-like attacks"
+                + (" and tension-type episodes" if tth_definite else "")
+                + " are not counted",
             ),
             clinician_criterion("C"),
         ),
@@ -308,42 +332,79 @@ def _migraine_with_aura(a: pl.DataFrame, r: Ichd3Rules) -> list[Diagnosis]:
 
 
 def _months_criterion(
-    months: pl.DataFrame, column: str, threshold: int, letter: str, requirement: str, r: Ichd3Rules
+    months: pl.DataFrame,
+    column: str,
+    threshold: int,
+    letter: str,
+    requirement: str,
+    r: Ichd3Rules,
+    span_days: int,
+    *,
+    average: bool = False,
+    possible: str | None = None,
 ) -> Criterion:
+    """A count on ≥``threshold`` days/month "for more than 3 months".
+
+    Each of the last three 30-day months must reach it (``average``: their mean, for
+    the TTH criteria that say "on average"), and the diary must span more than three
+    months. A month that already misses it makes the criterion not met even in a short
+    diary; otherwise a short diary leaves it not evaluable. ``possible`` counts days
+    that may qualify (a feature not recorded): reaching the threshold only with them
+    leaves the criterion not evaluable rather than not met.
+    """
     recent = months.filter(pl.col("month") <= r.chronic_months).sort("month")
     values = recent[column].to_list()
     shown = ", ".join(
         f"{row['month_start']}–{row['month_end']}: {row[column]}"
+        + (f" (up to {row[possible]})" if possible and row[possible] != row[column] else "")
         for row in recent.iter_rows(named=True)
     )
-    if len(values) < r.chronic_months:
+    span = f"diary of {span_days} days"
+
+    def reaches(vals: list[int]) -> bool:
+        if not vals:
+            return False
+        return (sum(vals) / len(vals) if average else min(vals)) >= threshold
+
+    maybe = recent[possible].to_list() if possible else values
+    enough = len(values) >= r.chronic_months and r.more_than_months(span_days)
+    if values and not reaches(maybe) and (average is False or enough):
+        return Criterion(letter, requirement, NOT_MET, f"{shown}; {span}")
+    if not enough:
         return Criterion(
             letter,
             requirement,
             NE,
-            f"the diary holds {len(values)} complete {r.month_days}-day months; "
-            f"{r.chronic_months} are needed",
+            f"{shown or 'no complete month'}; {span}: more than {r.chronic_months} months "
+            f"(> {r.chronic_months * r.average_month_days:.0f} days) are needed",
         )
-    status = MET if all(v >= threshold for v in values) else NOT_MET
-    return Criterion(letter, requirement, status, shown or "no months")
+    status = MET if reaches(values) else NE
+    return Criterion(letter, requirement, status, f"{shown}; {span}")
 
 
-def _chronic_migraine(a: pl.DataFrame, months: pl.DataFrame, r: Ichd3Rules) -> Diagnosis:
+def _chronic_migraine(
+    a: pl.DataFrame, months: pl.DataFrame, r: Ichd3Rules, span_days: int
+) -> Diagnosis:
     a_ = _months_criterion(
         months,
-        "headache_days",
+        "ichd_headache_days",
         r.chronic_headache_days,
         "A",
-        f"headache on ≥{r.chronic_headache_days} days/month for >{r.chronic_months} months "
-        f"(checked in each of the last {r.chronic_months} {r.month_days}-day months)",
+        f"headache (tension-type-like and/or migraine-like) on ≥{r.chronic_headache_days} "
+        f"days/month for >{r.chronic_months} months (days with headache; a day with only "
+        "a tablet does not count)",
         r,
+        span_days,
     )
     n = a.filter(pl.col("fulfils_1_1") | pl.col("fulfils_1_2")).height
+    # B: "Occurring in a patient who has had at least five attacks" — a lifetime count:
+    # fewer in the diary leaves it to the clinician's history, not "not met".
     b = Criterion(
         "B",
-        f"≥{r.migraine_min_attacks} attacks fulfilling 1.1 B–D and/or 1.2 B–C",
-        MET if n >= r.migraine_min_attacks else NOT_MET,
-        f"{n} such attacks",
+        f"≥{r.migraine_min_attacks} attacks fulfilling 1.1 B–D and/or 1.2 B–C (ever)",
+        MET if n >= r.migraine_min_attacks else NE,
+        f"{n} such attacks in the diary"
+        + ("" if n >= r.migraine_min_attacks else "; earlier ones belong to the history"),
         _ids(a, pl.col("fulfils_1_1") | pl.col("fulfils_1_2")),
     )
     c = _months_criterion(
@@ -351,51 +412,78 @@ def _chronic_migraine(a: pl.DataFrame, months: pl.DataFrame, r: Ichd3Rules) -> D
         "migraine_feature_days",
         r.chronic_migraine_days,
         "C",
-        f"≥{r.chronic_migraine_days} days/month with 1.1 C+D, 1.2 B+C, or relief by a "
-        "triptan or ergot",
+        f"≥{r.chronic_migraine_days} days/month for >{r.chronic_months} months with 1.1 C+D, "
+        "1.2 B+C, or relief by a triptan or ergot",
         r,
+        span_days,
     )
     d = clinician_criterion("D")
     crit = [a_, b, c]
+    status = _diagnosis_status(crit)
     return Diagnosis(
         "1.3",
         NAMES["1.3"],
-        _diagnosis_status(crit),
+        status,
         (*crit, d),
         notes=(
             "Medication overuse is the commonest cause of apparent chronic migraine; "
             "see 8.2 below.",
+            *((NDPH_NOTE,) if status == MET else ()),
         ),
     )
 
 
-def _tth(
-    a: pl.DataFrame, days: pl.DataFrame, months: pl.DataFrame, r: Ichd3Rules
-) -> list[Diagnosis]:
-    fulfilling = a.filter(pl.col("fulfils_tth"))
-    episodes = fulfilling.height
-    span_days = days.height
-    tth_days = (
-        fulfilling.select(
-            pl.date_ranges(pl.col("start").dt.date(), pl.col("end").dt.date()).alias("d")
+def _days_of(attacks: pl.DataFrame) -> int:
+    """Calendar days touched by these attacks."""
+    if not attacks.height:
+        return 0
+    return (
+        attacks.select(
+            pl.date_ranges(pl.col("start").dt.date(), pl.coalesce("end", "start").dt.date()).alias(
+                "d"
+            )
         )
         .explode("d")
         .unique()
         .height
-        if episodes
-        else 0
     )
-    per_month = tth_days / span_days * r.month_days if span_days else 0.0
-    enough_time = span_days >= r.chronic_months * r.month_days
+
+
+def _tth(a: pl.DataFrame, months: pl.DataFrame, r: Ichd3Rules, span_days: int) -> list[Diagnosis]:
+    """2.1, 2.2, 2.3 and their probable forms 2.4.1–2.4.3.
+
+    Only tension-type episodes count: attacks with aura, cluster-like attacks and
+    attacks with migraine features are left out (ICHD-3 2.x A "fulfilling criteria
+    B-D"; 2.4 B "not fulfilling ICHD-3 criteria for any other headache disorder").
+    The frequency of a probable form comes from the episodes that fulfil all but one
+    criterion, not from the full episodes alone.
+    """
+    fulfilling = a.filter(pl.col("fulfils_tth"))
+    candidates = a.filter(pl.col("fulfils_tth") | pl.col("but_one_tth"))
+    episodes, n_cand = fulfilling.height, candidates.height
+
+    def per_month(frame: pl.DataFrame, column: str) -> float:
+        """Days per month on average: over the complete 30-day months when there are
+        any (the same months 2.3 counts, so 2.2 and 2.3 meet at 15 days), else over
+        the whole diary."""
+        if months.height and column in months.columns:
+            return months[column].sum() / months["days"].sum() * r.month_days
+        return _days_of(frame) / span_days * r.month_days if span_days else 0.0
+
+    full_rate = per_month(fulfilling, "tth_episode_days")
+    cand_rate = per_month(candidates, "tth_candidate_days")
+    enough_time = r.more_than_months(span_days)
+    # B–D are tallied over the attacks that could be tension-type episodes
+    tt = a.filter((pl.col("a_B") != MET) & ~pl.col("cluster_like") & ~pl.col("migraine_features"))
     b = _letter(
-        a,
+        tt,
         "t_B",
         "B",
         f"lasting {r.tth_min_minutes:g} min to {r.tth_max_hours / 24:g} days",
         r.tth_min_episodes,
     )
     c = _letter(
-        a,
+        tt,
         "t_C",
         "C",
         f"≥{r.tth_features_needed} of: bilateral, pressing/tightening, "
@@ -403,7 +491,7 @@ def _tth(
         r.tth_min_episodes,
     )
     d = _letter(
-        a,
+        tt,
         "t_D",
         "D",
         "no nausea or vomiting; no more than one of photophobia/phonophobia",
@@ -412,32 +500,36 @@ def _tth(
     e = clinician_criterion("E")
     out = []
     freq = (
-        f"{episodes} fulfilling episodes on {tth_days} days in {span_days} diary days "
-        f"({per_month:.1f}/month)"
+        f"{episodes} tension-type episodes on {_days_of(fulfilling)} days; "
+        f"{full_rate:.1f} days/month on average in a diary of {span_days} days"
     )
-    for code, ok in (
-        ("2.1", per_month < r.tth_infrequent_below),
-        ("2.2", r.tth_infrequent_below <= per_month < r.tth_chronic_days),
-    ):
-        a_status = MET if episodes >= r.tth_min_episodes and ok else NOT_MET
+    bands = {
+        "2.1": lambda rate: rate < r.tth_infrequent_below,
+        "2.2": lambda rate: r.tth_infrequent_below <= rate < r.tth_chronic_days,
+    }
+    for code, in_band in bands.items():
+        a_status = MET if episodes >= r.tth_min_episodes and in_band(full_rate) else NOT_MET
         if code == "2.2" and a_status == MET and not enough_time:
             a_status = NE
         requirement = (
-            f"≥{r.tth_min_episodes} episodes on <{r.tth_infrequent_below:g} day/month"
+            f"≥{r.tth_min_episodes} episodes on <{r.tth_infrequent_below:g} day/month on average"
             if code == "2.1"
             else f"≥{r.tth_min_episodes} episodes on {r.tth_infrequent_below:g}–"
-            f"{r.tth_chronic_days - 1} days/month for >{r.chronic_months} months"
+            f"{r.tth_chronic_days - 1} days/month on average for >{r.chronic_months} months"
         )
         a_ = Criterion("A", requirement, a_status, freq, _ids(a, pl.col("fulfils_tth")))
         crit = [a_, b, c, d]
         status = _diagnosis_status(crit)
         out.append(Diagnosis(code, NAMES[code], status, (*crit, e)))
+        # 2.4.x A: all but one of A–D — fewer than 10 full episodes (A missed), or ≥10
+        # episodes each fulfilling all but one of B–D; in the frequency band of the
+        # episodes that do qualify
         probable_code = "2.4.1" if code == "2.1" else "2.4.2"
-        but_one = a.filter(pl.col("but_one_tth")).height
         probable = (
             status != MET
-            and ok
-            and (0 < episodes < r.tth_min_episodes or but_one >= r.tth_min_episodes)
+            and in_band(cand_rate)
+            and (0 < episodes < r.tth_min_episodes or n_cand >= r.tth_min_episodes)
+            and (code == "2.1" or enough_time)
         )
         out.append(
             Diagnosis(
@@ -449,55 +541,119 @@ def _tth(
                         "A",
                         f"episodes fulfil all but one of {code} A–D",
                         MET if probable else NOT_MET,
-                        f"{episodes} full episodes, {but_one} missing one criterion",
+                        f"{episodes} full episodes, {n_cand - episodes} missing one of B–D; "
+                        f"together on {cand_rate:.1f} days/month in {span_days} diary days",
+                        _ids(candidates, pl.lit(True)),
                     ),
+                    Criterion(
+                        "B",
+                        "not fulfilling criteria of another headache disorder",
+                        MET if probable else NE,
+                        "attacks with aura, cluster-like attacks and attacks with migraine "
+                        "features are not counted",
+                    ),
+                    clinician_criterion("C"),
                 ),
             )
         )
-    # 2.3 chronic TTH
+    # 2.3 chronic TTH: A counts days of headache fulfilling 2.3 B–D, on average
     a3 = _months_criterion(
         months,
-        "headache_days",
+        "tth_2_3_days",
         r.tth_chronic_days,
         "A",
-        f"headache on ≥{r.tth_chronic_days} days/month for >{r.chronic_months} months",
+        f"headache fulfilling B–D on ≥{r.tth_chronic_days} days/month on average for "
+        f">{r.chronic_months} months (migraine-like days and tablet-only days do not count)",
         r,
+        span_days,
+        average=True,
+        possible="tth_2_3_possible_days",
     )
-    c3 = _letter(a, "t_C", "C", "≥2 of the TTH pain features", r.tth_min_episodes)
-    d3 = _letter(
-        a,
-        "t_D_chronic",
-        "D",
-        "no more than one of photophobia, phonophobia or mild nausea; "
-        "no moderate/severe nausea, no vomiting",
-        r.tth_min_episodes,
-    )
+    qualifying = a.filter(pl.col("fulfils_2_3"))
+
+    def letter3(col: str, letter: str, requirement: str) -> Criterion:
+        counted = a.filter(pl.col("could_be_2_3") | pl.col("but_one_2_3"))
+        met = counted.filter(pl.col(col) == MET).height
+        status = MET if qualifying.height else (NE if met else NOT_MET)
+        return Criterion(
+            letter,
+            requirement,
+            status,
+            f"{met} of {counted.height} tension-type-like attacks meet it",
+            _ids(counted, pl.col(col) == MET),
+        )
+
     crit3 = [
         a3,
-        Criterion(
+        letter3(
+            "t_B_chronic",
             "B",
-            "lasting hours to days, or unremitting",
-            MET if episodes else NE,
-            "taken from the recorded attacks",
+            f"lasting hours to days, or unremitting (≥{r.tth_chronic_min_hours:g} h)",
         ),
-        c3,
-        d3,
+        letter3("t_C", "C", "≥2 of the TTH pain features"),
+        letter3(
+            "t_D_chronic",
+            "D",
+            "no more than one of photophobia, phonophobia or mild nausea; "
+            "no moderate/severe nausea, no vomiting",
+        ),
     ]
-    out.append(Diagnosis("2.3", NAMES["2.3"], _diagnosis_status(crit3), (*crit3, e)))
+    s3 = _diagnosis_status(crit3)
+    out.append(
+        Diagnosis(
+            "2.3",
+            NAMES["2.3"],
+            s3,
+            (*crit3, e),
+            notes=(NDPH_NOTE,) if s3 == MET else (),
+        )
+    )
+    # 2.4.3: headache fulfilling all but one of 2.3 A–D — here ≥15 days/month whose
+    # headache misses one of B–D (missing A is the episodic forms' ground)
+    a43 = _months_criterion(
+        months,
+        "tth_2_3_but_one_days",
+        r.tth_chronic_days,
+        "A",
+        f"headache fulfilling all but one of 2.3 B–D on ≥{r.tth_chronic_days} days/month "
+        "on average",
+        r,
+        span_days,
+        average=True,
+    )
+    probable3 = s3 != MET and a43.status == MET
+    out.append(
+        Diagnosis(
+            "2.4.3",
+            NAMES["2.4.3"],
+            "probable" if probable3 else NOT_MET,
+            (
+                Criterion(
+                    "A",
+                    "headache fulfilling all but one of 2.3 A–D",
+                    MET if probable3 else NOT_MET,
+                    a43.evidence,
+                ),
+                clinician_criterion("C"),
+            ),
+        )
+    )
     return out
 
 
-def _moh(months: pl.DataFrame, r: Ichd3Rules, primary: bool) -> list[Diagnosis]:
+def _moh(months: pl.DataFrame, r: Ichd3Rules, primary: bool, span_days: int) -> list[Diagnosis]:
     recent = months.filter(pl.col("month") <= r.moh_months).sort("month")
-    enough = recent.height >= r.moh_months
+    # 8.2 B: "regular overuse for >3 months" — the diary must span more than 3 months
+    enough = recent.height >= r.moh_months and r.more_than_months(span_days, r.moh_months)
     a_ = _months_criterion(
         months,
-        "headache_days",
+        "ichd_headache_days",
         r.moh_headache_days,
         "A",
         f"headache on ≥{r.moh_headache_days} days/month in a person with a "
-        "pre-existing headache disorder",
+        "pre-existing headache disorder (days with headache, not tablet-only days)",
         r,
+        span_days,
     )
     out: list[Diagnosis] = []
     single_met = False
@@ -601,8 +757,36 @@ def _moh(months: pl.DataFrame, r: Ichd3Rules, primary: bool) -> list[Diagnosis]:
 
 
 def _cluster(a: pl.DataFrame, r: Ichd3Rules) -> Diagnosis:
-    n = a.filter(pl.col("cluster_like")).height
-    status = MET if n >= r.cluster_min_attacks else NOT_MET
+    """3.1 as a pattern to refer, never a diagnosis painlink makes alone.
+
+    A–C: ≥5 severe unilateral orbital/temporal attacks of 15–180 min with autonomic
+    signs or restlessness. D: "occurring with a frequency between one every other day
+    and eight per day" — read as: at least 5 such attacks in a run where each follows
+    the previous within 48 h, and no day with more than 8.
+    """
+    like = a.filter(pl.col("cluster_like")).sort("start")
+    n = like.height
+    gaps = like["start"].diff().dt.total_seconds().fill_null(0) / 3600.0
+    run, longest = 0, 0
+    for g in gaps.to_list():
+        run = run + 1 if run and g <= r.cluster_max_gap_hours else 1
+        longest = max(longest, run)
+    per_day = (like.group_by(pl.col("start").dt.date()).len()["len"].max() if n else 0) or 0
+    treated = a.filter(pl.col("cluster_treated_short")).height
+    abc = (
+        MET
+        if n >= r.cluster_min_attacks
+        else (NE if n + treated >= r.cluster_min_attacks else NOT_MET)
+    )
+    d_ok = longest >= r.cluster_min_attacks and per_day <= r.cluster_max_per_day
+    d = Criterion(
+        "D",
+        "frequency from one every other day to eight per day",
+        MET if d_ok else (NE if abc == NE else NOT_MET),
+        f"longest run with ≤{r.cluster_max_gap_hours:g} h between attacks: {longest}; "
+        f"most on one day: {per_day}",
+    )
+    status = _diagnosis_status([Criterion("A–C", "", abc, ""), d])
     return Diagnosis(
         "3.1",
         NAMES["3.1"],
@@ -613,10 +797,13 @@ def _cluster(a: pl.DataFrame, r: Ichd3Rules) -> Diagnosis:
                 f"≥{r.cluster_min_attacks} severe unilateral orbital/temporal attacks of "
                 f"{r.cluster_min_minutes:g}–{r.cluster_max_minutes:g} min with autonomic signs "
                 "or restlessness",
-                status,
-                f"{n} such attacks",
+                abc,
+                f"{n} such attacks"
+                + (f"; {treated} more stopped by treatment before 15 min" if treated else ""),
                 _ids(a, pl.col("cluster_like")),
             ),
+            d,
+            clinician_criterion("E"),
         ),
         notes=("A trigeminal autonomic cephalalgia pattern: refer to a headache specialist.",)
         if n
@@ -635,25 +822,33 @@ def _cervicogenic(findings: pl.DataFrame | None) -> Diagnosis:
 
 
 def _apply_hierarchy(found: list[Diagnosis]) -> tuple[list[Diagnosis], list[Diagnosis]]:
-    """ICHD-3 coding rules: definite beats probable, migraine before TTH, 1.3 excludes TTH."""
+    """ICHD-3 coding rules, each citing its note (``HIERARCHY_NOTES``).
+
+    Probable codes were already counted from attacks that fulfil no other disorder
+    (1.5 B, 2.4 B); here a probable code yields to a definite one of its own group,
+    1.3 excludes every TTH code, 2.3 excludes the episodic TTH forms for the same
+    period, and probable migraine goes before probable TTH. Definite 1.1/1.2 and
+    definite 2.x from separate attacks are both coded (2.2 note: they often coexist).
+    """
     codes = {d.code for d in found if d.status == MET}
-    keep, drop = [], []
-    definite_1_or_2 = codes & {"1.1", "1.2", "1.3", "2.1", "2.2", "2.3"}
+    migraine = codes & {"1.1", "1.2", "1.3"}
+    tth = codes & {"2.1", "2.2", "2.3"}
     probable_migraine = {
         d.code for d in found if d.status == "probable" and d.code.startswith("1.5")
     }
+    keep, drop = [], []
     for d in found:
         reason = None
         if d.code.startswith("2.") and "1.3" in codes:
-            reason = "1.3 chronic migraine excludes a tension-type headache diagnosis"
-        elif d.status == "probable" and definite_1_or_2:
-            reason = "a definite diagnosis is coded instead of a probable one"
+            reason = HIERARCHY_NOTES["1.3 excludes 2"]
+        elif d.code in ("2.1", "2.2", "2.4.1", "2.4.2", "2.4.3") and "2.3" in codes:
+            reason = HIERARCHY_NOTES["2.3 excludes 2.1 2.2"]
+        elif d.code.startswith("1.5") and migraine:
+            reason = HIERARCHY_NOTES["definite migraine"]
+        elif d.code.startswith("2.4") and tth:
+            reason = HIERARCHY_NOTES["definite TTH"]
         elif d.code.startswith("2.4") and probable_migraine:
-            reason = "probable migraine is coded before probable tension-type headache"
-        elif (d.code.startswith("1.5.1") and "1.1" in codes) or (
-            d.code.startswith("1.5.2") and "1.2" in codes
-        ):
-            reason = "the definite form is met"
+            reason = HIERARCHY_NOTES["migraine before TTH"]
         if reason and d.status in (MET, "probable"):
             drop.append(
                 Diagnosis(
@@ -727,18 +922,21 @@ def classify(
         pl.any_horizontal([pl.col(c) > 0 for c in acute]).alias("med_acute_any")
     )
     months = monthly_counts(days, rules.month_days).rename({"med_acute_any_days": "acute_any_days"})
+    span_days = days.height  # first to last diary day, check-ins included
     found: list[Diagnosis] = []
-    m11, p151 = _migraine_without_aura(attacks.filter(pl.col("a_B") != MET), rules)
+    tth = _tth(attacks, months, rules, span_days)
+    tth_definite = any(d.status == MET and d.code in ("2.1", "2.2", "2.3") for d in tth)
+    m11, p151 = _migraine_without_aura(attacks.filter(pl.col("a_B") != MET), rules, tth_definite)
     found += [
         m11,
         *_migraine_with_aura(attacks, rules),
-        _chronic_migraine(attacks, months, rules),
+        _chronic_migraine(attacks, months, rules, span_days),
         p151,
     ]
-    found += _tth(attacks, days, months, rules)
+    found += tth
     found.append(_cluster(attacks, rules))
     primary = any(d.status in (MET, "probable") for d in found)
-    found += _moh(months, rules, primary)
+    found += _moh(months, rules, primary, span_days)
     found.append(_cervicogenic(findings if findings is not None else diary.clinical_findings))
     keep, drop = _apply_hierarchy(found)
     if result.flags:

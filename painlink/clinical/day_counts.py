@@ -64,16 +64,31 @@ def classify_days(
         pl.col("hours").filter(pl.col("painful")).sum().alias("headache_hours"),
         pl.col("painful").any().alias("painful_day"),
         # 1.3 C3: believed to be migraine at onset and relieved by a triptan or ergot
-        (pl.col("relieved_by_specific_drug") & pl.col("starts_here"))
+        (pl.col("relieved_by_specific_drug") & pl.col("starts_here") & pl.col("painful"))
         .any()
         .alias("relieved_by_specific"),
+        # 1.3 C counts days *of headache* (A: "Headache ... fulfilling criteria B and C")
         (
-            (pl.col("fulfils_1_1") | pl.col("fulfils_1_2"))
-            | ((pl.col("m_C") == MET) & (pl.col("m_D") == MET))
+            (
+                (pl.col("fulfils_1_1") | pl.col("fulfils_1_2"))
+                | ((pl.col("m_C") == MET) & (pl.col("m_D") == MET))
+            )
+            & pl.col("painful")
         )
         .fill_null(False)
         .any()
         .alias("chronic_c_day"),
+        # 2.3 A counts days of headache *fulfilling 2.3 B–D*: not migraine-like days, not
+        # days with only a tablet (ICHD-3 2.3 A: "Headache occurring on ≥15 days per
+        # month on average ... fulfilling criteria B-D")
+        (pl.col("fulfils_2_3") & pl.col("painful")).any().alias("tth_2_3_day"),
+        (pl.col("could_be_2_3") & pl.col("painful")).any().alias("tth_2_3_possible_day"),
+        ((pl.col("fulfils_2_3") | pl.col("but_one_2_3")) & pl.col("painful"))
+        .any()
+        .alias("tth_2_3_but_one_day"),
+        # 2.1/2.2 A: days with an episode fulfilling B–D (and with one missing one of them)
+        pl.col("fulfils_tth").any().alias("tth_episode_day"),
+        (pl.col("fulfils_tth") | pl.col("but_one_tth")).any().alias("tth_candidate_day"),
     )
     specific = ["triptan", "ergotamine"] + (["gepant", "ditan"] if d.count_gepants_ditans else [])
     meds = diary.medications.with_columns(pl.col("taken_at").dt.date().alias("date"))
@@ -97,6 +112,11 @@ def classify_days(
                     "specific_drug_day",
                     "relieved_by_specific",
                     "chronic_c_day",
+                    "tth_2_3_day",
+                    "tth_2_3_possible_day",
+                    "tth_2_3_but_one_day",
+                    "tth_episode_day",
+                    "tth_candidate_day",
                 )
             ]
             + [pl.col("headache_hours").fill_null(0.0)]
@@ -109,6 +129,9 @@ def classify_days(
     )
     return out.with_columns(migraine.alias("migraine_day")).with_columns(
         (headache | pl.col("migraine_day")).alias("headache_day_def"),
+        # ICHD-3 counts days *with headache* (1.3 A, 8.2 A): a day with only a tablet
+        # or only an aura is not one, whatever the day definition says
+        pl.col("painful_day").alias("ichd_headache_day"),
         (pl.col("chronic_c_day") | pl.col("relieved_by_specific")).alias("chronic_c_day"),
         pl.lit(d.name).alias("day_definition"),
     )
@@ -144,6 +167,18 @@ def monthly_counts(
             pl.col("migraine_day").sum().alias("migraine_days"),
             pl.col("headache_day_def").sum().alias("headache_days"),
             pl.col("chronic_c_day").sum().alias("migraine_feature_days"),
+            *[
+                pl.col(c).sum().alias(f"{c}s")
+                for c in (
+                    "ichd_headache_day",
+                    "tth_2_3_day",
+                    "tth_2_3_possible_day",
+                    "tth_2_3_but_one_day",
+                    "tth_episode_day",
+                    "tth_candidate_day",
+                )
+                if c in days.columns
+            ],
             pl.col("acute_med_day").sum().alias("acute_med_days"),
             *[(pl.col(c) > 0).sum().alias(f"{c}_days") for c in med_cols],
         )

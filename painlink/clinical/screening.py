@@ -11,13 +11,15 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from painlink.rules.red_flags import (
     ADVICE,
+    DIASTOLIC_RANGE,
     NOT_SCREENED,
     RED_FLAGS,
     RULES_VERSION,
+    SYSTOLIC_RANGE,
     RedFlag,
     ScreeningSettings,
     Urgency,
@@ -81,6 +83,35 @@ class Presentation(BaseModel):
     saddle_anaesthesia: Answer = None
     bladder_bowel_dysfunction: Answer = None
     bilateral_leg_weakness: Answer = None
+    # Added with issue 10 (measured values, split and directional questions).
+    systolic_bp: Annotated[int, Field(ge=SYSTOLIC_RANGE[0], le=SYSTOLIC_RANGE[1])] | None = None
+    diastolic_bp: Annotated[int, Field(ge=DIASTOLIC_RANGE[0], le=DIASTOLIC_RANGE[1])] | None = None
+    weeks_since_birth: Annotated[float, Field(ge=0, le=1000, allow_inf_nan=False)] | None = None
+    deficit_minutes: Annotated[float, Field(ge=0, le=44640, allow_inf_nan=False)] | None = None
+    hypertension_before_pregnancy: Answer = None
+    ruq_epigastric_pain: Answer = None
+    worst_ever: Answer = None
+    vomiting: Answer = None
+    wakes_from_sleep: Answer = None
+    worse_upright: Answer = None
+    worse_lying_or_straining: Answer = None
+    deficit_still_present: Answer = None
+    motor_weakness: Answer = None
+    minor_spinal_trauma: Answer = None
+    osteoporosis: Answer = None
+    long_term_steroids: Answer = None
+    fever_or_meningism: Answer = None  # the old combined attack-time answer, kept readable
+
+    @model_validator(mode="after")
+    def _diastolic_below_systolic(self) -> Presentation:
+        """A diastolic pressure at or above the systolic is a mistyped reading."""
+        if (
+            self.systolic_bp is not None
+            and self.diastolic_bp is not None
+            and self.diastolic_bp >= self.systolic_bp
+        ):
+            raise ValueError("diastolic_bp: must be lower than systolic_bp")
+        return self
 
 
 @dataclass(frozen=True)
@@ -161,12 +192,12 @@ class StoredScreen:
 
 def answers_of(rows: Any) -> dict[str, Any]:
     """Stored (question, answer) rows → screen answers: 1/0 as yes/no, numbers as numbers."""
-    from painlink.diary.vocabulary import SCREENING_NUMERIC
+    from painlink.diary.vocabulary import SCREENING_INTEGER, SCREENING_NUMERIC
 
     out: dict[str, Any] = {}
     for question, answer in rows:
         out[question] = (
-            (int(answer) if question in ("age", "headache_onset_age") else answer)
+            (int(answer) if question in SCREENING_INTEGER else answer)
             if question in SCREENING_NUMERIC
             else bool(answer)
         )

@@ -148,15 +148,25 @@ class ScreeningContext(StrEnum):
 
 
 #: Questions of the red-flag screen, as stored answers name them (yes/no as 1/0;
-#: ages and minutes as numbers). Mirrors painlink.clinical.screening.Presentation,
-#: which a test keeps in step.
-SCREENING_NUMERIC = ("age", "headache_onset_age", "onset_to_peak_min")
+#: ages, minutes, weeks and mmHg as numbers). Mirrors, in order,
+#: painlink.clinical.screening.Presentation, which a test keeps in step.
+SCREENING_NUMERIC = (
+    "age",
+    "headache_onset_age",
+    "onset_to_peak_min",
+    "systolic_bp",
+    "diastolic_bp",
+    "weeks_since_birth",
+    "deficit_minutes",
+)
+#: Numeric answers that are whole numbers (ages, mmHg).
+SCREENING_INTEGER = ("age", "headache_onset_age", "systolic_bp", "diastolic_bp")
 ScreeningQuestion = StrEnum(
     "ScreeningQuestion",
     {
         name: name
         for name in (
-            *SCREENING_NUMERIC,
+            *SCREENING_NUMERIC[:3],
             "thunderclap",
             "new_headache",
             "pattern_change",
@@ -204,6 +214,20 @@ ScreeningQuestion = StrEnum(
             "saddle_anaesthesia",
             "bladder_bowel_dysfunction",
             "bilateral_leg_weakness",
+            *SCREENING_NUMERIC[3:],
+            "hypertension_before_pregnancy",
+            "ruq_epigastric_pain",
+            "worst_ever",
+            "vomiting",
+            "wakes_from_sleep",
+            "worse_upright",
+            "worse_lying_or_straining",
+            "deficit_still_present",
+            "motor_weakness",
+            "minor_spinal_trauma",
+            "osteoporosis",
+            "long_term_steroids",
+            "fever_or_meningism",
         )
     },
 )

@@ -28,7 +28,7 @@ from painlink.rules.medications import DRUGS, normalise_drug_name
 from painlink.rules.questionnaires import INSTRUMENTS
 
 FORMAT_NAME = "painlink-diary-csv"
-FORMAT_VERSION = 2  # 2 added questionnaires.csv and screenings.csv
+FORMAT_VERSION = 3  # 2 added questionnaires.csv and screenings.csv; 3 split the attack fever
 MANIFEST = "painlink.json"
 
 _TRUE = {"yes", "y", "true", "t", "1"}
@@ -37,6 +37,23 @@ _OFFSET = r"(Z|z|[+-]\d\d(:?\d\d)?)$"
 _DATETIME_OUT = "%Y-%m-%dT%H:%M:%S%.f"
 _INTENSITY_WORDS = {label: str(i) for i, label in enumerate(INTENSITY_LABELS)}
 _FACTOR_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_ \-]{0,63}$")
+#: Columns the model requires that a hand-written CSV may leave out (or leave empty);
+#: the importer fills them in (see ``_derive_attack_ids``).
+OPTIONAL_IN_CSV: dict[str, set[str]] = {"attacks": {"attack_id"}}
+#: A screen's yes/no answer is stored as 1/0; a spreadsheet may hold the words.
+_YES_NO_NUMBERS = {**{w: "1" for w in _TRUE}, **{w: "0" for w in _FALSE}}
+#: How people write sex in a spreadsheet, read case-insensitively; the stored values
+#: are the FHIR administrative-gender codes (female, male, other, unknown).
+_SEX_WORDS = {
+    "f": "female",
+    "female": "female",
+    "woman": "female",
+    "m": "male",
+    "male": "male",
+    "man": "male",
+    "other": "other",
+    "unknown": "unknown",
+}
 
 
 @dataclass
@@ -289,9 +306,14 @@ def _parse_table(
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Parse one file into a frame of the table's schema (+ ``_line``) and its extra columns."""
     file = path.name
-    raw = _read_raw(path)
+    raw = _spreadsheet_header(spec, _read_raw(path))
     by_csv = {f.csv_name: f for f in spec.fields}
-    missing = [f.csv_name for f in spec.fields if f.required and f.csv_name not in raw.columns]
+    optional = OPTIONAL_IN_CSV.get(spec.name, set())
+    missing = [
+        f.csv_name
+        for f in spec.fields
+        if f.required and f.name not in optional and f.csv_name not in raw.columns
+    ]
     for name in missing:
         problems.add(file, 1, name, None, "required column is missing from the header")
     extra = [c for c in raw.columns if c not in by_csv and c != "_line"]
@@ -313,6 +335,16 @@ def _parse_table(
             column = unescape_text(column)
         if f.name == "intensity":  # the IHS scale may be written as its words
             column = column.str.to_lowercase().replace(_INTENSITY_WORDS).alias(f.csv_name)
+        if f.name == "sex":  # F/M, woman/man ... as the FHIR codes
+            column = column.str.to_lowercase().replace(_SEX_WORDS).alias(f.csv_name)
+        if spec.name == "screening_answers" and f.name == "answer" and "question" in raw:
+            # yes/no questions may be answered with the words; ages and minutes may not
+            numeric = raw["question"].str.to_lowercase().is_in(list(SCREENING_NUMERIC))
+            words = column.str.to_lowercase().replace(_YES_NO_NUMBERS)
+            column = pl.select(
+                pl.when(numeric.fill_null(False)).then(column).otherwise(words)
+            ).to_series()
+            column = column.alias(f.csv_name)
         values, bad, reason = _parse_column(f, column)
         problems.add_mask(file, raw, bad, f.csv_name, reason, column)
         ok = ~bad
@@ -332,7 +364,7 @@ def _parse_table(
         if f.kind in {"date", "datetime"}:
             good = ok.fill_null(False)
             _implausible_dates(file, raw, f.csv_name, values.filter(good), zones, problems, good)
-        if f.required:
+        if f.required and f.name not in optional:
             problems.add_mask(file, raw, column.is_null(), f.csv_name, "is required", column)
         parsed[f.name] = values.alias(f.name)
     if not parsed:  # no column it knows (a wrong delimiter): the header problems say so
@@ -408,6 +440,58 @@ def escape_text(col: pl.Expr) -> pl.Expr:
 def unescape_text(column: pl.Series) -> pl.Series:
     """The inverse of :func:`escape_text`: one leading apostrophe is removed."""
     return column.str.strip_prefix(ESCAPE)
+
+
+def _spreadsheet_header(spec: TableSpec, raw: pl.DataFrame) -> pl.DataFrame:
+    """Read a sheet saved from a spreadsheet as a person meant it.
+
+    Known columns match whatever their case or spacing ("Patient ID" → patient_id);
+    only names that then equal a column of the file are renamed, so own-factor columns
+    of days.csv keep their spelling. A column with no name and no value (a stray
+    trailing comma) and rows with no value at all (blank lines a spreadsheet keeps)
+    are dropped; line numbers in messages stay those of the file.
+    """
+    blank = [c for c in raw.columns if c == "" and raw[c].null_count() == raw.height]
+    raw = raw.drop(blank)
+    data = [c for c in raw.columns if c != "_line"]
+    if data and raw.height:
+        raw = raw.filter(pl.any_horizontal([pl.col(c).is_not_null() for c in data]))
+    known = {f.csv_name for f in spec.fields}
+    renames = {}
+    for name in raw.columns:
+        if name in known or name == "_line":
+            continue
+        plain = re.sub(r"[\s\-]+", "_", name.strip().lower())
+        if plain in known and plain not in raw.columns and plain not in renames.values():
+            renames[name] = plain
+    return raw.rename(renames) if renames else raw
+
+
+def _derive_attack_ids(frame: pl.DataFrame) -> pl.DataFrame:
+    """Give an attack without ``attack_id`` one made from its start minute (YYYYMMDDHHMM).
+
+    The same rule as the app imports use, so a re-import of the same sheet gives the
+    same ids; a second attack starting in the same minute gets "-2", "-3" …, and an id
+    already written in the file is never reused.
+    """
+    if not frame.height or frame["attack_id"].null_count() == 0:
+        return frame
+    used: dict[str, set[str]] = {}
+    for pid, aid in frame.select("patient_id", "attack_id").iter_rows():
+        if aid is not None:
+            used.setdefault(pid, set()).add(aid)
+    ids = []
+    for pid, aid, start in frame.select("patient_id", "attack_id", "start").iter_rows():
+        if aid is None and start is not None:
+            taken = used.setdefault(pid, set())
+            base = f"{start:%Y%m%d%H%M}"
+            aid, n = base, 1
+            while aid in taken:
+                n += 1
+                aid = f"{base}-{n}"
+            taken.add(aid)
+        ids.append(aid)
+    return frame.with_columns(pl.Series("attack_id", ids, dtype=pl.String))
 
 
 def _num(x: float) -> str:
@@ -564,14 +648,15 @@ def _resolve_drug_classes(frame: pl.DataFrame, problems: _Problems) -> pl.DataFr
     return frame.with_columns(pl.col("drug_class").fill_null(looked_up))
 
 
-def _check_manifest(folder: Path, problems: _Problems) -> None:
+def _check_manifest(folder: Path, problems: _Problems) -> int | None:
+    """The folder's format version (None without a manifest); problems are recorded."""
     path = folder / MANIFEST
     if not _present(path):
-        return
+        return None
     manifest = files.read_json(path, "manifest", MANIFEST)
     if not isinstance(manifest, dict):
         problems.add(MANIFEST, 1, "-", None, "not a JSON object")
-        return
+        return None
     if manifest.get("format") != FORMAT_NAME:
         problems.add(
             MANIFEST, 1, "format", str(manifest.get("format")), f"expected {FORMAT_NAME!r}"
@@ -585,6 +670,20 @@ def _check_manifest(folder: Path, problems: _Problems) -> None:
             str(version),
             f"this painlink reads format versions up to {FORMAT_VERSION}",
         )
+    return version if isinstance(version, int) else None
+
+
+def _legacy_attack_fever(frame: pl.DataFrame) -> pl.DataFrame:
+    """Before version 3 the attack-time check asked fever, stiff neck, rash and confusion
+    as one question stored as ``fever``: read it as that combined answer (migration 0008
+    does the same for stored screens)."""
+    combined = (pl.col("question") == "fever") & (pl.col("context") == "attack")
+    return frame.with_columns(
+        pl.when(combined)
+        .then(pl.lit("fever_or_meningism"))
+        .otherwise(pl.col("question"))
+        .alias("question")
+    )
 
 
 def read_diary_folder(folder: str | Path) -> DiaryFrames:
@@ -597,7 +696,7 @@ def read_diary_folder(folder: str | Path) -> DiaryFrames:
         what = "is not a folder" + ("" if _present(folder) else " (nothing is at that path)")
         raise DiaryFormatError([BadCell(str(folder), 0, "-", None, what)])
     problems = _Problems()
-    _check_manifest(folder, problems)
+    version = _check_manifest(folder, problems)
     patients_spec = next(t for t in TABLES if t.name == "patients")
     if not _present(folder / "patients.csv"):
         raise DiaryFormatError(
@@ -643,6 +742,7 @@ def read_diary_folder(folder: str | Path) -> DiaryFrames:
             _duplicates("days.csv", frame, ["patient_id", "date"], problems)
             tables["factor_values"], tables["factors"] = _factor_columns(frame, extra, problems)
         elif spec.name == "attacks":
+            frame = _derive_attack_ids(frame)
             _duplicates("attacks.csv", frame, ["patient_id", "attack_id"], problems)
         if "end" in frame.columns:
             _end_after_start(spec.csv_file, frame, problems)
@@ -661,6 +761,8 @@ def read_diary_folder(folder: str | Path) -> DiaryFrames:
             _check_questionnaire_items(frame, problems)
         if spec.name == "screening_answers":
             _check_screening_answers(frame, problems)
+            if version is not None and version < 3:
+                frame = _legacy_attack_fever(frame)
         if spec.name in ("questionnaire_items", "screening_answers"):
             _duplicates(spec.csv_file, frame, list(spec.key), problems)
         tables[spec.name] = frame

@@ -165,10 +165,54 @@ def patient_ids(conn: sa.Connection) -> list[str]:
 
 
 def delete_patients(conn: sa.Connection, ids: Sequence[str]) -> int:
-    """Delete patients and, through ON DELETE CASCADE, everything they recorded."""
+    """Delete patients and every row that names them: their diary (ON DELETE CASCADE),
+    their account with its sessions and grants, and the login attempts made with their
+    e-mail address. Audit rows stay: they name only the pseudonymous patient id."""
+    from painlink.store.account_tables import users
+
+    ids = list(ids)
+    user_ids: list[int] = []
+    for i in range(0, len(ids), 500):
+        user_ids += conn.execute(
+            sa.select(users.c.id).where(users.c.patient_id.in_(ids[i : i + 500]))
+        ).scalars()
+    erase_accounts(conn, user_ids)
     deleted = 0
     for i in range(0, len(ids), 500):
         deleted += conn.execute(
             sa.delete(t.patients).where(t.patients.c.patient_id.in_(ids[i : i + 500]))
         ).rowcount
     return deleted
+
+
+def erase_accounts(conn: sa.Connection, user_ids: Sequence[int]) -> None:
+    """Delete accounts with their sessions and grants (cascade: also recovery codes and
+    reset links), every login attempt made with their e-mail addresses and any pending
+    registration naming them, so no row keeps the address after deletion."""
+    from painlink.store.account_tables import (
+        auth_tokens,
+        grants,
+        login_attempts,
+        sessions,
+        users,
+    )
+
+    for i in range(0, len(user_ids), 500):
+        chunk = list(user_ids[i : i + 500])
+        emails = list(conn.execute(sa.select(users.c.email).where(users.c.id.in_(chunk))).scalars())
+        conn.execute(sa.delete(sessions).where(sessions.c.user_id.in_(chunk)))
+        conn.execute(sa.delete(grants).where(grants.c.clinician_id.in_(chunk)))
+        if emails:
+            conn.execute(
+                sa.delete(login_attempts).where(
+                    sa.func.lower(login_attempts.c.email).in_([e.lower() for e in emails])
+                )
+            )
+            for email in emails:  # a registration waiting for its e-mail holds the address
+                conn.execute(
+                    sa.delete(auth_tokens).where(
+                        auth_tokens.c.purpose == "register",
+                        auth_tokens.c.payload.contains(email, autoescape=True),
+                    )
+                )
+        conn.execute(sa.delete(users).where(users.c.id.in_(chunk)))

@@ -40,6 +40,9 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # deleted rows are overwritten with zeros, not just unlinked: a deleted person's
+    # note or e-mail must not survive in free pages of the file
+    cursor.execute("PRAGMA secure_delete=ON")
     mode = cursor.execute("PRAGMA journal_mode").fetchone()[0]
     if mode not in {"wal", "memory"}:
         cursor.execute("PRAGMA journal_mode=WAL")

@@ -3,18 +3,37 @@
 from __future__ import annotations
 
 import contextlib
+import getpass
+import os
 import threading
+import time
 from collections.abc import Iterator, Sequence
 
 import sqlalchemy as sa
 
 from painlink.diary.frames import DiaryFrames
-from painlink.store import diary_io, migrate
+from painlink.store import audit, diary_io, migrate
 from painlink.store.engine import describe, make_engine
 
 
 class NotInitialisedError(RuntimeError):
     pass
+
+
+def cli_audit_row(action: str, resource: str, patient_id: str | None = None) -> dict[str, object]:
+    """An audit row for work done from the command line: no web user, so the operating
+    system account that ran it stands for "who"."""
+    try:
+        who = getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (containers)
+        who = str(os.getuid()) if hasattr(os, "getuid") else "unknown"
+    return {
+        "role": "cli",
+        "action": action,
+        "resource": resource,
+        "patient_id": patient_id,
+        "detail": f"os user {who}",
+    }
 
 
 class Store:
@@ -58,11 +77,14 @@ class Store:
             )
         self._checked = True  # the schema does not change under a running process
 
-    def write(self, diary: DiaryFrames) -> dict[str, int]:
-        """Add whole diaries in one transaction: all rows are stored, or none."""
+    def write(self, diary: DiaryFrames, action: str = "import") -> dict[str, int]:
+        """Add whole diaries in one transaction: all rows are stored, or none — and an
+        audit row per patient, in the same transaction."""
         self.check()
         with self.writing() as conn:
-            return diary_io.write_diary(conn, diary)
+            written = diary_io.write_diary(conn, diary)
+            audit.append(conn, [cli_audit_row(action, "diary", pid) for pid in diary.patient_ids()])
+            return written
 
     def read(self, patient_ids: Sequence[str] | None = None) -> DiaryFrames:
         self.check()
@@ -91,9 +113,40 @@ class Store:
         return sorted(names)
 
     def delete(self, patient_ids: Sequence[str]) -> int:
+        """Delete patients with everything that names them (diary, account, sessions,
+        grants, login attempts), audit the deletion under the patient's pseudonymous id,
+        then scrub the freed bytes from the files (see :meth:`scrub`)."""
         self.check()
         with self.writing() as conn:
-            return diary_io.delete_patients(conn, list(patient_ids))
+            deleted = diary_io.delete_patients(conn, list(patient_ids))
+            rows = [cli_audit_row("delete", "patient and diary", p) for p in patient_ids]
+            audit.append(conn, rows)
+        self.scrub()
+        return deleted
+
+    def scrub(self) -> None:
+        """After a deletion: leave no copy of deleted rows in the database files.
+
+        SQLite runs with ``secure_delete`` (freed space is zeroed), but the WAL file keeps
+        earlier versions of changed pages until a checkpoint; ``wal_checkpoint(TRUNCATE)``
+        copies the zeroed pages back and empties the WAL. On PostgreSQL, ``VACUUM`` makes
+        the dead row versions reusable (their bytes stay on disk until overwritten;
+        see docs/reliability.md)."""
+        if self.engine.dialect.name == "sqlite":
+            lock = self._write_lock or contextlib.nullcontext()
+            with lock, self.engine.connect() as conn:
+                for attempt in range(5):  # a reader still on old pages holds it back
+                    busy = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()[0]
+                    if not busy:
+                        break
+                    time.sleep(0.2 * (attempt + 1))
+        elif self.engine.dialect.name == "postgresql":
+            from painlink.store.account_tables import login_attempts, sessions, users
+            from painlink.store.tables import INSERT_ORDER
+
+            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                for table in (*INSERT_ORDER, users, sessions, login_attempts):
+                    conn.exec_driver_sql(f'VACUUM "{table.name}"')
 
     def counts(self) -> dict[str, int]:
         self.check()

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from painlink.store.account_tables import grants, users
 from painlink.store.tables import patients
-from painlink.web.security import MIN_PASSWORD, CurrentUser, hash_password, now
+from painlink.web.security import CurrentUser, hash_password, now, password_problem
 
 
 class AccountError(ValueError):
@@ -31,7 +31,7 @@ class Registration(BaseModel):
 
     email: str = Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")
     display_name: str = Field(min_length=1, max_length=200)
-    password: str = Field(min_length=MIN_PASSWORD, max_length=200)
+    password: str = ""  # judged by security.password_problem, with the e-mail and name
     birth_year: int | None = Field(default=None, ge=1900, le=2100)
     sex: str = Field(default="unknown", pattern="^(female|male|other|unknown)$")
     time_zone: str = "UTC"
@@ -51,9 +51,7 @@ def field_errors(exc: ValidationError) -> dict[str, str]:
     for e in exc.errors():
         name = str(e["loc"][0]) if e["loc"] else "form"
         message = e["msg"].removeprefix("Value error, ")
-        if e["type"] == "string_too_short" and name == "password":
-            message = f"use at least {MIN_PASSWORD} characters"
-        elif e["type"] == "string_pattern_mismatch" and name == "email":
+        if e["type"] == "string_pattern_mismatch" and name == "email":
             message = "this does not look like an email address"
         out.setdefault(name, message)
     return out
@@ -66,17 +64,42 @@ def _email_taken(conn: sa.Connection, email: str) -> bool:
     )
 
 
+def validate_registration(data: dict[str, object]) -> Registration:
+    """Every field checked, the password against the person's own e-mail and name too;
+    all problems at once."""
+    errors: dict[str, str] = {}
+    reg = None
+    try:
+        reg = Registration(**data)
+    except ValidationError as exc:
+        errors = field_errors(exc)
+    email = str(data.get("email") or "").strip()
+    name = str(data.get("display_name") or "").strip()
+    if problem := password_problem(str(data.get("password") or ""), email, name):
+        errors["password"] = problem
+    if errors or reg is None:
+        raise AccountError(errors)
+    return reg
+
+
+EMAIL_TAKEN = "an account with this email exists; log in instead"
+
+
 def register_patient(
     conn: sa.Connection, data: dict[str, object], password_hash: str | None = None
 ) -> int:
     """Create a patient and their diary. ``password_hash`` may be computed beforehand,
     outside the write transaction (argon2 is deliberately slow)."""
-    try:
-        reg = Registration(**data)
-    except ValidationError as exc:
-        raise AccountError(field_errors(exc)) from None
+    reg = validate_registration(data)
     if _email_taken(conn, reg.email):
-        raise AccountError({"email": "an account with this email exists; log in instead"})
+        raise AccountError({"email": EMAIL_TAKEN})
+    # the password as typed: the model strips whitespace, and a login compares it unstripped
+    raw = str(data.get("password") or "")
+    return insert_patient(conn, reg, password_hash or hash_password(raw))
+
+
+def insert_patient(conn: sa.Connection, reg: Registration, password_hash: str) -> int:
+    """The account and its empty diary, for an already validated registration."""
     patient_id = "P" + secrets.token_hex(6)
     conn.execute(
         patients.insert().values(
@@ -92,7 +115,7 @@ def register_patient(
             email=reg.email.lower(),
             display_name=reg.display_name,
             role="patient",
-            password_hash=hash_password(reg.password),
+            password_hash=password_hash,
             patient_id=patient_id,
         )
     ).inserted_primary_key[0]
@@ -101,8 +124,8 @@ def register_patient(
 def create_staff(conn: sa.Connection, email: str, name: str, password: str, role: str) -> int:
     if role not in ("clinician", "admin"):
         raise AccountError({"role": "staff accounts are clinician or admin"})
-    if len(password) < MIN_PASSWORD:
-        raise AccountError({"password": f"use at least {MIN_PASSWORD} characters"})
+    if problem := password_problem(password, email, name):
+        raise AccountError({"password": problem})
     if _email_taken(conn, email):
         raise AccountError({"email": "an account with this email exists"})
     return conn.execute(
@@ -188,7 +211,11 @@ def consented_patients(conn: sa.Connection, clinician_id: int) -> list[str]:
 
 
 def delete_account(conn: sa.Connection, user: CurrentUser) -> None:
-    """Delete the account and, for a patient, the whole diary (ON DELETE CASCADE)."""
+    """Delete the account and, for a patient, the whole diary, with every row that names
+    the person (painlink.store.diary_io.delete_patients). The caller scrubs the database
+    files after the commit (Store.scrub)."""
+    from painlink.store.diary_io import delete_patients, erase_accounts
+
     if user.patient_id:
-        conn.execute(patients.delete().where(patients.c.patient_id == user.patient_id))
-    conn.execute(users.delete().where(users.c.id == user.id))
+        delete_patients(conn, [user.patient_id])
+    erase_accounts(conn, [user.id])

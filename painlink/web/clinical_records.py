@@ -35,9 +35,22 @@ HISTORY_QUESTIONS: list[tuple[str, str]] = [
     ("history_cancer", "Have you ever had cancer?"),
     ("history_immunosuppression", "HIV, or a weakened immune system (e.g. medicines)?"),
     ("pregnant_or_postpartum", "Are you pregnant, or did you give birth in the last 6 weeks?"),
-    ("anticoagulants", "Do you take blood thinners (anticoagulants)?"),
+    (
+        "anticoagulants",
+        "Do you take blood thinners (e.g. warfarin, apixaban, rivaroxaban, or aspirin or "
+        "clopidogrel every day)?",
+    ),
+    (
+        "hypertension_before_pregnancy",
+        "If pregnant: did you have high blood pressure before this pregnancy?",
+    ),
+    ("osteoporosis", "Have you been told you have thin bones (osteoporosis)?"),
+    ("long_term_steroids", "Have you taken steroid tablets (e.g. prednisolone) for months?"),
     ("family_history_migraine", "Does anyone in your family have migraine?"),
 ]
+#: History answers kept only as screen answers (no patients-table column); the latest
+#: history screen's answers join every attack screen like the columns do.
+_SCREEN_HISTORY = ("hypertension_before_pregnancy", "osteoporosis", "long_term_steroids")
 _PATIENT_HISTORY = (
     "headache_onset_age",
     "history_cancer",
@@ -59,9 +72,15 @@ def _presentation(answers: dict[str, Any]) -> dict[str, Any]:
     try:
         Presentation(**given)
     except ValidationError as exc:
-        raise EntryError(
-            {str(e["loc"][0]): e["msg"].removeprefix("Value error, ") for e in exc.errors()}
-        ) from None
+        fields = {}
+        for e in exc.errors():
+            message = e["msg"].removeprefix("Value error, ")
+            if e["loc"]:
+                fields[str(e["loc"][0])] = message
+            else:  # a check across fields names its field first: "diastolic_bp: ..."
+                name, _, reason = message.partition(": ")
+                fields[name if reason else "form"] = reason or message
+        raise EntryError(fields) from None
     return given
 
 
@@ -74,7 +93,21 @@ def history_answers(conn: sa.Connection, patient_id: str) -> dict[str, Any]:
     )
     if row is None:
         return {}
-    return {k: row[k] for k in _PATIENT_HISTORY if row[k] is not None}
+    out = {k: row[k] for k in _PATIENT_HISTORY if row[k] is not None}
+    a = t.screening_answers.c
+    latest = sa.select(sa.func.max(a.at)).where(
+        (a.patient_id == patient_id) & (a.context == ScreeningContext.history.value)
+    )
+    for question, answer in conn.execute(
+        sa.select(a.question, a.answer).where(
+            (a.patient_id == patient_id)
+            & (a.context == ScreeningContext.history.value)
+            & (a.at == latest.scalar_subquery())
+            & a.question.in_(_SCREEN_HISTORY)
+        )
+    ):
+        out[question] = bool(answer)
+    return out
 
 
 def save_screen(

@@ -3,31 +3,62 @@ user, CSRF checks and access to a patient's diary (checked and audited every tim
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import sqlalchemy as sa
-from fastapi import HTTPException, Request
+from fastapi import HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
-from painlink.store.account_tables import audit_log
+from painlink.store import audit as audit_chain
 from painlink.web.accounts import can_access
-from painlink.web.security import SESSION_COOKIE, CurrentUser, audit, csrf_ok, load_session, now
+from painlink.web.security import (
+    DEFAULT_SETTINGS,
+    PRESESSION_COOKIE,
+    SESSION_COOKIE,
+    AuthSettings,
+    CurrentUser,
+    audit,
+    csrf_ok,
+    load_session,
+    needs_touch,
+    new_presession_token,
+    now,
+    presession_ok,
+    touch_session,
+)
 
 
 class LoginRequired(Exception):
     """Raised when no valid session exists; pages redirect, the API answers 401."""
 
 
+class SecondFactorSetupRequired(Exception):
+    """Staff must set up a second factor before anything else (when the server requires
+    it); pages redirect to the set-up page, the API answers 403."""
+
+
+# Pages a staff member without a second factor may still use: setting it up, leaving.
+SETUP_PATHS = ("/account/2fa", "/logout")
+
+
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def flush_audit(request: Request) -> None:
+    """Write buffered audit rows, and the session's last-seen time if it is due."""
     rows = getattr(request.state, "audit_rows", None)
-    if rows:
+    touch = getattr(request.state, "touch_session", None)
+    if rows or touch:
         with request.app.state.store.writing() as conn:
-            conn.execute(audit_log.insert(), rows)
-        rows.clear()
+            if rows:
+                audit_chain.append(conn, rows)
+            if touch:
+                touch_session(conn, touch)
+        if rows:
+            rows.clear()
+        request.state.touch_session = None
 
 
 def get_conn(request: Request) -> Iterator[sa.Connection]:
@@ -53,22 +84,28 @@ def record(
     detail: str | None = None,
     buffer: bool = False,
 ) -> None:
-    """An audit row: written in the request's write transaction (run_write); buffered
-    for read transactions and refusals, and written after them (see get_conn)."""
+    """An audit row: in a write (run_write) it joins the request's transaction, appended
+    to the hash chain just before the commit, so the chain's lock is held for
+    milliseconds rather than the whole write; for read transactions and refusals it is
+    buffered and written after them (see get_conn)."""
+    if action == "denied":
+        request.state.refusal_audited = True
+    row = {
+        "at": now(),
+        "user_id": user.id if user else None,
+        "role": user.role if user else None,
+        "action": action,
+        "patient_id": patient_id,
+        "resource": resource,
+        "detail": detail,
+        "ip": client_ip(request),
+    }
     rows = getattr(request.state, "audit_rows", None)
+    pending = getattr(request.state, "tx_audit_rows", None)
     if rows is not None and (buffer or not getattr(request.state, "in_write", False)):
-        rows.append(
-            {
-                "at": now(),
-                "user_id": user.id if user else None,
-                "role": user.role if user else None,
-                "action": action,
-                "patient_id": patient_id,
-                "resource": resource,
-                "detail": detail,
-                "ip": client_ip(request),
-            }
-        )
+        rows.append(row)
+    elif pending is not None:
+        pending.append(row)
     else:
         audit(conn, user, action, resource, patient_id, detail=detail, ip=client_ip(request))
 
@@ -82,28 +119,73 @@ async def run_write(request: Request, fn: Callable[..., Any], *args: Any) -> Any
 
     def work() -> Any:
         request.state.audit_rows = []
+        request.state.tx_audit_rows = []
         request.state.in_write = True
         try:
             with request.app.state.store.writing() as conn:
-                return fn(request, conn, *args)
+                result = fn(request, conn, *args)
+                audit_chain.append(conn, request.state.tx_audit_rows)
+                return result
         finally:
+            request.state.tx_audit_rows = None
             flush_audit(request)
 
     return await run_in_threadpool(work)
 
 
+def auth_settings(request: Request) -> AuthSettings:
+    return getattr(request.app.state, "auth", DEFAULT_SETTINGS)
+
+
 def client_ip(request: Request) -> str | None:
-    return request.client.host if request.client else None
+    """The client's address. ``X-Forwarded-For`` is believed only when the direct peer
+    is a configured proxy (PAINLINK_TRUSTED_PROXIES): anyone else could write any
+    address there and escape the per-address login back-off. The nearest address not
+    itself a trusted proxy is the client."""
+    peer = request.client.host if request.client else None
+    settings = auth_settings(request)
+    if not settings.is_trusted_proxy(peer):
+        return peer
+    forwarded = request.headers.get("x-forwarded-for", "")
+    hops = [h.strip() for h in forwarded.split(",") if h.strip()]
+    for hop in reversed(hops):
+        if not settings.is_trusted_proxy(hop):
+            return hop[:64]
+    return peer
+
+
+def session_user(request: Request, conn: sa.Connection) -> CurrentUser | None:
+    """The session's user at any stage, its last-seen time refreshed when due."""
+    user = load_session(conn, request.cookies.get(SESSION_COOKIE), auth_settings(request))
+    if user is not None and needs_touch(user):
+        if getattr(request.state, "in_write", False):
+            touch_session(conn, user.token_hash)
+        else:
+            request.state.touch_session = user.token_hash  # written after the read
+    return user
 
 
 def optional_user(request: Request, conn: sa.Connection) -> CurrentUser | None:
-    return load_session(conn, request.cookies.get(SESSION_COOKIE))
+    """The signed-in user; a session still waiting for its second factor is not one."""
+    user = session_user(request, conn)
+    return user if user is not None and user.stage == "full" else None
+
+
+def needs_second_factor_setup(request: Request, user: CurrentUser) -> bool:
+    return (
+        user.role in ("clinician", "admin")
+        and not user.has_totp
+        and auth_settings(request).require_totp_for_staff
+    )
 
 
 def require_user(request: Request, conn: sa.Connection, *roles: str) -> CurrentUser:
     user = optional_user(request, conn)
     if user is None:
+        request.state.login_required = True  # audited as a refusal (audit_refusals)
         raise LoginRequired()
+    if needs_second_factor_setup(request, user) and not request.url.path.startswith(SETUP_PATHS):
+        raise SecondFactorSetupRequired()
     if roles and user.role not in roles:
         raise HTTPException(status_code=403, detail=f"this needs a {' or '.join(roles)} account")
     return user
@@ -133,3 +215,80 @@ def patient_access(
         record(request, conn, user, "denied", resource, patient_id, buffer=True)
         # 404, not 403: do not reveal that another person's diary exists
         raise HTTPException(status_code=404, detail="no such patient, or no access to it")
+
+
+#: answers that refuse a request; each gets an audit row (unless one was written already)
+REFUSALS = frozenset({401, 403, 404, 405, 413, 422, 429})
+_PATIENT_IN_PATH = re.compile(r"/patients/([^/]{1,64})")
+
+
+def _audit_refusal(request: Request, status: int) -> None:
+    path = request.url.path
+    found = _PATIENT_IN_PATH.search(path)
+    with request.app.state.store.writing() as conn:
+        user = optional_user(request, conn)
+        audit(
+            conn,
+            user,
+            "refused",
+            f"{request.method} {path}"[:200],
+            found.group(1) if found else None,
+            detail=f"HTTP {status}",
+            ip=client_ip(request),
+        )
+
+
+async def audit_refusals(request: Request, call_next: Callable[..., Any]) -> Any:
+    """HTTP middleware: every refused request to a route of the app (401, 403, 404,
+    422 from body validation, 429, …, and a page that sends a signed-out visitor to the
+    login) leaves an audit row. Unknown URLs are not routes and are not logged: a
+    scanner must not be able to grow the audit log without limit."""
+    response = await call_next(request)
+    status = response.status_code
+    refused = status in REFUSALS or getattr(request.state, "login_required", False)
+    if (
+        refused
+        and "endpoint" in request.scope
+        and not getattr(request.state, "refusal_audited", False)
+    ):
+        await run_in_threadpool(_audit_refusal, request, 401 if status == 303 else status)
+    return response
+
+
+# ------------------------------------------------------------------ forms before a session
+
+
+def presession_token(request: Request) -> str:
+    """The token for a form shown before anyone is signed in (login, register, reset):
+    the browser's signed cookie if it has a valid one, else a new one. Set it on the
+    response with :func:`set_presession`."""
+    key = request.app.state.signing_key
+    cookie = request.cookies.get(PRESESSION_COOKIE)
+    if cookie and presession_ok(key, cookie, cookie):
+        return cookie
+    return new_presession_token(key)
+
+
+def set_presession(request: Request, response: Response, token: str) -> Response:
+    if request.cookies.get(PRESESSION_COOKIE) != token:
+        response.set_cookie(
+            PRESESSION_COOKIE,
+            token,
+            httponly=True,
+            secure=request.app.state.secure_cookies,
+            samesite="strict",
+        )
+    return response
+
+
+def check_presession(request: Request, data: dict[str, str]) -> None:
+    """Refuse a login/register/reset form that did not come from painlink's own page
+    (login CSRF would sign a victim in to the attacker's account)."""
+    supplied = data.pop("csrf_token", None)
+    if not presession_ok(
+        request.app.state.signing_key, request.cookies.get(PRESESSION_COOKIE), supplied
+    ):
+        raise HTTPException(
+            status_code=403,
+            detail="the form expired or did not come from painlink; reload the page and try again",
+        )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import calendar as cal
 import datetime as dt
 import json
+import math
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -24,26 +25,32 @@ from painlink.store.merge import MergeError, merge_diary
 from painlink.web import accounts, clinical_records, diary_service, views
 from painlink.web.app import templates
 from painlink.web.deps import (
+    auth_settings,
     check_csrf,
+    check_presession,
     client_ip,
     get_conn,
     optional_user,
     patient_access,
+    presession_token,
     record,
     require_user,
     run_write,
+    session_user,
+    set_presession,
 )
 from painlink.web.security import (
-    MIN_PASSWORD,
+    DEVICE_COOKIE,
     SESSION_COOKIE,
-    SESSION_HOURS,
     CurrentUser,
     audit,
     create_session,
+    device_trusted,
     end_session,
     hash_password,
-    locked_out,
+    new_device_token,
     record_attempt,
+    retry_after,
     verify_password,
 )
 
@@ -93,66 +100,130 @@ def root(request: Request, conn: sa.Connection = Depends(get_conn)) -> Response:
     return _redirect({"patient": "/home", "clinician": "/clinic", "admin": "/admin"}[user.role])
 
 
+def _pre_render(request: Request, name: str, status: int = 200, **ctx: Any) -> HTMLResponse:
+    """A page with a form shown before sign-in, carrying its signed double-submit token."""
+    token = presession_token(request)
+    response = _render(request, name, None, status=status, pre_csrf=token, **ctx)
+    set_presession(request, response, token)
+    return response
+
+
 @router.get("/login")
 def login_page(request: Request) -> Response:
-    return _render(request, "login.html", None, errors={}, values={})
+    notice = {"reset": "Your password is changed. Log in with the new one."}.get(
+        request.query_params.get("done", ""), ""
+    )
+    return _pre_render(request, "login.html", errors={}, values={}, notice=notice)
 
 
 def _set_session(request: Request, response: Response, token: str) -> None:
     response.set_cookie(
         SESSION_COOKIE,
         token,
-        max_age=SESSION_HOURS * 3600,
+        max_age=int(auth_settings(request).absolute.total_seconds()),
         httponly=True,
         secure=request.app.state.secure_cookies,
         samesite="strict",
     )
 
 
-def _login_refused(request: Request, email: str, status: int, message: str) -> Response:
-    return _render(
-        request,
-        "login.html",
-        None,
-        status=status,
-        values={"email": email},
-        errors={"form": message},
+def _set_device(request: Request, response: Response, email: str) -> None:
+    """Remember that this browser signed in to this account (OWASP device cookie): it is
+    then exempt from the account-wide back-off that strangers' failures build up."""
+    response.set_cookie(
+        DEVICE_COOKIE,
+        new_device_token(request.app.state.signing_key, email),
+        max_age=365 * 24 * 3600,
+        httponly=True,
+        secure=request.app.state.secure_cookies,
+        samesite="strict",
     )
 
 
-_LOCKED = "Too many attempts. Wait 15 minutes and try again."
+def _login_refused(
+    request: Request, email: str, status: int, message: str, retry: int | None = None
+) -> Response:
+    response = _pre_render(
+        request, "login.html", status=status, values={"email": email}, errors={"form": message}
+    )
+    if retry:
+        response.headers["Retry-After"] = str(retry)
+    return response
+
+
+def _wait_words(seconds: int) -> str:
+    if seconds < 90:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    return f"{math.ceil(seconds / 60)} minutes"
+
+
+def _throttled(request: Request, email: str, seconds: int) -> Response:
+    message = (
+        f"Too many attempts. Wait {_wait_words(seconds)} and try again, or reset your password."
+    )
+    return _login_refused(request, email, 429, message, retry=seconds)
+
+
+_WRONG = "Email or password is not right."
 
 
 @router.post("/login")
 async def login(request: Request) -> Response:
     """Argon2 verification is deliberately slow (tens of milliseconds), so it runs before
     the write transaction, not inside it: a login must not hold the single SQLite writer
-    while other people save their diaries. The lockout is checked again inside the write,
-    so parallel guesses cannot slip past it."""
+    while other people save their diaries. An unknown e-mail is verified against a dummy
+    hash, so the answer and its timing are the same. The back-off is checked again
+    inside the write, so parallel guesses cannot slip past it."""
     data = await _form(request)
+    check_presession(request, data)
     email = data.get("email", "").strip().lower()
+    password = data.get("password", "")
     ip = client_ip(request)
+    settings = auth_settings(request)
+    trusted = device_trusted(
+        request.app.state.signing_key, request.cookies.get(DEVICE_COOKIE), email
+    )
 
-    def check() -> tuple[bool, sa.Row | None, bool]:
+    def check() -> tuple[int, sa.Row | None, bool]:
         with request.app.state.store.engine.connect() as conn, conn.begin():
-            locked = locked_out(conn, email, ip)
-            row = None if locked else accounts.find_user(conn, email)
-        ok = row is not None and verify_password(row.password_hash, data.get("password", ""))
-        return locked, row, ok
+            wait = retry_after(conn, email, ip, trusted)
+            row = None if wait else accounts.find_user(conn, email)
+        if wait:
+            return wait, None, False
+        return 0, row, verify_password(row.password_hash if row else None, password)
 
-    locked, row, ok = await run_in_threadpool(check)
-    if locked:
-        return _login_refused(request, email, 429, _LOCKED)
+    wait, row, ok = await run_in_threadpool(check)
+    if wait:
+        return _throttled(request, email, wait)
 
     def work(request: Request, conn: sa.Connection) -> Response:
-        if locked_out(conn, email, ip):
-            return _login_refused(request, email, 429, _LOCKED)
-        record_attempt(conn, email, ip, ok)
+        if wait := retry_after(conn, email, ip, trusted):
+            return _throttled(request, email, wait)
         if not ok or row is None:
-            return _login_refused(request, email, 400, "Email or password is not right.")
-        token = create_session(conn, row.id)
-        audit(conn, None, "login", "session", row.patient_id, detail=f"user {row.id}", ip=ip)
-        response = _redirect("/")
+            record_attempt(conn, email, ip, False)
+            # audited without the e-mail typed (it may not be anyone's): the account's
+            # number when there is one
+            audit(
+                conn,
+                None,
+                "login failed",
+                "session",
+                row.patient_id if row else None,
+                detail=f"user {row.id}" if row else "no such account",
+                ip=ip,
+            )
+            return _login_refused(request, email, 400, _WRONG)
+        # a fresh token at every login; the browser's old session, if any, ends
+        end_session(conn, request.cookies.get(SESSION_COOKIE))
+        if row.totp_secret:  # success is recorded only once the second factor is given
+            token = create_session(conn, row.id, "totp", settings)
+            response = _redirect("/login/totp")
+        else:
+            record_attempt(conn, email, ip, True)
+            token = create_session(conn, row.id, "full", settings)
+            audit(conn, None, "login", "session", row.patient_id, detail=f"user {row.id}", ip=ip)
+            response = _redirect("/")
+            _set_device(request, response, email)
         _set_session(request, response, token)
         return response
 
@@ -164,7 +235,7 @@ async def logout(request: Request) -> Response:
     data = await _form(request)
 
     def work(request: Request, conn: sa.Connection) -> Response:
-        user = optional_user(request, conn)
+        user = session_user(request, conn)
         if user is not None:
             check_csrf(user, data.get("csrf_token"))
             end_session(conn, request.cookies.get(SESSION_COOKIE))
@@ -177,32 +248,62 @@ async def logout(request: Request) -> Response:
 
 @router.get("/register")
 def register_page(request: Request) -> Response:
-    return _render(request, "register.html", None, errors={}, values={"time_zone": "UTC"})
+    return _pre_render(request, "register.html", errors={}, values={"time_zone": "UTC"})
+
+
+_REGISTER_FIELDS = ("email", "display_name", "birth_year", "sex", "time_zone")
+# The back-off key of registrations that met a taken address (not an e-mail: no "@").
+REGISTER_KEY = "(registration)"
 
 
 @router.post("/register")
 async def register(request: Request) -> Response:
+    """With e-mail configured, a registration is confirmed through a link, and the page
+    says the same whether or not the address already has an account (the owner gets an
+    e-mail saying so instead): registering reveals nothing about who uses painlink."""
     data = await _form(request)
-    password = data.get("password", "")
-    hashed = (
-        await run_in_threadpool(hash_password, password) if len(password) >= MIN_PASSWORD else None
-    )
+    check_presession(request, data)
+    settings = auth_settings(request)
+    values = {k: data.get(k, "") for k in _REGISTER_FIELDS}
+    payload: dict[str, Any] = {**values, "password": data.get("password", "")}
+    payload["birth_year"] = payload["birth_year"] or None
+    payload["sex"] = payload["sex"] or "unknown"
+    payload["time_zone"] = payload["time_zone"] or "UTC"
+    try:
+        reg = await run_in_threadpool(accounts.validate_registration, payload)
+    except accounts.AccountError as exc:
+        return _pre_render(request, "register.html", status=400, errors=exc.fields, values=values)
+    hashed = await run_in_threadpool(hash_password, payload["password"])
+
+    if settings.email_enabled:
+        from painlink.web import auth_pages  # it builds on this module's helpers
+
+        return await auth_pages.register_by_email(request, reg, hashed)
+
+    ip = client_ip(request)
 
     def work(request: Request, conn: sa.Connection) -> Response:
-        values = {
-            k: data.get(k, "") for k in ("email", "display_name", "birth_year", "sex", "time_zone")
-        }
-        payload: dict[str, Any] = {**values, "password": data.get("password", "")}
-        payload["birth_year"] = payload["birth_year"] or None
-        payload["sex"] = payload["sex"] or "unknown"
-        payload["time_zone"] = payload["time_zone"] or "UTC"
-        try:
-            user_id = accounts.register_patient(conn, payload, hashed)
-        except accounts.AccountError as exc:
-            return _render(
-                request, "register.html", None, status=400, errors=exc.fields, values=values
+        # Without e-mail the page must say that an address is taken; answers that do
+        # count as failures of one address, so listing who has an account is slow.
+        if wait := retry_after(conn, REGISTER_KEY, ip, True):
+            return _pre_render(
+                request,
+                "register.html",
+                status=429,
+                errors={"email": f"Too many attempts. Wait {_wait_words(wait)}."},
+                values=values,
             )
-        token = create_session(conn, user_id)
+        if accounts.find_user(conn, reg.email) is not None:
+            record_attempt(conn, REGISTER_KEY, ip, False)
+            return _pre_render(
+                request,
+                "register.html",
+                status=400,
+                errors={"email": accounts.EMAIL_TAKEN},
+                values=values,
+            )
+        user_id = accounts.insert_patient(conn, reg, hashed)
+        token = create_session(conn, user_id, "full", settings)
         audit(
             conn,
             None,
@@ -213,6 +314,7 @@ async def register(request: Request) -> Response:
         )
         response = _redirect("/history?welcome=1")
         _set_session(request, response, token)
+        _set_device(request, response, reg.email)
         return response
 
     return await _run(request, work)
@@ -314,8 +416,13 @@ def _attack_page(
         status=status,
         attack=attack,
         errors=errors or {},
-        new=request.query_params.get("new") == "1",
-        questions=SAFETY_QUESTIONS,
+        new=extra.pop("new", request.query_params.get("new") == "1"),
+        safety_groups=views.ATTACK_GROUPS,
+        pregnancy_group=views.PREGNANCY_GROUP,
+        not_pregnant=clinical_records.history_answers(conn, pid).get("pregnant_or_postpartum")
+        is False,
+        onset_choices=views.ONSET_CHOICES,
+        safety_numbers=views.ATTACK_NUMBERS,
         readings=diary_service.readings(conn, pid, attack_id),
         now=diary_service.local_now(conn, pid),
         **extra,
@@ -346,15 +453,26 @@ async def attack_post(attack_id: str, what: str, request: Request) -> Response:
                     return _redirect(f"/attacks/{attack_id}?rated=1")
                 return _redirect(f"/attacks/{attack_id}?new=1&saved=1#safety")
             if what == "safety":
-                answers = {k: data.get(k) == "yes" for k, _ in SAFETY_QUESTIONS if k in data}
-                result = clinical_records.screen_attack(conn, pid, attack_id, answers)
+                answers = views.screen_form_answers(data, SAFETY_QUESTIONS, views.ATTACK_NUMBERS)
+                try:
+                    result = clinical_records.screen_attack(conn, pid, attack_id, answers)
+                except diary_service.EntryError as exc:
+                    return _attack_page(
+                        request,
+                        conn,
+                        user,
+                        attack_id,
+                        errors=exc.fields,
+                        status=400,
+                        values=data,
+                        new=True,
+                    )
                 audit(
                     conn,
                     user,
                     "write",
                     "red-flag screen",
                     pid,
-                    detail=result.urgency,
                     ip=client_ip(request),
                 )
                 if result.flags:
@@ -743,7 +861,10 @@ async def account_delete(request: Request) -> Response:
         response.delete_cookie(SESSION_COOKIE)
         return response
 
-    return await _run(request, work)
+    response = await _run(request, work)
+    if response.status_code == 303:  # deleted: leave no copy in the database files
+        await run_in_threadpool(request.app.state.store.scrub)
+    return response
 
 
 # ------------------------------------------------------------------ clinician and admin
@@ -772,7 +893,8 @@ def _clinic_page(
         patient_id=patient_id,
         summary=views.clinical_summary(store, patient_id),
         exams=views.exam_overview(store, patient_id),
-        screen_questions=views.INTAKE_QUESTIONS,
+        screen_groups=views.INTAKE_GROUPS,
+        screen_numbers=views.INTAKE_NUMBERS,
         findings_items=views.FINDING_ITEMS,
         instruments=views.INSTRUMENT_ITEMS,
         errors=extra.pop("errors", {}),
@@ -845,7 +967,7 @@ async def clinic_post(patient_id: str, what: str, request: Request) -> Response:
         )
         try:
             if what == "screen":
-                result = clinical_records.save_screen(
+                clinical_records.save_screen(
                     conn,
                     patient_id,
                     ScreeningContext.intake,
@@ -858,7 +980,6 @@ async def clinic_post(patient_id: str, what: str, request: Request) -> Response:
                     "write",
                     "intake red-flag screen",
                     patient_id,
-                    detail=result.urgency,
                     ip=client_ip(request),
                 )
                 return _redirect(f"/clinic/patients/{patient_id}?screened=1#intake")

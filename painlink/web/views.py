@@ -26,14 +26,86 @@ from painlink.rules.questionnaires import INSTRUMENTS
 from painlink.store.account_tables import audit_log, users
 from painlink.store.store import Store
 
-#: the questions asked when an attack is logged (presentation field, plain question)
-SAFETY_QUESTIONS: list[tuple[str, str]] = [
-    ("thunderclap", "Did this headache reach its worst within a minute, like a thunderclap?"),
-    ("fever", "Do you have a fever, or a stiff neck, rash or confusion?"),
-    ("neuro_deficit", "New weakness, numbness, trouble speaking, or loss of vision?"),
-    ("after_head_trauma", "Did it start after a blow to the head?"),
-    ("recent_neck_manipulation", "Did it start after neck manipulation or a neck injury?"),
+#: The attack-time safety check, in plain words for someone mid-attack: groups of
+#: (presentation field, question), each answered yes / no / not sure (unknown).
+#: The pregnancy group is left out when the person's history says they are not pregnant.
+ATTACK_GROUPS: list[tuple[str, list[tuple[str, str]]]] = [
+    (
+        "This headache",
+        [
+            ("worst_ever", "Is this the worst headache of your life?"),
+            ("after_head_trauma", "Did it start after a blow to the head?"),
+            ("recent_neck_manipulation", "Did it start after neck manipulation or a neck injury?"),
+            ("vomiting", "Have you been sick (vomited) with it?"),
+            ("wakes_from_sleep", "Did it wake you up, or is it worst when you wake?"),
+            ("worse_upright", "Is it worse sitting or standing up, and better lying flat?"),
+            ("worse_lying_or_straining", "Is it worse lying down, or when you cough or strain?"),
+        ],
+    ),
+    (
+        "Fever and infection",
+        [
+            ("fever", "Do you have a fever, or feel hot and shivery?"),
+            ("neck_stiffness", "Is your neck stiff, so your chin will not touch your chest?"),
+            ("rash", "Do you have a new rash?"),
+            ("confusion", "Are you confused, or do people say you are not making sense?"),
+        ],
+    ),
+    (
+        "Weakness, numbness, speech or sight",
+        [
+            ("neuro_deficit", "Any weakness, numbness, trouble speaking, or loss of sight?"),
+            ("motor_weakness", "If yes: is an arm, a leg or one side of your face weak?"),
+            ("deficit_still_present", "If yes: is it still there now?"),
+        ],
+    ),
+    (
+        "If you are pregnant or gave birth in the last 6 weeks",
+        [
+            ("visual_disturbance", "Blurred sight, flashing lights or spots before your eyes?"),
+            ("ruq_epigastric_pain", "Pain high in your tummy, just below the ribs?"),
+        ],
+    ),
 ]
+PREGNANCY_GROUP = ATTACK_GROUPS[-1][0]
+#: every yes / no question of the attack-time check, flat
+SAFETY_QUESTIONS: list[tuple[str, str]] = [q for _, group in ATTACK_GROUPS for q in group]
+#: how fast the headache reached its worst → presentation answers (ICHD-3 4.4, NICE CG150)
+ONSET_CHOICES: list[tuple[str, str, dict[str, Any]]] = [
+    ("minute", "Within a minute", {"thunderclap": True}),
+    ("five", "Within 5 minutes", {"thunderclap": False, "onset_to_peak_min": 5.0}),
+    ("slower", "More slowly", {"thunderclap": False}),
+]
+#: optional measured numbers of the attack-time check (field, label)
+ATTACK_NUMBERS: list[tuple[str, str]] = [
+    ("deficit_minutes", "If it has gone: how many minutes did it last?"),
+    ("systolic_bp", "Upper number (mmHg)"),
+    ("diastolic_bp", "Lower number (mmHg)"),
+]
+
+
+def screen_form_answers(
+    data: dict[str, str], questions: list[tuple[str, str]], numbers: list[tuple[str, str]]
+) -> dict[str, Any]:
+    """yes → True, no → False, anything else (not sure, nothing chosen) left out: the
+    screen reads a missing answer as not asked, never as no. Numbers as typed (a word is
+    kept as text so the screen names the field in its error)."""
+    answers: dict[str, Any] = {}
+    for key, _ in questions:
+        choice = data.get(key)
+        if choice in ("yes", "no"):
+            answers[key] = choice == "yes"
+    for key, _ in numbers:
+        number = parse_number(data.get(key))
+        if number is not None:
+            answers[key] = number
+    for value, _, given in ONSET_CHOICES:
+        if data.get("onset") == value:
+            answers.update(given)
+    if data.get("thunderclap") in ("yes", "no"):  # the earlier form's yes / no question
+        answers["thunderclap"] = data["thunderclap"] == "yes"
+    return answers
+
 
 #: (name, label, kind, options) of the daily check-in, in screen order
 CHECKIN_FIELDS: list[tuple[str, str, str, tuple[str, ...]]] = [
@@ -350,34 +422,124 @@ def admin_overview(conn: sa.Connection) -> dict[str, Any]:
             )
         )
     )
-    log = list(conn.execute(sa.select(audit_log).order_by(audit_log.c.id.desc()).limit(100)))
+    # who, what, when, whose — never the detail column, which may say more than an
+    # admin (who reads no health data) needs
+    shown = [audit_log.c[n] for n in ("seq", "at", "user_id", "role", "action", "patient_id")]
+    log = list(
+        conn.execute(
+            sa.select(*shown, audit_log.c.resource).order_by(audit_log.c.seq.desc()).limit(100)
+        )
+    )
     return {"people": people, "log": log}
 
 
-#: the clinician's intake screen: presentation fields and their questions
-INTAKE_QUESTIONS: list[tuple[str, str]] = [
-    ("thunderclap", "Thunderclap onset (worst within a minute)"),
-    ("new_headache", "New headache (recent onset)"),
-    ("pattern_change", "Change in the usual pattern"),
-    ("progressive", "Progressively worsening"),
-    ("fever", "Fever"),
-    ("neck_stiffness", "Neck stiffness"),
-    ("weight_loss", "Weight loss"),
-    ("neuro_deficit", "Neurological deficit"),
-    ("papilloedema", "Papilloedema"),
-    ("positional", "Positional headache"),
-    ("precipitated_by_valsalva", "Precipitated by cough/strain/exercise"),
-    ("after_head_trauma", "After head trauma"),
-    ("pregnant_or_postpartum", "Pregnant or postpartum"),
-    ("history_cancer", "History of cancer"),
-    ("history_immunosuppression", "HIV or immunosuppression"),
-    ("jaw_claudication", "Jaw claudication"),
-    ("painkiller_overuse", "Painkiller overuse"),
-    ("recent_neck_manipulation", "Recent neck manipulation"),
-    ("dizziness", "Dizziness"),
-    ("diplopia", "Double vision"),
-    ("spinal_pain", "Spinal pain"),
-    ("saddle_anaesthesia", "Saddle anaesthesia"),
+#: the clinician's intake screen: every yes / no question of the screen, by topic
+INTAKE_GROUPS: list[tuple[str, list[tuple[str, str]]]] = [
+    (
+        "Onset and course",
+        [
+            ("thunderclap", "Thunderclap onset (worst within a minute)"),
+            ("worst_ever", "Worst headache of their life"),
+            ("new_headache", "New headache (recent onset)"),
+            ("pattern_change", "Change in the usual pattern"),
+            ("progressive", "Progressively worsening"),
+            ("atypical", "Atypical presentation"),
+            ("vomiting", "Vomiting with the headache"),
+            ("wakes_from_sleep", "Wakes them from sleep / worst on waking"),
+        ],
+    ),
+    (
+        "Posture and provocation",
+        [
+            ("positional", "Positional (direction not known)"),
+            ("worse_upright", "Worse upright, better lying (low CSF pressure)"),
+            ("worse_lying_or_straining", "Worse lying down or straining (raised pressure)"),
+            ("precipitated_by_valsalva", "Precipitated by cough/strain/exercise"),
+        ],
+    ),
+    (
+        "Systemic and infection",
+        [
+            ("fever", "Fever"),
+            ("neck_stiffness", "Neck stiffness"),
+            ("rash", "Rash"),
+            ("confusion", "Confusion"),
+            ("weight_loss", "Weight loss"),
+            ("night_sweats", "Night sweats"),
+        ],
+    ),
+    (
+        "Neurological",
+        [
+            ("neuro_deficit", "Neurological deficit (any)"),
+            ("motor_weakness", "Motor weakness"),
+            ("deficit_still_present", "Deficit still present"),
+            ("decreased_consciousness", "Reduced consciousness"),
+            ("seizure", "Seizure"),
+            ("papilloedema", "Papilloedema"),
+            ("transient_visual_obscurations", "Transient visual obscurations"),
+            ("visual_disturbance", "Visual disturbance"),
+            ("painful_eye_autonomic", "Painful red eye / eye pain with autonomic signs"),
+            ("jaw_claudication", "Jaw claudication"),
+            ("scalp_tenderness", "Scalp tenderness"),
+        ],
+    ),
+    (
+        "History",
+        [
+            ("after_head_trauma", "After head trauma"),
+            ("anticoagulants", "Anticoagulant or antiplatelet drugs"),
+            ("pregnant_or_postpartum", "Pregnant or ≤6 weeks postpartum"),
+            ("hypertension_before_pregnancy", "Hypertension before pregnancy"),
+            ("ruq_epigastric_pain", "Right upper quadrant / epigastric pain"),
+            ("history_cancer", "History of cancer"),
+            ("history_immunosuppression", "HIV or immunosuppression"),
+            ("painkiller_overuse", "Painkiller overuse"),
+            ("new_drug_at_onset", "New drug at onset"),
+        ],
+    ),
+    (
+        "Neck (after manipulation or trauma)",
+        [
+            ("recent_neck_manipulation", "Recent neck manipulation"),
+            ("neck_trauma", "Neck trauma"),
+            ("new_neck_pain", "New neck pain"),
+            ("dizziness", "Dizziness"),
+            ("diplopia", "Double vision"),
+            ("dysarthria", "Dysarthria"),
+            ("dysphagia", "Dysphagia"),
+            ("ataxia", "Ataxia"),
+            ("drop_attack", "Drop attack"),
+            ("nystagmus", "Nystagmus"),
+            ("facial_numbness", "Facial numbness"),
+        ],
+    ),
+    (
+        "Spine",
+        [
+            ("spinal_pain", "Spinal pain"),
+            ("spinal_trauma", "Significant spinal trauma"),
+            ("minor_spinal_trauma", "Minor spinal trauma"),
+            ("osteoporosis", "Osteoporosis"),
+            ("long_term_steroids", "Long-term corticosteroids"),
+            ("night_pain", "Night pain"),
+            ("iv_drug_use", "Injected drug use"),
+            ("saddle_anaesthesia", "Saddle anaesthesia"),
+            ("bladder_bowel_dysfunction", "Bladder/bowel dysfunction"),
+            ("bilateral_leg_weakness", "Bilateral leg weakness"),
+        ],
+    ),
+]
+INTAKE_QUESTIONS: list[tuple[str, str]] = [q for _, group in INTAKE_GROUPS for q in group]
+#: (field, label) of the intake's measured numbers
+INTAKE_NUMBERS: list[tuple[str, str]] = [
+    ("age", "Age"),
+    ("headache_onset_age", "Age at onset"),
+    ("onset_to_peak_min", "Minutes to peak"),
+    ("deficit_minutes", "Deficit lasted (min)"),
+    ("systolic_bp", "Systolic BP (mmHg)"),
+    ("diastolic_bp", "Diastolic BP (mmHg)"),
+    ("weeks_since_birth", "Weeks since birth"),
 ]
 
 FINDING_ITEMS = [(k, f"{letter}: {text}") for k, (letter, text) in CERVICOGENIC_ITEMS.items()]
@@ -387,12 +549,8 @@ INSTRUMENT_ITEMS = {key: len(INSTRUMENTS[key].items) for key in ("ndi", "odi", "
 
 
 def intake_answers(data: dict[str, str]) -> dict[str, Any]:
-    """Ticked boxes are yes, unticked asked ones no; ages as numbers."""
-    answers: dict[str, Any] = {key: key in data for key, _ in INTAKE_QUESTIONS}
-    for key in ("age", "headache_onset_age"):
-        if data.get(key):
-            answers[key] = parse_number(data[key])
-    return answers
+    """yes / no per question, nothing chosen = not asked; the measured numbers."""
+    return screen_form_answers(data, INTAKE_QUESTIONS, INTAKE_NUMBERS)
 
 
 def exam_fields(data: dict[str, str]) -> dict[str, float | None]:
