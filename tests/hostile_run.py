@@ -17,6 +17,7 @@ import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
@@ -26,6 +27,7 @@ from painlink.cli import app
 from painlink.diary.frames import TABLES
 from painlink.store import tables as t
 from painlink.web.app import create_app
+from painlink.web.security import AuthSettings
 from tests.hostile_files import Hostile, hostile_corpus
 
 runner = CliRunner()
@@ -130,39 +132,61 @@ class WebResult:
     wrong: list[str] = field(default_factory=list)
 
 
-def patient_client(app: object) -> tuple[TestClient, str, str]:
-    c = TestClient(app, base_url="https://testserver", raise_server_exceptions=False)  # type: ignore[arg-type]
+#: staff log in without a second factor here (TOTP has its own tests)
+NO_TOTP = AuthSettings(require_totp_for_staff=False)
+
+
+def web_app(url: str) -> Any:
+    """The web app as these tests use it: clinicians without a second factor."""
+    return create_app(url, auth=NO_TOTP)
+
+
+def _form_token(c: TestClient, path: str) -> str:
+    """The pre-session CSRF token of a login or register form (and its cookie)."""
+    found = re.search(r'name="csrf_token" value="([^"]+)"', c.get(path).text)
+    assert found is not None
+    return found.group(1)
+
+
+def patient_client(app: Any, display_name: str = "Ana") -> tuple[TestClient, str, str]:
+    """A registered, logged-in patient: (client, patient id, CSRF token)."""
+    c = TestClient(app, base_url="https://testserver", raise_server_exceptions=False)
     r = c.post(
         "/register",
         data={
+            "csrf_token": _form_token(c, "/register"),
             "email": "ana@x.org",
-            "display_name": "Ana",
+            "display_name": display_name,
             "password": PASSWORD,
             "time_zone": "Europe/Berlin",
             "birth_year": "1988",
             "sex": "female",
         },
     )
-    assert r.status_code == 200
+    assert r.status_code == 200, r.text[:300]
     me = c.get("/api/me").json()
     return c, me["patient_id"], me["csrf_token"]
 
 
-def _clinician(app: object, patient: TestClient, csrf: str) -> tuple[TestClient, str]:
+def _clinician(app: Any, patient: TestClient, csrf: str) -> tuple[TestClient, str]:
     from painlink.web import accounts
 
-    with app.state.store.engine.begin() as conn:  # type: ignore[attr-defined]
+    with app.state.store.engine.begin() as conn:
         accounts.create_staff(conn, "doc@clinic.org", "doc", PASSWORD, "clinician")
     patient.post("/sharing", data={"csrf_token": csrf, "clinician_email": "doc@clinic.org"})
-    c = TestClient(app, base_url="https://testserver", raise_server_exceptions=False)  # type: ignore[arg-type]
-    assert c.post("/login", data={"email": "doc@clinic.org", "password": PASSWORD}).is_success
+    c = TestClient(app, base_url="https://testserver", raise_server_exceptions=False)
+    token = _form_token(c, "/login")
+    r = c.post(
+        "/login", data={"csrf_token": token, "email": "doc@clinic.org", "password": PASSWORD}
+    )
+    assert r.is_success, r.text[:300]
     return c, c.get("/api/me").json()["csrf_token"]
 
 
 def web_outcomes(corpus: list[Hostile], workdir: Path) -> WebResult:
     """Every uploadable case through the patient's import form, the clinician's FHIR
     upload and the FHIR API; what went wrong, in words."""
-    app = create_app(f"sqlite:///{workdir / 'web.db'}")
+    app = web_app(f"sqlite:///{workdir / 'web.db'}")
     engine = app.state.store.engine
     ana, ana_id, csrf = patient_client(app)
     doc, doc_csrf = _clinician(app, ana, csrf)

@@ -14,7 +14,6 @@ from pathlib import Path
 import polars as pl
 import pytest
 import sqlalchemy as sa
-from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from painlink.cli import app
@@ -22,7 +21,7 @@ from painlink.diary.frames import TABLES, DiaryFrames
 from painlink.interop.csv_diary import read_diary_folder, write_diary_folder
 from painlink.store import tables as t
 from painlink.store.store import Store
-from painlink.web.app import create_app
+from tests.hostile_run import patient_client, web_app
 
 #: every OWASP formula start, the escape character itself, and ordinary text
 PAYLOADS = [
@@ -151,18 +150,8 @@ def test_the_day_table_csv_is_spreadsheet_safe(tmp_path: Path) -> None:
 
 
 def test_the_account_zip_export_is_spreadsheet_safe(tmp_path: Path) -> None:
-    web = create_app(f"sqlite:///{tmp_path / 'web.db'}")
-    c = TestClient(web, base_url="https://testserver")
-    r = c.post(
-        "/register",
-        data={
-            "email": "a@x.org",
-            "display_name": "=cmd|' /C calc'!A0",
-            "password": "correct horse battery",
-            "time_zone": "UTC",
-        },
-    )
-    assert r.status_code == 200
+    web = web_app(f"sqlite:///{tmp_path / 'web.db'}")
+    c, _, _ = patient_client(web, display_name="=cmd|' /C calc'!A0")
     pid = c.get("/api/me").json()["patient_id"]
     with web.state.store.engine.begin() as conn:
         conn.execute(

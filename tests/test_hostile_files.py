@@ -19,9 +19,8 @@ import pytest
 
 from painlink.interop import files
 from painlink.interop.problems import DiaryFormatError
-from painlink.web.app import create_app
 from tests.hostile_files import SOURCES, hostile_corpus
-from tests.hostile_run import cli_outcomes, patient_client, web_outcomes
+from tests.hostile_run import cli_outcomes, patient_client, web_app, web_outcomes
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +57,7 @@ def test_every_hostile_upload_through_the_web(corpus: list, tmp_path: Path) -> N
 
 
 def test_a_refusal_names_the_file_line_and_reason_beside_the_form(tmp_path: Path) -> None:
-    app = create_app(f"sqlite:///{tmp_path / 'web.db'}")
+    app = web_app(f"sqlite:///{tmp_path / 'web.db'}")
     ana, _, csrf = patient_client(app)
     latin = '{"data": [{"day": "2024-03-01", "period": "heavy", "note": "caf\xe9"}]}'
     r = ana.post(
@@ -158,4 +157,4 @@ def test_line_numbers_survive_quoted_newlines_and_blank_lines(tmp_path: Path) ->
     with pytest.raises(DiaryFormatError) as caught:
         read_diary_folder(tmp_path)
     lines = {(p.line, p.column) for p in caught.value.problems}
-    assert (6, "start") in lines and (4, "patient_id") in lines
+    assert lines == {(6, "start")}  # the blank line 4 is skipped, but still counted

@@ -213,10 +213,9 @@ def test_deep_json_everywhere_is_a_refusal(levels: int) -> None:
 def test_web_import_any_bytes_never_a_server_error(tmp_path: Path) -> None:
     """Random uploads to the patient's import form and the clinician's FHIR upload: a
     400 with the reason beside the form, or an import; never a 5xx, never half a diary."""
-    from painlink.web.app import create_app
-    from tests.hostile_run import patient_client, row_counts
+    from tests.hostile_run import patient_client, row_counts, web_app
 
-    app = create_app(f"sqlite:///{tmp_path / 'web.db'}")
+    app = web_app(f"sqlite:///{tmp_path / 'web.db'}")
     client, _, csrf = patient_client(app)
 
     @FUZZ
