@@ -9,7 +9,6 @@ Questionnaire (:func:`load_questionnaire`), painlink keeps only the scoring rule
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -64,12 +63,16 @@ class Score:
 def _read_json(resource: str | Path | dict[str, Any]) -> dict[str, Any]:
     if isinstance(resource, dict):
         return resource
-    try:
-        return json.loads(Path(resource).read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise QuestionnaireError(
-            f"{resource}: not valid JSON ({exc.msg}, line {exc.lineno})"
-        ) from exc
+    from painlink.interop import files
+    from painlink.interop.problems import DiaryFormatError
+
+    try:  # a regular file of at most 1 MB, UTF-8, nested at most 64 deep
+        data = files.read_json(resource, "fhir", str(resource))
+    except DiaryFormatError as exc:
+        raise QuestionnaireError(str(exc)) from None
+    if not isinstance(data, dict):
+        raise QuestionnaireError(f"{resource}: not a FHIR resource (a JSON object)")
+    return data
 
 
 def _validation_message(exc: ValidationError, kind: str) -> str:

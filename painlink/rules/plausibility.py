@@ -76,10 +76,11 @@ def _bounded(value: dt.date | dt.datetime, last: dt.date) -> str | None:
     return None
 
 
-def birth_year_problem(year: int) -> str | None:
+def birth_year_problem(year: int, zone: str | ZoneInfo | None = None) -> str | None:
     """Why ``year`` is no plausible birth year, or None: from EARLIEST_BIRTH_YEAR to this
-    year (a diary may be kept for a newborn by a parent; none is kept before birth)."""
-    this_year = latest_date_anywhere().year
+    year (a diary may be kept for a newborn by a parent; none is kept before birth).
+    Without a zone, "this year" is the latest anywhere on Earth (UTC+14)."""
+    this_year = (today(zone) if zone is not None else latest_date_anywhere()).year
     if year < EARLIEST_BIRTH_YEAR:
         return f"a birth year is {EARLIEST_BIRTH_YEAR} or later"
     if year > this_year:
@@ -121,3 +122,21 @@ class Plausible:
 
     def __repr__(self) -> str:
         return f"Plausible({self.kind!r})"
+
+
+#: The longest single record an app export may hold (a headache, a sleep stage, a
+#: workout): 31 days. Why: an attack lasting more than 72 hours is already status
+#: migrainosus (ICHD-3 1.4.1), and a headache that never stops is recorded day by day
+#: (new daily persistent headache, ICHD-3 4.10), not as one record of months; the
+#: schemas' own duration bound (``Minutes``, painlink/diary/schemas.py) is 31 days too.
+#: Longer records are corrupt exports ("99999999d" once overflowed the date type).
+MAX_RECORD_SPAN = dt.timedelta(days=31)
+
+
+def span_problem(start: dt.datetime, end: dt.datetime) -> str | None:
+    """Why a record from ``start`` to ``end`` is not plausible, or None when it is."""
+    if end < start:
+        return "ends before it starts"
+    if end - start > MAX_RECORD_SPAN:
+        return f"lasts {end - start}, longer than {MAX_RECORD_SPAN.days} days"
+    return None

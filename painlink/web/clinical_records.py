@@ -247,12 +247,18 @@ def save_fhir_response(
         raise EntryError({"questionnaire": str(exc)}) from None
     except ValueError:
         raise EntryError({"questionnaire": "authored is not a FHIR dateTime"}) from None
-    if authored is None:
-        completed_on = local_now(conn, patient_id).date()
-    elif authored.tzinfo is None:
-        completed_on = authored.date()
-    else:
-        completed_on = authored.astimezone(patient_zone(conn, patient_id)).date()
+    zone = patient_zone(conn, patient_id)
+    try:
+        if authored is None:
+            completed_on = local_now(conn, patient_id).date()
+        elif authored.tzinfo is None:
+            completed_on = authored.date()
+        else:
+            completed_on = authored.astimezone(zone).date()
+    except OverflowError:  # year 1 or 9999 moved by its offset
+        raise EntryError({"questionnaire": "authored is outside the years a diary holds"}) from None
+    if why := plausibility.date_problem(completed_on, zone):
+        raise EntryError({"questionnaire": f"authored: {why}"})
     return save_questionnaire(
         conn, patient_id, read.instrument, completed_on, read.values, recorded_by
     )

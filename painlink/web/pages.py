@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from painlink.analysis.plotting import PICTURES
 from painlink.diary.vocabulary import ScreeningContext
+from painlink.interop import files
 from painlink.interop.apps import SOURCES, read_export
 from painlink.interop.csv_diary import DiaryFormatError
 from painlink.store.merge import MergeError, merge_diary
@@ -790,10 +791,14 @@ async def account_import(request: Request) -> Response:
         except DiaryFormatError as exc:
             first = exc.problems[0]
             more = len(exc.problems) - 1
+            shown = "" if first.value is None else f" (value {first.value[:80]!r})"
+            place = first.place.replace(first.file, upload.filename or first.file, 1)  # type: ignore[union-attr]
             return refuse(
-                f"nothing was imported: {first.reason} (line {first.line}, {first.column})"
+                f"nothing was imported: {place}: {first.reason}{shown}"
                 + (f", and {more} more problem(s)" if more else "")
             )
+        except ValueError as exc:  # a value the diary cannot hold (pydantic)
+            return refuse(f"nothing was imported: {exc}")
 
     def work(request: Request, conn: sa.Connection) -> Response:
         _own_diary_write(request, conn, {"csrf_token": token}, f"import from {source}")
@@ -937,10 +942,11 @@ async def clinic_fhir(patient_id: str, request: Request) -> Response:
             return refuse("choose a QuestionnaireResponse file (JSON)")
         if len(raw) > MAX_UPLOAD_BYTES:
             return refuse("the file is larger than 1 MB: not a single QuestionnaireResponse")
-        try:
-            resource = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            return refuse("not a JSON file")
+        try:  # UTF-8 (or UTF-16 with its mark), nested at most 64 deep: interop/files.py
+            name = getattr(upload, "filename", None) or "the file"
+            resource = files.parse_json(files.decode_text(raw, name), name)
+        except DiaryFormatError as exc:
+            return refuse(f"not a JSON file: {exc}")
         if not isinstance(resource, dict):
             return refuse("not a FHIR resource (a JSON object)")
         try:
