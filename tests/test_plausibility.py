@@ -22,7 +22,7 @@ from painlink.diary.schemas import AttackIn, DayIn, MedicationIn, PatientIn
 from painlink.interop.csv_diary import DiaryFormatError, read_diary_folder
 from painlink.rules import plausibility
 from painlink.store.tables import attacks, days, medications, screening_answers
-from tests.test_web import Web
+from tests.test_web import PASSWORD, Web, form_token
 
 
 @pytest.fixture
@@ -137,12 +137,14 @@ def test_birth_year_from_1900_to_this_year(web: Web) -> None:
     for bad in (1800, this_year + 1):
         with pytest.raises(ValidationError, match="birth_year"):
             PatientIn(patient_id="p", birth_year=bad)
-        r = web.client().post(
+        c = web.client()
+        r = c.post(
             "/register",
             data={
+                "csrf_token": form_token(c, "/register"),
                 "email": f"b{bad}@x.org",
                 "display_name": "B",
-                "password": "correct horse battery",
+                "password": PASSWORD,
                 "birth_year": str(bad),
             },
         )
