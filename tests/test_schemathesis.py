@@ -43,7 +43,9 @@ limit = int(sys.argv[3])
 resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 import uvicorn
 from painlink.web.app import create_app
-app = create_app(sys.argv[1], secure_cookies=False)
+from painlink.web.security import AuthSettings
+# the clinician signs in with a password only: TOTP is tested in test_auth
+app = create_app(sys.argv[1], secure_cookies=False, auth=AuthSettings(require_totp_for_staff=False))
 uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_level="warning")
 """
 
@@ -75,9 +77,19 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _form_token(s: requests.Session, url: str) -> str:
+    """The pre-session CSRF token of a login/register form (its cookie stays in ``s``)."""
+    page = s.get(url).text
+    return page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+
+
 def _session(base: str, email: str) -> tuple[requests.Session, str, str]:
     s = requests.Session()
-    r = s.post(f"{base}/login", data={"email": email, "password": PASSWORD}, allow_redirects=False)
+    r = s.post(
+        f"{base}/login",
+        data={"csrf_token": _form_token(s, f"{base}/login"), "email": email, "password": PASSWORD},
+        allow_redirects=False,
+    )
     assert r.status_code == 303, r.text
     me = s.get(f"{base}/api/me").json()
     return s, me["csrf_token"], me["patient_id"]
@@ -115,6 +127,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         r = reg.post(
             f"{srv.base}/register",
             data={
+                "csrf_token": _form_token(reg, f"{srv.base}/register"),
                 "email": "pat@x.org",
                 "display_name": "Pat",
                 "password": PASSWORD,
