@@ -15,8 +15,10 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from sqlalchemy import exc as sa_exc
 
 from painlink import __version__
 from painlink.analysis.day_table import build_day_table
@@ -52,11 +54,28 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable
 SchemaOption = Annotated[bool, typer.Option("--schema", help="Print the input's JSON schema.")]
 
 
+def _simulated_span_is_past(first_day: dt.date, days: int, as_json: bool) -> None:
+    """A diary holds no future dates (rules/plausibility.py), so neither does a simulated
+    one: its last day must be today (UTC) at the latest, which every patient zone
+    allows, or the import of its own output would be refused."""
+    from painlink.rules.plausibility import EARLIEST_DATE
+    from painlink.rules.plausibility import today as today_in
+
+    last, today = first_day + dt.timedelta(days=days - 1), today_in("UTC")
+    if first_day < EARLIEST_DATE or last > today:
+        latest_start = today - dt.timedelta(days=days - 1)
+        _fail(
+            f"--start {first_day} with --days {days} runs to {last}: a diary lies between "
+            f"{EARLIEST_DATE} and today ({today}); start on {latest_start} or earlier",
+            as_json=as_json,
+        )
+
+
 def _fail(message: str, code: int = 1, as_json: bool = False, **extra: Any) -> None:
     if as_json:
         print(json.dumps({"ok": False, "error": message, **extra}, default=str))
     else:
-        err.print(f"[bold red]error:[/] {message}", highlight=False)
+        err.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
     raise typer.Exit(code)
 
 
@@ -183,7 +202,7 @@ def import_(
                 problems=[p.as_dict() for p in shown],
             )
         for problem in shown:
-            err.print(f"[bold red]error:[/] {problem}", highlight=False)
+            err.print(f"[bold red]error:[/] {escape(str(problem))}", highlight=False)
         if not report_bad and len(exc.problems) > 1:
             err.print(
                 f"{len(exc.problems) - 1} more problem(s); --report-bad lists them all.",
@@ -201,6 +220,8 @@ def import_(
         written = store.write(diary)
     except PatientExistsError as exc:
         _fail(str(exc) + " Nothing was imported.", as_json=as_json, patients=exc.patient_ids)
+    except sa_exc.IntegrityError as exc:  # a value the database's checks refuse
+        _fail(f"the database refused a value ({exc.orig}); nothing was imported", as_json=as_json)
     if as_json:
         _emit({"database": store.url, "rows": written, "not_imported": skipped})
         return
@@ -213,7 +234,7 @@ def import_(
     if skipped:
         out.print(
             "Records not imported (no counterpart in the diary): "
-            + ", ".join(f"{kind} {n}" for kind, n in sorted(skipped.items())),
+            + escape(", ".join(f"{kind} {n}" for kind, n in sorted(skipped.items()))),
             highlight=False,
         )
 
@@ -335,6 +356,7 @@ def simulate(
         first_day = dt.date.fromisoformat(start)
     except ValueError:
         _fail(f"--start {start!r} is not a date (YYYY-MM-DD)", as_json=as_json)
+    _simulated_span_is_past(first_day, days, as_json)
     spec = SimulationSpec(
         patients=patients,
         days=days,
@@ -385,8 +407,13 @@ def days_(
     if out_file is not None:
         if out_file.suffix == ".parquet":
             table.write_parquet(out_file)
-        else:
-            table.write_csv(out_file)
+        else:  # a spreadsheet may open it: no text cell may start as a formula
+            import polars as pl
+
+            from painlink.interop.csv_diary import escape_text
+
+            text = [c for c, kind in table.schema.items() if kind == pl.String]
+            table.with_columns([escape_text(pl.col(c)) for c in text]).write_csv(out_file)
         if as_json:
             _emit({"file": str(out_file), "rows": table.height})
         else:
@@ -621,12 +648,12 @@ def _print_schema(schema: dict[str, Any]) -> None:
 
 
 def _load_json(path: Path, as_json: bool) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        _fail(f"{path}: no such file", as_json=as_json)
-    except json.JSONDecodeError as exc:
-        _fail(f"{path}: not valid JSON ({exc.msg}, line {exc.lineno})", as_json=as_json)
+    from painlink.interop import files
+
+    try:  # a regular file, UTF-8, at most 1 MB and 64 levels deep (interop/files.py)
+        data = files.read_json(path, "fhir", str(path))
+    except DiaryFormatError as exc:
+        _fail(str(exc), as_json=as_json)
     if not isinstance(data, dict):
         _fail(f"{path}: expected a JSON object", as_json=as_json)
     return data

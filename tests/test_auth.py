@@ -605,3 +605,10 @@ def test_mail_goes_over_starttls_and_not_to_an_unverified_server(tmp_path: Path)
         assert len(inbox.messages) == 1
     finally:
         controller.stop()
+
+
+def test_a_secret_sent_back_too_short_or_not_base32_is_a_wrong_code_not_an_error() -> None:
+    from painlink.web.security import totp_step
+
+    for secret in ("JBSWY3DPEHPK3PXP", "not base32 at all!!", "A" * 16):
+        assert totp_step(secret, "123456", None) is None

@@ -42,10 +42,16 @@ def _person(web: Web) -> str:
     pid, csrf = me["patient_id"], me["csrf_token"]
     r = c.post(
         f"/api/patients/{pid}/attacks",
-        json={"start": "2026-11-01T08:00:00", "intensity": 2, "notes": NOTE},
+        json={"start": "2026-11-01T08:00:00", "intensity": 2},
         headers={"X-CSRF-Token": csrf},
     )
     assert r.status_code == 201, r.text
+    r = c.patch(
+        f"/api/patients/{pid}/attacks/{r.json()['attack_id']}",
+        json={"notes": NOTE},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert r.status_code == 200, r.text
     web.clinician("doc")
     c.post("/sharing", data={"csrf_token": csrf, "clinician_email": "doc@clinic.org"})
     anon = web.client()

@@ -20,6 +20,12 @@ so the diary is flattened here once, vectorised, into columns:
 An attack still open (no end) counts up to ``as_of`` and at most
 ``OPEN_ATTACK_MAX_DAYS`` days, so a forgotten "end" does not turn months into
 headache days.
+
+The table covers at most the last ``ANALYSIS_WINDOW_DAYS`` days up to each person's
+latest entry (:func:`window_starts`): analysis work is bounded by that window, never by
+the calendar distance to the earliest entry (one entry dated 1900 would otherwise add
+46,000 empty days to every analysis). Older entries stay in the diary and its exports;
+the analyses say which period they looked at.
 """
 
 from __future__ import annotations
@@ -33,6 +39,12 @@ from painlink.diary.vocabulary import SpineRegion
 from painlink.rules.medications import ACUTE_CLASSES, DrugClass
 
 OPEN_ATTACK_MAX_DAYS = 3  # ICHD-3 migraine lasts at most 72 h untreated (1.1 criterion B)
+#: How far back from a person's latest entry the analyses look. Five years hold every
+#: window an analysis uses (ICHD-3's 3 months, a treatment's 90-day baseline, the
+#: forecast's history) many times over, while attack patterns and treatments drift
+#: over years; and it bounds the day table at ~1,800 rows per person whatever dates
+#: the diary holds (the date bounds, painlink/rules/plausibility.py, allow 1900).
+ANALYSIS_WINDOW_DAYS = 5 * 365 + 1
 _KEY = ["patient_id", "date"]
 _NECK = [SpineRegion.upper_cervical, SpineRegion.lower_cervical, SpineRegion.cervical]
 _BACK = [SpineRegion.thoracic, SpineRegion.lumbar, SpineRegion.sacral_pelvic]
@@ -49,12 +61,59 @@ def _attack_end(attacks: pl.DataFrame, as_of: dt.date | None) -> pl.Expr:
     return pl.coalesce(pl.col("end"), open_end).alias("end_eff")
 
 
-def attack_day_rows(attacks: pl.DataFrame, as_of: dt.date | None = None) -> pl.DataFrame:
-    """One row per attack per calendar day it touches, with the hours it covers that day."""
-    a = attacks.with_columns(_attack_end(attacks, as_of)).with_columns(
-        pl.date_ranges(pl.col("start").dt.date(), pl.col("end_eff").dt.date()).alias("date")
+def window_starts(diary: DiaryFrames, as_of: dt.date | None = None) -> pl.DataFrame:
+    """Per patient (``patient_id``, ``since``): the first day the analyses look at,
+    ``ANALYSIS_WINDOW_DAYS`` before the latest entry of any kind. Computed from the raw
+    tables, before any per-day expansion, so it costs by rows, not by dates."""
+    latest = [
+        diary.days.select("patient_id", pl.col("date")),
+        diary.factor_values.select("patient_id", pl.col("date")),
+        diary.medications.select("patient_id", pl.col("taken_at").dt.date().alias("date")),
+        diary.attacks.select(
+            "patient_id",
+            pl.max_horizontal(pl.col("start"), _attack_end(diary.attacks, as_of).alias("e"))
+            .dt.date()
+            .alias("date"),
+        ),
+        diary.spine_pain.select(
+            "patient_id",
+            pl.coalesce(pl.col("end"), pl.col("start")).dt.date().alias("date"),
+        ),
+    ]
+    return (
+        pl.concat(latest)
+        .group_by("patient_id")
+        .agg(pl.col("date").max())
+        .select(
+            "patient_id",
+            (pl.col("date") - pl.duration(days=ANALYSIS_WINDOW_DAYS - 1)).alias("since"),
+        )
     )
-    a = a.explode("date")
+
+
+def _from_since(start: pl.Expr, since: pl.DataFrame | None) -> pl.Expr:
+    """A date range's first day, moved up to the window's start (``since`` joined in)."""
+    return start if since is None else pl.max_horizontal(start, pl.col("since"))
+
+
+def _join_since(frame: pl.DataFrame, since: pl.DataFrame | None) -> pl.DataFrame:
+    return frame if since is None else frame.join(since, on="patient_id", how="inner")
+
+
+def attack_day_rows(
+    attacks: pl.DataFrame, as_of: dt.date | None = None, since: pl.DataFrame | None = None
+) -> pl.DataFrame:
+    """One row per attack per calendar day it touches, with the hours it covers that day
+    (only days from each person's ``since`` on, when given: see :func:`window_starts`)."""
+    a = _join_since(attacks, since)
+    a = a.with_columns(_attack_end(a, as_of)).with_columns(
+        pl.date_ranges(
+            _from_since(pl.col("start").dt.date(), since), pl.col("end_eff").dt.date()
+        ).alias("date")
+    )
+    a = a.explode("date").drop_nulls("date")
+    if since is not None:
+        a = a.drop("since")
     day_start = pl.col("date").cast(pl.Datetime("us"))
     day_end = day_start + pl.duration(days=1)
     overlap = pl.min_horizontal(pl.col("end_eff"), day_end) - pl.max_horizontal(
@@ -67,8 +126,10 @@ def attack_day_rows(attacks: pl.DataFrame, as_of: dt.date | None = None) -> pl.D
     )
 
 
-def _attack_days(attacks: pl.DataFrame, as_of: dt.date | None) -> pl.DataFrame:
-    a = attack_day_rows(attacks, as_of)
+def _attack_days(
+    attacks: pl.DataFrame, as_of: dt.date | None, since: pl.DataFrame | None
+) -> pl.DataFrame:
+    a = attack_day_rows(attacks, as_of, since)
     return a.group_by(_KEY).agg(
         pl.lit(True).alias("attack_day"),
         pl.col("starts_here").any().alias("onset"),
@@ -96,12 +157,18 @@ def _medication_days(meds: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _spine_days(spine: pl.DataFrame) -> pl.DataFrame:
-    s = spine.with_columns(
-        pl.date_ranges(
-            pl.col("start").dt.date(), pl.coalesce(pl.col("end"), pl.col("start")).dt.date()
-        ).alias("date")
-    ).explode("date")
+def _spine_days(spine: pl.DataFrame, since: pl.DataFrame | None) -> pl.DataFrame:
+    s = (
+        _join_since(spine, since)
+        .with_columns(
+            pl.date_ranges(
+                _from_since(pl.col("start").dt.date(), since),
+                pl.coalesce(pl.col("end"), pl.col("start")).dt.date(),
+            ).alias("date")
+        )
+        .explode("date")
+        .drop_nulls("date")
+    )
     return s.group_by(_KEY).agg(
         [
             pl.col("nrs").filter(pl.col("region") == r.value).max().alias(f"spine_{r.value}")
@@ -110,10 +177,13 @@ def _spine_days(spine: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _treatment_days(treatments: pl.DataFrame, last: pl.DataFrame) -> pl.DataFrame:
-    t = treatments.join(last, on="patient_id", how="inner").with_columns(
+def _treatment_days(treatments: pl.DataFrame, span: pl.DataFrame) -> pl.DataFrame:
+    """Treatments in force per day, only within each person's table (``first_date`` to
+    ``last_date``): a treatment begun decades before the window costs nothing."""
+    t = treatments.join(span, on="patient_id", how="inner").with_columns(
         pl.date_ranges(
-            "start", pl.min_horizontal(pl.coalesce("end", "last_date"), "last_date")
+            pl.max_horizontal("start", "first_date"),
+            pl.min_horizontal(pl.coalesce("end", "last_date"), "last_date"),
         ).alias("date")
     )
     t = t.explode("date").drop_nulls("date")
@@ -136,13 +206,20 @@ def _factor_days(diary: DiaryFrames) -> pl.DataFrame | None:
     return wide
 
 
-def build_day_table(diary: DiaryFrames, *, as_of: dt.date | None = None) -> pl.DataFrame:
-    """Flatten diaries into one row per patient per day, from first to last entry."""
-    attack_days = _attack_days(diary.attacks, as_of)
-    med_days = _medication_days(diary.medications)
-    spine_days = _spine_days(diary.spine_pain)
-    checkin = diary.days.with_columns(pl.lit(True).alias("checked_in"))
+def build_day_table(
+    diary: DiaryFrames, *, as_of: dt.date | None = None, windowed: bool = True
+) -> pl.DataFrame:
+    """Flatten diaries into one row per patient per day, from first to last entry —
+    within the last ``ANALYSIS_WINDOW_DAYS`` before the latest entry unless
+    ``windowed`` is false (then the cost grows with the calendar span)."""
+    since = window_starts(diary, as_of) if windowed else None
+    attack_days = _attack_days(diary.attacks, as_of, since)
+    med_days = _in_window(_medication_days(diary.medications), since)
+    spine_days = _spine_days(diary.spine_pain, since)
+    checkin = _in_window(diary.days.with_columns(pl.lit(True).alias("checked_in")), since)
     factor_days = _factor_days(diary)
+    if factor_days is not None:
+        factor_days = _in_window(factor_days, since)
 
     dated = [
         checkin.select(_KEY),
@@ -170,7 +247,7 @@ def build_day_table(diary: DiaryFrames, *, as_of: dt.date | None = None) -> pl.D
     if factor_days is not None:
         table = table.join(factor_days, on=_KEY, how="left")
     table = table.join(
-        _treatment_days(diary.treatments, span.select("patient_id", "last_date")),
+        _treatment_days(diary.treatments, span),
         on=_KEY,
         how="left",
     )
@@ -229,6 +306,17 @@ def build_day_table(diary: DiaryFrames, *, as_of: dt.date | None = None) -> pl.D
     ]
     rest = sorted(c for c in table.columns if c not in front)
     return table.select([*front, *rest]).sort(_KEY)
+
+
+def _in_window(frame: pl.DataFrame, since: pl.DataFrame | None) -> pl.DataFrame:
+    """Rows dated on or after each person's window start."""
+    if since is None:
+        return frame
+    return (
+        frame.join(since, on="patient_id", how="inner")
+        .filter(pl.col("date") >= pl.col("since"))
+        .drop("since")
+    )
 
 
 def day_table(

@@ -24,6 +24,7 @@ anchors under honest validation: AUC 0.56–0.65 (Houle 2017, Holsteen 2020).
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from dataclasses import dataclass
 
@@ -33,7 +34,7 @@ from scipy import stats
 
 from painlink.analysis.exposures import EXPOSURES, derive_exposures, log_days_since_last_onset
 from painlink.analysis.logistic import fit_logit
-from painlink.analysis.plotting import figure, finish, for_patient
+from painlink.analysis.plotting import figure, finish, for_patient, nothing_yet
 
 FIRST_ORIGIN_DAYS = 90
 STEP_DAYS = 28
@@ -42,6 +43,28 @@ COHORT_PRIOR_SD = 0.5  # around the cohort's coefficients (best of 0.2–1.0 on 
 COHORT_MIN_PATIENTS = 20
 POOLED_PRIOR_SD = 10.0  # the pooled model has thousands of days: a light penalty
 POOLED_MAX_PATIENTS = 500
+
+
+#: the columns of ``ForecastResults.per_patient`` and ``.predictions``
+PER_PATIENT: dict[str, pl.DataType] = {
+    "patient_id": pl.String(),
+    "days_forecast": pl.Int64(),
+    "attacks": pl.Int64(),
+    "auc": pl.Float64(),
+    "auc_ci_low": pl.Float64(),
+    "auc_ci_high": pl.Float64(),
+    "brier": pl.Float64(),
+    "brier_base_rate": pl.Float64(),
+    "brier_skill": pl.Float64(),
+    "show_to_patient": pl.Boolean(),
+    "tomorrow_risk": pl.Float64(),
+}
+PREDICTIONS: dict[str, pl.DataType] = {
+    "patient_id": pl.String(),
+    "date": pl.Date(),
+    "risk": pl.Float64(),
+    "onset": pl.Float64(),
+}
 
 
 def _features(days: pl.DataFrame) -> tuple[pl.DataFrame, list[str]]:
@@ -162,7 +185,13 @@ class ForecastResults:
         top, bottom = axes[0, 0], axes[1, 0]
         title = f"{patient_id}: forecast of an attack starting that day"
         if not p.height:
-            top.set_title(title + " — not enough history yet")
+            top.set_title(title)
+            nothing_yet(
+                top,
+                f"Not enough data yet: a forecast is tested after {FIRST_ORIGIN_DAYS} "
+                "days of diary with attacks in them",
+            )
+            bottom.set_visible(False)
             return finish(fig, path)
         p = p.sort("date")
         top.plot(p["date"].to_list(), p["risk"].to_list(), lw=1, color="#2471a3")
@@ -202,21 +231,36 @@ def _cohort_priors(frame: pl.DataFrame, names: list[str]) -> dict[dt.date, np.nd
     y = pool["onset"].cast(pl.Float64).to_numpy()
     target = ~pool["ongoing"].to_numpy()
     dates = pool["date"].to_numpy()
+    ordered = np.sort(dates)
     first, last = pool["date"].min(), pool["date"].max()
-    priors = {}
+    priors: dict[dt.date, np.ndarray] = {}
     grid = first + dt.timedelta(days=FIRST_ORIGIN_DAYS)  # type: ignore[operator]
+    fitted_on, coef = -1, None
     while grid <= last:  # type: ignore[operator]
-        train = target & (dates < np.datetime64(grid))
-        if y[train].sum() >= 30:
-            priors[grid] = fit_logit(X, y, train, prior_sd=POOLED_PRIOR_SD).coef[0]
+        # refit only when days were added since the last fit: people recorded in
+        # different decades leave long stretches with nothing new, and refitting the same
+        # days there would make the cost grow with the calendar, not with the data
+        seen = int(np.searchsorted(ordered, np.datetime64(grid)))
+        if seen != fitted_on:
+            train = target & (dates < np.datetime64(grid))
+            coef = (
+                fit_logit(X, y, train, prior_sd=POOLED_PRIOR_SD).coef[0]
+                if y[train].sum() >= 30
+                else None
+            )
+            fitted_on = seen
+        if coef is not None:
+            priors[grid] = coef
         grid += dt.timedelta(days=STEP_DAYS)
     return priors
 
 
 def _prior_for(priors: dict[dt.date, np.ndarray], origin: dt.date) -> np.ndarray | None:
-    """The latest pooled fit from before the origin: the forecast never sees the future."""
-    usable = [g for g in priors if g <= origin]
-    return priors[max(usable)] if usable else None
+    """The latest pooled fit from before the origin: the forecast never sees the future.
+    (Grid dates are inserted in order, so a bisection finds it.)"""
+    grid = list(priors)
+    k = bisect.bisect_right(grid, origin)
+    return priors[grid[k - 1]] if k else None
 
 
 def forecast(days: pl.DataFrame, true_risk: pl.DataFrame | None = None) -> ForecastResults:
@@ -312,4 +356,11 @@ def forecast(days: pl.DataFrame, true_risk: pl.DataFrame | None = None) -> Forec
                 }
             )
         )
-    return ForecastResults(pl.DataFrame(rows), pl.concat(preds) if preds else pl.DataFrame())
+    # an empty diary still gets tables with every column: "no forecast yet" needs no
+    # special case downstream
+    return ForecastResults(
+        pl.DataFrame(rows, schema_overrides={"tomorrow_risk": pl.Float64})
+        if rows
+        else pl.DataFrame(schema=PER_PATIENT),
+        pl.concat(preds) if preds else pl.DataFrame(schema=PREDICTIONS),
+    )

@@ -139,6 +139,11 @@ def design_experiment(
 ) -> ExperimentDesign:
     """A randomised block schedule with its power, from one patient's day table."""
     ids = days["patient_id"].unique().to_list()
+    if not ids:
+        raise ValueError(
+            "no diary days yet: an experiment's power comes from the attack history, "
+            "so log some days first"
+        )
     if len(ids) != 1:
         raise ValueError("an experiment is designed for one patient")
     if not 0 < rate_ratio < 10 or rate_ratio == 1:

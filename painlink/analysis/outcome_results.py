@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from painlink.analysis.outcomes import treatment_outcomes
-from painlink.analysis.plotting import figure, finish, for_patient
+from painlink.analysis.plotting import figure, finish, for_patient, nothing_yet
 from painlink.analysis.questionnaire_outcomes import questionnaire_outcomes
 from painlink.clinical.day_counts import classify_days
 from painlink.diary.frames import DiaryFrames
@@ -46,9 +46,15 @@ class OutcomeResults:
         )
         fig, axes = figure(rates.height + scores.height, width=9, panels=2)
         top, bottom = axes[0, 0], axes[1, 0]
+        positive = [v for v in (rates["ci_low"].to_list() if rates.height else []) if v and v > 0]
+        floor = min([0.05, *[v / 2 for v in positive]])  # where a ratio of 0 is drawn
         for i, r in enumerate(rates.iter_rows(named=True)):
-            top.plot([r["ci_low"], r["ci_high"]], [i, i], color="#2471a3", lw=2)
-            top.plot(r["rate_ratio"], i, "o", color="#2471a3")
+            low, ratio = max(r["ci_low"], floor), r["rate_ratio"]
+            top.plot([low, r["ci_high"]], [i, i], color="#2471a3", lw=2)
+            if ratio > 0:
+                top.plot(ratio, i, "o", color="#2471a3")
+            else:  # no events during: the ratio is 0, off a log scale — an arrow to the left
+                top.plot(low, i, "<", color="#2471a3")
         top.axvline(1.0, color="black", lw=1, ls="--")
         top.axvline(0.5, color="#27ae60", lw=1, ls=":")
         top.set_xscale("log")
@@ -74,7 +80,43 @@ class OutcomeResults:
             [f"{r['treatment']}: {r['endpoint']}" for r in scores.iter_rows(named=True)],
         )
         bottom.set_xlabel("questionnaire change ÷ its important change (negative: better)")
+        if not rates.height and not scores.height:
+            nothing_yet(top, NOT_YET)
         return finish(fig, path)
+
+
+NOT_YET = (
+    "Not enough data yet: a treatment needs 28 days of diary before it\n"
+    "and 28 days during it, or a questionnaire on each side"
+)
+#: every outcome row carries these (null where they do not apply), so a page or a
+#: report can ask any row for them: a diary with only "not enough data" rows, or only
+#: questionnaire rows, still has them
+COLUMNS: dict[str, pl.DataType] = {
+    "patient_id": pl.String(),
+    "treatment": pl.String(),
+    "kind": pl.String(),
+    "start": pl.Date(),
+    "end": pl.Date(),
+    "endpoint": pl.String(),
+    "verdict": pl.String(),
+    "note": pl.String(),
+    "before_per_28d": pl.Float64(),
+    "during_per_28d": pl.Float64(),
+    "rate_ratio": pl.Float64(),
+    "ci_low": pl.Float64(),
+    "ci_high": pl.Float64(),
+    "p_reduction_50": pl.Float64(),
+    "regression_to_mean_warning": pl.Boolean(),
+    "instrument": pl.String(),
+    "score_unit": pl.String(),
+    "important_change": pl.Float64(),
+    "before_on": pl.Date(),
+    "before_score": pl.Float64(),
+    "during_on": pl.Date(),
+    "during_score": pl.Float64(),
+    "score_change": pl.Float64(),
+}
 
 
 def outcomes(diary: DiaryFrames, days: pl.DataFrame | None = None) -> OutcomeResults:
@@ -84,6 +126,7 @@ def outcomes(diary: DiaryFrames, days: pl.DataFrame | None = None) -> OutcomeRes
     return OutcomeResults(
         pl.concat(
             [
+                pl.DataFrame(schema=COLUMNS),
                 treatment_outcomes(days, diary.treatments, diary.attacks),
                 questionnaire_outcomes(diary.questionnaire_items, diary.treatments),
             ],

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +36,7 @@ import numpy as np
 import polars as pl
 import statsmodels.api as sm
 from scipy import stats
+from statsmodels.tools.sm_exceptions import PerfectSeparationError
 
 MIN_BASELINE_DAYS = 28  # IHS preventive-trial guidelines: ≥4 weeks of prospective baseline
 BASELINE_DAYS = 90
@@ -100,37 +102,165 @@ def blocks(weeks: pl.DataFrame, size: int = 4) -> pl.DataFrame:
     )
 
 
-def fit_rate_ratio(weeks: pl.DataFrame) -> tuple[float, float, float, int]:
+#: a log-scale coefficient beyond this (a factor of 3 million) is a fit that ran off to
+#: infinity (separation), not an estimate
+MAX_LOG_COEFFICIENT = 15.0
+
+
+@dataclass(frozen=True)
+class QuasiPoisson:
+    """A Poisson GLM's coefficients with standard errors widened by Pearson's dispersion."""
+
+    params: np.ndarray
+    poisson_se: np.ndarray
+    dispersion: float  # Pearson χ² / residual df (1 when no df is left)
+    df: int
+
+    @property
+    def se(self) -> np.ndarray:
+        """Never narrower than Poisson: a diary is not more regular than chance."""
+        return self.poisson_se * math.sqrt(max(self.dispersion, 1.0))
+
+
+def quasi_poisson(y: np.ndarray, X: np.ndarray, exposure: np.ndarray) -> QuasiPoisson | None:
+    """Quasi-Poisson fit, or None when the counts cannot identify the coefficients.
+
+    Why not ``fit(scale="X2")``: statsmodels then divides the first deviance by a
+    Pearson χ² of zero whenever every block holds the same count (8, 8, 8), and
+    raises "first guess on the deviance function returned a nan" — a real diary did
+    this. Fitting at scale 1 and widening the errors afterwards gives the same
+    estimates and intervals without that trap. A coefficient driven to ±∞ (every
+    count on one side zero) comes back non-finite and is refused here, so no caller
+    exponentiates it.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # non-convergence is judged below, by the numbers
+        try:
+            result = sm.GLM(
+                y.astype(float),
+                X,
+                family=sm.families.Poisson(),
+                offset=np.log(exposure.astype(float)),
+            ).fit()
+        except (ValueError, np.linalg.LinAlgError, PerfectSeparationError):
+            return None
+    params, bse = np.asarray(result.params, float), np.asarray(result.bse, float)
+    finite = np.isfinite(params).all() and np.isfinite(bse).all()
+    if not finite or np.abs(params).max() > MAX_LOG_COEFFICIENT:
+        return None
+    df = int(result.df_resid)
+    dispersion = float(result.pearson_chi2) / df if df > 0 else 1.0
+    if not math.isfinite(dispersion):
+        return None
+    return QuasiPoisson(params, bse, dispersion, max(df, 1))
+
+
+def fit_rate_ratio(weeks: pl.DataFrame) -> tuple[float, float, float, int] | None:
     """log rate ratio, its standard error and p-value: quasi-Poisson GLM (statsmodels) on
-    4-week blocks, dispersion from Pearson's χ², t reference distribution.
+    4-week blocks, dispersion from Pearson's χ², t reference distribution. None when the
+    GLM cannot estimate it (no events on one side): :func:`exact_rate_ratio` answers then.
 
     Diaries drift slowly (disease activity, seasons): block-to-block variation carries
     that drift into the standard error, where day- or week-level robust errors miss it.
     """
     b = blocks(weeks)
-    X = sm.add_constant(b["treated"].to_numpy())
-    result = sm.GLM(
-        b["y"].to_numpy(), X, family=sm.families.Poisson(), offset=np.log(b["days"].to_numpy())
-    ).fit(scale="X2")
-    scale = max(float(result.scale), 1.0)  # never narrower than Poisson
-    se = float(result.bse[1]) * math.sqrt(scale / float(result.scale))
-    df = max(int(result.df_resid), 1)
-    p = float(2 * stats.t.sf(abs(result.params[1] / se), df))
-    return float(result.params[1]), se, p, df
+    fit = quasi_poisson(
+        b["y"].to_numpy(), sm.add_constant(b["treated"].to_numpy()), b["days"].to_numpy()
+    )
+    if fit is None:
+        return None
+    se = float(fit.se[1])
+    p = float(2 * stats.t.sf(abs(fit.params[1] / se), fit.df))
+    return float(fit.params[1]), se, p, fit.df
+
+
+@dataclass(frozen=True)
+class ExactRateRatio:
+    rate_ratio: float
+    ci_low: float
+    ci_high: float  # inf only when nothing happened before (never asked of it here)
+    p: float
+    p_reduction_50: float
+
+
+def exact_rate_ratio(
+    during: float,
+    during_days: float,
+    before: float,
+    before_days: float,
+    *,
+    dispersion: float = 1.0,
+    alpha: float = 0.05,
+) -> ExactRateRatio:
+    """The rate ratio during/before of two Poisson counts with exposure, by the exact
+    conditional method: given n = during + before events, the events during are
+    Binomial(n, π) with π = T₁·RR / (T₀ + T₁·RR). A Clopper–Pearson interval for π
+    (beta quantiles) maps to RR = π/(1 − π) · T₀/T₁ — finite at both ends whenever
+    there was an event before, and exactly 0 at the lower end when none came after
+    (the best outcome, which a log-linear GLM sends to −∞). Sources: Clopper & Pearson,
+    Biometrika 1934; the conditional method for two Poisson rates, e.g. Ulm, Am J
+    Epidemiol 1990, and Fay's R ``exactci::poisson.exact``.
+
+    ``dispersion`` φ ≥ 1 (quasi-Poisson, from block counts) deflates both counts to
+    effective counts y/φ, so overdispersed diaries get wider intervals; with φ = 1 it
+    is the textbook exact interval. The beta form accepts non-integer counts.
+
+    The p-value is the central one that matches the interval (twice the smaller tail,
+    at most 1). ``p_reduction_50`` is P(RR ≤ 0.5) under the Jeffreys posterior of π,
+    Beta(y₁/φ + ½, y₀/φ + ½): defined with zero events too.
+    """
+    phi = max(float(dispersion), 1.0) if math.isfinite(dispersion) else 1.0
+    e1, e0 = max(during, 0.0) / phi, max(before, 0.0) / phi
+    scale = before_days / during_days  # RR = odds(π) · T₀/T₁
+
+    def to_rr(pi: float) -> float:
+        return math.inf if pi >= 1 else pi / (1 - pi) * scale
+
+    lo_pi = 0.0 if e1 == 0 else float(stats.beta.ppf(alpha / 2, e1, e0 + 1))
+    hi_pi = 1.0 if e0 == 0 else float(stats.beta.ppf(1 - alpha / 2, e1 + 1, e0))
+    n = e1 + e0
+    pi0 = during_days / (during_days + before_days)  # π when RR = 1
+    if n == 0:
+        p = 1.0
+    else:
+        # binomial tails for real-valued counts through the regularised incomplete beta
+        at_most = 1.0 if e0 == 0 else float(stats.beta.cdf(1 - pi0, e0, e1 + 1))
+        at_least = 1.0 if e1 == 0 else float(stats.beta.cdf(pi0, e1, e0 + 1))
+        p = min(1.0, 2 * min(at_most, at_least))
+    half = RESPONDER_REDUCTION * during_days / (before_days + RESPONDER_REDUCTION * during_days)
+    return ExactRateRatio(
+        rate_ratio=to_rr(e1 / n) if n else math.nan,
+        ci_low=to_rr(lo_pi),
+        ci_high=to_rr(hi_pi),
+        p=p,
+        p_reduction_50=float(stats.beta.cdf(half, e1 + 0.5, e0 + 0.5)),
+    )
 
 
 def fit_its(weeks: pl.DataFrame) -> dict[str, float]:
-    """Interrupted time series: baseline trend, level change and slope change at the start."""
+    """Interrupted time series: baseline trend, level change and slope change at the start.
+    All NaN when the weeks cannot identify them (no events on one side, too few weeks)."""
+    names = ["intercept", "trend_per_week", "level_change", "slope_change"]
+    nothing = {n: math.nan for n in names} | {f"{n}_p": math.nan for n in names}
     w = weeks["week"].to_numpy().astype(float)
     treated = weeks["treated"].to_numpy()
+    y = weeks["y"].to_numpy()
+    if len(w) < 6 or y[treated == 1].sum() == 0 or y[treated == 0].sum() == 0:
+        return nothing
     X = np.column_stack([np.ones_like(w), w, treated, treated * w])
-    result = sm.GLM(
-        weeks["y"].to_numpy(),
-        X,
-        family=sm.families.Poisson(),
-        offset=np.log(weeks["days"].to_numpy()),
-    ).fit(cov_type="HAC", cov_kwds={"maxlags": 2})
-    names = ["intercept", "trend_per_week", "level_change", "slope_change"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            result = sm.GLM(
+                y,
+                X,
+                family=sm.families.Poisson(),
+                offset=np.log(weeks["days"].to_numpy().astype(float)),
+            ).fit(cov_type="HAC", cov_kwds={"maxlags": 2})
+        except (ValueError, np.linalg.LinAlgError, PerfectSeparationError):
+            return nothing
+    if not np.isfinite(result.params).all():
+        return nothing
     out = {f"{n}": float(v) for n, v in zip(names, result.params, strict=True)}
     out |= {f"{n}_p": float(v) for n, v in zip(names, result.pvalues, strict=True)}
     return out
@@ -216,22 +346,44 @@ def treatment_outcomes(
                     }
                 )
                 continue
-            b, se, p, df = fit_rate_ratio(weeks)
-            z = float(stats.norm.ppf(0.975))  # t(df) over-covers in simulation (98%); see docs
-            its = fit_its(weeks)
-            reduction_prob = float(stats.t.cdf((math.log(1 - RESPONDER_REDUCTION) - b) / se, df))
-            rr = math.exp(b)
-            verdict = (
-                "fewer during treatment"
-                if rr * math.exp(z * se) < 1
-                else "more during treatment"
-                if rr * math.exp(-z * se) > 1
-                else "no clear change"
-            )
             notes = [
                 "uncontrolled before/after comparison: placebo response and natural "
                 "fluctuation can look the same"
             ]
+            fit = fit_rate_ratio(weeks) if during["y"].sum() > 0 else None
+            if fit is not None:
+                b, se, p, df = fit
+                z = float(stats.norm.ppf(0.975))  # t(df) over-covers in simulation (98%)
+                reduction_prob = float(
+                    stats.t.cdf((math.log(1 - RESPONDER_REDUCTION) - b) / se, df)
+                )
+                rr, lo, hi = math.exp(b), math.exp(b - z * se), math.exp(b + z * se)
+                method = "quasi-Poisson GLM"
+            else:  # none during (the best outcome) or a GLM that cannot estimate it
+                exact = exact_rate_ratio(
+                    during["y"].sum(),
+                    during["days"].sum(),
+                    before["y"].sum(),
+                    before["days"].sum(),
+                    dispersion=_dispersion(before),
+                )
+                rr, lo, hi = exact.rate_ratio, exact.ci_low, exact.ci_high
+                p, reduction_prob = exact.p, exact.p_reduction_50
+                method = "exact conditional"
+                notes.append(
+                    "no events during the treatment: exact conditional interval "
+                    "(the log-linear model has no finite estimate)"
+                    if during["y"].sum() == 0
+                    else "exact conditional interval (the model did not converge)"
+                )
+            its = fit_its(weeks)
+            verdict = (
+                "fewer during treatment"
+                if hi < 1
+                else "more during treatment"
+                if lo > 1
+                else "no clear change"
+            )
             if falling:
                 notes.append(
                     "attacks were already becoming less frequent before the treatment "
@@ -247,8 +399,9 @@ def treatment_outcomes(
                     "before_per_28d": rate_before,
                     "during_per_28d": rate_during,
                     "rate_ratio": rr,
-                    "ci_low": math.exp(b - z * se),
-                    "ci_high": math.exp(b + z * se),
+                    "ci_low": lo,
+                    "ci_high": hi,
+                    "ci_method": method,
                     "p": p,
                     "responder_50": rate_during <= (1 - RESPONDER_REDUCTION) * rate_before,
                     "p_reduction_50": reduction_prob,
@@ -274,9 +427,24 @@ def _falling_before(history: pl.DataFrame, start: dt.date) -> tuple[bool, float,
     b = blocks(weeks, 4)
     if b.height < 3:
         return False, float("nan"), float("nan")
-    X = sm.add_constant(b["block"].to_numpy().astype(float))
-    fit = sm.GLM(
-        b["y"].to_numpy(), X, family=sm.families.Poisson(), offset=np.log(b["days"].to_numpy())
-    ).fit(scale="X2")
-    slope, p = float(fit.params[1]), float(fit.pvalues[1])
+    fit = quasi_poisson(
+        b["y"].to_numpy(),
+        sm.add_constant(b["block"].to_numpy().astype(float)),
+        b["days"].to_numpy(),
+    )
+    if fit is None:
+        return False, float("nan"), float("nan")
+    slope = float(fit.params[1])
+    se = float(fit.poisson_se[1]) * math.sqrt(fit.dispersion)  # as scale="X2" would
+    p = float(2 * stats.norm.sf(abs(slope / se))) if se > 0 else 1.0
     return bool(slope < 0 and p < FALLING_P), math.exp(slope), p
+
+
+def _dispersion(before: pl.DataFrame) -> float:
+    """Pearson dispersion of the 4-week block counts before the start (constant rate):
+    how much more the diary varies than Poisson. 1 with fewer than two blocks."""
+    b = blocks(before)
+    if b.height < 2 or b["y"].sum() == 0:
+        return 1.0
+    fit = quasi_poisson(b["y"].to_numpy(), np.ones((b.height, 1)), b["days"].to_numpy())
+    return max(fit.dispersion, 1.0) if fit is not None else 1.0

@@ -36,3 +36,11 @@ def finish(fig: Any, path: str | None) -> Any:
     if path:
         fig.savefig(path, dpi=120)
     return fig
+
+
+def nothing_yet(ax: Any, text: str) -> None:
+    """Say on the picture itself why it is empty: a patient sees words, not bare axes."""
+    ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, wrap=True)
+    ax.set_xticks([], minor=True)
+    ax.set_xticks([])
+    ax.set_yticks([])

@@ -61,7 +61,7 @@ def _verdict(key: str, before: float, after: float) -> str:
 def questionnaire_outcomes(items: pl.DataFrame, treatments: pl.DataFrame) -> pl.DataFrame:
     """One row per patient × treatment × instrument with a response in either period."""
     by_key: dict[tuple[str, str], list[StoredScore]] = {}
-    for s in score_stored(items):
+    for s in score_stored(items, skip_invalid=True):
         by_key.setdefault((s.patient_id, s.score.instrument), []).append(s)
     rows: list[dict[str, Any]] = []
     for t in treatments.iter_rows(named=True):

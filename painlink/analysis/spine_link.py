@@ -32,7 +32,7 @@ import polars as pl
 from scipy import stats
 
 from painlink.analysis.logistic import fit_logit
-from painlink.analysis.plotting import figure, finish, for_patient
+from painlink.analysis.plotting import figure, finish, for_patient, nothing_yet
 
 REGIONS = {"neck": "neck_pain_max", "back": "back_pain_max"}
 PAIN_THRESHOLD = 4.0  # "neck pain 4 or more of 10", as the exposure definitions
@@ -70,6 +70,8 @@ class SpineLinkResults:
         ax.set_title(f"{patient_id}: neck and back pain around attacks")
         if s.height:
             ax.legend(loc="upper right", fontsize=8)
+        else:
+            nothing_yet(ax, "Not enough data yet: no neck or back pain recorded")
         return finish(fig, path)
 
 
@@ -200,4 +202,21 @@ def spine_link(days: pl.DataFrame) -> SpineLinkResults:
                     "share_pain_day_after": after_share,
                 }
             )
-    return SpineLinkResults(pl.DataFrame(rows))
+    return SpineLinkResults(pl.DataFrame(rows) if rows else pl.DataFrame(schema=COLUMNS))
+
+
+#: the columns of ``SpineLinkResults.table`` (kept when no one recorded spine pain)
+COLUMNS: dict[str, pl.DataType] = {
+    "patient_id": pl.String(),
+    "region": pl.String(),
+    "verdict": pl.String(),
+    **{c: pl.Float64() for c in ("rise_with_attacks", "rise_ci_low", "rise_ci_high")},
+    "attacks_compared": pl.Int64(),
+    **{c: pl.Float64() for c in ("odds_ratio_day_before", "ci_low", "ci_high", "p")},
+    "onsets_at_risk": pl.Int64(),
+    "days_with_earlier_pain": pl.Int64(),
+    **{
+        c: pl.Float64()
+        for c in ("share_pain_day_before", "share_pain_during", "share_pain_day_after")
+    },
+}

@@ -28,10 +28,26 @@ from scipy import stats
 
 from painlink.analysis.exposures import EXPOSURES, derive_exposures, log_days_since_last_onset
 from painlink.analysis.logistic import fit_logit
-from painlink.analysis.plotting import figure, finish
+from painlink.analysis.plotting import figure, finish, nothing_yet
 from painlink.rules.triggers import PREMONITORY, TriggerSettings
 
 COVARIATES = ("weekend", "log_days_since", "menstrual")
+#: the columns of one person's estimates (``TriggerAnalysis._fit_patient``)
+ESTIMATES: dict[str, pl.DataType] = {
+    "patient_id": pl.String(),
+    "factor": pl.String(),
+    "definition": pl.String(),
+    "lag": pl.Int64(),
+    "log_or": pl.Float64(),
+    "se": pl.Float64(),
+    "exposed_days": pl.Int64(),
+    "unexposed_days": pl.Int64(),
+    "attacks_exposed": pl.Int64(),
+    "attacks_at_risk": pl.Int64(),
+    "enough_data": pl.Boolean(),
+    "p_raw": pl.Float64(),
+    "ci_z": pl.Float64(),
+}
 HORMONAL = ("menstrual_window", "pill_free")
 
 
@@ -177,6 +193,14 @@ class TriggerResults:
         )
         ax.set_xlabel("odds ratio of an attack starting (95% interval; log scale)")
         ax.set_title(f"{patient_id}: associations, not proof of cause")
+        if not s.height:
+            ax.lines[0].remove()  # no reference line across the words
+            ax.set_xlabel("")
+            nothing_yet(
+                ax,
+                "Not enough data yet: each factor needs days with and without it\n"
+                f"and at least {self.settings.min_attacks} attacks to compare",
+            )
         return finish(fig, path)
 
 
@@ -198,7 +222,11 @@ class TriggerAnalysis:
         rows = []
         for (pid,), part in frame.group_by(["patient_id"], maintain_order=True):
             rows.append(self._fit_patient(str(pid), part, factors))
-        estimates = pl.concat(rows, how="vertical_relaxed") if rows else pl.DataFrame()
+        # an empty diary still gets a table with every column, so summaries and pictures
+        # of "nothing yet" need no special case
+        estimates = (
+            pl.concat(rows, how="vertical_relaxed") if rows else pl.DataFrame(schema=ESTIMATES)
+        )
         patients = estimates["patient_id"].n_unique() if estimates.height else 0
         do_shrink = shrink if shrink is not None else patients >= s.shrink_min_patients
         cohort = pl.DataFrame()
@@ -409,7 +437,15 @@ def _verdicts(estimates: pl.DataFrame, s: TriggerSettings) -> pl.DataFrame:
             own = scored.select("factor", "lag", pl.col("q").alias("q_own"))
             scored = _bayes_q(part).join(own, on=["factor", "lag"], how="left")
         parts.append(scored.with_columns(pl.col("p_raw").alias("p")))
-    e = pl.concat(parts) if parts else estimates
+    e = (
+        pl.concat(parts)
+        if parts
+        else estimates.with_columns(
+            pl.lit(None, pl.Float64).alias("q"), pl.lit(None, pl.Float64).alias("p")
+        )
+    )
+    if shrunk and not parts:
+        e = e.with_columns(pl.lit(None, pl.Float64).alias("q_own"))
     lo = (pl.col("log_or") - pl.col("ci_z") * pl.col("se")).exp()
     hi = (pl.col("log_or") + pl.col("ci_z") * pl.col("se")).exp()
     significant = pl.col("q") <= s.q
@@ -465,4 +501,4 @@ def _verdicts(estimates: pl.DataFrame, s: TriggerSettings) -> pl.DataFrame:
             )
         else:
             notes.append("")
-    return e.with_columns(pl.Series("power_note", notes))
+    return e.with_columns(pl.Series("power_note", notes, dtype=pl.String))

@@ -433,23 +433,25 @@ def _chronic_migraine(
     )
 
 
-def _days_of(attacks: pl.DataFrame) -> int:
-    """Calendar days touched by these attacks."""
+def _days_of(attacks: pl.DataFrame, since: dt.date | None = None) -> int:
+    """Calendar days touched by these attacks (from ``since`` on: the analysed window)."""
     if not attacks.height:
         return 0
-    return (
-        attacks.select(
-            pl.date_ranges(pl.col("start").dt.date(), pl.coalesce("end", "start").dt.date()).alias(
-                "d"
-            )
-        )
-        .explode("d")
-        .unique()
-        .height
-    )
+    days = attacks.select(
+        pl.date_ranges(pl.col("start").dt.date(), pl.coalesce("end", "start").dt.date()).alias("d")
+    ).explode("d")
+    if since is not None:
+        days = days.filter(pl.col("d") >= since)
+    return days.unique().height
 
 
-def _tth(a: pl.DataFrame, months: pl.DataFrame, r: Ichd3Rules, span_days: int) -> list[Diagnosis]:
+def _tth(
+    a: pl.DataFrame,
+    months: pl.DataFrame,
+    r: Ichd3Rules,
+    span_days: int,
+    first_day: dt.date | None = None,
+) -> list[Diagnosis]:
     """2.1, 2.2, 2.3 and their probable forms 2.4.1–2.4.3.
 
     Only tension-type episodes count: attacks with aura, cluster-like attacks and
@@ -468,7 +470,7 @@ def _tth(a: pl.DataFrame, months: pl.DataFrame, r: Ichd3Rules, span_days: int) -
         the whole diary."""
         if months.height and column in months.columns:
             return months[column].sum() / months["days"].sum() * r.month_days
-        return _days_of(frame) / span_days * r.month_days if span_days else 0.0
+        return _days_of(frame, first_day) / span_days * r.month_days if span_days else 0.0
 
     full_rate = per_month(fulfilling, "tth_episode_days")
     cand_rate = per_month(candidates, "tth_candidate_days")
@@ -500,8 +502,9 @@ def _tth(a: pl.DataFrame, months: pl.DataFrame, r: Ichd3Rules, span_days: int) -
     e = clinician_criterion("E")
     out = []
     freq = (
-        f"{episodes} tension-type episodes on {_days_of(fulfilling)} days; "
-        f"{full_rate:.1f} days/month on average in a diary of {span_days} days"
+        f"{episodes} tension-type episodes in all; {_days_of(fulfilling, first_day)} days "
+        f"with one in the {span_days} diary days analysed; "
+        f"{full_rate:.1f} days/month on average"
     )
     bands = {
         "2.1": lambda rate: rate < r.tth_infrequent_below,
@@ -924,7 +927,8 @@ def classify(
     months = monthly_counts(days, rules.month_days).rename({"med_acute_any_days": "acute_any_days"})
     span_days = days.height  # first to last diary day, check-ins included
     found: list[Diagnosis] = []
-    tth = _tth(attacks, months, rules, span_days)
+    first_day = days["date"].min() if days.height else None
+    tth = _tth(attacks, months, rules, span_days, first_day)  # type: ignore[arg-type]
     tth_definite = any(d.status == MET and d.code in ("2.1", "2.2", "2.3") for d in tth)
     m11, p151 = _migraine_without_aura(attacks.filter(pl.col("a_B") != MET), rules, tth_definite)
     found += [

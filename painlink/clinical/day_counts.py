@@ -13,7 +13,7 @@ import datetime as dt
 
 import polars as pl
 
-from painlink.analysis.day_table import attack_day_rows, build_day_table
+from painlink.analysis.day_table import attack_day_rows, build_day_table, window_starts
 from painlink.clinical.attack_criteria import MET, evaluate_attacks
 from painlink.diary.frames import DiaryFrames
 from painlink.rules.day_definitions import (
@@ -48,7 +48,7 @@ def classify_days(
     d = _definition(definition)
     days = build_day_table(diary, as_of=as_of)
     attacks = evaluate_attacks(diary, rules)
-    rows = attack_day_rows(attacks, as_of)
+    rows = attack_day_rows(attacks, as_of, window_starts(diary, as_of))  # the table's window
     if d.require_full_attack:
         feature = pl.col("migraine_features") | pl.col("fulfils_1_2")
     else:

@@ -9,7 +9,6 @@ Questionnaire (:func:`load_questionnaire`), painlink keeps only the scoring rule
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -64,12 +63,16 @@ class Score:
 def _read_json(resource: str | Path | dict[str, Any]) -> dict[str, Any]:
     if isinstance(resource, dict):
         return resource
-    try:
-        return json.loads(Path(resource).read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise QuestionnaireError(
-            f"{resource}: not valid JSON ({exc.msg}, line {exc.lineno})"
-        ) from exc
+    from painlink.interop import files
+    from painlink.interop.problems import DiaryFormatError
+
+    try:  # a regular file of at most 1 MB, UTF-8, nested at most 64 deep
+        data = files.read_json(resource, "fhir", str(resource))
+    except DiaryFormatError as exc:
+        raise QuestionnaireError(str(exc)) from None
+    if not isinstance(data, dict):
+        raise QuestionnaireError(f"{resource}: not a FHIR resource (a JSON object)")
+    return data
 
 
 def _validation_message(exc: ValidationError, kind: str) -> str:
@@ -309,8 +312,13 @@ class StoredScore:
     score: Score
 
 
-def score_stored(items: pl.DataFrame) -> list[StoredScore]:
-    """Score every response in a ``questionnaire_items`` table, oldest first per instrument."""
+def score_stored(items: pl.DataFrame, *, skip_invalid: bool = False) -> list[StoredScore]:
+    """Score every response in a ``questionnaire_items`` table, oldest first per instrument.
+
+    ``skip_invalid``: leave out a stored response today's rules cannot score (an
+    answer outside the instrument's choices, MIDAS days beyond the recall period)
+    instead of raising — what an analysis over a whole diary wants, since one odd
+    old response must not stop every other result."""
     out: list[StoredScore] = []
     if items.is_empty():
         return out
@@ -322,12 +330,11 @@ def score_stored(items: pl.DataFrame) -> list[StoredScore]:
         values: dict[str, float | None] = {link: None for link in rules.items}
         values.update(dict(zip(group["item"], group["value"], strict=True)))
         by = group["recorded_by"].drop_nulls() if "recorded_by" in group.columns else pl.Series()
-        out.append(
-            StoredScore(
-                str(pid),
-                completed_on,
-                by[0] if by.len() else None,
-                score_values(rules.key, values),
-            )
-        )
+        try:
+            score = score_values(rules.key, values)
+        except QuestionnaireError:
+            if skip_invalid:
+                continue
+            raise
+        out.append(StoredScore(str(pid), completed_on, by[0] if by.len() else None, score))
     return out

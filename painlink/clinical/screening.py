@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from painlink.rules.plausibility import MAX_DURATION_MIN
 from painlink.rules.red_flags import (
     ADVICE,
     DIASTOLIC_RANGE,
@@ -31,11 +32,12 @@ Answer = bool | None
 class Presentation(BaseModel):
     """Answers to the screening questions; every field is optional (None = not asked)."""
 
-    model_config = ConfigDict(extra="forbid")
+    # NaN and infinity are no answer; durations end within a month (rules/plausibility.py)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     age: Annotated[int, Field(ge=0, le=120)] | None = None
     headache_onset_age: Annotated[int, Field(ge=0, le=120)] | None = None
-    onset_to_peak_min: Annotated[float, Field(ge=0)] | None = None
+    onset_to_peak_min: Annotated[float, Field(ge=0, le=MAX_DURATION_MIN)] | None = None
     thunderclap: Answer = None
     new_headache: Answer = None
     pattern_change: Answer = None

@@ -21,6 +21,8 @@ import polars as pl
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
+from painlink.rules.plausibility import Plausible
+
 Kind = Literal["str", "int", "float", "bool", "date", "datetime", "enum", "enum_list"]
 
 POLARS_TYPE: dict[str, pl.DataType] = {
@@ -46,6 +48,7 @@ class FieldSpec:
     max_length: int | None = None
     pattern: str | None = None
     choices: tuple[str, ...] = ()
+    plausible: str | None = None  # "date" or "birth_year": bounded by rules/plausibility.py
 
     @property
     def dtype(self) -> pl.DataType:
@@ -106,9 +109,11 @@ def field_specs(model: type[BaseModel]) -> tuple[FieldSpec, ...]:
     for name, info in model.model_fields.items():
         annotation = _unwrap_optional(hints[name])
         kind, choices = _kind_of(annotation)
-        spec = {"ge": None, "le": None, "max_length": None, "pattern": None}
+        spec = {"ge": None, "le": None, "max_length": None, "pattern": None, "plausible": None}
         for c in _constraints(info, annotation):
-            if isinstance(c, annotated_types.Ge):
+            if isinstance(c, Plausible):
+                spec["plausible"] = c.kind
+            elif isinstance(c, annotated_types.Ge):
                 spec["ge"] = float(c.ge)  # type: ignore[arg-type]
             elif isinstance(c, annotated_types.Le):
                 spec["le"] = float(c.le)  # type: ignore[arg-type]

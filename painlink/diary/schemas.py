@@ -12,7 +12,7 @@ from enum import StrEnum
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from painlink.diary.vocabulary import (
     AuraType,
@@ -32,18 +32,53 @@ from painlink.diary.vocabulary import (
     TreatmentKind,
     VisitKind,
 )
+from painlink.rules import plausibility as plausible
 from painlink.rules.medications import DrugClass
 from painlink.rules.questionnaires import INSTRUMENTS
 
+
+def _plausible_time(value: dt.date) -> dt.date:
+    """Zone-free bounds (1900 .. tomorrow in UTC+14); the patient's own zone is checked
+    where the patient is known. An offset is refused: a diary keeps local time."""
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        raise ValueError("a diary keeps local wall-clock time: give it without a UTC offset")
+    if problem := plausible.date_problem_anywhere(value):
+        raise ValueError(problem)
+    return value
+
+
+def _plausible_birth_year(value: int) -> int:
+    if problem := plausible.birth_year_problem(value):
+        raise ValueError(problem)
+    return value
+
+
+DiaryDate = Annotated[dt.date, AfterValidator(_plausible_time), plausible.Plausible("date")]
+DiaryTime = Annotated[dt.datetime, AfterValidator(_plausible_time), plausible.Plausible("date")]
+BirthYear = Annotated[
+    int,
+    Field(ge=plausible.EARLIEST_BIRTH_YEAR),
+    AfterValidator(_plausible_birth_year),
+    plausible.Plausible("birth_year"),
+]
 Identifier = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")]
 Score10 = Annotated[float, Field(ge=0, le=10)]
 Intensity03 = Annotated[int, Field(ge=0, le=3)]
-Minutes = Annotated[float, Field(ge=0, le=60 * 24 * 31)]
+Minutes = Annotated[float, Field(ge=0, le=plausible.MAX_DURATION_MIN)]
 Text = Annotated[str, Field(max_length=10_000)]
 
 
 class _Record(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    # NaN and infinity are no measurement: refused everywhere (rules/plausibility.py)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: object) -> object:
+        """A NUL character is no text anyone typed, and PostgreSQL cannot store it."""
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("holds a NUL character")
+        return value
 
 
 class _Period(_Record):
@@ -62,7 +97,7 @@ class PatientIn(_Record):
 
     patient_id: Identifier
     display_name: Annotated[str, Field(max_length=200)] | None = None
-    birth_year: Annotated[int, Field(ge=1900, le=2100)] | None = None
+    birth_year: BirthYear | None = None
     sex: Sex = Sex.unknown
     time_zone: Annotated[str, Field(max_length=64)] = "UTC"
     headache_onset_age: Annotated[int, Field(ge=0, le=120)] | None = None
@@ -87,8 +122,8 @@ class AttackIn(_Period):
 
     patient_id: Identifier
     attack_id: Identifier
-    start: dt.datetime
-    end: dt.datetime | None = None  # open while the attack is ongoing
+    start: DiaryTime
+    end: DiaryTime | None = None  # open while the attack is ongoing
     intensity: Intensity03 | None = None  # IHS 0 none … 3 severe, at its worst
     intensity_nrs: Score10 | None = None  # 0–10 numeric rating; never derived from the 0–3 scale
     onset_to_peak_min: Minutes | None = None
@@ -113,7 +148,7 @@ class IntensityReadingIn(_Record):
 
     patient_id: Identifier
     attack_id: Identifier
-    at: dt.datetime
+    at: DiaryTime
     intensity: Intensity03 | None = None
     intensity_nrs: Score10 | None = None
 
@@ -130,7 +165,7 @@ class AuraSymptomIn(_Record):
     patient_id: Identifier
     attack_id: Identifier
     type: AuraType
-    start: dt.datetime | None = None
+    start: DiaryTime | None = None
     duration_min: Minutes | None = None
     positive: bool | None = None
     unilateral: bool | None = None
@@ -139,15 +174,17 @@ class AuraSymptomIn(_Record):
 
 class MedicationIn(_Record):
     patient_id: Identifier
-    taken_at: dt.datetime
+    taken_at: DiaryTime
     drug: Annotated[str, Field(min_length=1, max_length=200)]
     drug_class: DrugClass | None = Field(default=None, alias="class")
-    dose: Annotated[float, Field(ge=0)] | None = None
+    dose: Annotated[float, Field(ge=0, le=plausible.MAX_DOSE)] | None = None
     dose_unit: Annotated[str, Field(max_length=20)] | None = None
     relief_2h: Relief | None = None
     attack_id: Identifier | None = None
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, populate_by_name=True)
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True, populate_by_name=True, allow_inf_nan=False
+    )
 
 
 class SpinePainIn(_Period):
@@ -156,8 +193,8 @@ class SpinePainIn(_Period):
     patient_id: Identifier
     region: SpineRegion
     side: BodySide | None = None
-    start: dt.datetime
-    end: dt.datetime | None = None
+    start: DiaryTime
+    end: DiaryTime | None = None
     nrs: Score10
 
 
@@ -166,7 +203,7 @@ class DayIn(_Record):
     analysis can tell exposure on attack days from exposure on ordinary days."""
 
     patient_id: Identifier
-    date: dt.date
+    date: DiaryDate
     sleep_hours: Annotated[float, Field(ge=0, le=24)] | None = None
     sleep_quality: Score10 | None = None
     stress: Score10 | None = None
@@ -201,22 +238,24 @@ class FactorValueIn(_Record):
     """A value of a person's own factor (e.g. "red wine", "screen glare") on one day."""
 
     patient_id: Identifier
-    date: dt.date
+    date: DiaryDate
     name: FactorName
-    value: float
+    value: Annotated[
+        float, Field(ge=-plausible.MAX_OWN_FACTOR_VALUE, le=plausible.MAX_OWN_FACTOR_VALUE)
+    ]
 
 
 class TreatmentIn(_Period):
     patient_id: Identifier
     name: Annotated[str, Field(min_length=1, max_length=200)]
     kind: TreatmentKind
-    start: dt.date
-    end: dt.date | None = None  # open while the treatment goes on
+    start: DiaryDate
+    end: DiaryDate | None = None  # open while the treatment goes on
 
 
 class VisitIn(_Record):
     patient_id: Identifier
-    at: dt.datetime
+    at: DiaryTime
     kind: VisitKind
     clinician: Annotated[str, Field(max_length=200)] | None = None
     notes: Text | None = None
@@ -230,9 +269,9 @@ class ExamMeasurementIn(_Record):
     """
 
     patient_id: Identifier
-    at: dt.datetime
+    at: DiaryTime
     measure: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_]*$")]
-    value: float
+    value: Annotated[float, Field(ge=-plausible.MAX_EXAM_VALUE, le=plausible.MAX_EXAM_VALUE)]
     unit: Annotated[str, Field(max_length=20)] | None = None
     method: Annotated[str, Field(max_length=100)] | None = (
         None  # goniometer, CROM device, radiograph …
@@ -246,7 +285,7 @@ class ClinicalFindingIn(_Record):
     """Evidence a clinician documents for ICHD-3 11.2.1; painlink never infers it."""
 
     patient_id: Identifier
-    at: dt.datetime
+    at: DiaryTime
     item: CervicogenicItem
     present: bool
     clinician: Annotated[str, Field(min_length=1, max_length=200)]
@@ -265,7 +304,7 @@ class QuestionnaireItemIn(_Record):
     """
 
     patient_id: Identifier
-    completed_on: dt.date
+    completed_on: DiaryDate
     instrument: QuestionnaireKey
     item: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9]+-[0-9]+$")]
     value: Annotated[float, Field(ge=0, le=90)]  # MIDAS day counts reach 90
@@ -276,9 +315,11 @@ class ScreeningAnswerIn(_Record):
     """One answer of a red-flag screen; a question not asked has no row (never "no")."""
 
     patient_id: Identifier
-    at: dt.datetime
+    at: DiaryTime
     context: ScreeningContext
     question: ScreeningQuestion
-    answer: Annotated[float, Field(ge=0, le=60 * 24 * 31)]  # yes 1 / no 0, or ages, minutes
+    answer: Annotated[
+        float, Field(ge=0, le=plausible.MAX_DURATION_MIN)
+    ]  # yes 1 / no 0, or ages, minutes
     attack_id: Identifier | None = None  # the attack it was answered for
     answered_by: Annotated[str, Field(max_length=200)] | None = None

@@ -43,7 +43,15 @@ import polars as pl
 from painlink.diary.frames import DiaryFrames, model_row
 from painlink.diary.schemas import PatientIn
 from painlink.diary.vocabulary import FLOW_BY_AMOUNT
-from painlink.interop.csv_diary import BadCell, DiaryFormatError
+from painlink.interop import files
+from painlink.interop.problems import BadCell, DiaryFormatError
+from painlink.rules.plausibility import (
+    EARLIEST_DATE,
+    birth_year_problem,
+    date_problem,
+    latest_date,
+    span_problem,
+)
 
 _HK = "HKCategoryTypeIdentifier"
 _TIME = "%Y-%m-%d %H:%M:%S %z"
@@ -63,6 +71,7 @@ FLOW = {"Unspecified": "unspecified", "Light": "light", "Medium": "medium", "Hea
 _FLOW_CODES = {"1": "Unspecified", "2": "Light", "3": "Medium", "4": "Heavy", "5": "None"}
 SEX = {"HKBiologicalSexFemale": "female", "HKBiologicalSexMale": "male",
        "HKBiologicalSexOther": "other"}  # fmt: skip
+MINUTES_PER_DAY = 1440
 EVENING = 18  # sleep ending at or after this hour counts for the next day
 _DOCTYPE = re.compile(rb"<!DOCTYPE.*?\]>", re.DOTALL)
 
@@ -94,6 +103,7 @@ def _merge(intervals: list[tuple[dt.datetime, dt.datetime]]) -> list[list[dt.dat
 class _Reader:
     def __init__(self, name: str, zone: ZoneInfo) -> None:
         self.name, self.zone = name, zone
+        self.latest = latest_date(zone)  # once: a million records need not ask the clock
         self.problems: list[BadCell] = []
         self.skipped: Counter[str] = Counter()
         self.headaches: list[tuple[dt.datetime, dt.datetime, int | None]] = []
@@ -106,50 +116,75 @@ class _Reader:
         self.records = 0
         self.line = 0
 
+    def problem(self, key: str, value: str | None, reason: str) -> None:
+        self.problems.append(BadCell(self.name, self.line, key, value, reason))
+
     def time(self, attrs: dict[str, str], key: str) -> dt.datetime | None:
+        """A local wall-clock time within the plausible range (plausibility.py)."""
         try:
-            aware = dt.datetime.strptime(attrs[key], _TIME)
+            local = dt.datetime.strptime(attrs[key], _TIME).astimezone(self.zone)
         except (KeyError, ValueError):
-            self.problems.append(
-                BadCell(
-                    self.name,
-                    self.line,
-                    key,
-                    attrs.get(key),
-                    "not a time like 2024-03-01 09:00:00 -0800",
-                )
-            )
+            self.problem(key, attrs.get(key), "not a time like 2024-03-01 09:00:00 -0800")
             return None
-        return aware.astimezone(self.zone).replace(tzinfo=None)
+        except OverflowError:  # year 1 or 9999 moved by its offset
+            self.problem(key, attrs.get(key), "outside the years a diary can hold")
+            return None
+        day = local.date()
+        if not EARLIEST_DATE <= day <= self.latest and (why := date_problem(day, self.zone)):
+            self.problem(key, attrs.get(key), why)
+            return None
+        return local.replace(tzinfo=None)
+
+    def span(self, attrs: dict[str, str]) -> tuple[dt.datetime, dt.datetime] | None:
+        """A record's start and end, when both are plausible and so is its length."""
+        start, end = self.time(attrs, "startDate"), self.time(attrs, "endDate")
+        if start is None or end is None:
+            return None
+        if why := span_problem(start, end):
+            self.problem("endDate", attrs.get("endDate"), why)
+            return None
+        return start, end
 
     def start(self, tag: str, attrs: dict[str, str]) -> None:
         if tag == "Record":
             self.records += 1
             self.record(attrs)
         elif tag == "Workout":
-            start, end = self.time(attrs, "startDate"), self.time(attrs, "endDate")
-            if start is None or end is None:
+            span = self.span(attrs)
+            if span is None:
                 return
+            start, end = span
             minutes = (end - start).total_seconds() / 60
             self.workouts[start.date()] = self.workouts.get(start.date(), 0.0) + minutes
         elif tag == "ActivitySummary" and attrs.get("appleExerciseTime"):
             try:
                 day = dt.date.fromisoformat(attrs["dateComponents"])
-                self.exercise[day] = float(attrs["appleExerciseTime"])
+                minutes = float(attrs["appleExerciseTime"])
             except (KeyError, ValueError):
-                self.problems.append(
-                    BadCell(
-                        self.name,
-                        self.line,
-                        "dateComponents",
-                        attrs.get("dateComponents"),
-                        "not a date with an exercise time",
-                    )
+                self.problem(
+                    "dateComponents",
+                    attrs.get("dateComponents"),
+                    "not a date with an exercise time",
                 )
+                return
+            if why := date_problem(day, self.zone):
+                self.problem("dateComponents", attrs["dateComponents"], why)
+            elif not 0 <= minutes <= MINUTES_PER_DAY:  # also NaN and infinity
+                self.problem(
+                    "appleExerciseTime",
+                    attrs["appleExerciseTime"],
+                    f"not a number of minutes from 0 to {MINUTES_PER_DAY} (a day's)",
+                )
+            else:
+                self.exercise[day] = minutes
         elif tag == "Me":
             born = attrs.get("HKCharacteristicTypeIdentifierDateOfBirth", "")
             if re.match(r"^\d{4}-", born):
-                self.me["birth_year"] = int(born[:4])
+                year = int(born[:4])
+                if why := birth_year_problem(year, self.zone):
+                    self.problem("HKCharacteristicTypeIdentifierDateOfBirth", born, why)
+                else:
+                    self.me["birth_year"] = year
             sex = SEX.get(attrs.get("HKCharacteristicTypeIdentifierBiologicalSex", ""))
             if sex:
                 self.me["sex"] = sex
@@ -159,14 +194,10 @@ class _Reader:
         if kind not in ("Headache", "Nausea", "Vomiting", "SleepAnalysis", "MenstrualFlow"):
             self.skipped[attrs.get("type", "?")] += 1
             return
-        start, end = self.time(attrs, "startDate"), self.time(attrs, "endDate")
-        if start is None or end is None:
+        span = self.span(attrs)
+        if span is None:
             return
-        if end < start:
-            self.problems.append(
-                BadCell(self.name, self.line, "endDate", attrs["endDate"], "ends before it starts")
-            )
-            return
+        start, end = span
         raw = attrs.get("value", "")
         if kind in ("Headache", "Nausea", "Vomiting"):
             severity = _value(raw, "HKCategoryValueSeverity", _SEVERITY_CODES)
@@ -238,10 +269,20 @@ class _Reader:
         )
 
 
-def _open_without_doctype(handle: BinaryIO) -> tuple[bytes, BinaryIO]:
+#: how far into the file its DTD may reach (Apple's is under 10 kB)
+DOCTYPE_LIMIT = 16 << 20
+
+
+def _open_without_doctype(handle: BinaryIO, name: str) -> tuple[bytes, BinaryIO]:
     """The file's head with its DTD blanked (newlines kept, so lines still count)."""
     head = handle.read(1 << 20)
+    files.refuse_archive(head[:4], name, "export.xml from it")
     while b"]>" not in head and b"<!DOCTYPE" in head:
+        if len(head) > DOCTYPE_LIMIT:
+            line = head[: head.index(b"<!DOCTYPE")].count(b"\n") + 1
+            raise files.refuse(
+                name, f"a DOCTYPE that does not end within {DOCTYPE_LIMIT >> 20} MB", line
+            )
         more = handle.read(1 << 20)
         if not more:
             break
@@ -272,8 +313,8 @@ def read_apple_health(
         start(tag, attrs)
 
     parser.StartElementHandler = root
-    with path.open("rb") as handle:
-        head, rest = _open_without_doctype(handle)
+    with files.open_checked(path, "apple-health") as handle:
+        head, rest = _open_without_doctype(handle, path.name)
         try:
             parser.Parse(head, False)
             while chunk := rest.read(1 << 20):
@@ -289,7 +330,10 @@ def read_apple_health(
         )
     if reader.problems:
         raise DiaryFormatError(reader.problems)
-    person = PatientIn(**(patient.model_dump() | reader.me))
+    try:
+        person = PatientIn(**(patient.model_dump() | reader.me))
+    except ValueError as exc:  # pydantic's ValidationError: a value the diary cannot hold
+        raise files.refuse(path.name, f"<Me>: {exc}") from None
     diary = DiaryFrames.from_tables(
         patients=pl.DataFrame([model_row(person)]),
         attacks=reader.attacks(patient_id),

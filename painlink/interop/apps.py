@@ -34,8 +34,8 @@ def read_export(
     if source == "clue":
         from painlink.interop.clue import read_clue
 
-        backup = read_clue(path)
         patient = PatientIn(patient_id=patient_id, time_zone=time_zone)
+        backup = read_clue(path, time_zone)
         days = pl.DataFrame(
             {
                 "patient_id": [patient_id] * len(backup.flow),

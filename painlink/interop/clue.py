@@ -10,13 +10,14 @@ not mark stays *not recorded* in painlink, never "no bleeding". Everything else
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from painlink.diary.vocabulary import FLOW_BY_AMOUNT
-from painlink.interop.csv_diary import BadCell, DiaryFormatError
+from painlink.interop import files
+from painlink.interop.problems import BadCell, DiaryFormatError
+from painlink.rules.plausibility import date_problem
 
 FLOW = ("spotting", "light", "medium", "heavy")  # what Clue records
 
@@ -27,15 +28,12 @@ class ClueBackup:
     skipped: dict[str, int] = field(default_factory=dict)  # what was there but not taken
 
 
-def read_clue(path: str | Path) -> ClueBackup:
-    """A Clue backup's bleeding days; raises DiaryFormatError on anything it cannot read."""
+def read_clue(path: str | Path, time_zone: str = "UTC") -> ClueBackup:
+    """A Clue backup's bleeding days; raises DiaryFormatError on anything it cannot read.
+    Days must lie from 1900 to tomorrow in ``time_zone`` (rules/plausibility.py)."""
     path = Path(path)
     name = path.name
-    try:
-        backup = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        line = getattr(exc, "lineno", 1)
-        raise DiaryFormatError([BadCell(name, line, "-", None, f"not JSON ({exc})")]) from None
+    backup = files.read_json(path, "clue", name)
     entries = backup.get("data") if isinstance(backup, dict) else None
     if not isinstance(entries, list):
         raise DiaryFormatError(
@@ -52,12 +50,18 @@ def read_clue(path: str | Path) -> ClueBackup:
         try:
             day = dt.date.fromisoformat(str(entry.get("day", ""))[:10])
         except ValueError:
-            problems.append(BadCell(name, 0, f"{where}.day", entry.get("day"), "not a date"))
+            shown = str(entry.get("day"))[:40]
+            problems.append(BadCell(name, 0, f"{where}.day", shown, "not a date"))
+            continue
+        if why := date_problem(day, time_zone):
+            problems.append(BadCell(name, 0, f"{where}.day", str(entry.get("day")), why))
             continue
         period = entry.get("period")
         if period is not None and period not in FLOW:
             problems.append(
-                BadCell(name, 0, f"{where}.period", str(period), f"not one of {', '.join(FLOW)}")
+                BadCell(
+                    name, 0, f"{where}.period", str(period)[:40], f"not one of {', '.join(FLOW)}"
+                )
             )
         elif period is not None:
             flow[day] = max(flow.get(day, period), period, key=FLOW_BY_AMOUNT.index)

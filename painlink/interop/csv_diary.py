@@ -9,6 +9,7 @@ until the whole folder is valid. The format is specified in docs/csv-format.md.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import re
 from dataclasses import dataclass, field
@@ -20,6 +21,9 @@ import polars as pl
 from painlink.diary.fields import FieldSpec
 from painlink.diary.frames import TABLES, DiaryFrames, TableSpec, conform
 from painlink.diary.vocabulary import INTENSITY_LABELS, SCREENING_NUMERIC, FactorKind
+from painlink.interop import files
+from painlink.interop.problems import BadCell, DiaryFormatError
+from painlink.rules import plausibility
 from painlink.rules.medications import DRUGS, normalise_drug_name
 from painlink.rules.questionnaires import INSTRUMENTS
 
@@ -50,38 +54,6 @@ _SEX_WORDS = {
     "other": "other",
     "unknown": "unknown",
 }
-
-
-@dataclass(frozen=True, slots=True)
-class BadCell:
-    file: str
-    line: int  # 1-based physical line in the file; the header is line 1
-    column: str
-    value: str | None
-    reason: str
-
-    def __str__(self) -> str:
-        shown = "" if self.value is None else f" (value {self.value!r})"
-        return f"{self.file}, line {self.line}, column {self.column!r}: {self.reason}{shown}"
-
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "file": self.file,
-            "line": self.line,
-            "column": self.column,
-            "value": self.value,
-            "reason": self.reason,
-        }
-
-
-class DiaryFormatError(ValueError):
-    """A diary folder that does not follow the format; ``problems`` lists every bad cell."""
-
-    def __init__(self, problems: list[BadCell]) -> None:
-        self.problems = sorted(problems, key=lambda p: (p.file, p.line, p.column))
-        first = self.problems[0]
-        more = len(self.problems) - 1
-        super().__init__(str(first) + (f" (and {more} more problems)" if more else ""))
 
 
 @dataclass
@@ -118,42 +90,79 @@ class _Problems:
 # ---------------------------------------------------------------- reading
 
 
-def _physical_lines(path: Path, records: int) -> list[int] | None:
-    """Line of each record when quoted fields span lines; None when record i is on line i+2."""
-    data = path.read_bytes()
+def _present(path: Path) -> bool:
+    """A file is there when its name is — a broken link is there too, and is refused."""
+    return path.exists() or path.is_symlink()
+
+
+def _physical_lines(name: str, data: bytes, records: int) -> list[int]:
+    """First physical line of every record (quoted fields may span lines). ``data`` is
+    UTF-8; it is decoded again only when records span lines (the rare, slow path)."""
     newlines = data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
-    if newlines == records + 1:
-        return None
-    starts = []
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.reader(handle)
-        next(reader, None)
+    if newlines == records + 1 and data.count(b"\r") == data.count(b"\r\n"):
+        return list(range(2, records + 2))
+    text = data.decode("utf-8")
+    starts, line = [], 1
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = next(reader, [])
         line = 2
-        for _ in reader:
-            starts.append(line)
+        for row in reader:
+            if len(row) > len(header):
+                raise files.refuse(
+                    name, f"{len(row)} fields where the header has {len(header)}", line
+                )
+            starts.append(line)  # a blank line is a record of empty cells, as Polars reads it
             line = reader.line_num + 1
+    except csv.Error as exc:
+        reason = (
+            f"a field longer than {csv.field_size_limit():,} characters"
+            if "field limit" in str(exc)
+            else f"not CSV ({exc}; a quote opened on this line is not closed?)"
+        )
+        raise files.refuse(name, reason, line) from None
+    if records >= 0 and len(starts) != records:
+        raise files.refuse(name, "the records cannot be told apart: check the quotes", 1)
     return starts
 
 
 def _read_raw(path: Path) -> pl.DataFrame:
-    frame = pl.read_csv(
-        path,
-        infer_schema=False,
-        encoding="utf8-lossy",
-        raise_if_empty=False,
-        truncate_ragged_lines=False,
-    )
+    """One CSV file as strings, every cell stripped, with each record's physical line.
+
+    The file is checked and decoded by :mod:`painlink.interop.files` first (regular
+    file, size, encoding), and a header wider than ``MAX_COLUMNS`` is refused before
+    Polars sees it (a million columns once exhausted memory). Plain UTF-8 goes to
+    Polars as read; only a file with a byte-order mark is re-encoded."""
+    name = path.name
+    data = files.read_bytes(path, "painlink", name)
+    text = files.decode_text(data, name)  # refuses what is not text, with the place
+    if files.encoding_of(data) != "utf-8" or data.startswith(b"\xef\xbb\xbf"):
+        data = text.encode("utf-8")
+    del text  # a 500 MB file is not held twice
+    first = data.split(b"\n", 1)[0]
+    if first.count(b",") + 1 > files.MAX_COLUMNS:
+        raise files.refuse(
+            name,
+            f"more than {files.MAX_COLUMNS} columns in the header ({first.count(b',') + 1})",
+            1,
+        )
+    try:
+        frame = pl.read_csv(
+            io.BytesIO(data),
+            infer_schema=False,
+            raise_if_empty=False,
+            truncate_ragged_lines=False,
+        )
+    except pl.exceptions.PolarsError as exc:
+        _physical_lines(name, data, -1)  # names the line when it can
+        reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+        raise files.refuse(name, f"not a CSV table painlink can read ({reason})", 1) from None
     frame = frame.rename({c: c.strip().lstrip("\ufeff") for c in frame.columns})
-    lines = _physical_lines(path, frame.height)
-    line_col = (
-        pl.Series("_line", lines, dtype=pl.Int64)
-        if lines is not None
-        else pl.int_range(2, frame.height + 2, dtype=pl.Int64, eager=True).alias("_line")
-    )
+    lines = _physical_lines(name, data, frame.height)
     frame = frame.with_columns(
         [pl.col(c).str.strip_chars().replace("", None) for c in frame.columns]
     )
-    return frame.with_columns(line_col)
+    return frame.with_columns(pl.Series("_line", lines, dtype=pl.Int64))
 
 
 def _where(mask: pl.Series, then: str, otherwise: str) -> pl.Series:
@@ -322,6 +331,8 @@ def _parse_table(
         if f.csv_name not in raw.columns:
             continue
         column = raw[f.csv_name]
+        if f.kind == "str":  # undo the exporter's spreadsheet escape (see unescape_text)
+            column = unescape_text(column)
         if f.name == "intensity":  # the IHS scale may be written as its words
             column = column.str.to_lowercase().replace(_INTENSITY_WORDS).alias(f.csv_name)
         if f.name == "sex":  # F/M, woman/man ... as the FHIR codes
@@ -350,11 +361,20 @@ def _parse_table(
                 )
         if f.kind == "datetime":
             values = _localise_offsets(file, raw, f.csv_name, values, zones, problems)
+        if f.plausible == "birth_year":  # dates: _implausible_dates, in the zone
+            _check_plausible(file, raw, f, values, ok, column, problems)
+        if f.kind in {"date", "datetime"}:
+            good = ok.fill_null(False)
+            _implausible_dates(file, raw, f.csv_name, values.filter(good), zones, problems, good)
         if f.required and f.name not in optional:
             problems.add_mask(file, raw, column.is_null(), f.csv_name, "is required", column)
         parsed[f.name] = values.alias(f.name)
-    frame = conform(spec.name, pl.DataFrame(parsed) if parsed else pl.DataFrame())
-    frame = frame.with_columns(raw["_line"])
+    if not parsed:  # no column it knows (a wrong delimiter): the header problems say so
+        empty = conform(spec.name, pl.DataFrame()).with_columns(
+            pl.lit(None, pl.Int64).alias("_line")
+        )
+        return empty, pl.DataFrame()
+    frame = conform(spec.name, pl.DataFrame(parsed)).with_columns(raw["_line"])
     defaults = {
         f.name: spec.model.model_fields[f.name].default
         for f in spec.fields
@@ -365,6 +385,63 @@ def _parse_table(
     if defaults:
         frame = frame.with_columns([pl.col(c).fill_null(v) for c, v in defaults.items()])
     return frame, raw.select(extra) if extra_ok else pl.DataFrame()
+
+
+def _implausible_dates(
+    file: str,
+    frame: pl.DataFrame,
+    column: str,
+    values: pl.Series,
+    zones: dict[str, str],
+    problems: _Problems,
+    parsed: pl.Series,
+) -> None:
+    """Dates outside :mod:`painlink.rules.plausibility`'s bounds (1900 to tomorrow in
+    the patient's zone): one year 9999 once made the day table span 8,000 years."""
+    rows = frame.filter(parsed)
+    if not rows.height:
+        return
+    days = values if values.dtype == pl.Date else values.dt.date()
+    zone = (
+        rows["patient_id"].replace_strict(zones, default="UTC", return_dtype=pl.String)
+        if "patient_id" in rows.columns
+        else pl.Series(["UTC"] * rows.height, dtype=pl.String)
+    ).fill_null("UTC")
+    last = zone.replace_strict(
+        {z: plausibility.latest_date(z) for z in zone.unique().to_list()}, return_dtype=pl.Date
+    )
+    early = (days < plausibility.EARLIEST_DATE).fill_null(False)
+    late = (days > last).fill_null(False)
+    first = plausibility.EARLIEST_DATE.isoformat()
+    problems.add_mask(file, rows, early, column, f"before {first}", rows[column])
+    problems.add_mask(
+        file, rows, late, column, "in the future (after tomorrow in the patient's zone)",
+        rows[column],
+    )  # fmt: skip
+
+
+#: a text cell a spreadsheet would run as a formula starts with one of these (OWASP)
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+ESCAPE = "'"
+
+
+def escape_text(col: pl.Expr) -> pl.Expr:
+    """A text column made safe to open in a spreadsheet (OWASP "CSV Injection").
+
+    A cell starting with a formula character gets a leading apostrophe, which
+    spreadsheets read as "this is text" and do not show. So that painlink's own
+    import can undo exactly this, a cell that already starts with an apostrophe gets
+    one too: the importer removes one leading apostrophe from every text cell.
+    Numbers, dates and yes/no columns are never text and are never escaped (a
+    temperature of -4 stays -4)."""
+    starts = "^[" + re.escape("".join(FORMULA_START) + ESCAPE) + "]"
+    escaped = pl.when(col.str.contains(starts)).then(pl.lit(ESCAPE) + col).otherwise(col)
+    return escaped.alias(col.meta.output_name())
+
+
+def unescape_text(column: pl.Series) -> pl.Series:
+    """The inverse of :func:`escape_text`: one leading apostrophe is removed."""
+    return column.str.strip_prefix(ESCAPE)
 
 
 def _spreadsheet_header(spec: TableSpec, raw: pl.DataFrame) -> pl.DataFrame:
@@ -417,6 +494,33 @@ def _derive_attack_ids(frame: pl.DataFrame) -> pl.DataFrame:
             taken.add(aid)
         ids.append(aid)
     return frame.with_columns(pl.Series("attack_id", ids, dtype=pl.String))
+
+
+def _check_plausible(
+    file: str,
+    raw: pl.DataFrame,
+    f: FieldSpec,
+    values: pl.Series,
+    ok: pl.Series,
+    column: pl.Series,
+    problems: _Problems,
+) -> None:
+    """Dates from 1900 to tomorrow (in UTC+14, the zone-free bound) and birth years up
+    to this year: rules/plausibility.py, the bounds every door into the diary checks."""
+    last = plausibility.latest_date_anywhere()
+    if f.plausible == "birth_year":
+        late = ok & (values > last.year).fill_null(False)
+        problems.add_mask(file, raw, late, f.csv_name, f"after this year ({last.year})", column)
+        return
+    day = values if f.kind == "date" else values.dt.date()
+    early = ok & (day < plausibility.EARLIEST_DATE).fill_null(False)
+    problems.add_mask(
+        file, raw, early, f.csv_name, f"before {plausibility.EARLIEST_DATE.isoformat()}", column
+    )
+    late = ok & (day > last).fill_null(False)
+    problems.add_mask(
+        file, raw, late, f.csv_name, f"in the future (after {last.isoformat()})", column
+    )
 
 
 def _num(x: float) -> str:
@@ -527,6 +631,9 @@ def _factor_columns(
             reason = "not a number (an own factor is numeric or yes/no)"
         bad = present & (number.is_null() | ~number.is_finite().fill_null(True))
         problems.add_mask("days.csv", days, bad, name, reason, raw)
+        limit = plausibility.MAX_OWN_FACTOR_VALUE
+        huge = present & ~bad & (number.abs() > limit).fill_null(False)
+        problems.add_mask("days.csv", days, huge, name, f"beyond ±{limit}", raw)
         long = pl.DataFrame(
             {
                 "patient_id": days["patient_id"],
@@ -576,12 +683,11 @@ def _resolve_drug_classes(frame: pl.DataFrame, problems: _Problems) -> pl.DataFr
 def _check_manifest(folder: Path, problems: _Problems) -> int | None:
     """The folder's format version (None without a manifest); problems are recorded."""
     path = folder / MANIFEST
-    if not path.exists():
+    if not _present(path):
         return None
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        problems.add(MANIFEST, exc.lineno, "-", None, f"not valid JSON: {exc.msg}")
+    manifest = files.read_json(path, "manifest", MANIFEST)
+    if not isinstance(manifest, dict):
+        problems.add(MANIFEST, 1, "-", None, "not a JSON object")
         return None
     if manifest.get("format") != FORMAT_NAME:
         problems.add(
@@ -616,11 +722,15 @@ def read_diary_folder(folder: str | Path) -> DiaryFrames:
     """Read and validate a CSV diary folder; raises :class:`DiaryFormatError` on any bad cell."""
     folder = Path(folder)
     if not folder.is_dir():
-        raise FileNotFoundError(f"{folder} is not a folder")
+        if folder.is_file():  # the account page's export is a zipped folder
+            with folder.open("rb") as handle:
+                files.refuse_archive(handle.read(4), folder.name, "the folder it holds")
+        what = "is not a folder" + ("" if _present(folder) else " (nothing is at that path)")
+        raise DiaryFormatError([BadCell(str(folder), 0, "-", None, what)])
     problems = _Problems()
     version = _check_manifest(folder, problems)
     patients_spec = next(t for t in TABLES if t.name == "patients")
-    if not (folder / "patients.csv").exists():
+    if not _present(folder / "patients.csv"):
         raise DiaryFormatError(
             [
                 BadCell(
@@ -656,7 +766,7 @@ def read_diary_folder(folder: str | Path) -> DiaryFrames:
         if spec.csv_file is None or spec.name == "patients":
             continue
         path = folder / spec.csv_file
-        if not path.exists():
+        if not _present(path):
             continue
         frame, extra = _parse_table(spec, path, problems, zones, extra_ok=spec.name == "days")
         _known_patient(spec.csv_file, frame, known, problems)
@@ -738,7 +848,9 @@ def _format_for_csv(spec: TableSpec, frame: pl.DataFrame) -> pl.DataFrame:
     exprs = []
     for f in spec.fields:
         col = pl.col(f.name)
-        if f.kind == "bool":
+        if f.kind == "str":
+            col = escape_text(col)
+        elif f.kind == "bool":
             col = pl.when(col).then(pl.lit("yes")).when(~col).then(pl.lit("no")).otherwise(None)
         elif f.kind == "datetime":
             col = col.dt.to_string(_DATETIME_OUT)

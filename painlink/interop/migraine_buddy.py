@@ -35,8 +35,10 @@ from pydantic import ValidationError
 
 from painlink.diary.frames import DiaryFrames, model_row
 from painlink.diary.schemas import AttackIn, MedicationIn, PatientIn
-from painlink.interop.csv_diary import BadCell, DiaryFormatError
+from painlink.interop import files
+from painlink.interop.problems import BadCell, DiaryFormatError
 from painlink.rules.medications import DrugClass, drug_class_of
+from painlink.rules.plausibility import MAX_RECORD_SPAN, date_problem
 
 _STARTED = "%m/%d/%y %H:%M"
 _LASTED = re.compile(r"^(?:(\d+)d\s*)?(\d+)h\s*(\d+)m$")
@@ -105,13 +107,23 @@ def _stable_id(prefix: str, start: dt.datetime, used: set[str]) -> str:
     return attack_id
 
 
-def _records(text: str) -> list[tuple[int, list[str]]]:
+def _records(name: str, text: str) -> list[tuple[int, list[str]]]:
     """(first physical line, cells) of every record, blank lines included as []."""
-    reader = csv.reader(io.StringIO(text))
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     out, line = [], 1
-    for row in reader:
-        out.append((line, row))
-        line = reader.line_num + 1
+    try:
+        for row in reader:
+            if len(row) > files.MAX_COLUMNS:
+                raise files.refuse(name, f"more than {files.MAX_COLUMNS} columns", line)
+            out.append((line, row))
+            line = reader.line_num + 1
+    except csv.Error as exc:
+        reason = (
+            f"a field longer than {csv.field_size_limit():,} characters"
+            if "field limit" in str(exc)
+            else f"not CSV ({exc}; a quote opened on this line is not closed?)"
+        )
+        raise files.refuse(name, reason, line) from None
     return out
 
 
@@ -126,7 +138,19 @@ def _duration(cell: str) -> dt.timedelta | str | None:
     if not m:
         return "not a duration like 01h 30m or 1d 02h 15m"
     days, hours, minutes = (int(g or 0) for g in m.groups())
-    return dt.timedelta(days=days, hours=hours, minutes=minutes)
+    total = (days * 24 + hours) * 60 + minutes  # an int: "99999999d" cannot overflow here
+    if total > MAX_RECORD_SPAN.total_seconds() / 60:
+        return f"longer than {MAX_RECORD_SPAN.days} days"
+    return dt.timedelta(minutes=total)
+
+
+def _start(cell: str, zone: str) -> dt.datetime | str:
+    """The start as local wall-clock time, or why it is not one."""
+    try:
+        start = dt.datetime.strptime(cell.strip(), _STARTED)
+    except ValueError:
+        return "not a date and time (M/D/YY H:MM)"
+    return date_problem(start, zone) or start
 
 
 def _features(row: dict[str, str]) -> dict[str, object]:
@@ -168,18 +192,13 @@ def read_migraine_buddy(path: str | Path, patient_id: str, time_zone: str = "UTC
     """One person's Migraine Buddy export as a diary; raises DiaryFormatError on any problem."""
     path = Path(path)
     name = path.name
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise DiaryFormatError(
-            [BadCell(name, 1, "-", None, f"not UTF-8 text ({exc.reason})")]
-        ) from None
+    text = files.read_text(path, "migraine-buddy", name)
     problems: list[BadCell] = []
     try:
         patient = PatientIn(patient_id=patient_id, time_zone=time_zone)
     except ValidationError as exc:
         raise ValueError(exc.errors()[0]["msg"].removeprefix("Value error, ")) from None
-    records = _records(text)
+    records = _records(name, text)
     split = next((i for i, (_, r) in enumerate(records) if not any(c.strip() for c in r)), None)
     if split is None or split == 0:
         raise DiaryFormatError(
@@ -192,6 +211,12 @@ def read_migraine_buddy(path: str | Path, patient_id: str, time_zone: str = "UTC
             [BadCell(name, split + 1, "-", None, "the attack table's header is missing")]
         )
     header = rest[0][1]
+    lacking = [c for c in ("Started", "Lasted", "Pain Level", *RELIEF, "Notes") if c not in header]
+    if lacking:
+        raise DiaryFormatError(
+            [BadCell(name, rest[0][0], "-", None, "the attack table's header lacks: "
+                     + ", ".join(lacking) + " (a cut-off file?)")]
+        )  # fmt: skip
     attacks, medications = [], []
     used: set[str] = set()
 
@@ -210,18 +235,16 @@ def read_migraine_buddy(path: str | Path, patient_id: str, time_zone: str = "UTC
 
     for line, cells in rest[1:]:
         row = dict(zip(header, cells, strict=False))
-        try:
-            start = dt.datetime.strptime(row.get("Started", "").strip(), _STARTED)
-        except ValueError:
-            problems.append(
-                BadCell(
-                    name, line, "Started", row.get("Started"), "not a date and time (M/D/YY H:MM)"
-                )
-            )
+        start = _start(row.get("Started", ""), time_zone)
+        if isinstance(start, str):
+            problems.append(BadCell(name, line, "Started", row.get("Started"), start))
             continue
         lasted = _duration(row.get("Lasted", ""))
         if isinstance(lasted, str):
             problems.append(BadCell(name, line, "Lasted", row.get("Lasted"), lasted))
+            continue
+        if lasted is not None and (late := date_problem(start + lasted, time_zone)):
+            problems.append(BadCell(name, line, "Lasted", row.get("Lasted"), f"ends {late}"))
             continue
         level = row.get("Pain Level", "").strip()
         try:
@@ -270,7 +293,10 @@ def read_migraine_buddy(path: str | Path, patient_id: str, time_zone: str = "UTC
     for line, cells in ongoing:
         match = _ONGOING.search(cells[2] if len(cells) > 2 else "")
         if len(cells) > 1 and cells[1].strip().lower() == "ongoing" and match:
-            start = dt.datetime.strptime(match.group(1), _STARTED)
+            start = _start(match.group(1), time_zone)
+            if isinstance(start, str):
+                problems.append(BadCell(name, line, "Description", match.group(1), start))
+                continue
             attack = keep(
                 AttackIn,
                 {

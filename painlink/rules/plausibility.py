@@ -44,10 +44,99 @@ def latest_datetime(zone: str | ZoneInfo | None = None) -> dt.datetime:
 
 def date_problem(value: dt.date | dt.datetime, zone: str | ZoneInfo | None = None) -> str | None:
     """Why ``value`` is not a plausible diary date, or None when it is."""
+    return _bounded(value, latest_date(zone))
+
+
+# ------------------------------------------------------------------ without a zone
+#
+# A schema (and the CSV check derived from it) does not know whose diary a row is for,
+# so it checks the widest "tomorrow" any patient can have: tomorrow in UTC+14, the
+# easternmost offset in use (Line Islands, Kiribati). The zone-aware bound above is
+# checked again where the patient is known (the web services).
+
+EASTERNMOST_OFFSET = dt.timezone(dt.timedelta(hours=14))
+
+
+def latest_date_anywhere() -> dt.date:
+    """The last date a diary entry may carry in any zone: tomorrow in UTC+14."""
+    return dt.datetime.now(EASTERNMOST_OFFSET).date() + FUTURE_SLACK
+
+
+def date_problem_anywhere(value: dt.date | dt.datetime) -> str | None:
+    """Why ``value`` is no plausible diary date for anyone, or None when it may be."""
+    return _bounded(value, latest_date_anywhere())
+
+
+def _bounded(value: dt.date | dt.datetime, last: dt.date) -> str | None:
     day = value.date() if isinstance(value, dt.datetime) else value
     if day < EARLIEST_DATE:
         return f"{day.isoformat()} is before {EARLIEST_DATE.isoformat()}"
-    last = latest_date(zone)
     if day > last:
         return f"{day.isoformat()} is in the future (after {last.isoformat()})"
+    return None
+
+
+def birth_year_problem(year: int, zone: str | ZoneInfo | None = None) -> str | None:
+    """Why ``year`` is no plausible birth year, or None: from EARLIEST_BIRTH_YEAR to this
+    year (a diary may be kept for a newborn by a parent; none is kept before birth).
+    Without a zone, "this year" is the latest anywhere on Earth (UTC+14)."""
+    this_year = (today(zone) if zone is not None else latest_date_anywhere()).year
+    if year < EARLIEST_BIRTH_YEAR:
+        return f"a birth year is {EARLIEST_BIRTH_YEAR} or later"
+    if year > this_year:
+        return f"a birth year is {this_year} or earlier"
+    return None
+
+
+# ------------------------------------------------------------------ numbers
+#
+# Every number a diary keeps is finite (NaN and infinity are refused at every door:
+# ``inf`` once became a plausible-looking 1440 minutes, 1.25e308 took a request down) and
+# within a physical range. The ranges that are clinical live with their rules; these
+# are the outer limits of fields whose unit is free:
+
+#: Longest duration (minutes) anything in a diary lasts or takes to peak: 31 days.
+#: ICHD-3 status migrainosus is "> 72 hours"; an attack or aura longer than a month is
+#: a forgotten end, not a measurement.
+MAX_DURATION_MIN = 60 * 24 * 31
+
+#: Largest single medication dose, in whatever unit it is written (mg, µg, ml, IU):
+#: the largest doses in use are vitamin D loading doses of 300 000–600 000 IU.
+MAX_DOSE = 1_000_000
+
+#: Largest magnitude of a clinic measurement (degrees, millimetres, seconds): angles
+#: are within ±360 and no cervical range or distance reaches 10 000 of its unit.
+MAX_EXAM_VALUE = 10_000
+
+#: Largest magnitude of a person's own numeric factor ("steps", "minutes outside",
+#: "cups of coffee"): a daily count above a million is a typing error.
+MAX_OWN_FACTOR_VALUE = 1_000_000
+
+
+class Plausible:
+    """Marks a schema field whose value obeys these bounds (``kind`` "date" or
+    "birth_year"), so the CSV check derived from the schemas checks it too."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+
+    def __repr__(self) -> str:
+        return f"Plausible({self.kind!r})"
+
+
+#: The longest single record an app export may hold (a headache, a sleep stage, a
+#: workout): 31 days. Why: an attack lasting more than 72 hours is already status
+#: migrainosus (ICHD-3 1.4.1), and a headache that never stops is recorded day by day
+#: (new daily persistent headache, ICHD-3 4.10), not as one record of months; the
+#: schemas' own duration bound (``Minutes``, painlink/diary/schemas.py) is 31 days too.
+#: Longer records are corrupt exports ("99999999d" once overflowed the date type).
+MAX_RECORD_SPAN = dt.timedelta(days=31)
+
+
+def span_problem(start: dt.datetime, end: dt.datetime) -> str | None:
+    """Why a record from ``start`` to ``end`` is not plausible, or None when it is."""
+    if end < start:
+        return "ends before it starts"
+    if end - start > MAX_RECORD_SPAN:
+        return f"lasts {end - start}, longer than {MAX_RECORD_SPAN.days} days"
     return None

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from pydantic import ValidationError
 
 from painlink.analysis.day_table import OPEN_ATTACK_MAX_DAYS
-from painlink.diary.schemas import DayIn
+from painlink.diary.schemas import AttackIn, DayIn
 from painlink.store import tables as t
 
 
@@ -111,6 +111,21 @@ class DiaryMerge:
         }
 
 
+def _check_attack(row: dict[str, Any]) -> None:
+    """An attack from an export passes the same checks as one logged in painlink, so a
+    value the database would refuse is a MergeError with words, not a server error."""
+    data = {k: v for k, v in row.items() if v is not None}
+    if isinstance(data.get("location"), str):  # frames keep a list as "a;b"
+        data["location"] = [p for p in data["location"].split(";") if p]
+    try:
+        AttackIn.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or "attack"
+        message = first["msg"].removeprefix("Value error, ")
+        raise MergeError(f"attack starting {row.get('start')}: {field}: {message}") from None
+
+
 def merge_diary(
     conn: sa.Connection, patient_id: str, diary: Any, replace: bool = False
 ) -> DiaryMerge:
@@ -143,6 +158,7 @@ def merge_diary(
         elif any(row["start"] <= e and end >= s for s, e in spans):
             result.attacks_overlapping.append(row["start"])
         else:
+            _check_attack(row)
             added.append(row["attack_id"])
             spans.append((row["start"], end))
     new = pl.col("attack_id").is_in(added)

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from painlink.rules.plausibility import EARLIEST_BIRTH_YEAR, birth_year_problem
 from painlink.store.account_tables import grants, users
 from painlink.store.tables import patients
 from painlink.web.security import CurrentUser, hash_password, now, password_problem
@@ -32,9 +33,16 @@ class Registration(BaseModel):
     email: str = Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")
     display_name: str = Field(min_length=1, max_length=200)
     password: str = ""  # judged by security.password_problem, with the e-mail and name
-    birth_year: int | None = Field(default=None, ge=1900, le=2100)
+    birth_year: int | None = Field(default=None, ge=EARLIEST_BIRTH_YEAR)
     sex: str = Field(default="unknown", pattern="^(female|male|other|unknown)$")
     time_zone: str = "UTC"
+
+    @field_validator("birth_year")
+    @classmethod
+    def _born(cls, value: int | None) -> int | None:
+        if value is not None and (problem := birth_year_problem(value)):
+            raise ValueError(problem)
+        return value
 
     @field_validator("time_zone")
     @classmethod

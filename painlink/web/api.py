@@ -13,17 +13,74 @@ from typing import Any
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Header, HTTPException, Request
+from fastapi import Path as ApiPath
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from painlink.clinical.classify import classify
 from painlink.clinical.screening import Presentation, screen
 from painlink.diary.vocabulary import ScreeningContext
 from painlink.web import accounts, clinical_records, diary_service, views
-from painlink.web.deps import check_csrf, get_conn, patient_access, require_user, run_write
+from painlink.web.accounts import can_access
+from painlink.web.deps import (
+    SAFE_METHODS,
+    check_csrf,
+    flush_audit,
+    get_conn,
+    patient_access,
+    record,
+    require_user,
+    run_write,
+)
 from painlink.web.security import CurrentUser
 
 router = APIRouter(prefix="/api", tags=["api"])
+
+
+def gate(*roles: str) -> Any:
+    """Who may send this request, decided from the session and the address alone,
+    before the body is even validated: an anonymous caller gets 401, a wrong role or a
+    missing CSRF token 403 and another person's diary 404, whatever the body holds (a
+    malformed body must not tell a stranger more than "log in first"). The handler
+    checks again inside its own transaction — that check is the one that counts and
+    writes the audit row; this one only audits a refusal."""
+
+    def check(request: Request) -> None:
+        request.state.audit_rows = []
+        try:
+            with request.app.state.store.engine.connect() as conn:
+                user = require_user(request, conn, *roles)
+                if request.method not in SAFE_METHODS:
+                    check_csrf(user, request.headers.get("X-CSRF-Token"))
+                pid = request.path_params.get("patient_id")
+                if pid is not None and not can_access(conn, user, pid):
+                    record(request, conn, user, "denied", request.url.path, pid, buffer=True)
+                    raise HTTPException(
+                        status_code=404, detail="no such patient, or no access to it"
+                    )
+        finally:
+            flush_audit(request)
+
+    return [Depends(check)]
+
+
+class _Body(BaseModel):
+    """A request body: a field it does not define (a ``patient_id`` above all) is refused,
+    never silently dropped — the address says whose diary it is. NaN and infinity are
+    no measurement (rules/plausibility.py)."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: object) -> object:
+        """A NUL character is no text anyone typed, and PostgreSQL cannot store it."""
+        texts = [value] if isinstance(value, str) else []
+        if isinstance(value, dict):
+            texts = [t for kv in value.items() for t in kv if isinstance(t, str)]
+        if any("\x00" in t for t in texts):
+            raise ValueError("holds a NUL character")
+        return value
 
 
 def _unsafe(request: Request, conn: sa.Connection, token: str | None, *roles: str) -> CurrentUser:
@@ -66,18 +123,18 @@ def _entry(fn: Any, *args: Any) -> Any:
         raise HTTPException(status_code=422, detail=exc.fields) from None
 
 
-class AttackStart(BaseModel):
+class AttackStart(_Body):
     start: dt.datetime | None = None
     intensity: int | None = Field(default=None, ge=0, le=3)
 
 
-class Reading(BaseModel):
+class Reading(_Body):
     intensity: int | None = Field(default=None, ge=0, le=3)
     intensity_nrs: float | None = Field(default=None, ge=0, le=10)
     at: dt.datetime | None = None
 
 
-class ScreenAnswers(BaseModel):
+class ScreenAnswers(_Body):
     """A red-flag screen to keep: a clinician's is an intake screen; a patient's belongs
     to an attack when ``attack_id`` is given, otherwise to their history."""
 
@@ -85,13 +142,13 @@ class ScreenAnswers(BaseModel):
     attack_id: str | None = None
 
 
-class QuestionnaireAnswers(BaseModel):
+class QuestionnaireAnswers(_Body):
     instrument: str = Field(description="midas, hit6, odi or ndi")
     completed_on: dt.date
     items: dict[str, float | None] = Field(description='linkId → scored value, e.g. "hit6-1": 13')
 
 
-class Grant(BaseModel):
+class Grant(_Body):
     clinician_email: str
 
 
@@ -116,7 +173,7 @@ def list_attacks(
     return diary_service.recent_attacks(conn, patient_id, 1000)
 
 
-@router.post("/patients/{patient_id}/attacks", status_code=201)
+@router.post("/patients/{patient_id}/attacks", status_code=201, dependencies=gate("patient"))
 async def create_attack(
     patient_id: str,
     body: AttackStart,
@@ -132,7 +189,7 @@ async def create_attack(
     return await _diary_write(request, patient_id, x_csrf_token, "attack", write)
 
 
-@router.patch("/patients/{patient_id}/attacks/{attack_id}")
+@router.patch("/patients/{patient_id}/attacks/{attack_id}", dependencies=gate("patient"))
 async def change_attack(
     patient_id: str,
     attack_id: str,
@@ -147,7 +204,11 @@ async def change_attack(
     return await _diary_write(request, patient_id, x_csrf_token, f"attack {attack_id}", write)
 
 
-@router.post("/patients/{patient_id}/attacks/{attack_id}/readings", status_code=201)
+@router.post(
+    "/patients/{patient_id}/attacks/{attack_id}/readings",
+    status_code=201,
+    dependencies=gate("patient"),
+)
 async def add_reading(
     patient_id: str,
     attack_id: str,
@@ -162,7 +223,7 @@ async def add_reading(
     return await _diary_write(request, patient_id, x_csrf_token, f"reading {attack_id}", write)
 
 
-@router.post("/patients/{patient_id}/medications", status_code=201)
+@router.post("/patients/{patient_id}/medications", status_code=201, dependencies=gate("patient"))
 async def add_medication(
     patient_id: str,
     body: dict[str, Any],
@@ -176,7 +237,7 @@ async def add_medication(
     return await _diary_write(request, patient_id, x_csrf_token, "medication", write)
 
 
-@router.post("/patients/{patient_id}/spine-pain", status_code=201)
+@router.post("/patients/{patient_id}/spine-pain", status_code=201, dependencies=gate("patient"))
 async def add_spine(
     patient_id: str,
     body: dict[str, Any],
@@ -190,7 +251,7 @@ async def add_spine(
     return await _diary_write(request, patient_id, x_csrf_token, "spine pain", write)
 
 
-@router.get("/patients/{patient_id}/days/{date}")
+@router.get("/patients/{patient_id}/days/{date}", dependencies=gate())
 def get_day(
     patient_id: str, date: dt.date, request: Request, conn: sa.Connection = Depends(get_conn)
 ) -> dict[str, Any]:
@@ -202,7 +263,7 @@ def get_day(
     return day
 
 
-@router.put("/patients/{patient_id}/days/{date}")
+@router.put("/patients/{patient_id}/days/{date}", dependencies=gate("patient"))
 async def put_day(
     patient_id: str,
     date: dt.date,
@@ -217,7 +278,7 @@ async def put_day(
     return await _diary_write(request, patient_id, x_csrf_token, f"check-in {date}", write)
 
 
-@router.get("/patients/{patient_id}/calendar")
+@router.get("/patients/{patient_id}/calendar", dependencies=gate())
 def calendar(
     patient_id: str, month: str, request: Request, conn: sa.Connection = Depends(get_conn)
 ) -> list[dict[str, Any]]:
@@ -225,7 +286,9 @@ def calendar(
     patient_access(request, conn, user, patient_id, "read", "calendar")
     first = views.parse_month(month)
     if first is None:
-        raise HTTPException(status_code=422, detail={"month": "use YYYY-MM"})
+        raise HTTPException(
+            status_code=422, detail={"month": "use YYYY-MM, from 1900-01 to this month"}
+        )
     weeks = views.month_grid(conn, patient_id, first.year, first.month)
     return [d for week in weeks for d in week if d["in_month"]]
 
@@ -257,7 +320,7 @@ def export(patient_id: str, request: Request, conn: sa.Connection = Depends(get_
     return Response(views.export_zip(conn, patient_id), media_type="application/zip")
 
 
-@router.post("/screen")
+@router.post("/screen", dependencies=gate())
 def screen_presentation(
     body: Presentation, request: Request, conn: sa.Connection = Depends(get_conn)
 ) -> dict[str, Any]:
@@ -277,7 +340,9 @@ def list_screens(
     ]
 
 
-@router.post("/patients/{patient_id}/screens", status_code=201)
+@router.post(
+    "/patients/{patient_id}/screens", status_code=201, dependencies=gate("patient", "clinician")
+)
 async def add_screen(
     patient_id: str,
     body: ScreenAnswers,
@@ -291,9 +356,7 @@ async def add_screen(
             result = clinical_records.save_screen(
                 conn, patient_id, ScreeningContext.intake, answers, answered_by=user.display_name
             )
-        elif body.attack_id:
-            if diary_service.get_attack(conn, patient_id, body.attack_id) is None:
-                raise diary_service.EntryError({"attack_id": "no such attack"})
+        elif body.attack_id:  # an attack of another diary is "no such attack"
             result = clinical_records.screen_attack(conn, patient_id, body.attack_id, answers)
         else:
             result = clinical_records.save_screen(
@@ -319,7 +382,11 @@ def list_questionnaires(
     ]
 
 
-@router.post("/patients/{patient_id}/questionnaires", status_code=201)
+@router.post(
+    "/patients/{patient_id}/questionnaires",
+    status_code=201,
+    dependencies=gate("patient", "clinician"),
+)
 async def add_questionnaire(
     patient_id: str,
     body: QuestionnaireAnswers,
@@ -335,7 +402,11 @@ async def add_questionnaire(
     return await _record_write(request, patient_id, x_csrf_token, "questionnaire", write)
 
 
-@router.post("/patients/{patient_id}/questionnaire-responses", status_code=201)
+@router.post(
+    "/patients/{patient_id}/questionnaire-responses",
+    status_code=201,
+    dependencies=gate("patient", "clinician"),
+)
 async def add_fhir_response(
     patient_id: str,
     body: dict[str, Any],
@@ -360,7 +431,7 @@ def list_grants(
     return [dict(r._mapping) for r in accounts.active_grants(conn, patient_id)]
 
 
-@router.post("/patients/{patient_id}/grants", status_code=201)
+@router.post("/patients/{patient_id}/grants", status_code=201, dependencies=gate("patient"))
 async def add_grant(
     patient_id: str,
     body: Grant,
@@ -379,11 +450,11 @@ async def add_grant(
     return await run_write(request, work)
 
 
-@router.delete("/patients/{patient_id}/grants/{clinician_id}")
+@router.delete("/patients/{patient_id}/grants/{clinician_id}", dependencies=gate("patient"))
 async def revoke_grant(
     patient_id: str,
-    clinician_id: int,
     request: Request,
+    clinician_id: int = ApiPath(ge=1, le=2**63 - 1),  # a database integer
     x_csrf_token: str | None = Header(default=None),
 ) -> dict[str, str]:
     def work(request: Request, conn: sa.Connection) -> Any:

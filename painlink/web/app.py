@@ -14,7 +14,9 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import anyio.to_thread
+import sqlalchemy as sa
 from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -51,6 +53,20 @@ class PainlinkApp(FastAPI):
 
     def build_middleware_stack(self):  # type: ignore[no-untyped-def]
         return SecurityHeaders(super().build_middleware_stack())
+
+
+def validation_detail(exc: RequestValidationError) -> dict[str, str]:
+    """A request FastAPI could not read, as field → plain reason, like every other 422.
+
+    Why not FastAPI's own answer: it echoes the input back, and an input of ``inf`` or
+    ``NaN`` cannot be written as JSON, so the 422 became a 500 (and echoing a body back
+    repeats health data into logs and proxies)."""
+    out: dict[str, str] = {}
+    for error in exc.errors():
+        loc = [str(part) for part in error.get("loc", ()) if part not in ("body",)]
+        where = ".".join(loc) or "body"
+        out.setdefault(where, str(error.get("msg", "not valid")).removeprefix("Value error, "))
+    return out
 
 
 def create_app(
@@ -135,13 +151,47 @@ def create_app(
             return JSONResponse({"detail": message}, status_code=500)
         return Response(message, status_code=500, media_type="text/plain; charset=utf-8")
 
+    @app.exception_handler(sa.exc.DataError)
+    async def _unstorable(request: Request, _exc: sa.exc.DataError) -> Response:
+        # The database refused a value (a NUL character PostgreSQL cannot keep, a number
+        # beyond its column): the transaction is rolled back, so nothing was written.
+        message = "a value the database cannot keep (a NUL character or a number too large)"
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": {"body": message}}, status_code=422)
+        return templates.TemplateResponse(
+            request,
+            "error.html",
+            {"status": 422, "message": message, "user": None},
+            status_code=422,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": validation_detail(exc)}, status_code=422)
+        return templates.TemplateResponse(
+            request,
+            "error.html",
+            {"status": 422, "message": "; ".join(validation_detail(exc).values()), "user": None},
+            status_code=422,
+        )
+
+    async def _no_nul(request: Request, call_next):  # type: ignore[no-untyped-def]
+        # A NUL in the address reaches ids, audit rows and PostgreSQL, which cannot
+        # store it: refuse it at the door, before anything is looked up or written.
+        if "\x00" in request.url.path or "%00" in request.url.query:
+            return JSONResponse({"detail": "the address holds a NUL character"}, status_code=400)
+        return await call_next(request)
+
     # Outermost first: password hashing and analyses queue for their few slots
     # (CpuGates), every request for one of as many slots as the pool has connections
     # (Admission), refusals are audited (audit_refusals), and bodies are limited before
     # any route, session check or form parsing reads them (BodyLimit — inside
-    # audit_refusals, whose task group would wrap the limit's 413 in an ExceptionGroup).
+    # audit_refusals and _no_nul, whose task groups would wrap the limit's 413 in an
+    # ExceptionGroup).
     app.add_middleware(BodyLimit, session_ok=session_checker(store))
     app.middleware("http")(audit_refusals)
+    app.middleware("http")(_no_nul)
     app.add_middleware(Admission, slots=min(pool_size(), threads))
     app.add_middleware(CpuGates)
 

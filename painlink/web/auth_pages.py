@@ -63,6 +63,7 @@ from painlink.web.security import (
     record_attempt,
     retry_after,
     spend_auth_token,
+    totp_secret_ok,
     totp_step,
     totp_uri,
     use_recovery_code,
@@ -210,7 +211,7 @@ async def twofa_post(request: Request) -> Response:
         if user.has_totp:
             return _redirect("/account/2fa")
         secret = data.get("secret", "")
-        if len(secret) < 16 or len(secret) > 64 or not secret.isalnum():
+        if len(secret) > 64 or not secret.isalnum() or not totp_secret_ok(secret):
             return _twofa_page(request, user, 400, errors={"code": "start again: reload"})
         step = totp_step(secret, data.get("code", ""), None)
         if step is None:

@@ -23,6 +23,7 @@ from painlink.clinical.screening import Presentation, ScreenResult, screen
 from painlink.diary.frames import model_row
 from painlink.diary.schemas import PatientIn, QuestionnaireItemIn, ScreeningAnswerIn
 from painlink.diary.vocabulary import ScreeningContext
+from painlink.rules import plausibility
 from painlink.rules.questionnaires import INSTRUMENTS
 from painlink.store import tables as t
 from painlink.web.diary_service import EntryError, local_now, patient_zone
@@ -123,15 +124,18 @@ def save_screen(
     at = _stamp(conn, patient_id)
     rows = []
     for question, answer in given.items():
-        model = ScreeningAnswerIn(
-            patient_id=patient_id,
-            at=at,
-            context=context,
-            question=question,
-            answer=float(answer),
-            attack_id=attack_id,
-            answered_by=answered_by,
-        )
+        try:
+            model = ScreeningAnswerIn(
+                patient_id=patient_id,
+                at=at,
+                context=context,
+                question=question,
+                answer=float(answer),
+                attack_id=attack_id,
+                answered_by=answered_by,
+            )
+        except ValidationError as exc:  # a number the screen took but the record cannot keep
+            raise EntryError({question: exc.errors()[0]["msg"]}) from None
         rows.append(model_row(model))
     if rows:
         conn.execute(t.screening_answers.insert(), rows)
@@ -142,7 +146,15 @@ def screen_attack(
     conn: sa.Connection, patient_id: str, attack_id: str, answers: dict[str, Any]
 ) -> ScreenResult:
     """The patient's answers at an attack, checked together with their stored history
-    (a new headache means more in someone who has had cancer)."""
+    (a new headache means more in someone who has had cancer). The attack must be one
+    of this patient's: another diary's attack id is "no such attack"."""
+    exists = conn.execute(
+        sa.select(t.attacks.c.attack_id).where(
+            t.attacks.c.patient_id == patient_id, t.attacks.c.attack_id == attack_id
+        )
+    ).first()
+    if exists is None:
+        raise EntryError({"attack_id": "no such attack"})
     history = {
         k: v for k, v in history_answers(conn, patient_id).items() if k in Presentation.model_fields
     }
@@ -187,6 +199,8 @@ def save_questionnaire(
         raise EntryError({"instrument": "choose an instrument"})
     if completed_on > local_now(conn, patient_id).date():
         raise EntryError({"completed_on": "a questionnaire cannot be completed in the future"})
+    if problem := plausibility.date_problem(completed_on, patient_zone(conn, patient_id)):
+        raise EntryError({"completed_on": problem})
     try:
         result = score_values(instrument, values)
     except QuestionnaireError as exc:
@@ -195,14 +209,17 @@ def save_questionnaire(
     for item, value in values.items():
         if value is None:
             continue
-        model = QuestionnaireItemIn(
-            patient_id=patient_id,
-            completed_on=completed_on,
-            instrument=instrument,
-            item=item,
-            value=value,
-            recorded_by=recorded_by,
-        )
+        try:
+            model = QuestionnaireItemIn(
+                patient_id=patient_id,
+                completed_on=completed_on,
+                instrument=instrument,
+                item=item,
+                value=value,
+                recorded_by=recorded_by,
+            )
+        except ValidationError as exc:
+            raise EntryError({item: exc.errors()[0]["msg"]}) from None
         rows.append(model_row(model))
     if not rows:
         raise EntryError({"questionnaire": "no item was answered"})
@@ -230,12 +247,18 @@ def save_fhir_response(
         raise EntryError({"questionnaire": str(exc)}) from None
     except ValueError:
         raise EntryError({"questionnaire": "authored is not a FHIR dateTime"}) from None
-    if authored is None:
-        completed_on = local_now(conn, patient_id).date()
-    elif authored.tzinfo is None:
-        completed_on = authored.date()
-    else:
-        completed_on = authored.astimezone(patient_zone(conn, patient_id)).date()
+    zone = patient_zone(conn, patient_id)
+    try:
+        if authored is None:
+            completed_on = local_now(conn, patient_id).date()
+        elif authored.tzinfo is None:
+            completed_on = authored.date()
+        else:
+            completed_on = authored.astimezone(zone).date()
+    except OverflowError:  # year 1 or 9999 moved by its offset
+        raise EntryError({"questionnaire": "authored is outside the years a diary holds"}) from None
+    if why := plausibility.date_problem(completed_on, zone):
+        raise EntryError({"questionnaire": f"authored: {why}"})
     return save_questionnaire(
         conn, patient_id, read.instrument, completed_on, read.values, recorded_by
     )

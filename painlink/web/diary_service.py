@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from pydantic import BaseModel, ValidationError
 
+from painlink.diary.fields import field_specs
 from painlink.diary.frames import model_row
 from painlink.diary.schemas import (
     AttackIn,
@@ -25,6 +26,7 @@ from painlink.diary.schemas import (
     MedicationIn,
     SpinePainIn,
 )
+from painlink.rules import plausibility
 from painlink.rules.medications import drug_class_of
 from painlink.store import tables as t
 
@@ -43,12 +45,69 @@ def _errors(exc: ValidationError) -> dict[str, str]:
     return out
 
 
-def _validate(model: type[BaseModel], data: dict[str, Any]) -> BaseModel:
+def address_body(data: dict[str, Any], **address: Any) -> dict[str, Any]:
+    """The body of a write, minus the ids the address already gives.
+
+    Why: the address (``/api/patients/{patient_id}/…``) and the session decide whose
+    diary is written — never the body. A body that repeats an id of the address is
+    fine; one that names another (``"patient_id": "<someone else>"``, another date or
+    attack) is refused, field by field, instead of being silently rewritten: the sender
+    asked for something the address does not say, so nothing is stored.
+    """
+    problems = {
+        key: f"the address names the {key.replace('_', ' ')} ({value}); "
+        "a body cannot name another — leave it out"
+        for key, value in address.items()
+        if data.get(key) not in (None, "") and str(data[key]) != str(value)
+    }
+    if problems:
+        raise EntryError(problems)
+    return {k: v for k, v in data.items() if k not in address}
+
+
+def _times(model: type[BaseModel]) -> tuple[str, ...]:
+    """The schema's dates and times that obey rules/plausibility.py."""
+    return tuple(f.name for f in field_specs(model) if f.plausible == "date")
+
+
+def _local(value: Any, zone: ZoneInfo) -> Any:
+    """A time with a UTC offset as the patient's wall-clock time (a diary keeps local
+    time); anything else as it is, for the schema to judge."""
+    if isinstance(value, str):
+        try:
+            parsed = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        value = parsed if parsed.tzinfo is not None else value
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        return value.astimezone(zone).replace(tzinfo=None)
+    return value
+
+
+def _validate(
+    model: type[BaseModel], data: dict[str, Any], zone: ZoneInfo | None = None
+) -> BaseModel:
+    """Validate one record; with the patient's ``zone``, times given with an offset are
+    converted to local time first and every date is checked against tomorrow *there*
+    (the schema alone can only check the zone-free bound)."""
     clean = {k: (None if v == "" else v) for k, v in data.items()}
+    times = _times(model) if zone is not None else ()
+    for name in times:
+        if clean.get(name) is not None:
+            clean[name] = _local(clean[name], zone)  # type: ignore[arg-type]
     try:
-        return model(**clean)
+        record = model(**clean)
     except ValidationError as exc:
         raise EntryError(_errors(exc)) from None
+    problems = {
+        name: problem
+        for name in times
+        if (value := getattr(record, name)) is not None
+        and (problem := plausibility.date_problem(value, zone))
+    }
+    if problems:
+        raise EntryError(problems)
+    return record
 
 
 def patient_zone(conn: sa.Connection, patient_id: str) -> ZoneInfo:
@@ -79,6 +138,7 @@ def start_attack(conn: sa.Connection, patient_id: str, start: dt.datetime | None
             "attack_id": attack_id,
             "start": start or local_now(conn, patient_id),
         },
+        patient_zone(conn, patient_id),
     )
     conn.execute(t.attacks.insert().values(**_row(model, t.attacks)))
     return attack_id
@@ -113,16 +173,17 @@ def open_attack(conn: sa.Connection, patient_id: str) -> dict[str, Any] | None:
 def update_attack(
     conn: sa.Connection, patient_id: str, attack_id: str, changes: dict[str, Any]
 ) -> dict[str, Any]:
+    changes = address_body(changes, patient_id=patient_id, attack_id=attack_id)
     current = get_attack(conn, patient_id, attack_id)
     if current is None:
         raise EntryError({"attack_id": "no such attack"})
     merged = {k: v for k, v in current.items() if k in AttackIn.model_fields}
     merged["location"] = [x for x in (current.get("location") or "").split(";") if x]
-    unknown = set(changes) - set(AttackIn.model_fields) - {"patient_id", "attack_id"}
+    unknown = set(changes) - set(AttackIn.model_fields)
     if unknown:
         raise EntryError({k: "not a field of an attack" for k in unknown})
-    merged.update({k: v for k, v in changes.items() if k not in ("patient_id", "attack_id")})
-    model = _validate(AttackIn, merged)
+    merged.update(changes)
+    model = _validate(AttackIn, merged, patient_zone(conn, patient_id))
     values = _row(model, t.attacks)
     conn.execute(
         t.attacks.update()
@@ -133,16 +194,18 @@ def update_attack(
 
 
 def add_reading(conn: sa.Connection, patient_id: str, attack_id: str, data: dict[str, Any]) -> None:
+    data = address_body(data, patient_id=patient_id, attack_id=attack_id)
     if get_attack(conn, patient_id, attack_id) is None:
         raise EntryError({"attack_id": "no such attack"})
     model = _validate(
         IntensityReadingIn,
         {
+            **data,
             "patient_id": patient_id,
             "attack_id": attack_id,
             "at": data.get("at") or local_now(conn, patient_id),
-            **data,
         },
+        patient_zone(conn, patient_id),
     )
     conn.execute(t.intensity_readings.insert().values(**_row(model, t.intensity_readings)))
 
@@ -185,7 +248,10 @@ def add_medication(conn: sa.Connection, patient_id: str, data: dict[str, Any]) -
         "taken_at": local_now(conn, patient_id),
         **{k: v for k, v in data.items() if v not in ("", None)},
     }
-    model = _validate(MedicationIn, {"patient_id": patient_id, **data})
+    data = address_body(data, patient_id=patient_id)
+    model = _validate(
+        MedicationIn, {**data, "patient_id": patient_id}, patient_zone(conn, patient_id)
+    )
     values = _row(model, t.medications)
     if values.get("drug_class") is None:
         cls = drug_class_of(values["drug"])
@@ -198,8 +264,11 @@ def add_medication(conn: sa.Connection, patient_id: str, data: dict[str, Any]) -
 
 
 def add_spine_pain(conn: sa.Connection, patient_id: str, data: dict[str, Any]) -> None:
+    data = address_body(data, patient_id=patient_id)
     model = _validate(
-        SpinePainIn, {"patient_id": patient_id, "start": local_now(conn, patient_id), **data}
+        SpinePainIn,
+        {"start": local_now(conn, patient_id), **data, "patient_id": patient_id},
+        patient_zone(conn, patient_id),
     )
     conn.execute(t.spine_pain.insert().values(**_row(model, t.spine_pain)))
 
@@ -219,10 +288,13 @@ def save_day(
     conn: sa.Connection, patient_id: str, date: dt.date, data: dict[str, Any]
 ) -> dict[str, Any]:
     """Create or replace the check-in of one day (editable afterwards)."""
+    data = address_body(data, patient_id=patient_id, date=date)
     unknown = set(data) - set(DayIn.model_fields)
     if unknown:
         raise EntryError({k: "not a field of the daily check-in" for k in unknown})
-    model = _validate(DayIn, {**data, "patient_id": patient_id, "date": date})
+    model = _validate(
+        DayIn, {**data, "patient_id": patient_id, "date": date}, patient_zone(conn, patient_id)
+    )
     values = _row(model, t.days)
     where = (t.days.c.patient_id == patient_id) & (t.days.c.date == date)
     if conn.execute(sa.select(t.days.c.date).where(where)).first():
@@ -397,6 +469,7 @@ def save_factor_values(
             model = _validate(
                 FactorValueIn,
                 {"patient_id": patient_id, "date": date, "name": name, "value": value},
+                patient_zone(conn, patient_id),
             )
         except EntryError:
             errors[name] = "enter a number"

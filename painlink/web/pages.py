@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from painlink.analysis.plotting import PICTURES
 from painlink.diary.vocabulary import ScreeningContext
+from painlink.interop import files
 from painlink.interop.apps import SOURCES, read_export
 from painlink.interop.csv_diary import DiaryFormatError
 from painlink.store.merge import MergeError, merge_diary
@@ -535,7 +536,7 @@ def checkin_page(request: Request, conn: sa.Connection = Depends(get_conn)) -> R
     pid = user.patient_id or ""
     patient_access(request, conn, user, pid, "read", "check-in")
     day = (
-        views.parse_date(request.query_params.get("date"))
+        views.parse_date(request.query_params.get("date"), plausible=True)
         or diary_service.local_now(conn, pid).date()
     )
     saved = diary_service.get_day(conn, pid, day)
@@ -563,7 +564,12 @@ async def checkin_save(request: Request) -> Response:
 
     def work(request: Request, conn: sa.Connection) -> Response:
         user, pid = _own_diary_write(request, conn, data, "check-in")
-        day = views.parse_date(data.pop("date", None)) or diary_service.local_now(conn, pid).date()
+        given = data.pop("date", None)
+        today = diary_service.local_now(conn, pid).date()
+        day = views.parse_date(given) if given else today
+        if day is None:  # never save a check-in under another day than the one sent
+            errors = {"date": "use a date like 2026-03-01"}
+            return _checkin_page(request, conn, user, today, data, errors, status=400)
         try:
             with conn.begin_nested():  # the day and its own factors are saved together or not
                 diary_service.save_day(conn, pid, day, views.day_fields(data))
@@ -586,7 +592,10 @@ async def own_factor_post(request: Request) -> Response:
 
     def work(request: Request, conn: sa.Connection) -> Response:
         user, pid = _own_diary_write(request, conn, data, "own factor")
-        day = views.parse_date(data.get("date")) or diary_service.local_now(conn, pid).date()
+        day = (
+            views.parse_date(data.get("date"), plausible=True)
+            or diary_service.local_now(conn, pid).date()
+        )
         try:
             if data.get("retire"):
                 diary_service.retire_factor(conn, pid, data["retire"], day)
@@ -782,10 +791,14 @@ async def account_import(request: Request) -> Response:
         except DiaryFormatError as exc:
             first = exc.problems[0]
             more = len(exc.problems) - 1
+            shown = "" if first.value is None else f" (value {first.value[:80]!r})"
+            place = first.place.replace(first.file, upload.filename or first.file, 1)  # type: ignore[union-attr]
             return refuse(
-                f"nothing was imported: {first.reason} (line {first.line}, {first.column})"
+                f"nothing was imported: {place}: {first.reason}{shown}"
                 + (f", and {more} more problem(s)" if more else "")
             )
+        except ValueError as exc:  # a value the diary cannot hold (pydantic)
+            return refuse(f"nothing was imported: {exc}")
 
     def work(request: Request, conn: sa.Connection) -> Response:
         _own_diary_write(request, conn, {"csrf_token": token}, f"import from {source}")
@@ -934,10 +947,11 @@ async def clinic_fhir(patient_id: str, request: Request) -> Response:
             return refuse("choose a QuestionnaireResponse file (JSON)")
         if len(raw) > MAX_UPLOAD_BYTES:
             return refuse("the file is larger than 1 MB: not a single QuestionnaireResponse")
-        try:
-            resource = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            return refuse("not a JSON file")
+        try:  # UTF-8 (or UTF-16 with its mark), nested at most 64 deep: interop/files.py
+            name = getattr(upload, "filename", None) or "the file"
+            resource = files.parse_json(files.decode_text(raw, name), name)
+        except DiaryFormatError as exc:
+            return refuse(f"not a JSON file: {exc}")
         if not isinstance(resource, dict):
             return refuse("not a FHIR resource (a JSON object)")
         try:

@@ -24,6 +24,7 @@ each with the OWASP ASVS 4.0.3 requirement it answers.
 
 from __future__ import annotations
 
+import binascii
 import datetime as dt
 import hashlib
 import hmac
@@ -489,11 +490,23 @@ def totp_uri(secret: str, email: str) -> str:
     return pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name="painlink")
 
 
+def totp_secret_ok(secret: str) -> bool:
+    """Whether a secret (sent back by the enrolment form) is one pyotp can use: base32
+    of at least 112 bits. Anything else is a form to start again, not a server error."""
+    try:
+        pyotp.TOTP(secret).generate_otp(0)
+    except (ValueError, TypeError, binascii.Error):
+        return False
+    return True
+
+
 def totp_step(secret: str, code: str, last_step: int | None, at: float | None = None) -> int | None:
     """The time step a code belongs to, if it is right and newer than ``last_step``
     (ASVS 2.8.4: a code is used once)."""
     code = "".join(code.split())
     if not code.isdigit() or len(code) != 6:
+        return None
+    if not totp_secret_ok(secret):
         return None
     totp = pyotp.TOTP(secret)
     moment = dt.datetime.now(dt.UTC).timestamp() if at is None else at

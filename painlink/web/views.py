@@ -22,6 +22,7 @@ from painlink.clinical.day_counts import classify_days
 from painlink.diary.frames import DiaryFrames
 from painlink.interop.csv_diary import write_diary_folder
 from painlink.rules.cervical import CERVICOGENIC_ITEMS
+from painlink.rules.plausibility import date_problem_anywhere
 from painlink.rules.questionnaires import INSTRUMENTS
 from painlink.store.account_tables import audit_log, users
 from painlink.store.diary_io import frames_from_rows, read_diary, read_rows
@@ -144,18 +145,26 @@ ATTACK_FLAGS = (
 )
 
 
-def parse_date(text: str | None) -> dt.date | None:
+def parse_date(text: str | None, *, plausible: bool = False) -> dt.date | None:
+    """A ``YYYY-MM-DD`` date, or None. With ``plausible``, a date outside
+    rules/plausibility.py is None too: for dates that only choose what a page shows
+    (year 0001 once overflowed "the day before" into a 500)."""
     try:
-        return dt.date.fromisoformat(text) if text else None
+        day = dt.date.fromisoformat(text) if text else None
     except ValueError:
         return None
+    if plausible and day is not None and date_problem_anywhere(day):
+        return None
+    return day
 
 
 def parse_month(text: str | None) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(f"{text}-01") if text else None
-    except ValueError:
+    """The first day of a ``YYYY-MM`` month a calendar may show (1900 to tomorrow's
+    month), or None: month 9999-12 once overflowed into a 500."""
+    first = parse_date(f"{text}-01") if text else None
+    if first is None or date_problem_anywhere(first):
         return None
+    return first
 
 
 def parse_number(value: str | None) -> float | str | None:
@@ -413,6 +422,7 @@ def insights(store: Source, patient_id: str) -> dict[str, Any]:
     trig = report.triggers.summary(patient_id)
     return {
         "enough": True,
+        "period_note": report.period_note(patient_id),
         "screen": result.screen,
         "diagnoses": [d for d in result.diagnoses if d.status in ("met", "probable") or d.refer],
         "day_definition": result.day_definition,
