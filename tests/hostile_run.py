@@ -220,10 +220,13 @@ def web_outcomes(corpus: list[Hostile], workdir: Path) -> WebResult:
         for r in responses:
             result.tried += 1
             api = r.request.url.path.startswith("/api/")
-            refused = r.status_code in (400, 422)
+            # 413: over the address's body limit, refused before the route reads it
+            # (painlink/web/limits.py), with the limit named on its own page
+            refused = r.status_code in (400, 413, 422)
             result.refused += refused
             result.server_errors += r.status_code >= 500
             shown = api or re.search(r'id="(import|fhir)-error"', r.text) is not None
+            shown = shown or (r.status_code == 413 and "larger than the" in r.text)
             if api and case.name == "utf16-no-bom" and r.status_code < 500:
                 continue  # JSON bodies may be UTF-16 (RFC 4627 §3): decoded losslessly
             if r.status_code >= 500:
