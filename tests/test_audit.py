@@ -395,3 +395,48 @@ def test_a_key_file_outside_the_database_keys_the_rows(
     monkeypatch.delenv(audit.KEY_FILE_ENV)
     result = runner.invoke(app, ["audit", "verify", "--db", url])
     assert result.exit_code == 1 and "keyed" in result.output
+
+
+def test_appending_with_commit_stores_the_write_and_its_rows_together(db_url: str) -> None:
+    """``append(commit=True)`` — the last statement of a web write — commits the write
+    with its audit rows (on PostgreSQL in the same message as the rows): eight threads
+    appending that way keep one linear chain, each write is there with its row, and a
+    batch the database refuses leaves neither the write nor any audit row."""
+    import threading
+
+    from painlink.store import tables as t
+
+    store = _store(db_url, rows=0)
+    errors: list[BaseException] = []
+
+    def worker(n: int) -> None:
+        try:
+            for i in range(10):
+                with store.writing() as conn:
+                    conn.execute(t.patients.insert().values(patient_id=f"W{n}-{i}"))
+                    rows = [
+                        {"action": "write", "resource": f"t{n} r{i}", "patient_id": f"W{n}-{i}"}
+                    ]
+                    audit.append(conn, rows, commit=True)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert errors == []
+    verdict = _verify(store)
+    assert verdict.ok and verdict.rows == 80, verdict.problem
+    with pytest.raises(sa.exc.IntegrityError), store.writing() as conn:
+        conn.execute(t.patients.insert().values(patient_id="REFUSED"))
+        audit.append(conn, [{"action": None, "resource": "x"}], commit=True)  # NOT NULL
+    with store.engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(t.patients)).scalar() == 80
+        found = conn.execute(
+            sa.select(t.patients.c.patient_id).where(t.patients.c.patient_id == "REFUSED")
+        )
+        assert found.first() is None
+        assert conn.execute(sa.select(audit_chain_head.c.seq)).scalar() == 80
+    assert _verify(store).rows == 80

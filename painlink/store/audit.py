@@ -114,12 +114,19 @@ def _clip(value: str | None, size: int) -> str | None:
     return None if value is None else str(value)[:size]
 
 
-def append(conn: sa.Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+def append(conn: sa.Connection, rows: Sequence[Mapping[str, Any]], *, commit: bool = False) -> None:
     """Add rows to the end of the chain, inside the caller's transaction.
 
     Each row is a mapping of ``at, user_id, role, action, patient_id, resource, detail,
     ip`` (``at`` defaults to now). The head row is locked (PostgreSQL) for the rest of
-    the transaction, so concurrent appenders queue and the chain stays linear."""
+    the transaction, so concurrent appenders queue and the chain stays linear.
+
+    ``commit=True`` (the caller's last statement) also commits the transaction. On
+    PostgreSQL the rows, the new head and the COMMIT then go to the server in one
+    message: the head stays locked until the commit, so every statement sent after
+    the lock is taken is time every other writer waits, and under load each round
+    trip waits for this thread to be scheduled (and to get the GIL) again. SQLite has
+    one writer at a time anyway; there the caller's context commits."""
     if not rows:
         return
     key = audit_key()
@@ -152,10 +159,41 @@ def append(conn: sa.Connection, rows: Sequence[Mapping[str, Any]]) -> None:
         full["prev_hash"] = prev
         full["row_hash"] = prev = row_hash(full, full["prev_hash"], kind, key)
         out.append(full)
+    if commit and conn.dialect.name == "postgresql":
+        _insert_and_commit(conn, out, seq, prev)
+        return
     conn.execute(audit_log.insert(), out)
     conn.execute(
         audit_chain_head.update().where(audit_chain_head.c.id == 1).values(seq=seq, row_hash=prev)
     )
+
+
+_COLUMNS = (*HASHED_FIELDS, "hash_kind", "prev_hash", "row_hash")
+
+
+def _insert_and_commit(
+    conn: sa.Connection, rows: list[dict[str, Any]], seq: int, head: str
+) -> None:
+    """The audit rows, the head and COMMIT as one client-side-bound message (one round
+    trip). psycopg then sees the connection idle, so SQLAlchemy's own commit that
+    follows sends nothing; an error leaves the transaction failed and rolled back."""
+    import psycopg
+
+    marks = "(" + ", ".join("%s" for _ in _COLUMNS) + ")"
+    sql = (
+        f"INSERT INTO audit_log ({', '.join(_COLUMNS)}) VALUES "
+        + ", ".join(marks for _ in rows)
+        + "; UPDATE audit_chain_head SET seq = %s, row_hash = %s WHERE id = 1; COMMIT"
+    )
+    params = [row[c] for row in rows for c in _COLUMNS] + [seq, head]
+    raw = conn.connection.driver_connection
+    try:
+        with psycopg.ClientCursor(raw) as cursor:  # type: ignore[arg-type]
+            cursor.execute(sql, params)
+    except psycopg.Error as exc:  # as SQLAlchemy would have raised it
+        raise sa.exc.DBAPIError.instance(
+            sql, None, exc, psycopg.Error, hide_parameters=True, dialect=conn.dialect
+        ) from exc
 
 
 def record(

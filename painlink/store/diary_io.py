@@ -8,6 +8,7 @@ failure leaves the database as it was.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Sequence
 
 import polars as pl
@@ -158,6 +159,93 @@ def read_rows(
                 where = f" WHERE patient_id IN ({', '.join(mark for _ in chunk)})"
                 rows += _fetch(conn, sql + where, chunk)
         out[table.name] = rows
+    return out
+
+
+#: the date column by which a date range keeps a table's rows; other tables are read
+#: whole, and aura symptoms follow their attack
+WINDOW_COLUMNS = {
+    "days": "date",
+    "factor_values": "date",
+    "attacks": "start",
+    "intensity_readings": "at",
+    "medications": "taken_at",
+    "spine_pain": "start",
+    "screening_answers": "at",
+}
+
+
+_PATIENT = object()  # stands for the patient id in a window query's parameters
+
+
+def _window_sql(conn: sa.Connection, first: dt.date, last: dt.date) -> list[tuple[str, list]]:
+    """One SELECT per table for one patient's rows dated first..last (a datetime by
+    its date), with its parameters: the patient id is always the first."""
+    sqlite = conn.dialect.name == "sqlite"
+    q = conn.dialect.identifier_preparer.quote
+    mark = "?" if sqlite else "%s"
+    out = []
+    for table in t.INSERT_ORDER:
+        kinds = _specs(table.name)
+        columns = ", ".join(q(c) for c in kinds)
+        sql = f"SELECT {columns} FROM {q(table.name)} WHERE patient_id = {mark}"
+        params: list = []
+        column = WINDOW_COLUMNS.get(table.name)
+        if table.name == "aura_symptoms":
+            column = "start"  # of the attack, in the subquery
+            sql += f" AND attack_id IN (SELECT attack_id FROM attacks WHERE patient_id = {mark}"
+            params.append(_PATIENT)
+        if column is not None:
+            if sqlite:  # text: compare the date part, as the rows' own dates
+                sql += f" AND substr({q(column)}, 1, 10) BETWEEN ? AND ?"
+                params += [first.isoformat(), last.isoformat()]
+            elif kinds.get(column, "datetime") == "date":
+                sql += f" AND {q(column)} BETWEEN %s AND %s"
+                params += [first, last]
+            else:  # timestamp without time zone: the day's first instant to the next day's
+                sql += f" AND {q(column)} >= %s AND {q(column)} < %s"
+                params += [
+                    dt.datetime.combine(first, dt.time()),
+                    dt.datetime.combine(last + dt.timedelta(days=1), dt.time()),
+                ]
+        if table.name == "aura_symptoms":
+            sql += ")"
+        out.append((sql, params))
+    return out
+
+
+def _bind(params: list, patient_id: str) -> list:
+    return [patient_id, *(patient_id if p is _PATIENT else p for p in params)]
+
+
+def read_window_rows(
+    conn: sa.Connection, patient_id: str, first: dt.date, last: dt.date
+) -> dict[str, list[tuple]]:
+    """One patient's stored rows dated first..last (undated tables whole), as
+    :func:`read_rows` gives them: what a month's calendar can depend on.
+
+    On PostgreSQL the 15 SELECTs go in one round trip (one client-side-bound
+    statement list): under load each round trip waits for the server's process and
+    the app's thread to be scheduled again, and 15 of them made the calendar the
+    slowest page. SQLite runs in the process, so there they run one by one."""
+    queries = _window_sql(conn, first, last)
+    names = [table.name for table in t.INSERT_ORDER]
+    out: dict[str, list[tuple]] = {}
+    if conn.dialect.name == "sqlite":
+        for name, (sql, params) in zip(names, queries, strict=True):
+            out[name] = _fetch(conn, sql, _bind(params, patient_id))
+        return out
+    import psycopg
+
+    raw = conn.connection.driver_connection
+    sql = ";\n".join(sql for sql, _ in queries)
+    params = [v for _, ps in queries for v in _bind(ps, patient_id)]
+    with psycopg.ClientCursor(raw) as cursor:  # type: ignore[arg-type]
+        cursor.execute(sql, params)
+        for i, name in enumerate(names):
+            if i:
+                cursor.nextset()
+            out[name] = cursor.fetchall()
     return out
 
 

@@ -8,6 +8,7 @@ server; a clinic points every command at PostgreSQL with ``--db`` or
 from __future__ import annotations
 
 import os
+import select
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -122,7 +123,29 @@ def make_engine(url: str | None = None) -> sa.Engine:
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         sa.event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return sa.create_engine(parsed, pool_pre_ping=True, pool_size=size, max_overflow=POOL_OVERFLOW)
+    engine = sa.create_engine(parsed, pool_size=size, max_overflow=POOL_OVERFLOW)
+    sa.event.listen(engine, "checkout", _still_connected)
+    return engine
+
+
+def _still_connected(dbapi_connection, _record, _proxy) -> None:  # type: ignore[no-untyped-def]
+    """Replace a pooled PostgreSQL connection the server has closed, without asking it.
+
+    ``pool_pre_ping`` sent ``SELECT 1`` on every checkout: a round trip per request
+    (two with the audit flush) that waits for the server's process and this thread
+    to be scheduled again, the most common statement under load. A server that ends
+    a session (restart, shutdown, ``pg_terminate_backend``, a crash) sends its error
+    and closes the socket, and between transactions it sends nothing else: an idle
+    connection with anything to read, or closed, is dead. The pool then opens a new
+    one (SQLAlchemy's DisconnectionError)."""
+    if dbapi_connection.closed or dbapi_connection.broken:
+        raise sa.exc.DisconnectionError("the connection is closed")
+    try:
+        readable, _, _ = select.select([dbapi_connection.fileno()], [], [], 0)
+    except (OSError, ValueError) as exc:
+        raise sa.exc.DisconnectionError(f"the connection's socket is gone ({exc})") from exc
+    if readable:
+        raise sa.exc.DisconnectionError("the server closed the connection")
 
 
 def describe(engine: sa.Engine) -> str:

@@ -87,10 +87,10 @@ class AuditQueue:
                 self._cond.release()
                 try:
                     with store.writing() as conn:
-                        if batch:
-                            audit_chain.append(conn, batch)
-                        for each in touches:
+                        for each in touches:  # before the chain's lock is taken
                             touch_session(conn, each)
+                        if batch:
+                            audit_chain.append(conn, batch, commit=True)
                 except BaseException as exc:  # every request of the batch is told
                     error = exc
                 finally:
@@ -115,10 +115,10 @@ def flush_audit(request: Request) -> None:
         queue = getattr(request.app.state, "audit_queue", None)
         if queue is None:
             with request.app.state.store.writing() as conn:
-                if rows:
-                    audit_chain.append(conn, rows)
                 if touch:
                     touch_session(conn, touch)
+                if rows:
+                    audit_chain.append(conn, rows, commit=True)
         else:
             queue.write(request.app.state.store, list(rows or []), touch)
         if rows:
@@ -189,7 +189,7 @@ async def run_write(request: Request, fn: Callable[..., Any], *args: Any) -> Any
         try:
             with request.app.state.store.writing() as conn:
                 result = fn(request, conn, *args)
-                audit_chain.append(conn, request.state.tx_audit_rows)
+                audit_chain.append(conn, request.state.tx_audit_rows, commit=True)
                 return result
         finally:
             request.state.tx_audit_rows = None

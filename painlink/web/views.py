@@ -25,7 +25,12 @@ from painlink.rules.cervical import CERVICOGENIC_ITEMS
 from painlink.rules.plausibility import date_problem_anywhere
 from painlink.rules.questionnaires import INSTRUMENTS
 from painlink.store.account_tables import audit_log, users
-from painlink.store.diary_io import frames_from_rows, read_diary, read_rows
+from painlink.store.diary_io import (
+    WINDOW_COLUMNS,
+    frames_from_rows,
+    read_diary,
+    read_window_rows,
+)
 from painlink.store.store import Store
 
 #: where a view reads a diary from: the request's own connection (the web app: one
@@ -258,10 +263,9 @@ def month_grid(store: Source, patient_id: str, year: int, month: int) -> list[li
     cache is right whichever process or worker wrote them."""
     if not isinstance(store, sa.Connection):
         return _month_grid(read(store, patient_id), year, month)
-    rows = read_rows(store, [patient_id])
     first = dt.date(year, month, 1) - dt.timedelta(days=7)
     last = dt.date(year, month, cal.monthrange(year, month)[1])
-    seen = _window_rows(rows, first, last)
+    seen = read_window_rows(store, patient_id, first, last)
     key = (patient_id, year, month, dt.date.today(), hash(tuple(map(tuple, seen.values()))))
     with _GRIDS_LOCK:
         if key in _GRIDS:
@@ -276,23 +280,12 @@ def month_grid(store: Source, patient_id: str, year: int, month: int) -> list[li
     return weeks
 
 
-#: the date column by which _window keeps a table's rows (other tables are kept whole)
-WINDOW_COLUMNS = {
-    "days": "date",
-    "factor_values": "date",
-    "attacks": "start",
-    "intensity_readings": "at",
-    "medications": "taken_at",
-    "spine_pain": "start",
-    "screening_answers": "at",
-}
-
-
 def _window_rows(
     rows: dict[str, list[tuple]], first: dt.date, last: dt.date
 ) -> dict[str, list[tuple]]:
-    """The stored rows _window keeps (what a month's grid can depend on), so that a
-    check-in for another month leaves this month's cached grid valid."""
+    """The stored rows _window keeps (what a month's grid can depend on), from a whole
+    diary's rows: the reference that :func:`read_window_rows` (the same rows, selected
+    by the database) is tested against."""
     from painlink.store.diary_io import _specs
 
     lo, hi = first.isoformat(), last.isoformat()
