@@ -361,8 +361,8 @@ def _parse_table(
                 )
         if f.kind == "datetime":
             values = _localise_offsets(file, raw, f.csv_name, values, zones, problems)
-        if f.plausible == "birth_year":  # dates: _implausible_dates, in the zone
-            _check_plausible(file, raw, f, values, ok, column, problems)
+        if f.plausible == "birth_year":
+            _birth_years_to_come(file, raw, f, values, ok, column, problems)
         if f.kind in {"date", "datetime"}:
             good = ok.fill_null(False)
             _implausible_dates(file, raw, f.csv_name, values.filter(good), zones, problems, good)
@@ -496,7 +496,7 @@ def _derive_attack_ids(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(pl.Series("attack_id", ids, dtype=pl.String))
 
 
-def _check_plausible(
+def _birth_years_to_come(
     file: str,
     raw: pl.DataFrame,
     f: FieldSpec,
@@ -505,22 +505,11 @@ def _check_plausible(
     column: pl.Series,
     problems: _Problems,
 ) -> None:
-    """Dates from 1900 to tomorrow (in UTC+14, the zone-free bound) and birth years up
-    to this year: rules/plausibility.py, the bounds every door into the diary checks."""
-    last = plausibility.latest_date_anywhere()
-    if f.plausible == "birth_year":
-        late = ok & (values > last.year).fill_null(False)
-        problems.add_mask(file, raw, late, f.csv_name, f"after this year ({last.year})", column)
-        return
-    day = values if f.kind == "date" else values.dt.date()
-    early = ok & (day < plausibility.EARLIEST_DATE).fill_null(False)
-    problems.add_mask(
-        file, raw, early, f.csv_name, f"before {plausibility.EARLIEST_DATE.isoformat()}", column
-    )
-    late = ok & (day > last).fill_null(False)
-    problems.add_mask(
-        file, raw, late, f.csv_name, f"in the future (after {last.isoformat()})", column
-    )
+    """Birth years up to this year (rules/plausibility.py; the schema's own ``ge`` gives
+    the earliest). Dates are checked in the patient's zone by ``_implausible_dates``."""
+    this_year = plausibility.latest_date_anywhere().year
+    late = ok & (values > this_year).fill_null(False)
+    problems.add_mask(file, raw, late, f.csv_name, f"after this year ({this_year})", column)
 
 
 def _num(x: float) -> str:
