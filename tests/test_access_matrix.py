@@ -36,6 +36,7 @@ from painlink.web import accounts
 from painlink.web.app import create_app
 from painlink.web.security import AuthSettings
 from tests.conftest import EXTERNAL
+from tests.test_web import form_token
 
 PASSWORD = "correct horse battery"
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
@@ -96,12 +97,6 @@ def _client(app: Any) -> TestClient:
     return TestClient(app, base_url="https://testserver", follow_redirects=False)
 
 
-def _form_token(c: TestClient, path: str) -> str:
-    """The pre-session CSRF token of a form shown before signing in (and its cookie)."""
-    page = c.get(path).text
-    return page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
-
-
 def _me(actor: Actor) -> Actor:
     me = actor.client.get("/api/me").json()
     actor.csrf, actor.patient_id, actor.user_id = me["csrf_token"], me["patient_id"], me["id"]
@@ -113,7 +108,7 @@ def _register(app: Any, name: str) -> Actor:
     r = c.post(
         "/register",
         data={
-            "csrf_token": _form_token(c, "/register"),
+            "csrf_token": form_token(c, "/register"),
             "email": f"{name}@x.org",
             "display_name": name,
             "password": PASSWORD,
@@ -128,7 +123,7 @@ def _register(app: Any, name: str) -> Actor:
 
 def _login(app: Any, email: str, name: str) -> Actor:
     c = _client(app)
-    token = _form_token(c, "/login")
+    token = form_token(c, "/login")
     r = c.post("/login", data={"csrf_token": token, "email": email, "password": PASSWORD})
     assert r.status_code == 303, r.text
     return _me(Actor(name, email, c))
