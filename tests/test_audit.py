@@ -5,7 +5,9 @@ database user would: drop the append-only triggers first, then change rows."""
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -39,6 +41,15 @@ def _attack(store: Store, *statements: str) -> None:
         audit.drop_triggers(conn)
         for sql in statements:
             conn.exec_driver_sql(sql)
+
+
+def _in_threads(worker: Any, n: int) -> None:
+    """Run ``worker(0)`` … ``worker(n - 1)`` at once, each in its own thread, and wait."""
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
 
 
 def test_an_untouched_chain_verifies(db_url: str) -> None:
@@ -335,8 +346,6 @@ def test_with_a_key_a_chain_recomputed_from_the_first_row_is_caught(
 
 def test_concurrent_appenders_keep_one_linear_chain(db_url: str) -> None:
     """Eight threads (own connections) append at once: one chain, no gap, no fork."""
-    import threading
-
     store = _store(db_url, rows=0)
     errors: list[BaseException] = []
 
@@ -348,19 +357,13 @@ def test_concurrent_appenders_keep_one_linear_chain(db_url: str) -> None:
         except BaseException as exc:
             errors.append(exc)
 
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    _in_threads(worker, 8)
     assert errors == []
     verdict = _verify(store)
     assert verdict.ok and verdict.rows == 200, verdict.problem
 
 
 def test_verify_holds_while_the_app_keeps_appending(db_url: str) -> None:
-    import threading
-
     store = _store(db_url)
     stop = threading.Event()
 
@@ -402,8 +405,6 @@ def test_appending_with_commit_stores_the_write_and_its_rows_together(db_url: st
     with its audit rows (on PostgreSQL in the same message as the rows): eight threads
     appending that way keep one linear chain, each write is there with its row, and a
     batch the database refuses leaves neither the write nor any audit row."""
-    import threading
-
     from painlink.store import tables as t
 
     store = _store(db_url, rows=0)
@@ -421,11 +422,7 @@ def test_appending_with_commit_stores_the_write_and_its_rows_together(db_url: st
         except BaseException as exc:
             errors.append(exc)
 
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join()
+    _in_threads(worker, 8)
     assert errors == []
     verdict = _verify(store)
     assert verdict.ok and verdict.rows == 80, verdict.problem

@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -58,6 +59,16 @@ class ConnectionCount:
 @pytest.fixture
 def web(tmp_path: Path) -> Iterator[Web]:
     yield Web(tmp_path)
+
+
+def _registered(app: Any) -> tuple[TestClient, dict[str, str], str]:
+    """A client signed in as a newly registered patient, its cookies and patient id."""
+    web = TestClient(app, base_url="https://t")
+    r = web.post("/register", data={"csrf_token": form_token(web, "/register"),
+                                    "email": "jo@x.org", "display_name": "Jo",
+                                    "password": "correct horse battery"})  # fmt: skip
+    assert r.status_code == 200
+    return web, dict(web.cookies.items()), web.get("/api/me").json()["patient_id"]
 
 
 def test_every_request_holds_at_most_one_connection(web: Web) -> None:
@@ -466,13 +477,7 @@ def test_a_crowd_larger_than_the_pool_waits_instead_of_failing(
     monkeypatch.setenv("PAINLINK_DB_POOL_SIZE", "1")  # 1 + 10 overflow connections
     app = create_app(f"sqlite:///{tmp_path / 'crowd.db'}")
     app.state.store.engine.pool._timeout = 3  # fail in 3 s rather than 30 if starved
-    web = TestClient(app, base_url="https://t")
-    r = web.post("/register", data={"csrf_token": form_token(web, "/register"),
-                                    "email": "jo@x.org", "display_name": "Jo",
-                                    "password": "correct horse battery"})  # fmt: skip
-    assert r.status_code == 200
-    cookies = dict(web.cookies.items())
-    pid = web.get("/api/me").json()["patient_id"]
+    _, cookies, pid = _registered(app)
 
     async def crowd() -> list[int]:
         transport = httpx.ASGITransport(app=app)
@@ -512,13 +517,7 @@ def test_the_audit_rows_of_simultaneous_reads_are_committed_together(tmp_path: P
     from painlink.web.app import create_app
 
     app = create_app(f"sqlite:///{tmp_path / 'audit.db'}")
-    web = TestClient(app, base_url="https://t")
-    r = web.post("/register", data={"csrf_token": form_token(web, "/register"),
-                                    "email": "jo@x.org", "display_name": "Jo",
-                                    "password": "correct horse battery"})  # fmt: skip
-    assert r.status_code == 200
-    cookies = dict(web.cookies.items())
-    pid = web.get("/api/me").json()["patient_id"]
+    _, cookies, pid = _registered(app)
     writes = []
 
     def count(conn: sa.Connection) -> None:
