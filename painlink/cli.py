@@ -466,7 +466,7 @@ def summary(db: DbOption = None, as_json: JsonOption = False) -> None:
 
 
 def _serve(
-    url: str, host: str, port: int, secure_cookies: bool, workers: int = 1, auth: Any = None
+    url: str, host: str, port: int, secure_cookies: bool, *, workers: int = 1, auth: Any = None
 ) -> None:
     """Replace this process with uvicorn serving the app factory.
 
@@ -525,7 +525,7 @@ def serve(
     out.print(f"painlink on http://{host}:{port}/  (database {store.url})", highlight=False)
     url = store.engine.url.render_as_string(hide_password=False)
     store.close()
-    _serve(url, host, port, not insecure_cookies, workers)
+    _serve(url, host, port, not insecure_cookies, workers=workers)
 
 
 # A passphrase the strength check accepts (the old "painlink-demo" contains the
@@ -624,7 +624,11 @@ def demo(
             )
         out.print("Stop with Ctrl+C.", style="dim")
         _serve(
-            store.engine.url.render_as_string(hide_password=False), "127.0.0.1", port, True, auth
+            store.engine.url.render_as_string(hide_password=False),
+            "127.0.0.1",
+            port,
+            True,
+            auth=auth,
         )
 
 

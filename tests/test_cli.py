@@ -89,6 +89,65 @@ def test_demo_builds_a_fresh_database(tmp_path: Path) -> None:
     assert [p["patient_id"] for p in payload["patients"]] == [f"DEMO{i:06d}" for i in range(1, 5)]
 
 
+@pytest.mark.slow
+def test_demo_serves_the_app_and_its_printed_login_works(tmp_path: Path) -> None:
+    """The README's main job: `painlink demo` seeds, then serves (it execs uvicorn), and
+    the clinician login it prints signs in. A unit test of the seeding alone missed a
+    call of the serve step that crashed after the database was built."""
+    import os
+    import re
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    log = tmp_path / "demo.log"
+    cmd = [sys.executable, "-c", "from painlink.cli import app; app()", "demo", "--db",
+           f"sqlite:///{tmp_path / 'demo.db'}", "--patients", "2", "--port", str(port)]  # fmt: skip
+    env = {**os.environ, "PAINLINK_REQUIRE_TOTP_FOR_STAFF": "0", "COLUMNS": "200"}
+    proc = subprocess.Popen(cmd, stdout=log.open("w"), stderr=subprocess.STDOUT, env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(600):
+            assert proc.poll() is None, log.read_text()
+            try:
+                if httpx.get(f"{base}/login", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        else:
+            pytest.fail("the demo did not serve: " + log.read_text())
+        password = re.search(r"password for all: ([^)]+)\)", log.read_text()).group(1)  # type: ignore[union-attr]
+        with httpx.Client(base_url=base) as c:
+            page = c.get("/login")
+            token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+            # the cookies are Secure: a browser sends them to 127.0.0.1 (a trustworthy
+            # origin), httpx only over https, so they are passed on by hand
+            cookie = "; ".join(f"{k}={v}" for k, v in page.cookies.items())
+            r = c.post(
+                "/login",
+                headers={"Cookie": cookie},
+                data={
+                    "csrf_token": token.group(1),  # type: ignore[union-attr]
+                    "email": "clinician@demo.painlink",
+                    "password": password,
+                },
+            )
+            assert r.status_code == 303 and r.headers["location"] == "/", r.text
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
 def test_simulate_rejects_a_bad_start_date(tmp_path: Path) -> None:
     result = runner.invoke(app, ["simulate", "--out", str(tmp_path / "s"), "--start", "soon"])
     assert result.exit_code == 1 and "--start" in result.output
