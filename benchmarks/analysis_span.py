@@ -25,7 +25,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import polars as pl
-from painlink.analysis.day_table import build_day_table
+from painlink.days.day_table import build_day_table
 from painlink.analysis.plotting import PICTURES
 from painlink.analysis.report import analyze
 from painlink.clinical.classify import classify

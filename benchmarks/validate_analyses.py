@@ -15,11 +15,11 @@ import numpy as np
 import polars as pl
 from scipy import stats
 
-from painlink.analysis.day_table import build_day_table
 from painlink.analysis.forecast import forecast
 from painlink.analysis.logistic import fit_logit
 from painlink.analysis.outcomes import treatment_outcomes
 from painlink.analysis.spine_link import spine_link
+from painlink.days.day_table import build_day_table
 from painlink.diary.frames import DiaryFrames
 from painlink.simulate.simulator import SimulationSpec, simulate_with_risk
 

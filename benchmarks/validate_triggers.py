@@ -18,9 +18,9 @@ import numpy as np
 import polars as pl
 from scipy import stats
 
-from painlink.analysis.day_table import build_day_table
 from painlink.analysis.logistic import fit_logit
 from painlink.analysis.triggers import TriggerAnalysis, _bh, exposure_columns
+from painlink.days.day_table import build_day_table
 from painlink.diary.frames import DiaryFrames
 from painlink.simulate.simulator import TRIGGER_CANDIDATES, SimulationSpec, simulate
 

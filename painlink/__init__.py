@@ -10,7 +10,7 @@ The public API is small; everything else is private to its module::
 
 __version__ = "0.1.0"
 
-from painlink.analysis.day_table import build_day_table, day_table
+from painlink.days.day_table import build_day_table, day_table
 from painlink.diary.frames import DiaryFrames
 from painlink.interop.csv_diary import (
     DiaryFormatError,

@@ -21,8 +21,8 @@ from rich.table import Table
 from sqlalchemy import exc as sa_exc
 
 from painlink import __version__
-from painlink.analysis.day_table import build_day_table
 from painlink.analysis.summary import diary_summary
+from painlink.days.day_table import build_day_table
 from painlink.interop.csv_diary import DiaryFormatError, read_diary_folder
 from painlink.interop.export import export_csv
 from painlink.simulate.output import run_simulation
@@ -955,8 +955,8 @@ def experiment_design(
     as_json: JsonOption = False,
 ) -> None:
     """A randomised on/off block schedule with its power, from the patient's own history."""
-    from painlink.analysis.day_table import build_day_table
     from painlink.analysis.nof1 import design_experiment
+    from painlink.days.day_table import build_day_table
 
     try:
         first = dt.date.fromisoformat(start)
@@ -1008,8 +1008,8 @@ def experiment_analyze(
     as_json: JsonOption = False,
 ) -> None:
     """Attacks in 'on' against 'off' blocks, with the test the power assumed."""
-    from painlink.analysis.day_table import build_day_table
     from painlink.analysis.nof1 import Block, ExperimentDesign, analyze_experiment
+    from painlink.days.day_table import build_day_table
 
     data = _load_json(design_file, as_json)
     try:

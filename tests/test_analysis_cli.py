@@ -7,9 +7,9 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from painlink.analysis.day_table import build_day_table
 from painlink.analysis.nof1 import design_experiment, simulated_power
 from painlink.cli import app
+from painlink.days.day_table import build_day_table
 from painlink.interop.csv_diary import read_diary_folder
 
 runner = CliRunner()

@@ -200,8 +200,8 @@ def test_analysis_work_is_bounded_by_the_window_not_the_calendar(tmp_path: Path)
     """Entries in 1900 (the earliest plausible date) and today: the analyses build at
     most ``ANALYSIS_WINDOW_DAYS`` days, whatever lies before, and the page says which
     period it looked at."""
-    from painlink.analysis.day_table import ANALYSIS_WINDOW_DAYS, build_day_table
     from painlink.clinical.classify import classify
+    from painlink.days.day_table import ANALYSIS_WINDOW_DAYS, build_day_table
 
     web = Web(tmp_path)
     c, pid, _csrf = web.patient("ana")
@@ -272,8 +272,8 @@ def test_n_of_1_experiments_answer_empty_and_attack_free_diaries() -> None:
 
     import polars as pl
 
-    from painlink.analysis.day_table import build_day_table
     from painlink.analysis.nof1 import analyze_experiment, design_experiment
+    from painlink.days.day_table import build_day_table
     from painlink.diary.frames import DiaryFrames
 
     def diary(**tables: Any) -> DiaryFrames:
@@ -422,9 +422,9 @@ def test_any_small_diary_gets_every_analysis_and_picture_without_an_exception() 
     from hypothesis import HealthCheck, given, settings
     from hypothesis import strategies as st
 
-    from painlink.analysis.day_table import ANALYSIS_WINDOW_DAYS, build_day_table
     from painlink.analysis.report import analyze
     from painlink.clinical.classify import classify
+    from painlink.days.day_table import ANALYSIS_WINDOW_DAYS, build_day_table
 
     @settings(
         max_examples=40,

@@ -6,7 +6,7 @@ import datetime as dt
 
 import polars as pl
 
-from painlink.analysis.day_table import build_day_table
+from painlink.days.day_table import build_day_table
 from painlink.diary.frames import DiaryFrames
 
 D = dt.date

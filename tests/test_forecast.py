@@ -9,8 +9,8 @@ import polars as pl
 from scipy import optimize
 
 from painlink.analysis import forecast as fc
-from painlink.analysis.day_table import build_day_table
 from painlink.analysis.logistic import fit_logit
+from painlink.days.day_table import build_day_table
 from painlink.diary.frames import DiaryFrames
 from painlink.simulate.simulator import SimulationSpec, simulate
 

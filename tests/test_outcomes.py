@@ -10,8 +10,8 @@ import polars as pl
 import pytest
 import statsmodels.api as sm
 
-from painlink.analysis.day_table import build_day_table
 from painlink.analysis.outcomes import blocks, fit_rate_ratio, treatment_outcomes, weekly_counts
+from painlink.days.day_table import build_day_table
 from painlink.diary.frames import DiaryFrames
 from painlink.simulate.simulator import SimulationSpec, simulate
 

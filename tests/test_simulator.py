@@ -8,8 +8,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from painlink.analysis.day_table import build_day_table
-from painlink.analysis.exposures import derive_exposures
+from painlink.days.day_table import build_day_table
+from painlink.days.exposures import derive_exposures
 from painlink.diary.frames import DiaryFrames
 from painlink.simulate.output import run_simulation
 from painlink.simulate.simulator import SimulationSpec, simulate

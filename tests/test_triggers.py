@@ -8,9 +8,9 @@ import pytest
 import statsmodels.api as sm
 from scipy import optimize
 
-from painlink.analysis.day_table import build_day_table
 from painlink.analysis.logistic import fit_logit
 from painlink.analysis.triggers import TriggerAnalysis, _bh
+from painlink.days.day_table import build_day_table
 from painlink.diary.frames import DiaryFrames
 from painlink.simulate.simulator import SimulationSpec, simulate
 

@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from painlink.analysis.day_table import build_day_table
+from painlink.days.day_table import build_day_table
 from painlink.store.account_tables import audit_log
 from painlink.store.tables import (
     attacks,

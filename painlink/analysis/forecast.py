@@ -32,9 +32,9 @@ import numpy as np
 import polars as pl
 from scipy import stats
 
-from painlink.analysis.exposures import EXPOSURES, derive_exposures, log_days_since_last_onset
 from painlink.analysis.logistic import fit_logit
 from painlink.analysis.plotting import figure, finish, for_patient, nothing_yet
+from painlink.days.exposures import EXPOSURES, derive_exposures, log_days_since_last_onset
 
 FIRST_ORIGIN_DAYS = 90
 STEP_DAYS = 28

@@ -13,12 +13,12 @@ from typing import Any
 
 import polars as pl
 
-from painlink.analysis.day_table import ANALYSIS_WINDOW_DAYS
 from painlink.analysis.forecast import ForecastResults, forecast
 from painlink.analysis.outcome_results import OutcomeResults, outcomes
 from painlink.analysis.spine_link import SpineLinkResults, spine_link
 from painlink.analysis.triggers import TriggerAnalysis, TriggerResults
 from painlink.clinical.day_counts import classify_days
+from painlink.days.day_table import ANALYSIS_WINDOW_DAYS
 from painlink.diary.frames import DiaryFrames
 
 

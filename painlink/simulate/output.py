@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
-from painlink.analysis.exposures import EXPOSURES
+from painlink.days.exposures import EXPOSURES
 from painlink.interop.csv_diary import DiaryCsvWriter
 from painlink.simulate.simulator import SimulationSpec, simulate
 from painlink.store.store import Store

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 
-from painlink.analysis.exposures import EXPOSURES, derive_exposures
+from painlink.days.exposures import EXPOSURES, derive_exposures
 from painlink.diary.frames import DiaryFrames
 
 #: headache types drawn, with their share of patients

@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from pydantic import ValidationError
 
-from painlink.analysis.day_table import OPEN_ATTACK_MAX_DAYS
+from painlink.days.day_table import OPEN_ATTACK_MAX_DAYS
 from painlink.diary.schemas import AttackIn, DayIn
 from painlink.store import tables as t
 
