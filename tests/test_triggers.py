@@ -70,6 +70,66 @@ def test_benjamini_hochberg_matches_statsmodels() -> None:
     assert np.allclose(ours[:-1], ref) and np.isnan(ours[-1])
 
 
+def _hand_written_bh(p: np.ndarray) -> np.ndarray:
+    """The step-up procedure as painlink wrote it before scipy's was used: the reference."""
+    q = np.full(p.shape, np.nan)
+    ok = ~np.isnan(p)
+    if not ok.any():
+        return q
+    values = p[ok]
+    order = np.argsort(values)
+    ranked = values[order] * len(values) / (np.arange(len(values)) + 1)
+    adjusted = np.minimum.accumulate(ranked[::-1])[::-1]
+    out = np.empty_like(values)
+    out[order] = np.minimum(adjusted, 1.0)
+    q[ok] = out
+    return q
+
+
+@pytest.mark.parametrize(
+    "p",
+    [
+        np.array([]),
+        np.array([np.nan, np.nan]),
+        np.array([0.5]),
+        np.array([np.nan, 0.03]),
+        np.array([0.0, 1.0, 0.0, 1.0]),  # the ends of the range
+        np.array([0.02, 0.02, 0.02, np.nan, 0.02]),  # ties
+        np.array([0.9, 0.8, 0.7, 0.04, 0.01]),  # reversed order
+        *[
+            np.where(
+                np.random.default_rng(seed).random(40) < 0.2,
+                np.nan,
+                np.random.default_rng(seed + 100).random(40) ** 3,
+            )
+            for seed in range(5)
+        ],
+    ],
+)
+def test_benjamini_hochberg_equals_the_hand_written_step_up(p: np.ndarray) -> None:
+    ours = _bh(p)
+    ref = _hand_written_bh(p)
+    assert ours.shape == p.shape
+    assert np.array_equal(np.isnan(ours), np.isnan(p))  # NaN in, NaN out, nowhere else
+    assert np.allclose(ours[~np.isnan(p)], ref[~np.isnan(p)], rtol=1e-12, atol=0)
+
+
+def test_case_crossover_and_triggers_do_not_import_each_other() -> None:
+    """The trigger model runs the case-crossover; the case-crossover needs only the shared
+    exposures, so the two modules are not a cycle."""
+    import ast
+    from pathlib import Path
+
+    import painlink.analysis.case_crossover as cc
+
+    tree = ast.parse(Path(cc.__file__).read_text(encoding="utf-8"))
+    imported = {
+        n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module is not None
+    }
+    assert "painlink.analysis.triggers" not in imported
+    assert "painlink.analysis.trigger_exposures" in imported
+
+
 @pytest.fixture(scope="module")
 def cohort() -> tuple[pl.DataFrame, list[dict]]:
     parts = list(simulate(SimulationSpec(patients=200, days=365, seed=21)))

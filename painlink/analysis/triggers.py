@@ -26,9 +26,11 @@ import numpy as np
 import polars as pl
 from scipy import stats
 
+from painlink.analysis.case_crossover import case_crossover as run_case_crossover
 from painlink.analysis.logistic import fit_logit
 from painlink.analysis.plotting import figure, finish, nothing_yet
-from painlink.days.exposures import EXPOSURES, derive_exposures, log_days_since_last_onset
+from painlink.analysis.trigger_exposures import exposure_columns
+from painlink.days.exposures import EXPOSURES, log_days_since_last_onset
 from painlink.rules.triggers import PREMONITORY, TriggerSettings
 
 COVARIATES = ("weekend", "log_days_since", "menstrual")
@@ -51,28 +53,6 @@ ESTIMATES: dict[str, pl.DataType] = {
 HORMONAL = ("menstrual_window", "pill_free")
 
 
-def exposure_columns(days: pl.DataFrame) -> tuple[pl.DataFrame, list[str]]:
-    """The day table with one 0/1 column per testable factor (own yes/no factors too)."""
-    frame = derive_exposures(days.sort("patient_id", "date"))
-    names = list(EXPOSURES)
-    own = [c for c in days.columns if c.startswith("factor_")]
-    for col in own:
-        values = days[col].drop_nulls()
-        if not values.len():
-            continue
-        name = col.removeprefix("factor_")
-        if values.is_in([0.0, 1.0]).all():
-            frame = frame.with_columns((pl.col(col) > 0).alias(f"x_{name}"))
-        else:
-            # a numeric own factor: "above this person's usual (median) level"
-            name = f"high_{name}"
-            frame = frame.with_columns(
-                (pl.col(col) > pl.col(col).median().over("patient_id")).alias(f"x_{name}")
-            )
-        names.append(name)
-    return frame, names
-
-
 def _design(frame: pl.DataFrame) -> pl.DataFrame:
     """Covariates and the at-risk flag, per patient and day."""
     return frame.with_columns(
@@ -84,18 +64,15 @@ def _design(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def _bh(p: np.ndarray) -> np.ndarray:
-    """Benjamini–Hochberg adjusted p-values (q-values); NaN stays NaN."""
+    """Benjamini–Hochberg adjusted p-values (q-values); NaN stays NaN.
+
+    scipy's ``false_discovery_control`` refuses NaN, and a factor without enough data
+    has no p-value: those are left out of the family (they were never tested) and
+    come back NaN."""
     q = np.full(p.shape, np.nan)
     ok = ~np.isnan(p)
-    if not ok.any():
-        return q
-    values = p[ok]
-    order = np.argsort(values)
-    ranked = values[order] * len(values) / (np.arange(len(values)) + 1)
-    adjusted = np.minimum.accumulate(ranked[::-1])[::-1]
-    out = np.empty_like(values)
-    out[order] = np.minimum(adjusted, 1.0)
-    q[ok] = out
+    if ok.any():
+        q[ok] = stats.false_discovery_control(p[ok], method="bh")
     return q
 
 
@@ -235,8 +212,6 @@ class TriggerAnalysis:
         estimates = _verdicts(estimates, s)
         sensitivity = pl.DataFrame()
         if case_crossover:
-            from painlink.analysis.case_crossover import case_crossover as run_case_crossover
-
             sensitivity = run_case_crossover(days, s)
         self.results_ = TriggerResults(estimates, s, do_shrink, cohort, sensitivity)
         return self.results_
