@@ -33,9 +33,10 @@ def test_classify_many_passes_each_patient_their_own_answers(cohort: DiaryFrames
     answers = {first: {"pattern_change": True, "onset_to_peak_min": 0.2}}
     together = classify_many(cohort, presentations=answers)
     assert together[first].screen.flags
-    assert together[first].as_dict() == classify(
-        cohort.only([first]), presentation=answers[first]
-    ).as_dict()
+    assert (
+        together[first].as_dict()
+        == classify(cohort.only([first]), presentation=answers[first]).as_dict()
+    )
     assert together[second].as_dict() == classify(cohort.only([second])).as_dict()
 
 
