@@ -146,7 +146,7 @@ def _truth_pairs(truth: list[dict], role: str) -> set[tuple[str, str]]:
 @pytest.mark.parametrize("shrink", [False, True])
 def test_verdicts_follow_the_truth(cohort, shrink: bool) -> None:  # type: ignore[no-untyped-def]
     days, truth = cohort
-    summary = TriggerAnalysis().fit(days, shrink=shrink).summary()
+    summary = TriggerAnalysis().fit(days, shrink=shrink).to_frame()
     calls = {(r["patient_id"], r["factor"]): r["verdict"] for r in summary.iter_rows(named=True)}
     triggers = [calls.get(k) for k in _truth_pairs(truth, "trigger") if k in calls]
     symptom_necks = {
@@ -164,8 +164,8 @@ def test_verdicts_follow_the_truth(cohort, shrink: bool) -> None:  # type: ignor
 def test_the_cohort_adds_calls_and_says_where_each_came_from(cohort) -> None:  # type: ignore[no-untyped-def]
     days, _ = cohort
     called = ("likely trigger", "likely protector", "possible early attack sign")
-    alone = TriggerAnalysis().fit(days, shrink=False).summary()
-    joint = TriggerAnalysis().fit(days, shrink=True).summary()
+    alone = TriggerAnalysis().fit(days, shrink=False).to_frame()
+    joint = TriggerAnalysis().fit(days, shrink=True).to_frame()
     own = set(alone.filter(pl.col("verdict").is_in(called)).select("patient_id", "factor").rows())
     both = joint.filter(pl.col("verdict").is_in(called))
     assert own <= set(both.select("patient_id", "factor").rows())
@@ -175,7 +175,7 @@ def test_the_cohort_adds_calls_and_says_where_each_came_from(cohort) -> None:  #
 
 def test_premonitory_symptoms_are_not_called_triggers(cohort) -> None:  # type: ignore[no-untyped-def]
     days, truth = cohort
-    summary = TriggerAnalysis().fit(days, shrink=False).summary()
+    summary = TriggerAnalysis().fit(days, shrink=False).to_frame()
     cravers = {t["patient_id"] for t in truth if t["premonitory"]}
     craving = summary.filter(pl.col("factor") == "chocolate_craving")
     assert set(craving["verdict"]) <= {
@@ -190,7 +190,7 @@ def test_premonitory_symptoms_are_not_called_triggers(cohort) -> None:  # type: 
 def test_not_enough_data_says_how_many_more_attacks(cohort) -> None:  # type: ignore[no-untyped-def]
     days, _ = cohort
     short = days.filter(pl.col("date") < pl.date(2025, 1, 25))
-    summary = TriggerAnalysis().fit(short, shrink=False).summary("SIM000002")
+    summary = TriggerAnalysis().fit(short, shrink=False).to_frame("SIM000002")
     rows = summary.filter(pl.col("verdict") == "not enough data")
     assert rows.height > 0
     assert rows["odds_ratio"].is_null().all()
@@ -227,7 +227,7 @@ def test_conditional_logit_equals_statsmodels() -> None:
 def test_case_crossover_sits_beside_each_verdict(cohort) -> None:  # type: ignore[no-untyped-def]
     days, _truth = cohort
     some = days.filter(pl.col("patient_id").is_in([f"SIM{i:06d}" for i in range(1, 31)]))
-    summary = TriggerAnalysis().fit(some, shrink=False, case_crossover=True).summary()
+    summary = TriggerAnalysis().fit(some, shrink=False, case_crossover=True).to_frame()
     assert {"case_crossover_or", "case_crossover_ci_low"} <= set(summary.columns)
     called = summary.filter(pl.col("verdict") == "likely trigger").drop_nulls("case_crossover_or")
     assert called.height > 0

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
@@ -29,9 +30,13 @@ from scipy import stats
 from painlink.analysis.case_crossover import case_crossover as run_case_crossover
 from painlink.analysis.logistic import fit_logit
 from painlink.analysis.plotting import figure, finish, nothing_yet
+from painlink.analysis.results import Results, json_rows, one_patient, patients_of, per_patient_text
 from painlink.analysis.trigger_exposures import exposure_columns
 from painlink.days.exposures import EXPOSURES, log_days_since_last_onset
 from painlink.rules.triggers import PREMONITORY, TriggerSettings
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 COVARIATES = ("weekend", "log_days_since", "menstrual")
 #: the columns of one person's estimates (``TriggerAnalysis._fit_patient``)
@@ -84,7 +89,7 @@ def _events_needed(prevalence: float, s: TriggerSettings) -> float:
 
 
 @dataclass
-class TriggerResults:
+class TriggerResults(Results):
     """Estimates for every patient × factor × lag, and one verdict per patient × factor."""
 
     estimates: pl.DataFrame
@@ -93,7 +98,7 @@ class TriggerResults:
     cohort: pl.DataFrame = field(default_factory=pl.DataFrame)
     sensitivity: pl.DataFrame = field(default_factory=pl.DataFrame)  # case-crossover
 
-    def summary(self, patient_id: str | None = None) -> pl.DataFrame:
+    def to_frame(self, patient_id: str | None = None) -> pl.DataFrame:
         """One row per patient and factor: the lag with the strongest evidence, its verdict."""
         e = (
             self.estimates
@@ -148,9 +153,43 @@ class TriggerResults:
             "power_note",
         ).sort("patient_id", "verdict", "factor")
 
-    def plot(self, patient_id: str, path: str | None = None):  # type: ignore[no-untyped-def]
+    def summary(self, patient_id: str | None = None) -> str:
+        """Each person's factors in words: calls with their odds ratio, then the rest."""
+        return per_patient_text(patients_of(self.estimates), patient_id, self.lines)
+
+    def lines(self, patient_id: str) -> list[str]:
+        """One person's factors, a heading first (the analysis report's wording)."""
+        lines = ["Possible triggers and protectors (associations, not causes):"]
+        summary = self.to_frame(patient_id)
+        shown = summary.filter(pl.col("verdict") != "no association")
+        for r in shown.sort("verdict").iter_rows(named=True):
+            if r["verdict"] == "not enough data":
+                lines.append(
+                    f"  {r['factor']}: not enough data yet"
+                    + (f" — {r['power_note']}" if r["power_note"] else "")
+                )
+            else:
+                lines.append(
+                    f"  {r['factor']} ({r['definition']}, {r['lag']} day(s) before): "
+                    f"{r['verdict']}, odds ratio {r['odds_ratio']:.2f} "
+                    f"(95% CI {r['ci_low']:.2f}–{r['ci_high']:.2f})"
+                )
+        quiet = summary.filter(pl.col("verdict") == "no association")["factor"].to_list()
+        if quiet:
+            lines.append(f"  no association found for: {', '.join(quiet)}")
+        return lines
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rows": json_rows(self.to_frame()),
+            "shrunk_toward_cohort": self.shrunk,
+            "note": "Associations in diaries, not proof of cause.",
+        }
+
+    def plot(self, patient_id: str | None = None, path: str | None = None) -> Figure:
         """A forest plot of one person's factors (best lag each), odds ratios with 95% CIs."""
-        s = self.summary(patient_id).filter(pl.col("odds_ratio").is_not_null()).sort("odds_ratio")
+        patient_id = one_patient(self.estimates, patient_id)
+        s = self.to_frame(patient_id).filter(pl.col("odds_ratio").is_not_null()).sort("odds_ratio")
         fig, axes = figure(s.height)
         ax = axes[0, 0]
         colours = {
@@ -277,6 +316,17 @@ class TriggerAnalysis:
                 "ci_z": np.full(len(specs), z),
             }
         )
+
+
+def fit(
+    days: pl.DataFrame,
+    *,
+    settings: TriggerSettings | None = None,
+    shrink: bool | None = None,
+    case_crossover: bool = False,
+) -> TriggerResults:
+    """Triggers and protectors of every person in the day table (see the module)."""
+    return TriggerAnalysis(settings).fit(days, shrink=shrink, case_crossover=case_crossover)
 
 
 def _two_groups(b: np.ndarray, s2: np.ndarray, iterations: int = 200) -> dict[str, float]:
