@@ -45,7 +45,25 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "simulate": ("painlink.simulate.simulator", "simulate"),
 }
 
-__all__ = ["__version__", *sorted(_EXPORTS)]
+# a literal list, so linters, mypy and IDEs read it without running this module
+__all__ = [
+    "DiaryFormatError",
+    "DiaryFrames",
+    "Results",
+    "SimulationSpec",
+    "Store",
+    "__version__",
+    "analyze",
+    "build_day_table",
+    "classify",
+    "day_table",
+    "read_diary",
+    "read_diary_folder",
+    "score",
+    "screen",
+    "simulate",
+    "write_diary_folder",
+]
 
 if TYPE_CHECKING:  # what mypy and IDEs see; at run time __getattr__ loads on demand
     from painlink._api import read_diary

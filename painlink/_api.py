@@ -42,8 +42,7 @@ def read_diary(
     kind = source or SUFFIX_SOURCES.get(path.suffix.lower())
     if kind is None:
         raise ValueError(
-            f"cannot tell which app exported {path.name}: pass source= one of "
-            f"{', '.join(SOURCES)}"
+            f"cannot tell which app exported {path.name}: pass source= one of {', '.join(SOURCES)}"
         )
     diary, _not_imported = read_export(kind, path, patient_id or path.stem, time_zone)
     return diary

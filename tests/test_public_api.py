@@ -38,6 +38,7 @@ def test_every_public_name_is_its_modules_object(name: str) -> None:
 
 
 def test_the_issue_names_are_public() -> None:
+    assert set(painlink.__all__) == {"__version__", *painlink._EXPORTS}
     for name in ("read_diary", "analyze", "classify", "screen", "score", "Results"):
         assert name in painlink.__all__
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
