@@ -230,7 +230,8 @@ class ForecastResults(Results):
         cal = self.calibration(min(5, max(p.height // 40, 2)), patient_id)
         bottom.plot([0, 1], [0, 1], ls="--", color="black", lw=1)
         bottom.plot(cal["forecast"].to_list(), cal["observed"].to_list(), "o-", color="#2471a3")
-        top_risk = max(float(cal["forecast"].max() or 0), float(cal["observed"].max() or 0)) * 1.2
+        highest = cal.select(pl.col("forecast").max(), pl.col("observed").max()).row(0)
+        top_risk = max(float(highest[0] or 0), float(highest[1] or 0)) * 1.2
         bottom.set_xlim(0, max(top_risk, 0.05))
         bottom.set_ylim(0, max(top_risk, 0.05))
         bottom.set_xlabel("forecast (mean of each fifth of days)")
@@ -259,11 +260,12 @@ def _cohort_priors(frame: pl.DataFrame, names: list[str]) -> dict[dt.date, np.nd
     target = ~pool["ongoing"].to_numpy()
     dates = pool["date"].to_numpy()
     ordered = np.sort(dates)
-    first, last = pool["date"].min(), pool["date"].max()
+    first: dt.date = pool.select(pl.col("date").min()).item()
+    last: dt.date = pool.select(pl.col("date").max()).item()
     priors: dict[dt.date, np.ndarray] = {}
-    grid = first + dt.timedelta(days=FIRST_ORIGIN_DAYS)  # type: ignore[operator]
+    grid = first + dt.timedelta(days=FIRST_ORIGIN_DAYS)
     fitted_on, coef = -1, None
-    while grid <= last:  # type: ignore[operator]
+    while grid <= last:
         # refit only when days were added since the last fit: people recorded in
         # different decades leave long stretches with nothing new, and refitting the same
         # days there would make the cost grow with the calendar, not with the data

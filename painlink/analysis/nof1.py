@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import polars as pl
@@ -71,7 +71,7 @@ class ExperimentDesign:
 def _history(days: pl.DataFrame, block_days: int) -> tuple[float, float]:
     """Attacks per day at risk, and the dispersion of block counts (variance / mean)."""
     d = days.sort("date").tail(180)
-    rate = float(d["onset"].mean() or 0.0)
+    rate = float(d.select(pl.col("onset").mean()).item() or 0.0)
     counts = (
         d.with_columns((pl.int_range(pl.len()) // block_days).alias("b"))
         .group_by("b")
@@ -157,7 +157,9 @@ def design_experiment(
         raise ValueError("rate_ratio must be positive and not 1 (the effect to detect)")
     if block_days < 7 or pairs < 2:
         raise ValueError("blocks of at least 7 days and at least 2 pairs are needed")
-    seed = seed if seed is not None else int(np.random.SeedSequence().entropy % 2**31)
+    if seed is None:
+        entropy = np.random.SeedSequence().entropy  # an int when drawn fresh, as here
+        seed = int(cast(int, entropy) % 2**31)
     rng = np.random.default_rng(seed)
     rate, dispersion = _history(days, block_days)
     blocks, day = [], start
@@ -234,7 +236,7 @@ class ExperimentResult(Results):
 
 def analyze_experiment(days: pl.DataFrame, design: ExperimentDesign) -> ExperimentResult:
     """Attacks in "on" against "off" blocks, with the same test the power assumed."""
-    y = {"on": [], "off": []}
+    y: dict[str, list[int]] = {"on": [], "off": []}
     n = {"on": 0, "off": 0}
     for b in design.blocks:
         block = days.filter((pl.col("date") >= b.start) & (pl.col("date") <= b.end))

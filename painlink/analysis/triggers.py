@@ -85,7 +85,7 @@ def _events_needed(prevalence: float, s: TriggerSettings) -> float:
     if not 0 < prevalence < 1:
         return math.inf
     z = stats.norm.ppf(1 - s.alpha / 2) + stats.norm.ppf(s.power)
-    return z**2 / (math.log(s.detect_odds_ratio) ** 2 * prevalence * (1 - prevalence))
+    return float(z**2 / (math.log(s.detect_odds_ratio) ** 2 * prevalence * (1 - prevalence)))
 
 
 @dataclass
@@ -117,7 +117,7 @@ class TriggerResults(Results):
                 for c in ("odds_ratio", "ci_low", "ci_high")
             ]
         )
-        extra = (
+        extra: list[pl.Expr | str] = (
             [
                 pl.col("shrunk_log_or").exp().alias("shrunk_odds_ratio"),
                 (1 - pl.col("lfdr")).alias("p_association"),

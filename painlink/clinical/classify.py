@@ -141,7 +141,9 @@ def _presentation(
 ) -> dict[str, Any]:
     """One person's screen answers from their patients row and their attacks."""
     fastest = attacks["onset_to_peak_min"].min() if attacks.height else None
-    latest = attacks["start"].max() if attacks.height else None
+    latest: dt.datetime | None = (
+        attacks.select(pl.col("start").max()).item() if attacks.height else None
+    )
     age = (
         (latest.year if latest else dt.date.today().year) - p["birth_year"]
         if p["birth_year"]

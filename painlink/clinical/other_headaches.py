@@ -34,7 +34,8 @@ def cluster(a: pl.DataFrame, r: Ichd3Rules) -> Diagnosis:
     for g in gaps.to_list():
         run = run + 1 if run and g <= r.cluster_max_gap_hours else 1
         longest = max(longest, run)
-    per_day = (like.group_by(pl.col("start").dt.date()).len()["len"].max() if n else 0) or 0
+    busiest = like.group_by(pl.col("start").dt.date()).len().select(pl.col("len").max())
+    per_day: int = (busiest.item() if n else 0) or 0
     treated = a.filter(pl.col("cluster_treated_short")).height
     abc = (
         MET

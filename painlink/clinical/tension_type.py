@@ -4,6 +4,7 @@ probable forms 2.4.1–2.4.3, from the attacks that could be tension-type episod
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 import polars as pl
 
@@ -58,7 +59,7 @@ def tension_type(
         any (the same months 2.3 counts, so 2.2 and 2.3 meet at 15 days), else over
         the whole diary."""
         if months.height and column in months.columns:
-            return months[column].sum() / months["days"].sum() * r.month_days
+            return float(months[column].sum()) / float(months["days"].sum()) * r.month_days
         return _days_of(frame, first_day) / span_days * r.month_days if span_days else 0.0
 
     full_rate = per_month(fulfilling, "tth_episode_days")
@@ -95,7 +96,7 @@ def tension_type(
         f"with one in the {span_days} diary days analysed; "
         f"{full_rate:.1f} days/month on average"
     )
-    bands = {
+    bands: dict[str, Callable[[float], bool]] = {
         "2.1": lambda rate: rate < r.tth_infrequent_below,
         "2.2": lambda rate: r.tth_infrequent_below <= rate < r.tth_chronic_days,
     }
