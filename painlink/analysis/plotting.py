@@ -1,4 +1,4 @@
-"""What every results object shares: ``summary`` rows for one person, and the
+"""What every results object shares: ``to_frame`` rows for one person, and the
 matplotlib set-up of ``plot`` (headless, saved the same way, so a figure from the
 CLI, a test or the web app looks alike)."""
 
