@@ -96,7 +96,7 @@ def main(path: str) -> None:
         f"{len(diary.patient_ids())} patients, {diary.days.height} diary days, "
         f"{diary.attacks.height} attacks; all analyses in {seconds:.1f} s\n"
     )
-    trig = report.triggers.summary().filter(pl.col("factor") == "high_air_quality")
+    trig = report.triggers.to_frame().filter(pl.col("factor") == "high_air_quality")
     print("Air quality above the person's median (same day to 2 days before):\n")
     print(trig.group_by("verdict").len().sort("len", descending=True))
     short = report.outcomes.table.filter(pl.col("endpoint") == "all").height
@@ -112,7 +112,7 @@ def main(path: str) -> None:
             f"median rate ratio {rr.median():.2f}; >=50% responders "
             f"{out['responder_50'].drop_nulls().mean():.0%}"
         )
-    spine = report.spine.summary()
+    spine = report.spine.to_frame()
     print(f"\nNeck/back pain: not recorded in this study ({spine.height} analyses)")
     fc = report.forecast.per_patient
     made = fc.filter(pl.col("days_forecast") > 0).height

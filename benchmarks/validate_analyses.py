@@ -77,7 +77,7 @@ def main() -> None:
             diary, truth, risk = cohort(200 + s, args.patients, days_n)
             days = build_day_table(diary)
             oracle = neck_oracle(days)
-            link = spine_link(days).summary().filter(pl.col("region") == "neck")
+            link = spine_link(days).to_frame().filter(pl.col("region") == "neck")
             for r in link.iter_rows(named=True):
                 neck_rows.append(
                     {

@@ -79,7 +79,7 @@ def oracle_calls(days: pl.DataFrame, q: float = 0.10) -> pl.DataFrame:
 
 def evaluate(days: pl.DataFrame, truth: pl.DataFrame, shrink: bool) -> pl.DataFrame:
     res = TriggerAnalysis().fit(days, shrink=shrink)
-    best = res.summary()
+    best = res.to_frame()
     called = best.select(
         "patient_id",
         "factor",

@@ -70,6 +70,66 @@ def test_benjamini_hochberg_matches_statsmodels() -> None:
     assert np.allclose(ours[:-1], ref) and np.isnan(ours[-1])
 
 
+def _hand_written_bh(p: np.ndarray) -> np.ndarray:
+    """The step-up procedure as painlink wrote it before scipy's was used: the reference."""
+    q = np.full(p.shape, np.nan)
+    ok = ~np.isnan(p)
+    if not ok.any():
+        return q
+    values = p[ok]
+    order = np.argsort(values)
+    ranked = values[order] * len(values) / (np.arange(len(values)) + 1)
+    adjusted = np.minimum.accumulate(ranked[::-1])[::-1]
+    out = np.empty_like(values)
+    out[order] = np.minimum(adjusted, 1.0)
+    q[ok] = out
+    return q
+
+
+@pytest.mark.parametrize(
+    "p",
+    [
+        np.array([]),
+        np.array([np.nan, np.nan]),
+        np.array([0.5]),
+        np.array([np.nan, 0.03]),
+        np.array([0.0, 1.0, 0.0, 1.0]),  # the ends of the range
+        np.array([0.02, 0.02, 0.02, np.nan, 0.02]),  # ties
+        np.array([0.9, 0.8, 0.7, 0.04, 0.01]),  # reversed order
+        *[
+            np.where(
+                np.random.default_rng(seed).random(40) < 0.2,
+                np.nan,
+                np.random.default_rng(seed + 100).random(40) ** 3,
+            )
+            for seed in range(5)
+        ],
+    ],
+)
+def test_benjamini_hochberg_equals_the_hand_written_step_up(p: np.ndarray) -> None:
+    ours = _bh(p)
+    ref = _hand_written_bh(p)
+    assert ours.shape == p.shape
+    assert np.array_equal(np.isnan(ours), np.isnan(p))  # NaN in, NaN out, nowhere else
+    assert np.allclose(ours[~np.isnan(p)], ref[~np.isnan(p)], rtol=1e-12, atol=0)
+
+
+def test_case_crossover_and_triggers_do_not_import_each_other() -> None:
+    """The trigger model runs the case-crossover; the case-crossover needs only the shared
+    exposures, so the two modules are not a cycle."""
+    import ast
+    from pathlib import Path
+
+    import painlink.analysis.case_crossover as cc
+
+    tree = ast.parse(Path(cc.__file__).read_text(encoding="utf-8"))
+    imported = {
+        n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module is not None
+    }
+    assert "painlink.analysis.triggers" not in imported
+    assert "painlink.analysis.trigger_exposures" in imported
+
+
 @pytest.fixture(scope="module")
 def cohort() -> tuple[pl.DataFrame, list[dict]]:
     parts = list(simulate(SimulationSpec(patients=200, days=365, seed=21)))
@@ -86,7 +146,7 @@ def _truth_pairs(truth: list[dict], role: str) -> set[tuple[str, str]]:
 @pytest.mark.parametrize("shrink", [False, True])
 def test_verdicts_follow_the_truth(cohort, shrink: bool) -> None:  # type: ignore[no-untyped-def]
     days, truth = cohort
-    summary = TriggerAnalysis().fit(days, shrink=shrink).summary()
+    summary = TriggerAnalysis().fit(days, shrink=shrink).to_frame()
     calls = {(r["patient_id"], r["factor"]): r["verdict"] for r in summary.iter_rows(named=True)}
     triggers = [calls.get(k) for k in _truth_pairs(truth, "trigger") if k in calls]
     symptom_necks = {
@@ -104,8 +164,8 @@ def test_verdicts_follow_the_truth(cohort, shrink: bool) -> None:  # type: ignor
 def test_the_cohort_adds_calls_and_says_where_each_came_from(cohort) -> None:  # type: ignore[no-untyped-def]
     days, _ = cohort
     called = ("likely trigger", "likely protector", "possible early attack sign")
-    alone = TriggerAnalysis().fit(days, shrink=False).summary()
-    joint = TriggerAnalysis().fit(days, shrink=True).summary()
+    alone = TriggerAnalysis().fit(days, shrink=False).to_frame()
+    joint = TriggerAnalysis().fit(days, shrink=True).to_frame()
     own = set(alone.filter(pl.col("verdict").is_in(called)).select("patient_id", "factor").rows())
     both = joint.filter(pl.col("verdict").is_in(called))
     assert own <= set(both.select("patient_id", "factor").rows())
@@ -115,7 +175,7 @@ def test_the_cohort_adds_calls_and_says_where_each_came_from(cohort) -> None:  #
 
 def test_premonitory_symptoms_are_not_called_triggers(cohort) -> None:  # type: ignore[no-untyped-def]
     days, truth = cohort
-    summary = TriggerAnalysis().fit(days, shrink=False).summary()
+    summary = TriggerAnalysis().fit(days, shrink=False).to_frame()
     cravers = {t["patient_id"] for t in truth if t["premonitory"]}
     craving = summary.filter(pl.col("factor") == "chocolate_craving")
     assert set(craving["verdict"]) <= {
@@ -130,7 +190,7 @@ def test_premonitory_symptoms_are_not_called_triggers(cohort) -> None:  # type: 
 def test_not_enough_data_says_how_many_more_attacks(cohort) -> None:  # type: ignore[no-untyped-def]
     days, _ = cohort
     short = days.filter(pl.col("date") < pl.date(2025, 1, 25))
-    summary = TriggerAnalysis().fit(short, shrink=False).summary("SIM000002")
+    summary = TriggerAnalysis().fit(short, shrink=False).to_frame("SIM000002")
     rows = summary.filter(pl.col("verdict") == "not enough data")
     assert rows.height > 0
     assert rows["odds_ratio"].is_null().all()
@@ -167,7 +227,7 @@ def test_conditional_logit_equals_statsmodels() -> None:
 def test_case_crossover_sits_beside_each_verdict(cohort) -> None:  # type: ignore[no-untyped-def]
     days, _truth = cohort
     some = days.filter(pl.col("patient_id").is_in([f"SIM{i:06d}" for i in range(1, 31)]))
-    summary = TriggerAnalysis().fit(some, shrink=False, case_crossover=True).summary()
+    summary = TriggerAnalysis().fit(some, shrink=False, case_crossover=True).to_frame()
     assert {"case_crossover_or", "case_crossover_ci_low"} <= set(summary.columns)
     called = summary.filter(pl.col("verdict") == "likely trigger").drop_nulls("case_crossover_or")
     assert called.height > 0

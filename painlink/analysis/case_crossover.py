@@ -19,7 +19,7 @@ import numpy as np
 import polars as pl
 from scipy import stats
 
-from painlink.analysis.triggers import exposure_columns
+from painlink.analysis.trigger_exposures import exposure_columns
 from painlink.rules.triggers import TriggerSettings
 
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
@@ -34,7 +35,11 @@ from scipy import stats
 
 from painlink.analysis.logistic import fit_logit
 from painlink.analysis.plotting import figure, finish, for_patient, nothing_yet
+from painlink.analysis.results import Results, json_rows, one_patient, patients_of, per_patient_text
 from painlink.days.exposures import EXPOSURES, derive_exposures, log_days_since_last_onset
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 FIRST_ORIGIN_DAYS = 90
 STEP_DAYS = 28
@@ -150,7 +155,7 @@ def _auc_ci(auc: float, n_pos: int, n_neg: int) -> tuple[float, float]:
 
 
 @dataclass
-class ForecastResults:
+class ForecastResults(Results):
     per_patient: pl.DataFrame
     predictions: pl.DataFrame
 
@@ -174,12 +179,34 @@ class ForecastResults:
         row = self.per_patient.filter(pl.col("patient_id") == patient_id).row(0, named=True)
         return row
 
-    def summary(self, patient_id: str | None = None) -> pl.DataFrame:
+    def to_frame(self, patient_id: str | None = None) -> pl.DataFrame:
         """Per person: days forecast, AUC with its interval, Brier skill, shown or not."""
         return for_patient(self.per_patient, patient_id)
 
-    def plot(self, patient_id: str, path: str | None = None):  # type: ignore[no-untyped-def]
+    def summary(self, patient_id: str | None = None) -> str:
+        """Per person: tomorrow's risk, or why it is not shown."""
+        return per_patient_text(patients_of(self.per_patient), patient_id, self.lines)
+
+    def lines(self, patient_id: str) -> list[str]:
+        """One person's forecast in the analysis report's wording (none without a row)."""
+        f = self.per_patient.filter(pl.col("patient_id") == patient_id)
+        if not f.height:
+            return []
+        r = f.row(0, named=True)
+        if r["show_to_patient"]:
+            return [
+                f"Tomorrow's attack risk: {r['tomorrow_risk']:.0%} "
+                f"(forecast AUC {r['auc']:.2f}, better than your usual rate)"
+            ]
+        return ["Forecast: not shown — it does not yet predict better than your usual attack rate."]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The per-person validation (the day-by-day predictions stay in ``predictions``)."""
+        return {"rows": json_rows(self.per_patient)}
+
+    def plot(self, patient_id: str | None = None, path: str | None = None) -> Figure:
         """The forecast over time with the attacks that began, and its calibration."""
+        patient_id = one_patient(self.per_patient, patient_id)
         p = for_patient(self.predictions, patient_id)
         fig, axes = figure(6, height_per_row=0.5, width=8, panels=2)
         top, bottom = axes[0, 0], axes[1, 0]
@@ -203,7 +230,8 @@ class ForecastResults:
         cal = self.calibration(min(5, max(p.height // 40, 2)), patient_id)
         bottom.plot([0, 1], [0, 1], ls="--", color="black", lw=1)
         bottom.plot(cal["forecast"].to_list(), cal["observed"].to_list(), "o-", color="#2471a3")
-        top_risk = max(float(cal["forecast"].max() or 0), float(cal["observed"].max() or 0)) * 1.2
+        highest = cal.select(pl.col("forecast").max(), pl.col("observed").max()).row(0)
+        top_risk = max(float(highest[0] or 0), float(highest[1] or 0)) * 1.2
         bottom.set_xlim(0, max(top_risk, 0.05))
         bottom.set_ylim(0, max(top_risk, 0.05))
         bottom.set_xlabel("forecast (mean of each fifth of days)")
@@ -232,11 +260,12 @@ def _cohort_priors(frame: pl.DataFrame, names: list[str]) -> dict[dt.date, np.nd
     target = ~pool["ongoing"].to_numpy()
     dates = pool["date"].to_numpy()
     ordered = np.sort(dates)
-    first, last = pool["date"].min(), pool["date"].max()
+    first: dt.date = pool.select(pl.col("date").min()).item()
+    last: dt.date = pool.select(pl.col("date").max()).item()
     priors: dict[dt.date, np.ndarray] = {}
-    grid = first + dt.timedelta(days=FIRST_ORIGIN_DAYS)  # type: ignore[operator]
+    grid = first + dt.timedelta(days=FIRST_ORIGIN_DAYS)
     fitted_on, coef = -1, None
-    while grid <= last:  # type: ignore[operator]
+    while grid <= last:
         # refit only when days were added since the last fit: people recorded in
         # different decades leave long stretches with nothing new, and refitting the same
         # days there would make the cost grow with the calendar, not with the data
@@ -364,3 +393,9 @@ def forecast(days: pl.DataFrame, true_risk: pl.DataFrame | None = None) -> Forec
         else pl.DataFrame(schema=PER_PATIENT),
         pl.concat(preds) if preds else pl.DataFrame(schema=PREDICTIONS),
     )
+
+
+def fit(days: pl.DataFrame, true_risk: pl.DataFrame | None = None) -> ForecastResults:
+    """Tomorrow's attack risk per person, validated forward in time (see the module);
+    ``true_risk`` (the simulator's) adds the AUC of the true risk, for validation."""
+    return forecast(days, true_risk)

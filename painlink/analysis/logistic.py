@@ -28,7 +28,8 @@ class LogitFit:
 
     @property
     def se(self) -> np.ndarray:
-        return np.sqrt(np.clip(np.diagonal(self.cov, axis1=1, axis2=2), 0, None))
+        se: np.ndarray = np.sqrt(np.clip(np.diagonal(self.cov, axis1=1, axis2=2), 0, None))
+        return se
 
 
 def fit_logit(
@@ -65,9 +66,10 @@ def fit_logit(
 
     def loglik(b: np.ndarray) -> np.ndarray:
         eta = np.einsum("mnp,mp->mn", X, b)
-        return (w * (y * eta - np.logaddexp(0.0, eta))).sum(1) - 0.5 * (
+        value: np.ndarray = (w * (y * eta - np.logaddexp(0.0, eta))).sum(1) - 0.5 * (
             penalty * (b - centre) ** 2
         ).sum(1)
+        return value
 
     current = loglik(beta)
     converged = np.zeros(m, dtype=bool)

@@ -22,10 +22,17 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import polars as pl
 from scipy import stats
+
+from painlink.analysis.plotting import figure, finish
+from painlink.analysis.results import Results
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 ALPHA = 0.05
 
@@ -64,7 +71,7 @@ class ExperimentDesign:
 def _history(days: pl.DataFrame, block_days: int) -> tuple[float, float]:
     """Attacks per day at risk, and the dispersion of block counts (variance / mean)."""
     d = days.sort("date").tail(180)
-    rate = float(d["onset"].mean() or 0.0)
+    rate = float(d.select(pl.col("onset").mean()).item() or 0.0)
     counts = (
         d.with_columns((pl.int_range(pl.len()) // block_days).alias("b"))
         .group_by("b")
@@ -150,7 +157,9 @@ def design_experiment(
         raise ValueError("rate_ratio must be positive and not 1 (the effect to detect)")
     if block_days < 7 or pairs < 2:
         raise ValueError("blocks of at least 7 days and at least 2 pairs are needed")
-    seed = seed if seed is not None else int(np.random.SeedSequence().entropy % 2**31)
+    if seed is None:
+        entropy = np.random.SeedSequence().entropy  # an int when drawn fresh, as here
+        seed = int(cast(int, entropy) % 2**31)
     rng = np.random.default_rng(seed)
     rate, dispersion = _history(days, block_days)
     blocks, day = [], start
@@ -184,7 +193,10 @@ def design_experiment(
 
 
 @dataclass(frozen=True)
-class ExperimentResult:
+class ExperimentResult(Results):
+    """One experiment's answer: attacks in "on" against "off" blocks. It is one person's
+    by design, so ``patient_id`` in the contract's methods is accepted and not needed."""
+
     rate_ratio: float
     ci_low: float
     ci_high: float
@@ -195,10 +207,36 @@ class ExperimentResult:
     days_off: int
     message: str
 
+    def summary(self, patient_id: str | None = None) -> str:
+        return self.message
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def to_frame(self, patient_id: str | None = None) -> pl.DataFrame:
+        return pl.DataFrame([self.to_dict()])
+
+    def plot(self, patient_id: str | None = None, path: str | None = None) -> Figure:
+        """Attacks per 28 days in the "on" and "off" blocks, with the rate ratio's
+        interval in the title: the two bars a person compares, the interval that says
+        how sure the comparison is."""
+        fig, axes = figure(3, height_per_row=0.9, width=6)
+        ax = axes[0, 0]
+        rates = [
+            self.attacks_on / self.days_on * 28 if self.days_on else math.nan,
+            self.attacks_off / self.days_off * 28 if self.days_off else math.nan,
+        ]
+        ax.bar(["with the change (on)", "as usual (off)"], rates, color=["#2471a3", "#7f8c8d"])
+        ax.set_ylabel("attacks per 28 days")
+        ax.set_title(
+            f"rate ratio {self.rate_ratio:.2f} (95% CI {self.ci_low:.2f}–{self.ci_high:.2f})"
+        )
+        return finish(fig, path)
+
 
 def analyze_experiment(days: pl.DataFrame, design: ExperimentDesign) -> ExperimentResult:
     """Attacks in "on" against "off" blocks, with the same test the power assumed."""
-    y = {"on": [], "off": []}
+    y: dict[str, list[int]] = {"on": [], "off": []}
     n = {"on": 0, "off": 0}
     for b in design.blocks:
         block = days.filter((pl.col("date") >= b.start) & (pl.col("date") <= b.end))
@@ -234,3 +272,9 @@ def analyze_experiment(days: pl.DataFrame, design: ExperimentDesign) -> Experime
     return ExperimentResult(
         rr, lo, hi, float(p[0]), sum(y["on"]), sum(y["off"]), n["on"], n["off"], message
     )
+
+
+def fit(days: pl.DataFrame, design: ExperimentDesign) -> ExperimentResult:
+    """The finished experiment's answer (:func:`analyze_experiment`, under the contract's
+    name): the design is the experiment's own setting, as the trigger settings are theirs."""
+    return analyze_experiment(days, design)

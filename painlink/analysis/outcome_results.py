@@ -8,32 +8,72 @@ against the instrument's important change — so they share a table and a pictur
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from painlink.analysis.outcomes import treatment_outcomes
 from painlink.analysis.plotting import figure, finish, for_patient, nothing_yet
 from painlink.analysis.questionnaire_outcomes import questionnaire_outcomes
+from painlink.analysis.results import Results, json_rows, one_patient, patients_of, per_patient_text
 from painlink.clinical.day_counts import classify_days
 from painlink.diary.frames import DiaryFrames
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
 
 @dataclass
-class OutcomeResults:
+class OutcomeResults(Results):
     table: pl.DataFrame
 
     @property
     def height(self) -> int:
         return self.table.height
 
-    def summary(self, patient_id: str | None = None) -> pl.DataFrame:
+    def to_frame(self, patient_id: str | None = None) -> pl.DataFrame:
         return for_patient(self.table, patient_id)
 
-    def plot(self, patient_id: str, path: str | None = None):  # type: ignore[no-untyped-def]
+    def summary(self, patient_id: str | None = None) -> str:
+        """Per person and treatment: rates before and during, or the two scores."""
+        return per_patient_text(patients_of(self.table), patient_id, self.lines)
+
+    def lines(self, patient_id: str) -> list[str]:
+        """One person's treatments in the analysis report's wording, notes last."""
+        lines = []
+        outcomes = self.to_frame(patient_id)
+        for r in outcomes.iter_rows(named=True):
+            if r.get("score_change") is not None:
+                lines.append(
+                    f"{r['treatment']} — {r['instrument']}: {r['before_score']:g} "
+                    f"({r['before_on']}) → {r['during_score']:g} ({r['during_on']}) "
+                    f"{r['score_unit']}: {r['verdict']}"
+                )
+                continue
+            if r.get("rate_ratio") is None:
+                lines.append(
+                    f"{r['treatment']} — {r['endpoint']}: {r['verdict']} ({r.get('note')})"
+                )
+                continue
+            lines.append(
+                f"{r['treatment']} — {r['endpoint'].replace('_', ' ')}: "
+                f"{r['before_per_28d']:.1f} → {r['during_per_28d']:.1f} per 28 days, "
+                f"rate ratio {r['rate_ratio']:.2f} (95% CI {r['ci_low']:.2f}–{r['ci_high']:.2f}); "
+                f"P(≥50% fewer) {r['p_reduction_50']:.0%}"
+            )
+        for note in dict.fromkeys(outcomes["note"].to_list() if outcomes.height else []):
+            lines.append(f"  note: {note}")
+        return lines
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"rows": json_rows(self.table)}
+
+    def plot(self, patient_id: str | None = None, path: str | None = None) -> Figure:
         """Rate ratios with 95% intervals (log scale; ≤0.5 is a 50% reduction), and each
         questionnaire's change in units of its important change (beyond ±1 is a change
         the instrument can tell from measurement error)."""
-        s = self.summary(patient_id)
+        patient_id = one_patient(self.table, patient_id)
+        s = self.to_frame(patient_id)
         rates = (
             s.filter(pl.col("rate_ratio").is_not_null()) if "rate_ratio" in s.columns else s.clear()
         )
@@ -133,3 +173,8 @@ def outcomes(diary: DiaryFrames, days: pl.DataFrame | None = None) -> OutcomeRes
             how="diagonal_relaxed",
         )
     )
+
+
+def fit(diary: DiaryFrames, days: pl.DataFrame | None = None) -> OutcomeResults:
+    """Every treatment's outcomes (``days``: the classified day table, when already built)."""
+    return outcomes(diary, days)

@@ -332,8 +332,8 @@ def treatment_outcomes(
             weeks = weekly_counts(window, column, start)
             before = weeks.filter(pl.col("treated") == 0)
             during = weeks.filter(pl.col("treated") == 1)
-            rate_before = before["y"].sum() / before["days"].sum() * 28  # type: ignore[operator]
-            rate_during = during["y"].sum() / during["days"].sum() * 28
+            rate_before = float(before["y"].sum()) / float(before["days"].sum()) * 28
+            rate_during = float(during["y"].sum()) / float(during["days"].sum()) * 28
             if before["y"].sum() == 0:
                 rows.append(
                     {
@@ -361,10 +361,10 @@ def treatment_outcomes(
                 method = "quasi-Poisson GLM"
             else:  # none during (the best outcome) or a GLM that cannot estimate it
                 exact = exact_rate_ratio(
-                    during["y"].sum(),
-                    during["days"].sum(),
-                    before["y"].sum(),
-                    before["days"].sum(),
+                    float(during["y"].sum()),
+                    float(during["days"].sum()),
+                    float(before["y"].sum()),
+                    float(before["days"].sum()),
                     dispersion=_dispersion(before),
                 )
                 rr, lo, hi = exact.rate_ratio, exact.ci_low, exact.ci_high

@@ -1,12 +1,15 @@
-"""What every results object shares: ``summary`` rows for one person, and the
+"""What every results object shares: ``to_frame`` rows for one person, and the
 matplotlib set-up of ``plot`` (headless, saved the same way, so a figure from the
 CLI, a test or the web app looks alike)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import polars as pl
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 #: the AnalysisReport parts that draw a picture of one person (each has ``plot``)
 PICTURES = ("triggers", "spine", "outcomes", "forecast")
@@ -31,11 +34,13 @@ def figure(rows: int, height_per_row: float = 0.45, width: float = 7.0, panels: 
     )
 
 
-def finish(fig: Any, path: str | None) -> Any:
+def finish(fig: Any, path: str | None) -> Figure:
+    """Lay the figure out and save it when ``path`` is given (``fig`` is Any: pyplot's
+    ``subplots`` is typed loosely)."""
     fig.tight_layout()
     if path:
         fig.savefig(path, dpi=120)
-    return fig
+    return cast("Figure", fig)
 
 
 def nothing_yet(ax: Any, text: str) -> None:

@@ -2,28 +2,33 @@
 
 The day table is built once (with migraine days by the default definition) and
 handed to each analysis; results keep their own objects, and this report only
-arranges them for people (``text``) and programs (``as_dict``).
+arranges them for people (``text``/``summary``) and programs (``as_dict``/``to_dict``),
+itself a :class:`~painlink.analysis.results.Results`.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from painlink.analysis.forecast import ForecastResults, forecast
 from painlink.analysis.outcome_results import OutcomeResults, outcomes
+from painlink.analysis.plotting import PICTURES
+from painlink.analysis.results import Results, json_rows, one_patient, patients_of
 from painlink.analysis.spine_link import SpineLinkResults, spine_link
 from painlink.analysis.triggers import TriggerAnalysis, TriggerResults
 from painlink.clinical.day_counts import classify_days
 from painlink.days.day_table import ANALYSIS_WINDOW_DAYS
 from painlink.diary.frames import DiaryFrames
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
 
 @dataclass
-class AnalysisReport:
+class AnalysisReport(Results):
     triggers: TriggerResults
     spine: SpineLinkResults
     outcomes: OutcomeResults
@@ -45,96 +50,102 @@ class AnalysisReport:
         return row["note"][0] if row.height else None
 
     def as_dict(self) -> dict[str, Any]:
-        def rows(frame: pl.DataFrame) -> list[dict[str, Any]]:
-            return [
-                {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()}
-                for r in frame.to_dicts()
-            ]
-
         return {
-            "triggers": rows(self.triggers.summary()),
+            "triggers": json_rows(self.triggers.to_frame()),
             "triggers_shrunk_toward_cohort": self.triggers.shrunk,
-            "neck_and_back": rows(self.spine.summary()),
-            "treatment_outcomes": rows(self.outcomes.table),
-            "forecast": rows(self.forecast.per_patient),
+            "neck_and_back": json_rows(self.spine.to_frame()),
+            "treatment_outcomes": json_rows(self.outcomes.table),
+            "forecast": json_rows(self.forecast.per_patient),
             "message": self.message,
-            "analysed_periods": rows(self.periods),
+            "analysed_periods": json_rows(self.periods),
             "note": "Associations in diaries, not proof of cause.",
         }
+
+    def to_dict(self) -> dict[str, Any]:
+        """The results contract's name for :meth:`as_dict` (the web API's answer)."""
+        return self.as_dict()
 
     def text(self, patient_id: str) -> str:
         lines = [
             f"── {patient_id} ──",
             *([self.messages[patient_id]] if patient_id in self.messages else []),
             *([note] if (note := self.period_note(patient_id)) else []),
-            "Possible triggers and protectors (associations, not causes):",
+            *self.triggers.lines(patient_id),
         ]
         if self.messages.get(patient_id) == NOTHING_YET:
             return "\n".join(lines[:2])  # no headings over nothing
-        summary = self.triggers.summary(patient_id)
-        shown = summary.filter(pl.col("verdict") != "no association")
-        for r in shown.sort("verdict").iter_rows(named=True):
-            if r["verdict"] == "not enough data":
-                lines.append(
-                    f"  {r['factor']}: not enough data yet"
-                    + (f" — {r['power_note']}" if r["power_note"] else "")
-                )
-            else:
-                lines.append(
-                    f"  {r['factor']} ({r['definition']}, {r['lag']} day(s) before): "
-                    f"{r['verdict']}, odds ratio {r['odds_ratio']:.2f} "
-                    f"(95% CI {r['ci_low']:.2f}–{r['ci_high']:.2f})"
-                )
-        quiet = summary.filter(pl.col("verdict") == "no association")["factor"].to_list()
-        if quiet:
-            lines.append(f"  no association found for: {', '.join(quiet)}")
-        for r in self.spine.summary(patient_id).iter_rows(named=True):
-            rise = r["rise_with_attacks"]
-            lines.append(
-                f"{r['region'].capitalize()} pain: {r['verdict']}"
-                + (
-                    f" (rises {rise:+.1f} points with attacks, 95% CI {r['rise_ci_low']:+.1f} to "
-                    f"{r['rise_ci_high']:+.1f})"
-                    if rise is not None and not math.isnan(rise)
-                    else ""
-                )
-            )
-        outcomes = self.outcomes.summary(patient_id)
-        for r in outcomes.iter_rows(named=True):
-            if r.get("score_change") is not None:
-                lines.append(
-                    f"{r['treatment']} — {r['instrument']}: {r['before_score']:g} "
-                    f"({r['before_on']}) → {r['during_score']:g} ({r['during_on']}) "
-                    f"{r['score_unit']}: {r['verdict']}"
-                )
-                continue
-            if r.get("rate_ratio") is None:
-                lines.append(
-                    f"{r['treatment']} — {r['endpoint']}: {r['verdict']} ({r.get('note')})"
-                )
-                continue
-            lines.append(
-                f"{r['treatment']} — {r['endpoint'].replace('_', ' ')}: "
-                f"{r['before_per_28d']:.1f} → {r['during_per_28d']:.1f} per 28 days, "
-                f"rate ratio {r['rate_ratio']:.2f} (95% CI {r['ci_low']:.2f}–{r['ci_high']:.2f}); "
-                f"P(≥50% fewer) {r['p_reduction_50']:.0%}"
-            )
-        for note in dict.fromkeys(outcomes["note"].to_list() if outcomes.height else []):
-            lines.append(f"  note: {note}")
-        f = self.forecast.per_patient.filter(pl.col("patient_id") == patient_id)
-        if f.height:
-            r = f.row(0, named=True)
-            if r["show_to_patient"]:
-                lines.append(
-                    f"Tomorrow's attack risk: {r['tomorrow_risk']:.0%} "
-                    f"(forecast AUC {r['auc']:.2f}, better than your usual rate)"
-                )
-            else:
-                lines.append(
-                    "Forecast: not shown — it does not yet predict better than your usual "
-                    "attack rate."
-                )
+        lines += self.spine.lines(patient_id)
+        lines += self.outcomes.lines(patient_id)
+        lines += self.forecast.lines(patient_id)
         return "\n".join(lines)
+
+    def _people(self) -> list[str]:
+        return list(dict.fromkeys([*patients_of(self.periods), *self.messages]))
+
+    def summary(self, patient_id: str | None = None) -> str:
+        """:meth:`text` of one person, or of everyone (each under their own heading)."""
+        people = [patient_id] if patient_id is not None else self._people()
+        return "\n\n".join(self.text(pid) for pid in people)
+
+    def to_frame(self, patient_id: str | None = None) -> pl.DataFrame:
+        """Every verdict in one long table: which analysis, about what, and what it found."""
+        t = self.triggers.to_frame(patient_id)
+        s = self.spine.to_frame(patient_id)
+        o = self.outcomes.to_frame(patient_id)
+        f = self.forecast.to_frame(patient_id)
+        shown = (
+            pl.when(pl.col("show_to_patient")).then(pl.lit("shown")).otherwise(pl.lit("not shown"))
+        )
+        return pl.concat(
+            [
+                pl.DataFrame(schema=VERDICTS),
+                t.select(
+                    "patient_id",
+                    pl.lit("triggers").alias("analysis"),
+                    pl.col("factor").alias("about"),
+                    "verdict",
+                ),
+                s.select(
+                    "patient_id",
+                    pl.lit("spine").alias("analysis"),
+                    pl.col("region").alias("about"),
+                    "verdict",
+                ),
+                o.select(
+                    "patient_id",
+                    pl.lit("outcomes").alias("analysis"),
+                    pl.format("{}: {}", "treatment", "endpoint").alias("about"),
+                    "verdict",
+                ),
+                f.select(
+                    "patient_id",
+                    pl.lit("forecast").alias("analysis"),
+                    pl.lit("tomorrow's attack risk").alias("about"),
+                    shown.alias("verdict"),
+                ),
+            ],
+            how="vertical_relaxed",
+        )
+
+    def plot(
+        self, patient_id: str | None = None, path: str | None = None, part: str = "triggers"
+    ) -> Figure:
+        """The picture of one ``part`` (``PICTURES``: triggers, spine, outcomes, forecast)."""
+        if part not in PICTURES:
+            raise ValueError(f"no picture {part!r}: one of {', '.join(PICTURES)}")
+        if patient_id is None:
+            patient_id = one_patient(pl.DataFrame({"patient_id": self._people()}), None)
+        chosen: Results = getattr(self, part)
+        return chosen.plot(patient_id, path)
+
+
+#: the columns of ``AnalysisReport.to_frame``
+VERDICTS: dict[str, pl.DataType] = {
+    "patient_id": pl.String(),
+    "analysis": pl.String(),
+    "about": pl.String(),
+    "verdict": pl.String(),
+}
 
 
 def _days(diary: DiaryFrames) -> pl.DataFrame:
@@ -224,3 +235,8 @@ def analyze(diary: DiaryFrames) -> AnalysisReport:
         messages=_messages(diary, days),
         periods=_periods(diary, days),
     )
+
+
+def fit(diary: DiaryFrames) -> AnalysisReport:
+    """Every per-person analysis of the diary (:func:`analyze`, under the contract's name)."""
+    return analyze(diary)

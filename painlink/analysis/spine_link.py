@@ -25,7 +25,9 @@ before (24–48 h), during and after each attack is reported alongside.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
@@ -33,6 +35,10 @@ from scipy import stats
 
 from painlink.analysis.logistic import fit_logit
 from painlink.analysis.plotting import figure, finish, for_patient, nothing_yet
+from painlink.analysis.results import Results, json_rows, one_patient, patients_of, per_patient_text
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 REGIONS = {"neck": "neck_pain_max", "back": "back_pain_max"}
 PAIN_THRESHOLD = 4.0  # "neck pain 4 or more of 10", as the exposure definitions
@@ -42,16 +48,40 @@ PRIOR = 5.0
 
 
 @dataclass
-class SpineLinkResults:
+class SpineLinkResults(Results):
     table: pl.DataFrame
 
-    def summary(self, patient_id: str | None = None) -> pl.DataFrame:
+    def to_frame(self, patient_id: str | None = None) -> pl.DataFrame:
         return for_patient(self.table, patient_id)
 
-    def plot(self, patient_id: str, path: str | None = None):  # type: ignore[no-untyped-def]
+    def summary(self, patient_id: str | None = None) -> str:
+        """Per person and region: the verdict, and the rise of pain with attacks."""
+        return per_patient_text(patients_of(self.table), patient_id, self.lines)
+
+    def lines(self, patient_id: str) -> list[str]:
+        """One person's regions in the analysis report's wording."""
+        lines = []
+        for r in self.to_frame(patient_id).iter_rows(named=True):
+            rise = r["rise_with_attacks"]
+            lines.append(
+                f"{r['region'].capitalize()} pain: {r['verdict']}"
+                + (
+                    f" (rises {rise:+.1f} points with attacks, 95% CI {r['rise_ci_low']:+.1f} to "
+                    f"{r['rise_ci_high']:+.1f})"
+                    if rise is not None and not math.isnan(rise)
+                    else ""
+                )
+            )
+        return lines
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"rows": json_rows(self.table)}
+
+    def plot(self, patient_id: str | None = None, path: str | None = None) -> Figure:
         """Share of attacks with pain ≥4 the day before, during and the day after, per
         region: a symptom peaks *during*, a candidate cause is high *before*."""
-        s = self.summary(patient_id)
+        patient_id = one_patient(self.table, patient_id)
+        s = self.to_frame(patient_id)
         fig, axes = figure(4, height_per_row=0.8)
         ax = axes[0, 0]
         when = ("share_pain_day_before", "share_pain_during", "share_pain_day_after")
@@ -203,6 +233,11 @@ def spine_link(days: pl.DataFrame) -> SpineLinkResults:
                 }
             )
     return SpineLinkResults(pl.DataFrame(rows) if rows else pl.DataFrame(schema=COLUMNS))
+
+
+def fit(days: pl.DataFrame) -> SpineLinkResults:
+    """Neck and back pain against attacks, per person and region, from a day table."""
+    return spine_link(days)
 
 
 #: the columns of ``SpineLinkResults.table`` (kept when no one recorded spine pain)

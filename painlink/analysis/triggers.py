@@ -21,15 +21,22 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
 from scipy import stats
 
+from painlink.analysis.case_crossover import case_crossover as run_case_crossover
 from painlink.analysis.logistic import fit_logit
 from painlink.analysis.plotting import figure, finish, nothing_yet
-from painlink.days.exposures import EXPOSURES, derive_exposures, log_days_since_last_onset
+from painlink.analysis.results import Results, json_rows, one_patient, patients_of, per_patient_text
+from painlink.analysis.trigger_exposures import exposure_columns
+from painlink.days.exposures import EXPOSURES, log_days_since_last_onset
 from painlink.rules.triggers import PREMONITORY, TriggerSettings
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 COVARIATES = ("weekend", "log_days_since", "menstrual")
 #: the columns of one person's estimates (``TriggerAnalysis._fit_patient``)
@@ -51,28 +58,6 @@ ESTIMATES: dict[str, pl.DataType] = {
 HORMONAL = ("menstrual_window", "pill_free")
 
 
-def exposure_columns(days: pl.DataFrame) -> tuple[pl.DataFrame, list[str]]:
-    """The day table with one 0/1 column per testable factor (own yes/no factors too)."""
-    frame = derive_exposures(days.sort("patient_id", "date"))
-    names = list(EXPOSURES)
-    own = [c for c in days.columns if c.startswith("factor_")]
-    for col in own:
-        values = days[col].drop_nulls()
-        if not values.len():
-            continue
-        name = col.removeprefix("factor_")
-        if values.is_in([0.0, 1.0]).all():
-            frame = frame.with_columns((pl.col(col) > 0).alias(f"x_{name}"))
-        else:
-            # a numeric own factor: "above this person's usual (median) level"
-            name = f"high_{name}"
-            frame = frame.with_columns(
-                (pl.col(col) > pl.col(col).median().over("patient_id")).alias(f"x_{name}")
-            )
-        names.append(name)
-    return frame, names
-
-
 def _design(frame: pl.DataFrame) -> pl.DataFrame:
     """Covariates and the at-risk flag, per patient and day."""
     return frame.with_columns(
@@ -84,18 +69,15 @@ def _design(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def _bh(p: np.ndarray) -> np.ndarray:
-    """Benjamini–Hochberg adjusted p-values (q-values); NaN stays NaN."""
+    """Benjamini–Hochberg adjusted p-values (q-values); NaN stays NaN.
+
+    scipy's ``false_discovery_control`` refuses NaN, and a factor without enough data
+    has no p-value: those are left out of the family (they were never tested) and
+    come back NaN."""
     q = np.full(p.shape, np.nan)
     ok = ~np.isnan(p)
-    if not ok.any():
-        return q
-    values = p[ok]
-    order = np.argsort(values)
-    ranked = values[order] * len(values) / (np.arange(len(values)) + 1)
-    adjusted = np.minimum.accumulate(ranked[::-1])[::-1]
-    out = np.empty_like(values)
-    out[order] = np.minimum(adjusted, 1.0)
-    q[ok] = out
+    if ok.any():
+        q[ok] = stats.false_discovery_control(p[ok], method="bh")
     return q
 
 
@@ -103,11 +85,11 @@ def _events_needed(prevalence: float, s: TriggerSettings) -> float:
     if not 0 < prevalence < 1:
         return math.inf
     z = stats.norm.ppf(1 - s.alpha / 2) + stats.norm.ppf(s.power)
-    return z**2 / (math.log(s.detect_odds_ratio) ** 2 * prevalence * (1 - prevalence))
+    return float(z**2 / (math.log(s.detect_odds_ratio) ** 2 * prevalence * (1 - prevalence)))
 
 
 @dataclass
-class TriggerResults:
+class TriggerResults(Results):
     """Estimates for every patient × factor × lag, and one verdict per patient × factor."""
 
     estimates: pl.DataFrame
@@ -116,7 +98,7 @@ class TriggerResults:
     cohort: pl.DataFrame = field(default_factory=pl.DataFrame)
     sensitivity: pl.DataFrame = field(default_factory=pl.DataFrame)  # case-crossover
 
-    def summary(self, patient_id: str | None = None) -> pl.DataFrame:
+    def to_frame(self, patient_id: str | None = None) -> pl.DataFrame:
         """One row per patient and factor: the lag with the strongest evidence, its verdict."""
         e = (
             self.estimates
@@ -135,7 +117,7 @@ class TriggerResults:
                 for c in ("odds_ratio", "ci_low", "ci_high")
             ]
         )
-        extra = (
+        extra: list[pl.Expr | str] = (
             [
                 pl.col("shrunk_log_or").exp().alias("shrunk_odds_ratio"),
                 (1 - pl.col("lfdr")).alias("p_association"),
@@ -171,9 +153,43 @@ class TriggerResults:
             "power_note",
         ).sort("patient_id", "verdict", "factor")
 
-    def plot(self, patient_id: str, path: str | None = None):  # type: ignore[no-untyped-def]
+    def summary(self, patient_id: str | None = None) -> str:
+        """Each person's factors in words: calls with their odds ratio, then the rest."""
+        return per_patient_text(patients_of(self.estimates), patient_id, self.lines)
+
+    def lines(self, patient_id: str) -> list[str]:
+        """One person's factors, a heading first (the analysis report's wording)."""
+        lines = ["Possible triggers and protectors (associations, not causes):"]
+        summary = self.to_frame(patient_id)
+        shown = summary.filter(pl.col("verdict") != "no association")
+        for r in shown.sort("verdict").iter_rows(named=True):
+            if r["verdict"] == "not enough data":
+                lines.append(
+                    f"  {r['factor']}: not enough data yet"
+                    + (f" — {r['power_note']}" if r["power_note"] else "")
+                )
+            else:
+                lines.append(
+                    f"  {r['factor']} ({r['definition']}, {r['lag']} day(s) before): "
+                    f"{r['verdict']}, odds ratio {r['odds_ratio']:.2f} "
+                    f"(95% CI {r['ci_low']:.2f}–{r['ci_high']:.2f})"
+                )
+        quiet = summary.filter(pl.col("verdict") == "no association")["factor"].to_list()
+        if quiet:
+            lines.append(f"  no association found for: {', '.join(quiet)}")
+        return lines
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rows": json_rows(self.to_frame()),
+            "shrunk_toward_cohort": self.shrunk,
+            "note": "Associations in diaries, not proof of cause.",
+        }
+
+    def plot(self, patient_id: str | None = None, path: str | None = None) -> Figure:
         """A forest plot of one person's factors (best lag each), odds ratios with 95% CIs."""
-        s = self.summary(patient_id).filter(pl.col("odds_ratio").is_not_null()).sort("odds_ratio")
+        patient_id = one_patient(self.estimates, patient_id)
+        s = self.to_frame(patient_id).filter(pl.col("odds_ratio").is_not_null()).sort("odds_ratio")
         fig, axes = figure(s.height)
         ax = axes[0, 0]
         colours = {
@@ -235,8 +251,6 @@ class TriggerAnalysis:
         estimates = _verdicts(estimates, s)
         sensitivity = pl.DataFrame()
         if case_crossover:
-            from painlink.analysis.case_crossover import case_crossover as run_case_crossover
-
             sensitivity = run_case_crossover(days, s)
         self.results_ = TriggerResults(estimates, s, do_shrink, cohort, sensitivity)
         return self.results_
@@ -302,6 +316,17 @@ class TriggerAnalysis:
                 "ci_z": np.full(len(specs), z),
             }
         )
+
+
+def fit(
+    days: pl.DataFrame,
+    *,
+    settings: TriggerSettings | None = None,
+    shrink: bool | None = None,
+    case_crossover: bool = False,
+) -> TriggerResults:
+    """Triggers and protectors of every person in the day table (see the module)."""
+    return TriggerAnalysis(settings).fit(days, shrink=shrink, case_crossover=case_crossover)
 
 
 def _two_groups(b: np.ndarray, s2: np.ndarray, iterations: int = 200) -> dict[str, float]:

@@ -13,7 +13,8 @@ import datetime as dt
 
 import polars as pl
 
-from painlink.clinical.attack_criteria import MET, evaluate_attacks
+from painlink.clinical.attack_criteria import evaluate_attacks
+from painlink.clinical.criteria import MET
 from painlink.days.day_table import attack_day_rows, build_day_table, window_starts
 from painlink.diary.frames import DiaryFrames
 from painlink.rules.day_definitions import (

@@ -171,7 +171,7 @@ def score_values(instrument: str | Instrument, values: dict[str, float | None]) 
         _check_midas_pairs(values)
     answered = {k: v for k, v in values.items() if v is not None}
     missing = tuple(link for link in rules.items if link not in answered)
-    base = {
+    base: dict[str, Any] = {
         "instrument": rules.key,
         "name": rules.name,
         "unit": rules.unit,

@@ -412,7 +412,7 @@ def insights(store: Source, patient_id: str) -> dict[str, Any]:
         return {"enough": False}
     result = classify(diary)
     report = analysis(diary, patient_id)
-    trig = report.triggers.summary(patient_id)
+    trig = report.triggers.to_frame(patient_id)
     return {
         "enough": True,
         "period_note": report.period_note(patient_id),
@@ -424,7 +424,7 @@ def insights(store: Source, patient_id: str) -> dict[str, Any]:
         "plot": trig.filter(pl.col("odds_ratio").is_not_null()).height > 0,
         "spine": [
             {k: _clean(v) for k, v in r.items()}
-            for r in report.spine.summary(patient_id).iter_rows(named=True)
+            for r in report.spine.to_frame(patient_id).iter_rows(named=True)
         ],
         "outcomes": outcome_rows(report.outcomes.table),
         "forecast": report.forecast.per_patient.row(0, named=True)
