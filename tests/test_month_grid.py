@@ -89,7 +89,13 @@ def reference_grid(whole: DiaryFrames, year: int, month: int) -> list[list[dict[
 
 def assert_same(diary: DiaryFrames, year: int, month: int) -> list[list[dict[str, Any]]]:
     want = reference_grid(diary, year, month)
-    got = month_grid(diary_rows(diary), year, month)
+    rows = diary_rows(diary)
+    got = month_grid(rows, year, month)
+    # the database returns rows in no particular order: the grid must not depend on it
+    shuffled = {
+        name: random.Random(year * 12 + month).sample(r, len(r)) for name, r in rows.items()
+    }
+    assert month_grid(shuffled, year, month) == got
     if got != want:
         diff = [
             (w["date"], w, g)
@@ -115,6 +121,7 @@ def attack(aid: str, start: dt.datetime, end: dt.datetime | None, **kw: Any) -> 
     return {"patient_id": P, "attack_id": aid, "start": start, "end": end, **kw}
 
 
+SPLIT = dt.timedelta(microseconds=900_000)
 MIGRAINE = {"intensity": 3, "side": "left", "quality": "pulsating", "nausea": True}
 
 
@@ -129,7 +136,9 @@ def test_simulated_patients_every_month_and_the_months_around() -> None:
         one = whole.only([pid])
         first = one.attacks["start"].min().date()
         for k in range(-1, 7):
-            month = dt.date(first.year + (first.month - 1 + k) // 12, (first.month - 1 + k) % 12 + 1, 1)
+            month = dt.date(
+                first.year + (first.month - 1 + k) // 12, (first.month - 1 + k) % 12 + 1, 1
+            )
             weeks = assert_same(one, month.year, month.month)
             checked += sum(d["kind"] != "none" for w in weeks for d in w)
     assert checked > 100  # the comparison saw many classified days, not empty grids
@@ -185,6 +194,26 @@ def test_attacks_across_month_edges_overlapping_and_open() -> None:
             attack("b4", at("2026-03-11", 8), at("2026-03-11", 8, 20, 1), intensity=2),
             attack("b5", at("2026-03-11", 9), at("2026-03-11", 9, 19, 59), intensity=2),
             attack("b6", at("2026-03-11", 10), at("2026-03-11", 10, 20), intensity=2),
+            # whole seconds count, as polars' total_seconds: 1799 + 1799 + 0 s, not 1 h
+            attack("m1", at("2026-03-12", 8), at("2026-03-12", 8, 29, 59) + SPLIT, intensity=1),
+            attack("m2", at("2026-03-12", 9), at("2026-03-12", 9, 29, 59) + SPLIT, intensity=1),
+            attack("m3", at("2026-03-12", 10), at("2026-03-12", 10) + SPLIT, intensity=1),
+            # hours that add up to 1.0 or 0.9999999999999999 by the order of addition
+            *(
+                attack(
+                    f"o{day}{i}",
+                    at(f"2026-03-{day}", 2 * i + 1),
+                    at(f"2026-03-{day}", 2 * i + 1) + dt.timedelta(seconds=s),
+                    intensity=1,
+                )
+                for day, seconds in (
+                    (16, (1999, 1216, 385)),
+                    (17, (1216, 1999, 385)),
+                    (18, (2162, 119, 1319)),
+                    (19, (331, 2965, 304)),
+                )
+                for i, s in enumerate(seconds)
+            ),  # fmt: skip
             # open attacks (no end): counted on their first day only
             attack("c1", at("2026-03-14", 7), None, **MIGRAINE),
             attack("c2", at("2026-03-15", 7), None, intensity=None),
@@ -199,6 +228,8 @@ def test_attacks_across_month_edges_overlapping_and_open() -> None:
     weeks = assert_same(d, 2026, 3)
     shown = kinds(weeks)
     assert shown["2026-03-01"] == "migraine" and shown["2026-03-10"] == "headache"
+    assert shown["2026-03-12"] == "free"
+    assert [shown[f"2026-03-{day}"] for day in (16, 17, 18, 19)] == ["headache", "free"] * 2
     assert "2026-04-01" in shown and "2026-02-24" not in shown
     for month in (2, 4):
         assert_same(d, 2026, month)
@@ -240,24 +271,48 @@ def test_aura_specific_drugs_medication_days_spine_and_treatments() -> None:
         medications=[
             {"patient_id": P, "taken_at": at("2026-05-06", 9), "drug_class": "triptan"},
             {"patient_id": P, "taken_at": at("2026-05-07", 9), "drug_class": "preventive"},
-            {"patient_id": P, "taken_at": at("2026-05-12", 9), "drug_class": "non_opioid_analgesic"},
+            {
+                "patient_id": P,
+                "taken_at": at("2026-05-12", 9),
+                "drug_class": "non_opioid_analgesic",
+            },
             {"patient_id": P, "taken_at": at("2026-05-13", 9), "drug_class": None},
             {"patient_id": P, "taken_at": at("2026-05-14", 9), "drug_class": "preventive"},
         ],
         spine_pain=[
-            {"patient_id": P, "region": "lumbar", "start": at("2026-05-15", 8),
-             "end": at("2026-05-17", 8), "nrs": 4.0},  # fmt: skip
-            {"patient_id": P, "region": "cervical", "start": at("2026-05-20", 8),
-             "end": None, "nrs": None},  # fmt: skip
-            {"patient_id": P, "region": None, "start": at("2026-05-22", 8),
-             "end": at("2026-05-22", 9), "nrs": 3.0},  # fmt: skip
+            {
+                "patient_id": P,
+                "region": "lumbar",
+                "start": at("2026-05-15", 8),
+                "end": at("2026-05-17", 8),
+                "nrs": 4.0,
+            },  # fmt: skip
+            {
+                "patient_id": P,
+                "region": "cervical",
+                "start": at("2026-05-20", 8),
+                "end": None,
+                "nrs": None,
+            },  # fmt: skip
+            {
+                "patient_id": P,
+                "region": None,
+                "start": at("2026-05-22", 8),
+                "end": at("2026-05-22", 9),
+                "nrs": 3.0,
+            },  # fmt: skip
         ],
         days=[{"patient_id": P, "date": dt.date(2026, 5, 25)}],
         factor_values=[{"patient_id": P, "date": dt.date(2026, 5, 27), "name": "x", "value": 1.0}],
         treatments=[
             {"patient_id": P, "name": "B", "kind": "other", "start": dt.date(2026, 5, 5)},
-            {"patient_id": P, "name": "A", "kind": "other", "start": dt.date(2026, 5, 5),
-             "end": dt.date(2026, 5, 10)},  # fmt: skip
+            {
+                "patient_id": P,
+                "name": "A",
+                "kind": "other",
+                "start": dt.date(2026, 5, 5),
+                "end": dt.date(2026, 5, 10),
+            },  # fmt: skip
             {"patient_id": P, "name": "C", "kind": "other", "start": dt.date(2020, 1, 1)},
             {"patient_id": P, "name": "D", "kind": "other", "start": dt.date(2026, 6, 1)},
         ],
@@ -277,8 +332,15 @@ def test_an_entry_years_ahead_moves_the_analysis_window() -> None:
     (day_table.window_starts): both computations then show the month empty."""
     d = diary(
         attacks=[attack("a1", at("2026-07-03", 8), at("2026-07-03", 12), **MIGRAINE)],
-        spine_pain=[{"patient_id": P, "region": "lumbar", "start": at("2026-07-10", 8),
-                     "end": at("2032-07-10", 8), "nrs": 2.0}],  # fmt: skip
+        spine_pain=[
+            {
+                "patient_id": P,
+                "region": "lumbar",
+                "start": at("2026-07-10", 8),
+                "end": at("2032-07-10", 8),
+                "nrs": 2.0,
+            }
+        ],  # fmt: skip
     )
     weeks = assert_same(d, 2026, 7)
     assert "2026-07-03" not in kinds(weeks)
@@ -290,30 +352,64 @@ def random_diary(rng: random.Random, month: dt.date) -> DiaryFrames:
 
     def when(days: int = 47) -> dt.datetime:
         t = lo + dt.timedelta(seconds=rng.randrange(days * 86_400))
-        return rng.choice([t, t.replace(hour=0, minute=0, second=0), t.replace(hour=23, minute=59, second=59)])
+        return rng.choice(
+            [
+                t,
+                t.replace(microsecond=rng.randrange(1_000_000)),
+                t.replace(hour=0, minute=0, second=0),
+                t.replace(hour=23, minute=59, second=59),
+            ]
+        )
 
     def maybe(*values: Any) -> Any:
         return rng.choice([None, *values])
 
-    lengths = [None, 0, 600, 1799, 1800, 3599, 3600, 3601, 1200, 14_400, 90_000, 300_000, 900_000, -3600]
+    lengths = [
+        None,
+        0,
+        600,
+        1799,
+        1800,
+        3599,
+        3600,
+        3601,
+        1200,
+        14_400,
+        90_000,
+        300_000,
+        900_000,
+        -3600,
+    ]
     attacks, symptoms = [], []
     for i in range(rng.randrange(9)):
         start = when()
         length = rng.choice(lengths)
         aid = f"a{i:02d}"
         attacks.append(
-            attack(aid, start, None if length is None else start + dt.timedelta(seconds=length),
-                   intensity=maybe(0, 1, 2, 3), side=maybe(*Side), quality=maybe(*PainQuality),
-                   aggravated_by_activity=maybe(True, False), nausea=maybe(True, False),
-                   vomiting=maybe(True, False), photophobia=maybe(True, False),
-                   phonophobia=maybe(True, False))  # fmt: skip
+            attack(
+                aid,
+                start,
+                None if length is None else start + dt.timedelta(seconds=length),
+                intensity=maybe(0, 1, 2, 3),
+                side=maybe(*Side),
+                quality=maybe(*PainQuality),
+                aggravated_by_activity=maybe(True, False),
+                nausea=maybe(True, False),
+                vomiting=maybe(True, False),
+                photophobia=maybe(True, False),
+                phonophobia=maybe(True, False),
+            )  # fmt: skip
         )
         for _ in range(rng.choice([0, 0, 1, 2, 3])):
             symptoms.append({"patient_id": P, "attack_id": aid, "type": maybe(*AuraType),
                              "duration_min": maybe(3.0, 5.0, 30.0, 60.0, 61.0, 200.0, 5000.0)})  # fmt: skip
     meds = [
-        {"patient_id": P, "taken_at": when(), "drug_class": maybe(*DrugClass),
-         "relief_2h": maybe(*Relief)}  # fmt: skip
+        {
+            "patient_id": P,
+            "taken_at": when(),
+            "drug_class": maybe(*DrugClass),
+            "relief_2h": maybe(*Relief),
+        }  # fmt: skip
         for _ in range(rng.randrange(6))
     ]
     spine = []
@@ -328,7 +424,9 @@ def random_diary(rng: random.Random, month: dt.date) -> DiaryFrames:
     for name in rng.sample(["A", "B", "C"], rng.randrange(4)):
         start = (lo + dt.timedelta(days=rng.randrange(-30, 50))).date()
         end = maybe(start + dt.timedelta(days=rng.randrange(-2, 40)))
-        treatments.append({"patient_id": P, "name": name, "kind": "other", "start": start, "end": end})
+        treatments.append(
+            {"patient_id": P, "name": name, "kind": "other", "start": start, "end": end}
+        )
     return diary(
         attacks=attacks,
         aura_symptoms=symptoms,

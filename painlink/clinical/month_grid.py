@@ -82,13 +82,15 @@ def _bool(value: Any) -> bool | None:
     return None if value is None else bool(value)
 
 
-def _records(rows: Mapping[str, Sequence[tuple]], name: str, **kinds: str) -> list[dict[str, Any]]:
+def _records(
+    rows: Mapping[str, Sequence[tuple]], table: str, /, **kinds: str
+) -> list[dict[str, Any]]:
     """The named columns of a table's rows, typed: ``kinds`` maps column → date,
     datetime, bool or any (as stored)."""
-    index = _COL[name]
+    index = _COL[table]
     convert = {"date": _date, "datetime": _datetime, "bool": _bool, "any": lambda v: v}
     plan = [(c, index[c], convert[k]) for c, k in kinds.items()]
-    return [{c: f(row[i]) for c, i, f in plan} for row in rows.get(name, ())]
+    return [{c: f(row[i]) for c, i, f in plan} for row in rows.get(table, ())]
 
 
 def _in(day: dt.date | None, first: dt.date, last: dt.date) -> bool:
@@ -102,6 +104,17 @@ def _day(value: dt.datetime | None) -> dt.date | None:
 def _floor_hours(span: dt.timedelta) -> float:
     """Hours in whole seconds, as polars' ``dt.total_seconds() / 3600`` (clipped at 0)."""
     return max(0.0, (span // _SECOND) / 3600.0)
+
+
+def _kahan_add(state: tuple[float, float], value: float) -> tuple[float, float]:
+    """One step of Kahan summation: polars sums a group's floats this way, in row
+    order, and a day's hours near the 1-hour threshold can fall either side of it by
+    the last bit (1999 + 1216 + 385 s is 0.9999999999999999 h added naively, 1.0 here
+    and in polars)."""
+    total, carry = state
+    y = value - carry
+    t = total + y
+    return t, (t - total) - y
 
 
 def _aura_ok(symptoms: list[dict[str, Any]], rules: Ichd3Rules) -> bool:
@@ -157,7 +170,9 @@ def month_days(
     ``treatment``). Days outside the table are absent, as they are from classify_days."""
     d = definition or DEFINITIONS[DEFAULT_DEFINITION]
     if d.require_full_attack:
-        raise ValueError(f"day definition {d.name!r} needs whole-attack criteria: use classify_days")
+        raise ValueError(
+            f"day definition {d.name!r} needs whole-attack criteria: use classify_days"
+        )
     rules = rules or Ichd3Rules()
     # the month's entries, as the calendar's window keeps them (a datetime by its date)
     checkins = [r for r in _records(rows, "days", date="date") if _in(r["date"], first, last)]
@@ -184,7 +199,9 @@ def month_days(
     if not attacks and not checkins:
         return {}  # the calendar shows nothing without an attack or a check-in
     factor_dates = [
-        r["date"] for r in _records(rows, "factor_values", date="date") if _in(r["date"], first, last)
+        r["date"]
+        for r in _records(rows, "factor_values", date="date")
+        if _in(r["date"], first, last)
     ]
     meds = [
         r
@@ -195,7 +212,9 @@ def month_days(
     ]
     spine = [
         r
-        for r in _records(rows, "spine_pain", region="any", start="datetime", end="datetime", nrs="any")
+        for r in _records(
+            rows, "spine_pain", region="any", start="datetime", end="datetime", nrs="any"
+        )
         if _in(_day(r["start"]), first, last)
     ]
     kept = {(a["patient_id"], a["attack_id"]) for a in attacks}
@@ -224,11 +243,13 @@ def month_days(
     attack_day: set[dt.date] = set()
     painful_day: set[dt.date] = set()
     feature_day: set[dt.date] = set()
-    headache_hours: dict[dt.date, float] = {}
+    headache_hours: dict[dt.date, tuple[float, float]] = {}  # (sum, compensation)
     for a in attacks:
         painful = a["intensity"] is None or a["intensity"] > 0
         features = _pain_features(a, rules) and _accompanying(a)
-        aura = d.aura_counts and _aura_ok(symptoms.get((a["patient_id"], a["attack_id"]), []), rules)
+        aura = d.aura_counts and _aura_ok(
+            symptoms.get((a["patient_id"], a["attack_id"]), []), rules
+        )
         start, end = a["start"], a["end_eff"]
         day = max(start.date(), since)
         while day <= end.date():
@@ -237,7 +258,7 @@ def month_days(
             attack_day.add(day)
             if painful:
                 painful_day.add(day)
-                headache_hours[day] = headache_hours.get(day, 0.0) + hours
+                headache_hours[day] = _kahan_add(headache_hours.get(day, (0.0, 0.0)), hours)
             if (painful and hours >= d.feature_min_hours and features) or (
                 aura and start.date() == day
             ):
@@ -290,7 +311,9 @@ def month_days(
             day += _DAY
 
     # day_counts.classify_days: specific-drug days (triptan or ergot, by the definition)
-    specific = {"triptan", "ergotamine"} | ({"gepant", "ditan"} if d.count_gepants_ditans else set())
+    specific = {"triptan", "ergotamine"} | (
+        {"gepant", "ditan"} if d.count_gepants_ditans else set()
+    )
     specific_day = {
         m["taken_at"].date()
         for m in meds
@@ -308,7 +331,7 @@ def month_days(
         )
         headache = (
             migraine
-            or (painful and headache_hours.get(day, 0.0) >= d.headache_min_hours)
+            or (painful and headache_hours.get(day, (0.0, 0.0))[0] >= d.headache_min_hours)
             or (acute and d.medication_day_is_headache_day)
         )
         logged = day in checked_in or day in attack_day or day in med_day or day in spine_logged
@@ -326,7 +349,9 @@ def month_days(
     return out
 
 
-def month_grid(rows: Mapping[str, Sequence[tuple]], year: int, month: int) -> list[list[dict[str, Any]]]:
+def month_grid(
+    rows: Mapping[str, Sequence[tuple]], year: int, month: int
+) -> list[list[dict[str, Any]]]:
     """Weeks (Monday first) of the month's days, each with ``date``, ``in_month``,
     ``kind``, ``med`` and ``treatment``: the calendar page's heatmap.
 
