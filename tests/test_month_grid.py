@@ -213,7 +213,7 @@ def test_attacks_across_month_edges_overlapping_and_open() -> None:
                     (19, (331, 2965, 304)),
                 )
                 for i, s in enumerate(seconds)
-            ),  # fmt: skip
+            ),
             # open attacks (no end): counted on their first day only
             attack("c1", at("2026-03-14", 7), None, **MIGRAINE),
             attack("c2", at("2026-03-15", 7), None, intensity=None),
@@ -286,21 +286,21 @@ def test_aura_specific_drugs_medication_days_spine_and_treatments() -> None:
                 "start": at("2026-05-15", 8),
                 "end": at("2026-05-17", 8),
                 "nrs": 4.0,
-            },  # fmt: skip
+            },
             {
                 "patient_id": P,
                 "region": "cervical",
                 "start": at("2026-05-20", 8),
                 "end": None,
                 "nrs": None,
-            },  # fmt: skip
+            },
             {
                 "patient_id": P,
                 "region": None,
                 "start": at("2026-05-22", 8),
                 "end": at("2026-05-22", 9),
                 "nrs": 3.0,
-            },  # fmt: skip
+            },
         ],
         days=[{"patient_id": P, "date": dt.date(2026, 5, 25)}],
         factor_values=[{"patient_id": P, "date": dt.date(2026, 5, 27), "name": "x", "value": 1.0}],
@@ -312,7 +312,7 @@ def test_aura_specific_drugs_medication_days_spine_and_treatments() -> None:
                 "kind": "other",
                 "start": dt.date(2026, 5, 5),
                 "end": dt.date(2026, 5, 10),
-            },  # fmt: skip
+            },
             {"patient_id": P, "name": "C", "kind": "other", "start": dt.date(2020, 1, 1)},
             {"patient_id": P, "name": "D", "kind": "other", "start": dt.date(2026, 6, 1)},
         ],
@@ -340,7 +340,7 @@ def test_an_entry_years_ahead_moves_the_analysis_window() -> None:
                 "end": at("2032-07-10", 8),
                 "nrs": 2.0,
             }
-        ],  # fmt: skip
+        ],
     )
     weeks = assert_same(d, 2026, 7)
     assert "2026-07-03" not in kinds(weeks)
@@ -398,26 +398,38 @@ def random_diary(rng: random.Random, month: dt.date) -> DiaryFrames:
                 vomiting=maybe(True, False),
                 photophobia=maybe(True, False),
                 phonophobia=maybe(True, False),
-            )  # fmt: skip
+            )
         )
         for _ in range(rng.choice([0, 0, 1, 2, 3])):
-            symptoms.append({"patient_id": P, "attack_id": aid, "type": maybe(*AuraType),
-                             "duration_min": maybe(3.0, 5.0, 30.0, 60.0, 61.0, 200.0, 5000.0)})  # fmt: skip
+            symptoms.append(
+                {
+                    "patient_id": P,
+                    "attack_id": aid,
+                    "type": maybe(*AuraType),
+                    "duration_min": maybe(3.0, 5.0, 30.0, 60.0, 61.0, 200.0, 5000.0),
+                }
+            )
     meds = [
         {
             "patient_id": P,
             "taken_at": when(),
             "drug_class": maybe(*DrugClass),
             "relief_2h": maybe(*Relief),
-        }  # fmt: skip
+        }
         for _ in range(rng.randrange(6))
     ]
     spine = []
     for _ in range(rng.randrange(3)):
         start = when()
-        spine.append({"patient_id": P, "region": maybe(*SpineRegion), "start": start,
-                      "end": maybe(start + dt.timedelta(days=rng.randrange(5))),
-                      "nrs": maybe(0.0, 3.0, 8.0)})  # fmt: skip
+        spine.append(
+            {
+                "patient_id": P,
+                "region": maybe(*SpineRegion),
+                "start": start,
+                "end": maybe(start + dt.timedelta(days=rng.randrange(5))),
+                "nrs": maybe(0.0, 3.0, 8.0),
+            }
+        )
     days = sorted({when().date() for _ in range(rng.randrange(12))})
     factors = sorted({when().date() for _ in range(rng.randrange(3))})
     treatments = []

@@ -62,6 +62,8 @@ def _columns(name: str) -> dict[str, int]:
 
 
 _COL = {name: _columns(name) for name in TABLES}
+#: a diary's stored rows: table name → tuples in the table's field order
+Rows = Mapping[str, Sequence[tuple[Any, ...]]]
 
 
 def _date(value: Any) -> dt.date | None:
@@ -82,13 +84,15 @@ def _bool(value: Any) -> bool | None:
     return None if value is None else bool(value)
 
 
-def _records(
-    rows: Mapping[str, Sequence[tuple]], table: str, /, **kinds: str
-) -> list[dict[str, Any]]:
+def _as_stored(value: Any) -> Any:
+    return value
+
+
+def _records(rows: Rows, table: str, /, **kinds: str) -> list[dict[str, Any]]:
     """The named columns of a table's rows, typed: ``kinds`` maps column → date,
     datetime, bool or any (as stored)."""
     index = _COL[table]
-    convert = {"date": _date, "datetime": _datetime, "bool": _bool, "any": lambda v: v}
+    convert = {"date": _date, "datetime": _datetime, "bool": _bool, "any": _as_stored}
     plan = [(c, index[c], convert[k]) for c, k in kinds.items()]
     return [{c: f(row[i]) for c, i, f in plan} for row in rows.get(table, ())]
 
@@ -137,7 +141,7 @@ def _aura_ok(symptoms: list[dict[str, Any]], rules: Ichd3Rules) -> bool:
 
 def _pain_features(a: dict[str, Any], rules: Ichd3Rules) -> bool:
     """1.1 C met (2 of 4 pain features; an unrecorded feature counts as absent)."""
-    features = (
+    features: tuple[bool, ...] = (
         a["side"] in _UNILATERAL,
         a["quality"] == "pulsating",
         a["intensity"] is not None and a["intensity"] >= 2,
@@ -156,7 +160,7 @@ def _accompanying(a: dict[str, Any]) -> bool:
 
 
 def month_days(
-    rows: Mapping[str, Sequence[tuple]],
+    rows: Rows,
     first: dt.date,
     last: dt.date,
     definition: DayDefinition | None = None,
@@ -349,9 +353,7 @@ def month_days(
     return out
 
 
-def month_grid(
-    rows: Mapping[str, Sequence[tuple]], year: int, month: int
-) -> list[list[dict[str, Any]]]:
+def month_grid(rows: Rows, year: int, month: int) -> list[list[dict[str, Any]]]:
     """Weeks (Monday first) of the month's days, each with ``date``, ``in_month``,
     ``kind``, ``med`` and ``treatment``: the calendar page's heatmap.
 
@@ -367,6 +369,8 @@ def month_grid(
     ]
 
 
-def diary_rows(diary: DiaryFrames, tables: Iterable[str] = TABLES) -> dict[str, list[tuple]]:
+def diary_rows(
+    diary: DiaryFrames, tables: Iterable[str] = TABLES
+) -> dict[str, list[tuple[Any, ...]]]:
     """A diary's rows as :func:`month_grid` reads them (tuples in field order)."""
     return {name: getattr(diary, name).rows() for name in tables}
