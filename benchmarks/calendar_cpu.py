@@ -1,0 +1,107 @@
+"""CPU time of one calendar view whose cached grid is stale (issue 9, PostgreSQL tail).
+
+Under load nearly every calendar view follows a write to the month it shows, so the
+grid is computed again; this measures that computation in CPU seconds of this process
+(``time.process_time``), which other processes on a shared machine barely disturb —
+unlike wall-clock load figures. For simulated patients with a year of diary, each of
+their months with entries is measured:
+
+- ``read``: the month's rows from the database (:func:`read_window_rows`) and their hash
+  (the cache key), common to both;
+- ``before``: the grid through data frames and classify_days (the reference kept in
+  tests/test_month_grid.py, as painlink/web/views.py computed it until now);
+- ``after``: the grid from the rows (painlink/clinical/month_grid.py).
+
+Usage: ``python benchmarks/calendar_cpu.py [--url URL] [--patients 5] [--runs 30]``
+(default: a temporary SQLite file; ``--url`` takes a PostgreSQL URL).
+"""
+
+from __future__ import annotations
+
+import argparse
+import calendar as cal
+import datetime as dt
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from painlink.clinical.month_grid import month_grid
+from painlink.simulate.simulator import SimulationSpec, simulate
+from painlink.store.diary_io import frames_from_rows, read_window_rows
+from painlink.store.store import Store
+from tests.test_month_grid import reference_grid
+
+
+def cpu_ms(fn: Callable[[], object], runs: int) -> float:
+    """Median CPU milliseconds of ``fn`` over ``runs`` calls."""
+    times = []
+    for _ in range(runs):
+        started = time.process_time()
+        fn()
+        times.append(time.process_time() - started)
+    return statistics.median(times) * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", help="database URL (default: a temporary SQLite file)")
+    parser.add_argument("--patients", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=30, help="calls per month and way")
+    args = parser.parse_args()
+    tmp = tempfile.TemporaryDirectory()
+    url = args.url or f"sqlite:///{tmp.name}/calendar.db"
+    diary, _ = next(simulate(SimulationSpec(patients=args.patients, days=365, seed=9)))
+    store = Store(url)
+    store.init()
+    store.write(diary)
+    read_ms: list[float] = []
+    before_ms: list[float] = []
+    after_ms: list[float] = []
+    rows_per_month: list[int] = []
+    with store.engine.connect() as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        for pid in diary.patient_ids():
+            starts = diary.only([pid]).attacks["start"]
+            months = sorted({(d.year, d.month) for d in starts.dt.date().to_list()})
+            for y, m in months:
+                first = dt.date(y, m, 1) - dt.timedelta(days=7)
+                last = dt.date(y, m, cal.monthrange(y, m)[1])
+
+                def read(first: dt.date = first, last: dt.date = last, pid: str = pid) -> None:
+                    rows = read_window_rows(conn, pid, first, last)
+                    hash(tuple(map(tuple, rows.values())))
+
+                seen = read_window_rows(conn, pid, first, last)
+                rows_per_month.append(sum(len(r) for r in seen.values()))
+                old = reference_grid(frames_from_rows(seen, sqlite), y, m)
+                assert month_grid(seen, y, m) == old, (pid, y, m)
+                read_ms.append(cpu_ms(read, args.runs))
+                before_ms.append(
+                    cpu_ms(
+                        lambda s=seen, y=y, m=m: reference_grid(frames_from_rows(s, sqlite), y, m),
+                        args.runs,
+                    )
+                )
+                after_ms.append(cpu_ms(lambda s=seen, y=y, m=m: month_grid(s, y, m), args.runs))
+    store.close()
+    med = statistics.median
+    print(
+        f"{conn.dialect.name}: {len(after_ms)} patient-months, {med(rows_per_month):.0f} rows "
+        f"each (median), {args.runs} calls each; median CPU ms per calendar view:"
+    )
+    print(f"  read + hash            {med(read_ms):8.3f}")
+    print(f"  grid before (frames)   {med(before_ms):8.3f}   max {max(before_ms):.3f}")
+    print(f"  grid after (rows)      {med(after_ms):8.3f}   max {max(after_ms):.3f}")
+    print(
+        f"  whole view: {med(read_ms) + med(before_ms):.3f} -> {med(read_ms) + med(after_ms):.3f}"
+        f" ({(med(read_ms) + med(before_ms)) / (med(read_ms) + med(after_ms)):.0f}x less CPU)"
+    )
+
+
+if __name__ == "__main__":
+    main()
