@@ -12,8 +12,9 @@ their months with entries is measured:
   tests/test_month_grid.py, as painlink/web/views.py computed it until now);
 - ``after``: the grid from the rows (painlink/clinical/month_grid.py).
 
-Usage: ``python benchmarks/calendar_cpu.py [--url URL] [--patients 5] [--runs 30]``
-(default: a temporary SQLite file; ``--url`` takes a PostgreSQL URL).
+Usage: ``python benchmarks/calendar_cpu.py [--postgres | --url URL] [--patients 5]
+[--runs 30]`` (default: a temporary SQLite file; ``--postgres``: a throwaway server, as
+benchmarks/load.py starts it).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import argparse
 import calendar as cal
 import datetime as dt
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -29,6 +31,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(1, str(Path(__file__).resolve().parent))
+
+from load import start_postgres
 
 from painlink.clinical.month_grid import month_grid
 from painlink.simulate.simulator import SimulationSpec, simulate
@@ -50,12 +55,25 @@ def cpu_ms(fn: Callable[[], object], runs: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", help="database URL (default: a temporary SQLite file)")
+    parser.add_argument("--postgres", action="store_true", help="on a throwaway PostgreSQL")
     parser.add_argument("--patients", type=int, default=5)
     parser.add_argument("--runs", type=int, default=30, help="calls per month and way")
     args = parser.parse_args()
     tmp = tempfile.TemporaryDirectory()
     url = args.url or f"sqlite:///{tmp.name}/calendar.db"
-    diary, _ = next(simulate(SimulationSpec(patients=args.patients, days=365, seed=9)))
+    stop: list[str] | None = None
+    if args.postgres:
+        url, stop = start_postgres(Path(tmp.name))
+    try:
+        measure(url, args.patients, args.runs)
+    finally:
+        if stop:
+            subprocess.run(stop, check=False, capture_output=True)
+
+
+def measure(url: str, patients: int, runs: int) -> None:
+    """Print the median CPU ms of the read, the grid before and the grid after."""
+    diary, _ = next(simulate(SimulationSpec(patients=patients, days=365, seed=9)))
     store = Store(url)
     store.init()
     store.write(diary)
@@ -80,19 +98,19 @@ def main() -> None:
                 rows_per_month.append(sum(len(r) for r in seen.values()))
                 old = reference_grid(frames_from_rows(seen, sqlite), y, m)
                 assert month_grid(seen, y, m) == old, (pid, y, m)
-                read_ms.append(cpu_ms(read, args.runs))
+                read_ms.append(cpu_ms(read, runs))
                 before_ms.append(
                     cpu_ms(
                         lambda s=seen, y=y, m=m: reference_grid(frames_from_rows(s, sqlite), y, m),
-                        args.runs,
+                        runs,
                     )
                 )
-                after_ms.append(cpu_ms(lambda s=seen, y=y, m=m: month_grid(s, y, m), args.runs))
+                after_ms.append(cpu_ms(lambda s=seen, y=y, m=m: month_grid(s, y, m), runs))
     store.close()
     med = statistics.median
     print(
         f"{conn.dialect.name}: {len(after_ms)} patient-months, {med(rows_per_month):.0f} rows "
-        f"each (median), {args.runs} calls each; median CPU ms per calendar view:"
+        f"each (median), {runs} calls each; median CPU ms per calendar view:"
     )
     print(f"  read + hash            {med(read_ms):8.3f}")
     print(f"  grid before (frames)   {med(before_ms):8.3f}   max {max(before_ms):.3f}")
