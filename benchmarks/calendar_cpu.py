@@ -12,8 +12,12 @@ their months with entries is measured:
   tests/test_month_grid.py, as painlink/web/views.py computed it until now);
 - ``after``: the grid from the rows (painlink/clinical/month_grid.py).
 
+``--page`` measures instead the whole request (``GET /calendar`` and the API's calendar,
+in-process, a check-in to the month before each so the grid is stale), on the code as
+it is: run it on an older checkout for the "before".
+
 Usage: ``python benchmarks/calendar_cpu.py [--postgres | --url URL] [--patients 5]
-[--runs 30]`` (default: a temporary SQLite file; ``--postgres``: a throwaway server, as
+[--runs 30] [--page]`` (default: a temporary SQLite file; ``--postgres``: a throwaway server, as
 benchmarks/load.py starts it).
 """
 
@@ -35,11 +39,9 @@ sys.path.insert(1, str(Path(__file__).resolve().parent))
 
 from load import start_postgres
 
-from painlink.clinical.month_grid import month_grid
 from painlink.simulate.simulator import SimulationSpec, simulate
 from painlink.store.diary_io import frames_from_rows, read_window_rows
 from painlink.store.store import Store
-from tests.test_month_grid import reference_grid
 
 
 def cpu_ms(fn: Callable[[], object], runs: int) -> float:
@@ -58,7 +60,11 @@ def main() -> None:
     parser.add_argument("--postgres", action="store_true", help="on a throwaway PostgreSQL")
     parser.add_argument("--patients", type=int, default=5)
     parser.add_argument("--runs", type=int, default=30, help="calls per month and way")
+    parser.add_argument("--page", action="store_true", help="whole requests, in-process")
     args = parser.parse_args()
+    if args.page:
+        page(args.runs)
+        return
     tmp = tempfile.TemporaryDirectory()
     url = args.url or f"sqlite:///{tmp.name}/calendar.db"
     stop: list[str] | None = None
@@ -73,6 +79,9 @@ def main() -> None:
 
 def measure(url: str, patients: int, runs: int) -> None:
     """Print the median CPU ms of the read, the grid before and the grid after."""
+    from painlink.clinical.month_grid import month_grid
+    from tests.test_month_grid import reference_grid
+
     diary, _ = next(simulate(SimulationSpec(patients=patients, days=365, seed=9)))
     store = Store(url)
     store.init()
@@ -119,6 +128,40 @@ def measure(url: str, patients: int, runs: int) -> None:
         f"  whole view: {med(read_ms) + med(before_ms):.3f} -> {med(read_ms) + med(after_ms):.3f}"
         f" ({(med(read_ms) + med(before_ms)) / (med(read_ms) + med(after_ms)):.0f}x less CPU)"
     )
+
+
+def page(runs: int) -> None:
+    """Median CPU ms of a calendar page and an API calendar request with a stale grid,
+    for a patient with this month's check-ins, attacks and tablets (SQLite, in-process)."""
+    from tests.test_web import Web
+
+    web = Web(Path(tempfile.mkdtemp()))
+    c, pid, csrf = web.patient("jo")
+    h = {"X-CSRF-Token": csrf}
+    today = dt.date.today()
+    month = today.replace(day=1)
+    for i in range(today.day):
+        day = month + dt.timedelta(days=i)
+        c.put(f"/api/patients/{pid}/days/{day}", json={"stress": i % 10}, headers=h)
+        if i % 2:
+            body = {"start": f"{day}T08:{i:02d}:00", "intensity": 1 + i % 3}
+            assert c.post(f"/api/patients/{pid}/attacks", json=body, headers=h).is_success
+        if i % 3 == 0:
+            body = {"taken_at": f"{day}T09:00:00", "drug": "ibuprofen",
+                    "drug_class": "non_opioid_analgesic"}  # fmt: skip
+            c.post(f"/api/patients/{pid}/medications", json=body, headers=h)
+    urls = ("/calendar", f"/api/patients/{pid}/calendar?month={month:%Y-%m}")
+    times: dict[str, list[float]] = {u: [] for u in urls}
+    for k in range(runs):
+        for n, url in enumerate(urls):
+            # a value never written before: the grid cache cannot hold this diary
+            body = {"sleep_hours": 4 + n + k / 1000}
+            assert c.put(f"/api/patients/{pid}/days/{month}", json=body, headers=h).is_success
+            started = time.process_time()
+            assert c.get(url).is_success
+            times[url].append(time.process_time() - started)
+    for url in urls:
+        print(f"{url.split('?')[0]}: median CPU {statistics.median(times[url]) * 1000:.1f} ms")
 
 
 if __name__ == "__main__":
