@@ -460,7 +460,12 @@ def test_analyses_and_password_hashing_queue_for_their_few_slots(tmp_path: Path)
     assert gates.gate({**post, "path": "/login"}) is gates.credentials
     assert gates.gate({**post, "path": "/register"}) is gates.credentials
     assert gates.gate({**post, "path": "/checkin"}) is None
-    assert gates.gate({"type": "http", "method": "GET", "path": "/calendar"}) is gates.analyses
+    get = {"type": "http", "method": "GET"}
+    assert gates.gate({**get, "path": "/insights"}) is gates.analyses
+    assert gates.gate({**get, "path": "/api/patients/p1/classification"}) is gates.analyses
+    # the calendar's grid is cheap now (clinical/month_grid.py): it does not queue
+    assert gates.gate({**get, "path": "/calendar"}) is None
+    assert gates.gate({**get, "path": "/api/patients/p1/calendar"}) is None
     assert gates.gate({"type": "http", "method": "GET", "path": "/home"}) is None
 
 

@@ -205,10 +205,13 @@ def session_checker(store: Any) -> Callable[[str], bool]:
 
 #: requests that hash or verify a password with argon2 (64 MiB and ~0.15 s of CPU each)
 CREDENTIAL_POSTS = re.compile(r"/(login|register|password)(/.*)?|/account/password")
-#: requests that analyse a diary (classification, statistics, pictures, exports)
+#: requests that analyse a diary (classification, statistics, pictures, exports). Not
+#: the calendar: its month grid costs well under a millisecond of CPU
+#: (painlink/clinical/month_grid.py), less than rendering the page, so it goes
+#: straight on like the home page instead of queueing behind analyses.
 ANALYSIS_GETS = re.compile(
-    r"/calendar|/insights(/.*)?|/clinic(/.*)?|/account/export.*"
-    r"|/api/patients/[^/]+/(calendar|classification|insights|export)|/api/clinic/patients"
+    r"/insights(/.*)?|/clinic(/.*)?|/account/export.*"
+    r"|/api/patients/[^/]+/(classification|insights|export)|/api/clinic/patients"
 )
 CORES = os.cpu_count() or 2
 
