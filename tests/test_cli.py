@@ -243,6 +243,7 @@ def test_demo_refuses_rather_than_replaces_a_real_patient_with_a_demo_id(
     renamed = type(one).from_tables(
         **{name: frame.with_columns(patient_id=pl.lit("DEMO000001")) for name, frame in one.items()}
     )
+    renamed.patients = renamed.patients.with_columns(display_name=pl.lit("Ana"))
     store.write(renamed)
     before = store.read(["DEMO000001"])
     result = runner.invoke(app, ["demo", "--db", db, "--patients", "2", "--no-serve", "--json"])
