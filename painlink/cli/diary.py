@@ -69,7 +69,7 @@ def import_(
     from sqlalchemy import exc as sa_exc
 
     from painlink.interop.apps import SOURCES
-    from painlink.interop.csv_diary import DiaryFormatError
+    from painlink.interop.problems import DiaryFormatError
     from painlink.services.importing import PAINLINK, read_source, store_diary
     from painlink.store.diary_io import PatientExistsError
     from painlink.store.merge import MergeConflict, MergeError
