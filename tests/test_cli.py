@@ -250,3 +250,52 @@ def test_demo_refuses_rather_than_replaces_a_real_patient_with_a_demo_id(
     assert result.exit_code == 1, result.output
     assert "DEMO000001" in result.output
     assert store.read(["DEMO000001"]).days.equals(before.days)
+
+
+def _options(command: object) -> set[str]:
+    return {name for param in command.params for name in param.opts}  # type: ignore[attr-defined]
+
+
+def test_db_and_json_wherever_they_make_sense() -> None:
+    """Every command that reads or writes a database takes --db, every command that
+    prints a result takes --json (README states the same list)."""
+    import typer.main
+
+    commands = {}
+    for name, command in typer.main.get_command(app).commands.items():  # type: ignore[attr-defined]
+        subcommands = getattr(command, "commands", None)
+        for sub, inner in (subcommands or {name: command}).items():
+            commands[f"{name} {sub}" if subcommands else name] = inner
+    with_db = {name for name, c in commands.items() if "--db" in _options(c)}
+    with_json = {name for name, c in commands.items() if "--json" in _options(c)}
+    assert with_json == set(commands)
+    assert set(commands) - with_db == {"screen", "score"}  # they read a JSON file, no database
+
+
+def test_serve_json_prints_where_it_listens_then_serves(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    started: list[list[str]] = []
+
+    def execv(path: str, args: list[str]) -> None:
+        started.append(args)
+        raise SystemExit(0)
+
+    monkeypatch.setattr(os, "execv", execv)
+    db = f"sqlite:///{tmp_path / 's.db'}"
+    result = runner.invoke(app, ["serve", "--db", db, "--port", "8123", "--json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    assert payload["ok"] and payload["url"] == "http://127.0.0.1:8123/"
+    assert started and "uvicorn" in started[0] and "8123" in started[0]
+
+
+def test_serve_json_reports_an_unreadable_audit_key_as_json(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PAINLINK_AUDIT_KEY_FILE", str(tmp_path / "missing.key"))
+    result = runner.invoke(app, ["serve", "--db", f"sqlite:///{tmp_path / 's.db'}", "--json"])
+    assert result.exit_code == 1
+    assert json.loads(result.output)["ok"] is False

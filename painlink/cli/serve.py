@@ -10,6 +10,17 @@ import typer
 from painlink.cli.common import ENV_VAR, DbOption, emit, fail, open_store, out
 
 
+def _audit_key_readable(as_json: bool) -> None:
+    """An audit key file that cannot be read is a plain message now, not a server that
+    fails at its first write."""
+    from painlink.store.audit import audit_key
+
+    try:
+        audit_key()
+    except ValueError as exc:
+        fail(str(exc), as_json=as_json)
+
+
 def exec_server(
     url: str,
     host: str,
@@ -31,13 +42,9 @@ def exec_server(
     uvicorn worker builds its own app and connection pool from the environment."""
     import os
 
-    from painlink.store.audit import audit_key
     from painlink.web.app import SECURE_COOKIES_VAR
 
-    try:
-        audit_key()  # an audit key file that cannot be read: a plain message, now
-    except ValueError as exc:
-        fail(str(exc), as_json=as_json)
+    _audit_key_readable(as_json)
     os.environ[ENV_VAR] = url
     os.environ[SECURE_COOKIES_VAR] = "1" if secure_cookies else "0"
     if auth is not None:  # the worker processes read their settings from the environment
@@ -77,6 +84,7 @@ def serve(
 ) -> None:
     """Run the web app. Put it behind HTTPS when other machines can reach it."""
     store = open_store(db, as_json, create=True)
+    _audit_key_readable(as_json)  # before the address is printed as if serving
     address = f"http://{host}:{port}/"
     if as_json:
         emit({"url": address, "database": store.url, "workers": workers})
