@@ -299,3 +299,27 @@ def test_serve_json_reports_an_unreadable_audit_key_as_json(
     result = runner.invoke(app, ["serve", "--db", f"sqlite:///{tmp_path / 's.db'}", "--json"])
     assert result.exit_code == 1
     assert json.loads(result.output)["ok"] is False
+
+
+def test_demo_refuses_an_address_held_by_an_account_it_did_not_make(tmp_path: Path) -> None:
+    """Someone registered with a demo address: the demo stops before changing anything
+    rather than take the address over or delete the account."""
+    from painlink.store.store import Store
+    from painlink.web import accounts
+
+    db = f"sqlite:///{tmp_path / 'clinic.db'}"
+    store = Store(db)
+    store.init()
+    with store.writing() as conn:
+        accounts.register_patient(
+            conn,
+            {
+                "email": "patient2@demo.painlink",
+                "display_name": "Bo",
+                "password": "tidal moss ember",
+            },
+        )
+    before = _accounts(db)
+    result = runner.invoke(app, ["demo", "--db", db, "--patients", "2", "--no-serve"])
+    assert result.exit_code == 1 and "patient2@demo.painlink" in result.output
+    assert _accounts(db) == before and len(Store(db).patient_ids()) == 1
