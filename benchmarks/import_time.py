@@ -1,6 +1,8 @@
 """How fast painlink starts: ``import painlink`` and ``painlink --help``, each in fresh
 processes, against ``python -c pass`` measured in the same run (the interpreter's own
-start on this machine, so the figures can be read on a busy or slow one).
+start on this machine, so the figures can be read on a busy or slow one), and
+``painlink --help`` with the package's ``__init__`` skipped (what the command line's
+own modules cost).
 
 Goals (issue 11): ``import painlink`` under 0.5 s, ``painlink --help`` under 1 s.
 ``--importtime`` adds the heaviest imports of ``painlink --help`` (``python -X
@@ -17,13 +19,22 @@ import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 #: what the ``painlink`` entry point runs (pyproject: painlink = "painlink.cli:app")
 HELP = "import sys; sys.argv[0] = 'painlink'; from painlink.cli import app; app()"
+#: the same with painlink/__init__.py (the public API facade) skipped: the command
+#: line's own share, whatever the facade imports
+WITHOUT_FACADE = (
+    "import sys, types; package = types.ModuleType('painlink'); "
+    f"package.__path__ = [{str(Path(__file__).resolve().parents[1] / 'painlink')!r}]; "
+    "sys.modules['painlink'] = package; " + HELP
+)
 CASES = {
     "python -c pass": ["-c", "pass"],
     "import painlink": ["-c", "import painlink"],
     "painlink --help": ["-c", HELP, "--help"],
+    "painlink --help, cli/ alone": ["-c", WITHOUT_FACADE, "--help"],
 }
 
 
