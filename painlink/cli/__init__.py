@@ -28,10 +28,16 @@ app = typer.Typer(
 
 
 def _version(value: bool) -> None:
+    """The installed distribution's version (importlib.metadata: the package's own
+    ``__init__`` is the public API facade, which nothing inside painlink imports)."""
     if value:
-        from importlib.metadata import version
+        from importlib.metadata import PackageNotFoundError, version
 
-        print(f"painlink {version('painlink')}")
+        try:
+            installed = version("painlink")
+        except PackageNotFoundError:  # run from a source tree that was never installed
+            installed = "(not installed)"
+        print(f"painlink {installed}")
         raise typer.Exit()
 
 
