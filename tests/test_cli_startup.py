@@ -62,3 +62,16 @@ def test_the_db_options_variable_is_the_engines() -> None:
     from painlink.store import engine
 
     assert ENV_VAR == engine.ENV_VAR
+
+
+def test_the_servers_variables_are_the_web_apps(monkeypatch: pytest.MonkeyPatch) -> None:
+    """serve.py names the web app's settings without importing it (web and cli are
+    peers): the variables it sets are the ones the web app reads."""
+    from painlink.cli import serve
+    from painlink.web import app
+    from painlink.web.security import AuthSettings
+
+    assert serve.SECURE_COOKIES_VAR == app.SECURE_COOKIES_VAR
+    for value, required in (("0", False), ("1", True)):
+        monkeypatch.setenv(serve.TOTP_FOR_STAFF_VAR, value)
+        assert AuthSettings.from_env().require_totp_for_staff is required

@@ -4,7 +4,7 @@ web app. The seeding itself is in :mod:`painlink.cli.demo_seed`."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -60,8 +60,8 @@ def demo(
         )
         for email, who in logins[:5]:
             out.print(f"  {email:28} {who}", highlight=False)
-        auth = _demo_auth()
-        if not auth.require_totp_for_staff:
+        totp_for_staff = _demo_totp_for_staff()
+        if not totp_for_staff:
             out.print(
                 "Two-step sign-in is optional for the demo's staff accounts "
                 "(PAINLINK_REQUIRE_TOTP_FOR_STAFF=1 requires it, as `painlink serve` does).",
@@ -73,20 +73,18 @@ def demo(
             "127.0.0.1",
             port,
             True,
-            auth=auth,
+            require_totp_for_staff=totp_for_staff,
         )
 
 
-def _demo_auth() -> Any:
-    """The demo's settings: as `serve`, except that staff need no second factor unless
+def _demo_totp_for_staff() -> bool:
+    """As `serve`, except that staff need no second factor unless
     PAINLINK_REQUIRE_TOTP_FOR_STAFF says so (the demo logins are printed for anyone to
-    try on their own machine; an authenticator app should not be needed for that)."""
-    import dataclasses
+    try on their own machine; an authenticator app should not be needed for that). A
+    value set is read as the web app reads it (web/security.py ``_env_flag``)."""
     import os
 
-    from painlink.web.security import AuthSettings
+    from painlink.cli.serve import TOTP_FOR_STAFF_VAR
 
-    settings = AuthSettings.from_env()
-    if os.environ.get("PAINLINK_REQUIRE_TOTP_FOR_STAFF", "").strip() == "":
-        settings = dataclasses.replace(settings, require_totp_for_staff=False)
-    return settings
+    value = os.environ.get(TOTP_FOR_STAFF_VAR, "").strip()
+    return value.lower() in ("1", "true", "yes", "on")

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from painlink.cli.common import ENV_VAR, DbOption, emit, fail, open_store, out
+
+#: as painlink.web.app.SECURE_COOKIES_VAR (a test keeps them equal): the server reads
+#: its settings from the environment, and the command line does not import the web app
+SECURE_COOKIES_VAR = "PAINLINK_SECURE_COOKIES"
+TOTP_FOR_STAFF_VAR = "PAINLINK_REQUIRE_TOTP_FOR_STAFF"
 
 
 def _audit_key_readable(as_json: bool) -> None:
@@ -28,7 +33,7 @@ def exec_server(
     secure_cookies: bool,
     *,
     workers: int = 1,
-    auth: Any = None,
+    require_totp_for_staff: bool | None = None,
     as_json: bool = False,
 ) -> None:
     """Replace this process with uvicorn serving the app factory.
@@ -42,13 +47,11 @@ def exec_server(
     uvicorn worker builds its own app and connection pool from the environment."""
     import os
 
-    from painlink.web.app import SECURE_COOKIES_VAR
-
     _audit_key_readable(as_json)
     os.environ[ENV_VAR] = url
     os.environ[SECURE_COOKIES_VAR] = "1" if secure_cookies else "0"
-    if auth is not None:  # the worker processes read their settings from the environment
-        os.environ["PAINLINK_REQUIRE_TOTP_FOR_STAFF"] = "1" if auth.require_totp_for_staff else "0"
+    if require_totp_for_staff is not None:  # the workers read settings from the environment
+        os.environ[TOTP_FOR_STAFF_VAR] = "1" if require_totp_for_staff else "0"
     os.environ.setdefault("POLARS_MAX_THREADS", "1")
     factory = "painlink.web.app:app_from_environment"
     command = [sys.executable, "-m", "uvicorn", "--factory", factory,
