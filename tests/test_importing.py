@@ -105,7 +105,7 @@ def test_into_diary_is_part_of_the_callers_transaction(
     when that write fails after the import, the import is rolled back with it."""
     diary = read_diary_folder(simulated_folder).only(["SIM000003"])
     with pytest.raises(RuntimeError), store.writing() as conn:
-        assert into_diary(conn, diary, merge=True).action == "import"
+        assert into_diary(conn, diary, merge_into="SIM000003").action == "import"
         raise RuntimeError("the page's own check failed")
     assert store.patient_ids() == []
 

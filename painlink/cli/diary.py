@@ -104,7 +104,11 @@ def import_(
     store = open_store(db, as_json, create=True)
     try:
         result = store_diary(
-            store, diary, merge=source != PAINLINK, replace=replace, not_imported=skipped
+            store,
+            diary,
+            merge_into=None if source == PAINLINK else patient_id,
+            replace=replace,
+            not_imported=skipped,
         )
     except PatientExistsError as exc:
         fail(str(exc) + " Nothing was imported.", as_json=as_json, patients=exc.patient_ids)

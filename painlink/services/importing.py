@@ -118,32 +118,32 @@ def into_diary(
     conn: sa.Connection,
     diary: DiaryFrames,
     *,
-    merge: bool,
+    merge_into: str | None = None,
     replace: bool = False,
     not_imported: dict[str, int] | None = None,
 ) -> ImportResult:
     """Store ``diary`` in the open write transaction ``conn`` (the caller audits it and
-    commits). Patients new to the database get the whole diary. With ``merge``, one
-    patient's diary that already exists gets what is new in it
-    (:func:`~painlink.store.merge.merge_diary`): attacks not seen before, and day
-    values, a different value refusing the whole merge unless ``replace``. Without
-    ``merge`` a patient already stored is :class:`PatientExistsError`."""
+    commits). Patients new to the database get the whole diary. ``merge_into`` is the
+    patient an app's export belongs to: if their diary exists, it gets what is new in
+    the export (:func:`~painlink.store.merge.merge_diary`): attacks not seen before,
+    and day values, a different value refusing the whole merge unless ``replace``.
+    Otherwise (a CSV folder) a patient already stored is :class:`PatientExistsError`."""
     from painlink.store.diary_io import existing_patients, write_diary
     from painlink.store.merge import merge_diary
 
-    ids = diary.patient_ids()
     skipped = dict(not_imported or {})
-    if merge and len(ids) == 1 and existing_patients(conn, ids):
-        merged = merge_diary(conn, ids[0], diary, replace)
-        return ImportResult(ids, merged=merged, not_imported=skipped)
-    return ImportResult(ids, written=write_diary(conn, diary), not_imported=skipped)
+    if merge_into is not None and existing_patients(conn, [merge_into]):
+        merged = merge_diary(conn, merge_into, diary, replace)
+        return ImportResult([merge_into], merged=merged, not_imported=skipped)
+    written = write_diary(conn, diary)
+    return ImportResult(diary.patient_ids(), written=written, not_imported=skipped)
 
 
 def store_diary(
     store: Store,
     diary: DiaryFrames,
     *,
-    merge: bool,
+    merge_into: str | None = None,
     replace: bool = False,
     not_imported: dict[str, int] | None = None,
 ) -> ImportResult:
@@ -155,7 +155,9 @@ def store_diary(
 
     store.check()
     with store.writing() as conn:
-        result = into_diary(conn, diary, merge=merge, replace=replace, not_imported=not_imported)
+        result = into_diary(
+            conn, diary, merge_into=merge_into, replace=replace, not_imported=not_imported
+        )
         audit.append(conn, [cli_audit_row(result.action, "diary", p) for p in result.patient_ids])
     return result
 
@@ -173,4 +175,5 @@ def import_diary(
     app's export for a patient already stored is merged into their diary; a CSV folder
     only ever adds new patients."""
     diary, skipped = read_source(source, app, patient_id, time_zone)
-    return store_diary(store, diary, merge=app != PAINLINK, replace=replace, not_imported=skipped)
+    target = None if app == PAINLINK else patient_id
+    return store_diary(store, diary, merge_into=target, replace=replace, not_imported=skipped)
