@@ -75,3 +75,15 @@ def test_the_servers_variables_are_the_web_apps(monkeypatch: pytest.MonkeyPatch)
     for value, required in (("0", False), ("1", True)):
         monkeypatch.setenv(serve.TOTP_FOR_STAFF_VAR, value)
         assert AuthSettings.from_env().require_totp_for_staff is required
+
+
+def test_python_m_painlink_cli_runs_the_command() -> None:
+    """The servers in the durability and limit tests and the benchmarks start as
+    ``python -m painlink.cli``: the package keeps a ``__main__``."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "painlink.cli", "--version"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert proc.returncode == 0 and proc.stdout.startswith("painlink "), proc.stderr
