@@ -39,14 +39,14 @@ if not Path(CHROMIUM).exists():
 
 from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
 
-from painlink.cli import DEMO_PASSWORD  # noqa: E402
+from painlink.cli.demo_seed import DEMO_PASSWORD  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     import uvicorn
 
-    from painlink.cli import _demo_accounts
+    from painlink.cli.demo_seed import demo_accounts
     from painlink.simulate.output import run_simulation
     from painlink.simulate.simulator import SimulationSpec
     from painlink.store.store import Store
@@ -61,7 +61,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         store=store,
         truth_path=folder / "truth.json",
     )
-    _demo_accounts(store)
+    demo_accounts(store)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]

@@ -156,3 +156,170 @@ def test_simulate_rejects_a_bad_start_date(tmp_path: Path) -> None:
 def test_version() -> None:
     result = runner.invoke(app, ["--version"])
     assert result.exit_code == 0 and result.output.startswith("painlink ")
+
+
+def _real_clinic(db: str, simulated_folder: Path) -> None:
+    """A database in use: a patient with a diary and a login, a clinician they share
+    with, and an admin — none of them made by the demo."""
+    from painlink.interop.csv_diary import read_diary_folder
+    from painlink.store.account_tables import users
+    from painlink.store.store import Store
+    from painlink.web import accounts
+    from painlink.web.security import hash_password
+
+    store = Store(db)
+    store.init()
+    store.write(read_diary_folder(simulated_folder).only(["SIM000001"]))
+    with store.writing() as conn:
+        conn.execute(
+            users.insert().values(
+                email="ana@example.org", display_name="Ana", role="patient",
+                password_hash=hash_password("quiet harbour lantern"), patient_id="SIM000001",
+            )
+        )  # fmt: skip
+        accounts.create_staff(
+            conn, "dr.real@example.org", "Dr Real", "amber pine orbit", "clinician"
+        )
+        accounts.create_staff(conn, "boss@example.org", "Boss", "violet stone river", "admin")
+        accounts.grant(conn, "SIM000001", "dr.real@example.org")
+    store.close()
+
+
+def _accounts(db: str) -> dict[str, tuple[str, str | None]]:
+    import sqlalchemy as sa
+
+    from painlink.store.account_tables import users
+    from painlink.store.store import Store
+
+    store = Store(db)
+    with store.engine.connect() as conn:
+        rows = conn.execute(sa.select(users.c.email, users.c.role, users.c.patient_id)).all()
+    store.close()
+    return {r.email: (r.role, r.patient_id) for r in rows}
+
+
+def test_demo_keeps_the_accounts_and_diaries_it_did_not_create(
+    tmp_path: Path, simulated_folder: Path
+) -> None:
+    """`painlink demo --db` pointed at a database in use adds the demo beside it: the
+    real patient, their diary, their clinician and the admin are all still there, and
+    the demo gives the real patient no demo login and no demo clinician access."""
+    from painlink.store.store import Store
+
+    db = f"sqlite:///{tmp_path / 'clinic.db'}"
+    _real_clinic(db, simulated_folder)
+    diary_before = Store(db).read(["SIM000001"])
+    real = _accounts(db)
+    for _ in range(2):  # a second run replaces the demo's own accounts only
+        result = runner.invoke(app, ["demo", "--db", db, "--patients", "2", "--no-serve"])
+        assert result.exit_code == 0, result.output
+    after = _accounts(db)
+    assert {e: after.get(e) for e in real} == real
+    demo = {e: v for e, v in after.items() if e not in real}
+    assert sorted(demo) == [
+        "admin@demo.painlink", "clinician@demo.painlink",
+        "patient1@demo.painlink", "patient2@demo.painlink",
+    ]  # fmt: skip
+    assert {v[1] for v in demo.values()} == {None, "DEMO000001", "DEMO000002"}
+    store = Store(db)
+    assert store.read(["SIM000001"]).patients.equals(diary_before.patients)
+    assert store.read(["SIM000001"]).days.equals(diary_before.days)
+    assert store.read(["SIM000001"]).attacks.equals(diary_before.attacks)
+    assert store.patient_ids() == ["DEMO000001", "DEMO000002", "SIM000001"]
+
+
+def test_demo_refuses_rather_than_replaces_a_real_patient_with_a_demo_id(
+    tmp_path: Path, simulated_folder: Path
+) -> None:
+    """A patient named like a demo patient but not made by the demo is not deleted to
+    make room: the demo stops with an error and the patient stays."""
+    from painlink.interop.csv_diary import read_diary_folder
+    from painlink.store.store import Store
+
+    db = f"sqlite:///{tmp_path / 'clinic.db'}"
+    store = Store(db)
+    store.init()
+    one = read_diary_folder(simulated_folder).only(["SIM000001"])
+    renamed = type(one).from_tables(
+        **{name: frame.with_columns(patient_id=pl.lit("DEMO000001")) for name, frame in one.items()}
+    )
+    renamed.patients = renamed.patients.with_columns(display_name=pl.lit("Ana"))
+    store.write(renamed)
+    before = store.read(["DEMO000001"])
+    result = runner.invoke(app, ["demo", "--db", db, "--patients", "2", "--no-serve", "--json"])
+    assert result.exit_code == 1, result.output
+    assert "DEMO000001" in result.output
+    assert store.read(["DEMO000001"]).days.equals(before.days)
+
+
+def _options(command: object) -> set[str]:
+    return {name for param in command.params for name in param.opts}  # type: ignore[attr-defined]
+
+
+def test_db_and_json_wherever_they_make_sense() -> None:
+    """Every command that reads or writes a database takes --db, every command that
+    prints a result takes --json (README states the same list)."""
+    import typer.main
+
+    commands = {}
+    for name, command in typer.main.get_command(app).commands.items():  # type: ignore[attr-defined]
+        subcommands = getattr(command, "commands", None)
+        for sub, inner in (subcommands or {name: command}).items():
+            commands[f"{name} {sub}" if subcommands else name] = inner
+    with_db = {name for name, c in commands.items() if "--db" in _options(c)}
+    with_json = {name for name, c in commands.items() if "--json" in _options(c)}
+    assert with_json == set(commands)
+    assert set(commands) - with_db == {"screen", "score"}  # they read a JSON file, no database
+
+
+def test_serve_json_prints_where_it_listens_then_serves(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    started: list[list[str]] = []
+
+    def execv(path: str, args: list[str]) -> None:
+        started.append(args)
+        raise SystemExit(0)
+
+    monkeypatch.setattr(os, "execv", execv)
+    db = f"sqlite:///{tmp_path / 's.db'}"
+    result = runner.invoke(app, ["serve", "--db", db, "--port", "8123", "--json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    assert payload["ok"] and payload["url"] == "http://127.0.0.1:8123/"
+    assert started and "uvicorn" in started[0] and "8123" in started[0]
+
+
+def test_serve_json_reports_an_unreadable_audit_key_as_json(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PAINLINK_AUDIT_KEY_FILE", str(tmp_path / "missing.key"))
+    result = runner.invoke(app, ["serve", "--db", f"sqlite:///{tmp_path / 's.db'}", "--json"])
+    assert result.exit_code == 1
+    assert json.loads(result.output)["ok"] is False
+
+
+def test_demo_refuses_an_address_held_by_an_account_it_did_not_make(tmp_path: Path) -> None:
+    """Someone registered with a demo address: the demo stops before changing anything
+    rather than take the address over or delete the account."""
+    from painlink.store.store import Store
+    from painlink.web import accounts
+
+    db = f"sqlite:///{tmp_path / 'clinic.db'}"
+    store = Store(db)
+    store.init()
+    with store.writing() as conn:
+        accounts.register_patient(
+            conn,
+            {
+                "email": "patient2@demo.painlink",
+                "display_name": "Bo",
+                "password": "tidal moss ember",
+            },
+        )
+    before = _accounts(db)
+    result = runner.invoke(app, ["demo", "--db", db, "--patients", "2", "--no-serve"])
+    assert result.exit_code == 1 and "patient2@demo.painlink" in result.output
+    assert _accounts(db) == before and len(Store(db).patient_ids()) == 1

@@ -1,0 +1,71 @@
+"""The ``painlink`` command.
+
+Commands that read or write a database take ``--db URL`` (or ``PAINLINK_DATABASE_URL``;
+the default is a SQLite file in the user's data directory); commands that print a
+result print JSON with ``--json``. Errors go to stderr with a non-zero exit code.
+
+One module per group of commands (:mod:`.diary`, :mod:`.analysis`, :mod:`.clinical`,
+:mod:`.store`, :mod:`.serve`, :mod:`.demo`), what they share in :mod:`.common`, how
+results look in :mod:`.render`. They are registered here, in the order ``--help``
+lists them. Each command imports the heavy libraries (polars, SQLAlchemy, the
+analyses, the web app) when it runs, so ``painlink --help`` answers at once.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from painlink.cli import analysis, clinical, demo, diary, serve, store
+
+app = typer.Typer(
+    help="painlink: a migraine and neck/back pain diary with honest statistics.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    """The installed distribution's version (importlib.metadata: the package's own
+    ``__init__`` is the public API facade, which nothing inside painlink imports)."""
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            installed = version("painlink")
+        except PackageNotFoundError:  # run from a source tree that was never installed
+            installed = "(not installed)"
+        print(f"painlink {installed}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    """painlink: a migraine and neck/back pain diary with honest statistics."""
+
+
+app.command()(store.init)
+app.command("import")(diary.import_)
+app.command()(diary.export)
+app.command()(diary.simulate)
+app.command("days")(diary.days_)
+app.command()(diary.summary)
+app.command()(serve.serve)
+app.command()(demo.demo)
+app.command("screen")(clinical.screen_)
+app.command("classify")(clinical.classify_)
+app.command("score")(clinical.score_)
+app.command("analyze")(analysis.analyze_)
+app.add_typer(analysis.experiment_app, name="experiment")
+app.command()(store.delete)
+app.add_typer(store.audit_app, name="audit")
+app.command("backup")(store.backup_)
+app.command("restore")(store.restore_)
+
+__all__ = ["app"]

@@ -1,0 +1,5 @@
+"""``python -m painlink.cli``: the ``painlink`` command without its entry point."""
+
+from painlink.cli import app
+
+app()
