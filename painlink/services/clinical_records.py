@@ -26,7 +26,7 @@ from painlink.diary.vocabulary import ScreeningContext
 from painlink.rules import plausibility
 from painlink.rules.questionnaires import INSTRUMENTS
 from painlink.store import tables as t
-from painlink.web.diary_service import EntryError, local_now, patient_zone
+from painlink.services.diary import EntryError, local_now, patient_zone
 
 #: What a patient is asked about their own history (patients-table columns).
 #: ``family_history_migraine`` is not a red flag but belongs to the same history.

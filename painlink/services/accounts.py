@@ -7,7 +7,9 @@ reads the audit trail but no health data.
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
+from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
@@ -16,7 +18,25 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from painlink.rules.plausibility import EARLIEST_BIRTH_YEAR, birth_year_problem
 from painlink.store.account_tables import grants, users
 from painlink.store.tables import patients
-from painlink.web.security import CurrentUser, hash_password, now, password_problem
+from painlink.services.passwords import hash_password, password_problem
+
+
+class Person(Protocol):
+    """Who asks: the web app's signed-in user, or anything else with an account id,
+    a role and (for a patient) a diary. A protocol, so the rules of who sees whose
+    diary do not depend on how the web app keeps its sessions."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def role(self) -> str: ...
+    @property
+    def patient_id(self) -> str | None: ...
+
+
+def now() -> dt.datetime:
+    """UTC without a zone, as every account table stores its times."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 class AccountError(ValueError):
@@ -150,7 +170,7 @@ def find_user(conn: sa.Connection, email: str) -> sa.Row | None:
     return conn.execute(sa.select(users).where(users.c.email == email.strip().lower())).first()
 
 
-def can_access(conn: sa.Connection, user: CurrentUser, patient_id: str) -> bool:
+def can_access(conn: sa.Connection, user: Person, patient_id: str) -> bool:
     if user.role == "patient":
         return user.patient_id == patient_id
     if user.role == "clinician":
@@ -218,7 +238,7 @@ def consented_patients(conn: sa.Connection, clinician_id: int) -> list[str]:
     )
 
 
-def delete_account(conn: sa.Connection, user: CurrentUser) -> None:
+def delete_account(conn: sa.Connection, user: Person) -> None:
     """Delete the account and, for a patient, the whole diary, with every row that names
     the person (painlink.store.diary_io.delete_patients). The caller scrubs the database
     files after the commit (Store.scrub)."""
