@@ -537,9 +537,9 @@ def _demo_accounts(store: Store) -> list[tuple[str, str]]:
     """A demo clinician who sees most demo patients, an admin, and a login per patient."""
     import sqlalchemy as sa
 
+    from painlink.services import accounts
+    from painlink.services.passwords import hash_password
     from painlink.store.account_tables import users
-    from painlink.web import accounts
-    from painlink.web.security import hash_password
 
     logins = [("clinician@demo.painlink", "clinician"), ("admin@demo.painlink", "admin")]
     with store.engine.begin() as conn:

@@ -32,7 +32,7 @@ from fastapi.testclient import TestClient
 
 from painlink.store.account_tables import audit_log, grants, login_attempts, users
 from painlink.store.tables import metadata
-from painlink.web import accounts
+from painlink.services import accounts
 from painlink.web.app import create_app
 from painlink.web.security import AuthSettings
 from tests.conftest import EXTERNAL

@@ -21,7 +21,8 @@ from fastapi.testclient import TestClient
 
 from painlink.store import migrate
 from painlink.store.account_tables import auth_tokens, login_attempts, sessions, users
-from painlink.web import accounts, security
+from painlink.services import accounts
+from painlink.web import security
 from painlink.web.security import (
     DUMMY_HASH,
     PRESESSION_COOKIE,

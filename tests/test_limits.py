@@ -381,11 +381,11 @@ def test_the_calendar_is_reused_only_while_the_diary_is_unchanged(
     """The month grid is cached on the stored rows, so a write from anywhere — this
     app, another worker process, a CLI import — shows at once; a write to another
     month keeps this month's grid."""
-    from painlink.web import views
+    from painlink.web import presenters
 
     computed: list[int] = []
-    real = views._month_grid
-    monkeypatch.setattr(views, "_month_grid", lambda *a: computed.append(1) or real(*a))
+    real = presenters._month_grid
+    monkeypatch.setattr(presenters, "_month_grid", lambda *a: computed.append(1) or real(*a))
     web = Web(tmp_path, db_url)
     c, pid, csrf = web.patient("jo")
     url = f"/api/patients/{pid}/calendar?month=2026-11"
@@ -495,7 +495,7 @@ def test_registration_hashes_the_password_once_outside_the_write(tmp_path: Path)
     """The hash computed before the write is the one stored: hashing again inside the
     write held SQLite's single writer for the length of an argon2 hash."""
     from painlink.store.account_tables import users
-    from painlink.web import accounts
+    from painlink.services import accounts
 
     store = Store(f"sqlite:///{tmp_path / 'h.db'}")
     store.init()

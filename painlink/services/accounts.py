@@ -16,9 +16,9 @@ import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from painlink.rules.plausibility import EARLIEST_BIRTH_YEAR, birth_year_problem
+from painlink.services.passwords import hash_password, password_problem
 from painlink.store.account_tables import grants, users
 from painlink.store.tables import patients
-from painlink.services.passwords import hash_password, password_problem
 
 
 class Person(Protocol):

@@ -25,8 +25,8 @@ from painlink.diary.schemas import PatientIn, QuestionnaireItemIn, ScreeningAnsw
 from painlink.diary.vocabulary import ScreeningContext
 from painlink.rules import plausibility
 from painlink.rules.questionnaires import INSTRUMENTS
-from painlink.store import tables as t
 from painlink.services.diary import EntryError, local_now, patient_zone
+from painlink.store import tables as t
 
 #: What a patient is asked about their own history (patients-table columns).
 #: ``family_history_migraine`` is not a red flag but belongs to the same history.

@@ -19,7 +19,6 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
 
 from painlink import __version__
 from painlink.store.audit import audit_key
@@ -38,12 +37,14 @@ from painlink.web.limits import (
     SecurityHeaders,
     session_checker,
 )
+from painlink.web.responses import templates
+from painlink.web.routes import account, admin, api, clinic, diary
+from painlink.web.routes import auth as auth_routes
 from painlink.web.security import AuthSettings, server_key
 
 HERE = Path(__file__).parent
 SECURE_COOKIES_VAR = "PAINLINK_SECURE_COOKIES"
 SWITCH_INTERVAL = 0.001  # seconds; Python's default is 0.005
-templates = Jinja2Templates(directory=str(HERE / "templates"))
 
 
 class PainlinkApp(FastAPI):
@@ -108,11 +109,16 @@ def create_app(
     app.state.signing_key = signing_key
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
-    from painlink.web import api, auth_pages, pages
-
-    app.include_router(pages.router)
-    app.include_router(auth_pages.router)
-    app.include_router(api.router)
+    # one router per audience; none of them imports this module
+    for router in (
+        auth_routes.router,
+        diary.router,
+        account.router,
+        clinic.router,
+        admin.router,
+        api.router,
+    ):
+        app.include_router(router)
 
     @app.exception_handler(LoginRequired)
     async def _login(request: Request, _exc: LoginRequired) -> Response:

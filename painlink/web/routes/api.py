@@ -20,8 +20,13 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from painlink.clinical.classify import classify
 from painlink.clinical.screening import Presentation, screen
 from painlink.diary.vocabulary import ScreeningContext
-from painlink.web import accounts, clinical_records, diary_service, views
-from painlink.web.accounts import can_access
+from painlink.services import accounts, clinical_records
+from painlink.services import diary as diary_service
+from painlink.services.accounts import can_access
+from painlink.services.admin import admin_overview
+from painlink.services.export import export_zip
+from painlink.services.reading import read
+from painlink.web import forms, presenters
 from painlink.web.deps import (
     SAFE_METHODS,
     check_csrf,
@@ -284,12 +289,12 @@ def calendar(
 ) -> list[dict[str, Any]]:
     user = require_user(request, conn)
     patient_access(request, conn, user, patient_id, "read", "calendar")
-    first = views.parse_month(month)
+    first = forms.parse_month(month)
     if first is None:
         raise HTTPException(
             status_code=422, detail={"month": "use YYYY-MM, from 1900-01 to this month"}
         )
-    weeks = views.month_grid(conn, patient_id, first.year, first.month)
+    weeks = presenters.month_grid(conn, patient_id, first.year, first.month)
     return [d for week in weeks for d in week if d["in_month"]]
 
 
@@ -299,7 +304,7 @@ def classification(
 ) -> dict[str, Any]:
     user = require_user(request, conn)
     patient_access(request, conn, user, patient_id, "read", "classification")
-    return classify(views.read(conn, patient_id)).as_dict()
+    return classify(read(conn, patient_id)).as_dict()
 
 
 @router.get("/patients/{patient_id}/insights")
@@ -310,14 +315,14 @@ def insights(
     patient_access(request, conn, user, patient_id, "read", "insights")
     from painlink.analysis.report import analyze
 
-    return analyze(views.read(conn, patient_id)).as_dict()
+    return analyze(read(conn, patient_id)).as_dict()
 
 
 @router.get("/patients/{patient_id}/export")
 def export(patient_id: str, request: Request, conn: sa.Connection = Depends(get_conn)) -> Response:
     user = require_user(request, conn, "patient")
     patient_access(request, conn, user, patient_id, "export", "whole diary")
-    return Response(views.export_zip(conn, patient_id), media_type="application/zip")
+    return Response(export_zip(conn, patient_id), media_type="application/zip")
 
 
 @router.post("/screen", dependencies=gate())
@@ -336,7 +341,7 @@ def list_screens(
     patient_access(request, conn, user, patient_id, "read", "red-flag screens")
     return [
         {**asdict(s), "result": s.result.as_dict()}
-        for s in views.screens(views.read(conn, patient_id))
+        for s in presenters.screens(read(conn, patient_id))
     ]
 
 
@@ -378,7 +383,7 @@ def list_questionnaires(
             "instrument": q["instrument"],
             "responses": [{**r, "score": r["score"].as_dict()} for r in q["responses"]],
         }
-        for q in views.questionnaire_history(views.read(conn, patient_id))
+        for q in presenters.questionnaire_history(read(conn, patient_id))
     ]
 
 
@@ -475,10 +480,10 @@ def clinic_patients(
     ids = accounts.consented_patients(conn, user.id)
     for pid in ids:
         patient_access(request, conn, user, pid, "read", "patient list")
-    return views.patient_list(conn, ids)
+    return presenters.patient_list(conn, ids)
 
 
 @router.get("/admin/audit")
 def admin_audit(request: Request, conn: sa.Connection = Depends(get_conn)) -> list[dict[str, Any]]:
     require_user(request, conn, "admin")
-    return [dict(r._mapping) for r in views.admin_overview(conn)["log"]]
+    return [dict(r._mapping) for r in admin_overview(conn)["log"]]
