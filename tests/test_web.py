@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from painlink.days.day_table import build_day_table
+from painlink.services import accounts
 from painlink.store.account_tables import audit_log
 from painlink.store.tables import (
     attacks,
@@ -25,7 +26,6 @@ from painlink.store.tables import (
     questionnaire_items,
     screening_answers,
 )
-from painlink.services import accounts
 from painlink.web.app import create_app
 from painlink.web.security import AuthSettings
 from tests.conftest import EXTERNAL

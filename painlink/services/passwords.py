@@ -32,7 +32,6 @@ _hasher = PasswordHasher()
 DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(24))
 
 
-
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
 

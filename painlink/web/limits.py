@@ -53,8 +53,12 @@ UPLOAD_LIMITS: tuple[tuple[re.Pattern[str], int], ...] = (
     (re.compile(r"/account/import"), 1024 * MIB + MIB),  # app exports, up to 1 GB
     (re.compile(r"/clinic/patients/[^/]+/fhir"), 1 * MIB + 64 * KIB),  # a FHIR file, 1 MB
 )
-#: unsafe requests that make sense without a session; a new public form joins here
-PUBLIC_POSTS = re.compile(r"/(login|logout|register|password)(/.*)?")
+#: unsafe requests that make sense without a session — the POST routes of
+#: ``painlink.web.routes.auth``, each named; a new public form joins here
+PUBLIC_POSTS = re.compile(
+    r"/login|/login/totp|/logout|/register|/register/confirm/[^/]+"
+    r"|/password/forgot|/password/reset/[^/]+"
+)
 
 
 class BodyTooLarge(HTTPException):
@@ -203,11 +207,17 @@ def session_checker(store: Any) -> Callable[[str], bool]:
     return check
 
 
-#: requests that hash or verify a password with argon2 (64 MiB and ~0.15 s of CPU each)
-CREDENTIAL_POSTS = re.compile(r"/(login|register|password)(/.*)?|/account/password")
+#: requests that hash or verify a password with argon2 (64 MiB and ~0.15 s of CPU
+#: each), or that pass a login's second step: the public forms but /logout, and the
+#: password change
+CREDENTIAL_POSTS = re.compile(
+    r"/login|/login/totp|/register|/register/confirm/[^/]+"
+    r"|/password/forgot|/password/reset/[^/]+|/account/password"
+)
 #: requests that analyse a diary (classification, statistics, pictures, exports)
 ANALYSIS_GETS = re.compile(
-    r"/calendar|/insights(/.*)?|/clinic(/.*)?|/account/export.*"
+    r"/calendar|/insights|/insights/[^/]+\.png|/clinic|/clinic/patients/[^/]+"
+    r"|/account/export|/account/export\.fhir\.json"
     r"|/api/patients/[^/]+/(calendar|classification|insights|export)|/api/clinic/patients"
 )
 CORES = os.cpu_count() or 2

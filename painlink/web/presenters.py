@@ -303,4 +303,3 @@ def questionnaire_history(diary: DiaryFrames) -> list[dict[str, Any]]:
         ]
         out.append({"instrument": key, "name": first.name, "responses": rows})
     return out
-

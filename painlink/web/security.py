@@ -98,6 +98,7 @@ FREE_PER_ADDRESS = 20  # one address, any account
 FREE_PER_ACCOUNT = 10  # one account, from browsers that never signed in to it
 MAX_WAIT = dt.timedelta(minutes=15)
 
+
 def _env_flag(name: str, default: bool) -> bool:
     value = os.environ.get(name)
     if value is None or value.strip() == "":

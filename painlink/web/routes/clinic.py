@@ -122,9 +122,7 @@ async def clinic_fhir(patient_id: str, request: Request) -> Response:
 ClinicAction = Callable[[Request, sa.Connection, CurrentUser, dict[str, str]], Response]
 
 
-async def _clinic_form(
-    request: Request, patient_id: str, what: str, act: ClinicAction
-) -> Response:
+async def _clinic_form(request: Request, patient_id: str, what: str, act: ClinicAction) -> Response:
     """One clinic form post about a patient: a clinician with access (audited as
     ``clinic <what>``) and a valid CSRF token, then ``act``; a refused value is shown
     next to its field on the patient's page."""
