@@ -572,7 +572,7 @@ SAMPLES: list[Sample] = [
 ]
 
 
-# ---- accounts and signing in (painlink/web/routes/auth.py and account.py): no diary is written; the
+# ---- accounts and signing in (painlink/web/routes/auth.py, account.py): no diary is written; the
 # hostile body names the victim's e-mail or patient id, which must change nothing of hers
 SAMPLES += [
     *[

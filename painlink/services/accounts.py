@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from typing import Protocol
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
@@ -75,7 +75,7 @@ class Registration(BaseModel):
 
 
 def field_errors(exc: ValidationError) -> dict[str, str]:
-    out = {}
+    out: dict[str, str] = {}
     for e in exc.errors():
         name = str(e["loc"][0]) if e["loc"] else "form"
         message = e["msg"].removeprefix("Value error, ")
@@ -98,7 +98,7 @@ def validate_registration(data: dict[str, object]) -> Registration:
     errors: dict[str, str] = {}
     reg = None
     try:
-        reg = Registration(**data)
+        reg = Registration.model_validate(data)
     except ValidationError as exc:
         errors = field_errors(exc)
     email = str(data.get("email") or "").strip()
@@ -138,15 +138,24 @@ def insert_patient(conn: sa.Connection, reg: Registration, password_hash: str) -
             time_zone=reg.time_zone,
         )
     )
-    return conn.execute(
-        users.insert().values(
-            email=reg.email.lower(),
-            display_name=reg.display_name,
-            role="patient",
-            password_hash=password_hash,
-            patient_id=patient_id,
+    return _new_id(
+        conn.execute(
+            users.insert().values(
+                email=reg.email.lower(),
+                display_name=reg.display_name,
+                role="patient",
+                password_hash=password_hash,
+                patient_id=patient_id,
+            )
         )
-    ).inserted_primary_key[0]
+    )
+
+
+def _new_id(result: sa.CursorResult[Any]) -> int:
+    """The id the database gave the account just inserted."""
+    key = result.inserted_primary_key
+    assert key is not None  # an INSERT of one row always has one
+    return int(key[0])
 
 
 def create_staff(conn: sa.Connection, email: str, name: str, password: str, role: str) -> int:
@@ -156,17 +165,19 @@ def create_staff(conn: sa.Connection, email: str, name: str, password: str, role
         raise AccountError({"password": problem})
     if _email_taken(conn, email):
         raise AccountError({"email": "an account with this email exists"})
-    return conn.execute(
-        users.insert().values(
-            email=email.lower(),
-            display_name=name,
-            role=role,
-            password_hash=hash_password(password),
+    return _new_id(
+        conn.execute(
+            users.insert().values(
+                email=email.lower(),
+                display_name=name,
+                role=role,
+                password_hash=hash_password(password),
+            )
         )
-    ).inserted_primary_key[0]
+    )
 
 
-def find_user(conn: sa.Connection, email: str) -> sa.Row | None:
+def find_user(conn: sa.Connection, email: str) -> sa.Row[Any] | None:
     return conn.execute(sa.select(users).where(users.c.email == email.strip().lower())).first()
 
 
@@ -217,7 +228,7 @@ def revoke(conn: sa.Connection, patient_id: str, clinician_id: int) -> bool:
     return result.rowcount > 0
 
 
-def active_grants(conn: sa.Connection, patient_id: str) -> list[sa.Row]:
+def active_grants(conn: sa.Connection, patient_id: str) -> list[sa.Row[Any]]:
     return list(
         conn.execute(
             sa.select(users.c.id, users.c.display_name, users.c.email, grants.c.granted_at)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import anyio.to_thread
@@ -19,6 +19,7 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp
 
 from painlink import __version__
 from painlink.store.audit import audit_key
@@ -52,7 +53,7 @@ class PainlinkApp(FastAPI):
     that an unhandled 500 carries them too (a middleware added the usual way sits
     inside it and never sees that response)."""
 
-    def build_middleware_stack(self):  # type: ignore[no-untyped-def]
+    def build_middleware_stack(self) -> ASGIApp:
         return SecurityHeaders(super().build_middleware_stack())
 
 
@@ -182,7 +183,9 @@ def create_app(
             status_code=422,
         )
 
-    async def _no_nul(request: Request, call_next):  # type: ignore[no-untyped-def]
+    async def _no_nul(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
         # A NUL in the address reaches ids, audit rows and PostgreSQL, which cannot
         # store it: refuse it at the door, before anything is looked up or written.
         if "\x00" in request.url.path or "%00" in request.url.query:

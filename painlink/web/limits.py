@@ -77,7 +77,7 @@ def too_large(limit: int) -> str:
 def _header(scope: Scope, name: bytes) -> str | None:
     for key, value in scope.get("headers", []):
         if key == name:
-            return value.decode("latin-1")
+            return str(value.decode("latin-1"))
     return None
 
 
@@ -96,7 +96,11 @@ def upload_limit(path: str) -> int | None:
 
 
 async def _reply(
-    send: Send, status: int, body: bytes, content_type: bytes, extra: list | None = None
+    send: Send,
+    status: int,
+    body: bytes,
+    content_type: bytes,
+    extra: list[tuple[bytes, bytes]] | None = None,
 ) -> None:
     """A whole response, with ``Connection: close``: the unread body is not drained."""
     headers = [

@@ -81,15 +81,15 @@ def month_grid(store: Source, patient_id: str, year: int, month: int) -> list[li
 
 
 def _window_rows(
-    rows: dict[str, list[tuple]], first: dt.date, last: dt.date
-) -> dict[str, list[tuple]]:
+    rows: dict[str, list[tuple[Any, ...]]], first: dt.date, last: dt.date
+) -> dict[str, list[tuple[Any, ...]]]:
     """The stored rows _window keeps (what a month's grid can depend on), from a whole
     diary's rows: the reference that :func:`read_window_rows` (the same rows, selected
     by the database) is tested against."""
     from painlink.store.diary_io import _specs
 
     lo, hi = first.isoformat(), last.isoformat()
-    out: dict[str, list[tuple]] = {}
+    out: dict[str, list[tuple[Any, ...]]] = {}
     kept_attacks: set[Any] = set()
     for name, table_rows in rows.items():
         column = WINDOW_COLUMNS.get(name)
@@ -232,7 +232,7 @@ def patient_list(store: Source, ids: list[str]) -> list[dict[str, Any]]:
     out = []
     for pid in ids:
         diary = read(store, pid)
-        row = {
+        row: dict[str, Any] = {
             "patient_id": pid,
             "name": diary.patients["display_name"][0] if diary.patients.height else pid,
             "flags": [],

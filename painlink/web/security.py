@@ -34,6 +34,7 @@ import math
 import os
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 import pyotp
 import sqlalchemy as sa
@@ -536,7 +537,7 @@ def new_auth_token(
     return token
 
 
-def find_auth_token(conn: sa.Connection, purpose: str, token: str) -> sa.Row | None:
+def find_auth_token(conn: sa.Connection, purpose: str, token: str) -> sa.Row[Any] | None:
     """The token's row while it is unused and unexpired."""
     return conn.execute(
         sa.select(auth_tokens).where(
@@ -548,7 +549,7 @@ def find_auth_token(conn: sa.Connection, purpose: str, token: str) -> sa.Row | N
     ).first()
 
 
-def spend_auth_token(conn: sa.Connection, purpose: str, token: str) -> sa.Row | None:
+def spend_auth_token(conn: sa.Connection, purpose: str, token: str) -> sa.Row[Any] | None:
     """Mark the token used and return its row; None when it was used, expired or never
     existed. The conditional UPDATE makes two simultaneous uses impossible."""
     row = find_auth_token(conn, purpose, token)

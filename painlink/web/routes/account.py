@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
+from starlette.datastructures import UploadFile
 
 from painlink.interop.apps import SOURCES, read_export
 from painlink.interop.problems import DiaryFormatError
@@ -135,13 +136,13 @@ async def account_import(request: Request) -> Response:
 
     if source not in SOURCES:
         return refuse("choose the app the file comes from")
-    if not hasattr(upload, "read"):
+    if not isinstance(upload, UploadFile):
         return refuse("choose the exported file")
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "export"
         size = 0
         with path.open("wb") as out:
-            while chunk := await upload.read(1 << 20):  # type: ignore[union-attr]
+            while chunk := await upload.read(1 << 20):
                 size += len(chunk)
                 if size > MAX_IMPORT_BYTES:
                     return refuse("the file is larger than 1 GB")
@@ -154,7 +155,7 @@ async def account_import(request: Request) -> Response:
             first = exc.problems[0]
             more = len(exc.problems) - 1
             shown = "" if first.value is None else f" (value {first.value[:80]!r})"
-            place = first.place.replace(first.file, upload.filename or first.file, 1)  # type: ignore[union-attr]
+            place = first.place.replace(first.file, upload.filename or first.file, 1)
             return refuse(
                 f"nothing was imported: {place}: {first.reason}{shown}"
                 + (f", and {more} more problem(s)" if more else "")

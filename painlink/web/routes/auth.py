@@ -140,7 +140,7 @@ async def login(request: Request) -> Response:
         request.app.state.signing_key, request.cookies.get(DEVICE_COOKIE), email
     )
 
-    def check() -> tuple[int, sa.Row | None, bool]:
+    def check() -> tuple[int, sa.Row[Any] | None, bool]:
         with request.app.state.store.engine.connect() as conn, conn.begin():
             wait = retry_after(conn, email, ip, trusted)
             row = None if wait else accounts.find_user(conn, email)
@@ -479,7 +479,7 @@ async def forgot_post(request: Request) -> Response:
     return response
 
 
-def _reset_user(conn: sa.Connection, token: str) -> sa.Row | None:
+def _reset_user(conn: sa.Connection, token: str) -> sa.Row[Any] | None:
     found = find_auth_token(conn, "reset", token)
     if found is None:
         return None
@@ -505,7 +505,7 @@ async def reset_post(token: str, request: Request) -> Response:
     data = await form_data(request)
     check_presession(request, data)
 
-    def who() -> sa.Row | None:
+    def who() -> sa.Row[Any] | None:
         with request.app.state.store.engine.connect() as conn:
             return _reset_user(conn, token)
 

@@ -11,6 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
+from starlette.datastructures import UploadFile
 
 from painlink.diary.vocabulary import ScreeningContext
 from painlink.interop import files
@@ -86,7 +87,7 @@ async def clinic_fhir(patient_id: str, request: Request) -> Response:
     form = await request.form()
     token = str(form.get("csrf_token", ""))
     upload = form.get("response")
-    raw = await upload.read(MAX_UPLOAD_BYTES + 1) if hasattr(upload, "read") else b""
+    raw = await upload.read(MAX_UPLOAD_BYTES + 1) if isinstance(upload, UploadFile) else b""
 
     def work(request: Request, conn: sa.Connection) -> Response:
         user = require_user(request, conn, "clinician")
