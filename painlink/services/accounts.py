@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from painlink.rules.plausibility import EARLIEST_BIRTH_YEAR, birth_year_problem
 from painlink.services.passwords import hash_password, password_problem
-from painlink.store.account_tables import grants, users
+from painlink.store.account_tables import grants, recovery_codes, users
 from painlink.store.tables import patients
 
 
@@ -258,3 +258,40 @@ def delete_account(conn: sa.Connection, user: Person) -> None:
     if user.patient_id:
         delete_patients(conn, [user.patient_id])
     erase_accounts(conn, [user.id])
+
+
+# ------------------------------------------------------------------ password and second factor
+
+
+def password_hash_of(conn: sa.Connection, user_id: int) -> str:
+    """The stored argon2 hash, to verify a password given to change a setting."""
+    stored: str = conn.execute(
+        sa.select(users.c.password_hash).where(users.c.id == user_id)
+    ).scalar_one()
+    return stored
+
+
+def set_password(conn: sa.Connection, user_id: int, password_hash: str) -> None:
+    """A new password (already hashed, outside the write); the caller ends the sessions."""
+    conn.execute(
+        users.update()
+        .where(users.c.id == user_id)
+        .values(password_hash=password_hash, password_changed_at=now())
+    )
+
+
+def set_second_factor(conn: sa.Connection, user_id: int, secret: str, step: int) -> None:
+    """Turn on TOTP with ``secret``; ``step`` is the code just given, which cannot be
+    used again."""
+    conn.execute(
+        users.update().where(users.c.id == user_id).values(totp_secret=secret, totp_last_step=step)
+    )
+
+
+def remove_second_factor(conn: sa.Connection, user_id: int) -> None:
+    """Turn TOTP off and drop the unused recovery codes (by the person, or by an admin
+    for someone who lost their phone)."""
+    conn.execute(
+        users.update().where(users.c.id == user_id).values(totp_secret=None, totp_last_step=None)
+    )
+    conn.execute(recovery_codes.delete().where(recovery_codes.c.user_id == user_id))

@@ -23,7 +23,6 @@ from painlink.services import accounts
 from painlink.services import diary as diary_service
 from painlink.services.export import export_zip
 from painlink.services.reading import read
-from painlink.store.account_tables import recovery_codes, users
 from painlink.store.merge import MergeError, merge_diary
 from painlink.web.deps import (
     auth_settings,
@@ -48,7 +47,6 @@ from painlink.web.security import (
     load_session,
     new_recovery_codes,
     new_totp_secret,
-    now,
     password_problem,
     record_attempt,
     retry_after,
@@ -294,11 +292,7 @@ async def twofa_post(request: Request) -> Response:
                 secret=secret,
                 errors={"code": "That code is not right. Type the 6 digits the app shows now."},
             )
-        conn.execute(
-            users.update()
-            .where(users.c.id == user.id)
-            .values(totp_secret=secret, totp_last_step=step)
-        )
+        accounts.set_second_factor(conn, user.id, secret, step)
         codes = new_recovery_codes(conn, user.id)
         audit(conn, user, "write", "second factor on", ip=client_ip(request))
         # a privilege change: a new session token
@@ -317,9 +311,7 @@ async def _twofa_disable(request: Request, data: dict[str, str]) -> Response:
         with request.app.state.store.engine.connect() as conn:
             user = require_user(request, conn)
             check_csrf(user, data.get("csrf_token"))
-            stored = conn.execute(
-                sa.select(users.c.password_hash).where(users.c.id == user.id)
-            ).scalar_one()
+            stored = accounts.password_hash_of(conn, user.id)
             return user, stored
 
     user, stored = await run_in_threadpool(who)
@@ -335,12 +327,7 @@ async def _twofa_disable(request: Request, data: dict[str, str]) -> Response:
         return _twofa_page(request, user, 400, errors={"disable": "That password is not right."})
 
     def work(request: Request, conn: sa.Connection) -> Response:
-        conn.execute(
-            users.update()
-            .where(users.c.id == user.id)
-            .values(totp_secret=None, totp_last_step=None)
-        )
-        conn.execute(recovery_codes.delete().where(recovery_codes.c.user_id == user.id))
+        accounts.remove_second_factor(conn, user.id)
         audit(conn, user, "write", "second factor off", ip=client_ip(request))
         return redirect("/account/2fa")
 
@@ -368,9 +355,7 @@ async def password_post(request: Request) -> Response:
         with request.app.state.store.engine.connect() as conn:
             user = require_user(request, conn)
             check_csrf(user, data.get("csrf_token"))
-            stored = conn.execute(
-                sa.select(users.c.password_hash).where(users.c.id == user.id)
-            ).scalar_one()
+            stored = accounts.password_hash_of(conn, user.id)
             return user, stored, retry_after(conn, user.email, ip, True)
 
     user, stored, wait = await run_in_threadpool(who)
@@ -401,11 +386,7 @@ async def password_post(request: Request) -> Response:
     hashed = await run_in_threadpool(hash_password, new)
 
     def work(request: Request, conn: sa.Connection) -> Response:
-        conn.execute(
-            users.update()
-            .where(users.c.id == user.id)
-            .values(password_hash=hashed, password_changed_at=now())
-        )
+        accounts.set_password(conn, user.id, hashed)
         ended = end_user_sessions(conn, user.id)
         token = create_session(conn, user.id, "full", settings)
         audit(

@@ -9,7 +9,6 @@ from fastapi.responses import Response
 
 from painlink.services import accounts
 from painlink.services.admin import admin_overview
-from painlink.store.account_tables import recovery_codes, users
 from painlink.web.deps import check_csrf, client_ip, get_conn, require_user, run_write
 from painlink.web.responses import absolute_link, form_data, render
 from painlink.web.security import TOKEN_MINUTES, audit, new_auth_token
@@ -48,12 +47,7 @@ async def admin_reset(request: Request) -> Response:
         token = new_auth_token(conn, "reset", row.id, created_by=admin.id)
         removed = data.get("remove_totp") == "yes" and row.totp_secret is not None
         if removed:
-            conn.execute(
-                users.update()
-                .where(users.c.id == row.id)
-                .values(totp_secret=None, totp_last_step=None)
-            )
-            conn.execute(recovery_codes.delete().where(recovery_codes.c.user_id == row.id))
+            accounts.remove_second_factor(conn, row.id)
         audit(
             conn,
             admin,

@@ -524,11 +524,7 @@ async def reset_post(token: str, request: Request) -> Response:
         spent = spend_auth_token(conn, "reset", token)
         if spent is None or spent.user_id != row.id:
             return pre_render(request, "reset.html", status=400, gone=_LINK_GONE, errors={})
-        conn.execute(
-            users.update()
-            .where(users.c.id == row.id)
-            .values(password_hash=hashed, password_changed_at=now())
-        )
+        accounts.set_password(conn, row.id, hashed)
         ended = end_user_sessions(conn, row.id)
         audit(conn, None, "write", "password reset", detail=f"user {row.id}; {ended} session(s) "
               "ended", ip=client_ip(request))  # fmt: skip
