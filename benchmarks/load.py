@@ -79,8 +79,8 @@ def quick_accounts(url: str, users: int) -> list[str]:
     """``--quick-accounts``: the users made directly in the database with one shared
     argon2 hash, each with a session; returns their session tokens. Setting up 200
     accounts then takes seconds instead of 200 hashes, on a busy machine minutes."""
+    from painlink.services import accounts
     from painlink.store.store import Store
-    from painlink.web import accounts
     from painlink.web.security import create_session, hash_password
 
     store = Store(url)

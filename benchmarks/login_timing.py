@@ -25,8 +25,8 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from painlink.store.account_tables import login_attempts
-from painlink.web import pages
 from painlink.web.app import create_app
+from painlink.web.routes import auth as pages  # the login route looks verify_password up here
 from painlink.web.security import AuthSettings
 
 PASSWORD = "harbour violet tangerine"

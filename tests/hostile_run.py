@@ -169,7 +169,7 @@ def patient_client(app: Any, display_name: str = "Ana") -> tuple[TestClient, str
 
 
 def _clinician(app: Any, patient: TestClient, csrf: str) -> tuple[TestClient, str]:
-    from painlink.web import accounts
+    from painlink.services import accounts
 
     with app.state.store.engine.begin() as conn:
         accounts.create_staff(conn, "doc@clinic.org", "doc", PASSWORD, "clinician")

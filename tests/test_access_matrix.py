@@ -30,9 +30,9 @@ import sqlalchemy as sa
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
+from painlink.services import accounts
 from painlink.store.account_tables import audit_log, grants, login_attempts, users
 from painlink.store.tables import metadata
-from painlink.web import accounts
 from painlink.web.app import create_app
 from painlink.web.security import AuthSettings
 from tests.conftest import EXTERNAL
@@ -469,7 +469,7 @@ SAMPLES: list[Sample] = [
     *[
         Sample(
             "POST",
-            "/attacks/{attack_id}/{what}",
+            f"/attacks/{{attack_id}}/{what}",
             lambda w, t, h, what=what, body=body: (
                 f"/attacks/{w.owner_attack}/{what}",
                 {"data": {**body, **_vid(w, h)}},
@@ -554,7 +554,7 @@ SAMPLES: list[Sample] = [
     *[
         Sample(
             "POST",
-            "/clinic/patients/{patient_id}/{what}",
+            f"/clinic/patients/{{patient_id}}/{what}",
             lambda w, t, h, what=what, body=body: (
                 f"/clinic/patients/{t}/{what}",
                 {"data": {**body, **_vid(w, h)}},
@@ -572,7 +572,7 @@ SAMPLES: list[Sample] = [
 ]
 
 
-# ---- accounts and signing in (painlink/web/auth_pages.py): no diary is written; the
+# ---- accounts and signing in (painlink/web/routes/auth.py, account.py): no diary is written; the
 # hostile body names the victim's e-mail or patient id, which must change nothing of hers
 SAMPLES += [
     *[

@@ -19,9 +19,10 @@ from aiosmtpd.controller import Controller
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
+from painlink.services import accounts, passwords
 from painlink.store import migrate
 from painlink.store.account_tables import auth_tokens, login_attempts, sessions, users
-from painlink.web import accounts, security
+from painlink.web import security
 from painlink.web.security import (
     DUMMY_HASH,
     PRESESSION_COOKIE,
@@ -227,7 +228,7 @@ def test_an_unknown_email_is_verified_against_the_dummy_hash(
             seen.append(str(hash))
             return super().verify(hash, password)
 
-    monkeypatch.setattr(security, "_hasher", Counting())
+    monkeypatch.setattr(passwords, "_hasher", Counting())
     unknown = _login(web.client(), "nobody@x.org", "wrong password here")
     known = _login(web.client(), "ina@x.org", "wrong password here")
     assert seen[0] == DUMMY_HASH and seen[1] != DUMMY_HASH and len(seen) == 2

@@ -162,10 +162,10 @@ def _real_clinic(db: str, simulated_folder: Path) -> None:
     """A database in use: a patient with a diary and a login, a clinician they share
     with, and an admin — none of them made by the demo."""
     from painlink.interop.csv_diary import read_diary_folder
+    from painlink.services import accounts
+    from painlink.services.passwords import hash_password
     from painlink.store.account_tables import users
     from painlink.store.store import Store
-    from painlink.web import accounts
-    from painlink.web.security import hash_password
 
     store = Store(db)
     store.init()
@@ -304,8 +304,8 @@ def test_serve_json_reports_an_unreadable_audit_key_as_json(
 def test_demo_refuses_an_address_held_by_an_account_it_did_not_make(tmp_path: Path) -> None:
     """Someone registered with a demo address: the demo stops before changing anything
     rather than take the address over or delete the account."""
+    from painlink.services import accounts
     from painlink.store.store import Store
-    from painlink.web import accounts
 
     db = f"sqlite:///{tmp_path / 'clinic.db'}"
     store = Store(db)

@@ -381,11 +381,11 @@ def test_the_calendar_is_reused_only_while_the_diary_is_unchanged(
     """The month grid is cached on the stored rows, so a write from anywhere — this
     app, another worker process, a CLI import — shows at once; a write to another
     month keeps this month's grid."""
-    from painlink.web import views
+    from painlink.web import presenters
 
     computed: list[int] = []
-    real = views._month_grid
-    monkeypatch.setattr(views, "_month_grid", lambda *a: computed.append(1) or real(*a))
+    real = presenters._month_grid
+    monkeypatch.setattr(presenters, "_month_grid", lambda *a: computed.append(1) or real(*a))
     web = Web(tmp_path, db_url)
     c, pid, csrf = web.patient("jo")
     url = f"/api/patients/{pid}/calendar?month=2026-11"
@@ -440,12 +440,13 @@ def test_analyses_and_password_hashing_queue_for_their_few_slots(tmp_path: Path)
             running["now"] -= 1
         return {"ok": 1}
 
-    app.add_api_route("/insights/probe", slow_analysis)
+    app.add_api_route("/insights/probe.png", slow_analysis)  # an analysis address
+    app.router.routes.insert(0, app.router.routes.pop())  # ahead of /insights/{kind}.png
 
     async def burst() -> tuple[int, list[int]]:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="https://t") as c:
-            analyses = [asyncio.create_task(c.get("/insights/probe")) for _ in range(12)]
+            analyses = [asyncio.create_task(c.get("/insights/probe.png")) for _ in range(12)]
             await asyncio.sleep(0.5)
             ordinary = await c.get("/login")  # answered while the analyses are held
             release.set()
@@ -499,8 +500,8 @@ def test_a_crowd_larger_than_the_pool_waits_instead_of_failing(
 def test_registration_hashes_the_password_once_outside_the_write(tmp_path: Path) -> None:
     """The hash computed before the write is the one stored: hashing again inside the
     write held SQLite's single writer for the length of an argon2 hash."""
+    from painlink.services import accounts
     from painlink.store.account_tables import users
-    from painlink.web import accounts
 
     store = Store(f"sqlite:///{tmp_path / 'h.db'}")
     store.init()
@@ -546,3 +547,45 @@ def test_the_audit_rows_of_simultaneous_reads_are_committed_together(tmp_path: P
         ).scalar_one()
     assert reads == 120
     assert len(writes) < 60, f"{len(writes)} write transactions for 120 audit rows"
+
+
+def test_the_limits_name_the_routes_they_mean(tmp_path: Path) -> None:
+    """The body limit, the password-hashing gate and the analysis gate are chosen by
+    path before any route runs, so their patterns name routes: each pattern matches
+    exactly the routes listed here, and every route they match exists."""
+    import re
+
+    from painlink.web.app import create_app
+    from painlink.web.limits import ANALYSIS_GETS, CREDENTIAL_POSTS, PUBLIC_POSTS, upload_limit
+    from painlink.web.routes import auth
+    from tests.test_access_matrix import app_routes
+
+    app = create_app(f"sqlite:///{tmp_path / 'limits.db'}")
+
+    def matched(method: str, pattern: Any) -> set[str]:
+        paths = {path for _, path in app_routes(app, {method})}
+        return {p for p in paths if pattern(re.sub(r"\{[^}]+\}", "x", p))}
+
+    public = matched("POST", PUBLIC_POSTS.fullmatch)
+    assert public == {r.path for r in auth.router.routes if "POST" in getattr(r, "methods", ())}
+    assert public == {
+        "/login", "/login/totp", "/logout", "/register", "/register/confirm/{token}",
+        "/password/forgot", "/password/reset/{token}",
+    }  # fmt: skip
+    assert matched("POST", CREDENTIAL_POSTS.fullmatch) == public - {"/logout"} | {
+        "/account/password"
+    }
+    # the calendar is not gated: its grid costs less than rendering the page (month_grid)
+    assert matched("GET", ANALYSIS_GETS.fullmatch) == {
+        "/insights", "/insights/{kind}.png", "/clinic",
+        "/clinic/patients/{patient_id}", "/account/export", "/account/export.fhir.json",
+        "/api/patients/{patient_id}/classification",
+        "/api/patients/{patient_id}/insights", "/api/patients/{patient_id}/export",
+        "/api/clinic/patients",
+    }  # fmt: skip
+    assert matched("POST", lambda p: upload_limit(p) is not None) == {
+        "/account/import",
+        "/clinic/patients/{patient_id}/fhir",
+    }
+    # an address that is not a route gets no public allowance
+    assert not PUBLIC_POSTS.fullmatch("/login/anything") and not PUBLIC_POSTS.fullmatch("/x")

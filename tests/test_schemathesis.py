@@ -28,8 +28,8 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 
+from painlink.services import accounts
 from painlink.store.store import Store
-from painlink.web import accounts
 
 PASSWORD = "correct horse battery"
 ADDRESS_SPACE_LIMIT = 4 << 30  # bytes of virtual memory the server may map

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from painlink.days.day_table import build_day_table
+from painlink.services import accounts
 from painlink.store.account_tables import audit_log
 from painlink.store.tables import (
     attacks,
@@ -25,7 +26,6 @@ from painlink.store.tables import (
     questionnaire_items,
     screening_answers,
 )
-from painlink.web import accounts
 from painlink.web.app import create_app
 from painlink.web.security import AuthSettings
 from tests.conftest import EXTERNAL
@@ -750,7 +750,7 @@ def test_screens_and_questionnaires_on_both_databases(tmp_path: Path, db_url: st
 
 
 def test_the_analysis_is_reused_only_while_the_diary_is_unchanged(web: Web) -> None:
-    from painlink.web import views
+    from painlink.services.analyses import analysis_report
 
     c, pid, csrf = web.patient("uli")
     for day in (2, 9):
@@ -760,14 +760,19 @@ def test_the_analysis_is_reused_only_while_the_diary_is_unchanged(web: Web) -> N
             headers={"X-CSRF-Token": csrf},
         )
     store = web.app.state.store
-    first = views.analysis(store.read([pid]), pid)
-    assert views.analysis(store.read([pid]), pid) is first  # the pictures reuse it
+    today = dt.date(2026, 11, 20)  # the day is an argument: no test depends on the clock
+    first = analysis_report(store.read([pid]), pid, today)
+    assert analysis_report(store.read([pid]), pid, today) is first  # the pictures reuse it
+    # an ongoing attack counts up to today: another day is another analysis
+    assert analysis_report(store.read([pid]), pid, today + dt.timedelta(days=1)) is not first
     c.post(
         f"/api/patients/{pid}/attacks",
         json={"start": "2026-11-12T08:00:00", "intensity": 3},
         headers={"X-CSRF-Token": csrf},
     )
-    assert views.analysis(store.read([pid]), pid) is not first  # a new attack: a new analysis
+    second = analysis_report(store.read([pid]), pid, today)
+    assert second is not first  # a new attack: a new analysis
+    assert second.as_dict() != first.as_dict()
 
 
 def test_a_patient_brings_in_a_diary_from_another_app(web: Web) -> None:
@@ -854,7 +859,7 @@ def test_attack_check_asks_apart_keeps_not_sure_unknown_and_reads_blood_pressure
 
 def test_intake_asks_every_question_with_nothing_chosen(web: Web) -> None:
     from painlink.clinical.screening import Presentation
-    from painlink.web.views import INTAKE_NUMBERS, INTAKE_QUESTIONS
+    from painlink.web.forms import INTAKE_NUMBERS, INTAKE_QUESTIONS
 
     asked = {k for k, _ in INTAKE_QUESTIONS} | {k for k, _ in INTAKE_NUMBERS}
     assert set(Presentation.model_fields) - asked == {"fever_or_meningism"}  # legacy only

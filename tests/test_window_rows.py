@@ -11,7 +11,7 @@ from painlink.simulate.simulator import SimulationSpec, simulate
 from painlink.store import tables as t
 from painlink.store.diary_io import read_rows, read_window_rows
 from painlink.store.store import Store
-from painlink.web.views import _window_rows
+from painlink.web.presenters import _window_rows
 
 
 def test_a_months_rows_from_the_database_match_the_whole_diary_filtered(db_url: str) -> None:

@@ -116,9 +116,9 @@ def demo_accounts(store: Store) -> list[tuple[str, str]]:
     """A demo clinician who sees most demo patients, an admin, and a login per demo
     patient; returns (e-mail, who) of each. Raises :class:`DemoError` if an address the
     demo would use belongs to an account it did not make."""
+    from painlink.services import accounts
+    from painlink.services.passwords import hash_password
     from painlink.store.account_tables import users
-    from painlink.web import accounts
-    from painlink.web.security import hash_password
 
     logins = [(CLINICIAN, "clinician"), (ADMIN, "admin")]
     with store.writing() as conn:

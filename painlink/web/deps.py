@@ -6,14 +6,14 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from fastapi import HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
+from painlink.services.accounts import can_access
 from painlink.store import audit as audit_chain
-from painlink.web.accounts import can_access
 from painlink.web.security import (
     DEFAULT_SETTINGS,
     PRESESSION_COOKIE,
@@ -29,6 +29,8 @@ from painlink.web.security import (
     presession_ok,
     touch_session,
 )
+
+T = TypeVar("T")
 
 
 class LoginRequired(Exception):
@@ -175,14 +177,14 @@ def record(
         audit(conn, user, action, resource, patient_id, detail=detail, ip=client_ip(request))
 
 
-async def run_write(request: Request, fn: Callable[..., Any], *args: Any) -> Any:
+async def run_write(request: Request, fn: Callable[..., T], *args: Any) -> T:
     """Run ``fn(request, conn, *args)`` in one write transaction, in one worker thread.
 
     All of a write's database work happens inside a single thread-pool call: holding
     the writer lock across FastAPI's dependency boundary would need a second worker
     thread per waiting request and can starve the pool."""
 
-    def work() -> Any:
+    def work() -> T:
         request.state.audit_rows = []
         request.state.tx_audit_rows = []
         request.state.in_write = True
@@ -280,6 +282,19 @@ def patient_access(
         record(request, conn, user, "denied", resource, patient_id, buffer=True)
         # 404, not 403: do not reveal that another person's diary exists
         raise HTTPException(status_code=404, detail="no such patient, or no access to it")
+
+
+def own_diary_write(
+    request: Request, conn: sa.Connection, data: dict[str, str], resource: str
+) -> tuple[CurrentUser, str]:
+    """The checks every patient form post makes before writing to their own diary:
+    logged in as a patient, a valid CSRF token (removed from the form so it is never
+    echoed back), and an audited write."""
+    user = require_user(request, conn, "patient")
+    check_csrf(user, data.pop("csrf_token", None))
+    pid = user.patient_id or ""
+    patient_access(request, conn, user, pid, "write", resource)
+    return user, pid
 
 
 #: answers that refuse a request; each gets an audit row (unless one was written already)

@@ -53,8 +53,12 @@ UPLOAD_LIMITS: tuple[tuple[re.Pattern[str], int], ...] = (
     (re.compile(r"/account/import"), 1024 * MIB + MIB),  # app exports, up to 1 GB
     (re.compile(r"/clinic/patients/[^/]+/fhir"), 1 * MIB + 64 * KIB),  # a FHIR file, 1 MB
 )
-#: unsafe requests that make sense without a session; a new public form joins here
-PUBLIC_POSTS = re.compile(r"/(login|logout|register|password)(/.*)?")
+#: unsafe requests that make sense without a session — the POST routes of
+#: ``painlink.web.routes.auth``, each named; a new public form joins here
+PUBLIC_POSTS = re.compile(
+    r"/login|/login/totp|/logout|/register|/register/confirm/[^/]+"
+    r"|/password/forgot|/password/reset/[^/]+"
+)
 
 
 class BodyTooLarge(HTTPException):
@@ -73,7 +77,7 @@ def too_large(limit: int) -> str:
 def _header(scope: Scope, name: bytes) -> str | None:
     for key, value in scope.get("headers", []):
         if key == name:
-            return value.decode("latin-1")
+            return str(value.decode("latin-1"))
     return None
 
 
@@ -92,7 +96,11 @@ def upload_limit(path: str) -> int | None:
 
 
 async def _reply(
-    send: Send, status: int, body: bytes, content_type: bytes, extra: list | None = None
+    send: Send,
+    status: int,
+    body: bytes,
+    content_type: bytes,
+    extra: list[tuple[bytes, bytes]] | None = None,
 ) -> None:
     """A whole response, with ``Connection: close``: the unread body is not drained."""
     headers = [
@@ -203,14 +211,20 @@ def session_checker(store: Any) -> Callable[[str], bool]:
     return check
 
 
-#: requests that hash or verify a password with argon2 (64 MiB and ~0.15 s of CPU each)
-CREDENTIAL_POSTS = re.compile(r"/(login|register|password)(/.*)?|/account/password")
+#: requests that hash or verify a password with argon2 (64 MiB and ~0.15 s of CPU
+#: each), or that pass a login's second step: the public forms but /logout, and the
+#: password change
+CREDENTIAL_POSTS = re.compile(
+    r"/login|/login/totp|/register|/register/confirm/[^/]+"
+    r"|/password/forgot|/password/reset/[^/]+|/account/password"
+)
 #: requests that analyse a diary (classification, statistics, pictures, exports). Not
 #: the calendar: its month grid costs well under a millisecond of CPU
 #: (painlink/clinical/month_grid.py), less than rendering the page, so it goes
 #: straight on like the home page instead of queueing behind analyses.
 ANALYSIS_GETS = re.compile(
-    r"/insights(/.*)?|/clinic(/.*)?|/account/export.*"
+    r"/insights|/insights/[^/]+\.png|/clinic|/clinic/patients/[^/]+"
+    r"|/account/export|/account/export\.fhir\.json"
     r"|/api/patients/[^/]+/(classification|insights|export)|/api/clinic/patients"
 )
 CORES = os.cpu_count() or 2

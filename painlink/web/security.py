@@ -34,13 +34,30 @@ import math
 import os
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 import pyotp
 import sqlalchemy as sa
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
-from zxcvbn import zxcvbn
 
+from painlink.services.accounts import now as now
+from painlink.services.passwords import (
+    DUMMY_HASH as DUMMY_HASH,
+)
+from painlink.services.passwords import (
+    MAX_PASSWORD as MAX_PASSWORD,
+)
+from painlink.services.passwords import (
+    MIN_PASSWORD as MIN_PASSWORD,
+)
+from painlink.services.passwords import (
+    hash_password as hash_password,
+)
+from painlink.services.passwords import (
+    password_problem as password_problem,
+)
+from painlink.services.passwords import (
+    verify_password as verify_password,
+)
 from painlink.store import audit as audit_chain
 from painlink.store.account_tables import (
     auth_tokens,
@@ -54,19 +71,6 @@ from painlink.store.account_tables import (
 SESSION_COOKIE = "painlink_session"
 PRESESSION_COOKIE = "painlink_presession"
 DEVICE_COOKIE = "painlink_device"
-
-# ASVS 2.1.1: passwords of at least 12 characters.
-MIN_PASSWORD = 12
-# ASVS 2.1.2: passwords of 64 characters and more are allowed (argon2 does not truncate).
-MAX_PASSWORD = 128
-# ASVS 2.1.7 / NIST SP 800-63B 5.1.1.2: refuse common, breached and context-specific
-# passwords. zxcvbn scores 0-4; 3 means "safely unguessable: moderate protection from
-# an offline slow-hash scenario" (about 10^8 guesses and more).
-MIN_STRENGTH = 3
-# zxcvbn's run time grows with length; the first 100 characters decide its score.
-STRENGTH_PREFIX = 100
-# Context-specific words (NIST 800-63B): the service's own name and subject.
-SITE_WORDS = ("painlink", "migraine", "headache", "diary", "demo")
 
 # ASVS 3.3.2 (Level 2): re-authentication after 12 hours or 30 minutes idle.
 SESSION_HOURS = 12
@@ -94,15 +98,6 @@ FREE_PER_PAIR = 3  # (account, address)
 FREE_PER_ADDRESS = 20  # one address, any account
 FREE_PER_ACCOUNT = 10  # one account, from browsers that never signed in to it
 MAX_WAIT = dt.timedelta(minutes=15)
-
-_hasher = PasswordHasher()
-# Verified when the e-mail is unknown, so that a login answers in the same time
-# whether the account exists or not (ASVS 2.2.x, no account enumeration).
-DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(24))
-
-
-def now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 def _env_flag(name: str, default: bool) -> bool:
@@ -194,45 +189,6 @@ class AuthSettings:
 
 
 DEFAULT_SETTINGS = AuthSettings(require_totp_for_staff=False)
-
-
-# ------------------------------------------------------------------ passwords
-
-
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
-
-
-def verify_password(stored: str | None, password: str) -> bool:
-    """Always runs one argon2 verification: against the dummy hash when there is no
-    account, so the time taken does not reveal whether the e-mail is registered."""
-    try:
-        return _hasher.verify(stored or DUMMY_HASH, password) and stored is not None
-    except (VerificationError, InvalidHashError):
-        return False
-
-
-PASSPHRASE_HINT = "Try a passphrase: three or four unrelated words."
-
-
-def password_problem(password: str, email: str = "", name: str = "") -> str | None:
-    """Why this password would be easy to guess, in plain words; None when it is fine."""
-    if len(password) < MIN_PASSWORD:
-        return f"Use at least {MIN_PASSWORD} characters. {PASSPHRASE_HINT}"
-    if len(password) > MAX_PASSWORD:
-        return f"Use at most {MAX_PASSWORD} characters."
-    own = [email, email.split("@")[0], name, *name.split(), *SITE_WORDS]
-    result = zxcvbn(password[:STRENGTH_PREFIX], user_inputs=[w.lower() for w in own if w])
-    if result["score"] >= MIN_STRENGTH:
-        return None
-    warning = result["feedback"].get("warning") or ""
-    lowered = password.lower()
-    if email and (email.lower() in lowered or email.split("@")[0].lower() in lowered):
-        warning = "It contains your e-mail address."
-    elif name and name.lower() in lowered:
-        warning = "It contains your name."
-    why = f" {warning}" if warning else ""
-    return f"This password is too easy to guess.{why} {PASSPHRASE_HINT}"
 
 
 # ------------------------------------------------------------------ sessions
@@ -581,7 +537,7 @@ def new_auth_token(
     return token
 
 
-def find_auth_token(conn: sa.Connection, purpose: str, token: str) -> sa.Row | None:
+def find_auth_token(conn: sa.Connection, purpose: str, token: str) -> sa.Row[Any] | None:
     """The token's row while it is unused and unexpired."""
     return conn.execute(
         sa.select(auth_tokens).where(
@@ -593,7 +549,7 @@ def find_auth_token(conn: sa.Connection, purpose: str, token: str) -> sa.Row | N
     ).first()
 
 
-def spend_auth_token(conn: sa.Connection, purpose: str, token: str) -> sa.Row | None:
+def spend_auth_token(conn: sa.Connection, purpose: str, token: str) -> sa.Row[Any] | None:
     """Mark the token used and return its row; None when it was used, expired or never
     existed. The conditional UPDATE makes two simultaneous uses impossible."""
     row = find_auth_token(conn, purpose, token)

@@ -25,8 +25,8 @@ from painlink.diary.schemas import PatientIn, QuestionnaireItemIn, ScreeningAnsw
 from painlink.diary.vocabulary import ScreeningContext
 from painlink.rules import plausibility
 from painlink.rules.questionnaires import INSTRUMENTS
+from painlink.services.diary import EntryError, local_now, patient_zone
 from painlink.store import tables as t
-from painlink.web.diary_service import EntryError, local_now, patient_zone
 
 #: What a patient is asked about their own history (patients-table columns).
 #: ``family_history_migraine`` is not a red flag but belongs to the same history.
@@ -125,14 +125,17 @@ def save_screen(
     rows = []
     for question, answer in given.items():
         try:
-            model = ScreeningAnswerIn(
-                patient_id=patient_id,
-                at=at,
-                context=context,
-                question=question,
-                answer=float(answer),
-                attack_id=attack_id,
-                answered_by=answered_by,
+            # validated from plain values: the question's name becomes its vocabulary member
+            model = ScreeningAnswerIn.model_validate(
+                {
+                    "patient_id": patient_id,
+                    "at": at,
+                    "context": context,
+                    "question": question,
+                    "answer": float(answer),
+                    "attack_id": attack_id,
+                    "answered_by": answered_by,
+                }
             )
         except ValidationError as exc:  # a number the screen took but the record cannot keep
             raise EntryError({question: exc.errors()[0]["msg"]}) from None
@@ -210,13 +213,15 @@ def save_questionnaire(
         if value is None:
             continue
         try:
-            model = QuestionnaireItemIn(
-                patient_id=patient_id,
-                completed_on=completed_on,
-                instrument=instrument,
-                item=item,
-                value=value,
-                recorded_by=recorded_by,
+            model = QuestionnaireItemIn.model_validate(
+                {
+                    "patient_id": patient_id,
+                    "completed_on": completed_on,
+                    "instrument": instrument,  # a name, checked above, becomes its member
+                    "item": item,
+                    "value": value,
+                    "recorded_by": recorded_by,
+                }
             )
         except ValidationError as exc:
             raise EntryError({item: exc.errors()[0]["msg"]}) from None

@@ -7,16 +7,36 @@ reads the audit trail but no health data.
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from painlink.rules.plausibility import EARLIEST_BIRTH_YEAR, birth_year_problem
-from painlink.store.account_tables import grants, users
+from painlink.services.passwords import hash_password, password_problem
+from painlink.store.account_tables import grants, recovery_codes, users
 from painlink.store.tables import patients
-from painlink.web.security import CurrentUser, hash_password, now, password_problem
+
+
+class Person(Protocol):
+    """Who asks: the web app's signed-in user, or anything else with an account id,
+    a role and (for a patient) a diary. A protocol, so the rules of who sees whose
+    diary do not depend on how the web app keeps its sessions."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def role(self) -> str: ...
+    @property
+    def patient_id(self) -> str | None: ...
+
+
+def now() -> dt.datetime:
+    """UTC without a zone, as every account table stores its times."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 class AccountError(ValueError):
@@ -55,7 +75,7 @@ class Registration(BaseModel):
 
 
 def field_errors(exc: ValidationError) -> dict[str, str]:
-    out = {}
+    out: dict[str, str] = {}
     for e in exc.errors():
         name = str(e["loc"][0]) if e["loc"] else "form"
         message = e["msg"].removeprefix("Value error, ")
@@ -78,7 +98,7 @@ def validate_registration(data: dict[str, object]) -> Registration:
     errors: dict[str, str] = {}
     reg = None
     try:
-        reg = Registration(**data)
+        reg = Registration.model_validate(data)
     except ValidationError as exc:
         errors = field_errors(exc)
     email = str(data.get("email") or "").strip()
@@ -118,15 +138,24 @@ def insert_patient(conn: sa.Connection, reg: Registration, password_hash: str) -
             time_zone=reg.time_zone,
         )
     )
-    return conn.execute(
-        users.insert().values(
-            email=reg.email.lower(),
-            display_name=reg.display_name,
-            role="patient",
-            password_hash=password_hash,
-            patient_id=patient_id,
+    return _new_id(
+        conn.execute(
+            users.insert().values(
+                email=reg.email.lower(),
+                display_name=reg.display_name,
+                role="patient",
+                password_hash=password_hash,
+                patient_id=patient_id,
+            )
         )
-    ).inserted_primary_key[0]
+    )
+
+
+def _new_id(result: sa.CursorResult[Any]) -> int:
+    """The id the database gave the account just inserted."""
+    key = result.inserted_primary_key
+    assert key is not None  # an INSERT of one row always has one
+    return int(key[0])
 
 
 def create_staff(conn: sa.Connection, email: str, name: str, password: str, role: str) -> int:
@@ -136,21 +165,23 @@ def create_staff(conn: sa.Connection, email: str, name: str, password: str, role
         raise AccountError({"password": problem})
     if _email_taken(conn, email):
         raise AccountError({"email": "an account with this email exists"})
-    return conn.execute(
-        users.insert().values(
-            email=email.lower(),
-            display_name=name,
-            role=role,
-            password_hash=hash_password(password),
+    return _new_id(
+        conn.execute(
+            users.insert().values(
+                email=email.lower(),
+                display_name=name,
+                role=role,
+                password_hash=hash_password(password),
+            )
         )
-    ).inserted_primary_key[0]
+    )
 
 
-def find_user(conn: sa.Connection, email: str) -> sa.Row | None:
+def find_user(conn: sa.Connection, email: str) -> sa.Row[Any] | None:
     return conn.execute(sa.select(users).where(users.c.email == email.strip().lower())).first()
 
 
-def can_access(conn: sa.Connection, user: CurrentUser, patient_id: str) -> bool:
+def can_access(conn: sa.Connection, user: Person, patient_id: str) -> bool:
     if user.role == "patient":
         return user.patient_id == patient_id
     if user.role == "clinician":
@@ -197,7 +228,7 @@ def revoke(conn: sa.Connection, patient_id: str, clinician_id: int) -> bool:
     return result.rowcount > 0
 
 
-def active_grants(conn: sa.Connection, patient_id: str) -> list[sa.Row]:
+def active_grants(conn: sa.Connection, patient_id: str) -> list[sa.Row[Any]]:
     return list(
         conn.execute(
             sa.select(users.c.id, users.c.display_name, users.c.email, grants.c.granted_at)
@@ -218,7 +249,7 @@ def consented_patients(conn: sa.Connection, clinician_id: int) -> list[str]:
     )
 
 
-def delete_account(conn: sa.Connection, user: CurrentUser) -> None:
+def delete_account(conn: sa.Connection, user: Person) -> None:
     """Delete the account and, for a patient, the whole diary, with every row that names
     the person (painlink.store.diary_io.delete_patients). The caller scrubs the database
     files after the commit (Store.scrub)."""
@@ -227,3 +258,40 @@ def delete_account(conn: sa.Connection, user: CurrentUser) -> None:
     if user.patient_id:
         delete_patients(conn, [user.patient_id])
     erase_accounts(conn, [user.id])
+
+
+# ------------------------------------------------------------------ password and second factor
+
+
+def password_hash_of(conn: sa.Connection, user_id: int) -> str:
+    """The stored argon2 hash, to verify a password given to change a setting."""
+    stored: str = conn.execute(
+        sa.select(users.c.password_hash).where(users.c.id == user_id)
+    ).scalar_one()
+    return stored
+
+
+def set_password(conn: sa.Connection, user_id: int, password_hash: str) -> None:
+    """A new password (already hashed, outside the write); the caller ends the sessions."""
+    conn.execute(
+        users.update()
+        .where(users.c.id == user_id)
+        .values(password_hash=password_hash, password_changed_at=now())
+    )
+
+
+def set_second_factor(conn: sa.Connection, user_id: int, secret: str, step: int) -> None:
+    """Turn on TOTP with ``secret``; ``step`` is the code just given, which cannot be
+    used again."""
+    conn.execute(
+        users.update().where(users.c.id == user_id).values(totp_secret=secret, totp_last_step=step)
+    )
+
+
+def remove_second_factor(conn: sa.Connection, user_id: int) -> None:
+    """Turn TOTP off and drop the unused recovery codes (by the person, or by an admin
+    for someone who lost their phone)."""
+    conn.execute(
+        users.update().where(users.c.id == user_id).values(totp_secret=None, totp_last_step=None)
+    )
+    conn.execute(recovery_codes.delete().where(recovery_codes.c.user_id == user_id))

@@ -8,8 +8,9 @@ answers 404, whether it exists or not.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import asdict
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Header, HTTPException, Request
@@ -20,8 +21,13 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from painlink.clinical.classify import classify
 from painlink.clinical.screening import Presentation, screen
 from painlink.diary.vocabulary import ScreeningContext
-from painlink.web import accounts, clinical_records, diary_service, views
-from painlink.web.accounts import can_access
+from painlink.services import accounts, clinical_records
+from painlink.services import diary as diary_service
+from painlink.services.accounts import can_access
+from painlink.services.admin import admin_overview
+from painlink.services.export import export_zip
+from painlink.services.reading import read
+from painlink.web import forms, presenters
 from painlink.web.deps import (
     SAFE_METHODS,
     check_csrf,
@@ -35,6 +41,7 @@ from painlink.web.deps import (
 from painlink.web.security import CurrentUser
 
 router = APIRouter(prefix="/api", tags=["api"])
+T = TypeVar("T")
 
 
 def gate(*roles: str) -> Any:
@@ -90,12 +97,16 @@ def _unsafe(request: Request, conn: sa.Connection, token: str | None, *roles: st
 
 
 async def _diary_write(
-    request: Request, patient_id: str, token: str | None, resource: str, write: Any
-) -> Any:
+    request: Request,
+    patient_id: str,
+    token: str | None,
+    resource: str,
+    write: Callable[[sa.Connection], T],
+) -> T:
     """A patient's write to their own diary: CSRF, access check and audit, then ``write(conn)``
     in one write transaction; bad entries answer 422 with the field at fault."""
 
-    def work(request: Request, conn: sa.Connection) -> Any:
+    def work(request: Request, conn: sa.Connection) -> T:
         user = _unsafe(request, conn, token, "patient")
         patient_access(request, conn, user, patient_id, "write", resource)
         return _entry(write, conn)
@@ -104,11 +115,15 @@ async def _diary_write(
 
 
 async def _record_write(
-    request: Request, patient_id: str, token: str | None, resource: str, write: Any
-) -> Any:
+    request: Request,
+    patient_id: str,
+    token: str | None,
+    resource: str,
+    write: Callable[[sa.Connection, CurrentUser], T],
+) -> T:
     """A write by the patient or by a clinician they granted access: ``write(conn, user)``."""
 
-    def work(request: Request, conn: sa.Connection) -> Any:
+    def work(request: Request, conn: sa.Connection) -> T:
         user = _unsafe(request, conn, token, "patient", "clinician")
         patient_access(request, conn, user, patient_id, "write", resource)
         return _entry(write, conn, user)
@@ -116,7 +131,7 @@ async def _record_write(
     return await run_write(request, work)
 
 
-def _entry(fn: Any, *args: Any) -> Any:
+def _entry(fn: Callable[..., T], *args: Any) -> T:
     try:
         return fn(*args)
     except diary_service.EntryError as exc:
@@ -167,7 +182,7 @@ def me(request: Request, conn: sa.Connection = Depends(get_conn)) -> dict[str, A
 @router.get("/patients/{patient_id}/attacks")
 def list_attacks(
     patient_id: str, request: Request, conn: sa.Connection = Depends(get_conn)
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     user = require_user(request, conn)
     patient_access(request, conn, user, patient_id, "read", "attacks")
     return diary_service.recent_attacks(conn, patient_id, 1000)
@@ -180,7 +195,7 @@ async def create_attack(
     request: Request,
     x_csrf_token: str | None = Header(default=None),
 ) -> dict[str, Any]:
-    def write(conn: sa.Connection) -> Any:
+    def write(conn: sa.Connection) -> dict[str, Any]:
         attack_id = diary_service.start_attack(conn, patient_id, body.start)
         if body.intensity is not None:
             diary_service.update_attack(conn, patient_id, attack_id, {"intensity": body.intensity})
@@ -197,7 +212,7 @@ async def change_attack(
     request: Request,
     x_csrf_token: str | None = Header(default=None),
 ) -> dict[str, Any]:
-    def write(conn: sa.Connection) -> Any:
+    def write(conn: sa.Connection) -> dict[str, Any]:
         changed = diary_service.update_attack(conn, patient_id, attack_id, body)
         return changed
 
@@ -216,7 +231,7 @@ async def add_reading(
     request: Request,
     x_csrf_token: str | None = Header(default=None),
 ) -> dict[str, str]:
-    def write(conn: sa.Connection) -> Any:
+    def write(conn: sa.Connection) -> dict[str, str]:
         diary_service.rate_attack(conn, patient_id, attack_id, body.model_dump(exclude_none=True))
         return {"status": "saved"}
 
@@ -230,7 +245,7 @@ async def add_medication(
     request: Request,
     x_csrf_token: str | None = Header(default=None),
 ) -> dict[str, str]:
-    def write(conn: sa.Connection) -> Any:
+    def write(conn: sa.Connection) -> dict[str, str]:
         diary_service.add_medication(conn, patient_id, body)
         return {"status": "saved"}
 
@@ -244,7 +259,7 @@ async def add_spine(
     request: Request,
     x_csrf_token: str | None = Header(default=None),
 ) -> dict[str, str]:
-    def write(conn: sa.Connection) -> Any:
+    def write(conn: sa.Connection) -> dict[str, str]:
         diary_service.add_spine_pain(conn, patient_id, body)
         return {"status": "saved"}
 
@@ -271,7 +286,7 @@ async def put_day(
     request: Request,
     x_csrf_token: str | None = Header(default=None),
 ) -> dict[str, Any]:
-    def write(conn: sa.Connection) -> Any:
+    def write(conn: sa.Connection) -> dict[str, Any]:
         saved = diary_service.save_day(conn, patient_id, date, body)
         return saved
 
@@ -284,12 +299,12 @@ def calendar(
 ) -> list[dict[str, Any]]:
     user = require_user(request, conn)
     patient_access(request, conn, user, patient_id, "read", "calendar")
-    first = views.parse_month(month)
+    first = forms.parse_month(month)
     if first is None:
         raise HTTPException(
             status_code=422, detail={"month": "use YYYY-MM, from 1900-01 to this month"}
         )
-    weeks = views.month_grid(conn, patient_id, first.year, first.month)
+    weeks = presenters.month_grid(conn, patient_id, first.year, first.month)
     return [d for week in weeks for d in week if d["in_month"]]
 
 
@@ -299,7 +314,7 @@ def classification(
 ) -> dict[str, Any]:
     user = require_user(request, conn)
     patient_access(request, conn, user, patient_id, "read", "classification")
-    return classify(views.read(conn, patient_id)).as_dict()
+    return classify(read(conn, patient_id)).as_dict()
 
 
 @router.get("/patients/{patient_id}/insights")
@@ -310,14 +325,14 @@ def insights(
     patient_access(request, conn, user, patient_id, "read", "insights")
     from painlink.analysis.report import analyze
 
-    return analyze(views.read(conn, patient_id)).as_dict()
+    return analyze(read(conn, patient_id)).as_dict()
 
 
 @router.get("/patients/{patient_id}/export")
 def export(patient_id: str, request: Request, conn: sa.Connection = Depends(get_conn)) -> Response:
     user = require_user(request, conn, "patient")
     patient_access(request, conn, user, patient_id, "export", "whole diary")
-    return Response(views.export_zip(conn, patient_id), media_type="application/zip")
+    return Response(export_zip(conn, patient_id), media_type="application/zip")
 
 
 @router.post("/screen", dependencies=gate())
@@ -336,7 +351,7 @@ def list_screens(
     patient_access(request, conn, user, patient_id, "read", "red-flag screens")
     return [
         {**asdict(s), "result": s.result.as_dict()}
-        for s in views.screens(views.read(conn, patient_id))
+        for s in presenters.screens(read(conn, patient_id))
     ]
 
 
@@ -351,7 +366,7 @@ async def add_screen(
 ) -> dict[str, Any]:
     answers = body.answers.model_dump(exclude_none=True)
 
-    def write(conn: sa.Connection, user: CurrentUser) -> Any:
+    def write(conn: sa.Connection, user: CurrentUser) -> dict[str, Any]:
         if user.role == "clinician":
             result = clinical_records.save_screen(
                 conn, patient_id, ScreeningContext.intake, answers, answered_by=user.display_name
@@ -378,7 +393,7 @@ def list_questionnaires(
             "instrument": q["instrument"],
             "responses": [{**r, "score": r["score"].as_dict()} for r in q["responses"]],
         }
-        for q in views.questionnaire_history(views.read(conn, patient_id))
+        for q in presenters.questionnaire_history(read(conn, patient_id))
     ]
 
 
@@ -393,7 +408,7 @@ async def add_questionnaire(
     request: Request,
     x_csrf_token: str | None = Header(default=None),
 ) -> dict[str, Any]:
-    def write(conn: sa.Connection, user: CurrentUser) -> Any:
+    def write(conn: sa.Connection, user: CurrentUser) -> dict[str, Any]:
         by = "patient" if user.role == "patient" else user.display_name
         return clinical_records.save_questionnaire(
             conn, patient_id, body.instrument, body.completed_on, body.items, by
@@ -415,7 +430,7 @@ async def add_fhir_response(
 ) -> dict[str, Any]:
     """A FHIR R4 QuestionnaireResponse (MIDAS, HIT-6, ODI or NDI), stored as its items."""
 
-    def write(conn: sa.Connection, user: CurrentUser) -> Any:
+    def write(conn: sa.Connection, user: CurrentUser) -> dict[str, Any]:
         by = "patient" if user.role == "patient" else user.display_name
         return clinical_records.save_fhir_response(conn, patient_id, body, by).as_dict()
 
@@ -425,7 +440,7 @@ async def add_fhir_response(
 @router.get("/patients/{patient_id}/grants")
 def list_grants(
     patient_id: str, request: Request, conn: sa.Connection = Depends(get_conn)
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     user = require_user(request, conn, "patient")
     patient_access(request, conn, user, patient_id, "read", "sharing")
     return [dict(r._mapping) for r in accounts.active_grants(conn, patient_id)]
@@ -438,7 +453,7 @@ async def add_grant(
     request: Request,
     x_csrf_token: str | None = Header(default=None),
 ) -> dict[str, str]:
-    def work(request: Request, conn: sa.Connection) -> Any:
+    def work(request: Request, conn: sa.Connection) -> dict[str, str]:
         user = _unsafe(request, conn, x_csrf_token, "patient")
         patient_access(request, conn, user, patient_id, "write", "sharing")
         try:
@@ -457,7 +472,7 @@ async def revoke_grant(
     clinician_id: int = ApiPath(ge=1, le=2**63 - 1),  # a database integer
     x_csrf_token: str | None = Header(default=None),
 ) -> dict[str, str]:
-    def work(request: Request, conn: sa.Connection) -> Any:
+    def work(request: Request, conn: sa.Connection) -> dict[str, str]:
         user = _unsafe(request, conn, x_csrf_token, "patient")
         patient_access(request, conn, user, patient_id, "write", "sharing")
         if not accounts.revoke(conn, patient_id, clinician_id):
@@ -475,10 +490,10 @@ def clinic_patients(
     ids = accounts.consented_patients(conn, user.id)
     for pid in ids:
         patient_access(request, conn, user, pid, "read", "patient list")
-    return views.patient_list(conn, ids)
+    return presenters.patient_list(conn, ids)
 
 
 @router.get("/admin/audit")
 def admin_audit(request: Request, conn: sa.Connection = Depends(get_conn)) -> list[dict[str, Any]]:
     require_user(request, conn, "admin")
-    return [dict(r._mapping) for r in views.admin_overview(conn)["log"]]
+    return [dict(r._mapping) for r in admin_overview(conn)["log"]]

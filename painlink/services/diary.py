@@ -92,9 +92,10 @@ def _validate(
     (the schema alone can only check the zone-free bound)."""
     clean = {k: (None if v == "" else v) for k, v in data.items()}
     times = _times(model) if zone is not None else ()
-    for name in times:
-        if clean.get(name) is not None:
-            clean[name] = _local(clean[name], zone)  # type: ignore[arg-type]
+    if zone is not None:
+        for name in times:
+            if clean.get(name) is not None:
+                clean[name] = _local(clean[name], zone)
     try:
         record = model(**clean)
     except ValidationError as exc:

@@ -1,0 +1,251 @@
+"""What the pages show, computed from the diary: the month grid, insights, the
+clinician's list and summary and records of a patient, and a form's stored values.
+
+View models only: each function reads (``painlink.services.reading``) and shapes
+data for one template; none writes. The analyses behind insights come from the
+cached report in ``painlink.services.analyses``.
+"""
+
+from __future__ import annotations
+
+import calendar as cal
+import datetime as dt
+import io
+import math
+import threading
+from collections import OrderedDict
+from typing import Any
+
+import polars as pl
+import sqlalchemy as sa
+
+from painlink.clinical.classify import classify
+from painlink.clinical.month_grid import diary_rows
+from painlink.clinical.month_grid import month_grid as grid_of_rows
+from painlink.diary.frames import DiaryFrames
+from painlink.services.analyses import analysis_report
+from painlink.services.reading import Source, read
+from painlink.store.diary_io import (
+    WINDOW_COLUMNS,
+    read_window_rows,
+)
+from painlink.web.forms import CHECKIN_FIELDS, FACTOR_PREFIX
+
+
+def day_values(day: dict[str, Any]) -> dict[str, str]:
+    """A stored check-in as the check-in form's values (numbers as typed, blanks empty)."""
+    out = {}
+    for name, *_ in CHECKIN_FIELDS:
+        value = day.get(name)
+        out[name] = (
+            "" if value is None else (f"{value:g}" if isinstance(value, float) else str(value))
+        )
+    return out
+
+
+def factor_values(saved: dict[str, float]) -> dict[str, str]:
+    """Form values of the patient's own factors: yes/no as "1"/"0", numbers as typed."""
+    return {f"{FACTOR_PREFIX}{name}": f"{value:g}" for name, value in saved.items()}
+
+
+_GRIDS: OrderedDict[tuple[str, int, int, dt.date, int], list[list[dict[str, Any]]]] = OrderedDict()
+_GRIDS_LOCK = threading.Lock()
+GRID_CACHE_SIZE = 512
+
+
+def month_grid(store: Source, patient_id: str, year: int, month: int) -> list[list[dict[str, Any]]]:
+    """Weeks of days with their headache class, medication and treatment, for the heatmap.
+
+    The calendar is the most requested analysis (every visit to the page), and most
+    visits see a diary unchanged since the last: on a connection the stored rows are
+    fetched as tuples and hashed (a few milliseconds), and the month is classified
+    again only when they, or today's date, changed. Keyed on the rows themselves, the
+    cache is right whichever process or worker wrote them."""
+    if not isinstance(store, sa.Connection):
+        return _month_grid(diary_rows(read(store, patient_id)), year, month)
+    first = dt.date(year, month, 1) - dt.timedelta(days=7)
+    last = dt.date(year, month, cal.monthrange(year, month)[1])
+    seen = read_window_rows(store, patient_id, first, last)
+    key = (patient_id, year, month, dt.date.today(), hash(tuple(map(tuple, seen.values()))))
+    with _GRIDS_LOCK:
+        if key in _GRIDS:
+            _GRIDS.move_to_end(key)
+            return _GRIDS[key]
+    # built from the month's rows as the database returned them: no data frames at all
+    weeks = _month_grid(seen, year, month)
+    with _GRIDS_LOCK:
+        _GRIDS[key] = weeks
+        while len(_GRIDS) > GRID_CACHE_SIZE:
+            _GRIDS.popitem(last=False)
+    return weeks
+
+
+def _window_rows(
+    rows: dict[str, list[tuple[Any, ...]]], first: dt.date, last: dt.date
+) -> dict[str, list[tuple[Any, ...]]]:
+    """The stored rows in a month grid's window (what the grid can depend on), from a whole
+    diary's rows: the reference that :func:`read_window_rows` (the same rows, selected
+    by the database) is tested against."""
+    from painlink.store.diary_io import _specs
+
+    lo, hi = first.isoformat(), last.isoformat()
+    out: dict[str, list[tuple[Any, ...]]] = {}
+    kept_attacks: set[Any] = set()
+    for name, table_rows in rows.items():
+        column = WINDOW_COLUMNS.get(name)
+        if column is None:
+            out[name] = table_rows
+            continue
+        i = list(_specs(name)).index(column)
+        out[name] = [r for r in table_rows if r[i] is not None and lo <= str(r[i])[:10] <= hi]
+        if name == "attacks":
+            a = list(_specs(name)).index("attack_id")
+            kept_attacks = {r[a] for r in out[name]}
+    if "aura_symptoms" in rows:
+        a = list(_specs("aura_symptoms")).index("attack_id")
+        out["aura_symptoms"] = [r for r in rows["aura_symptoms"] if r[a] in kept_attacks]
+    return out
+
+
+def _month_grid(
+    rows: dict[str, list[tuple[Any, ...]]], year: int, month: int
+) -> list[list[dict[str, Any]]]:
+    """The grid from the month's rows (:mod:`painlink.clinical.month_grid`, well under a
+    millisecond where classify_days took ~20 ms); one name for the tests to count."""
+    return grid_of_rows(rows, year, month)
+
+
+def _clean(value: Any) -> Any:
+    return None if isinstance(value, float) and math.isnan(value) else value
+
+
+def insights(store: Source, patient_id: str, today: dt.date | None = None) -> dict[str, Any]:
+    """The insights page; ``today`` (default: the server's date) chooses the cached
+    report, since an ongoing attack counts up to today."""
+    diary = read(store, patient_id)
+    if diary.attacks.height < 1:
+        return {"enough": False}
+    result = classify(diary)
+    report = analysis_report(diary, patient_id, today or dt.date.today())
+    trig = report.triggers.to_frame(patient_id)
+    return {
+        "enough": True,
+        "period_note": report.period_note(patient_id),
+        "screen": result.screen,
+        "diagnoses": [d for d in result.diagnoses if d.status in ("met", "probable") or d.refer],
+        "day_definition": result.day_definition,
+        "months": result.months[-3:],
+        "triggers": [{k: _clean(v) for k, v in r.items()} for r in trig.iter_rows(named=True)],
+        "plot": trig.filter(pl.col("odds_ratio").is_not_null()).height > 0,
+        "spine": [
+            {k: _clean(v) for k, v in r.items()}
+            for r in report.spine.to_frame(patient_id).iter_rows(named=True)
+        ],
+        "outcomes": outcome_rows(report.outcomes.table),
+        "forecast": report.forecast.per_patient.row(0, named=True)
+        if report.forecast.per_patient.height
+        else None,
+    }
+
+
+def outcome_rows(frame: pl.DataFrame) -> list[dict[str, Any]]:
+    return [{k: _clean(v) for k, v in r.items()} for r in frame.iter_rows(named=True)]
+
+
+def plot_png(store: Source, patient_id: str, kind: str, today: dt.date | None = None) -> bytes:
+    """One of the insights' pictures, drawn dark to sit on the low-light page (from
+    the same cached report as :func:`insights`)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    diary = read(store, patient_id)
+    with plt.style.context("dark_background"):
+        report = analysis_report(diary, patient_id, today or dt.date.today())
+        fig = getattr(report, kind).plot(patient_id)
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=110, facecolor=PLOT_BACKGROUND)
+        plt.close(fig)
+    return buffer.getvalue()
+
+
+PLOT_BACKGROUND = "#181c22"  # the panels' colour in style.css
+
+
+def patient_list(store: Source, ids: list[str]) -> list[dict[str, Any]]:
+    """Consented patients with their flags: red flags, medication overuse, chronic migraine."""
+    out = []
+    for pid in ids:
+        diary = read(store, pid)
+        row: dict[str, Any] = {
+            "patient_id": pid,
+            "name": diary.patients["display_name"][0] if diary.patients.height else pid,
+            "flags": [],
+            "attacks": diary.attacks.height,
+        }
+        if diary.attacks.height:
+            result = classify(diary)
+            if result.screen.flags:
+                row["flags"].append(f"red flag: {result.screen.urgency}")
+            labels = set(result.labels)
+            if "1.3" in labels:
+                row["flags"].append("chronic migraine")
+            if any(code.startswith("8.2") for code in labels):
+                row["flags"].append("medication overuse")
+            row["diagnoses"] = ", ".join(sorted(labels - {"11.2.1"}))
+        out.append(row)
+    return out
+
+
+def clinical_summary(store: Source, patient_id: str) -> dict[str, Any]:
+    diary = read(store, patient_id)
+    patient = diary.patients.row(0, named=True) if diary.patients.height else {}
+    if not diary.attacks.height:
+        return {"patient": patient, "enough": False}
+    result = classify(diary)
+    return {"patient": patient, "enough": True, "result": result, **insights(store, patient_id)}
+
+
+def exam_overview(store: Source, patient_id: str) -> dict[str, Any]:
+    """The clinician's records of a patient: exams, findings, screens, scores, outcomes."""
+    from painlink.analysis.outcome_results import outcomes
+    from painlink.clinical.cervical import frt_by_visit
+
+    diary = read(store, patient_id)
+    return {
+        "frt": frt_by_visit(diary.exam_measurements),
+        "findings": diary.clinical_findings.to_dicts(),
+        "screens": screens(diary),
+        "questionnaires": questionnaire_history(diary),
+        "outcomes": outcome_rows(outcomes(diary).table),
+    }
+
+
+def screens(diary: DiaryFrames) -> list[Any]:
+    from painlink.clinical.screening import screens_stored
+
+    return screens_stored(diary.screening_answers)
+
+
+def questionnaire_history(diary: DiaryFrames) -> list[dict[str, Any]]:
+    """Per instrument, its responses oldest first, each with its change from the first."""
+    from painlink.clinical.questionnaires import compare_scores, score_stored
+
+    by_instrument: dict[str, list[Any]] = {}
+    for stored in score_stored(diary.questionnaire_items):
+        by_instrument.setdefault(stored.score.instrument, []).append(stored)
+    out = []
+    for key, responses in by_instrument.items():
+        first = responses[0].score
+        rows = [
+            {
+                "completed_on": r.completed_on,
+                "recorded_by": r.recorded_by,
+                "score": r.score,
+                "change": compare_scores(first, r.score) if i else "",
+            }
+            for i, r in enumerate(responses)
+        ]
+        out.append({"instrument": key, "name": first.name, "responses": rows})
+    return out
