@@ -652,9 +652,9 @@ def _print_schema(schema: dict[str, Any]) -> None:
 
 
 def _load_json(path: Path, as_json: bool) -> dict[str, Any]:
-    from painlink.interop import files
+    from painlink.diary import files
 
-    try:  # a regular file, UTF-8, at most 1 MB and 64 levels deep (interop/files.py)
+    try:  # a regular file, UTF-8, at most 1 MB and 64 levels deep (diary/files.py)
         data = files.read_json(path, "fhir", str(path))
     except DiaryFormatError as exc:
         _fail(str(exc), as_json=as_json)

@@ -21,8 +21,8 @@ import polars as pl
 from painlink.diary.fields import FieldSpec
 from painlink.diary.frames import TABLES, DiaryFrames, TableSpec, conform
 from painlink.diary.vocabulary import INTENSITY_LABELS, SCREENING_NUMERIC, FactorKind
-from painlink.interop import files
-from painlink.interop.problems import BadCell, DiaryFormatError
+from painlink.diary import files
+from painlink.diary.errors import BadCell, DiaryFormatError
 from painlink.rules import plausibility
 from painlink.rules.medications import DRUGS, normalise_drug_name
 from painlink.rules.questionnaires import INSTRUMENTS
@@ -129,7 +129,7 @@ def _physical_lines(name: str, data: bytes, records: int) -> list[int]:
 def _read_raw(path: Path) -> pl.DataFrame:
     """One CSV file as strings, every cell stripped, with each record's physical line.
 
-    The file is checked and decoded by :mod:`painlink.interop.files` first (regular
+    The file is checked and decoded by :mod:`painlink.diary.files` first (regular
     file, size, encoding), and a header wider than ``MAX_COLUMNS`` is refused before
     Polars sees it (a million columns once exhausted memory). Plain UTF-8 goes to
     Polars as read; only a file with a byte-order mark is re-encoded."""

@@ -27,6 +27,7 @@ import datetime as dt
 import decimal
 import glob
 import hashlib
+import importlib.metadata
 import io
 import json
 import os
@@ -41,13 +42,25 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from painlink import __version__
 from painlink.store.engine import normalise_url
 
 FORMAT = "painlink-backup/1"
 MANIFEST = "manifest.json"
 MEMBER = {"sqlite": "database.sqlite", "postgresql": "database.pgdump"}
 PG_BIN_ENV = "PAINLINK_PG_BIN"
+
+
+def _painlink_version() -> str:
+    """The installed painlink's version, for the manifest.
+
+    Read from the package metadata, not ``painlink.__version__``: the store layer may not
+    import the public facade (it imports the whole package). A source tree run without
+    installing has no metadata; the manifest then says so rather than guessing.
+    """
+    try:
+        return importlib.metadata.version("painlink")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
 _CHUNK = 1 << 20
 
 
@@ -286,7 +299,7 @@ def _base_manifest(dialect: str, revision: str | None) -> dict[str, Any]:
     return {
         "format": FORMAT,
         "dialect": dialect,
-        "painlink_version": __version__,
+        "painlink_version": _painlink_version(),
         "revision": revision,
         "created_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
     }

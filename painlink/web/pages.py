@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from painlink.analysis.plotting import PICTURES
 from painlink.diary.vocabulary import ScreeningContext
-from painlink.interop import files
+from painlink.diary import files
 from painlink.interop.apps import SOURCES, read_export
 from painlink.interop.csv_diary import DiaryFormatError
 from painlink.store.merge import MergeError, merge_diary
@@ -947,7 +947,7 @@ async def clinic_fhir(patient_id: str, request: Request) -> Response:
             return refuse("choose a QuestionnaireResponse file (JSON)")
         if len(raw) > MAX_UPLOAD_BYTES:
             return refuse("the file is larger than 1 MB: not a single QuestionnaireResponse")
-        try:  # UTF-8 (or UTF-16 with its mark), nested at most 64 deep: interop/files.py
+        try:  # UTF-8 (or UTF-16 with its mark), nested at most 64 deep: diary/files.py
             name = getattr(upload, "filename", None) or "the file"
             resource = files.parse_json(files.decode_text(raw, name), name)
         except DiaryFormatError as exc:
