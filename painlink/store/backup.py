@@ -61,6 +61,8 @@ def _painlink_version() -> str:
         return importlib.metadata.version("painlink")
     except importlib.metadata.PackageNotFoundError:
         return "unknown"
+
+
 _CHUNK = 1 << 20
 
 

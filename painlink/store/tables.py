@@ -10,21 +10,11 @@ bulk import write children without first reading back generated ids.
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.orm import DeclarativeBase
 
 from painlink.diary.fields import FieldSpec
 from painlink.diary.frames import TABLE_BY_NAME
 from painlink.diary.vocabulary import FactorKind
-
-metadata = sa.MetaData(
-    naming_convention={
-        "ix": "ix_%(column_0_label)s",
-        "uq": "uq_%(table_name)s_%(column_0_name)s",
-        "ck": "ck_%(table_name)s_%(constraint_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-        "pk": "pk_%(table_name)s",
-    }
-)
+from painlink.store.base import Base, metadata
 
 
 def _sql_type(spec: FieldSpec) -> sa.types.TypeEngine:
@@ -256,10 +246,6 @@ INSERT_ORDER: tuple[sa.Table, ...] = (
 )
 
 
-class Base(DeclarativeBase):
-    metadata = metadata
-
-
 class Patient(Base):
     __table__ = patients
 
@@ -320,5 +306,6 @@ class ScreeningAnswer(Base):
     __table__ = screening_answers
 
 
-# the web app's tables share this metadata (imported last: they reference patients)
+# The web app's account tables join the same metadata, after the diary tables they
+# reference, so the migrations and the tests read one complete ``metadata`` from here.
 from painlink.store import account_tables as _account_tables  # noqa: E402, F401
