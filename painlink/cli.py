@@ -688,7 +688,7 @@ def screen_(
 ) -> None:
     """Red-flag screen of a presentation: emergency / urgent / soon / none, with advice."""
     from painlink.clinical.screening import Presentation, screen
-    from painlink.rules.red_flags import ScreeningSettings
+    from painlink.rules.red_flag_checks import ScreeningSettings
 
     if schema:
         _print_schema(Presentation.model_json_schema())

@@ -18,14 +18,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import polars as pl
 
-from painlink.diary.fields import FieldSpec
-from painlink.diary.frames import TABLES, DiaryFrames, TableSpec, conform
-from painlink.diary.vocabulary import INTENSITY_LABELS, SCREENING_NUMERIC, FactorKind
 from painlink.diary import files
 from painlink.diary.errors import BadCell, DiaryFormatError
+from painlink.diary.fields import FieldSpec
+from painlink.diary.frames import TABLES, DiaryFrames, TableSpec, conform
+from painlink.diary.vocabulary import INTENSITY_LABELS, FactorKind
 from painlink.rules import plausibility
 from painlink.rules.medications import DRUGS, normalise_drug_name
 from painlink.rules.questionnaires import INSTRUMENTS
+from painlink.rules.screening_questions import NUMERIC as SCREENING_NUMERIC
 
 FORMAT_NAME = "painlink-diary-csv"
 FORMAT_VERSION = 3  # 2 added questionnaires.csv and screenings.csv; 3 split the attack fever

@@ -33,10 +33,10 @@ from pathlib import Path
 import polars as pl
 from pydantic import ValidationError
 
-from painlink.diary.frames import DiaryFrames, model_row
-from painlink.diary.schemas import AttackIn, MedicationIn, PatientIn
 from painlink.diary import files
 from painlink.diary.errors import BadCell, DiaryFormatError
+from painlink.diary.frames import DiaryFrames, model_row
+from painlink.diary.schemas import AttackIn, MedicationIn, PatientIn
 from painlink.rules.medications import DrugClass, drug_class_of
 from painlink.rules.plausibility import MAX_RECORD_SPAN, date_problem
 

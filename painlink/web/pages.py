@@ -17,8 +17,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from painlink.analysis.plotting import PICTURES
-from painlink.diary.vocabulary import ScreeningContext
 from painlink.diary import files
+from painlink.diary.vocabulary import ScreeningContext
 from painlink.interop.apps import SOURCES, read_export
 from painlink.interop.csv_diary import DiaryFormatError
 from painlink.store.merge import MergeError, merge_diary
