@@ -33,7 +33,7 @@ def test_numeric_answers_are_derived_from_the_one_declaration() -> None:
     other question as 1/0, all read off the Presentation model's field types."""
     from painlink.rules.screening_questions import INTEGER, NUMERIC, QUESTIONS
 
-    assert QUESTIONS == tuple(q.value for q in ScreeningQuestion)
+    assert tuple(q.value for q in ScreeningQuestion) == QUESTIONS
     assert NUMERIC == (
         "age",
         "headache_onset_age",
