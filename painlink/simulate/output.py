@@ -10,7 +10,8 @@ from typing import TextIO
 
 from painlink.days.exposures import EXPOSURES
 from painlink.interop.csv_diary import DiaryCsvWriter
-from painlink.simulate.simulator import SimulationSpec, simulate
+from painlink.simulate.simulator import simulate
+from painlink.simulate.spec import SimulationSpec
 from painlink.store.store import Store
 
 TRUTH_FORMAT = "painlink-simulation-truth"
