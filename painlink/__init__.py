@@ -17,7 +17,8 @@ from painlink.interop.csv_diary import (
     read_diary_folder,
     write_diary_folder,
 )
-from painlink.simulate.simulator import SimulationSpec, simulate
+from painlink.simulate.simulator import simulate
+from painlink.simulate.spec import SimulationSpec
 from painlink.store.store import Store
 
 __all__ = [

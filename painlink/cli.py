@@ -26,7 +26,7 @@ from painlink.days.day_table import build_day_table
 from painlink.interop.csv_diary import DiaryFormatError, read_diary_folder
 from painlink.interop.export import export_csv
 from painlink.simulate.output import run_simulation
-from painlink.simulate.simulator import SimulationSpec
+from painlink.simulate.spec import SimulationSpec
 from painlink.store.diary_io import PatientExistsError
 from painlink.store.engine import ENV_VAR
 from painlink.store.store import NotInitialisedError, Store
@@ -410,7 +410,7 @@ def days_(
         else:  # a spreadsheet may open it: no text cell may start as a formula
             import polars as pl
 
-            from painlink.interop.csv_diary import escape_text
+            from painlink.interop.csv_cells import escape_text
 
             text = [c for c, kind in table.schema.items() if kind == pl.String]
             table.with_columns([escape_text(pl.col(c)) for c in text]).write_csv(out_file)
@@ -687,8 +687,9 @@ def screen_(
     as_json: JsonOption = False,
 ) -> None:
     """Red-flag screen of a presentation: emergency / urgent / soon / none, with advice."""
-    from painlink.clinical.screening import Presentation, screen
+    from painlink.clinical.screening import screen
     from painlink.rules.red_flag_checks import ScreeningSettings
+    from painlink.rules.screening_questions import Presentation
 
     if schema:
         _print_schema(Presentation.model_json_schema())

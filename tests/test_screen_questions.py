@@ -9,9 +9,10 @@ from pathlib import Path
 import polars as pl
 import sqlalchemy as sa
 
-from painlink.clinical.screening import Presentation, screen, screens_stored
+from painlink.clinical.screening import screen, screens_stored
 from painlink.diary.vocabulary import ScreeningQuestion
 from painlink.rules.red_flags import RED_FLAGS, rules_table
+from painlink.rules.screening_questions import Presentation
 from painlink.store import migrate
 from painlink.store.engine import normalise_url
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import Any
+from typing import Any, cast
 
 
 class Urgency(IntEnum):
@@ -70,6 +70,11 @@ class RedFlag:
 # --- three-valued logic: True, False, or None (not asked) -------------------------------
 
 
+def _answer(p: Answers, name: str) -> bool | None:
+    """A yes/no answer as given (``Presentation`` has made it True, False or None)."""
+    return cast("bool | None", p.get(name))
+
+
 def yes(p: Answers, *names: str) -> bool | None:
     """True if any field is true; None if none is true and some were not answered."""
     values = [p.get(n) for n in names]
@@ -121,8 +126,8 @@ def thunderclap(p: Answers, s: ScreeningSettings) -> bool | None:
         return True
     minutes = p.get("onset_to_peak_min")
     if minutes is not None:
-        return minutes < s.thunderclap_minutes
-    return p.get("thunderclap")
+        return bool(minutes < s.thunderclap_minutes)
+    return _answer(p, "thunderclap")
 
 
 def abrupt(p: Answers, s: ScreeningSettings) -> bool | None:
@@ -130,7 +135,7 @@ def abrupt(p: Answers, s: ScreeningSettings) -> bool | None:
     minutes = p.get("onset_to_peak_min")
     if minutes is None:
         return None
-    return s.thunderclap_minutes <= minutes <= ABRUPT_ONSET_MINUTES
+    return bool(s.thunderclap_minutes <= minutes <= ABRUPT_ONSET_MINUTES)
 
 
 def older_onset(p: Answers, s: ScreeningSettings) -> bool | None:
@@ -141,7 +146,7 @@ def older_onset(p: Answers, s: ScreeningSettings) -> bool | None:
         if new is None or age is None:
             return None
         return bool(new and age >= s.older_onset_age)
-    return onset >= s.older_onset_age
+    return bool(onset >= s.older_onset_age)
 
 
 def gca(p: Answers, s: ScreeningSettings) -> bool | None:

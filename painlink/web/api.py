@@ -18,8 +18,9 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from painlink.clinical.classify import classify
-from painlink.clinical.screening import Presentation, screen
+from painlink.clinical.screening import screen
 from painlink.diary.vocabulary import ScreeningContext
+from painlink.rules.screening_questions import Presentation
 from painlink.web import accounts, clinical_records, diary_service, views
 from painlink.web.accounts import can_access
 from painlink.web.deps import (
