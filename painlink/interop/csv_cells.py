@@ -64,8 +64,8 @@ class Problems:
         if not bad.any():
             return
         lines = frame["_line"].filter(bad).to_list()
-        values = raw if raw is not None else pl.Series([None] * frame.height, dtype=pl.String)
-        values = values.cast(pl.String).filter(bad).to_list()
+        given = raw if raw is not None else pl.Series([None] * frame.height, dtype=pl.String)
+        values = given.cast(pl.String).filter(bad).to_list()
         reasons = (
             reason.filter(bad).to_list() if isinstance(reason, pl.Series) else [reason] * len(lines)
         )
@@ -185,7 +185,7 @@ def _parse_column(spec: FieldSpec, raw: pl.Series) -> tuple[pl.Series, pl.Series
                 if spec.pattern is not None
                 else pl.Series([False] * raw.len())
             ).fill_null(False)
-            reason = _where(
+            reason: pl.Series | str = _where(
                 too_long,
                 f"longer than {spec.max_length} characters",
                 "may hold only letters, digits, '_', '.' and '-'",
@@ -194,7 +194,7 @@ def _parse_column(spec: FieldSpec, raw: pl.Series) -> tuple[pl.Series, pl.Series
         case "int" | "float":
             values = raw.cast(pl.Float64, strict=False)
             unparsed = present & (values.is_null() | ~values.is_finite()).fill_null(True)
-            reason: pl.Series | str = "not a number"
+            reason = "not a number"
             if spec.kind == "int":
                 fractional = (values != values.floor()).fill_null(False)
                 reason = _where(fractional, "not a whole number", "not a number")
@@ -446,7 +446,7 @@ def _spreadsheet_header(spec: TableSpec, raw: pl.DataFrame) -> pl.DataFrame:
     if data and raw.height:
         raw = raw.filter(pl.any_horizontal([pl.col(c).is_not_null() for c in data]))
     known = {f.csv_name for f in spec.fields}
-    renames = {}
+    renames: dict[str, str] = {}
     for name in raw.columns:
         if name in known or name == "_line":
             continue

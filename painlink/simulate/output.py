@@ -6,7 +6,7 @@ import dataclasses
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from painlink.days.exposures import EXPOSURES
 from painlink.interop.csv_diary import DiaryCsvWriter
@@ -36,7 +36,7 @@ class _TruthWriter:
         self.handle.write(json.dumps(head)[:-1] + ', "patients": [\n')
         self.first = True
 
-    def write(self, patients: list[dict]) -> None:
+    def write(self, patients: list[dict[str, Any]]) -> None:
         for p in patients:
             self.handle.write(("" if self.first else ",\n") + json.dumps(p))
             self.first = False

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from typing import Any
 from collections.abc import Iterator
 
 import numpy as np
@@ -47,7 +48,8 @@ from painlink.simulate.spec import (
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
+    out: np.ndarray = 1.0 / (1.0 + np.exp(-x))
+    return out
 
 
 def _ar1(rng: np.random.Generator, n: int, t: int, phi: float, sd: float) -> np.ndarray:
@@ -90,7 +92,7 @@ def _cycle(
 
 def _simulate_chunk(
     spec: SimulationSpec, first: int, n: int, rng: np.random.Generator
-) -> tuple[DiaryFrames, list[dict], pl.DataFrame]:
+) -> tuple[DiaryFrames, list[dict[str, Any]], pl.DataFrame]:
     t = spec.days
     dates = [spec.start + dt.timedelta(days=j) for j in range(t)]
     weekday = np.array([d.weekday() for d in dates])
@@ -166,7 +168,7 @@ def _simulate_chunk(
         np.where(migraine, rng.uniform(0.07, 0.18, n), rng.uniform(0.12, 0.30, n)),
     )
     logit = np.log(base_rate / (1 - base_rate))[:, None] * np.ones((1, t))
-    truth_factors: list[list[dict]] = [[] for _ in range(n)]
+    truth_factors: list[list[dict[str, Any]]] = [[] for _ in range(n)]
 
     def add_effect(i: np.ndarray, name: str, odds: np.ndarray, lag: np.ndarray, role: str) -> None:
         for k, idx in enumerate(i):
@@ -459,7 +461,7 @@ def _simulate_chunk(
     return diary, truth, risk
 
 
-def simulate(spec: SimulationSpec) -> Iterator[tuple[DiaryFrames, list[dict]]]:
+def simulate(spec: SimulationSpec) -> Iterator[tuple[DiaryFrames, list[dict[str, Any]]]]:
     """Yield (diary, truth) chunk by chunk; each chunk is independent of the others' sizes."""
     for diary, truth, _risk in simulate_with_risk(spec):
         yield diary, truth
@@ -467,7 +469,7 @@ def simulate(spec: SimulationSpec) -> Iterator[tuple[DiaryFrames, list[dict]]]:
 
 def simulate_with_risk(
     spec: SimulationSpec,
-) -> Iterator[tuple[DiaryFrames, list[dict], pl.DataFrame]]:
+) -> Iterator[tuple[DiaryFrames, list[dict[str, Any]], pl.DataFrame]]:
     """As :func:`simulate`, plus each patient-day's true onset probability (the forecast
     oracle). Held in memory only: it is never written with the diary."""
     seeds = np.random.SeedSequence(spec.seed)
