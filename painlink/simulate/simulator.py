@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import Any
 from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 import polars as pl

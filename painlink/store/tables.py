@@ -9,7 +9,10 @@ bulk import write children without first reading back generated ids.
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
+from sqlalchemy.sql.schema import SchemaItem
 
 from painlink.diary.fields import FieldSpec
 from painlink.diary.frames import TABLE_BY_NAME
@@ -17,7 +20,7 @@ from painlink.diary.vocabulary import FactorKind
 from painlink.store.base import Base, metadata
 
 
-def _sql_type(spec: FieldSpec) -> sa.types.TypeEngine:
+def _sql_type(spec: FieldSpec) -> sa.types.TypeEngine[Any]:
     match spec.kind:
         case "str":
             return sa.String(spec.max_length) if spec.max_length else sa.Text()
@@ -37,7 +40,7 @@ def _sql_type(spec: FieldSpec) -> sa.types.TypeEngine:
 
 
 def _checks(spec: FieldSpec) -> list[sa.CheckConstraint]:
-    col = sa.column(spec.name)
+    col: sa.ColumnClause[Any] = sa.column(spec.name)
     checks = []
     if spec.ge is not None:
         checks.append(sa.CheckConstraint(col >= spec.ge, name=f"{spec.name}_min"))
@@ -48,8 +51,8 @@ def _checks(spec: FieldSpec) -> list[sa.CheckConstraint]:
     return checks
 
 
-def _columns(table: str, primary: tuple[str, ...] = ()) -> list[sa.SchemaItem]:
-    items: list[sa.SchemaItem] = []
+def _columns(table: str, primary: tuple[str, ...] = ()) -> list[SchemaItem]:
+    items: list[SchemaItem] = []
     for spec in TABLE_BY_NAME[table].fields:
         items.append(
             sa.Column(
@@ -63,7 +66,7 @@ def _columns(table: str, primary: tuple[str, ...] = ()) -> list[sa.SchemaItem]:
     return items
 
 
-def _surrogate_id() -> sa.Column:
+def _surrogate_id() -> sa.Column[int]:
     return sa.Column("id", sa.Integer, primary_key=True, autoincrement=True)
 
 
