@@ -2,7 +2,9 @@
 
 Every rule carries its level, its wording, the source and the sentence of the source it
 rests on (``quote``); ``docs/clinical.md`` lists them from this data (a test keeps the
-two equal). Thresholds are the named constants below, each with its source.
+two equal). Thresholds are named constants in :mod:`painlink.rules.red_flag_checks`, each
+with its source; the rules themselves are listed by urgency in ``red_flags_emergency``,
+``red_flags_urgent`` and ``red_flags_soon``, and joined here, most urgent first.
 
 Sources
 - SNNOOP10: Do TP, Remmers A, Schytz HW, et al. Red and orange flags for secondary
