@@ -14,7 +14,8 @@ import statistics
 import time
 
 from painlink.analysis.report import analyze
-from painlink.simulate.simulator import SimulationSpec, simulate
+from painlink.simulate.simulator import simulate
+from painlink.simulate.spec import SimulationSpec
 
 
 def main() -> None:

@@ -77,7 +77,8 @@ warnings.filterwarnings("ignore")
 from painlink.analysis.forecast import forecast
 from painlink.analysis.report import _days
 from painlink.diary.frames import DiaryFrames
-from painlink.simulate.simulator import SimulationSpec, simulate
+from painlink.simulate.spec import SimulationSpec
+from painlink.simulate.simulator import simulate
 
 def group(start, prefix, seed):
     spec = SimulationSpec(patients=30, days=200, seed=seed, start=start, id_prefix=prefix)

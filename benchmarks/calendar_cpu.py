@@ -39,7 +39,8 @@ sys.path.insert(1, str(Path(__file__).resolve().parent))
 
 from load import start_postgres
 
-from painlink.simulate.simulator import SimulationSpec, simulate
+from painlink.simulate.simulator import simulate
+from painlink.simulate.spec import SimulationSpec
 from painlink.store.diary_io import frames_from_rows, read_window_rows
 from painlink.store.store import Store
 

@@ -21,7 +21,8 @@ from painlink.analysis.outcomes import treatment_outcomes
 from painlink.analysis.spine_link import spine_link
 from painlink.days.day_table import build_day_table
 from painlink.diary.frames import DiaryFrames
-from painlink.simulate.simulator import SimulationSpec, simulate_with_risk
+from painlink.simulate.simulator import simulate_with_risk
+from painlink.simulate.spec import SimulationSpec
 
 warnings.filterwarnings("ignore")
 

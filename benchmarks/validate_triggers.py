@@ -22,7 +22,8 @@ from painlink.analysis.logistic import fit_logit
 from painlink.analysis.triggers import TriggerAnalysis, _bh, exposure_columns
 from painlink.days.day_table import build_day_table
 from painlink.diary.frames import DiaryFrames
-from painlink.simulate.simulator import TRIGGER_CANDIDATES, SimulationSpec, simulate
+from painlink.simulate.simulator import simulate
+from painlink.simulate.spec import TRIGGER_CANDIDATES, SimulationSpec
 
 TESTED = (*TRIGGER_CANDIDATES, "exercise", "menstrual_window", "pill_free", "neck_pain")
 

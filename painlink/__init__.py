@@ -24,7 +24,7 @@ __version__ = "0.1.0"
 #: public name → (module, attribute): what ``painlink.<name>`` re-exports
 _EXPORTS: dict[str, tuple[str, str]] = {
     # reading and writing diaries
-    "DiaryFormatError": ("painlink.interop.problems", "DiaryFormatError"),
+    "DiaryFormatError": ("painlink.diary.errors", "DiaryFormatError"),
     "DiaryFrames": ("painlink.diary.frames", "DiaryFrames"),
     "read_diary": ("painlink._api", "read_diary"),
     "read_diary_folder": ("painlink.interop.csv_diary", "read_diary_folder"),
@@ -41,7 +41,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "analyze": ("painlink.analysis.report", "analyze"),
     "Results": ("painlink.analysis.results", "Results"),
     # simulated diaries with a known truth
-    "SimulationSpec": ("painlink.simulate.simulator", "SimulationSpec"),
+    "SimulationSpec": ("painlink.simulate.spec", "SimulationSpec"),
     "simulate": ("painlink.simulate.simulator", "simulate"),
 }
 
@@ -73,10 +73,11 @@ if TYPE_CHECKING:  # what mypy and IDEs see; at run time __getattr__ loads on de
     from painlink.clinical.questionnaires import score_response as score
     from painlink.clinical.screening import screen
     from painlink.days.day_table import build_day_table, day_table
+    from painlink.diary.errors import DiaryFormatError
     from painlink.diary.frames import DiaryFrames
     from painlink.interop.csv_diary import read_diary_folder, write_diary_folder
-    from painlink.interop.problems import DiaryFormatError
-    from painlink.simulate.simulator import SimulationSpec, simulate
+    from painlink.simulate.simulator import simulate
+    from painlink.simulate.spec import SimulationSpec
     from painlink.store.store import Store
 
 

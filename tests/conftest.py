@@ -23,7 +23,7 @@ import psycopg
 import pytest
 
 from painlink.simulate.output import run_simulation
-from painlink.simulate.simulator import SimulationSpec
+from painlink.simulate.spec import SimulationSpec
 
 EXTERNAL = Path(__file__).resolve().parents[1].parent / "shared" / "external"
 

@@ -7,7 +7,7 @@ file must be refused ("refused": a clear error, nothing stored), must import
 ("imported": odd but legitimate, such as a byte-order mark or CRLF lines), or may go
 either way as long as it is clean ("either").
 
-``painlink.interop.files.LIMITS`` gives the size limits the "over the limit" cases pass.
+``painlink.diary.files.LIMITS`` gives the size limits the "over the limit" cases pass.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-from painlink.interop.files import LIMITS
+from painlink.diary.files import LIMITS
 
 SOURCES = ("painlink", "migraine-buddy", "apple-health", "clue", "fhir")
 

@@ -165,7 +165,8 @@ def test_every_analysis_runs_over_a_simulated_cohort_of_2000() -> None:
     from painlink.analysis.report import analyze
     from painlink.clinical.classify import classify
     from painlink.diary.frames import DiaryFrames
-    from painlink.simulate.simulator import SimulationSpec, simulate
+    from painlink.simulate.simulator import simulate
+    from painlink.simulate.spec import SimulationSpec
 
     spec = SimulationSpec(patients=COHORT_PATIENTS, days=COHORT_DAYS, seed=11)
     diary = DiaryFrames.concat(part for part, _truth in simulate(spec))
@@ -255,7 +256,8 @@ def test_an_empty_diary_among_a_cohort_gets_its_own_message() -> None:
 
     from painlink.analysis.report import NOTHING_YET, analyze
     from painlink.diary.frames import DiaryFrames
-    from painlink.simulate.simulator import SimulationSpec, simulate
+    from painlink.simulate.simulator import simulate
+    from painlink.simulate.spec import SimulationSpec
 
     cohort = DiaryFrames.concat(part for part, _ in simulate(SimulationSpec(patients=25, days=60)))
     empty = DiaryFrames.from_tables(patients=pl.DataFrame({"patient_id": ["NEW"]}))
@@ -455,7 +457,8 @@ def test_cohort_forecast_priors_refit_only_when_data_was_added() -> None:
     from painlink.analysis.forecast import _cohort_priors, _features
     from painlink.analysis.report import _days
     from painlink.diary.frames import DiaryFrames
-    from painlink.simulate.simulator import SimulationSpec, simulate
+    from painlink.simulate.simulator import simulate
+    from painlink.simulate.spec import SimulationSpec
 
     def group(start: dt.date, prefix: str) -> DiaryFrames:
         spec = SimulationSpec(patients=12, days=200, seed=5, start=start, id_prefix=prefix)

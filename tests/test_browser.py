@@ -48,7 +48,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
     from painlink.cli.demo_seed import demo_accounts
     from painlink.simulate.output import run_simulation
-    from painlink.simulate.simulator import SimulationSpec
+    from painlink.simulate.spec import SimulationSpec
     from painlink.store.store import Store
     from painlink.web.app import create_app
 

@@ -16,7 +16,8 @@ from painlink.clinical.cervical import (
     measurement_error,
 )
 from painlink.interop.csv_diary import DiaryFormatError, read_diary_folder, write_diary_folder
-from painlink.simulate.simulator import SimulationSpec, simulate
+from painlink.simulate.simulator import simulate
+from painlink.simulate.spec import SimulationSpec
 from painlink.store.store import Store
 
 

@@ -7,7 +7,8 @@ import pytest
 
 from painlink.clinical.classify import classify, classify_many
 from painlink.diary.frames import DiaryFrames
-from painlink.simulate.simulator import SimulationSpec, simulate
+from painlink.simulate.simulator import simulate
+from painlink.simulate.spec import SimulationSpec
 
 
 @pytest.fixture(scope="module")

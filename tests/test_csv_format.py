@@ -347,7 +347,7 @@ def test_questionnaires_and_screens_round_trip_through_the_database(
 
 
 def test_screening_questions_match_the_screen() -> None:
-    from painlink.clinical.screening import Presentation
     from painlink.diary.vocabulary import ScreeningQuestion
+    from painlink.rules.screening_questions import Presentation
 
     assert [q.value for q in ScreeningQuestion] == list(Presentation.model_fields)

@@ -16,11 +16,8 @@ from typer.testing import CliRunner
 
 from painlink.cli import app
 from painlink.diary.frames import TABLES, TableSpec
-from painlink.interop.csv_diary import (
-    OPTIONAL_IN_CSV,
-    DiaryFormatError,
-    read_diary_folder,
-)
+from painlink.interop.csv_cells import OPTIONAL_IN_CSV
+from painlink.interop.csv_diary import DiaryFormatError, read_diary_folder
 from painlink.store.store import Store
 
 DOCS = Path(__file__).parents[1] / "docs" / "csv-format.md"

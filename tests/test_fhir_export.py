@@ -15,7 +15,8 @@ from painlink.cli import app
 from painlink.clinical.questionnaires import score_response, score_stored
 from painlink.diary.frames import DiaryFrames
 from painlink.interop.fhir_export import DAILY, diary_bundle
-from painlink.simulate.simulator import SimulationSpec, simulate
+from painlink.simulate.simulator import simulate
+from painlink.simulate.spec import SimulationSpec
 
 runner = CliRunner()
 

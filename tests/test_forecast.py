@@ -12,7 +12,8 @@ from painlink.analysis import forecast as fc
 from painlink.analysis.logistic import fit_logit
 from painlink.days.day_table import build_day_table
 from painlink.diary.frames import DiaryFrames
-from painlink.simulate.simulator import SimulationSpec, simulate
+from painlink.simulate.simulator import simulate
+from painlink.simulate.spec import SimulationSpec
 
 
 def test_prior_centred_on_the_cohort_is_the_penalised_maximum() -> None:

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from painlink.interop import files
-from painlink.interop.problems import DiaryFormatError
+from painlink.diary import files
+from painlink.diary.errors import DiaryFormatError
 from tests.hostile_files import SOURCES, hostile_corpus
 from tests.hostile_run import cli_outcomes, patient_client, web_app, web_outcomes
 

@@ -14,12 +14,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from painlink.clinical.questionnaires import QuestionnaireError, score_response
-from painlink.interop import files
+from painlink.diary import files
+from painlink.diary.errors import DiaryFormatError
 from painlink.interop.apple_health import read_apple_health
 from painlink.interop.clue import read_clue
 from painlink.interop.csv_diary import read_diary_folder
 from painlink.interop.migraine_buddy import read_migraine_buddy
-from painlink.interop.problems import DiaryFormatError
 from tests.hostile_files import ATTACKS, DAYS, PATIENTS, ah_record, ah_text, mb_row, mb_text
 
 FUZZ = settings(

@@ -18,7 +18,8 @@ from painlink.diary.frames import DiaryFrames
 from painlink.diary.vocabulary import AuraType, PainQuality, Relief, Side, SpineRegion
 from painlink.rules.day_definitions import DEFINITIONS
 from painlink.rules.medications import DrugClass
-from painlink.simulate.simulator import SimulationSpec, simulate
+from painlink.simulate.simulator import simulate
+from painlink.simulate.spec import SimulationSpec
 from painlink.store.diary_io import frames_from_rows, read_window_rows
 from painlink.store.store import Store
 

@@ -13,7 +13,8 @@ import statsmodels.api as sm
 from painlink.analysis.outcomes import blocks, fit_rate_ratio, treatment_outcomes, weekly_counts
 from painlink.days.day_table import build_day_table
 from painlink.diary.frames import DiaryFrames
-from painlink.simulate.simulator import SimulationSpec, simulate
+from painlink.simulate.simulator import simulate
+from painlink.simulate.spec import SimulationSpec
 
 
 def _days(

@@ -17,10 +17,10 @@ import pytest
 import sqlalchemy as sa
 from pydantic import ValidationError
 
-from painlink.clinical.screening import Presentation
 from painlink.diary.schemas import AttackIn, DayIn, MedicationIn, PatientIn
 from painlink.interop.csv_diary import DiaryFormatError, read_diary_folder
 from painlink.rules import plausibility
+from painlink.rules.screening_questions import Presentation
 from painlink.store.tables import attacks, days, medications, screening_answers
 from tests.test_web import PASSWORD, Web, form_token
 

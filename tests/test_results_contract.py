@@ -16,7 +16,8 @@ import pytest
 import painlink.analysis
 from painlink.analysis.results import Results
 from painlink.diary.frames import DiaryFrames
-from painlink.simulate.simulator import SimulationSpec, simulate
+from painlink.simulate.simulator import simulate
+from painlink.simulate.spec import SimulationSpec
 
 METHODS = ("summary", "plot", "to_frame", "to_dict")
 

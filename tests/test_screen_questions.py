@@ -9,9 +9,10 @@ from pathlib import Path
 import polars as pl
 import sqlalchemy as sa
 
-from painlink.clinical.screening import Presentation, screen, screens_stored
+from painlink.clinical.screening import screen, screens_stored
 from painlink.diary.vocabulary import ScreeningQuestion
 from painlink.rules.red_flags import RED_FLAGS, rules_table
+from painlink.rules.screening_questions import Presentation
 from painlink.store import migrate
 from painlink.store.engine import normalise_url
 
@@ -26,6 +27,24 @@ def test_every_screen_question_is_read_by_a_rule() -> None:
 
 def test_stored_vocabulary_is_the_presentation() -> None:
     assert [q.value for q in ScreeningQuestion] == list(Presentation.model_fields)
+
+
+def test_numeric_answers_are_derived_from_the_one_declaration() -> None:
+    """Stored answers keep their form: these as numbers (whole for ages and mmHg), every
+    other question as 1/0, all read off the Presentation model's field types."""
+    from painlink.rules.screening_questions import INTEGER, NUMERIC, QUESTIONS
+
+    assert tuple(q.value for q in ScreeningQuestion) == QUESTIONS
+    assert NUMERIC == (
+        "age",
+        "headache_onset_age",
+        "onset_to_peak_min",
+        "systolic_bp",
+        "diastolic_bp",
+        "weeks_since_birth",
+        "deficit_minutes",
+    )
+    assert INTEGER == ("age", "headache_onset_age", "systolic_bp", "diastolic_bp")
 
 
 def test_every_rule_names_its_source_and_the_sentence_it_rests_on() -> None:
@@ -162,7 +181,7 @@ def test_every_field_a_rule_names_can_change_that_rule() -> None:
     fields, two presentations differing only in that field give different outcomes."""
     import random
 
-    from painlink.rules.red_flags import ScreeningSettings
+    from painlink.rules.red_flag_checks import ScreeningSettings
 
     settings = ScreeningSettings()
     rng = random.Random(10)

@@ -6,7 +6,8 @@ import pytest
 from pydantic import ValidationError
 
 from painlink.clinical.screening import screen
-from painlink.rules.red_flags import RED_FLAGS, ScreeningSettings
+from painlink.rules.red_flag_checks import ScreeningSettings
+from painlink.rules.red_flags import RED_FLAGS
 
 RAISING = {
     "thunderclap": {"onset_to_peak_min": 0.5},

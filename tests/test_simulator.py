@@ -12,7 +12,8 @@ from painlink.days.day_table import build_day_table
 from painlink.days.exposures import derive_exposures
 from painlink.diary.frames import DiaryFrames
 from painlink.simulate.output import run_simulation
-from painlink.simulate.simulator import SimulationSpec, simulate
+from painlink.simulate.simulator import simulate
+from painlink.simulate.spec import SimulationSpec
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,8 @@ from painlink.analysis.logistic import fit_logit
 from painlink.analysis.triggers import TriggerAnalysis, _bh
 from painlink.days.day_table import build_day_table
 from painlink.diary.frames import DiaryFrames
-from painlink.simulate.simulator import SimulationSpec, simulate
+from painlink.simulate.simulator import simulate
+from painlink.simulate.spec import SimulationSpec
 
 
 def _data(seed: int, n: int = 730) -> tuple[np.ndarray, np.ndarray]:

@@ -858,7 +858,7 @@ def test_attack_check_asks_apart_keeps_not_sure_unknown_and_reads_blood_pressure
 
 
 def test_intake_asks_every_question_with_nothing_chosen(web: Web) -> None:
-    from painlink.clinical.screening import Presentation
+    from painlink.rules.screening_questions import Presentation
     from painlink.web.forms import INTAKE_NUMBERS, INTAKE_QUESTIONS
 
     asked = {k for k, _ in INTAKE_QUESTIONS} | {k for k, _ in INTAKE_NUMBERS}

@@ -7,7 +7,8 @@ from collections import Counter
 
 import sqlalchemy as sa
 
-from painlink.simulate.simulator import SimulationSpec, simulate
+from painlink.simulate.simulator import simulate
+from painlink.simulate.spec import SimulationSpec
 from painlink.store import tables as t
 from painlink.store.diary_io import read_rows, read_window_rows
 from painlink.store.store import Store

@@ -38,8 +38,9 @@ def screen_(
     as_json: JsonOption = False,
 ) -> None:
     """Red-flag screen of a presentation: emergency / urgent / soon / none, with advice."""
-    from painlink.clinical.screening import Presentation, screen
-    from painlink.rules.red_flags import ScreeningSettings
+    from painlink.clinical.screening import screen
+    from painlink.rules.red_flag_checks import ScreeningSettings
+    from painlink.rules.screening_questions import Presentation
 
     if schema:
         print_schema(Presentation.model_json_schema())

@@ -111,8 +111,8 @@ def missing_patients(store: Store, wanted: list[str], as_json: bool) -> None:
 
 def read_folder(folder: Path, as_json: bool) -> DiaryFrames:
     """A CSV diary folder; a missing folder or a bad file ends the command."""
+    from painlink.diary.errors import DiaryFormatError
     from painlink.interop.csv_diary import read_diary_folder
-    from painlink.interop.problems import DiaryFormatError
 
     try:
         return read_diary_folder(folder)
@@ -139,8 +139,8 @@ def load_diary(
 
 
 def load_json(path: Path, as_json: bool) -> dict[str, Any]:
-    from painlink.interop import files
-    from painlink.interop.problems import DiaryFormatError
+    from painlink.diary import files
+    from painlink.diary.errors import DiaryFormatError
 
     try:  # a regular file, UTF-8, at most 1 MB and 64 levels deep (interop/files.py)
         data = files.read_json(path, "fhir", str(path))

@@ -151,7 +151,7 @@ def seed_demo(store: Store, patients: int, truth_path: Path) -> list[tuple[str, 
     did not make has a demo patient's id, and :class:`DemoError` when an account it did
     not make has a demo address."""
     from painlink.simulate.output import run_simulation
-    from painlink.simulate.simulator import SimulationSpec
+    from painlink.simulate.spec import SimulationSpec
     from painlink.store.diary_io import PatientExistsError, existing_patients
 
     with store.engine.connect() as conn:  # refuse before anything is deleted

@@ -68,8 +68,8 @@ def import_(
     row — none of it."""
     from sqlalchemy import exc as sa_exc
 
+    from painlink.diary.errors import DiaryFormatError
     from painlink.interop.apps import SOURCES
-    from painlink.interop.problems import DiaryFormatError
     from painlink.services.importing import PAINLINK, read_source, store_diary
     from painlink.store.diary_io import PatientExistsError
     from painlink.store.merge import MergeConflict, MergeError
@@ -217,7 +217,7 @@ def simulate(
 ) -> None:
     """Generate synthetic diaries with known truth, into a CSV folder or the database."""
     from painlink.simulate.output import run_simulation
-    from painlink.simulate.simulator import SimulationSpec
+    from painlink.simulate.spec import SimulationSpec
     from painlink.store.diary_io import PatientExistsError
 
     try:

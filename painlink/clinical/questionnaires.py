@@ -63,8 +63,8 @@ class Score:
 def _read_json(resource: str | Path | dict[str, Any]) -> dict[str, Any]:
     if isinstance(resource, dict):
         return resource
-    from painlink.interop import files
-    from painlink.interop.problems import DiaryFormatError
+    from painlink.diary import files
+    from painlink.diary.errors import DiaryFormatError
 
     try:  # a regular file of at most 1 MB, UTF-8, nested at most 64 deep
         data = files.read_json(resource, "fhir", str(resource))

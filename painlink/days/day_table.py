@@ -31,6 +31,8 @@ the analyses say which period they looked at.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from typing import Protocol
 
 import polars as pl
 
@@ -319,8 +321,14 @@ def _in_window(frame: pl.DataFrame, since: pl.DataFrame | None) -> pl.DataFrame:
     )
 
 
+class _Readable(Protocol):
+    """What :func:`day_table` needs of a store (``painlink.store.Store``, a layer above)."""
+
+    def read(self, patient_ids: Sequence[str] | None = None) -> DiaryFrames: ...
+
+
 def day_table(
-    store, patient_ids: list[str] | None = None, *, as_of: dt.date | None = None
-) -> pl.DataFrame:  # type: ignore[no-untyped-def]
+    store: _Readable, patient_ids: list[str] | None = None, *, as_of: dt.date | None = None
+) -> pl.DataFrame:
     """The day table of stored patients (all when ``patient_ids`` is None)."""
     return build_day_table(store.read(patient_ids), as_of=as_of)

@@ -109,18 +109,22 @@ def field_specs(model: type[BaseModel]) -> tuple[FieldSpec, ...]:
     for name, info in model.model_fields.items():
         annotation = _unwrap_optional(hints[name])
         kind, choices = _kind_of(annotation)
-        spec = {"ge": None, "le": None, "max_length": None, "pattern": None, "plausible": None}
+        ge: float | None = None
+        le: float | None = None
+        max_length: int | None = None
+        pattern: str | None = None
+        plausible: str | None = None
         for c in _constraints(info, annotation):
             if isinstance(c, Plausible):
-                spec["plausible"] = c.kind
+                plausible = c.kind
             elif isinstance(c, annotated_types.Ge):
-                spec["ge"] = float(c.ge)  # type: ignore[arg-type]
+                ge = float(c.ge)  # type: ignore[arg-type]  # SupportsGe: numbers in our schemas
             elif isinstance(c, annotated_types.Le):
-                spec["le"] = float(c.le)  # type: ignore[arg-type]
+                le = float(c.le)  # type: ignore[arg-type]  # SupportsLe: numbers in our schemas
             elif isinstance(c, annotated_types.MaxLen):
-                spec["max_length"] = c.max_length
+                max_length = c.max_length
             elif hasattr(c, "pattern") and getattr(c, "pattern", None):
-                spec["pattern"] = c.pattern
+                pattern = c.pattern
         specs.append(
             FieldSpec(
                 name=name,
@@ -128,7 +132,11 @@ def field_specs(model: type[BaseModel]) -> tuple[FieldSpec, ...]:
                 kind=kind,
                 required=info.is_required(),
                 choices=choices,
-                **spec,  # type: ignore[arg-type]
+                ge=ge,
+                le=le,
+                max_length=max_length,
+                pattern=pattern,
+                plausible=plausible,
             )
         )
     return tuple(specs)

@@ -99,7 +99,7 @@ def model_row(model: BaseModel) -> dict[str, Any]:
     row = {}
     for key, value in model.model_dump().items():
         if isinstance(value, list):
-            value = ";".join(getattr(v, "value", v) for v in value) or None
+            value = ";".join(str(getattr(v, "value", v)) for v in value) or None
         row[key] = getattr(value, "value", value)
     return row
 

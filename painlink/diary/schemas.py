@@ -293,7 +293,9 @@ class ClinicalFindingIn(_Record):
 
 
 #: Instruments painlink can score (their rules live in painlink.rules.questionnaires).
-QuestionnaireKey = StrEnum("QuestionnaireKey", {key: key for key in INSTRUMENTS})
+QuestionnaireKey = StrEnum(  # type: ignore[misc]  # members from INSTRUMENTS, unseen by mypy
+    "QuestionnaireKey", {key: key for key in INSTRUMENTS}
+)
 
 
 class QuestionnaireItemIn(_Record):

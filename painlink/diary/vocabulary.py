@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from painlink.rules.screening_questions import QUESTIONS
+
 
 class Sex(StrEnum):
     female = "female"
@@ -147,87 +149,9 @@ class ScreeningContext(StrEnum):
     history = "history"  # the patient's own history, at registration or later
 
 
-#: Questions of the red-flag screen, as stored answers name them (yes/no as 1/0;
-#: ages, minutes, weeks and mmHg as numbers). Mirrors, in order,
-#: painlink.clinical.screening.Presentation, which a test keeps in step.
-SCREENING_NUMERIC = (
-    "age",
-    "headache_onset_age",
-    "onset_to_peak_min",
-    "systolic_bp",
-    "diastolic_bp",
-    "weeks_since_birth",
-    "deficit_minutes",
-)
-#: Numeric answers that are whole numbers (ages, mmHg).
-SCREENING_INTEGER = ("age", "headache_onset_age", "systolic_bp", "diastolic_bp")
-ScreeningQuestion = StrEnum(
-    "ScreeningQuestion",
-    {
-        name: name
-        for name in (
-            *SCREENING_NUMERIC[:3],
-            "thunderclap",
-            "new_headache",
-            "pattern_change",
-            "progressive",
-            "atypical",
-            "positional",
-            "precipitated_by_valsalva",
-            "after_head_trauma",
-            "fever",
-            "neck_stiffness",
-            "rash",
-            "confusion",
-            "weight_loss",
-            "night_sweats",
-            "neuro_deficit",
-            "decreased_consciousness",
-            "seizure",
-            "papilloedema",
-            "transient_visual_obscurations",
-            "painful_eye_autonomic",
-            "jaw_claudication",
-            "scalp_tenderness",
-            "visual_disturbance",
-            "pregnant_or_postpartum",
-            "history_cancer",
-            "history_immunosuppression",
-            "anticoagulants",
-            "painkiller_overuse",
-            "new_drug_at_onset",
-            "recent_neck_manipulation",
-            "neck_trauma",
-            "new_neck_pain",
-            "dizziness",
-            "diplopia",
-            "dysarthria",
-            "dysphagia",
-            "ataxia",
-            "drop_attack",
-            "nystagmus",
-            "facial_numbness",
-            "spinal_pain",
-            "spinal_trauma",
-            "night_pain",
-            "iv_drug_use",
-            "saddle_anaesthesia",
-            "bladder_bowel_dysfunction",
-            "bilateral_leg_weakness",
-            *SCREENING_NUMERIC[3:],
-            "hypertension_before_pregnancy",
-            "ruq_epigastric_pain",
-            "worst_ever",
-            "vomiting",
-            "wakes_from_sleep",
-            "worse_upright",
-            "worse_lying_or_straining",
-            "deficit_still_present",
-            "motor_weakness",
-            "minor_spinal_trauma",
-            "osteoporosis",
-            "long_term_steroids",
-            "fever_or_meningism",
-        )
-    },
+#: Questions of the red-flag screen, as stored answers name them (yes/no as 1/0; ages,
+#: minutes, weeks and mmHg as numbers): derived from the one declaration,
+#: painlink.rules.screening_questions.Presentation, in its order.
+ScreeningQuestion = StrEnum(  # type: ignore[misc]  # members from QUESTIONS, unseen by mypy
+    "ScreeningQuestion", {name: name for name in QUESTIONS}
 )

@@ -40,11 +40,11 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 
+from painlink.diary import files
+from painlink.diary.errors import BadCell, DiaryFormatError
 from painlink.diary.frames import DiaryFrames, model_row
 from painlink.diary.schemas import PatientIn
 from painlink.diary.vocabulary import FLOW_BY_AMOUNT
-from painlink.interop import files
-from painlink.interop.problems import BadCell, DiaryFormatError
 from painlink.rules.plausibility import (
     EARLIEST_DATE,
     birth_year_problem,

@@ -14,9 +14,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from painlink.diary import files
+from painlink.diary.errors import BadCell, DiaryFormatError
 from painlink.diary.vocabulary import FLOW_BY_AMOUNT
-from painlink.interop import files
-from painlink.interop.problems import BadCell, DiaryFormatError
 from painlink.rules.plausibility import date_problem
 
 FLOW = ("spotting", "light", "medium", "heavy")  # what Clue records

@@ -160,13 +160,13 @@ def diary_bundle(diary: DiaryFrames, patient_id: str) -> dict[str, Any]:
             observation["note"] = [{"text": a["notes"]}]
         resources.append(observation)
     for d in mine(diary.days).sort("date").iter_rows(named=True):
-        for column, (code, unit) in DAILY.items():
+        for column, (coding, unit) in DAILY.items():
             value = d.get(column)
             if value is None:
                 continue
             measure = _observation(
                 _fhir_id(patient_id, column.replace("_", "-"), d["date"]),
-                code,
+                coding,
                 subject,
                 effectiveDateTime=str(d["date"]),  # the diary's day, not a moment
             )

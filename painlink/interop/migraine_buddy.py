@@ -31,12 +31,12 @@ import re
 from pathlib import Path
 
 import polars as pl
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
+from painlink.diary import files
+from painlink.diary.errors import BadCell, DiaryFormatError
 from painlink.diary.frames import DiaryFrames, model_row
 from painlink.diary.schemas import AttackIn, MedicationIn, PatientIn
-from painlink.interop import files
-from painlink.interop.problems import BadCell, DiaryFormatError
 from painlink.rules.medications import DrugClass, drug_class_of
 from painlink.rules.plausibility import MAX_RECORD_SPAN, date_problem
 
@@ -220,7 +220,7 @@ def read_migraine_buddy(path: str | Path, patient_id: str, time_zone: str = "UTC
     attacks, medications = [], []
     used: set[str] = set()
 
-    def keep(model: type, data: dict[str, object], line: int) -> object | None:
+    def keep(model: type[BaseModel], data: dict[str, object], line: int) -> BaseModel | None:
         try:
             return model(**data)
         except ValidationError as exc:

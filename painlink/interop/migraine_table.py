@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -53,7 +54,7 @@ def read_table(path: str | Path) -> pl.DataFrame:
     return frame.with_row_index("row", offset=1)
 
 
-def row_to_diary(row: dict, assume_typical_aura: bool = False) -> DiaryFrames:
+def row_to_diary(row: dict[str, Any], assume_typical_aura: bool = False) -> DiaryFrames:
     pid = f"row{row['row']}"
     start = dt.datetime(REFERENCE_YEAR, 1, 1, 8)
     gap = dt.timedelta(days=max(1.0, 30.0 / max(row["Frequency"], 1)))
@@ -89,7 +90,7 @@ def row_to_diary(row: dict, assume_typical_aura: bool = False) -> DiaryFrames:
             }
         )
         for j, kind in enumerate(types):
-            symptom = {"patient_id": pid, "attack_id": f"a{k}", "type": kind}
+            symptom: dict[str, object] = {"patient_id": pid, "attack_id": f"a{k}", "type": kind}
             if assume_typical_aura:
                 symptom |= {
                     "start": begin - dt.timedelta(minutes=40 - 10 * j),

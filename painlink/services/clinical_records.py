@@ -19,12 +19,13 @@ from painlink.clinical.questionnaires import (
     response_values,
     score_values,
 )
-from painlink.clinical.screening import Presentation, ScreenResult, screen
+from painlink.clinical.screening import ScreenResult, screen
 from painlink.diary.frames import model_row
 from painlink.diary.schemas import PatientIn, QuestionnaireItemIn, ScreeningAnswerIn
 from painlink.diary.vocabulary import ScreeningContext
 from painlink.rules import plausibility
 from painlink.rules.questionnaires import INSTRUMENTS
+from painlink.rules.screening_questions import Presentation
 from painlink.services.diary import EntryError, local_now, patient_zone
 from painlink.store import tables as t
 

@@ -15,7 +15,7 @@ Apple Health export takes seconds) and audits the write as the signed-in person:
 :class:`~painlink.store.store.Store` with the command line's audit rows (the CLI reads
 first, so a bad file is reported before any database is touched), and
 :func:`import_diary` does both. Errors are the existing typed ones:
-:class:`~painlink.interop.problems.DiaryFormatError` (a bad file: nothing stored),
+:class:`~painlink.diary.errors.DiaryFormatError` (a bad file: nothing stored),
 :class:`~painlink.store.diary_io.PatientExistsError` (a CSV diary naming a patient
 already stored), :class:`~painlink.store.merge.MergeConflict` /
 :class:`~painlink.store.merge.MergeError` (a merge refused: nothing stored),

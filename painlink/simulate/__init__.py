@@ -1,5 +1,6 @@
 """Synthetic diaries with known truth (see :mod:`painlink.simulate.simulator`)."""
 
-from painlink.simulate.simulator import SimulationSpec, simulate
+from painlink.simulate.simulator import simulate
+from painlink.simulate.spec import SimulationSpec
 
 __all__ = ["SimulationSpec", "simulate"]

@@ -6,11 +6,12 @@ import dataclasses
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from painlink.days.exposures import EXPOSURES
 from painlink.interop.csv_diary import DiaryCsvWriter
-from painlink.simulate.simulator import SimulationSpec, simulate
+from painlink.simulate.simulator import simulate
+from painlink.simulate.spec import SimulationSpec
 from painlink.store.store import Store
 
 TRUTH_FORMAT = "painlink-simulation-truth"
@@ -35,7 +36,7 @@ class _TruthWriter:
         self.handle.write(json.dumps(head)[:-1] + ', "patients": [\n')
         self.first = True
 
-    def write(self, patients: list[dict]) -> None:
+    def write(self, patients: list[dict[str, Any]]) -> None:
         for p in patients:
             self.handle.write(("" if self.first else ",\n") + json.dumps(p))
             self.first = False

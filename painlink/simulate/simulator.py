@@ -16,62 +16,40 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import polars as pl
 
 from painlink.days.exposures import EXPOSURES, derive_exposures
 from painlink.diary.frames import DiaryFrames
-
-#: headache types drawn, with their share of patients
-TYPES: dict[str, tuple[str, float]] = {
-    "1.1": ("Migraine without aura", 0.45),
-    "1.2.1": ("Migraine with typical aura", 0.20),
-    "1.3": ("Chronic migraine", 0.15),
-    "2.2": ("Frequent episodic tension-type headache", 0.20),
-}
-#: exposures that may be a patient's true trigger, and the odds ratios drawn for them
-TRIGGER_CANDIDATES = (
-    "short_sleep",
-    "high_stress",
-    "stress_letdown",
-    "skipped_meal",
-    "alcohol",
-    "caffeine_drop",
-    "pressure_drop",
+from painlink.simulate.attacks import attack_tables
+from painlink.simulate.records import (
+    acute_medications,
+    frt_exams,
+    hit6_responses,
+    overusing,
+    spine_episodes,
 )
-TRUE_ODDS_RATIOS = (2.0, 3.0, 4.0)
-PROTECTOR_OR = 0.5
-NECK_CAUSE_OR = 3.0
-MENSTRUAL_OR = 2.5
-PILL_FREE_OR = 2.0
-RATE_RATIOS = (0.5, 0.7, 1.0)
-TREATMENTS = (
-    ("Upper cervical chiropractic", "chiropractic"),
-    ("Manual therapy block", "manual_therapy"),
-    ("Propranolol", "preventive_drug"),
-    ("Physiotherapy", "physiotherapy"),
+from painlink.simulate.spec import (
+    FIRST_NAMES,
+    MENSTRUAL_OR,
+    NECK_CAUSE_OR,
+    PILL_FREE_OR,
+    PROTECTOR_OR,
+    RATE_RATIOS,
+    TREATMENTS,
+    TRIGGER_CANDIDATES,
+    TRUE_ODDS_RATIOS,
+    TYPES,
+    ZONES,
+    SimulationSpec,
 )
-ZONES = ("Europe/Berlin", "Europe/London", "America/New_York", "Australia/Sydney", "UTC")
-FIRST_NAMES = ("Ana", "Ben", "Chloé", "Dev", "Eun-ji", "Farah", "Gustav", "Hana", "Ines", "Jon")
-
-
-@dataclass(frozen=True)
-class SimulationSpec:
-    patients: int = 50
-    days: int = 180
-    seed: int = 1
-    start: dt.date = dt.date(2025, 1, 1)
-    chunk_size: int = 2_000
-    id_prefix: str = "SIM"
-    type_shares: dict[str, float] = field(
-        default_factory=lambda: {k: v[1] for k, v in TYPES.items()}
-    )
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
+    out: np.ndarray = 1.0 / (1.0 + np.exp(-x))
+    return out
 
 
 def _ar1(rng: np.random.Generator, n: int, t: int, phi: float, sd: float) -> np.ndarray:
@@ -114,7 +92,7 @@ def _cycle(
 
 def _simulate_chunk(
     spec: SimulationSpec, first: int, n: int, rng: np.random.Generator
-) -> tuple[DiaryFrames, list[dict], pl.DataFrame]:
+) -> tuple[DiaryFrames, list[dict[str, Any]], pl.DataFrame]:
     t = spec.days
     dates = [spec.start + dt.timedelta(days=j) for j in range(t)]
     weekday = np.array([d.weekday() for d in dates])
@@ -190,7 +168,7 @@ def _simulate_chunk(
         np.where(migraine, rng.uniform(0.07, 0.18, n), rng.uniform(0.12, 0.30, n)),
     )
     logit = np.log(base_rate / (1 - base_rate))[:, None] * np.ones((1, t))
-    truth_factors: list[list[dict]] = [[] for _ in range(n)]
+    truth_factors: list[list[dict[str, Any]]] = [[] for _ in range(n)]
 
     def add_effect(i: np.ndarray, name: str, odds: np.ndarray, lag: np.ndarray, role: str) -> None:
         for k, idx in enumerate(i):
@@ -319,142 +297,13 @@ def _simulate_chunk(
     craving_user = rng.random(n) < 0.4
     craving = (rng.random((n, t)) < (0.08 + 0.35 * prodrome)) & craving_user[:, None]
 
-    # --- attack features by type
-    at_type = htype[who]
-    is_mig = at_type != "2.2"
-    u = rng.random((m, 12))
-    intensity = np.where(
-        is_mig,
-        np.select([u[:, 0] < 0.1, u[:, 0] < 0.55], [1, 2], 3),
-        np.where(u[:, 0] < 0.6, 1, 2),
-    )
-    unilateral = np.where(is_mig, u[:, 1] < 0.6, u[:, 1] < 0.1)
-    side = np.where(unilateral, np.where(u[:, 2] < 0.5, "left", "right"), "bilateral").astype(
-        object
-    )
-    quality = np.where(
-        is_mig,
-        np.where(u[:, 3] < 0.7, "pulsating", "pressing"),
-        np.where(u[:, 3] < 0.85, "pressing", "other"),
-    )
-    aggravated = np.where(is_mig, u[:, 4] < 0.8, u[:, 4] < 0.1)
-    nausea = np.where(is_mig, u[:, 5] < 0.6, False)
-    vomiting = nausea & (u[:, 6] < 0.25)
-    photo = np.where(is_mig, u[:, 7] < 0.8, u[:, 7] < 0.15)
-    phono = np.where(is_mig, u[:, 8] < 0.7, (u[:, 8] < 0.15) & ~photo)
-    neck_flag = np.where((neck_role[who] == "symptom"), u[:, 9] < 0.75, u[:, 9] < 0.25)
-    autonomic = is_mig & (u[:, 10] < 0.08)
-    has_aura = (at_type == "1.2.1") & (u[:, 11] < 0.75)
-    records_nrs = rng.random(n) < 0.5
-    nrs = np.where(
-        records_nrs[who],
-        np.select(
-            [intensity == 1, intensity == 2],
-            [rng.integers(1, 4, m), rng.integers(4, 7, m)],
-            rng.integers(7, 11, m),
-        ),
-        -1,
-    )
-    location = np.where(
-        is_mig,
-        np.where(unilateral, "temporal;orbital", "frontal;temporal"),
-        np.where(u[:, 2] < 0.3, "occipital;neck", "frontal;temporal"),
-    )
-
-    base_dt = dt.datetime.combine(spec.start, dt.time())
-    start_us = np.round(start_h * 4).astype(np.int64) * 15 * 60 * 1_000_000  # 15-minute steps
-    end_us = np.round(end_h * 4).astype(np.int64) * 15 * 60 * 1_000_000
-    start_col = pl.Series(start_us).cast(pl.Duration("us")) + base_dt
-    end_col = (
-        (pl.Series(end_us).cast(pl.Duration("us")) + base_dt).scatter(
-            np.flatnonzero(ongoing_last), None
-        )
-        if m
-        else pl.Series([], dtype=pl.Datetime("us"))
-    )
+    drawn = attack_tables(rng, spec, ids, htype, neck_role, who, start_h, end_h, ongoing_last)
+    attacks, aura, readings = drawn.attacks, drawn.aura, drawn.readings
+    attack_ids, start_us = drawn.attack_ids, drawn.start_us
     pid = np.array(ids, dtype=object)
-    attack_ids = _sequence_ids(who, "A")
-    attacks = pl.DataFrame(
-        {
-            "patient_id": pl.Series(pid[who], dtype=pl.String),
-            "attack_id": attack_ids,
-            "start": start_col,
-            "end": end_col,
-            "intensity": intensity,
-            "intensity_nrs": pl.Series(nrs, dtype=pl.Float64).replace(-1.0, None),
-            "onset_to_peak_min": np.round(
-                np.where(is_mig, rng.uniform(30, 120, m), rng.uniform(10, 60, m))
-            ),
-            "side": pl.Series(side, dtype=pl.String),
-            "location": pl.Series(location, dtype=pl.String),
-            "quality": pl.Series(quality, dtype=pl.String),
-            "aggravated_by_activity": aggravated,
-            "nausea": nausea,
-            "vomiting": vomiting,
-            "photophobia": photo,
-            "phonophobia": phono,
-            "cranial_autonomic": autonomic,
-            "restlessness": np.zeros(m, dtype=bool),
-            "neck_pain": neck_flag,
-            "aura": has_aura,
-        }
-    )
+    base_dt = dt.datetime.combine(spec.start, dt.time())
 
-    # aura symptoms: visual always, sensory in a third, each 5–60 min, before the headache
-    aura_rows = np.flatnonzero(has_aura)
-    n_sym = 1 + (rng.random(aura_rows.size) < 0.33)
-    succession = np.full(m, None, dtype=object)
-    succession[aura_rows] = n_sym > 1  # the second symptom follows the first
-    attacks = attacks.with_columns(
-        pl.Series("aura_succession", succession.tolist(), dtype=pl.Boolean)
-    )
-    sym_attack = np.repeat(aura_rows, n_sym)
-    sym_index = (
-        np.concatenate([np.arange(k) for k in n_sym]) if aura_rows.size else np.zeros(0, int)
-    )
-    sym_type = np.where(sym_index == 0, "visual", "sensory")
-    sym_duration = np.round(rng.uniform(8, 45, sym_attack.size))
-    lead = rng.uniform(20, 50, aura_rows.size)
-    sym_offset = -np.repeat(lead, n_sym) + sym_index * 15.0
-    aura = pl.DataFrame(
-        {
-            "patient_id": pl.Series(pid[who[sym_attack]], dtype=pl.String),
-            "attack_id": attack_ids.gather(sym_attack),
-            "type": pl.Series(sym_type, dtype=pl.String),
-            "start": start_col.gather(sym_attack)
-            + pl.Series(np.round(sym_offset).astype(np.int64) * 60_000_000).cast(pl.Duration("us")),
-            "duration_min": sym_duration,
-            "positive": sym_index == 0,
-            "unilateral": rng.random(sym_attack.size) < 0.85,
-            "gradual_spread": rng.random(sym_attack.size) < 0.9,
-        }
-    )
-
-    # intensity readings for half of the patients: at onset and at the peak
-    read = np.flatnonzero(records_nrs[who])
-    peak_min = attacks["onset_to_peak_min"].to_numpy()[read]
-    readings = pl.concat(
-        [
-            pl.DataFrame(
-                {
-                    "patient_id": pl.Series(pid[who[read]], dtype=pl.String),
-                    "attack_id": attack_ids.gather(read),
-                    "at": start_col.gather(read)
-                    + pl.Series((offset * 60_000_000).astype(np.int64)).cast(pl.Duration("us")),
-                    # the onset reading is a step below the peak
-                    "intensity": (
-                        np.maximum(intensity[read] - 1, 1) if k == 0 else intensity[read]
-                    ).astype(np.int64),
-                    "intensity_nrs": pl.Series(
-                        np.maximum(nrs[read] - (2 if k == 0 else 0), 1), dtype=pl.Float64
-                    ),
-                }
-            )
-            for k, offset in enumerate((np.zeros(read.size), np.round(peak_min)))
-        ]
-    )
-
-    medications = _medications(rng, spec, pid, htype, who, day, start_us, end_h, attack_ids)
+    medications = acute_medications(rng, spec, pid, htype, who, day, start_us, end_h, attack_ids)
 
     # --- days the patient filled in (attack days are always logged in attacks.csv)
     compliance = rng.uniform(0.85, 1.0, size=n)
@@ -542,7 +391,7 @@ def _simulate_chunk(
             "clinician": "Dr. Demo (simulated)",
         }
     )
-    spine = _spine_episodes(rng, pid, neck_obs, base_dt)
+    spine = spine_episodes(rng, pid, neck_obs, base_dt)
     manual = (
         np.array(
             [
@@ -555,9 +404,9 @@ def _simulate_chunk(
         if t0 < t
         else np.zeros(n, dtype=bool)
     )
-    exams = _frt_exams(rng, pid, neck_role, manual, dates[t0] if t0 < t else None, dates[-1])
+    exams = frt_exams(rng, pid, neck_role, manual, dates[t0] if t0 < t else None, dates[-1])
     # drawn last, so adding questionnaires left every earlier draw (and figure) unchanged
-    hit6 = _hit6_responses(rng, pid[treated], attacks, dates[t0] if t0 < t else None, dates[-1])
+    hit6 = hit6_responses(rng, pid[treated], attacks, dates[t0] if t0 < t else None, dates[-1])
 
     diary = DiaryFrames.from_tables(
         patients=patients,
@@ -574,7 +423,7 @@ def _simulate_chunk(
         exam_measurements=exams,
         questionnaire_items=hit6,
     )
-    overuse_flags = _overuse_flags(medications, n, pid, t)
+    overuse_flags = overusing(medications, n, pid, t)
     truth = []
     for i in range(n):
         truth.append(
@@ -612,217 +461,7 @@ def _simulate_chunk(
     return diary, truth, risk
 
 
-def _sequence_ids(who: np.ndarray, prefix: str) -> pl.Series:
-    """A0001, A0002 … numbered within each patient (``who`` is sorted)."""
-    if who.size == 0:
-        return pl.Series([], dtype=pl.String)
-    starts = np.r_[0, np.flatnonzero(np.diff(who)) + 1]
-    counter = np.arange(who.size) - np.repeat(starts, np.diff(np.r_[starts, who.size]))
-    numbers = pl.Series(counter + 1).cast(pl.String).str.zfill(4)
-    return (prefix + numbers).alias("attack_id")
-
-
-ACUTE = {
-    "migraine": (
-        ("sumatriptan", 50.0),
-        ("rizatriptan", 10.0),
-        ("ibuprofen", 400.0),
-        ("paracetamol+caffeine", 1000.0),
-    ),
-    "tth": (("paracetamol", 1000.0), ("ibuprofen", 400.0), ("acetylsalicylic acid", 500.0)),
-}
-RELIEF = np.array(["none", "partial", "complete"], dtype=object)
-
-
-def _medications(
-    rng: np.random.Generator,
-    spec: SimulationSpec,
-    pid: np.ndarray,
-    htype: np.ndarray,
-    who: np.ndarray,
-    day: np.ndarray,
-    start_us: np.ndarray,
-    end_h: np.ndarray,
-    attack_ids: pl.Series,
-) -> pl.DataFrame:
-    """Acute intakes: one per attack for most, one per attack day for overusers."""
-    m, n, t = who.size, htype.size, spec.days
-    overuser = (htype == "1.3") & (rng.random(n) < 0.6)
-    drug_pick = rng.integers(0, 2, size=n)  # a patient's usual drug among the first two
-    rows_who, rows_attack, rows_time = [], [], []
-    take = rng.random(m) < np.where(htype[who] == "2.2", 0.5, 0.75)
-    take |= overuser[who]
-    for k in np.flatnonzero(take):
-        last = min(int(end_h[k] // 24), t - 1)
-        span = range(day[k], last + 1) if overuser[who[k]] else range(day[k], day[k] + 1)
-        for j, d in enumerate(span):
-            rows_who.append(who[k])
-            rows_attack.append(k)
-            rows_time.append(
-                start_us[k] + 45 * 60_000_000 if j == 0 else d * 86_400_000_000 + 8 * 3_600_000_000
-            )
-    if not rows_who:
-        return pl.DataFrame()
-    w = np.array(rows_who)
-    kind = np.where(htype[w] == "2.2", "tth", "migraine")
-    which = drug_pick[w] + (rng.random(w.size) < 0.15) * 2  # sometimes a second-line drug
-    drugs = np.array(
-        [ACUTE[k][min(c, len(ACUTE[k]) - 1)] for k, c in zip(kind, which, strict=True)],
-        dtype=object,
-    )
-    base_dt = dt.datetime.combine(spec.start, dt.time())
-    return pl.DataFrame(
-        {
-            "patient_id": pl.Series(pid[w], dtype=pl.String),
-            "taken_at": pl.Series(np.array(rows_time, dtype=np.int64)).cast(pl.Duration("us"))
-            + base_dt,
-            "drug": [d[0] for d in drugs],
-            "dose": [d[1] for d in drugs],
-            "dose_unit": "mg",
-            "relief_2h": pl.Series(
-                RELIEF[rng.choice(3, size=w.size, p=[0.2, 0.45, 0.35])], dtype=pl.String
-            ),
-            "attack_id": attack_ids.gather(np.array(rows_attack)),
-        }
-    ).with_columns(
-        pl.col("drug")
-        .replace_strict(
-            {
-                "sumatriptan": "triptan",
-                "rizatriptan": "triptan",
-                "ibuprofen": "non_opioid_analgesic",
-                "paracetamol": "non_opioid_analgesic",
-                "acetylsalicylic acid": "non_opioid_analgesic",
-                "paracetamol+caffeine": "combination_analgesic",
-            }
-        )
-        .alias("drug_class")
-    )
-
-
-def _overuse_flags(medications: pl.DataFrame, n: int, pid: np.ndarray, t: int) -> dict[str, bool]:
-    """True where some 30-day window holds 10 or more acute-medication days (simulated truth)."""
-    if not medications.height:
-        return {}
-    per_day = medications.select("patient_id", pl.col("taken_at").dt.date().alias("d")).unique()
-    counts = per_day.group_by("patient_id").agg(pl.len().alias("days"))
-    months = max(t / 30.0, 1.0)
-    return {
-        r["patient_id"]: r["days"] / months >= 10 and t >= 90 for r in counts.iter_rows(named=True)
-    }
-
-
-def _spine_episodes(
-    rng: np.random.Generator, pid: np.ndarray, neck_obs: np.ndarray, base_dt: dt.datetime
-) -> pl.DataFrame:
-    """Upper-cervical episodes noted by patients whose neck pain flares (≥6/10)."""
-    flare_p, flare_d = np.nonzero((neck_obs >= 6) & (rng.random(neck_obs.shape) < 0.3))
-    if flare_p.size == 0:
-        return pl.DataFrame()
-    start = (
-        pl.Series((flare_d * 24 + 7).astype(np.int64) * 3_600_000_000).cast(pl.Duration("us"))
-        + base_dt
-    )
-    return pl.DataFrame(
-        {
-            "patient_id": pl.Series(pid[flare_p], dtype=pl.String),
-            "region": "upper_cervical",
-            "side": pl.Series(
-                np.where(rng.random(flare_p.size) < 0.5, "left", "bilateral"), dtype=pl.String
-            ),
-            "start": start,
-            "end": start + dt.timedelta(hours=10),
-            "nrs": neck_obs[flare_p, flare_d].astype(float),
-        }
-    )
-
-
-def _frt_exams(
-    rng: np.random.Generator,
-    pid: np.ndarray,
-    neck_role: np.ndarray,
-    examined: np.ndarray,
-    first: dt.date | None,
-    last: dt.date,
-) -> pl.DataFrame:
-    """Flexion–rotation tests at intake and at the last day, two trials per side.
-
-    Patients whose neck pain causes attacks rotate less (true mean 28° vs 42°); each
-    trial adds measurement noise (SD 3°), so repeated trials carry a known error.
-    """
-    who = np.flatnonzero(examined)
-    if first is None or who.size == 0:
-        return pl.DataFrame()
-    rows = []
-    for i in who:
-        true = 28.0 if neck_role[i] == "cause" else 42.0
-        side_low = "left" if rng.random() < 0.5 else "right"
-        for visit in (first, last):
-            at = dt.datetime.combine(visit, dt.time(9, 30))
-            for side in ("left", "right"):
-                level = true if side == side_low else true + 8.0
-                for repeat in (1, 2):
-                    rows.append(
-                        {
-                            "patient_id": pid[i],
-                            "at": at,
-                            "measure": f"frt_{side}_deg",
-                            "value": round(float(level + rng.normal(0, 3.0)), 1),
-                            "unit": "deg",
-                            "method": "goniometer",
-                            "examiner": "Dr. Demo (simulated)",
-                            "repeat": repeat,
-                        }
-                    )
-    return pl.DataFrame(rows)
-
-
-HIT6_VALUES = np.array([6.0, 8.0, 10.0, 11.0, 13.0])
-
-
-def _hit6_responses(
-    rng: np.random.Generator,
-    treated: np.ndarray,
-    attacks: pl.DataFrame,
-    first: dt.date | None,
-    last: dt.date,
-) -> pl.DataFrame:
-    """HIT-6 at the intake visit and on the last day for treated patients.
-
-    Impact follows the attacks of the 28 days before each response (total ≈ 44 + 2.2 per
-    attack, capped to 36–78, roughly the frequency gradient of Kosinski 2003), and each
-    item answer adds noise, so a response carries real measurement error.
-    """
-    if first is None or treated.size == 0:
-        return pl.DataFrame()
-    counts = {}
-    for visit in (first, last):
-        window = attacks.filter(
-            (pl.col("start").dt.date() < visit)
-            & (pl.col("start").dt.date() >= visit - dt.timedelta(days=28))
-        )
-        counts[visit] = dict(window.group_by("patient_id").len().iter_rows())
-    rows = []
-    for p in treated:
-        for visit in (first, last):
-            total = float(np.clip(44 + 2.2 * counts[visit].get(p, 0), 36, 78))
-            level = (total - 36) / 42 * 4
-            answers = np.clip(np.rint(level + rng.normal(0, 0.7, 6)), 0, 4).astype(int)
-            rows += [
-                {
-                    "patient_id": p,
-                    "completed_on": visit,
-                    "instrument": "hit6",
-                    "item": f"hit6-{k}",
-                    "value": HIT6_VALUES[a],
-                    "recorded_by": "Dr. Demo (simulated)",
-                }
-                for k, a in enumerate(answers, 1)
-            ]
-    return pl.DataFrame(rows)
-
-
-def simulate(spec: SimulationSpec) -> Iterator[tuple[DiaryFrames, list[dict]]]:
+def simulate(spec: SimulationSpec) -> Iterator[tuple[DiaryFrames, list[dict[str, Any]]]]:
     """Yield (diary, truth) chunk by chunk; each chunk is independent of the others' sizes."""
     for diary, truth, _risk in simulate_with_risk(spec):
         yield diary, truth
@@ -830,7 +469,7 @@ def simulate(spec: SimulationSpec) -> Iterator[tuple[DiaryFrames, list[dict]]]:
 
 def simulate_with_risk(
     spec: SimulationSpec,
-) -> Iterator[tuple[DiaryFrames, list[dict], pl.DataFrame]]:
+) -> Iterator[tuple[DiaryFrames, list[dict[str, Any]], pl.DataFrame]]:
     """As :func:`simulate`, plus each patient-day's true onset probability (the forecast
     oracle). Held in memory only: it is never written with the diary."""
     seeds = np.random.SeedSequence(spec.seed)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from painlink.store.tables import Base, metadata
+from painlink.store.base import Base, metadata
 
 ROLES = ("patient", "clinician", "admin")
 

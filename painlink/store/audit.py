@@ -36,7 +36,7 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 
@@ -91,7 +91,7 @@ def canonical(row: Mapping[str, Any], prev_hash: str, kind: str) -> bytes:
     (the same text on SQLite and PostgreSQL, whatever types the driver returns)."""
     values: list[Any] = []
     for name in HASHED_FIELDS:
-        value = row.get(name)
+        value: Any = row.get(name)  # whatever type the driver returns
         if name == "at":
             value = _canonical_at(value)
         elif name in {"seq", "user_id"} and value is not None:
@@ -157,7 +157,7 @@ def append(conn: sa.Connection, rows: Sequence[Mapping[str, Any]], *, commit: bo
         }
         full["hash_kind"] = kind
         full["prev_hash"] = prev
-        full["row_hash"] = prev = row_hash(full, full["prev_hash"], kind, key)
+        full["row_hash"] = prev = row_hash(full, prev, kind, key)
         out.append(full)
     if commit and conn.dialect.name == "postgresql":
         _insert_and_commit(conn, out, seq, prev)
@@ -262,7 +262,8 @@ def _rows(conn: sa.Connection) -> Iterable[Mapping[str, Any]]:
     result = conn.execution_options(yield_per=5_000).execute(
         sa.select(*cols).order_by(audit_log.c.seq.nulls_last(), audit_log.c.id)
     )
-    yield from result.mappings()
+    # RowMapping is keyed by str (the column names selected above)
+    yield from cast("Iterable[Mapping[str, Any]]", result.mappings())
 
 
 def verify(

@@ -27,6 +27,7 @@ import datetime as dt
 import decimal
 import glob
 import hashlib
+import importlib.metadata
 import io
 import json
 import os
@@ -41,13 +42,27 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from painlink import __version__
 from painlink.store.engine import normalise_url
 
 FORMAT = "painlink-backup/1"
 MANIFEST = "manifest.json"
 MEMBER = {"sqlite": "database.sqlite", "postgresql": "database.pgdump"}
 PG_BIN_ENV = "PAINLINK_PG_BIN"
+
+
+def _painlink_version() -> str:
+    """The installed painlink's version, for the manifest.
+
+    Read from the package metadata, not ``painlink.__version__``: the store layer may not
+    import the public facade (it imports the whole package). A source tree run without
+    installing has no metadata; the manifest then says so rather than guessing.
+    """
+    try:
+        return importlib.metadata.version("painlink")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
 _CHUNK = 1 << 20
 
 
@@ -133,8 +148,8 @@ def database_checksums(url: str) -> dict[str, dict[str, object]]:
             return _sqlite_tables(conn)
     engine = sa.create_engine(parsed)
     try:
-        with engine.connect() as conn, conn.begin():
-            return _postgres_tables(conn)
+        with engine.connect() as pg, pg.begin():
+            return _postgres_tables(pg)
     finally:
         engine.dispose()
 
@@ -172,7 +187,7 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _write_archive(target: Path, member: Path, member_name: str, manifest: dict) -> None:
+def _write_archive(target: Path, member: Path, member_name: str, manifest: dict[str, Any]) -> None:
     """Write the tar archive beside the target, fsync it, then rename it into place: a
     crash leaves the old backup or the new one, never half of one."""
     tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.part")
@@ -200,7 +215,7 @@ def read_manifest(path: Path) -> dict[str, Any]:
             handle = tar.extractfile(MANIFEST)
             if handle is None:
                 raise KeyError(MANIFEST)
-            manifest = json.loads(handle.read())
+            manifest: dict[str, Any] = json.loads(handle.read())
     except FileNotFoundError:
         raise BackupError(f"{path}: no such file") from None
     except (tarfile.TarError, KeyError, ValueError, OSError) as exc:
@@ -212,7 +227,7 @@ def read_manifest(path: Path) -> dict[str, Any]:
 
 def _extract_member(path: Path, manifest: dict[str, Any], into: Path) -> Path:
     """Copy the database member out of the archive and check its SHA-256."""
-    name = manifest["file"]["name"]
+    name: str = manifest["file"]["name"]
     target = into / name
     try:
         with tarfile.open(path, "r:") as tar:
@@ -286,13 +301,13 @@ def _base_manifest(dialect: str, revision: str | None) -> dict[str, Any]:
     return {
         "format": FORMAT,
         "dialect": dialect,
-        "painlink_version": __version__,
+        "painlink_version": _painlink_version(),
         "revision": revision,
         "created_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
     }
 
 
-def _revision(tables: dict, conn: Any) -> str | None:
+def _revision(tables: dict[str, Any], conn: Any) -> str | None:
     if "alembic_version" not in tables:
         return None
     row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
@@ -429,7 +444,9 @@ def restore(path: Path, url: str, force: bool = False) -> dict[str, Any]:
     return _restore_postgres(path, manifest, parsed, force)
 
 
-def _restore_sqlite(path: Path, manifest: dict[str, Any], target: Path, force: bool) -> dict:
+def _restore_sqlite(
+    path: Path, manifest: dict[str, Any], target: Path, force: bool
+) -> dict[str, Any]:
     if _has_rows_sqlite(target) and not force:
         raise BackupError(
             f"{target} already holds data; nothing was restored (--force replaces it)"
@@ -465,7 +482,9 @@ def _pg_table_names(url: sa.URL) -> dict[str, dict[str, object]]:
         engine.dispose()
 
 
-def _restore_postgres(path: Path, manifest: dict[str, Any], url: sa.URL, force: bool) -> dict:
+def _restore_postgres(
+    path: Path, manifest: dict[str, Any], url: sa.URL, force: bool
+) -> dict[str, Any]:
     existing = _pg_table_names(url)
     if any(v["rows"] for k, v in existing.items() if k not in _BOOKKEEPING) and not force:
         raise BackupError(

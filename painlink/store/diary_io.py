@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import polars as pl
 import sqlalchemy as sa
@@ -106,7 +107,7 @@ def write_diary(conn: sa.Connection, diary: DiaryFrames) -> dict[str, int]:
     return written
 
 
-def _to_frame(rows: list[tuple], kinds: dict[str, str], sqlite: bool) -> pl.DataFrame:
+def _to_frame(rows: list[tuple[Any, ...]], kinds: dict[str, str], sqlite: bool) -> pl.DataFrame:
     names = list(kinds)
     if not rows:
         return pl.DataFrame(schema={c: FieldSpec(c, c, k, False).dtype for c, k in kinds.items()})  # type: ignore[arg-type]
@@ -127,19 +128,20 @@ def _to_frame(rows: list[tuple], kinds: dict[str, str], sqlite: bool) -> pl.Data
     return pl.DataFrame(out)
 
 
-def _fetch(conn: sa.Connection, sql: str, params: Sequence[object] = ()) -> list[tuple]:
+def _fetch(conn: sa.Connection, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
     """Rows as plain tuples straight from the driver: no Row objects for millions of rows."""
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
         cursor.execute(sql, params)
-        return cursor.fetchall()
+        rows: list[tuple[Any, ...]] = cursor.fetchall()
+        return rows
     finally:
         cursor.close()
 
 
 def read_rows(
     conn: sa.Connection, patient_ids: Sequence[str] | None = None
-) -> dict[str, list[tuple]]:
+) -> dict[str, list[tuple[Any, ...]]]:
     """The stored rows of whole diaries as plain tuples, table by table: cheap enough
     to fingerprint a diary before deciding whether to build frames from it."""
     sqlite = conn.dialect.name == "sqlite"
@@ -178,7 +180,7 @@ WINDOW_COLUMNS = {
 _PATIENT = object()  # stands for the patient id in a window query's parameters
 
 
-def _window_sql(conn: sa.Connection, first: dt.date, last: dt.date) -> list[tuple[str, list]]:
+def _window_sql(conn: sa.Connection, first: dt.date, last: dt.date) -> list[tuple[str, list[Any]]]:
     """One SELECT per table for one patient's rows dated first..last (a datetime by
     its date), with its parameters: the patient id is always the first."""
     sqlite = conn.dialect.name == "sqlite"
@@ -189,7 +191,7 @@ def _window_sql(conn: sa.Connection, first: dt.date, last: dt.date) -> list[tupl
         kinds = _specs(table.name)
         columns = ", ".join(q(c) for c in kinds)
         sql = f"SELECT {columns} FROM {q(table.name)} WHERE patient_id = {mark}"
-        params: list = []
+        params: list[Any] = []
         column = WINDOW_COLUMNS.get(table.name)
         if table.name == "aura_symptoms":
             column = "start"  # of the attack, in the subquery
@@ -214,13 +216,13 @@ def _window_sql(conn: sa.Connection, first: dt.date, last: dt.date) -> list[tupl
     return out
 
 
-def _bind(params: list, patient_id: str) -> list:
+def _bind(params: list[Any], patient_id: str) -> list[Any]:
     return [patient_id, *(patient_id if p is _PATIENT else p for p in params)]
 
 
 def read_window_rows(
     conn: sa.Connection, patient_id: str, first: dt.date, last: dt.date
-) -> dict[str, list[tuple]]:
+) -> dict[str, list[tuple[Any, ...]]]:
     """One patient's stored rows dated first..last (undated tables whole), as
     :func:`read_rows` gives them: what a month's calendar can depend on.
 
@@ -230,7 +232,7 @@ def read_window_rows(
     slowest page. SQLite runs in the process, so there they run one by one."""
     queries = _window_sql(conn, first, last)
     names = [table.name for table in t.INSERT_ORDER]
-    out: dict[str, list[tuple]] = {}
+    out: dict[str, list[tuple[Any, ...]]] = {}
     if conn.dialect.name == "sqlite":
         for name, (sql, params) in zip(names, queries, strict=True):
             out[name] = _fetch(conn, sql, _bind(params, patient_id))
@@ -249,7 +251,7 @@ def read_window_rows(
     return out
 
 
-def frames_from_rows(rows: dict[str, list[tuple]], sqlite: bool) -> DiaryFrames:
+def frames_from_rows(rows: dict[str, list[tuple[Any, ...]]], sqlite: bool) -> DiaryFrames:
     """DiaryFrames from :func:`read_rows`' tuples, in natural-key order."""
     out = {name: _to_frame(table_rows, _specs(name), sqlite) for name, table_rows in rows.items()}
     return DiaryFrames.from_tables(**out).sorted()

@@ -116,7 +116,7 @@ def make_engine(url: str | None = None) -> sa.Engine:
     if parsed.get_backend_name() == "sqlite":
         sqlite_synchronous()  # refuse a bad setting now, not at the first request
         memory = not parsed.database or parsed.database == ":memory:"
-        if not memory:
+        if parsed.database and not memory:
             Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         pool = {} if memory else {"pool_size": size, "max_overflow": POOL_OVERFLOW}
         engine = sa.create_engine(parsed, **pool)

@@ -46,7 +46,7 @@ def merge_day_values(
             message = exc.errors()[0]["msg"].removeprefix("Value error, ")
             raise MergeError(f"{day} {column}: {message} (value {value!r})") from None
     d = t.days.c
-    existing = dict(
+    existing: dict[dt.date, Any] = dict(
         conn.execute(
             sa.select(d.date, d[column]).where(d.patient_id == patient_id, d.date.in_(values))
         ).all()

@@ -9,25 +9,18 @@ bulk import write children without first reading back generated ids.
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.sql.schema import SchemaItem
 
 from painlink.diary.fields import FieldSpec
 from painlink.diary.frames import TABLE_BY_NAME
 from painlink.diary.vocabulary import FactorKind
-
-metadata = sa.MetaData(
-    naming_convention={
-        "ix": "ix_%(column_0_label)s",
-        "uq": "uq_%(table_name)s_%(column_0_name)s",
-        "ck": "ck_%(table_name)s_%(constraint_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-        "pk": "pk_%(table_name)s",
-    }
-)
+from painlink.store.base import Base, metadata
 
 
-def _sql_type(spec: FieldSpec) -> sa.types.TypeEngine:
+def _sql_type(spec: FieldSpec) -> sa.types.TypeEngine[Any]:
     match spec.kind:
         case "str":
             return sa.String(spec.max_length) if spec.max_length else sa.Text()
@@ -47,7 +40,7 @@ def _sql_type(spec: FieldSpec) -> sa.types.TypeEngine:
 
 
 def _checks(spec: FieldSpec) -> list[sa.CheckConstraint]:
-    col = sa.column(spec.name)
+    col: sa.ColumnClause[Any] = sa.column(spec.name)
     checks = []
     if spec.ge is not None:
         checks.append(sa.CheckConstraint(col >= spec.ge, name=f"{spec.name}_min"))
@@ -58,8 +51,8 @@ def _checks(spec: FieldSpec) -> list[sa.CheckConstraint]:
     return checks
 
 
-def _columns(table: str, primary: tuple[str, ...] = ()) -> list[sa.SchemaItem]:
-    items: list[sa.SchemaItem] = []
+def _columns(table: str, primary: tuple[str, ...] = ()) -> list[SchemaItem]:
+    items: list[SchemaItem] = []
     for spec in TABLE_BY_NAME[table].fields:
         items.append(
             sa.Column(
@@ -73,7 +66,7 @@ def _columns(table: str, primary: tuple[str, ...] = ()) -> list[sa.SchemaItem]:
     return items
 
 
-def _surrogate_id() -> sa.Column:
+def _surrogate_id() -> sa.Column[int]:
     return sa.Column("id", sa.Integer, primary_key=True, autoincrement=True)
 
 
@@ -256,10 +249,6 @@ INSERT_ORDER: tuple[sa.Table, ...] = (
 )
 
 
-class Base(DeclarativeBase):
-    metadata = metadata
-
-
 class Patient(Base):
     __table__ = patients
 
@@ -320,5 +309,6 @@ class ScreeningAnswer(Base):
     __table__ = screening_answers
 
 
-# the web app's tables share this metadata (imported last: they reference patients)
+# The web app's account tables join the same metadata, after the diary tables they
+# reference, so the migrations and the tests read one complete ``metadata`` from here.
 from painlink.store import account_tables as _account_tables  # noqa: E402, F401

@@ -21,7 +21,6 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
-from painlink import __version__
 from painlink.store.audit import audit_key
 from painlink.store.engine import pool_size, web_threads
 from painlink.store.store import Store
@@ -97,7 +96,7 @@ def create_app(
     app = PainlinkApp(
         lifespan=lifespan,
         title="painlink",
-        version=__version__,
+        version=_version(),
         description="Migraine and neck/back pain diary: the API behind every page.",
         docs_url="/api/docs",
         openapi_url="/api/openapi.json",
@@ -212,3 +211,13 @@ def app_from_environment() -> FastAPI:
     manager's own uvicorn): database from ``PAINLINK_DATABASE_URL``, cookies Secure
     unless ``PAINLINK_SECURE_COOKIES=0`` (only behind a TLS proxy)."""
     return create_app(secure_cookies=os.environ.get(SECURE_COOKIES_VAR, "1") != "0")
+
+
+def _version() -> str:
+    """The installed distribution's version (the facade is not imported from inside)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("painlink")
+    except PackageNotFoundError:
+        return "unknown"

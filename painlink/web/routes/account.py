@@ -17,8 +17,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from starlette.datastructures import UploadFile
 
+from painlink.diary.errors import DiaryFormatError
 from painlink.interop.apps import SOURCES
-from painlink.interop.problems import DiaryFormatError
 from painlink.services import accounts
 from painlink.services import diary as diary_service
 from painlink.services.export import export_zip

@@ -19,8 +19,9 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from painlink.clinical.classify import classify
-from painlink.clinical.screening import Presentation, screen
+from painlink.clinical.screening import screen
 from painlink.diary.vocabulary import ScreeningContext
+from painlink.rules.screening_questions import Presentation
 from painlink.services import accounts, clinical_records
 from painlink.services import diary as diary_service
 from painlink.services.accounts import can_access

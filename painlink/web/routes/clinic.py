@@ -13,9 +13,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from starlette.datastructures import UploadFile
 
+from painlink.diary import files
+from painlink.diary.errors import DiaryFormatError
 from painlink.diary.vocabulary import ScreeningContext
-from painlink.interop import files
-from painlink.interop.problems import DiaryFormatError
 from painlink.services import accounts, clinical_records
 from painlink.services import diary as diary_service
 from painlink.web import forms, presenters

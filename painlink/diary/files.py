@@ -6,7 +6,9 @@ link, a gigabyte of one JSON bracket, a spreadsheet saved as UTF-16 or Latin-1.
 Every importer (CSV diary folders, Migraine Buddy, Apple Health, Clue, FHIR) opens
 its files through these functions, so each of those is refused the same way, before
 a byte is parsed, with the file and the reason — and text is never stored with
-U+FFFD replacement characters in place of bytes that could not be decoded.
+U+FFFD replacement characters in place of bytes that could not be decoded. It sits
+in the diary layer, not in ``interop``, so the questionnaire scorer in ``clinical`` can
+use it without importing upwards.
 
 The limits (documented in docs/imports.md):
 
@@ -36,7 +38,7 @@ import stat
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from painlink.interop.problems import BadCell, DiaryFormatError
+from painlink.diary.errors import BadCell, DiaryFormatError
 
 MB = 1 << 20
 #: importer → the largest file it reads, in bytes

@@ -1,8 +1,10 @@
 """The one error every importer raises on a bad file: each problem with its place.
 
 Why its own module: the CSV diary reader, the app-export readers and the file checks
-in :mod:`painlink.interop.files` all report through it, and the CLI and the web app
+in :mod:`painlink.diary.files` all report through it, and the CLI and the web app
 catch only it (and ValueError for a bad argument) — nothing else may escape a reader.
+It lives in the diary layer, below ``clinical`` and ``interop``, because the FHIR
+questionnaire scorer (clinical) reads files through the same checks as the importers.
 """
 
 from __future__ import annotations
