@@ -198,11 +198,9 @@ def test_the_migration_chains_rows_written_before_it(db_url: str) -> None:
 
 
 def test_cli_writes_and_exports_are_audited(
-    db_url: str, simulated_folder: Path, tmp_path: Path
+    db_url: str, simulated_folder: Path, tmp_path: Path, external: Path
 ) -> None:
-    from tests.conftest import EXTERNAL
-
-    mb = EXTERNAL / "migraine-buddy" / "migraine_buddy_sample.csv"
+    mb = external / "migraine-buddy" / "migraine_buddy_sample.csv"
     assert runner.invoke(app, ["import", str(simulated_folder), "--db", db_url]).exit_code == 0
     assert runner.invoke(app, ["delete", "SIM000003", "--db", db_url, "--yes"]).exit_code == 0
     merge = ["import", str(mb), "--db", db_url, "--from", "migraine-buddy", "--patient-id"]

@@ -8,7 +8,6 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from painlink.cli import app
-from tests.conftest import EXTERNAL
 
 runner = CliRunner()
 
@@ -70,11 +69,11 @@ def test_classify_a_csv_diary_and_a_stored_patient(simulated_folder: Path, tmp_p
     assert code == 1 and "unknown --definition" in output
 
 
-def test_score_real_fhir_responses() -> None:
-    ndi = EXTERNAL / "fhir" / "QuestionnaireResponse-NeckDisabilityIndexExample.json"
-    odi = EXTERNAL / "fhir" / "QuestionnaireResponse-OswestryDisabilityIndexExample.json"
+def test_score_real_fhir_responses(external: Path) -> None:
+    ndi = external / "fhir" / "QuestionnaireResponse-NeckDisabilityIndexExample.json"
+    odi = external / "fhir" / "QuestionnaireResponse-OswestryDisabilityIndexExample.json"
     q = (
-        EXTERNAL
+        external
         / "fhir"
         / "Questionnaire-NeckDisabilityIndexQuestionnaireExample.no-narrative.json"
     )

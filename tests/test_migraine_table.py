@@ -5,24 +5,27 @@ The figures asserted here are the ones docs/classification-agreement.md explains
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import polars as pl
 import pytest
 
 from painlink.interop.migraine_table import agreement, classify_table, read_table
-from tests.conftest import EXTERNAL
-
-TABLE = EXTERNAL / "migraine-classification" / "migraine_data.csv"
-VARIANT = EXTERNAL / "migraine-classification" / "migraine_varun5292_variant.csv"
 
 
 @pytest.fixture(scope="module")
-def strict() -> pl.DataFrame:
-    return classify_table(TABLE)
+def tables(external: Path) -> Path:
+    return external / "migraine-classification"
 
 
 @pytest.fixture(scope="module")
-def assumed() -> pl.DataFrame:
-    return classify_table(TABLE, assume_typical_aura=True)
+def strict(tables: Path) -> pl.DataFrame:
+    return classify_table(tables / "migraine_data.csv")
+
+
+@pytest.fixture(scope="module")
+def assumed(tables: Path) -> pl.DataFrame:
+    return classify_table(tables / "migraine_data.csv", assume_typical_aura=True)
 
 
 def _counts(results: pl.DataFrame) -> dict[str, tuple[int, int]]:
@@ -31,8 +34,9 @@ def _counts(results: pl.DataFrame) -> dict[str, tuple[int, int]]:
     }
 
 
-def test_both_copies_of_the_table_read_alike() -> None:
-    a, b = read_table(TABLE), read_table(VARIANT)
+def test_both_copies_of_the_table_read_alike(tables: Path) -> None:
+    a = read_table(tables / "migraine_data.csv")
+    b = read_table(tables / "migraine_varun5292_variant.csv")
     assert a.height == 400 and b.height == 463
     assert a.drop("row").equals(b.head(400).drop("row"))
 
