@@ -80,7 +80,7 @@ def test_backup_while_writing_restores_every_acknowledged_row(
     finally:
         stop.set()
         thread.join()
-    assert len(acked) > during or len(acked) >= 50  # the writer kept going meanwhile
+    assert during > len(before)  # the writer kept going while the backup ran
     manifest = json.loads(result.stdout)["manifest"]
     assert set(manifest["tables"]) == ALL_TABLES and len(ALL_TABLES) >= 22
     assert manifest["tables"]["users"]["rows"] == 2 and manifest["tables"]["grants"]["rows"] == 1
