@@ -149,8 +149,12 @@ def test_login_and_register_need_the_signed_double_submit_token(web: Web) -> Non
     assert register.status_code == 403
     r = c.post("/login", data={**data, "csrf_token": token}, follow_redirects=False)
     assert r.status_code == 303 and SESSION_COOKIE in r.headers["set-cookie"]
-    cookie = c.get("/login").headers.get("set-cookie", "")
-    assert cookie == "" or "httponly" in cookie.lower()
+    # the browser's pre-session cookie is still valid: it is kept, not set again
+    assert "set-cookie" not in c.get("/login").headers
+    # a first visit is given one that scripts cannot read and other sites cannot send
+    cookie = web.client().get("/login").headers["set-cookie"].lower()
+    assert cookie.startswith(f"{PRESESSION_COOKIE.lower()}=")
+    assert "httponly" in cookie and "samesite=strict" in cookie
 
 
 # ------------------------------------------------------------------ 5. back-off, not a lock
