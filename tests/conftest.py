@@ -14,6 +14,7 @@ the ``external`` fixture, which skips when the folder is absent (a plain clone).
 
 from __future__ import annotations
 
+import datetime as dt
 import glob
 import os
 import shutil
@@ -29,6 +30,11 @@ import pytest
 
 from painlink.simulate.output import run_simulation
 from painlink.simulate.simulator import SimulationSpec
+
+#: The first of last month. Tests that write diary entries through the app, which refuses
+#: dates after tomorrow, date them in last month (days 1-28): always past, always recent,
+#: whatever the clock says. Fixed dates (2026-11-01) failed on every day before them.
+LAST_MONTH = (dt.date.today().replace(day=1) - dt.timedelta(days=1)).replace(day=1)
 
 
 def external_dir() -> Path:

@@ -28,13 +28,15 @@ from painlink.store.tables import (
 from painlink.web import accounts
 from painlink.web.app import create_app
 from painlink.web.security import AuthSettings
-from tests.conftest import external_dir
+from tests.conftest import LAST_MONTH, external_dir
 
 PASSWORD = "correct horse battery"
 # Staff tests that are not about the second factor run without it being required.
 NO_TOTP = AuthSettings(require_totp_for_staff=False)
 # a path only: the tests that read it request the `external` fixture, which skips without it
 NDI_FHIR = external_dir() / "fhir" / "QuestionnaireResponse-NeckDisabilityIndexExample.json"
+DAY = str(LAST_MONTH)  # a past day for the route table; its month:
+MONTH = f"{LAST_MONTH:%Y-%m}"
 NDI_EXAMPLE = "the NDI example"  # in ROUTES: stands for NDI_FHIR's body, read in the test
 
 
@@ -226,7 +228,7 @@ def test_own_factors_in_the_checkin(web: Web) -> None:
     r = c.post("/checkin/factors", data={"csrf_token": csrf, "name": "<b>", "kind": "boolean"})
     assert r.status_code == 400 and 'id="new_name-error"' in r.text and "&lt;b&gt;" in r.text
 
-    day = "2026-03-02"
+    day = str(LAST_MONTH.replace(day=2))
     form = {"csrf_token": csrf, "date": day, "stress": "4"}
     r = c.post("/checkin", data={**form, "factor__red wine": "1", "factor__screen hours": "lots"})
     assert r.status_code == 400 and 'id="factor__screen hours-error"' in r.text
@@ -239,19 +241,21 @@ def test_own_factors_in_the_checkin(web: Web) -> None:
         stored = conn.execute(sa.select(factor_values.c.name, factor_values.c.value)).all()
     assert sorted(stored) == [("red wine", 1.0), ("screen hours", 9.5)]
     table = build_day_table(web.app.state.store.read([pid]))  # what the analyses see
-    assert table.filter(pl.col("date") == dt.date(2026, 3, 2))["factor_red wine"].to_list() == [1]
+    checked = table.filter(pl.col("date") == LAST_MONTH.replace(day=2))
+    assert checked["factor_red wine"].to_list() == [1]
     # Unanswered stays unknown; the next day starts blank instead of copying yesterday.
     c.post("/checkin", data={**form, "factor__screen hours": ""})
     with web.engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(factor_values)).scalar() == 0
-    nxt = c.get("/checkin?date=2026-03-03").text
+    nxt = c.get(f"/checkin?date={LAST_MONTH.replace(day=3)}").text
     assert 'name="factor__screen hours" inputmode="decimal" value=""' in nxt
 
     # Retiring a factor removes it from the form but keeps what was recorded, even when
     # an old check-in is edited afterwards.
     c.post("/checkin", data={**form, "factor__red wine": "1"})
     r = c.post(
-        "/checkin/factors", data={"csrf_token": csrf, "date": "2026-03-04", "retire": "red wine"}
+        "/checkin/factors",
+        data={"csrf_token": csrf, "date": str(LAST_MONTH.replace(day=4)), "retire": "red wine"},
     )
     assert r.status_code == 200 and 'name="factor__red wine"' not in r.text
     c.post("/checkin", data={**form, "stress": "5", "factor__screen hours": "2"})
@@ -348,7 +352,7 @@ def test_export_and_account_deletion(web: Web) -> None:
     c.post("/history", data={"csrf_token": csrf, "history_cancer": "no"})
     c.post(
         f"/api/patients/{pid}/questionnaires",
-        json={"instrument": "midas", "completed_on": "2026-11-01", "items": {"midas-1": 4}},
+        json={"instrument": "midas", "completed_on": DAY, "items": {"midas-1": 4}},
         headers={"X-CSRF-Token": csrf},
     )
     r = c.get("/account/export")
@@ -373,7 +377,7 @@ def test_export_and_account_deletion(web: Web) -> None:
 def test_calendar_and_insights_render_with_data(web: Web) -> None:
     c, pid, csrf = web.patient("jo")
     for i in range(3):
-        start = dt.datetime(2026, 11, 2 + 3 * i, 8)
+        start = dt.datetime.combine(LAST_MONTH.replace(day=2 + 3 * i), dt.time(8))
         r = c.post(
             f"/api/patients/{pid}/attacks",
             json={"start": start.isoformat(), "intensity": 2},
@@ -390,7 +394,7 @@ def test_calendar_and_insights_render_with_data(web: Web) -> None:
             },
             headers={"X-CSRF-Token": csrf},
         )
-    r = c.get("/calendar?month=2026-11")
+    r = c.get(f"/calendar?month={MONTH}")
     assert r.status_code == 200 and 'class="day migraine' in r.text
     r = c.get("/insights")
     assert (
@@ -424,9 +428,9 @@ ROUTES = [
     ("POST", "/api/patients/{pid}/attacks/{aid}/readings", {"intensity": 2}),
     ("POST", "/api/patients/{pid}/medications", {"drug": "ibuprofen"}),
     ("POST", "/api/patients/{pid}/spine-pain", {"region": "cervical", "nrs": 4}),
-    ("GET", "/api/patients/{pid}/days/2026-11-01", None),
-    ("PUT", "/api/patients/{pid}/days/2026-11-01", {"stress": 3}),
-    ("GET", "/api/patients/{pid}/calendar?month=2026-11", None),
+    ("GET", f"/api/patients/{{pid}}/days/{DAY}", None),
+    ("PUT", f"/api/patients/{{pid}}/days/{DAY}", {"stress": 3}),
+    ("GET", f"/api/patients/{{pid}}/calendar?month={MONTH}", None),
     ("GET", "/api/patients/{pid}/classification", None),
     ("GET", "/api/patients/{pid}/insights", None),
     ("GET", "/api/patients/{pid}/export", None),
@@ -439,7 +443,7 @@ ROUTES = [
         "/api/patients/{pid}/questionnaires",
         {
             "instrument": "hit6",
-            "completed_on": "2026-11-01",
+            "completed_on": DAY,
             "items": {f"hit6-{i}": 8 for i in range(1, 7)},
         },
     ),
@@ -480,14 +484,12 @@ def _expected(method: str, path: str, who: str) -> set[int]:
         if method in PATIENT_WRITE or path in staff_only_read:
             return {403}
         return (
-            {200, 404}
-            if path.endswith("2026-11-01")
-            else ({200} if who == "clinician_granted" else {404})
+            {200, 404} if path.endswith(DAY) else ({200} if who == "clinician_granted" else {404})
         )
     # patients
     if who == "patient_other":
         return {404}
-    if path.endswith("/days/2026-11-01") and method == "GET":
+    if path.endswith(f"/days/{DAY}") and method == "GET":
         return {200}
     return {200, 201}
 
@@ -504,7 +506,7 @@ def test_every_api_route_for_every_role(web: Web, external: Path) -> None:
         f"/api/patients/{pid}/attacks", json={"intensity": 2}, headers={"X-CSRF-Token": owner_csrf}
     ).json()["attack_id"]
     owner.put(
-        f"/api/patients/{pid}/days/2026-11-01",
+        f"/api/patients/{pid}/days/{DAY}",
         json={"stress": 2},
         headers={"X-CSRF-Token": owner_csrf},
     )
@@ -523,7 +525,7 @@ def test_every_api_route_for_every_role(web: Web, external: Path) -> None:
         .replace("{pid}", "{patient_id}")
         .replace("{aid}", "{attack_id}")
         .replace("{cid}", "{clinician_id}")
-        .replace("2026-11-01", "{date}")
+        .replace(DAY, "{date}")
         for _, p, _ in ROUTES
     }
     assert documented == tested, documented ^ tested
@@ -603,13 +605,13 @@ def test_clinician_intake_screen_exam_findings_and_scores(web: Web) -> None:
         data={
             "csrf_token": csrf,
             "instrument": "ndi",
-            "completed_on": "2026-10-01",
+            "completed_on": DAY,
             **{f"item{i}": "3" for i in range(1, 11)},
         },
     )
     assert "Screens on record" in r.text and "jaw pain on chewing" in r.text.split("on record")[1]
     ndi = r.text.split("<h3>Neck Disability Index (NDI)</h3>")[1].split("</table>")[0]
-    assert ndi.index("2026-10-01") < ndi.index("30.0") < ndi.index("20.0")
+    assert ndi.index(DAY) < ndi.index("30.0") < ndi.index("20.0")
     assert "change -10 points (0–50) reaches the minimal clinically important change" in ndi
     # a bad answer is refused next to the form, keeps what was typed and stores nothing
     r = doc.post(
@@ -744,7 +746,7 @@ def test_screens_and_questionnaires_on_both_databases(tmp_path: Path, db_url: st
     doc.post(f"/clinic/patients/{pid}/screen", data={"csrf_token": csrf, "age": "40"})
     doc.post(
         f"/clinic/patients/{pid}/score",
-        data={"csrf_token": csrf, "instrument": "hit6", "completed_on": "2026-10-01",
+        data={"csrf_token": csrf, "instrument": "hit6", "completed_on": DAY,
               **{f"item{i}": "11" for i in range(1, 7)}},
     )  # fmt: skip
     screens = doc.get(f"/api/patients/{pid}/screens").json()
@@ -760,7 +762,7 @@ def test_the_analysis_is_reused_only_while_the_diary_is_unchanged(web: Web) -> N
     for day in (2, 9):
         c.post(
             f"/api/patients/{pid}/attacks",
-            json={"start": f"2026-11-{day:02d}T08:00:00", "intensity": 2},
+            json={"start": f"{LAST_MONTH.replace(day=day)}T08:00:00", "intensity": 2},
             headers={"X-CSRF-Token": csrf},
         )
     store = web.app.state.store
@@ -768,7 +770,7 @@ def test_the_analysis_is_reused_only_while_the_diary_is_unchanged(web: Web) -> N
     assert views.analysis(store.read([pid]), pid) is first  # the pictures reuse it
     c.post(
         f"/api/patients/{pid}/attacks",
-        json={"start": "2026-11-12T08:00:00", "intensity": 3},
+        json={"start": f"{LAST_MONTH.replace(day=12)}T08:00:00", "intensity": 3},
         headers={"X-CSRF-Token": csrf},
     )
     assert views.analysis(store.read([pid]), pid) is not first  # a new attack: a new analysis
