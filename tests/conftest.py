@@ -186,3 +186,11 @@ def diary_copy(simulated_folder: Path, tmp_path: Path) -> Path:
     target = tmp_path / "diary"
     shutil.copytree(simulated_folder, target)
     return target
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that asks for the PostgreSQL server is a ``postgres`` test, marked or not,
+    so ``-m "not postgres"`` (scripts/test --quick) never starts a server."""
+    for item in items:
+        if "postgres_server" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.postgres)
