@@ -779,6 +779,7 @@ def test_every_route_has_a_sample(tmp_path: Path) -> None:
     assert listed_reads - reads == set(), "matrix samples for routes that do not exist"
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("external")  # two samples post real files from it
 def test_write_matrix(db_url: str) -> None:
     """Every write route × every actor × clean and hostile bodies, on the owner's and the
@@ -926,6 +927,7 @@ def expected_read(read: Read, actor: str, world: World, target: str) -> str:
     return "ok"
 
 
+@pytest.mark.slow
 def test_read_matrix(db_url: str) -> None:
     """Every read route × every actor, on the owner's and the victim's address: nobody
     sees the victim's diary; a patient's page with ``?patient=`` shows their own."""

@@ -316,6 +316,7 @@ def _check(world: World, method: str, url: str, body: Any) -> None:
     assert snapshot(world.engine, world.victim) == victim, f"{method} {url}: victim changed"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("route", sorted(ROUTES), ids=lambda r: f"{r[0]} {r[1]}")
 def test_hostile_bodies_never_take_the_server_down(
     fuzz_world: tuple[str, World], route: tuple[str, str]

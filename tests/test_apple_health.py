@@ -132,6 +132,7 @@ def test_a_bad_record_names_its_line_and_nothing_is_stored(tmp_path: Path, db_ur
         read_apple_health(tmp_path / "broken.xml", "ah5")
 
 
+@pytest.mark.slow
 def test_the_cli_imports_an_export(tmp_path: Path, db_url: str, sample: Path) -> None:
     result = runner.invoke(
         app,

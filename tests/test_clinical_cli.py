@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from painlink.cli import app
@@ -53,6 +54,7 @@ def test_schemas_print_json() -> None:
         assert isinstance(json.loads(output), dict)
 
 
+@pytest.mark.slow
 def test_classify_a_csv_diary_and_a_stored_patient(simulated_folder: Path, tmp_path: Path) -> None:
     code, output = run("classify", str(simulated_folder), "--patient", "SIM000002", "--json")
     assert code == 0, output

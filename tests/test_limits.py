@@ -72,6 +72,7 @@ def _registered(app: Any) -> tuple[TestClient, dict[str, str], str]:
     return web, dict(web.cookies.items()), web.get("/api/me").json()["patient_id"]
 
 
+@pytest.mark.slow
 def test_every_request_holds_at_most_one_connection(web: Web) -> None:
     """200 users exhausted the pool because calendar and insights took a second
     connection while holding the first: each request must use one at a time."""
@@ -174,6 +175,7 @@ def test_every_response_carries_the_security_headers_errors_too(web: Web) -> Non
 # ------------------------------------------------------------------ body limits, in-process
 
 
+@pytest.mark.slow
 def test_bodies_are_limited_by_route_and_session_before_they_are_read(web: Web) -> None:
     c, pid, csrf = web.patient("jo")
     anon = web.client()

@@ -41,6 +41,7 @@ def test_both_copies_of_the_table_read_alike(tables: Path) -> None:
     assert a.drop("row").equals(b.head(400).drop("row"))
 
 
+@pytest.mark.slow
 def test_strict_mapping(strict: pl.DataFrame) -> None:
     counts = _counts(strict)
     assert counts["Migraine without aura"] == (60, 60)
@@ -56,6 +57,7 @@ def test_strict_mapping(strict: pl.DataFrame) -> None:
     assert hemiplegic.height == 38 and not hemiplegic["agree"].any()
 
 
+@pytest.mark.slow
 def test_with_typical_aura_assumed(assumed: pl.DataFrame) -> None:
     counts = _counts(assumed)
     assert counts["Typical aura with migraine"] == (247, 240)

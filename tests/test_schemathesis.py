@@ -176,6 +176,7 @@ def _operations(server: Server) -> list[schemathesis.APIOperation]:
     return [result.ok() for result in schema.get_all_operations()]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", list(schemathesis.GenerationMode), ids=lambda m: m.value)
 def test_no_server_errors(server: Server, mode: schemathesis.GenerationMode) -> None:
     """Every operation, schema-valid (positive) and schema-breaking (negative) requests.

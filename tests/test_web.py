@@ -203,6 +203,7 @@ def test_bad_input_is_shown_beside_the_field_and_kept(web: Web) -> None:
     assert r.status_code == 400 and "end is before start" in r.text and "typed" in r.text
 
 
+@pytest.mark.slow
 def test_checkin_saves_and_edits_one_day(web: Web) -> None:
     c, pid, csrf = web.patient("eve")
     today = c.get("/checkin")
@@ -494,6 +495,7 @@ def _expected(method: str, path: str, who: str) -> set[int]:
     return {200, 201}
 
 
+@pytest.mark.slow
 def test_every_api_route_for_every_role(web: Web, external: Path) -> None:
     ndi_example = json.loads(NDI_FHIR.read_text())
     owner, pid, owner_csrf = web.patient("own")
@@ -545,6 +547,7 @@ def test_every_api_route_for_every_role(web: Web, external: Path) -> None:
     assert not failures, failures
 
 
+@pytest.mark.slow
 def test_clinician_intake_screen_exam_findings_and_scores(web: Web) -> None:
     doc, csrf = web.clinician("doc")
     ana, ana_id, ana_csrf = web.patient("ana")
@@ -698,6 +701,7 @@ def test_own_history_is_asked_at_registration_and_joins_every_attack_screen(web:
     }
 
 
+@pytest.mark.slow
 def test_a_fhir_questionnaire_response_is_imported_as_its_items(web: Web, external: Path) -> None:
     doc, csrf = web.clinician("doc")
     ana, ana_id, ana_csrf = web.patient("ana")
@@ -731,6 +735,7 @@ def test_a_fhir_questionnaire_response_is_imported_as_its_items(web: Web, extern
     assert web.app.state.store.read([ana_id]).questionnaire_items.height == 10
 
 
+@pytest.mark.slow
 def test_screens_and_questionnaires_on_both_databases(tmp_path: Path, db_url: str) -> None:
     web = Web(tmp_path, db_url)
     doc, csrf = web.clinician("doc")
