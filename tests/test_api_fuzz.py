@@ -366,8 +366,10 @@ def test_malformed_json_is_a_clear_400_or_422(
             assert counts(world.engine) == before
 
 
+@pytest.mark.slow  # reports on the slow fuzzing above; alone it would have nothing to check
 def test_zz_report() -> None:
     """How many requests the fuzzing above sent, by status class (run with ``-s``)."""
+    assert SENT, "nothing was sent: run it with the fuzzing tests above"
     for backend, tally in SENT.items():
         print(f"\nfuzz {backend}: {sum(tally.values())} requests, {dict(sorted(tally.items()))}")
     assert all("5xx" not in tally for tally in SENT.values())
