@@ -5,10 +5,16 @@ The PostgreSQL server is started once per test session from the Debian packages
 ``PAINLINK_TEST_POSTGRES_URL`` points the tests at an existing server instead.
 Where no server can be had, PostgreSQL tests are skipped — unless
 ``PAINLINK_REQUIRE_POSTGRES=1`` (set by scripts/test), which makes that a failure.
+
+Real files written outside painlink (exports of other apps, FHIR examples) live in
+``../shared/external`` beside the repository, not in it: tests reach them only through
+the ``external`` fixture, which skips when the folder is absent (a plain clone).
+``PAINLINK_TEST_EXTERNAL`` points it elsewhere.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import glob
 import os
 import shutil
@@ -25,7 +31,37 @@ import pytest
 from painlink.simulate.output import run_simulation
 from painlink.simulate.spec import SimulationSpec
 
-EXTERNAL = Path(__file__).resolve().parents[1].parent / "shared" / "external"
+#: The first of last month. Tests that write diary entries through the app, which refuses
+#: dates after tomorrow, date them in last month (days 1-28): always past, always recent,
+#: whatever the clock says. Fixed dates (2026-11-01) failed on every day before them.
+LAST_MONTH = (dt.date.today().replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+
+
+def external_dir() -> Path:
+    """Where the real outside files are expected; a path only, it may not exist.
+
+    For module-level constants (paths, never reads): a test that opens one must
+    still request the ``external`` fixture, so that it skips on a plain clone.
+    """
+    if override := os.environ.get("PAINLINK_TEST_EXTERNAL"):
+        return Path(override)
+    return Path(__file__).resolve().parents[1].parent / "shared" / "external"
+
+
+def external_or_skip(folder: Path) -> Path:
+    """The folder, or a skip naming it: these files are not ours to ship in the repository."""
+    if not folder.is_dir():
+        pytest.skip(
+            f"{folder} not present: real files written outside painlink, "
+            "see shared/external/SOURCES.md (PAINLINK_TEST_EXTERNAL points elsewhere)"
+        )
+    return folder
+
+
+@pytest.fixture(scope="session")
+def external() -> Path:
+    """``../shared/external``: other apps' real exports and FHIR examples, or a skip."""
+    return external_or_skip(external_dir())
 
 
 def _free_port() -> int:
@@ -150,3 +186,11 @@ def diary_copy(simulated_folder: Path, tmp_path: Path) -> Path:
     target = tmp_path / "diary"
     shutil.copytree(simulated_folder, target)
     return target
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that asks for the PostgreSQL server is a ``postgres`` test, marked or not,
+    so ``-m "not postgres"`` (scripts/test --quick) never starts a server."""
+    for item in items:
+        if "postgres_server" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.postgres)

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
@@ -35,7 +36,7 @@ from painlink.store.account_tables import audit_log, grants, login_attempts, use
 from painlink.store.tables import metadata
 from painlink.web.app import create_app
 from painlink.web.security import AuthSettings
-from tests.conftest import EXTERNAL
+from tests.conftest import external_dir
 from tests.test_web import form_token
 
 PASSWORD = "correct horse battery"
@@ -49,8 +50,9 @@ ROLE = {
     "admin": "admin",
     "anonymous": None,
 }
-MB_SAMPLE = EXTERNAL / "migraine-buddy" / "migraine_buddy_sample.csv"
-NDI_FHIR = EXTERNAL / "fhir" / "QuestionnaireResponse-NeckDisabilityIndexExample.json"
+# paths only: test_write_matrix, which reads them, requests the `external` fixture
+MB_SAMPLE = external_dir() / "migraine-buddy" / "migraine_buddy_sample.csv"
+NDI_FHIR = external_dir() / "fhir" / "QuestionnaireResponse-NeckDisabilityIndexExample.json"
 
 
 # ------------------------------------------------------------------ the world
@@ -777,6 +779,8 @@ def test_every_route_has_a_sample(tmp_path: Path) -> None:
     assert listed_reads - reads == set(), "matrix samples for routes that do not exist"
 
 
+@pytest.mark.slow
+@pytest.mark.usefixtures("external")  # two samples post real files from it
 def test_write_matrix(db_url: str) -> None:
     """Every write route × every actor × clean and hostile bodies, on the owner's and the
     victim's address: the victim's diary never changes; access answers as the rules say."""
@@ -923,6 +927,7 @@ def expected_read(read: Read, actor: str, world: World, target: str) -> str:
     return "ok"
 
 
+@pytest.mark.slow
 def test_read_matrix(db_url: str) -> None:
     """Every read route × every actor, on the owner's and the victim's address: nobody
     sees the victim's diary; a patient's page with ``?patient=`` shows their own."""

@@ -29,7 +29,7 @@ def test_analyze_prints_and_emits_json(simulated_folder: Path, tmp_path: Path) -
     )
     payload = json.loads(result.output)
     assert {"triggers", "neck_and_back", "treatment_outcomes", "forecast"} <= set(payload)
-    assert all(r["patient_id"] == "SIM000004" for r in payload["triggers"])
+    assert payload["triggers"] and all(r["patient_id"] == "SIM000004" for r in payload["triggers"])
     verdicts = {r["verdict"] for r in payload["triggers"]}
     assert verdicts <= {
         "likely trigger",

@@ -414,6 +414,7 @@ def _random_diary(data: Any) -> Any:
     return DiaryFrames.from_tables(patients=pl.DataFrame({"patient_id": ["p"]}), **tables)
 
 
+@pytest.mark.slow
 def test_any_small_diary_gets_every_analysis_and_picture_without_an_exception() -> None:
     import warnings
 

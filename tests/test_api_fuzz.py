@@ -28,6 +28,7 @@ from hypothesis import strategies as st
 
 from painlink.store.account_tables import audit_log, login_attempts, sessions
 from painlink.store.tables import metadata
+from tests.conftest import LAST_MONTH
 from tests.test_access_matrix import UNSAFE, World, app_routes, make_world, snapshot
 
 MAX_EXAMPLES = {"sqlite": 50, "postgresql": 12}
@@ -140,13 +141,15 @@ ATTACK_FIELDS = [
 ROUTES: dict[tuple[str, str], Any] = {
     ("POST", "/api/patients/{patient_id}/attacks"): lambda w: (
         st.just(f"/api/patients/{w.owner}/attacks"),
-        body_for(w, ["start", "intensity"], {"start": "2026-11-01T08:00:00", "intensity": 2}),
+        body_for(w, ["start", "intensity"], {"start": f"{LAST_MONTH}T08:00:00", "intensity": 2}),
     ),
     ("PATCH", "/api/patients/{patient_id}/attacks/{attack_id}"): lambda w: (
         st.sampled_from([w.owner_attack, w.victim_attack, "nope", "%00", "x" * 300]).map(
             lambda a: f"/api/patients/{w.owner}/attacks/{a}"
         ),
-        body_for(w, ATTACK_FIELDS, {"end": "2026-11-29T23:00:00", "nausea": True}),
+        body_for(
+            w, ATTACK_FIELDS, {"end": f"{LAST_MONTH.replace(day=28)}T23:00:00", "nausea": True}
+        ),
     ),
     ("POST", "/api/patients/{patient_id}/attacks/{attack_id}/readings"): lambda w: (
         st.sampled_from([w.owner_attack, w.victim_attack, "nope"]).map(
@@ -159,7 +162,12 @@ ROUTES: dict[tuple[str, str], Any] = {
         body_for(
             w,
             ["drug", "class", "dose", "dose_unit", "relief_2h", "taken_at"],
-            {"drug": "ibuprofen", "dose": 400, "dose_unit": "mg", "taken_at": "2026-11-02T09:00"},
+            {
+                "drug": "ibuprofen",
+                "dose": 400,
+                "dose_unit": "mg",
+                "taken_at": f"{LAST_MONTH.replace(day=2)}T09:00",
+            },
         ),
     ),
     ("POST", "/api/patients/{patient_id}/spine-pain"): lambda w: (
@@ -308,6 +316,7 @@ def _check(world: World, method: str, url: str, body: Any) -> None:
     assert snapshot(world.engine, world.victim) == victim, f"{method} {url}: victim changed"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("route", sorted(ROUTES), ids=lambda r: f"{r[0]} {r[1]}")
 def test_hostile_bodies_never_take_the_server_down(
     fuzz_world: tuple[str, World], route: tuple[str, str]
@@ -357,8 +366,10 @@ def test_malformed_json_is_a_clear_400_or_422(
             assert counts(world.engine) == before
 
 
+@pytest.mark.slow  # reports on the slow fuzzing above; alone it would have nothing to check
 def test_zz_report() -> None:
     """How many requests the fuzzing above sent, by status class (run with ``-s``)."""
+    assert SENT, "nothing was sent: run it with the fuzzing tests above"
     for backend, tally in SENT.items():
         print(f"\nfuzz {backend}: {sum(tally.values())} requests, {dict(sorted(tally.items()))}")
     assert all("5xx" not in tally for tally in SENT.values())

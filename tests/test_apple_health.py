@@ -12,10 +12,14 @@ from painlink.cli import app
 from painlink.interop.apple_health import read_apple_health
 from painlink.interop.csv_diary import DiaryFormatError
 from painlink.store.store import Store
-from tests.conftest import EXTERNAL
 
-SAMPLE = EXTERNAL / "apple-health" / "export6s3sample.xml"
 runner = CliRunner()
+
+
+@pytest.fixture
+def sample(external: Path) -> Path:
+    return external / "apple-health" / "export6s3sample.xml"
+
 
 # iOS 16 wrote a DTD whose VisionPrescription ATTLIST is never closed (formats.md §1.2)
 _HEAD = """<?xml version="1.0" encoding="UTF-8"?>
@@ -44,8 +48,8 @@ def _export(tmp_path: Path, records: str) -> Path:
     return path
 
 
-def test_the_real_sample_gives_the_person_and_their_exercise() -> None:
-    result = read_apple_health(SAMPLE, "ah1", "Europe/London")
+def test_the_real_sample_gives_the_person_and_their_exercise(sample: Path) -> None:
+    result = read_apple_health(sample, "ah1", "Europe/London")
     person = result.diary.patients.row(0, named=True)
     assert (person["birth_year"], person["sex"]) == (1965, "male")
     exercise = dict(result.diary.days.select("date", "exercise_min").iter_rows())
@@ -128,10 +132,11 @@ def test_a_bad_record_names_its_line_and_nothing_is_stored(tmp_path: Path, db_ur
         read_apple_health(tmp_path / "broken.xml", "ah5")
 
 
-def test_the_cli_imports_an_export(tmp_path: Path, db_url: str) -> None:
+@pytest.mark.slow
+def test_the_cli_imports_an_export(tmp_path: Path, db_url: str, sample: Path) -> None:
     result = runner.invoke(
         app,
-        ["import", str(SAMPLE), "--db", db_url, "--from", "apple-health", "--patient-id", "ah6"],
+        ["import", str(sample), "--db", db_url, "--from", "apple-health", "--patient-id", "ah6"],
     )
     assert result.exit_code == 0, result.output
     assert "not imported" in result.output and "StepCount" in result.output

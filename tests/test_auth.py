@@ -150,8 +150,12 @@ def test_login_and_register_need_the_signed_double_submit_token(web: Web) -> Non
     assert register.status_code == 403
     r = c.post("/login", data={**data, "csrf_token": token}, follow_redirects=False)
     assert r.status_code == 303 and SESSION_COOKIE in r.headers["set-cookie"]
-    cookie = c.get("/login").headers.get("set-cookie", "")
-    assert cookie == "" or "httponly" in cookie.lower()
+    # the browser's pre-session cookie is still valid: it is kept, not set again
+    assert "set-cookie" not in c.get("/login").headers
+    # a first visit is given one that scripts cannot read and other sites cannot send
+    cookie = web.client().get("/login").headers["set-cookie"].lower()
+    assert cookie.startswith(f"{PRESESSION_COOKIE.lower()}=")
+    assert "httponly" in cookie and "samesite=strict" in cookie
 
 
 # ------------------------------------------------------------------ 5. back-off, not a lock
@@ -162,6 +166,7 @@ def _proxy_web(tmp_path: Path) -> Web:
                                            trusted_proxies=("testclient",)))  # fmt: skip
 
 
+@pytest.mark.slow
 def test_repeated_failures_from_one_address_wait_longer_each_time(web: Web) -> None:
     web.patient("fay")
     other = web.client()
@@ -180,6 +185,7 @@ def test_repeated_failures_from_one_address_wait_longer_each_time(web: Web) -> N
     assert _login(other, "fay@x.org", PASSWORD).status_code == 303  # type: ignore[attr-defined]
 
 
+@pytest.mark.slow
 def test_an_attacker_on_many_addresses_cannot_keep_the_owner_out(tmp_path: Path) -> None:
     web = _proxy_web(tmp_path)
     owner, _pid, _ = web.patient("gus")  # signed in once: this browser has a device cookie
@@ -241,6 +247,7 @@ def test_an_unknown_email_is_verified_against_the_dummy_hash(
     assert main(unknown) == main(known)
 
 
+@pytest.mark.slow
 def test_without_email_asking_which_addresses_are_taken_is_slowed_down(web: Web) -> None:
     """Without SMTP the register page must say an address is taken; a third such
     answer to one address makes it wait, doubling each time, like failed logins."""
@@ -264,6 +271,7 @@ def _age(web: Web, **changes: object) -> None:
         conn.execute(sessions.update().values(**changes))
 
 
+@pytest.mark.slow
 def test_idle_and_absolute_timeouts_end_sessions(web: Web) -> None:
     c, _pid, _ = web.patient("jo")
     _age(web, last_seen_at=security.now() - dt.timedelta(minutes=100))
@@ -310,6 +318,7 @@ def test_login_issues_a_new_token_and_logout_ends_it_on_the_server(web: Web) -> 
 # ------------------------------------------------------------------ 2. password change
 
 
+@pytest.mark.slow
 def test_password_change_needs_the_current_one_and_ends_other_sessions(web: Web) -> None:
     c, _pid, csrf = web.patient("max")
     phone, _ = web.login("max@x.org")
@@ -370,6 +379,7 @@ def _link(message: Message) -> str:
     return re.search(r"https://testserver(/\S+)", body).group(1)  # type: ignore[union-attr]
 
 
+@pytest.mark.slow
 def test_password_reset_by_email_link(
     tmp_path: Path, smtp: tuple[_Inbox, int], db_url: str
 ) -> None:

@@ -80,7 +80,7 @@ def test_backup_while_writing_restores_every_acknowledged_row(
     finally:
         stop.set()
         thread.join()
-    assert len(acked) > during or len(acked) >= 50  # the writer kept going meanwhile
+    assert during > len(before)  # the writer kept going while the backup ran
     manifest = json.loads(result.stdout)["manifest"]
     assert set(manifest["tables"]) == ALL_TABLES and len(ALL_TABLES) >= 22
     assert manifest["tables"]["users"]["rows"] == 2 and manifest["tables"]["grants"]["rows"] == 1
@@ -113,6 +113,7 @@ def test_backup_while_writing_restores_every_acknowledged_row(
     web2.login("ana@x.org")
 
 
+@pytest.mark.slow
 def test_restore_refuses_a_non_empty_database_without_force(
     db_url: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
@@ -142,6 +143,7 @@ def _tamper(file: Path, out: Path, change) -> None:  # type: ignore[no-untyped-d
             dst.addfile(member, io.BytesIO(data))
 
 
+@pytest.mark.slow
 def test_a_damaged_or_altered_backup_is_refused_and_nothing_restored(
     tmp_path: Path,
 ) -> None:
@@ -178,6 +180,7 @@ def test_a_damaged_or_altered_backup_is_refused_and_nothing_restored(
     assert result.exit_code == 1 and "not a painlink backup" in result.output
 
 
+@pytest.mark.slow
 def test_a_backup_is_restored_only_into_its_own_kind_of_database(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'live.db'}"
     _populate(tmp_path, url)

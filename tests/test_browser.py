@@ -29,6 +29,7 @@ ARGS = [
     "--disable-sync",
 ]
 SIZES = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 800}}
+pytestmark = pytest.mark.slow  # a real Chromium: the full run, not the quick loop
 
 if not Path(CHROMIUM).exists():
     if os.environ.get("PAINLINK_REQUIRE_BROWSER") == "1":

@@ -80,6 +80,7 @@ def test_days_summary_export_one_patient_and_delete(tmp_path: Path, simulated_fo
     assert len(summary["patients"]) == 49
 
 
+@pytest.mark.slow
 def test_demo_builds_a_fresh_database(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'demo.db'}"
     for _ in range(2):  # running twice replaces the demo patients rather than failing

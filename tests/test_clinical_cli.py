@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from painlink.cli import app
-from tests.conftest import EXTERNAL
 
 runner = CliRunner()
 
@@ -54,6 +54,7 @@ def test_schemas_print_json() -> None:
         assert isinstance(json.loads(output), dict)
 
 
+@pytest.mark.slow
 def test_classify_a_csv_diary_and_a_stored_patient(simulated_folder: Path, tmp_path: Path) -> None:
     code, output = run("classify", str(simulated_folder), "--patient", "SIM000002", "--json")
     assert code == 0, output
@@ -70,11 +71,11 @@ def test_classify_a_csv_diary_and_a_stored_patient(simulated_folder: Path, tmp_p
     assert code == 1 and "unknown --definition" in output
 
 
-def test_score_real_fhir_responses() -> None:
-    ndi = EXTERNAL / "fhir" / "QuestionnaireResponse-NeckDisabilityIndexExample.json"
-    odi = EXTERNAL / "fhir" / "QuestionnaireResponse-OswestryDisabilityIndexExample.json"
+def test_score_real_fhir_responses(external: Path) -> None:
+    ndi = external / "fhir" / "QuestionnaireResponse-NeckDisabilityIndexExample.json"
+    odi = external / "fhir" / "QuestionnaireResponse-OswestryDisabilityIndexExample.json"
     q = (
-        EXTERNAL
+        external
         / "fhir"
         / "Questionnaire-NeckDisabilityIndexQuestionnaireExample.no-narrative.json"
     )

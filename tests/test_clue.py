@@ -14,14 +14,17 @@ from painlink.cli import app
 from painlink.interop.clue import read_clue
 from painlink.interop.csv_diary import DiaryFormatError
 from painlink.store.store import Store
-from tests.conftest import EXTERNAL
 
-CLUE = EXTERNAL / "bitmask-migraine-diary" / "ClueBackup-2020-03-06.cluedata.json"
 runner = CliRunner()
 
 
-def test_the_real_backup_gives_its_bleeding_days() -> None:
-    backup = read_clue(CLUE)
+@pytest.fixture
+def clue(external: Path) -> Path:
+    return external / "bitmask-migraine-diary" / "ClueBackup-2020-03-06.cluedata.json"
+
+
+def test_the_real_backup_gives_its_bleeding_days(clue: Path) -> None:
+    backup = read_clue(clue)
     counts = pl.Series(list(backup.flow.values())).value_counts().sort("").rows()
     assert dict(counts) == {"heavy": 41, "light": 107, "medium": 96, "spotting": 118}
     assert backup.skipped["pain"] == 189  # cramps and the like: not a painlink record
@@ -32,11 +35,13 @@ def _import(*args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-def test_into_a_new_diary_and_then_into_an_existing_one(tmp_path: Path, db_url: str) -> None:
-    code, output = _import(str(CLUE), "--db", db_url, "--from", "clue", "--patient-id", "cl1")
+def test_into_a_new_diary_and_then_into_an_existing_one(
+    tmp_path: Path, db_url: str, clue: Path
+) -> None:
+    code, output = _import(str(clue), "--db", db_url, "--from", "clue", "--patient-id", "cl1")
     assert code == 0 and "362 daily records" in output, output
     # an existing diary: a check-in with no flow, one with the same, one with another
-    other = next(d for d, f in read_clue(CLUE).flow.items() if f == "spotting")
+    other = next(d for d, f in read_clue(clue).flow.items() if f == "spotting")
     folder = tmp_path / "diary"
     folder.mkdir()
     (folder / "patients.csv").write_text("patient_id,time_zone\ncl2,Europe/London\n")
@@ -49,12 +54,12 @@ def test_into_a_new_diary_and_then_into_an_existing_one(tmp_path: Path, db_url: 
     assert _import(str(folder), "--db", db_url)[0] == 0
     store = Store(db_url)
     before = store.read(["cl2"]).days
-    code, output = _import(str(CLUE), "--db", db_url, "--from", "clue", "--patient-id", "cl2")
+    code, output = _import(str(clue), "--db", db_url, "--from", "clue", "--patient-id", "cl2")
     assert code == 1 and "1 day value(s) already recorded differently" in output
     assert f"{other} menstruation: diary heavy, import spotting" in output
     assert store.read(["cl2"]).days.equals(before)  # nothing was written
     code, output = _import(
-        str(CLUE), "--db", db_url, "--from", "clue", "--patient-id", "cl2", "--replace", "--json"
+        str(clue), "--db", db_url, "--from", "clue", "--patient-id", "cl2", "--replace", "--json"
     )
     assert code == 0, output
     flow = json.loads(output)["merged"]["days"]["menstruation"]
@@ -66,7 +71,7 @@ def test_into_a_new_diary_and_then_into_an_existing_one(tmp_path: Path, db_url: 
     assert days[other]["menstruation"] == "spotting"
     # the same backup again changes nothing
     code, output = _import(
-        str(CLUE), "--db", db_url, "--from", "clue", "--patient-id", "cl2", "--json"
+        str(clue), "--db", db_url, "--from", "clue", "--patient-id", "cl2", "--json"
     )
     assert code == 0 and json.loads(output)["merged"]["days"]["menstruation"]["unchanged"] == 362
 

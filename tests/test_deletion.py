@@ -14,6 +14,7 @@ from painlink.cli import app
 from painlink.store import audit
 from painlink.store.account_tables import audit_log, grants, login_attempts, sessions, users
 from painlink.store.tables import INSERT_ORDER
+from tests.conftest import LAST_MONTH
 from tests.test_web import PASSWORD, Web, form_token
 
 runner = CliRunner()
@@ -42,7 +43,7 @@ def _person(web: Web) -> str:
     pid, csrf = me["patient_id"], me["csrf_token"]
     r = c.post(
         f"/api/patients/{pid}/attacks",
-        json={"start": "2026-11-01T08:00:00", "intensity": 2},
+        json={"start": f"{LAST_MONTH}T08:00:00", "intensity": 2},
         headers={"X-CSRF-Token": csrf},
     )
     assert r.status_code == 201, r.text

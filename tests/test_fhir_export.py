@@ -8,6 +8,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import polars as pl
+import pytest
 from fhir.resources.R4B.bundle import Bundle
 from typer.testing import CliRunner
 
@@ -27,6 +28,7 @@ def _treated_patient() -> tuple[DiaryFrames, str]:
     return diary, pid
 
 
+@pytest.mark.slow
 def test_every_record_is_there_and_valid() -> None:
     diary, pid = _treated_patient()
     bundle = diary_bundle(diary, pid)

@@ -28,6 +28,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> list:
     return hostile_corpus(tmp_path_factory.mktemp("hostile"))
 
 
+@pytest.mark.slow
 def test_the_corpus_covers_every_importer(corpus: list) -> None:
     assert len(corpus) >= 60
     per_source = Counter(c.source for c in corpus)

@@ -250,6 +250,7 @@ def test_web_import_any_bytes_never_a_server_error(tmp_path: Path) -> None:
     upload()
 
 
+@pytest.mark.slow
 def test_cli_import_any_cells_reports_cleanly(tmp_path: Path) -> None:
     """The CLI prints whatever a cell holds as text (a cell "[/x]" once crashed Rich's
     markup parser while reporting the problem), and exits 0 or 1, never with a traceback."""

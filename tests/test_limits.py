@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from painlink.store.store import Store
+from tests.conftest import LAST_MONTH
 from tests.test_web import Web, form_token
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -71,6 +72,7 @@ def _registered(app: Any) -> tuple[TestClient, dict[str, str], str]:
     return web, dict(web.cookies.items()), web.get("/api/me").json()["patient_id"]
 
 
+@pytest.mark.slow
 def test_every_request_holds_at_most_one_connection(web: Web) -> None:
     """200 users exhausted the pool because calendar and insights took a second
     connection while holding the first: each request must use one at a time."""
@@ -79,7 +81,7 @@ def test_every_request_holds_at_most_one_connection(web: Web) -> None:
     c.post(f"/api/patients/{pid}/grants", json={"clinician_email": "doc@clinic.org"},
            headers={"X-CSRF-Token": csrf})  # fmt: skip
     for i in range(3):
-        start = dt.datetime(2026, 11, 2 + 3 * i, 8)
+        start = dt.datetime.combine(LAST_MONTH.replace(day=2 + 3 * i), dt.time(8))
         r = c.post(
             f"/api/patients/{pid}/attacks",
             json={"start": start.isoformat(), "intensity": 2},
@@ -89,12 +91,12 @@ def test_every_request_holds_at_most_one_connection(web: Web) -> None:
     count = ConnectionCount(web.engine)
     pages = [
         (c, "/home"),
-        (c, "/calendar?month=2026-11"),
+        (c, f"/calendar?month={LAST_MONTH:%Y-%m}"),
         (c, "/insights"),
         (c, "/insights/triggers.png"),
         (c, "/account/export"),
         (c, "/account/export.fhir.json"),
-        (c, f"/api/patients/{pid}/calendar?month=2026-11"),
+        (c, f"/api/patients/{pid}/calendar?month={LAST_MONTH:%Y-%m}"),
         (c, f"/api/patients/{pid}/classification"),
         (c, f"/api/patients/{pid}/insights"),
         (c, f"/api/patients/{pid}/export"),
@@ -173,6 +175,7 @@ def test_every_response_carries_the_security_headers_errors_too(web: Web) -> Non
 # ------------------------------------------------------------------ body limits, in-process
 
 
+@pytest.mark.slow
 def test_bodies_are_limited_by_route_and_session_before_they_are_read(web: Web) -> None:
     c, pid, csrf = web.patient("jo")
     anon = web.client()
@@ -388,7 +391,7 @@ def test_the_calendar_is_reused_only_while_the_diary_is_unchanged(
     monkeypatch.setattr(presenters, "_month_grid", lambda *a: computed.append(1) or real(*a))
     web = Web(tmp_path, db_url)
     c, pid, csrf = web.patient("jo")
-    url = f"/api/patients/{pid}/calendar?month=2026-11"
+    url = f"/api/patients/{pid}/calendar?month={LAST_MONTH:%Y-%m}"
 
     def kinds() -> dict[str, str]:
         r = c.get(url)
@@ -397,25 +400,26 @@ def test_the_calendar_is_reused_only_while_the_diary_is_unchanged(
 
     assert kinds() == {}
     r = c.post(f"/api/patients/{pid}/attacks", headers={"X-CSRF-Token": csrf},
-               json={"start": "2026-11-03T08:00:00", "intensity": 2})  # fmt: skip
+               json={"start": f"{LAST_MONTH.replace(day=3)}T08:00:00", "intensity": 2})  # fmt: skip
     assert r.status_code == 201
     first = kinds()
-    assert set(first) == {"2026-11-03"}
+    assert set(first) == {str(LAST_MONTH.replace(day=3))}
     assert kinds() == first  # unchanged diary: the same answer (from the cache)
     before = len(computed)
-    r = c.put(f"/api/patients/{pid}/days/2026-01-05", json={"stress": 3},
+    earlier = (LAST_MONTH - dt.timedelta(days=40)).replace(day=5)  # another month
+    r = c.put(f"/api/patients/{pid}/days/{earlier}", json={"stress": 3},
               headers={"X-CSRF-Token": csrf})  # fmt: skip
     assert r.status_code == 200
-    assert kinds() == first and len(computed) == before  # January does not touch November
+    assert kinds() == first and len(computed) == before  # another month does not touch this one
     # a write by another process: a second engine on the same file, as a worker would
     other = Store(web.engine.url.render_as_string(hide_password=False))
     with other.writing() as conn:
         conn.execute(
             sa.text("UPDATE attacks SET start = :s WHERE patient_id = :p"),
-            {"s": "2026-11-09 08:00:00.000000", "p": pid},
+            {"s": f"{LAST_MONTH.replace(day=9)} 08:00:00.000000", "p": pid},
         )
     other.close()
-    assert set(kinds()) == {"2026-11-09"}
+    assert set(kinds()) == {str(LAST_MONTH.replace(day=9))}
 
 
 def test_analyses_and_password_hashing_queue_for_their_few_slots(tmp_path: Path) -> None:

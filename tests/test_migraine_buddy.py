@@ -16,14 +16,17 @@ from painlink.interop.csv_diary import DiaryFormatError
 from painlink.interop.migraine_buddy import read_migraine_buddy
 from painlink.store.merge import merge_diary
 from painlink.store.store import Store
-from tests.conftest import EXTERNAL
 
-MB = EXTERNAL / "migraine-buddy"
 runner = CliRunner()
 
 
-def test_the_contributed_sample_becomes_one_attack_with_its_features() -> None:
-    diary = read_migraine_buddy(MB / "migraine_buddy_sample.csv", "mb1", "Europe/London")
+@pytest.fixture
+def mb(external: Path) -> Path:
+    return external / "migraine-buddy"
+
+
+def test_the_contributed_sample_becomes_one_attack_with_its_features(mb: Path) -> None:
+    diary = read_migraine_buddy(mb / "migraine_buddy_sample.csv", "mb1", "Europe/London")
     attack = diary.attacks.row(0, named=True)
     assert attack["start"].isoformat() == "2024-11-16T13:12:00"
     assert attack["end"].isoformat() == "2024-11-16T14:12:00"  # "Lasted" 01h 00m
@@ -36,30 +39,32 @@ def test_the_contributed_sample_becomes_one_attack_with_its_features() -> None:
     assert diary.patients.row(0, named=True)["time_zone"] == "Europe/London"
 
 
-def _fixed_mixed(tmp_path: Path) -> Path:
-    text = (MB / "migraine_buddy_mixed.csv").read_text()
+def _fixed_mixed(mb: Path, tmp_path: Path) -> Path:
+    text = (mb / "migraine_buddy_mixed.csv").read_text()
     fixed = tmp_path / "mixed.csv"
     fixed.write_text(text.replace('"not a date"', '"11/19/24 1:00"').replace('"14"', '"8"'))
     return fixed
 
 
 def test_the_mixed_file_is_refused_with_every_problem_and_stores_nothing(
-    tmp_path: Path, db_url: str
+    tmp_path: Path, db_url: str, mb: Path
 ) -> None:
     Store(db_url).init()
     with pytest.raises(DiaryFormatError) as info:
-        read_migraine_buddy(MB / "migraine_buddy_mixed.csv", "mb2")
+        read_migraine_buddy(mb / "migraine_buddy_mixed.csv", "mb2")
     found = {(p.line, p.column) for p in info.value.problems}
     assert found == {(10, "Started"), (13, "Pain Level")}  # physical lines, quoted newlines
     args = ["--db", db_url, "--from", "migraine-buddy", "--patient-id", "mb2", "--report-bad"]
-    result = runner.invoke(app, ["import", str(MB / "migraine_buddy_mixed.csv"), *args])
+    result = runner.invoke(app, ["import", str(mb / "migraine_buddy_mixed.csv"), *args])
     assert result.exit_code == 1 and "line 13, column 'Pain Level'" in result.output
     assert Store(db_url).patient_ids() == []
 
 
-def test_the_mixed_file_once_fixed_imports_everything_it_holds(tmp_path: Path, db_url: str) -> None:
+def test_the_mixed_file_once_fixed_imports_everything_it_holds(
+    tmp_path: Path, db_url: str, mb: Path
+) -> None:
     args = ["--db", db_url, "--from", "migraine-buddy", "--patient-id", "mb3"]
-    result = runner.invoke(app, ["import", str(_fixed_mixed(tmp_path)), *args])
+    result = runner.invoke(app, ["import", str(_fixed_mixed(mb, tmp_path)), *args])
     assert result.exit_code == 0, result.output
     diary = Store(db_url).read(["mb3"])
     attacks = diary.attacks.sort("start")
@@ -88,10 +93,12 @@ def test_the_mixed_file_once_fixed_imports_everything_it_holds(tmp_path: Path, d
     }
 
 
-def test_a_later_export_merges_into_the_existing_diary(tmp_path: Path, db_url: str) -> None:
+def test_a_later_export_merges_into_the_existing_diary(
+    tmp_path: Path, db_url: str, mb: Path
+) -> None:
     args = ["--db", db_url, "--from", "migraine-buddy", "--patient-id", "mb4", "--json"]
     assert (
-        runner.invoke(app, ["import", str(MB / "migraine_buddy_sample.csv"), *args]).exit_code == 0
+        runner.invoke(app, ["import", str(mb / "migraine_buddy_sample.csv"), *args]).exit_code == 0
     )
     # an attack the person logged in painlink overlaps the export's 11/18 attack
     store = Store(db_url)
@@ -108,7 +115,7 @@ def test_a_later_export_merges_into_the_existing_diary(tmp_path: Path, db_url: s
     )
     with store.writing() as conn:
         merge_diary(conn, "mb4", logged)
-    result = runner.invoke(app, ["import", str(_fixed_mixed(tmp_path)), *args])
+    result = runner.invoke(app, ["import", str(_fixed_mixed(mb, tmp_path)), *args])
     assert result.exit_code == 0, result.output
     merged = json.loads(result.output)["merged"]
     assert merged["attacks_already_there"] == 1  # 11/16 13:12, imported with the sample
@@ -116,12 +123,12 @@ def test_a_later_export_merges_into_the_existing_diary(tmp_path: Path, db_url: s
     assert merged["attacks_overlapping_kept_out"] == ["2024-11-18 23:30:00", "2024-11-19 01:00:00"]
     assert merged["attacks_added"] == 5 and merged["medications_added"] == 0
     assert store.read(["mb4"]).attacks.height == 1 + 1 + 5
-    again = runner.invoke(app, ["import", str(_fixed_mixed(tmp_path)), *args])
+    again = runner.invoke(app, ["import", str(_fixed_mixed(mb, tmp_path)), *args])
     assert json.loads(again.output)["merged"]["attacks_added"] == 0
 
 
-def test_an_unknown_source_is_named_with_the_ones_there_are(tmp_path: Path) -> None:
+def test_an_unknown_source_is_named_with_the_ones_there_are(tmp_path: Path, mb: Path) -> None:
     args = ["--db", f"sqlite:///{tmp_path / 'x.db'}", "--from", "bearable", "--patient-id", "b"]
-    result = runner.invoke(app, ["import", str(MB / "migraine_buddy_sample.csv"), *args])
+    result = runner.invoke(app, ["import", str(mb / "migraine_buddy_sample.csv"), *args])
     assert result.exit_code == 1
     assert "use painlink or migraine-buddy, apple-health, clue" in result.output

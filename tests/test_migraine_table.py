@@ -5,24 +5,27 @@ The figures asserted here are the ones docs/classification-agreement.md explains
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import polars as pl
 import pytest
 
 from painlink.interop.migraine_table import agreement, classify_table, read_table
-from tests.conftest import EXTERNAL
-
-TABLE = EXTERNAL / "migraine-classification" / "migraine_data.csv"
-VARIANT = EXTERNAL / "migraine-classification" / "migraine_varun5292_variant.csv"
 
 
 @pytest.fixture(scope="module")
-def strict() -> pl.DataFrame:
-    return classify_table(TABLE)
+def tables(external: Path) -> Path:
+    return external / "migraine-classification"
 
 
 @pytest.fixture(scope="module")
-def assumed() -> pl.DataFrame:
-    return classify_table(TABLE, assume_typical_aura=True)
+def strict(tables: Path) -> pl.DataFrame:
+    return classify_table(tables / "migraine_data.csv")
+
+
+@pytest.fixture(scope="module")
+def assumed(tables: Path) -> pl.DataFrame:
+    return classify_table(tables / "migraine_data.csv", assume_typical_aura=True)
 
 
 def _counts(results: pl.DataFrame) -> dict[str, tuple[int, int]]:
@@ -31,12 +34,14 @@ def _counts(results: pl.DataFrame) -> dict[str, tuple[int, int]]:
     }
 
 
-def test_both_copies_of_the_table_read_alike() -> None:
-    a, b = read_table(TABLE), read_table(VARIANT)
+def test_both_copies_of_the_table_read_alike(tables: Path) -> None:
+    a = read_table(tables / "migraine_data.csv")
+    b = read_table(tables / "migraine_varun5292_variant.csv")
     assert a.height == 400 and b.height == 463
     assert a.drop("row").equals(b.head(400).drop("row"))
 
 
+@pytest.mark.slow
 def test_strict_mapping(strict: pl.DataFrame) -> None:
     counts = _counts(strict)
     assert counts["Migraine without aura"] == (60, 60)
@@ -52,6 +57,7 @@ def test_strict_mapping(strict: pl.DataFrame) -> None:
     assert hemiplegic.height == 38 and not hemiplegic["agree"].any()
 
 
+@pytest.mark.slow
 def test_with_typical_aura_assumed(assumed: pl.DataFrame) -> None:
     counts = _counts(assumed)
     assert counts["Typical aura with migraine"] == (247, 240)

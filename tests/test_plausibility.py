@@ -82,6 +82,7 @@ def test_attack_and_medication_times_are_bounded_and_localised(web: Web) -> None
     assert r.status_code == 200 and r.json()["end"] == "2026-01-10T10:30:00", r.text
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "answers",
     [
@@ -223,6 +224,7 @@ def test_a_plausible_csv_diary_still_reads(tmp_path: Path) -> None:
     assert diary.days["sleep_hours"].dtype == pl.Float64
 
 
+@pytest.mark.slow
 def test_pages_and_calendars_at_the_ends_of_time(web: Web) -> None:
     """Year 0001 and 9999 in an address once overflowed "the day before" or "next month"
     into a 500; a check-in form with a bad date once saved today's check-in instead."""

@@ -14,37 +14,45 @@ from painlink.clinical.questionnaires import (
     score_response,
     score_values,
 )
-from tests.conftest import EXTERNAL
-
-FHIR = EXTERNAL / "fhir"
-NDI_RESPONSE = FHIR / "QuestionnaireResponse-NeckDisabilityIndexExample.json"
-ODI_RESPONSE = FHIR / "QuestionnaireResponse-OswestryDisabilityIndexExample.json"
-NDI_QUESTIONNAIRE = FHIR / "Questionnaire-NeckDisabilityIndexQuestionnaireExample.no-narrative.json"
 
 
-def test_ndi_example_scores_as_its_authors_totalled_it() -> None:
-    s = score_response(NDI_RESPONSE)
+@pytest.fixture
+def fhir(external: Path) -> Path:
+    return external / "fhir"
+
+
+@pytest.fixture
+def ndi_response(fhir: Path) -> Path:
+    return fhir / "QuestionnaireResponse-NeckDisabilityIndexExample.json"
+
+
+def test_ndi_example_scores_as_its_authors_totalled_it(ndi_response: Path) -> None:
+    s = score_response(ndi_response)
     assert (s.instrument, s.raw_total, s.score, s.percent) == ("ndi", 20, 20, 40)
     assert s.percent == s.stated_total  # the response's own "total-score" item is the %
     assert s.band == "moderate disability"
 
 
-def test_odi_example_scores_38_percent() -> None:
-    s = score_response(ODI_RESPONSE)
+def test_odi_example_scores_38_percent(fhir: Path) -> None:
+    s = score_response(fhir / "QuestionnaireResponse-OswestryDisabilityIndexExample.json")
     assert (s.instrument, s.raw_total, s.score) == ("odi", 19, 38)
     assert s.score == s.stated_total
     assert s.band == "moderate disability"
 
 
-def test_ndi_questionnaire_loads_wording_from_the_licensed_resource() -> None:
-    instrument = load_questionnaire(NDI_QUESTIONNAIRE)
+def test_ndi_questionnaire_loads_wording_from_the_licensed_resource(
+    fhir: Path, ndi_response: Path
+) -> None:
+    instrument = load_questionnaire(
+        fhir / "Questionnaire-NeckDisabilityIndexQuestionnaireExample.no-narrative.json"
+    )
     assert instrument.rules.key == "ndi"
     assert instrument.item_text["ndi-5"] == "Headaches"
-    assert score_response(NDI_RESPONSE, instrument).score == 20
+    assert score_response(ndi_response, instrument).score == 20
 
 
-def test_ndi_prorates_up_to_two_missing_items() -> None:
-    data = json.loads(NDI_RESPONSE.read_text())
+def test_ndi_prorates_up_to_two_missing_items(ndi_response: Path) -> None:
+    data = json.loads(ndi_response.read_text())
     data["item"] = [i for i in data["item"] if i["linkId"] not in {"ndi-8"}]  # driving skipped
     s = score_response(data)
     assert s.computable and s.missing == ("ndi-8",)
@@ -111,7 +119,3 @@ def test_change_against_the_important_change() -> None:
     assert "reaches" in compare_scores(before, after)
     slight = score_values("ndi", {f"ndi-{i}": (1.0 if i <= 3 else 2.0) for i in range(1, 11)})
     assert "is below" in compare_scores(before, slight)
-
-
-def test_external_fixture_exists() -> None:
-    assert Path(NDI_RESPONSE).exists(), "shared/external must sit beside the repository"

@@ -30,6 +30,7 @@ REGIMES = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("rate", "ratio", "t0", "t1"), REGIMES)
 def test_exact_interval_covers_the_true_ratio_and_is_always_finite_below(
     rate: float, ratio: float, t0: int, t1: int

@@ -30,6 +30,7 @@ from hypothesis.errors import Unsatisfiable
 
 from painlink.services import accounts
 from painlink.store.store import Store
+from tests.conftest import LAST_MONTH
 
 PASSWORD = "correct horse battery"
 ADDRESS_SPACE_LIMIT = 4 << 30  # bytes of virtual memory the server may map
@@ -146,11 +147,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         for day in range(1, 20, 3):
             patient.post(
                 f"{api}/attacks",
-                json={"start": f"2026-10-{day:02d}T08:00:00", "intensity": 2},
+                json={"start": f"{LAST_MONTH.replace(day=day)}T08:00:00", "intensity": 2},
                 headers=h,
             )
             patient.put(
-                f"{api}/days/2026-10-{day:02d}", json={"sleep_hours": 6, "stress": 5}, headers=h
+                f"{api}/days/{LAST_MONTH.replace(day=day)}",
+                json={"sleep_hours": 6, "stress": 5},
+                headers=h,
             )
         clinician, ccsrf, _ = _session(srv.base, "doc@clinic.org")
         srv.patient_id = pid
@@ -173,6 +176,7 @@ def _operations(server: Server) -> list[schemathesis.APIOperation]:
     return [result.ok() for result in schema.get_all_operations()]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", list(schemathesis.GenerationMode), ids=lambda m: m.value)
 def test_no_server_errors(server: Server, mode: schemathesis.GenerationMode) -> None:
     """Every operation, schema-valid (positive) and schema-breaking (negative) requests.

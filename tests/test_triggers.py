@@ -144,6 +144,7 @@ def _truth_pairs(truth: list[dict], role: str) -> set[tuple[str, str]]:
     }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("shrink", [False, True])
 def test_verdicts_follow_the_truth(cohort, shrink: bool) -> None:  # type: ignore[no-untyped-def]
     days, truth = cohort
@@ -162,6 +163,7 @@ def test_verdicts_follow_the_truth(cohort, shrink: bool) -> None:  # type: ignor
     assert false <= 0.05
 
 
+@pytest.mark.slow
 def test_the_cohort_adds_calls_and_says_where_each_came_from(cohort) -> None:  # type: ignore[no-untyped-def]
     days, _ = cohort
     called = ("likely trigger", "likely protector", "possible early attack sign")
@@ -174,6 +176,7 @@ def test_the_cohort_adds_calls_and_says_where_each_came_from(cohort) -> None:  #
     assert set(both["called_by"]) == {"own data", "cohort"}
 
 
+@pytest.mark.slow
 def test_premonitory_symptoms_are_not_called_triggers(cohort) -> None:  # type: ignore[no-untyped-def]
     days, truth = cohort
     summary = TriggerAnalysis().fit(days, shrink=False).to_frame()
@@ -188,6 +191,7 @@ def test_premonitory_symptoms_are_not_called_triggers(cohort) -> None:  # type: 
     assert set(found) <= cravers and len(found) > 0.5 * len(cravers)
 
 
+@pytest.mark.slow
 def test_not_enough_data_says_how_many_more_attacks(cohort) -> None:  # type: ignore[no-untyped-def]
     days, _ = cohort
     short = days.filter(pl.col("date") < pl.date(2025, 1, 25))
