@@ -36,7 +36,6 @@ from painlink.store.account_tables import audit_log, grants, login_attempts, use
 from painlink.store.tables import metadata
 from painlink.web.app import create_app
 from painlink.web.security import AuthSettings
-from tests.conftest import external_dir
 from tests.test_web import form_token
 
 PASSWORD = "correct horse battery"
@@ -50,9 +49,22 @@ ROLE = {
     "admin": "admin",
     "anonymous": None,
 }
-# paths only: test_write_matrix, which reads them, requests the `external` fixture
-MB_SAMPLE = external_dir() / "migraine-buddy" / "migraine_buddy_sample.csv"
-NDI_FHIR = external_dir() / "fhir" / "QuestionnaireResponse-NeckDisabilityIndexExample.json"
+# The matrix carries its own files, so it runs on a plain clone: a Migraine Buddy export
+# (the app's CSV columns, one made-up attack) and the README's made-up NDI response.
+MB_EXPORT = (
+    b'"Date","Time Period","Description","Notes"\n'
+    b'"No ongoing events recorded during this period.","","",""\n\n'
+    b'"#","Started","Lasted","Start UTC Offset (min)","End UTC Offset (min)","Geohash",'
+    b'"Attack Types","Attack Location","Pain Level","Affected Activities","Potential Triggers",'
+    b'"Symptoms","Most Bothersome Symptom","Premonitory Symptoms","Pain Positions",'
+    b'"Helpful Medication","Somewhat Helpful Medication","Unhelpful Medication",'
+    b'"Unsure Medication","Helpful Non Drug Relief Methods",'
+    b'"Somewhat Helpful Non Drug Relief Methods","Unhelpful Non Drug Relief Methods",'
+    b'"Unsure Non Drug Relief Methods","Notes"\n'
+    b'"1","03/02/25 09:40","02h 30m","60","60","","","","6","","Stress",'
+    b'"Throbbing pain","","","Left Temple","","","","No medication","","","","",""\n'
+)
+NDI_FHIR = Path(__file__).parents[1] / "examples" / "ndi-response.json"
 
 
 # ------------------------------------------------------------------ the world
@@ -528,7 +540,7 @@ SAMPLES: list[Sample] = [
             "/account/import",
             {
                 "data": {"source": "migraine-buddy", **_vid(w, h)},
-                "files": {"file": ("mb.csv", MB_SAMPLE.read_bytes())},
+                "files": {"file": ("mb.csv", MB_EXPORT)},
             },
         ),
         frozenset({P}),
@@ -780,7 +792,6 @@ def test_every_route_has_a_sample(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.usefixtures("external")  # two samples post real files from it
 def test_write_matrix(db_url: str) -> None:
     """Every write route × every actor × clean and hostile bodies, on the owner's and the
     victim's address: the victim's diary never changes; access answers as the rules say."""
