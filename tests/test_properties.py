@@ -18,12 +18,12 @@ from typing import Any
 import polars as pl
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
-from painlink.interop.problems import DiaryFormatError
 
 from painlink.clinical.classify import classify
 from painlink.clinical.criteria import MET
 from painlink.clinical.day_counts import classify_days
 from painlink.days.day_table import build_day_table
+from painlink.diary.errors import DiaryFormatError
 from painlink.diary.frames import DiaryFrames
 from painlink.interop.csv_diary import read_diary_folder, write_diary_folder
 from painlink.rules import plausibility
