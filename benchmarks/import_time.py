@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -38,10 +40,16 @@ CASES = {
 }
 
 
-def seconds(args: list[str]) -> float:
+def seconds(args: list[str]) -> tuple[float, float]:
+    """(wall seconds, CPU seconds) of one fresh process. The CPU time (user + system, of
+    the child alone) barely moves with the neighbours' load, so it reads on a busy machine."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run([sys.executable, *args], check=True, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
 
 
 def heaviest(args: list[str], top: int) -> list[tuple[float, str]]:
@@ -73,9 +81,12 @@ def main() -> None:
     for args in CASES.values():  # warm the file cache: every case then starts alike
         seconds(args)
     times: dict[str, list[float]] = {name: [] for name in CASES}
+    cpu: dict[str, list[float]] = {name: [] for name in CASES}
     for _ in range(runs):  # interleaved, so a busy moment hits every case alike
         for name, args in CASES.items():
-            times[name].append(seconds(args))
+            wall, used = seconds(args)
+            times[name].append(wall)
+            cpu[name].append(used)
     base = statistics.median(times["python -c pass"])
     for name, values in times.items():
         median = statistics.median(values)
@@ -85,7 +96,9 @@ def main() -> None:
             "min_s": round(min(values), 3),
             "max_s": round(max(values), 3),
             "over_python_s": round(median - base, 3),
+            "median_cpu_s": round(statistics.median(cpu[name]), 3),
             "runs": runs,
+            "load_average": round(os.getloadavg()[0], 1),
         }
         print(json.dumps(result), flush=True)
     if show:
