@@ -67,6 +67,19 @@ def refuse(name: str, reason: str, line: int = 0, column: str = "-") -> DiaryFor
     return DiaryFormatError([BadCell(name, line, column, None, reason)])
 
 
+def refuse_csv(name: str, exc: Exception, line: int) -> DiaryFormatError:
+    """The refusal for a ``csv.Error`` met on ``line``: Python's csv module says either
+    that a field outgrew its limit or, in its own words, what broke the quoting."""
+    import csv
+
+    reason = (
+        f"a field longer than {csv.field_size_limit():,} characters"
+        if "field limit" in str(exc)
+        else f"not CSV ({exc}; a quote opened on this line is not closed?)"
+    )
+    return refuse(name, reason, line)
+
+
 def _size(n: int) -> str:
     return f"{n / MB:g} MB" if n >= MB else f"{n} bytes"
 

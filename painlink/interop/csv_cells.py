@@ -102,12 +102,7 @@ def _physical_lines(name: str, data: bytes, records: int) -> list[int]:
             starts.append(line)  # a blank line is a record of empty cells, as Polars reads it
             line = reader.line_num + 1
     except csv.Error as exc:
-        reason = (
-            f"a field longer than {csv.field_size_limit():,} characters"
-            if "field limit" in str(exc)
-            else f"not CSV ({exc}; a quote opened on this line is not closed?)"
-        )
-        raise files.refuse(name, reason, line) from None
+        raise files.refuse_csv(name, exc, line) from None
     if records >= 0 and len(starts) != records:
         raise files.refuse(name, "the records cannot be told apart: check the quotes", 1)
     return starts

@@ -118,12 +118,7 @@ def _records(name: str, text: str) -> list[tuple[int, list[str]]]:
             out.append((line, row))
             line = reader.line_num + 1
     except csv.Error as exc:
-        reason = (
-            f"a field longer than {csv.field_size_limit():,} characters"
-            if "field limit" in str(exc)
-            else f"not CSV ({exc}; a quote opened on this line is not closed?)"
-        )
-        raise files.refuse(name, reason, line) from None
+        raise files.refuse_csv(name, exc, line) from None
     return out
 
 
