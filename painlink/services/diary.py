@@ -28,6 +28,7 @@ from painlink.diary.schemas import (
 )
 from painlink.rules import plausibility
 from painlink.rules.medications import drug_class_of
+from painlink.services.time_zones import missing_time_problem, wall_clock
 from painlink.store import tables as t
 
 
@@ -80,7 +81,7 @@ def _local(value: Any, zone: ZoneInfo) -> Any:
             return value
         value = parsed if parsed.tzinfo is not None else value
     if isinstance(value, dt.datetime) and value.tzinfo is not None:
-        return value.astimezone(zone).replace(tzinfo=None)
+        return wall_clock(value, zone)
     return value
 
 
@@ -89,7 +90,8 @@ def _validate(
 ) -> BaseModel:
     """Validate one record; with the patient's ``zone``, times given with an offset are
     converted to local time first and every date is checked against tomorrow *there*
-    (the schema alone can only check the zone-free bound)."""
+    (the schema alone can only check the zone-free bound); a wall-clock time the zone
+    skipped (02:30 on a spring-forward night) is refused in plain words."""
     clean = {k: (None if v == "" else v) for k, v in data.items()}
     times = _times(model) if zone is not None else ()
     if zone is not None:
@@ -104,7 +106,14 @@ def _validate(
         name: problem
         for name in times
         if (value := getattr(record, name)) is not None
-        and (problem := plausibility.date_problem(value, zone))
+        and (
+            problem := plausibility.date_problem(value, zone)
+            or (
+                isinstance(value, dt.datetime)
+                and zone is not None
+                and missing_time_problem(value, zone)
+            )
+        )
     }
     if problems:
         raise EntryError(problems)
