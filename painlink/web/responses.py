@@ -17,9 +17,11 @@ from fastapi.templating import Jinja2Templates
 
 from painlink.web.deps import auth_settings, presession_token, set_presession
 from painlink.web.security import DEVICE_COOKIE, SESSION_COOKIE, CurrentUser, new_device_token
+from painlink.services.time_zones import offered_zones
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
+templates.env.globals["offered_zones"] = offered_zones  # the zone lists of the forms
 
 
 def render(

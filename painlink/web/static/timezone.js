@@ -1,0 +1,26 @@
+// The browser knows its own time zone (Intl API): fill it into an empty time-zone field
+// (registration), or offer it when the field says another zone (a traveller on the
+// account page). Nothing is sent anywhere; without this script the field is typed.
+(function () {
+  "use strict";
+  var zone = "";
+  try {
+    zone = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
+  } catch (e) {
+    return;
+  }
+  if (!zone) return;
+  var fields = document.querySelectorAll("input[data-browser-zone]");
+  Array.prototype.forEach.call(fields, function (input) {
+    if (!input.value) input.value = zone;
+    var note = document.getElementById(input.id + "-device");
+    if (!note || input.value === zone) return;
+    note.querySelector("[data-zone]").textContent = zone;
+    note.querySelector("[data-use-zone]").addEventListener("click", function () {
+      input.value = zone;
+      note.hidden = true;
+      input.focus();
+    });
+    note.hidden = false;
+  });
+})();
