@@ -138,4 +138,3 @@ def test_the_register_page_passes_the_audit(site: tuple[str, sa.Engine], browser
         problems = {k: v for k, v in page.evaluate(_AUDIT_JS).items() if v}
         assert not problems, problems
         context.close()
-

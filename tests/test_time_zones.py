@@ -75,7 +75,7 @@ def test_registration_suggests_zones_instead_of_refusing_flatly(web: Web) -> Non
     _, r = _register(web, "sam", "San")
     assert r.status_code == 400  # type: ignore[attr-defined]
     error = re.search(r'id="time_zone-error"[^>]*>([^<]*)<', r.text).group(1)  # type: ignore[attr-defined,union-attr]
-    assert "America/Santiago" in error and "did you mean" in error
+    assert "America/Santiago" in error and "Did you mean" in error
     assert 'value="San"' in r.text  # what was typed stays
     assert _zone_of(web, "sam@x.org") is None
 
@@ -110,7 +110,9 @@ def test_a_city_that_is_one_zone_under_two_names_is_taken() -> None:
 def _attack_row(web: Web, attack_id: str) -> dict[str, object]:
     with web.engine.connect() as conn:
         return dict(
-            conn.execute(sa.select(attacks).where(attacks.c.attack_id == attack_id)).mappings().one()
+            conn.execute(sa.select(attacks).where(attacks.c.attack_id == attack_id))
+            .mappings()
+            .one()
         )
 
 
@@ -180,7 +182,7 @@ def test_an_end_time_in_the_skipped_hour_is_refused_on_the_attack_page(web: Web)
 
 
 def test_now_on_the_dst_nights_is_the_clock_on_the_wall() -> None:
-    """"Headache now" stores wall_clock(now): 00:30 UTC on 29 Mar is 01:30 in Berlin,
+    """ "Headache now" stores wall_clock(now): 00:30 UTC on 29 Mar is 01:30 in Berlin,
     01:30 UTC is 03:30 (02:xx was skipped); on 25 Oct both 00:30 and 01:30 UTC read 02:30."""
     from painlink.services.time_zones import wall_clock
 
@@ -210,9 +212,10 @@ def test_a_zone_change_is_audited_and_moves_no_stored_time(web: Web) -> None:
     assert r.status_code == 200 and "Saved: your time zone is America/New_York" in r.text
     assert _zone_of(web, "trav@x.org") == "America/New_York"
     assert _attack_row(web, attack_id) == before  # no stored instant moved
-    assert "Sun 25 Oct, 02:30" in page_before and "Sun 25 Oct, 02:30" in c.get(
-        f"/attacks/{attack_id}"
-    ).text
+    assert (
+        "Sun 25 Oct, 02:30" in page_before
+        and "Sun 25 Oct, 02:30" in c.get(f"/attacks/{attack_id}").text
+    )
     with web.engine.connect() as conn:
         row = (
             conn.execute(sa.select(audit_log).where(audit_log.c.action == "time_zone"))

@@ -313,7 +313,5 @@ def set_time_zone(conn: sa.Connection, patient_id: str, typed: str) -> tuple[str
     if problem := zone_problem(typed):
         raise AccountError({"time_zone": problem})
     old, new = time_zone_of(conn, patient_id), resolve_zone(typed)
-    conn.execute(
-        patients.update().where(patients.c.patient_id == patient_id).values(time_zone=new)
-    )
+    conn.execute(patients.update().where(patients.c.patient_id == patient_id).values(time_zone=new))
     return old, new

@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import ZoneInfo, available_timezones
 
 #: The regions of the IANA database; zones outside them ("US/Eastern", "EST5EDT",
 #: "Etc/GMT+3") are old aliases, accepted when typed in full but never offered.
@@ -50,7 +50,7 @@ def _keys() -> frozenset[str]:
 @functools.cache
 def offered_zones() -> tuple[str, ...]:
     """The zones a list offers: every region/city name, sorted, and UTC first."""
-    return ("UTC",) + tuple(sorted(k for k in _keys() if k.split("/")[0] in AREAS))
+    return ("UTC", *sorted(k for k in _keys() if k.split("/")[0] in AREAS))
 
 
 def _city(key: str) -> str:
@@ -80,7 +80,7 @@ def resolve_zone(text: str) -> str:
     none, raise :class:`ZoneError` with names to choose from."""
     typed = text.strip()
     if not typed:
-        raise ZoneError("choose your time zone, e.g. Europe/Berlin — or type your city")
+        raise ZoneError("Choose your time zone, e.g. Europe/Berlin — or type your city.")
     squashed = _squash(typed)
     by_case = {k.lower(): k for k in _keys()}
     if squashed in by_case:
@@ -92,17 +92,17 @@ def resolve_zone(text: str) -> str:
         if all(_same_rules(cities[0], other) for other in cities[1:]):
             return cities[0]
         raise ZoneError(
-            f"several time zones are called “{typed}”: choose one", tuple(cities[:MAX_SUGGESTIONS])
+            f"Several time zones are called “{typed}”. Choose one:", tuple(cities[:MAX_SUGGESTIONS])
         )
     near = tuple(k for k in offered_zones() if squashed and squashed in k.lower())
     if near:
         raise ZoneError(
-            f"“{typed}” is not a time zone name; did you mean one of these?",
+            f"“{typed}” is not a time zone name. Did you mean one of these:",
             near[:MAX_SUGGESTIONS],
         )
     raise ZoneError(
-        f"“{typed}” is not a time zone we know: type a big city near you (e.g. Berlin, "
-        "New York, Tokyo) or pick from the list"
+        f"“{typed}” is not a time zone we know. Type a big city near you (e.g. Berlin, "
+        "New York, Tokyo) or pick one from the list."
     )
 
 
@@ -111,16 +111,8 @@ def zone_problem(text: str) -> str | None:
     try:
         resolve_zone(text)
     except ZoneError as exc:
-        return str(exc) + (": " + ", ".join(exc.suggestions) if exc.suggestions else "")
+        return str(exc) + (" " + ", ".join(exc.suggestions) + "?" if exc.suggestions else "")
     return None
-
-
-def is_zone(name: str) -> bool:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return False
-    return True
 
 
 def wall_clock(instant: dt.datetime, zone: ZoneInfo) -> dt.datetime:

@@ -15,9 +15,9 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from painlink.services.time_zones import offered_zones
 from painlink.web.deps import auth_settings, presession_token, set_presession
 from painlink.web.security import DEVICE_COOKIE, SESSION_COOKIE, CurrentUser, new_device_token
-from painlink.services.time_zones import offered_zones
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))

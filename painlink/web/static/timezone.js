@@ -12,10 +12,17 @@
   if (!zone) return;
   var fields = document.querySelectorAll("input[data-browser-zone]");
   Array.prototype.forEach.call(fields, function (input) {
-    if (!input.value) input.value = zone;
     var note = document.getElementById(input.id + "-device");
-    if (!note || input.value === zone) return;
+    var filled = !input.value;
+    if (filled) input.value = zone;
+    if (!note || (input.value === zone && !filled)) return;
     note.querySelector("[data-zone]").textContent = zone;
+    if (filled) {
+      // said, so a person whose device is set wrong knows where the zone came from
+      note.querySelector("[data-use-zone]").hidden = true;
+      note.hidden = false;
+      return;
+    }
     note.querySelector("[data-use-zone]").addEventListener("click", function () {
       input.value = zone;
       note.hidden = true;
