@@ -236,3 +236,16 @@ def test_only_the_patient_changes_their_zone(web: Web) -> None:
         data={"csrf_token": csrf, "time_zone": "UTC"},
     )
     assert r.status_code in (403, 404)
+
+
+def test_the_sharing_page_dates_a_grant_in_the_patients_zone(web: Web) -> None:
+    """Grants are stamped in UTC; 23:30 UTC on 30 Jun is already 1 Jul in Auckland."""
+    from painlink.store.account_tables import grants
+
+    c, _, csrf = _patient(web, "kiwi", "Pacific/Auckland")
+    web.clinician("kdoc")
+    r = c.post("/sharing", data={"csrf_token": csrf, "clinician_email": "kdoc@clinic.org"})
+    assert r.status_code == 200, r.text
+    with web.engine.begin() as conn:
+        conn.execute(grants.update().values(granted_at=dt.datetime(2026, 6, 30, 23, 30)))
+    assert "since 01 Jul 2026" in c.get("/sharing").text

@@ -121,6 +121,14 @@ def wall_clock(instant: dt.datetime, zone: ZoneInfo) -> dt.datetime:
     return instant.astimezone(zone).replace(tzinfo=None)
 
 
+def utc_to_local(value: dt.datetime | None, zone: str | None) -> dt.datetime | None:
+    """An account-table time (UTC without a zone: sign-ins, grants) as wall-clock time
+    in the patient's ``zone``, so a page shows one clock; for templates."""
+    if value is None:
+        return None
+    return wall_clock(value.replace(tzinfo=dt.UTC), ZoneInfo(zone or "UTC"))
+
+
 def missing_time_problem(local: dt.datetime, zone: ZoneInfo) -> str | None:
     """Why a wall-clock time cannot be stored in ``zone``: on the spring-forward night
     the clocks skip an hour, and a time in it (02:30 in Berlin on the last Sunday of

@@ -69,7 +69,12 @@ def sharing_page(request: Request, conn: sa.Connection = Depends(get_conn)) -> R
     pid = user.patient_id or ""
     patient_access(request, conn, user, pid, "read", "sharing")
     return render(
-        request, "sharing.html", user, grants=accounts.active_grants(conn, pid), errors={}
+        request,
+        "sharing.html",
+        user,
+        grants=accounts.active_grants(conn, pid),
+        errors={},
+        time_zone=accounts.time_zone_of(conn, pid),
     )
 
 
@@ -91,6 +96,7 @@ async def sharing_post(request: Request) -> Response:
                 user,
                 status=400,
                 grants=accounts.active_grants(conn, pid),
+                time_zone=accounts.time_zone_of(conn, pid),
                 errors=exc.fields,
                 values=data,
             )
