@@ -212,6 +212,7 @@ def test_a_zone_change_is_audited_and_moves_no_stored_time(web: Web) -> None:
     assert r.status_code == 200 and "Saved: your time zone is America/New_York" in r.text
     assert _zone_of(web, "trav@x.org") == "America/New_York"
     assert _attack_row(web, attack_id) == before  # no stored instant moved
+    assert c.get("/api/me").json()["time_zone"] == "America/New_York"
     assert (
         "Sun 25 Oct, 02:30" in page_before
         and "Sun 25 Oct, 02:30" in c.get(f"/attacks/{attack_id}").text
