@@ -73,6 +73,9 @@ def test_registration_takes_the_browsers_zone_and_a_traveller_changes_it(
     page = context.new_page()
     page.goto(f"{base}/register")
     expect(page.get_by_label("Time zone")).to_have_value("Europe/Berlin")
+    expect(page.locator("#time_zone-device")).to_have_text(
+        "Filled in from this device: Europe/Berlin."
+    )
     shoot(page, "zone-register")
     page.get_by_label("Your name").fill("Lena")
     page.get_by_label("Email").fill("lena@example.org")

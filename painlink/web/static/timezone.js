@@ -19,7 +19,8 @@
     note.querySelector("[data-zone]").textContent = zone;
     if (filled) {
       // said, so a person whose device is set wrong knows where the zone came from
-      note.querySelector("[data-use-zone]").hidden = true;
+      note.querySelector("[data-use-zone]").remove(); // CSS shows buttons despite [hidden]
+      note.querySelector("[data-said]").textContent = "Filled in from this device:";
       note.hidden = false;
       return;
     }
