@@ -548,6 +548,13 @@ SAMPLES: list[Sample] = [
     ),
     Sample(
         "POST",
+        "/account/time-zone",
+        lambda w, t, h: ("/account/time-zone", {"data": {"time_zone": "Berlin", **_vid(w, h)}}),
+        frozenset({P}),
+        scope="own",
+    ),
+    Sample(
+        "POST",
         "/account/delete",
         lambda w, t, h: ("/account/delete", {"data": {"confirm": "DELETE", **_vid(w, h)}}),
         frozenset({P, C, A}),

@@ -10,13 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from typing import Any, Protocol
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from painlink.rules.plausibility import EARLIEST_BIRTH_YEAR, birth_year_problem
 from painlink.services.passwords import hash_password, password_problem
+from painlink.services.time_zones import resolve_zone, zone_problem
 from painlink.store.account_tables import grants, recovery_codes, users
 from painlink.store.tables import patients
 
@@ -67,11 +67,10 @@ class Registration(BaseModel):
     @field_validator("time_zone")
     @classmethod
     def _zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError("unknown time zone") from exc
-        return value
+        """A city is enough ("Berlin" → Europe/Berlin); otherwise names to choose from."""
+        if problem := zone_problem(value):
+            raise ValueError(problem)
+        return resolve_zone(value)
 
 
 def field_errors(exc: ValidationError) -> dict[str, str]:
@@ -295,3 +294,24 @@ def remove_second_factor(conn: sa.Connection, user_id: int) -> None:
         users.update().where(users.c.id == user_id).values(totp_secret=None, totp_last_step=None)
     )
     conn.execute(recovery_codes.delete().where(recovery_codes.c.user_id == user_id))
+
+
+def time_zone_of(conn: sa.Connection, patient_id: str) -> str:
+    zone = conn.execute(
+        sa.select(patients.c.time_zone).where(patients.c.patient_id == patient_id)
+    ).scalar()
+    return str(zone or "UTC")
+
+
+def set_time_zone(conn: sa.Connection, patient_id: str, typed: str) -> tuple[str, str]:
+    """A person who travels (or moves) sets their zone; returns (old, new) for the audit.
+
+    Why no diary row changes: entries keep the wall-clock time they were recorded in
+    (a migraine at 07:00 in Tokyo stays a morning attack on that Tokyo day, and the
+    ICHD-3 day counts do not shift under it). The new zone decides only what "now"
+    and "today" are from here on, and how times given with an offset are read."""
+    if problem := zone_problem(typed):
+        raise AccountError({"time_zone": problem})
+    old, new = time_zone_of(conn, patient_id), resolve_zone(typed)
+    conn.execute(patients.update().where(patients.c.patient_id == patient_id).values(time_zone=new))
+    return old, new

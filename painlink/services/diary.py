@@ -28,6 +28,7 @@ from painlink.diary.schemas import (
 )
 from painlink.rules import plausibility
 from painlink.rules.medications import drug_class_of
+from painlink.services.time_zones import missing_time_problem, wall_clock
 from painlink.store import tables as t
 
 
@@ -80,16 +81,21 @@ def _local(value: Any, zone: ZoneInfo) -> Any:
             return value
         value = parsed if parsed.tzinfo is not None else value
     if isinstance(value, dt.datetime) and value.tzinfo is not None:
-        return value.astimezone(zone).replace(tzinfo=None)
+        return wall_clock(value, zone)
     return value
 
 
 def _validate(
-    model: type[BaseModel], data: dict[str, Any], zone: ZoneInfo | None = None
+    model: type[BaseModel],
+    data: dict[str, Any],
+    zone: ZoneInfo | None = None,
+    kept: dict[str, Any] | None = None,
 ) -> BaseModel:
     """Validate one record; with the patient's ``zone``, times given with an offset are
     converted to local time first and every date is checked against tomorrow *there*
-    (the schema alone can only check the zone-free bound)."""
+    (the schema alone can only check the zone-free bound); a wall-clock time the zone
+    skipped (02:30 on a spring-forward night) is refused in plain words — unless it is
+    the stored value ``kept`` unchanged (recorded in another zone before a move)."""
     clean = {k: (None if v == "" else v) for k, v in data.items()}
     times = _times(model) if zone is not None else ()
     if zone is not None:
@@ -104,7 +110,15 @@ def _validate(
         name: problem
         for name in times
         if (value := getattr(record, name)) is not None
-        and (problem := plausibility.date_problem(value, zone))
+        and (
+            problem := plausibility.date_problem(value, zone)
+            or (
+                isinstance(value, dt.datetime)
+                and zone is not None
+                and (kept or {}).get(name) != value
+                and missing_time_problem(value, zone)
+            )
+        )
     }
     if problems:
         raise EntryError(problems)
@@ -184,7 +198,7 @@ def update_attack(
     if unknown:
         raise EntryError({k: "not a field of an attack" for k in unknown})
     merged.update(changes)
-    model = _validate(AttackIn, merged, patient_zone(conn, patient_id))
+    model = _validate(AttackIn, merged, patient_zone(conn, patient_id), kept=current)
     values = _row(model, t.attacks)
     conn.execute(
         t.attacks.update()

@@ -69,7 +69,12 @@ def sharing_page(request: Request, conn: sa.Connection = Depends(get_conn)) -> R
     pid = user.patient_id or ""
     patient_access(request, conn, user, pid, "read", "sharing")
     return render(
-        request, "sharing.html", user, grants=accounts.active_grants(conn, pid), errors={}
+        request,
+        "sharing.html",
+        user,
+        grants=accounts.active_grants(conn, pid),
+        errors={},
+        time_zone=accounts.time_zone_of(conn, pid),
     )
 
 
@@ -91,6 +96,7 @@ async def sharing_post(request: Request) -> Response:
                 user,
                 status=400,
                 grants=accounts.active_grants(conn, pid),
+                time_zone=accounts.time_zone_of(conn, pid),
                 errors=exc.fields,
                 values=data,
             )
@@ -105,7 +111,36 @@ async def sharing_post(request: Request) -> Response:
 @router.get("/account")
 def account_page(request: Request, conn: sa.Connection = Depends(get_conn)) -> Response:
     user = require_user(request, conn)
-    return render(request, "account.html", user, sources=SOURCES)
+    zone = accounts.time_zone_of(conn, user.patient_id) if user.patient_id else None
+    return render(request, "account.html", user, sources=SOURCES, time_zone=zone)
+
+
+@router.post("/account/time-zone")
+async def time_zone_post(request: Request) -> Response:
+    """A person who travels or moves sets their zone. Audited (old → new); no stored
+    diary time moves — entries keep the wall-clock time they were recorded in
+    (services/accounts.py::set_time_zone says why)."""
+    data = await form_data(request)
+
+    def work(request: Request, conn: sa.Connection) -> Response:
+        user, pid = own_diary_write(request, conn, data, "time zone")
+        try:
+            old, new = accounts.set_time_zone(conn, pid, data.get("time_zone", ""))
+        except accounts.AccountError as exc:
+            return render(
+                request,
+                "account.html",
+                user,
+                status=400,
+                sources=SOURCES,
+                time_zone=accounts.time_zone_of(conn, pid),
+                errors=exc.fields,
+                values=data,
+            )
+        audit(conn, user, "time_zone", "account", pid, detail=f"{old} -> {new}")
+        return redirect("/account?zone=1#zone")
+
+    return await run_write(request, work)
 
 
 MAX_IMPORT_BYTES = 1 << 30  # Apple Health exports run to hundreds of megabytes

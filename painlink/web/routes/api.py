@@ -177,6 +177,8 @@ def me(request: Request, conn: sa.Connection = Depends(get_conn)) -> dict[str, A
         "role": user.role,
         "patient_id": user.patient_id,
         "csrf_token": user.csrf_token,
+        # diary times in this API are wall-clock times in this zone (docs/web.md)
+        "time_zone": accounts.time_zone_of(conn, user.patient_id) if user.patient_id else None,
     }
 
 

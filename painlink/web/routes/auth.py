@@ -286,7 +286,8 @@ async def totp_post(request: Request) -> Response:
 
 @router.get("/register")
 def register_page(request: Request) -> Response:
-    return pre_render(request, "register.html", errors={}, values={"time_zone": "UTC"})
+    # empty, so the page's script can fill in the browser's own zone (UTC without script)
+    return pre_render(request, "register.html", errors={}, values={"time_zone": ""})
 
 
 _REGISTER_FIELDS = ("email", "display_name", "birth_year", "sex", "time_zone")
