@@ -5,12 +5,19 @@ values get plain words and store nothing; the page lists entries by their places
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from painlink.diary.vocabulary import SpineRegion
 from painlink.store.tables import spine_pain
-from tests.test_web import Web, web  # noqa: F401  (the fixture)
+from tests.test_web import Web
+
+
+@pytest.fixture
+def web(tmp_path: Path) -> Web:
+    return Web(tmp_path)
 
 
 def _rows(w: Web, pid: str) -> list[tuple[str, str | None, float, object]]:
@@ -56,7 +63,10 @@ def test_several_regions_in_one_post_become_rows_sharing_a_time(web: Web) -> Non
     )
     assert r.status_code == 200 and "Saved" in r.text
     rows = _rows(web, pid)
-    assert [row[:3] for row in rows] == [("lumbar", "central", 3.0), ("upper_cervical", "left", 6.0)]
+    assert [row[:3] for row in rows] == [
+        ("lumbar", "central", 3.0),
+        ("upper_cervical", "left", 6.0),
+    ]
     assert rows[0][3] == rows[1][3]  # one entry: one time
     # the page lists the entry with its places, in plain words
     listing = r.text.split('id="entries"')[1]
@@ -113,9 +123,7 @@ def test_bad_values_get_plain_words_and_store_nothing(web: Web) -> None:
         "/spine", data={"csrf_token": csrf, "pick_head": "1", "nrs_head": "5"}
     )  # not a place on the map
     assert r.status_code == 400 and 'id="regions-error"' in r.text
-    r = c.post(
-        "/spine", data={"csrf_token": csrf, "pick_lumbar": "1", "nrs_lumbar": "abc"}
-    )
+    r = c.post("/spine", data={"csrf_token": csrf, "pick_lumbar": "1", "nrs_lumbar": "abc"})
     assert r.status_code == 400 and 'id="nrs_lumbar-error"' in r.text
     assert _rows(web, pid) == []
 
