@@ -22,16 +22,16 @@ from typing import Any
 from painlink.diary.vocabulary import BodySide, SpineRegion
 
 #: the drawing's width in its own units (1 unit = 1 CSS px on the page)
-WIDTH = 160
+WIDTH = 120
 #: the silhouette seen from behind: neck, shoulders, back, pelvis (head drawn apart)
 BODY = (
-    "M66 60 V104 Q50 116 26 124 Q12 129 13 146 L28 200 Q36 226 40 250 "
-    "Q31 276 33 300 Q33 342 58 354 H102 Q127 342 127 300 Q129 276 120 250 "
-    "Q124 226 132 200 L147 146 Q148 129 134 124 Q110 116 94 104 V60 Z"
+    "M49 60 V104 Q36 116 17 124 Q6 129 6 146 L18 200 Q25 226 28 250 Q21 276 22 300 "
+    "Q22 342 42 354 H78 Q98 342 98 300 Q99 276 92 250 Q95 226 102 200 L114 146 "
+    "Q114 129 103 124 Q84 116 71 104 V60 Z"
 )
-HEAD = (80, 36, 27, 32)  # cx, cy, rx, ry
+HEAD = (60, 36, 22, 30)  # cx, cy, rx, ry
 #: the spine down the middle, one small block a vertebra (a guide, not anatomy)
-SPINE = " ".join(f"M77 {y} h6 v7 h-6 Z" for y in range(70, 338, 11))
+SPINE = " ".join(f"M57 {y} h6 v7 h-6 Z" for y in range(70, 338, 11))
 
 
 @dataclass(frozen=True)
@@ -64,15 +64,15 @@ PLACES: tuple[Place, ...] = (
     Place(
         SpineRegion.upper_cervical,
         "Top of the neck",
-        "just below the skull",
+        "below the skull",
         44,
         92,
-        "M66 68 H94 V92 H66 Z",
+        "M49 66 H71 V92 H49 Z",
     ),
     Place(
         SpineRegion.lower_cervical,
         "Lower neck",
-        "down to the shoulders",
+        "to the shoulders",
         92,
         140,
         BODY,
@@ -88,8 +88,8 @@ PLACES: tuple[Place, ...] = (
     Place(SpineRegion.lumbar, "Low back", "above the hips", 240, 298, BODY),
     Place(
         SpineRegion.sacral_pelvic,
-        "Bottom of the spine and pelvis",
-        "tailbone, buttocks",
+        "Tailbone and pelvis",
+        "",
         298,
         356,
         BODY,
