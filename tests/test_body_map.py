@@ -70,7 +70,7 @@ def test_several_regions_in_one_post_become_rows_sharing_a_time(web: Web) -> Non
     assert rows[0][3] == rows[1][3]  # one entry: one time
     # the page lists the entry with its places, in plain words
     listing = r.text.split('id="entries"')[1]
-    assert "Top of the neck" in listing and "Low back" in listing
+    assert "Upper neck" in listing and "Low back" in listing
     assert re.search(r"Low back[^<]*</span>\s*<span[^>]*>3", listing) or "3/10" in listing
 
 

@@ -174,8 +174,8 @@ def test_new_patient_logs_an_attack_in_three_taps_and_checks_in(
     shoot(page, "checkin")
 
     page.goto(f"{server}/spine")
-    page.get_by_role("checkbox", name=re.compile("Top of the neck")).check()
-    neck = page.get_by_role("group", name="Top of the neck", exact=True)
+    page.get_by_role("checkbox", name=re.compile("Upper neck")).check()
+    neck = page.get_by_role("group", name="Upper neck", exact=True)
     neck.get_by_label("Left").check()
     neck.get_by_label("5", exact=True).check()
     shoot(page, "spine")

@@ -9,11 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_browser import _AUDIT_JS, SHOTS, SIZES, browser, server, shoot  # noqa: F401
+from tests import test_browser as tb  # skips this module too when Chromium is missing
 
 pytestmark = pytest.mark.slow
 
 from playwright.sync_api import Browser, Page, expect  # noqa: E402
+
+# the live demo server and Chromium of tests/test_browser.py, shared
+server = tb.server
+browser = tb.browser
+SIZES = tb.SIZES
 
 WALK = Path("/tmp/shots-body")
 
@@ -44,7 +49,7 @@ def _walk(page: Page, name: str) -> None:
 
 
 def _audit(page: Page) -> dict[str, list[str]]:
-    found: dict[str, list[str]] = page.evaluate(_AUDIT_JS)
+    found: dict[str, list[str]] = page.evaluate(tb._AUDIT_JS)
     return {kind: v for kind, v in found.items() if v}
 
 
@@ -58,13 +63,13 @@ def test_two_places_marked_with_the_keyboard_alone(server: str, browser: Browser
     page.locator("body").focus()
     _tab_to(page, "pick-upper_cervical")
     page.keyboard.press("Space")
-    expect(page.get_by_role("checkbox", name=re.compile("Top of the neck"))).to_be_checked()
+    expect(page.get_by_role("checkbox", name=re.compile("Upper neck"))).to_be_checked()
     for _ in range(3):  # lower neck, upper back, low back
         page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.id") == "pick-lumbar"
     page.keyboard.press("Space")
     # the marked places' questions appear, in the order of the spine
-    neck = page.get_by_role("group", name="Top of the neck", exact=True)
+    neck = page.get_by_role("group", name="Upper neck", exact=True)
     low = page.get_by_role("group", name="Low back", exact=True)
     expect(neck).to_be_visible()
     expect(low).to_be_visible()
@@ -92,7 +97,7 @@ def test_two_places_marked_with_the_keyboard_alone(server: str, browser: Browser
     page.keyboard.press("Enter")
     expect(page.get_by_role("status")).to_contain_text("Saved")
     entry = page.locator("#entries .spine-entry").first
-    expect(entry).to_contain_text("Top of the neck · left 6/10")
+    expect(entry).to_contain_text("Upper neck · left 6/10")
     expect(entry).to_contain_text("Low back · centre 3/10")
     expect(page.locator("#entries .spine-entry")).to_have_count(1)  # one entry, two places
     _walk(page, "spine-saved")
@@ -119,7 +124,7 @@ def test_two_places_marked_with_taps_at_phone_width(server: str, browser: Browse
     page.locator("label[for=pick-lower_cervical] svg").tap()
     expect(page.get_by_role("group", name="Lower neck", exact=True)).to_be_hidden()
     assert _audit(page) == {}
-    shoot(page, "spine")
+    tb.shoot(page, "spine")
     _walk(page, "spine-taps")
     page.get_by_role("button", name="Save").tap()
     expect(page.get_by_role("status")).to_contain_text("Saved")

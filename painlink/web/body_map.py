@@ -2,7 +2,7 @@
 
 Why a figure cut into bands: each place is a real checkbox inside a ``<label>`` that
 holds its slice of the drawing, so tapping the picture, tapping the words, Tab and
-Space all do the same thing, the screen reader hears "Top of the neck, checkbox",
+Space all do the same thing, the screen reader hears "Upper neck, checkbox",
 and it works with no script at all (the app's CSP allows none inline, and a person
 mid-attack should not wait for one). The slices share one coordinate system and sit
 flush, so together they draw one figure, seen from behind. Each band is at least 48
@@ -63,8 +63,8 @@ class Place:
 PLACES: tuple[Place, ...] = (
     Place(
         SpineRegion.upper_cervical,
-        "Top of the neck",
-        "below the skull",
+        "Upper neck",
+        "just below the skull",
         44,
         92,
         "M49 66 H71 V92 H49 Z",
