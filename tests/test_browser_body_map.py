@@ -140,3 +140,23 @@ def test_two_places_marked_with_taps_at_phone_width(server: str, browser: Browse
     assert _audit(page) == {}
     _walk(page, "spine-error")
     context.close()
+
+
+def test_a_diary_with_history_lists_its_episodes(server: str, browser: Browser) -> None:
+    """Imported/simulated episodes (one region, a start and an end) list as entries."""
+    page = browser.new_page(viewport=SIZES["phone"])
+    listed = []
+    for n in range(1, 5):
+        page.context.clear_cookies()
+        tb.login(page, server, f"patient{n}@demo.painlink")
+        page.goto(f"{server}/spine")
+        if page.locator("#entries .spine-entry").count():
+            listed.append(n)
+            entry = page.locator("#entries .spine-entry").first
+            expect(entry.locator("svg.thumb")).to_be_visible()
+            expect(entry).to_contain_text(re.compile(r"Upper neck.*/10"))
+            expect(entry.locator("time")).to_contain_text(" to ")
+            assert _audit(page) == {}
+            _walk(page, "spine-demo")
+    assert listed, "no demo diary holds neck or back pain"
+    page.close()

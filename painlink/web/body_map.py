@@ -64,7 +64,7 @@ PLACES: tuple[Place, ...] = (
     Place(
         SpineRegion.upper_cervical,
         "Upper neck",
-        "just below the skull",
+        "below the skull",
         44,
         92,
         "M49 66 H71 V92 H49 Z",
@@ -139,6 +139,16 @@ def marks(data: dict[str, str]) -> tuple[list[dict[str, Any]], dict[str, str]]:
     return out, errors
 
 
+def _when(start: dt.datetime, end: dt.datetime | None) -> str:
+    """ "Mon 2 Mar 2025, 08:00", and for an episode with an end, until when."""
+    text = f"{start:%a} {start.day} {start:%b %Y, %H:%M}"
+    if end is None or end == start:
+        return text
+    if end.date() == start.date():
+        return f"{text} to {end:%H:%M}"
+    return f"{text} to {end:%a} {end.day} {end:%b}"
+
+
 def entry_rows(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The spine page's list: when, and each place in words with its side and score;
     ``marked`` names the drawn places to light up in the entry's small picture."""
@@ -151,7 +161,7 @@ def entry_rows(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
             lit |= {SpineRegion.upper_cervical.value, SpineRegion.lower_cervical.value}
         rows.append(
             {
-                "when": f"{start:%a} {start.day} {start:%b %Y, %H:%M}",
+                "when": _when(start, e["end"]),
                 "iso": start.isoformat(),
                 "places": [
                     {
