@@ -132,3 +132,30 @@ def test_an_empty_diary_lists_no_entries_in_words(web: Web) -> None:
     c, _pid, _csrf = web.patient("fa")
     page = c.get("/spine")
     assert page.status_code == 200 and "Nothing recorded yet" in page.text
+
+
+def test_the_service_stores_all_places_or_none(web: Web) -> None:
+    """The CLI's way in: the schema's own refusal on one place stores no other."""
+    from painlink.services.diary import EntryError
+    from painlink.services.spine import add_spine_entry, spine_entries
+
+    _c, pid, _csrf = web.patient("gus")
+    marks = [{"region": "lumbar", "nrs": 3}, {"region": "thoracic", "nrs": 12, "side": "up"}]
+    with web.engine.begin() as conn:
+        try:
+            add_spine_entry(conn, pid, marks)
+        except EntryError as exc:
+            assert exc.fields == {
+                "nrs_thoracic": "Choose how strong it is, from 0 to 10",
+                "side_thoracic": "Choose left, right, both sides or centre",
+            }
+        else:
+            raise AssertionError("a score of 12 was stored")
+    assert _rows(web, pid) == []
+    with web.engine.begin() as conn:
+        start = add_spine_entry(
+            conn, pid, [{"region": "lumbar", "nrs": 3}, marks[0] | {"region": "thoracic"}]
+        )
+        (entry,) = spine_entries(conn, pid)
+    assert entry["start"] == start
+    assert sorted(p["region"] for p in entry["places"]) == ["lumbar", "thoracic"]
