@@ -519,7 +519,10 @@ SAMPLES: list[Sample] = [
     Sample(
         "POST",
         "/spine",
-        lambda w, t, h: ("/spine", {"data": {"region": "thoracic", "nrs": "3", **_vid(w, h)}}),
+        lambda w, t, h: (
+            "/spine",
+            {"data": {"pick_thoracic": "1", "nrs_thoracic": "3", **_vid(w, h)}},
+        ),
         frozenset({P}),
         scope="own",
     ),

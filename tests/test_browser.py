@@ -174,9 +174,10 @@ def test_new_patient_logs_an_attack_in_three_taps_and_checks_in(
     shoot(page, "checkin")
 
     page.goto(f"{server}/spine")
-    page.get_by_label("Top of the neck, below the skull (C0–C2)").check()
-    page.get_by_label("left").check()
-    page.get_by_label("How strong (0–10)").fill("5")
+    page.get_by_role("checkbox", name=re.compile("Upper neck")).check()
+    neck = page.get_by_role("group", name="Upper neck", exact=True)
+    neck.get_by_label("Left").check()
+    neck.get_by_label("5", exact=True).check()
     shoot(page, "spine")
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_role("status")).to_contain_text("Saved")

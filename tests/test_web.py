@@ -640,16 +640,13 @@ def test_clinician_intake_screen_exam_findings_and_scores(web: Web) -> None:
 def test_spine_pain_body_map(web: Web) -> None:
     c, pid, csrf = web.patient("kim")
     page = c.get("/spine")
-    assert "Top of the neck, below the skull (C0–C2)" in page.text
-    r = c.post(
-        "/spine", data={"csrf_token": csrf, "region": "upper_cervical", "side": "left", "nrs": "11"}
-    )
-    assert r.status_code == 400 and 'id="nrs-error"' in r.text and 'value="11"' in r.text
-    r = c.post("/spine", data={"csrf_token": csrf, "nrs": "4"})
-    assert r.status_code == 400 and 'id="region-error"' in r.text
-    r = c.post(
-        "/spine", data={"csrf_token": csrf, "region": "upper_cervical", "side": "left", "nrs": "6"}
-    )
+    assert "Upper neck" in page.text and "C0" not in page.text
+    pick = {"csrf_token": csrf, "pick_upper_cervical": "1", "side_upper_cervical": "left"}
+    r = c.post("/spine", data={**pick, "nrs_upper_cervical": "11"})
+    assert r.status_code == 400 and 'id="nrs_upper_cervical-error"' in r.text
+    r = c.post("/spine", data={"csrf_token": csrf, "nrs_lumbar": "4"})
+    assert r.status_code == 400 and 'id="regions-error"' in r.text
+    r = c.post("/spine", data={**pick, "nrs_upper_cervical": "6"})
     assert r.status_code == 200 and "Saved." in r.text
     diary = web.app.state.store.read([pid])
     assert diary.spine_pain.select("region", "side", "nrs").rows() == [

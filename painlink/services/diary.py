@@ -278,14 +278,20 @@ def add_medication(conn: sa.Connection, patient_id: str, data: dict[str, Any]) -
     conn.execute(t.medications.insert().values(**values))
 
 
-def add_spine_pain(conn: sa.Connection, patient_id: str, data: dict[str, Any]) -> None:
+def spine_pain_row(conn: sa.Connection, patient_id: str, data: dict[str, Any]) -> dict[str, Any]:
+    """One checked ``spine_pain`` row, not yet stored: the body map checks every
+    marked place before it stores any (raises :class:`EntryError`)."""
     data = address_body(data, patient_id=patient_id)
     model = _validate(
         SpinePainIn,
         {"start": local_now(conn, patient_id), **data, "patient_id": patient_id},
         patient_zone(conn, patient_id),
     )
-    conn.execute(t.spine_pain.insert().values(**_row(model, t.spine_pain)))
+    return _row(model, t.spine_pain)
+
+
+def add_spine_pain(conn: sa.Connection, patient_id: str, data: dict[str, Any]) -> None:
+    conn.execute(t.spine_pain.insert().values(**spine_pain_row(conn, patient_id, data)))
 
 
 def get_day(conn: sa.Connection, patient_id: str, date: dt.date) -> dict[str, Any] | None:

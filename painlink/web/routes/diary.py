@@ -21,7 +21,8 @@ from fastapi.responses import Response
 from painlink.analysis.plotting import PICTURES
 from painlink.services import clinical_records
 from painlink.services import diary as diary_service
-from painlink.web import forms, presenters
+from painlink.services import spine as spine_service
+from painlink.web import body_map, forms, presenters
 from painlink.web.deps import (
     client_ip,
     get_conn,
@@ -383,44 +384,48 @@ async def own_factor_post(request: Request) -> Response:
     return await run_write(request, work)
 
 
-SPINE_REGIONS = [
-    ("upper_cervical", "Top of the neck, below the skull (C0–C2)"),
-    ("lower_cervical", "Lower neck"),
-    ("thoracic", "Upper and middle back"),
-    ("lumbar", "Low back"),
-    ("sacral_pelvic", "Bottom of the spine, pelvis"),
-]
+def _spine_page(
+    request: Request,
+    conn: sa.Connection,
+    user: CurrentUser,
+    values: dict[str, str],
+    errors: dict[str, str],
+    status: int = 200,
+) -> Response:
+    pid = user.patient_id or ""
+    patient_access(request, conn, user, pid, "read", "spine pain")
+    return render(
+        request,
+        "spine.html",
+        user,
+        status=status,
+        body=body_map,
+        values=values,
+        errors=errors,
+        entries=body_map.entry_rows(spine_service.spine_entries(conn, pid)),
+    )
 
 
 @router.get("/spine")
 def spine_page(request: Request, conn: sa.Connection = Depends(get_conn)) -> Response:
     user = require_user(request, conn, "patient")
-    return render(request, "spine.html", user, regions=SPINE_REGIONS, errors={}, values={})
+    return _spine_page(request, conn, user, {}, {})
 
 
 @router.post("/spine")
 async def spine_save(request: Request) -> Response:
+    """The body map: every marked place with its own 0–10 and side, one entry."""
     data = await form_data(request)
 
     def work(request: Request, conn: sa.Connection) -> Response:
         user, pid = own_diary_write(request, conn, data, "spine pain")
-        fields = {
-            "region": data.get("region") or None,
-            "side": data.get("side") or None,
-            "nrs": forms.parse_number(data.get("nrs")),
-        }
+        marks, errors = body_map.marks(data)
         try:
-            diary_service.add_spine_pain(conn, pid, fields)
+            if errors:
+                raise diary_service.EntryError(errors)
+            spine_service.add_spine_entry(conn, pid, marks)
         except diary_service.EntryError as exc:
-            return render(
-                request,
-                "spine.html",
-                user,
-                status=400,
-                regions=SPINE_REGIONS,
-                errors=exc.fields,
-                values=data,
-            )
+            return _spine_page(request, conn, user, data, exc.fields, status=400)
         return redirect("/spine?saved=1")
 
     return await run_write(request, work)
