@@ -68,20 +68,22 @@ def relief_due(conn: sa.Connection, patient_id: str) -> list[dict[str, Any]]:
     return [dict(r) for r in rows]
 
 
-def record_relief(conn: sa.Connection, patient_id: str, medication_id: int, relief: str) -> None:
-    """The answer to "did it help?" for one of the patient's own intakes."""
+def record_relief(
+    conn: sa.Connection, patient_id: str, medication_id: int, relief: str
+) -> str | None:
+    """The answer to "did it help?" for one of the patient's own intakes; the attack it
+    was taken for (None: none). LookupError when the diary holds no such intake."""
+    m = t.medications.c
+    where = (m.patient_id == patient_id) & (m.id == medication_id)
+    found = conn.execute(sa.select(m.attack_id).where(where)).first()
+    if found is None:
+        raise LookupError("no such intake")
     try:
         value = Relief(relief)
     except ValueError:
         raise EntryError({"relief_2h": "choose: not at all, a little, or gone"}) from None
-    m = t.medications.c
-    done = conn.execute(
-        t.medications.update()
-        .where(m.patient_id == patient_id, m.id == medication_id)
-        .values(relief_2h=value.value)
-    )
-    if done.rowcount == 0:
-        raise LookupError("no such intake")
+    conn.execute(t.medications.update().where(where).values(relief_2h=value.value))
+    return found.attack_id
 
 
 def preventives(conn: sa.Connection, patient_id: str) -> list[dict[str, Any]]:
