@@ -195,7 +195,7 @@ def resolve_drug_classes(frame: pl.DataFrame, problems: Problems) -> pl.DataFram
         "class",
         "drug is not in painlink's drug table; give its class "
         "(triptan, ergotamine, opioid, non_opioid_analgesic, combination_analgesic, gepant, "
-        "ditan, preventive, hormonal_contraceptive, other)",
+        "ditan, preventive, hormonal_contraceptive, antiemetic, other)",
         frame["drug"],
     )
     return frame.with_columns(pl.col("drug_class").fill_null(looked_up))

@@ -11,7 +11,8 @@ atogepant) and lasmiditan N02CC08, as cross-checked against DrugBank's ATC entri
 Brand names and synonyms map onto these rows in :mod:`painlink.rules.drug_names`.
 Antiemetics (metoclopramide, domperidone) are taken with an attack but are neither an
 analgesic nor a migraine-specific drug, so ICHD-3 8.2 does not count them: they are
-``other``, outside :data:`ACUTE_CLASSES`. Gepants and ditans are not in ICHD-3 8.2's
+their own class ``antiemetic``, outside :data:`ACUTE_CLASSES` — not ``other``, which
+8.2.7 counts as an acute drug of unverified class. Gepants and ditans are not in ICHD-3 8.2's
 list; they are kept as their own classes so a later rule can decide how to count them.
 
 The table is data, not code: add a drug by adding a row. Names are matched
@@ -36,6 +37,9 @@ class DrugClass(StrEnum):
     ditan = "ditan"
     preventive = "preventive"
     hormonal_contraceptive = "hormonal_contraceptive"
+    #: taken with an attack for nausea; not a headache drug, so never counted (ICHD-3 8.2)
+    antiemetic = "antiemetic"
+    #: an acute drug whose class could not be established: ICHD-3 8.2.7 counts these
     other = "other"
 
 
@@ -153,8 +157,8 @@ DRUGS: tuple[Drug, ...] = (
     _d("nortriptyline", "N06AA10", _P),
     _d("lisinopril", "C09AA03", _P),
     # antiemetics (A03FA propulsives): taken with an attack, not counted as overuse
-    _d("metoclopramide", "A03FA01", DrugClass.other),
-    _d("domperidone", "A03FA03", DrugClass.other),
+    _d("metoclopramide", "A03FA01", DrugClass.antiemetic),
+    _d("domperidone", "A03FA03", DrugClass.antiemetic),
     # hormonal contraceptives (G03A)
     _d("ethinylestradiol+levonorgestrel", "G03AA07", _H),
     _d("ethinylestradiol+drospirenone", "G03AA12", _H),

@@ -179,7 +179,8 @@ DRUG_KINDS: tuple[tuple[str, str], ...] = (
     ("gepant", "A gepant (rimegepant, ubrogepant …)"),
     ("ditan", "Lasmiditan"),
     ("ergotamine", "Ergotamine or dihydroergotamine"),
-    ("other", "Something else (anti-sickness, herbal …)"),
+    ("antiemetic", "An anti-sickness medicine (metoclopramide, domperidone …)"),
+    ("other", "Another medicine for the pain (not sure what kind)"),
 )
 
 
