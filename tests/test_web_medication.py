@@ -146,9 +146,7 @@ def test_preventives_are_kept_apart_from_attack_intakes(web: Web) -> None:
     r = c.post("/preventives", data={"csrf_token": csrf, "drug": "Topamax 50 mg"})
     assert r.status_code == 200 and "topiramate 50 mg" in r.text
     with web.engine.connect() as conn:
-        [row] = conn.execute(
-            sa.select(treatments).where(treatments.c.patient_id == pid)
-        ).mappings()
+        [row] = conn.execute(sa.select(treatments).where(treatments.c.patient_id == pid)).mappings()
     assert (row["name"], row["kind"], row["end"]) == ("topiramate 50 mg", "preventive_drug", None)
     r = c.post("/preventives", data={"csrf_token": csrf, "drug": "Maxalt"})
     assert r.status_code == 400 and "attack" in r.text

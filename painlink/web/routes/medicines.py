@@ -30,9 +30,7 @@ async def medication_relief(medication_id: int, request: Request) -> Response:
     def work(request: Request, conn: sa.Connection) -> Response:
         _user, pid = own_diary_write(request, conn, data, f"medication {medication_id} relief")
         try:
-            attack_id = medicines.record_relief(
-                conn, pid, medication_id, data.get("relief_2h", "")
-            )
+            attack_id = medicines.record_relief(conn, pid, medication_id, data.get("relief_2h", ""))
         except LookupError:
             raise HTTPException(status_code=404, detail="no such intake") from None
         except diary_service.EntryError as exc:
