@@ -265,7 +265,9 @@ def add_medication(
     if values.get("drug_class") is None:
         cls = drug_class_of(values["drug"])
         if cls is None:
-            raise EntryError({"class": "painlink does not know this drug: choose its kind"})
+            raise EntryError(
+                {"class": f"painlink does not know “{values['drug']}”: choose its kind"}
+            )
         values["drug_class"] = cls.value
     if values.get("attack_id") and get_attack(conn, patient_id, values["attack_id"]) is None:
         raise EntryError({"attack_id": "no such attack"})
