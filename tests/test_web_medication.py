@@ -155,3 +155,19 @@ def test_preventives_are_kept_apart_from_attack_intakes(web: Web) -> None:
     with web.engine.connect() as conn:
         end = conn.execute(sa.select(treatments.c.end).where(treatments.c.id == row["id"])).scalar()
     assert end is not None
+
+
+def test_a_time_in_the_future_or_an_absurd_dose_is_shown_beside_the_field(web: Web) -> None:
+    c, pid, csrf, attack_id = _attack(web, "hal")
+    r = c.post(
+        f"/attacks/{attack_id}/medication",
+        data={"csrf_token": csrf, "drug": "Maxalt", "taken_at": "2099-01-01T10:00"},
+    )
+    assert r.status_code == 400 and 'id="taken_at-error"' in r.text
+    assert re.search(r'<details class="when" open>', r.text)
+    r = c.post(
+        f"/attacks/{attack_id}/medication",
+        data={"csrf_token": csrf, "drug": "ibuprofen 99x999999 g"},
+    )
+    assert r.status_code == 400 and 'id="dose-error"' in r.text
+    assert _intakes(web, pid) == []
