@@ -150,6 +150,9 @@ def test_preventives_are_kept_apart_from_attack_intakes(web: Web) -> None:
     assert (row["name"], row["kind"], row["end"]) == ("topiramate 50 mg", "preventive_drug", None)
     r = c.post("/preventives", data={"csrf_token": csrf, "drug": "Maxalt"})
     assert r.status_code == 400 and "attack" in r.text
+    # rimegepant is licensed for prevention too (every other day): accepted here
+    r = c.post("/preventives", data={"csrf_token": csrf, "drug": "Vydura 75 mg"})
+    assert r.status_code == 200 and "rimegepant 75 mg" in r.text
     r = c.post(f"/preventives/{row['id']}/stop", data={"csrf_token": csrf})
     assert r.status_code == 200
     with web.engine.connect() as conn:

@@ -159,3 +159,9 @@ BRANDS: dict[str, str] = {
     "pamelor": "nortriptyline",
     "zestril": "lisinopril",
 }
+
+#: acute drugs also licensed for prevention, which the preventives page accepts:
+#: rimegepant is authorised for the acute treatment *and* the prevention of episodic
+#: migraine (EMA, Vydura SmPC section 4.1; FDA Nurtec ODT label, 2021). Taken every
+#: other day as a preventive it is a treatment period, not an acute-medication day.
+ALSO_PREVENTIVE: frozenset[str] = frozenset({"rimegepant"})

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from painlink.diary.schemas import TreatmentIn
 from painlink.diary.vocabulary import Relief, TreatmentKind
 from painlink.rules.drug_entry import parse_drug
+from painlink.rules.drug_names import ALSO_PREVENTIVE
 from painlink.rules.medications import DRUGS, NAMES
 from painlink.services.diary import EntryError, _row, _validate, local_now, patient_zone
 from painlink.store import tables as t
@@ -32,7 +33,13 @@ RELIEF_UNTIL = dt.timedelta(hours=24)
 def drug_choices(preventive: bool) -> list[str]:
     """Names offered by the type-ahead: every generic and brand of the acute drugs (and
     antiemetics), or of the preventives; sorted, without duplicates."""
-    return sorted({name for name, drug in NAMES.items() if drug.preventive is preventive})
+    return sorted(
+        {
+            name
+            for name, drug in NAMES.items()
+            if drug.preventive is preventive or (preventive and drug.name in ALSO_PREVENTIVE)
+        }
+    )
 
 
 def generic_names(preventive: bool) -> list[str]:
@@ -103,7 +110,7 @@ def start_preventive(
     """A preventive begun on ``start`` (today when empty), typed as on the box: stored
     under its generic name with the strength, e.g. "topiramate 50 mg"."""
     entry = parse_drug(text or "")
-    if entry.drug is not None and entry.drug.acute:
+    if entry.drug is not None and entry.drug.acute and entry.drug.name not in ALSO_PREVENTIVE:
         raise EntryError(
             {"drug": f"{entry.drug.name} is taken for an attack: add it on the attack's page"}
         )
