@@ -33,7 +33,7 @@ from fastapi.testclient import TestClient
 
 from painlink.services import accounts
 from painlink.store.account_tables import audit_log, grants, login_attempts, users
-from painlink.store.tables import metadata
+from painlink.store.tables import medications, metadata, treatments
 from painlink.web.app import create_app
 from painlink.web.security import AuthSettings
 from tests.test_web import form_token
@@ -293,6 +293,34 @@ def _fhir(world: World, hostile: bool) -> bytes:
     return json.dumps(resource).encode()
 
 
+def _owner_row(world: World, table: sa.Table, values: dict[str, Any]) -> int:
+    """A fresh row in the owner's diary, for routes that address one row by its id."""
+    with world.engine.begin() as conn:
+        return int(
+            conn.execute(
+                table.insert().values(patient_id=world.owner, **values).returning(table.c.id)
+            ).scalar_one()
+        )
+
+
+def _owner_intake(world: World) -> int:
+    return _owner_row(
+        world,
+        medications,
+        {
+            "taken_at": dt.datetime.now().replace(microsecond=0),
+            "drug": "ibuprofen",
+            "drug_class": "non_opioid_analgesic",
+        },
+    )
+
+
+def _owner_preventive(world: World) -> int:
+    return _owner_row(
+        world, treatments, {"name": "propranolol", "kind": "preventive_drug", "start": TODAY}
+    )
+
+
 SAMPLES: list[Sample] = [
     # ---- JSON API
     Sample(
@@ -515,6 +543,30 @@ SAMPLES: list[Sample] = [
         ),
         frozenset({P}),
         scope="own",
+    ),
+    Sample(
+        "POST",
+        "/medications/{medication_id}/relief",
+        lambda w, t, h: (
+            f"/medications/{_owner_intake(w)}/relief",
+            {"data": {"relief_2h": "partial", **_vid(w, h)}},
+        ),
+        frozenset({P}),
+        scope="own-attack",  # the intake id is looked up in the session's own diary
+    ),
+    Sample(
+        "POST",
+        "/preventives",
+        lambda w, t, h: ("/preventives", {"data": {"drug": "Topamax 25 mg", **_vid(w, h)}}),
+        frozenset({P}),
+        scope="own",
+    ),
+    Sample(
+        "POST",
+        "/preventives/{treatment_id}/stop",
+        lambda w, t, h: (f"/preventives/{_owner_preventive(w)}/stop", {"data": _vid(w, h)}),
+        frozenset({P}),
+        scope="own-attack",  # the treatment id is looked up in the session's own diary
     ),
     Sample(
         "POST",
@@ -851,6 +903,7 @@ READS: list[Read] = [
     ),
     Read("/checkin", lambda w, t: "/checkin", frozenset({P}), "own"),
     Read("/spine", lambda w, t: "/spine", frozenset({P}), "own"),
+    Read("/preventives", lambda w, t: "/preventives", frozenset({P}), "own"),
     Read("/calendar", lambda w, t: f"/calendar?patient={t}", frozenset({P, C}), "query"),
     Read("/insights", lambda w, t: f"/insights?patient={t}", frozenset({P, C}), "query"),
     Read(

@@ -17,7 +17,7 @@ from painlink.diary.frames import conform
 from painlink.diary.vocabulary import FactorKind
 from painlink.interop.csv_cells import FALSE_WORDS, TRUE_WORDS, Problems, to_bool
 from painlink.rules import plausibility, screening_questions
-from painlink.rules.medications import DRUGS, normalise_drug_name
+from painlink.rules.medications import NAMES
 from painlink.rules.questionnaires import INSTRUMENTS
 
 _FACTOR_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_ \-]{0,63}$")
@@ -179,7 +179,7 @@ def factor_columns(
 
 
 def resolve_drug_classes(frame: pl.DataFrame, problems: Problems) -> pl.DataFrame:
-    names = {normalise_drug_name(d.name): d.drug_class.value for d in DRUGS}
+    names = {name: d.drug_class.value for name, d in NAMES.items()}  # brands too
     looked_up = (
         frame["drug"]
         .str.replace_all(r"\s+", " ")
@@ -195,7 +195,7 @@ def resolve_drug_classes(frame: pl.DataFrame, problems: Problems) -> pl.DataFram
         "class",
         "drug is not in painlink's drug table; give its class "
         "(triptan, ergotamine, opioid, non_opioid_analgesic, combination_analgesic, gepant, "
-        "ditan, preventive, hormonal_contraceptive, other)",
+        "ditan, preventive, hormonal_contraceptive, antiemetic, other)",
         frame["drug"],
     )
     return frame.with_columns(pl.col("drug_class").fill_null(looked_up))

@@ -5,8 +5,14 @@ headache — every non-opioid analgesic (paracetamol, NSAIDs, acetylsalicylic ac
 one class; a *combination analgesic* is one formulation of drugs from two or more
 classes or with an adjuvant such as caffeine, and is its own class
 (https://ichd-3.org/8-headache-attributed-to-a-substance-or-its-withdrawal/8-2-medication-overuse-headache-moh/).
-ATC codes: WHO Collaborating Centre for Drug Statistics Methodology, ATC/DDD Index
-(https://atcddd.fhi.no/atc_ddd_index/). Gepants and ditans are not in ICHD-3 8.2's
+ATC codes: WHO Collaborating Centre for Drug Statistics Methodology, ATC/DDD Index 2025
+(https://atcddd.fhi.no/atc_ddd_index/), every row; zavegepant is N02CD08 (N02CD07 is
+atogepant) and lasmiditan N02CC08, as cross-checked against DrugBank's ATC entries.
+Brand names and synonyms map onto these rows in :mod:`painlink.rules.drug_names`.
+Antiemetics (metoclopramide, domperidone) are taken with an attack but are neither an
+analgesic nor a migraine-specific drug, so ICHD-3 8.2 does not count them: they are
+their own class ``antiemetic``, outside :data:`ACUTE_CLASSES` — not ``other``, which
+8.2.7 counts as an acute drug of unverified class. Gepants and ditans are not in ICHD-3 8.2's
 list; they are kept as their own classes so a later rule can decide how to count them.
 
 The table is data, not code: add a drug by adding a row. Names are matched
@@ -17,6 +23,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+
+from painlink.rules.drug_names import BRANDS
 
 
 class DrugClass(StrEnum):
@@ -29,6 +37,9 @@ class DrugClass(StrEnum):
     ditan = "ditan"
     preventive = "preventive"
     hormonal_contraceptive = "hormonal_contraceptive"
+    #: taken with an attack for nausea; not a headache drug, so never counted (ICHD-3 8.2)
+    antiemetic = "antiemetic"
+    #: an acute drug whose class could not be established: ICHD-3 8.2.7 counts these
     other = "other"
 
 
@@ -51,6 +62,16 @@ class Drug:
     name: str
     atc: str | None
     drug_class: DrugClass
+
+    @property
+    def acute(self) -> bool:
+        """Taken for an attack (and counted as an acute-medication day)."""
+        return self.drug_class in ACUTE_CLASSES
+
+    @property
+    def preventive(self) -> bool:
+        """Taken every day as ongoing treatment, kept apart from attack intakes."""
+        return self.drug_class is DrugClass.preventive
 
 
 def _d(name: str, atc: str | None, cls: DrugClass) -> Drug:
@@ -115,7 +136,7 @@ DRUGS: tuple[Drug, ...] = (
     # gepants and ditans
     _d("rimegepant", "N02CD06", _G),
     _d("ubrogepant", "N02CD04", _G),
-    _d("zavegepant", "N02CD07", _G),
+    _d("zavegepant", "N02CD08", _G),
     _d("atogepant", "N02CD07", _P),  # used as a preventive, not acutely
     _d("lasmiditan", "N02CC08", _D),
     # preventives
@@ -132,7 +153,12 @@ DRUGS: tuple[Drug, ...] = (
     _d("fremanezumab", "N02CD03", _P),
     _d("eptinezumab", "N02CD05", _P),
     _d("onabotulinumtoxinA", "M03AX01", _P),
-    _d("botox", "M03AX01", _P),
+    _d("venlafaxine", "N06AX16", _P),
+    _d("nortriptyline", "N06AA10", _P),
+    _d("lisinopril", "C09AA03", _P),
+    # antiemetics (A03FA propulsives): taken with an attack, not counted as overuse
+    _d("metoclopramide", "A03FA01", DrugClass.antiemetic),
+    _d("domperidone", "A03FA03", DrugClass.antiemetic),
     # hormonal contraceptives (G03A)
     _d("ethinylestradiol+levonorgestrel", "G03AA07", _H),
     _d("ethinylestradiol+drospirenone", "G03AA12", _H),
@@ -147,10 +173,17 @@ def normalise_drug_name(name: str) -> str:
 
 _BY_NAME: dict[str, Drug] = {normalise_drug_name(d.name): d for d in DRUGS}
 
+#: every name painlink knows — generic names, brands and synonyms — to its table row
+NAMES: dict[str, Drug] = {
+    **{brand: _BY_NAME[normalise_drug_name(generic)] for brand, generic in BRANDS.items()},
+    **_BY_NAME,
+}
+
 
 def lookup(name: str) -> Drug | None:
-    """The table's entry for a drug name, or None when painlink does not know it."""
-    return _BY_NAME.get(normalise_drug_name(name))
+    """The table's entry for a drug name (generic, brand or synonym), or None when
+    painlink does not know it."""
+    return NAMES.get(normalise_drug_name(name))
 
 
 def drug_class_of(name: str) -> DrugClass | None:

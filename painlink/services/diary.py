@@ -27,6 +27,7 @@ from painlink.diary.schemas import (
     SpinePainIn,
 )
 from painlink.rules import plausibility
+from painlink.rules.drug_entry import parse_drug
 from painlink.rules.medications import drug_class_of
 from painlink.services.time_zones import missing_time_problem, wall_clock
 from painlink.store import tables as t
@@ -258,12 +259,19 @@ def readings(conn: sa.Connection, patient_id: str, attack_id: str) -> list[dict[
     return [dict(r) for r in rows]
 
 
-def add_medication(conn: sa.Connection, patient_id: str, data: dict[str, Any]) -> None:
+def add_medication(
+    conn: sa.Connection, patient_id: str, data: dict[str, Any], *, acute_only: bool = False
+) -> None:
+    """One intake. The drug may be typed as on the box ("Maxalt 10", "Advil 2x200 mg"):
+    it is stored under its generic name with the total dose in mg, so every count and
+    export sees one name per drug. ``acute_only`` (the attack form) refuses a known
+    preventive: a daily treatment is not an attack intake, and belongs on its own page."""
     data = {
         "taken_at": local_now(conn, patient_id),
         **{k: v for k, v in data.items() if v not in ("", None)},
     }
     data = address_body(data, patient_id=patient_id)
+    data = _typed_drug(data, acute_only=acute_only)
     model = _validate(
         MedicationIn, {**data, "patient_id": patient_id}, patient_zone(conn, patient_id)
     )
@@ -271,11 +279,34 @@ def add_medication(conn: sa.Connection, patient_id: str, data: dict[str, Any]) -
     if values.get("drug_class") is None:
         cls = drug_class_of(values["drug"])
         if cls is None:
-            raise EntryError({"class": "painlink does not know this drug: choose its kind"})
+            raise EntryError(
+                {"class": f"painlink does not know “{values['drug']}”: choose its kind"}
+            )
         values["drug_class"] = cls.value
     if values.get("attack_id") and get_attack(conn, patient_id, values["attack_id"]) is None:
         raise EntryError({"attack_id": "no such attack"})
     conn.execute(t.medications.insert().values(**values))
+
+
+def _typed_drug(data: dict[str, Any], *, acute_only: bool) -> dict[str, Any]:
+    """The drug text read by the parser: the generic name (or the name without its dose
+    when painlink does not know it), and the dose typed with it unless one is given."""
+    if not isinstance(data.get("drug"), str):
+        return data  # for the schema to refuse
+    entry = parse_drug(data["drug"])
+    if not entry.name:
+        return data
+    out = {**data, "drug": entry.drug.name if entry.drug else entry.name}
+    if out.get("dose") is None and entry.dose_mg is not None:
+        out["dose"], out["dose_unit"] = entry.dose_mg, "mg"
+    if acute_only and entry.drug and entry.drug.preventive and not out.get("class"):
+        raise EntryError(
+            {
+                "drug": f"{entry.drug.name} is a preventive you take every day: "
+                "add it under Preventive treatment, not to an attack"
+            }
+        )
+    return out
 
 
 def spine_pain_row(conn: sa.Connection, patient_id: str, data: dict[str, Any]) -> dict[str, Any]:

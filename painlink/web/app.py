@@ -38,7 +38,7 @@ from painlink.web.limits import (
     session_checker,
 )
 from painlink.web.responses import templates
-from painlink.web.routes import account, admin, api, clinic, diary
+from painlink.web.routes import account, admin, api, clinic, diary, medicines
 from painlink.web.routes import auth as auth_routes
 from painlink.web.security import AuthSettings, server_key
 
@@ -113,6 +113,7 @@ def create_app(
     for router in (
         auth_routes.router,
         diary.router,
+        medicines.router,
         account.router,
         clinic.router,
         admin.router,

@@ -169,6 +169,21 @@ def attack_changes(data: dict[str, str]) -> dict[str, Any]:
     return changes
 
 
+#: the kind of a drug painlink does not know, in plain words (value: its DrugClass);
+#: preventives are not offered: they are entered on their own page
+DRUG_KINDS: tuple[tuple[str, str], ...] = (
+    ("triptan", "A triptan (sumatriptan, rizatriptan …)"),
+    ("non_opioid_analgesic", "A painkiller: paracetamol, aspirin, ibuprofen or similar"),
+    ("combination_analgesic", "A combination painkiller (two drugs, or with caffeine)"),
+    ("opioid", "An opioid (codeine, tramadol …)"),
+    ("gepant", "A gepant (rimegepant, ubrogepant …)"),
+    ("ditan", "Lasmiditan"),
+    ("ergotamine", "Ergotamine or dihydroergotamine"),
+    ("antiemetic", "An anti-sickness medicine (metoclopramide, domperidone …)"),
+    ("other", "Another medicine for the pain (not sure what kind)"),
+)
+
+
 def medication_fields(data: dict[str, str]) -> dict[str, Any]:
     return {
         "drug": data.get("drug", ""),
@@ -176,6 +191,7 @@ def medication_fields(data: dict[str, str]) -> dict[str, Any]:
         "dose": parse_number(data.get("dose")),
         "dose_unit": data.get("dose_unit") or None,
         "relief_2h": data.get("relief_2h") or None,
+        "taken_at": data.get("taken_at") or None,
     }
 
 

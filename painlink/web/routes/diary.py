@@ -19,7 +19,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
 
 from painlink.analysis.plotting import PICTURES
-from painlink.services import clinical_records
+from painlink.services import clinical_records, medicines
 from painlink.services import diary as diary_service
 from painlink.services import spine as spine_service
 from painlink.web import body_map, forms, presenters
@@ -100,6 +100,7 @@ def home(request: Request, conn: sa.Connection = Depends(get_conn)) -> Response:
         open_attack=diary_service.open_attack(conn, pid),
         checked_in=diary_service.get_day(conn, pid, today) is not None,
         recent=diary_service.recent_attacks(conn, pid, 5),
+        relief_due=medicines.relief_due(conn, pid),
         today=today,
     )
 
@@ -145,6 +146,10 @@ def _attack_page(
         safety_numbers=forms.ATTACK_NUMBERS,
         readings=diary_service.readings(conn, pid, attack_id),
         now=diary_service.local_now(conn, pid),
+        intakes=medicines.intakes(conn, pid, attack_id),
+        relief_due=medicines.relief_due(conn, pid),
+        drug_kinds=forms.DRUG_KINDS,
+        drug_names=medicines.drug_choices(preventive=False),
         **extra,
     )
 
@@ -268,8 +273,8 @@ async def attack_medication(attack_id: str, request: Request) -> Response:
         request: Request, conn: sa.Connection, user: CurrentUser, pid: str, data: dict[str, str]
     ) -> Response:
         fields = {**forms.medication_fields(data), "attack_id": attack_id}
-        diary_service.add_medication(conn, pid, fields)
-        return redirect(f"/attacks/{attack_id}?saved=1")
+        diary_service.add_medication(conn, pid, fields, acute_only=True)
+        return redirect(f"/attacks/{attack_id}?taken=1#meds")
 
     return await _attack_form(request, attack_id, "medication", act)
 
