@@ -16,10 +16,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from painlink.web.deps import auth_settings, presession_token, set_presession
+from painlink.web.once import new_token
 from painlink.web.security import DEVICE_COOKIE, SESSION_COOKIE, CurrentUser, new_device_token
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
+templates.env.globals["new_form_token"] = new_token  # {{ once() }} in macros.html
 
 
 def render(
