@@ -16,8 +16,8 @@ from fastapi.testclient import TestClient
 from painlink.services import diary as diary_service
 from painlink.store import migrate
 from painlink.store.account_tables import form_tokens
-from painlink.store.tables import attacks, medications, spine_pain
-from tests.test_web import Web, _csrf
+from painlink.store.tables import attacks, medications, screening_answers, spine_pain
+from tests.test_web import Web
 
 BERLIN = ZoneInfo("Europe/Berlin")  # Web.patient registers in Berlin
 
@@ -96,7 +96,9 @@ def test_a_double_tap_on_headache_now_makes_one_attack(web: Web) -> None:
 
 def test_the_same_form_sent_twice_writes_once(web: Web) -> None:
     c, pid, _ = web.patient("cy")
-    attack_id = _attack_id(c.post("/attacks/start", data=_form(c.get("/home").text, "/attacks/start")))
+    attack_id = _attack_id(
+        c.post("/attacks/start", data=_form(c.get("/home").text, "/attacks/start"))
+    )
     page = c.get(f"/attacks/{attack_id}").text
     med = {**_form(page, f"/attacks/{attack_id}/medication"), "drug": "ibuprofen"}
     first, second = c.post(f"/attacks/{attack_id}/medication", data=med), None
@@ -130,13 +132,17 @@ def test_the_same_form_sent_twice_writes_once(web: Web) -> None:
 
 def test_an_emergency_answer_sent_twice_shows_the_emergency_page_twice(web: Web) -> None:
     c, pid, _ = web.patient("dee")
-    attack_id = _attack_id(c.post("/attacks/start", data=_form(c.get("/home").text, "/attacks/start")))
+    attack_id = _attack_id(
+        c.post("/attacks/start", data=_form(c.get("/home").text, "/attacks/start"))
+    )
     form = {**_form(c.get(f"/attacks/{attack_id}?new=1").text, f"/attacks/{attack_id}/safety")}
     form["onset"] = "minute"
     first = c.post(f"/attacks/{attack_id}/safety", data=form)
+    stored = _count(web, screening_answers, pid)
     second = c.post(f"/attacks/{attack_id}/safety", data=form)
     assert "Call emergency services now" in first.text
     assert "Call emergency services now" in second.text  # the double tap's page, too
+    assert stored > 0 and _count(web, screening_answers, pid) == stored  # stored once
 
 
 def test_the_same_form_sent_concurrently_writes_once(tmp_path: Path, db_url: str) -> None:
@@ -187,18 +193,27 @@ def test_a_start_in_the_future_or_inside_the_last_attack_is_refused_plainly(web:
     # an attack from 5 h to 2 h ago; a new one cannot start 3 h ago
     fields = _form(c.get("/home").text, "/attacks/start")
     five = (now - dt.timedelta(hours=5)).strftime("%Y-%m-%dT%H:%M")
-    attack_id = _attack_id(c.post("/attacks/start", data={**fields, "started": "at", "start_at": five}))
+    attack_id = _attack_id(
+        c.post("/attacks/start", data={**fields, "started": "at", "start_at": five})
+    )
     two = (now - dt.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")
     ended = c.post(
         f"/attacks/{attack_id}/end",
-        data={**_form(c.get(f"/attacks/{attack_id}").text, f"/attacks/{attack_id}/end"), "end_at": two},
+        data={
+            **_form(c.get(f"/attacks/{attack_id}").text, f"/attacks/{attack_id}/end"),
+            "end_at": two,
+        },
     )
     assert ended.status_code == 200 and "it ended at" in ended.text
-    r = c.post("/attacks/start", data={**_form(c.get("/home").text, "/attacks/start"), "started": "180"})
+    r = c.post(
+        "/attacks/start", data={**_form(c.get("/home").text, "/attacks/start"), "started": "180"}
+    )
     assert r.status_code == 400
     assert "A new one cannot start before" in r.text and "String should" not in r.text
     assert len(_attacks(web, pid)) == 1
-    r = c.post("/attacks/start", data={**_form(c.get("/home").text, "/attacks/start"), "started": "60"})
+    r = c.post(
+        "/attacks/start", data={**_form(c.get("/home").text, "/attacks/start"), "started": "60"}
+    )
     assert r.status_code == 200 and len(_attacks(web, pid)) == 2
 
 
@@ -207,7 +222,9 @@ def test_the_end_is_set_now_or_at_a_time_and_corrected_later(web: Web) -> None:
     now = _now()
     fields = _form(c.get("/home").text, "/attacks/start")
     four = (now - dt.timedelta(hours=4)).strftime("%Y-%m-%dT%H:%M")
-    attack_id = _attack_id(c.post("/attacks/start", data={**fields, "started": "at", "start_at": four}))
+    attack_id = _attack_id(
+        c.post("/attacks/start", data={**fields, "started": "at", "start_at": four})
+    )
 
     def end(at: str) -> int:
         page = c.get(f"/attacks/{attack_id}").text
@@ -251,9 +268,16 @@ def test_the_form_token_migration_keeps_stored_data(tmp_path: Path) -> None:
     engine = sa.create_engine(url)
     migrate.upgrade(engine, "0008")
     with engine.begin() as conn:
-        conn.execute(sa.text("INSERT INTO patients (patient_id, sex, time_zone) VALUES ('P1', 'female', 'UTC')"))
         conn.execute(
-            sa.text("INSERT INTO attacks (patient_id, attack_id, start) VALUES ('P1', 'A1', '2026-01-02 03:04:00')")
+            sa.text(
+                "INSERT INTO patients (patient_id, sex, time_zone) VALUES ('P1', 'female', 'UTC')"
+            )
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO attacks (patient_id, attack_id, start) "
+                "VALUES ('P1', 'A1', '2026-01-02 03:04:00')"
+            )
         )
     migrate.upgrade(engine, "0009a_form_tokens")
     with engine.connect() as conn:

@@ -87,7 +87,11 @@ def previous_end(conn: sa.Connection, patient_id: str) -> dict[str, Any] | None:
 
 
 def begin_attack(
-    conn: sa.Connection, patient_id: str, start: dt.datetime | None = None, *, alongside: bool = False
+    conn: sa.Connection,
+    patient_id: str,
+    start: dt.datetime | None = None,
+    *,
+    alongside: bool = False,
 ) -> str:
     """Start an attack at ``start`` (now when None) and return its id.
 
@@ -129,7 +133,10 @@ def end_attack(
         raise EntryError({"end_at": f"that is later than now ({_hm(now, now)})"})
     if end < attack["start"]:
         raise EntryError(
-            {"end_at": f"that is before it started ({_hm(attack['start'], now)}): pick a later time"}
+            {
+                "end_at": f"that is before it started ({_hm(attack['start'], now)}): "
+                "pick a later time"
+            }
         )
     return diary.update_attack(conn, patient_id, attack_id, {"end": end})
 

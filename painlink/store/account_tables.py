@@ -169,6 +169,7 @@ class Grant(Base):
 class AuditEntry(Base):
     __table__ = audit_log
 
+
 # Forms already sent (painlink.web.once): a token per rendered form, kept once its
 # write commits, with what the first submit answered (a redirect's location, or the
 # page it rendered) — a double tap or a resent form is answered the same, and

@@ -427,7 +427,10 @@ async def own_factor_post(request: Request) -> Response:
                 diary_service.add_factor(conn, pid, data.get("name", ""), data.get("kind", ""))
             except diary_service.EntryError as exc:
                 errors = {f"new_{k}": v for k, v in exc.fields.items()}
-                values = {**presenters.day_values(diary_service.get_day(conn, pid, day) or {}), **data}
+                values = {
+                    **presenters.day_values(diary_service.get_day(conn, pid, day) or {}),
+                    **data,
+                }
                 return _checkin_page(request, conn, user, day, values, errors, status=400)
             return redirect(f"/checkin?date={day}#factors")
 
