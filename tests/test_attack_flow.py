@@ -131,7 +131,7 @@ def test_the_same_form_sent_twice_writes_once(web: Web) -> None:
 
 
 def test_an_emergency_answer_sent_twice_shows_the_emergency_page_twice(web: Web) -> None:
-    c, pid, _ = web.patient("dee")
+    c, pid, csrf = web.patient("dee")
     attack_id = _attack_id(
         c.post("/attacks/start", data=_form(c.get("/home").text, "/attacks/start"))
     )
@@ -143,6 +143,12 @@ def test_an_emergency_answer_sent_twice_shows_the_emergency_page_twice(web: Web)
     assert "Call emergency services now" in first.text
     assert "Call emergency services now" in second.text  # the double tap's page, too
     assert stored > 0 and _count(web, screening_answers, pid) == stored  # stored once
+    # the kept answer is health data: it goes with the account
+    with web.engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(form_tokens)).scalar_one() > 0
+    c.post("/account/delete", data={"csrf_token": csrf, "confirm": "DELETE"})
+    with web.engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(form_tokens)).scalar_one() == 0
 
 
 def test_the_same_form_sent_concurrently_writes_once(tmp_path: Path, db_url: str) -> None:
