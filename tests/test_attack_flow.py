@@ -293,3 +293,31 @@ def test_the_form_token_migration_keeps_stored_data(tmp_path: Path) -> None:
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT attack_id FROM attacks")).scalars().all() == ["A1"]
     engine.dispose()
+
+
+def test_the_start_is_corrected_on_the_attack_page_never_into_the_future(web: Web) -> None:
+    c, pid, _ = web.patient("jo")
+    attack_id = _attack_id(
+        c.post("/attacks/start", data=_form(c.get("/home").text, "/attacks/start"))
+    )
+    with web.engine.begin() as conn:  # an imported start keeps its seconds
+        conn.execute(
+            attacks.update()
+            .where(attacks.c.attack_id == attack_id)
+            .values(start=_now() - dt.timedelta(hours=2, seconds=-30))
+        )
+    stored = _attacks(web, pid)[0]["start"]
+
+    def details(**fields: str) -> int:
+        page = c.get(f"/attacks/{attack_id}").text
+        form = _form(page, f"/attacks/{attack_id}/details")
+        form["start"] = re.search(r'id="start" name="start"[^>]*value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+        return c.post(f"/attacks/{attack_id}/details", data={**form, **fields}).status_code
+
+    assert details(notes="aura first") == 200
+    assert _attacks(web, pid)[0]["start"] == stored  # sent back unchanged: kept as it was
+    future = (_now() + dt.timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M")
+    assert details(start=future) == 400
+    earlier = _now() - dt.timedelta(hours=3)
+    assert details(start=earlier.strftime("%Y-%m-%dT%H:%M")) == 200
+    assert _attacks(web, pid)[0]["start"] == earlier

@@ -14,8 +14,8 @@ import re
 import pytest
 
 from tests.test_browser import _AUDIT_JS, SIZES, shoot
-from tests.test_browser import browser as browser  # noqa: F401  (fixtures)
-from tests.test_browser import server as server  # noqa: F401
+from tests.test_browser import browser as browser
+from tests.test_browser import server as server
 
 pytestmark = pytest.mark.slow
 
@@ -42,8 +42,8 @@ def _minus(value: str, minutes: int) -> str:
 
 
 def test_one_attack_at_a_time_started_earlier_and_ended_at_a_time(
-    server: str,  # noqa: F811
-    browser: Browser,  # noqa: F811
+    server: str,
+    browser: Browser,
 ) -> None:
     context = browser.new_context(viewport=SIZES["phone"])
     page = context.new_page()

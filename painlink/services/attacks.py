@@ -141,6 +141,31 @@ def end_attack(
     return diary.update_attack(conn, patient_id, attack_id, {"end": end})
 
 
+def time_changes(
+    conn: sa.Connection, patient_id: str, attack_id: str, changes: dict[str, Any]
+) -> dict[str, Any]:
+    """The attack page's details, minus a start or end sent back unchanged (the form
+    shows them to the minute: saving the details must not cut an imported time's
+    seconds), refusing a corrected time that lies in the future."""
+    current = diary.get_attack(conn, patient_id, attack_id) or {}
+    now = diary.local_now(conn, patient_id)
+    out = dict(changes)
+    for name in ("start", "end"):
+        given, stored = out.get(name), current.get(name)
+        if not isinstance(given, str):
+            continue
+        if stored is not None and given == stored.strftime("%Y-%m-%dT%H:%M"):
+            del out[name]
+            continue
+        try:
+            when = dt.datetime.fromisoformat(given).replace(tzinfo=None)
+        except ValueError:
+            continue  # the schema names the problem
+        if when > now:
+            raise EntryError({name: f"that is later than now ({_hm(now, now)})"})
+    return out
+
+
 def parse_end(text: str | None) -> dt.datetime | None:
     """The attack page's ``end_at`` (``YYYY-MM-DDTHH:MM``); None when empty ("now")."""
     if not text:

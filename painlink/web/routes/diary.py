@@ -296,7 +296,8 @@ async def attack_details(attack_id: str, request: Request) -> Response:
     def act(
         request: Request, conn: sa.Connection, user: CurrentUser, pid: str, data: dict[str, str]
     ) -> Response:
-        diary_service.update_attack(conn, pid, attack_id, forms.attack_changes(data))
+        changes = attack_service.time_changes(conn, pid, attack_id, forms.attack_changes(data))
+        diary_service.update_attack(conn, pid, attack_id, changes)
         return redirect(f"/attacks/{attack_id}?saved=1")
 
     return await _attack_form(request, attack_id, "details", act)
