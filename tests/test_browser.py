@@ -401,7 +401,11 @@ def test_main_pages_have_labels_contrast_and_big_targets(
         page.goto(f"{server}{path}")
         problems[path] = page.evaluate(_AUDIT_JS)
     page.goto(f"{server}/home")
-    page.get_by_role("button", name="Headache now").click()
+    start = page.get_by_role("button", name="Headache now")
+    if start.count():
+        start.click()
+    else:  # one attack at a time: at the second width the first one is still open
+        page.get_by_role("link", name=re.compile("How bad now")).click()
     problems["attack"] = page.evaluate(_AUDIT_JS)
     page.close()
     page = browser.new_page(viewport=SIZES[size])

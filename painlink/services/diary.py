@@ -145,19 +145,35 @@ def _row(model: BaseModel, table: sa.Table) -> dict[str, Any]:
     return {k: v for k, v in model_row(model).items() if k in table.c}
 
 
+def new_attack_id() -> str:
+    """A fresh attack id: "W" and 128 random bits. Ids built from the time to the second
+    and 16 random bits once collided on two quick starts (a 500)."""
+    return "W" + secrets.token_hex(16)
+
+
 def start_attack(conn: sa.Connection, patient_id: str, start: dt.datetime | None = None) -> str:
-    attack_id = "W" + dt.datetime.now().strftime("%Y%m%d%H%M%S") + secrets.token_hex(2)
-    model = _validate(
-        AttackIn,
-        {
-            "patient_id": patient_id,
-            "attack_id": attack_id,
-            "start": start or local_now(conn, patient_id),
-        },
-        patient_zone(conn, patient_id),
-    )
-    conn.execute(t.attacks.insert().values(**_row(model, t.attacks)))
-    return attack_id
+    """Store a new attack and return its id. Should an id ever be taken, the insert is
+    retried with another one (in a savepoint, so the request's transaction lives on):
+    a duplicate key is never an error the person sees."""
+    zone = patient_zone(conn, patient_id)
+    for _ in range(5):
+        attack_id = new_attack_id()
+        model = _validate(
+            AttackIn,
+            {
+                "patient_id": patient_id,
+                "attack_id": attack_id,
+                "start": start or local_now(conn, patient_id),
+            },
+            zone,
+        )
+        try:
+            with conn.begin_nested():
+                conn.execute(t.attacks.insert().values(**_row(model, t.attacks)))
+        except sa.exc.IntegrityError:
+            continue
+        return attack_id
+    raise EntryError({"start": "could not store the attack just now: please try again"})
 
 
 def get_attack(conn: sa.Connection, patient_id: str, attack_id: str) -> dict[str, Any] | None:

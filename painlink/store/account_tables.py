@@ -168,3 +168,19 @@ class Grant(Base):
 
 class AuditEntry(Base):
     __table__ = audit_log
+
+
+# Forms already sent (painlink.web.once): a token per rendered form, kept once its
+# write commits, with what the first submit answered (a redirect's location, or the
+# page it rendered) — a double tap or a resent form is answered the same, and
+# writes nothing again. Kept for FORM_TOKEN_DAYS (painlink.web.once), per person.
+form_tokens = sa.Table(
+    "form_tokens",
+    metadata,
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("token", sa.String(64), nullable=False),
+    sa.Column("used_at", sa.DateTime, nullable=False),
+    sa.Column("location", sa.String(2000), nullable=True),
+    sa.Column("body", sa.Text, nullable=True),
+    sa.PrimaryKeyConstraint("user_id", "token"),
+)

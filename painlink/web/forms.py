@@ -160,6 +160,8 @@ def attack_changes(data: dict[str, str]) -> dict[str, Any]:
     for key in ATTACK_FLAGS:
         if f"has_{key}" in data:  # the form lists which boxes it showed
             changes[key] = key in data
+    if data.get("start"):  # a start given "now" by mistake is corrected here
+        changes["start"] = data["start"]
     if data.get("end"):
         changes["end"] = data["end"]
     if data.get("intensity_nrs"):

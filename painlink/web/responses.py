@@ -17,12 +17,14 @@ from fastapi.templating import Jinja2Templates
 
 from painlink.services.time_zones import offered_zones, utc_to_local
 from painlink.web.deps import auth_settings, presession_token, set_presession
+from painlink.web.once import new_token
 from painlink.web.security import DEVICE_COOKIE, SESSION_COOKIE, CurrentUser, new_device_token
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 templates.env.globals["offered_zones"] = offered_zones  # the zone lists of the forms
 templates.env.filters["local"] = utc_to_local  # {{ granted_at|local(time_zone) }}: UTC → zone
+templates.env.globals["new_form_token"] = new_token  # {{ once() }} in macros.html
 
 
 def render(

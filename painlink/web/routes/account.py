@@ -36,6 +36,7 @@ from painlink.web.deps import (
     require_user,
     run_write,
 )
+from painlink.web.once import once
 from painlink.web.responses import form_data, redirect, render, set_session
 from painlink.web.security import (
     SESSION_COOKIE,
@@ -84,23 +85,27 @@ async def sharing_post(request: Request) -> Response:
 
     def work(request: Request, conn: sa.Connection) -> Response:
         user, pid = own_diary_write(request, conn, data, "sharing")
-        try:
-            if data.get("revoke"):
-                accounts.revoke(conn, pid, int(data["revoke"]))
-            else:
-                accounts.grant(conn, pid, data.get("clinician_email", ""))
-        except accounts.AccountError as exc:
-            return render(
-                request,
-                "sharing.html",
-                user,
-                status=400,
-                grants=accounts.active_grants(conn, pid),
-                time_zone=accounts.time_zone_of(conn, pid),
-                errors=exc.fields,
-                values=data,
-            )
-        return redirect("/sharing")
+
+        def act() -> Response:
+            try:
+                if data.get("revoke"):
+                    accounts.revoke(conn, pid, int(data["revoke"]))
+                else:
+                    accounts.grant(conn, pid, data.get("clinician_email", ""))
+            except accounts.AccountError as exc:
+                return render(
+                    request,
+                    "sharing.html",
+                    user,
+                    status=400,
+                    grants=accounts.active_grants(conn, pid),
+                    time_zone=accounts.time_zone_of(conn, pid),
+                    errors=exc.fields,
+                    values=data,
+                )
+            return redirect("/sharing")
+
+        return once(conn, user.id, data, act)
 
     return await run_write(request, work)
 

@@ -19,6 +19,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
 
 from painlink.analysis.plotting import PICTURES
+from painlink.services import attacks as attack_service
 from painlink.services import clinical_records, medicines
 from painlink.services import diary as diary_service
 from painlink.services import spine as spine_service
@@ -31,6 +32,7 @@ from painlink.web.deps import (
     require_user,
     run_write,
 )
+from painlink.web.once import once
 from painlink.web.responses import form_data, redirect, render
 from painlink.web.security import CurrentUser, audit
 
@@ -73,13 +75,17 @@ async def history_post(request: Request) -> Response:
 
     def work(request: Request, conn: sa.Connection) -> Response:
         user, pid = own_diary_write(request, conn, data, "own history")
-        try:
-            result = clinical_records.save_history(conn, pid, forms.history_values(data))
-        except diary_service.EntryError as exc:
-            return _history_page(request, conn, user, 400, errors=exc.fields, values=data)
-        if result.flags:
-            return render(request, "emergency.html", user, result=result, attack_id=None)
-        return redirect("/home?history=1")
+
+        def act() -> Response:
+            try:
+                result = clinical_records.save_history(conn, pid, forms.history_values(data))
+            except diary_service.EntryError as exc:
+                return _history_page(request, conn, user, 400, errors=exc.fields, values=data)
+            if result.flags:
+                return render(request, "emergency.html", user, result=result, attack_id=None)
+            return redirect("/home?history=1")
+
+        return once(conn, user.id, data, act)
 
     return await run_write(request, work)
 
@@ -87,32 +93,65 @@ async def history_post(request: Request) -> Response:
 # ------------------------------------------------------------------ attacks
 
 
-@router.get("/home")
-def home(request: Request, conn: sa.Connection = Depends(get_conn)) -> Response:
-    user = require_user(request, conn, "patient")
+def _home_page(
+    request: Request,
+    conn: sa.Connection,
+    user: CurrentUser,
+    status: int = 200,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+) -> Response:
     pid = user.patient_id or ""
-    patient_access(request, conn, user, pid, "read", "home")
-    today = diary_service.local_now(conn, pid).date()
+    now = diary_service.local_now(conn, pid)
     return render(
         request,
         "home.html",
         user,
+        status=status,
         open_attack=diary_service.open_attack(conn, pid),
-        checked_in=diary_service.get_day(conn, pid, today) is not None,
+        checked_in=diary_service.get_day(conn, pid, now.date()) is not None,
         recent=diary_service.recent_attacks(conn, pid, 5),
         relief_due=medicines.relief_due(conn, pid),
-        today=today,
+        today=now.date(),
+        now=now,
+        errors=errors or {},
+        values=values or {},
     )
+
+
+@router.get("/home")
+def home(request: Request, conn: sa.Connection = Depends(get_conn)) -> Response:
+    user = require_user(request, conn, "patient")
+    patient_access(request, conn, user, user.patient_id or "", "read", "home")
+    return _home_page(request, conn, user)
 
 
 @router.post("/attacks/start")
 async def attack_start(request: Request) -> Response:
+    """Headache now, or it started earlier (``started``: now / 60 / 180 / woke / at).
+    With an attack still open this shows that one, unless ``separate=1`` says it is a
+    new, separate headache (the home page asks for that deliberately)."""
     data = await form_data(request)
 
     def work(request: Request, conn: sa.Connection) -> Response:
-        _user, pid = own_diary_write(request, conn, data, "attack")
-        attack_id = diary_service.start_attack(conn, pid)
-        return redirect(f"/attacks/{attack_id}?new=1")
+        user, pid = own_diary_write(request, conn, data, "attack")
+
+        def act() -> Response:
+            now = diary_service.local_now(conn, pid)
+            try:
+                start = attack_service.started_at(
+                    data.get("started"), now, data.get("woke_at"), data.get("start_at")
+                )
+                attack_id = attack_service.begin_attack(
+                    conn, pid, start, alongside=data.get("separate") == "1"
+                )
+            except attack_service.AttackOpen as exc:
+                return redirect(f"/attacks/{exc.attack['attack_id']}?already=1")
+            except diary_service.EntryError as exc:
+                return _home_page(request, conn, user, 400, errors=exc.fields, values=data)
+            return redirect(f"/attacks/{attack_id}?new=1")
+
+        return once(conn, user.id, data, act)
 
     return await run_write(request, work)
 
@@ -175,12 +214,16 @@ async def _attack_form(request: Request, attack_id: str, what: str, act: AttackA
 
     def work(request: Request, conn: sa.Connection) -> Response:
         user, pid = own_diary_write(request, conn, data, f"attack {attack_id} {what}")
-        try:
-            return act(request, conn, user, pid, data)
-        except diary_service.EntryError as exc:
-            return _attack_page(
-                request, conn, user, attack_id, errors=exc.fields, status=400, values=data
-            )
+
+        def attempt() -> Response:
+            try:
+                return act(request, conn, user, pid, data)
+            except diary_service.EntryError as exc:
+                return _attack_page(
+                    request, conn, user, attack_id, errors=exc.fields, status=400, values=data
+                )
+
+        return once(conn, user.id, data, attempt)
 
     response: Response = await run_write(request, work)
     return response
@@ -239,15 +282,15 @@ async def attack_safety(attack_id: str, request: Request) -> Response:
 
 @router.post("/attacks/{attack_id}/end")
 async def attack_end(attack_id: str, request: Request) -> Response:
-    """The attack is over: it ends now, in the patient's time zone."""
+    """The attack is over: now, or at ``end_at`` (the patient's local time) — which
+    also corrects an end given before."""
 
     def act(
         request: Request, conn: sa.Connection, user: CurrentUser, pid: str, data: dict[str, str]
     ) -> Response:
-        diary_service.update_attack(
-            conn, pid, attack_id, {"end": diary_service.local_now(conn, pid)}
-        )
-        return redirect("/home")
+        end = attack_service.parse_end(data.get("end_at"))
+        attack_service.end_attack(conn, pid, attack_id, end)
+        return redirect("/home?ended=1" if end is None else f"/attacks/{attack_id}?ended=1")
 
     return await _attack_form(request, attack_id, "end", act)
 
@@ -259,7 +302,8 @@ async def attack_details(attack_id: str, request: Request) -> Response:
     def act(
         request: Request, conn: sa.Connection, user: CurrentUser, pid: str, data: dict[str, str]
     ) -> Response:
-        diary_service.update_attack(conn, pid, attack_id, forms.attack_changes(data))
+        changes = attack_service.time_changes(conn, pid, attack_id, forms.attack_changes(data))
+        diary_service.update_attack(conn, pid, attack_id, changes)
         return redirect(f"/attacks/{attack_id}?saved=1")
 
     return await _attack_form(request, attack_id, "details", act)
@@ -340,24 +384,30 @@ async def checkin_save(request: Request) -> Response:
 
     def work(request: Request, conn: sa.Connection) -> Response:
         user, pid = own_diary_write(request, conn, data, "check-in")
-        given = data.pop("date", None)
-        today = diary_service.local_now(conn, pid).date()
-        day = forms.parse_date(given) if given else today
-        if day is None:  # never save a check-in under another day than the one sent
-            errors = {"date": "use a date like 2026-03-01"}
-            return _checkin_page(request, conn, user, today, data, errors, status=400)
-        try:
-            with conn.begin_nested():  # the day and its own factors are saved together or not
-                diary_service.save_day(conn, pid, day, forms.day_fields(data))
-                try:
-                    diary_service.save_factor_values(conn, pid, day, forms.factor_fields(data))
-                except diary_service.EntryError as exc:  # name the form's fields
-                    raise diary_service.EntryError(forms.factor_errors(exc.fields)) from None
-        except diary_service.EntryError as exc:
-            return _checkin_page(request, conn, user, day, data, exc.fields, status=400)
-        return redirect(f"/checkin?date={day}&saved=1")
+        return once(conn, user.id, data, lambda: _save_checkin(request, conn, user, pid, data))
 
     return await run_write(request, work)
+
+
+def _save_checkin(
+    request: Request, conn: sa.Connection, user: CurrentUser, pid: str, data: dict[str, str]
+) -> Response:
+    given = data.pop("date", None)
+    today = diary_service.local_now(conn, pid).date()
+    day = forms.parse_date(given) if given else today
+    if day is None:  # never save a check-in under another day than the one sent
+        errors = {"date": "use a date like 2026-03-01"}
+        return _checkin_page(request, conn, user, today, data, errors, status=400)
+    try:
+        with conn.begin_nested():  # the day and its own factors are saved together or not
+            diary_service.save_day(conn, pid, day, forms.day_fields(data))
+            try:
+                diary_service.save_factor_values(conn, pid, day, forms.factor_fields(data))
+            except diary_service.EntryError as exc:  # name the form's fields
+                raise diary_service.EntryError(forms.factor_errors(exc.fields)) from None
+    except diary_service.EntryError as exc:
+        return _checkin_page(request, conn, user, day, data, exc.fields, status=400)
+    return redirect(f"/checkin?date={day}&saved=1")
 
 
 @router.post("/checkin/factors")
@@ -368,23 +418,30 @@ async def own_factor_post(request: Request) -> Response:
 
     def work(request: Request, conn: sa.Connection) -> Response:
         user, pid = own_diary_write(request, conn, data, "own factor")
-        day = (
-            forms.parse_date(data.get("date"), plausible=True)
-            or diary_service.local_now(conn, pid).date()
-        )
-        try:
-            if data.get("retire"):
-                diary_service.retire_factor(conn, pid, data["retire"], day)
-                return redirect(f"/checkin?date={day}#factors")
-            if data.get("rename"):
-                diary_service.rename_factor(conn, pid, data["rename"], data.get("new_name", ""))
-                return redirect(f"/checkin?date={day}#factors")
-            diary_service.add_factor(conn, pid, data.get("name", ""), data.get("kind", ""))
-        except diary_service.EntryError as exc:
-            errors = {f"new_{k}": v for k, v in exc.fields.items()}
-            values = {**presenters.day_values(diary_service.get_day(conn, pid, day) or {}), **data}
-            return _checkin_page(request, conn, user, day, values, errors, status=400)
-        return redirect(f"/checkin?date={day}#factors")
+
+        def act() -> Response:
+            day = (
+                forms.parse_date(data.get("date"), plausible=True)
+                or diary_service.local_now(conn, pid).date()
+            )
+            try:
+                if data.get("retire"):
+                    diary_service.retire_factor(conn, pid, data["retire"], day)
+                    return redirect(f"/checkin?date={day}#factors")
+                if data.get("rename"):
+                    diary_service.rename_factor(conn, pid, data["rename"], data.get("new_name", ""))
+                    return redirect(f"/checkin?date={day}#factors")
+                diary_service.add_factor(conn, pid, data.get("name", ""), data.get("kind", ""))
+            except diary_service.EntryError as exc:
+                errors = {f"new_{k}": v for k, v in exc.fields.items()}
+                values = {
+                    **presenters.day_values(diary_service.get_day(conn, pid, day) or {}),
+                    **data,
+                }
+                return _checkin_page(request, conn, user, day, values, errors, status=400)
+            return redirect(f"/checkin?date={day}#factors")
+
+        return once(conn, user.id, data, act)
 
     return await run_write(request, work)
 
@@ -424,14 +481,18 @@ async def spine_save(request: Request) -> Response:
 
     def work(request: Request, conn: sa.Connection) -> Response:
         user, pid = own_diary_write(request, conn, data, "spine pain")
-        marks, errors = body_map.marks(data)
-        try:
-            if errors:
-                raise diary_service.EntryError(errors)
-            spine_service.add_spine_entry(conn, pid, marks)
-        except diary_service.EntryError as exc:
-            return _spine_page(request, conn, user, data, exc.fields, status=400)
-        return redirect("/spine?saved=1")
+
+        def act() -> Response:
+            marks, errors = body_map.marks(data)
+            try:
+                if errors:
+                    raise diary_service.EntryError(errors)
+                spine_service.add_spine_entry(conn, pid, marks)
+            except diary_service.EntryError as exc:
+                return _spine_page(request, conn, user, data, exc.fields, status=400)
+            return redirect("/spine?saved=1")
+
+        return once(conn, user.id, data, act)
 
     return await run_write(request, work)
 

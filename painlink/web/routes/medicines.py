@@ -16,6 +16,7 @@ from fastapi.responses import Response
 from painlink.services import diary as diary_service
 from painlink.services import medicines
 from painlink.web.deps import get_conn, own_diary_write, patient_access, require_user, run_write
+from painlink.web.once import once
 from painlink.web.responses import form_data, redirect, render
 from painlink.web.security import CurrentUser
 
@@ -28,16 +29,22 @@ async def medication_relief(medication_id: int, request: Request) -> Response:
     data = await form_data(request)
 
     def work(request: Request, conn: sa.Connection) -> Response:
-        _user, pid = own_diary_write(request, conn, data, f"medication {medication_id} relief")
-        try:
-            attack_id = medicines.record_relief(conn, pid, medication_id, data.get("relief_2h", ""))
-        except LookupError:
-            raise HTTPException(status_code=404, detail="no such intake") from None
-        except diary_service.EntryError as exc:
-            raise HTTPException(status_code=400, detail=exc.fields["relief_2h"]) from None
-        if data.get("back") == "home" or attack_id is None:
-            return redirect("/home?relief=1")
-        return redirect(f"/attacks/{attack_id}?relief=1#meds")
+        user, pid = own_diary_write(request, conn, data, f"medication {medication_id} relief")
+
+        def act() -> Response:
+            try:
+                attack_id = medicines.record_relief(
+                    conn, pid, medication_id, data.get("relief_2h", "")
+                )
+            except LookupError:
+                raise HTTPException(status_code=404, detail="no such intake") from None
+            except diary_service.EntryError as exc:
+                raise HTTPException(status_code=400, detail=exc.fields["relief_2h"]) from None
+            if data.get("back") == "home" or attack_id is None:
+                return redirect("/home?relief=1")
+            return redirect(f"/attacks/{attack_id}?relief=1#meds")
+
+        return once(conn, user.id, data, act)
 
     response: Response = await run_write(request, work)
     return response
@@ -79,12 +86,18 @@ async def preventive_start(request: Request) -> Response:
 
     def work(request: Request, conn: sa.Connection) -> Response:
         user, pid = own_diary_write(request, conn, data, "preventive")
-        try:
-            medicines.start_preventive(conn, pid, data.get("drug", ""), data.get("start") or None)
-        except diary_service.EntryError as exc:
-            errors = {("drug" if k == "name" else k): v for k, v in exc.fields.items()}
-            return _preventives_page(request, conn, user, 400, errors=errors, values=data)
-        return redirect("/preventives?saved=1")
+
+        def act() -> Response:
+            try:
+                medicines.start_preventive(
+                    conn, pid, data.get("drug", ""), data.get("start") or None
+                )
+            except diary_service.EntryError as exc:
+                errors = {("drug" if k == "name" else k): v for k, v in exc.fields.items()}
+                return _preventives_page(request, conn, user, 400, errors=errors, values=data)
+            return redirect("/preventives?saved=1")
+
+        return once(conn, user.id, data, act)
 
     response: Response = await run_write(request, work)
     return response
@@ -96,12 +109,16 @@ async def preventive_stop(treatment_id: int, request: Request) -> Response:
     data = await form_data(request)
 
     def work(request: Request, conn: sa.Connection) -> Response:
-        _user, pid = own_diary_write(request, conn, data, f"preventive {treatment_id} stop")
-        try:
-            medicines.stop_preventive(conn, pid, treatment_id)
-        except LookupError:
-            raise HTTPException(status_code=404, detail="no such treatment") from None
-        return redirect("/preventives?stopped=1")
+        user, pid = own_diary_write(request, conn, data, f"preventive {treatment_id} stop")
+
+        def act() -> Response:
+            try:
+                medicines.stop_preventive(conn, pid, treatment_id)
+            except LookupError:
+                raise HTTPException(status_code=404, detail="no such treatment") from None
+            return redirect("/preventives?stopped=1")
+
+        return once(conn, user.id, data, act)
 
     response: Response = await run_write(request, work)
     return response

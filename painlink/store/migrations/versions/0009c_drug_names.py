@@ -8,7 +8,7 @@ left as they are (an ``other`` row may be anything); the downgrade turns
 ``antiemetic`` rows back into ``other``.
 
 Revision ID: 0009c_drug_names
-Revises: 0008
+Revises: 0009a_form_tokens
 Create Date: 2026-11-30 02:20:00
 """
 
@@ -17,7 +17,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0009c_drug_names"
-down_revision = "0008"
+down_revision = "0009a_form_tokens"
 branch_labels = None
 depends_on = None
 
