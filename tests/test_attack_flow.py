@@ -100,20 +100,20 @@ def test_the_same_form_sent_twice_writes_once(web: Web) -> None:
         c.post("/attacks/start", data=_form(c.get("/home").text, "/attacks/start"))
     )
     page = c.get(f"/attacks/{attack_id}").text
-    med = {**_form(page, f"/attacks/{attack_id}/medication"), "drug": "ibuprofen"}
+    med = {**_form(page, f"/attacks/{attack_id}/medication#meds"), "drug": "ibuprofen"}
     first, second = c.post(f"/attacks/{attack_id}/medication", data=med), None
     second = c.post(f"/attacks/{attack_id}/medication", data=med)
     assert first.status_code == second.status_code == 200
     assert str(first.url) == str(second.url)  # the second shows what the first did
     assert _count(web, medications, pid) == 1
-    spine = {**_form(c.get("/spine").text, "/spine"), "region": "lumbar", "nrs": "4"}
+    spine = {**_form(c.get("/spine").text, "/spine"), "pick_lumbar": "1", "nrs_lumbar": "4"}
     for _ in range(3):
         assert c.post("/spine", data=spine).status_code == 200
     assert _count(web, spine_pain, pid) == 1
     # a refused value gives the token back: the corrected form is saved
-    bad = {**_form(c.get("/spine").text, "/spine"), "region": "lumbar", "nrs": "14"}
+    bad = {**_form(c.get("/spine").text, "/spine"), "pick_lumbar": "1", "nrs_lumbar": "14"}
     assert c.post("/spine", data=bad).status_code == 400
-    assert c.post("/spine", data={**bad, "nrs": "5"}).status_code == 200
+    assert c.post("/spine", data={**bad, "nrs_lumbar": "5"}).status_code == 200
     assert _count(web, spine_pain, pid) == 2
     # every diary form carries a token
     for path, action in [
@@ -154,7 +154,7 @@ def test_an_emergency_answer_sent_twice_shows_the_emergency_page_twice(web: Web)
 def test_the_same_form_sent_concurrently_writes_once(tmp_path: Path, db_url: str) -> None:
     web = Web(tmp_path, db_url)
     c, pid, _ = web.patient("eve")
-    spine = {**_form(c.get("/spine").text, "/spine"), "region": "thoracic", "nrs": "3"}
+    spine = {**_form(c.get("/spine").text, "/spine"), "pick_thoracic": "1", "nrs_thoracic": "3"}
     cookies = dict(c.cookies)
     answers: list[int] = []
 
