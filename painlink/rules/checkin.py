@@ -26,6 +26,11 @@ clinical tables and live here with their sources (docs/clinical.md lists them).
 
 from __future__ import annotations
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from painlink.rules import plausibility
+
 CAFFEINE_MG_PER_CUP = 90.0
 ALCOHOL_UNITS_PER_DRINK = 2.0
 
@@ -55,3 +60,21 @@ def drinks_from_units(units: float) -> float:
 def units_from_drinks(drinks: float) -> float:
     """Drinks as the diary's UK units."""
     return drinks * ALCOHOL_UNITS_PER_DRINK
+
+
+def checkin_day_problem(day: dt.date, zone: str | ZoneInfo | None) -> str | None:
+    """Why ``day`` cannot have a check-in, in plain words, or None.
+
+    A check-in describes a day that has begun, so it is today in the patient's zone at
+    the latest (``plausibility.today``), and no earlier than the diary's first possible
+    date (``plausibility.EARLIEST_DATE``). Stricter than the diary-wide bound, which
+    allows tomorrow for a device a day ahead: the check-in page is drawn by the server
+    in the patient's own zone, so "today" is known there."""
+    if day > plausibility.today(zone):
+        return (
+            f"{day:%A} {day.day} {day:%B %Y} has not happened yet — "
+            "a check-in is for today or an earlier day."
+        )
+    if plausibility.date_problem(day, zone):
+        return f"A diary starts in {plausibility.EARLIEST_DATE.year} at the earliest."
+    return None

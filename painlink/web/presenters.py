@@ -29,18 +29,12 @@ from painlink.store.diary_io import (
     WINDOW_COLUMNS,
     read_window_rows,
 )
-from painlink.web.forms import CHECKIN_FIELDS, FACTOR_PREFIX
+from painlink.web.forms import FACTOR_PREFIX, checkin_values
 
 
 def day_values(day: dict[str, Any]) -> dict[str, str]:
-    """A stored check-in as the check-in form's values (numbers as typed, blanks empty)."""
-    out = {}
-    for name, *_ in CHECKIN_FIELDS:
-        value = day.get(name)
-        out[name] = (
-            "" if value is None else (f"{value:g}" if isinstance(value, float) else str(value))
-        )
-    return out
+    """A stored check-in as the check-in form's values (cups, drinks; blanks empty)."""
+    return checkin_values(day)
 
 
 def factor_values(saved: dict[str, float]) -> dict[str, str]:
