@@ -19,6 +19,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
 
 from painlink.analysis.plotting import PICTURES
+from painlink.clinical.month_grid import month_counts
 from painlink.rules.checkin import checkin_day_problem
 from painlink.services import clinical_records
 from painlink.services import diary as diary_service
@@ -308,6 +309,7 @@ def _checkin_page(
         rated=forms.RATED,
         factors=diary_service.own_factors(conn, pid),
         prefix=forms.FACTOR_PREFIX,
+        entries=diary_service.attacks_on(conn, pid, day),
         saved=saved,
         copied=request.query_params.get("copied") == "1",
         notice=notice,
@@ -491,15 +493,15 @@ async def spine_save(request: Request) -> Response:
 
 @router.get("/calendar")
 def calendar_page(request: Request, conn: sa.Connection = Depends(get_conn)) -> Response:
+    """The month: every day's class, the month's counts from the same grid, and for the
+    patient every day up to today a link to that day's check-in and entries."""
     user = require_user(request, conn, "patient", "clinician")
     pid = request.query_params.get("patient") if user.role == "clinician" else user.patient_id
     pid = pid or ""
     patient_access(request, conn, user, pid, "read", "calendar")
-    month = (
-        forms.parse_month(request.query_params.get("month"))
-        or diary_service.local_now(conn, pid).date()
-    )
-    weeks = presenters.month_grid(conn, pid, month.year, month.month)
+    now = diary_service.local_now(conn, pid)
+    month = forms.parse_month(request.query_params.get("month")) or now.date()
+    weeks = presenters.month_grid(conn, pid, month.year, month.month, now)
     prev_month = (month.replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
     next_month = (month.replace(day=28) + dt.timedelta(days=4)).strftime("%Y-%m")
     return render(
@@ -507,9 +509,11 @@ def calendar_page(request: Request, conn: sa.Connection = Depends(get_conn)) -> 
         "calendar.html",
         user,
         weeks=weeks,
+        counts=month_counts(weeks),
+        today=now.date(),
         title=f"{cal.month_name[month.month]} {month.year}",
         prev_month=prev_month,
-        next_month=next_month,
+        next_month=next_month if next_month <= now.strftime("%Y-%m") else None,
         patient_id=pid,
     )
 
