@@ -14,10 +14,9 @@ import re
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, Page, expect
 
-from tests.test_browser import SHOTS, SIZES, _AUDIT_JS, browser, server  # noqa: F401
-
-from playwright.sync_api import Browser, Page, expect  # noqa: E402  (skipped above without it)
+from tests.test_browser import _AUDIT_JS, SHOTS, SIZES, browser, server  # noqa: F401
 
 pytestmark = pytest.mark.slow
 WALK = Path("/tmp/shots-i12-checkin")
