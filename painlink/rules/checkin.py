@@ -36,9 +36,9 @@ ALCOHOL_UNITS_PER_DRINK = 2.0
 
 #: stoplight value → (plain label for the check-in, what it means, per Mayo Clinic)
 STOPLIGHTS: dict[str, tuple[str, str]] = {
-    "green": ("Green", "mild: you could do what you planned"),
-    "yellow": ("Yellow", "moderate: you got through the day, with effort"),
-    "red": ("Red", "severe: you could not do much, maybe stayed in bed"),
+    "green": ("Green", "mild: did what I planned"),
+    "yellow": ("Yellow", "moderate: got through it"),
+    "red": ("Red", "severe: could do little"),
 }
 
 

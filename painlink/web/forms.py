@@ -151,7 +151,7 @@ CHECKIN_FIELDS: list[CheckinField] = [
         per=ALCOHOL_UNITS_PER_DRINK,
         hint="A pint of beer or a glass of wine; a single shot is half.",
     ),
-    CheckinField("skipped_meals", "Meals skipped", "stepper", unit="meals", top=10),
+    CheckinField("skipped_meals", "Meals skipped", "stepper", top=10),
     CheckinField("exercise_min", "Exercise", "stepper", unit="minutes", step=10, top=1440),
     CheckinField(
         "menstruation",
@@ -170,7 +170,7 @@ CHECKIN_FIELDS: list[CheckinField] = [
 ]
 #: the "how was today" chips: (value, label, meaning); "" is a day without migraine
 STOPLIGHT_CHOICES: list[tuple[str, str, str]] = [
-    ("", "Fine", "no migraine today"),
+    ("", "Fine", "no migraine"),
     *((value, label, meaning) for value, (label, meaning) in STOPLIGHTS.items()),
 ]
 #: a slider's companion field, "1" once the slider was moved (or held a saved value)
