@@ -121,6 +121,7 @@ def test_a_stoplight_day_is_stored_and_shown_on_the_calendar(web: Web) -> None: 
     assert r.status_code == 200
     row = _day_row(web, pid, _today())
     assert row is not None and row["stoplight"] == "red"
+    assert "A red day with no headache recorded counts as headache-free" in r.text
     assert all(row[k] is None for k in ("sleep_hours", "stress", "caffeine_mg"))
     cal = c.get("/calendar").text
     assert "marked red (severe)" in cal and 'class="light red"' in cal

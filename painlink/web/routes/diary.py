@@ -290,6 +290,7 @@ def _checkin_page(
     pid = user.patient_id or ""
     today = diary_service.local_now(conn, pid).date()
     yesterday = day - dt.timedelta(days=1)
+    entries = diary_service.attacks_on(conn, pid, day)
     return render(
         request,
         "checkin.html",
@@ -309,7 +310,9 @@ def _checkin_page(
         rated=forms.RATED,
         factors=diary_service.own_factors(conn, pid),
         prefix=forms.FACTOR_PREFIX,
-        entries=diary_service.attacks_on(conn, pid, day),
+        entries=entries,
+        # a yellow or red day without a headache recorded counts as headache-free
+        unrecorded=values.get("stoplight") in ("yellow", "red") and not entries,
         saved=saved,
         copied=request.query_params.get("copied") == "1",
         notice=notice,
