@@ -121,12 +121,15 @@ def test_any_past_day_from_the_calendar_and_same_as_yesterday_in_one_tap(
     page.get_by_role("link", name=re.compile(r"→$")).click()  # on to the next day: today
     expect(page.get_by_role("heading", name=re.compile("^Today"))).to_be_visible()
     taps = 0
+    page.get_by_text("Yellow", exact=True).click()  # this day's own colour goes along
     page.get_by_role("button", name=re.compile("^Same as")).click()
     taps += 1
     expect(page.get_by_role("status")).to_contain_text("Copied from the day before and saved")
     assert taps == 1
     copied = stored_day(page, server, today)
     assert copied["caffeine_mg"] == 90.0 and copied["alcohol_units"] == 2.0
+    assert copied["stoplight"] == "yellow"
+    expect(page.get_by_role("button", name=re.compile("answers over these"))).to_be_visible()
     shoot(page, "checkin-copied")
     page.close()
 

@@ -29,6 +29,15 @@
     var out = document.getElementById(slider.id + "-out");
     if (out) { out.textContent = slider.value; }
   }
+  // "Same as yesterday" is its own form: it takes along the colour chosen for this day
+  // (without one, the server keeps the day's saved colour).
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.classList || !form.classList.contains("same")) { return; }
+    var chosen = document.querySelector("form.checkin input[name=stoplight]:checked");
+    var carry = form.querySelector("input[name=stoplight]");
+    if (chosen && carry) { carry.value = chosen.value; carry.disabled = false; }
+  });
   ["input", "change", "pointerup", "keyup"].forEach(function (kind) {
     document.addEventListener(kind, function (event) {
       var t = event.target;
