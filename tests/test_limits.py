@@ -403,7 +403,8 @@ def test_the_calendar_is_reused_only_while_the_diary_is_unchanged(
                json={"start": f"{LAST_MONTH.replace(day=3)}T08:00:00", "intensity": 2})  # fmt: skip
     assert r.status_code == 201
     first = kinds()
-    assert set(first) == {str(LAST_MONTH.replace(day=3))}
+    # still open: it counts up to now, at most 72 h (OPEN_ATTACK_MAX_DAYS) — 4 calendar days
+    assert set(first) == {str(LAST_MONTH.replace(day=d)) for d in (3, 4, 5, 6)}
     assert kinds() == first  # unchanged diary: the same answer (from the cache)
     before = len(computed)
     earlier = (LAST_MONTH - dt.timedelta(days=40)).replace(day=5)  # another month
@@ -419,7 +420,7 @@ def test_the_calendar_is_reused_only_while_the_diary_is_unchanged(
             {"s": f"{LAST_MONTH.replace(day=9)} 08:00:00.000000", "p": pid},
         )
     other.close()
-    assert set(kinds()) == {str(LAST_MONTH.replace(day=9))}
+    assert set(kinds()) == {str(LAST_MONTH.replace(day=d)) for d in (9, 10, 11, 12)}
 
 
 def test_analyses_and_password_hashing_queue_for_their_few_slots(tmp_path: Path) -> None:

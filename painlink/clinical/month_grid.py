@@ -28,7 +28,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from painlink.days.day_table import ANALYSIS_WINDOW_DAYS
+from painlink.days.day_table import ANALYSIS_WINDOW_DAYS, OPEN_ATTACK_MAX_DAYS
 from painlink.diary.frames import TABLE_BY_NAME, DiaryFrames
 from painlink.diary.vocabulary import SpineRegion
 from painlink.rules.day_definitions import DEFAULT_DEFINITION, DEFINITIONS, DayDefinition
@@ -165,9 +165,16 @@ def month_days(
     last: dt.date,
     definition: DayDefinition | None = None,
     rules: Ichd3Rules | None = None,
+    as_of: dt.datetime | None = None,
 ) -> dict[dt.date, dict[str, Any]]:
     """Per day of the day table, from the entries dated ``first``..``last``: ``kind``
     (migraine, headache, free or none), ``med`` (acute medication) and ``treatment``.
+
+    ``as_of`` (the patient's wall-clock now) lets an attack still in progress count its
+    hours so far, at most ``OPEN_ATTACK_MAX_DAYS`` (as the day table does up to a date):
+    so today's open attack is a headache day once it has lasted the definition's
+    ``headache_min_hours``, a migraine day once it qualifies. Without it an open attack
+    ends where it starts, as in classify_days without ``as_of``.
 
     What :func:`~painlink.clinical.day_counts.classify_days` gives for that window
     (``migraine_day``, ``headache_day_def``, ``logged``, ``acute_med_day``,
@@ -231,7 +238,7 @@ def month_days(
     # natural-key order, as the frames are sorted: the hours of a day add up in it
     attacks.sort(key=lambda a: a["attack_id"])
     for a in attacks:  # as_of None: an open attack ends where it starts
-        a["end_eff"] = a["end"] if a["end"] is not None else a["start"]
+        a["end_eff"] = a["end"] if a["end"] is not None else _open_end(a["start"], as_of)
 
     # day_table.window_starts: the last ANALYSIS_WINDOW_DAYS before the latest entry
     latest = [
@@ -353,20 +360,66 @@ def month_days(
     return out
 
 
-def month_grid(rows: Rows, year: int, month: int) -> list[list[dict[str, Any]]]:
+def _open_end(start: dt.datetime, as_of: dt.datetime | None) -> dt.datetime:
+    """Where an attack without an end stops counting: now, at most
+    ``OPEN_ATTACK_MAX_DAYS`` after it began (a forgotten end), never before it began."""
+    if as_of is None:
+        return start
+    return max(start, min(as_of, start + dt.timedelta(days=OPEN_ATTACK_MAX_DAYS)))
+
+
+def day_marks(
+    rows: Rows, first: dt.date, last: dt.date, as_of: dt.datetime | None
+) -> dict[dt.date, dict[str, Any]]:
+    """What the calendar marks beside a day's class: ``ongoing`` (an attack without an
+    end runs through the day, counted up to ``as_of``) and the day's ``stoplight``."""
+    marks: dict[dt.date, dict[str, Any]] = {}
+    for r in _records(rows, "days", date="date", stoplight="any"):
+        if r["stoplight"] and _in(r["date"], first, last):
+            marks.setdefault(r["date"], {})["stoplight"] = r["stoplight"]
+    if as_of is None:
+        return marks
+    for a in _records(rows, "attacks", start="datetime", end="datetime"):
+        if a["end"] is not None or a["start"] is None or a["start"] > as_of:
+            continue
+        day, until = a["start"].date(), _open_end(a["start"], as_of).date()
+        while day <= until:
+            if _in(day, first, last):
+                marks.setdefault(day, {})["ongoing"] = True
+            day += _DAY
+    return marks
+
+
+def month_grid(
+    rows: Rows, year: int, month: int, as_of: dt.datetime | None = None
+) -> list[list[dict[str, Any]]]:
     """Weeks (Monday first) of the month's days, each with ``date``, ``in_month``,
     ``kind``, ``med`` and ``treatment``: the calendar page's heatmap.
 
     Classified from the month's entries and the week before (so an attack running
-    into the 1st counts there), under the default day definition."""
+    into the 1st counts there), under the default day definition; ``as_of`` counts an
+    attack still in progress up to then (:func:`month_days`)."""
     first = dt.date(year, month, 1)
     last = dt.date(year, month, cal.monthrange(year, month)[1])
-    info = month_days(rows, first - dt.timedelta(days=LOOK_BACK_DAYS), last)
+    info = month_days(rows, first - dt.timedelta(days=LOOK_BACK_DAYS), last, as_of=as_of)
     none = {"kind": "none", "med": False, "treatment": None}
     return [
         [{"date": d, "in_month": d.month == month, **info.get(d, none)} for d in week]
         for week in cal.Calendar(firstweekday=0).monthdatescalendar(year, month)
     ]
+
+
+def month_counts(weeks: list[list[dict[str, Any]]]) -> dict[str, int]:
+    """The month's days by class, counted from the grid the calendar draws (days of the
+    month only): ``migraine`` days, ``headache`` days (migraine days included, as the
+    day definitions count them), ``acute_medication`` days and ``recorded`` days."""
+    days = [d for week in weeks for d in week if d["in_month"]]
+    return {
+        "migraine": sum(d["kind"] == "migraine" for d in days),
+        "headache": sum(d["kind"] in ("migraine", "headache") for d in days),
+        "acute_medication": sum(bool(d["med"]) for d in days),
+        "recorded": sum(d["kind"] != "none" for d in days),
+    }
 
 
 def diary_rows(

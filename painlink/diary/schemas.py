@@ -29,6 +29,7 @@ from painlink.diary.vocabulary import (
     Sex,
     Side,
     SpineRegion,
+    Stoplight,
     TreatmentKind,
     VisitKind,
 )
@@ -219,6 +220,7 @@ class DayIn(_Record):
     temperature_c: Annotated[float, Field(ge=-70, le=60)] | None = None
     neck_pain: Score10 | None = None
     low_back_pain: Score10 | None = None
+    stoplight: Stoplight | None = None  # the day rated green / yellow / red (Mayo Clinic)
 
 
 FactorName = Annotated[

@@ -101,6 +101,15 @@ class MenstrualFlow(StrEnum):
     unspecified = "unspecified"  # bleeding recorded without its amount
 
 
+class Stoplight(StrEnum):
+    """How much migraine limited the day: Mayo Clinic's stoplight diary
+    (painlink/rules/checkin.py gives the source and meanings)."""
+
+    green = "green"
+    yellow = "yellow"
+    red = "red"
+
+
 #: menstrual flow from least to most: a day with several entries keeps the heaviest
 FLOW_BY_AMOUNT = ("none", "spotting", "unspecified", "light", "medium", "heavy")
 

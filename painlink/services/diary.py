@@ -372,6 +372,26 @@ def save_day(
     return values
 
 
+def attacks_on(conn: sa.Connection, patient_id: str, day: dt.date) -> list[dict[str, Any]]:
+    """The attacks that began on ``day`` (local time) or were still going at its start,
+    earliest first: the entries a tap on that calendar day leads to."""
+    midnight = dt.datetime.combine(day, dt.time())
+    a = t.attacks.c
+    return [
+        dict(r)
+        for r in conn.execute(
+            sa.select(t.attacks)
+            .where(
+                a.patient_id == patient_id,
+                a.start < midnight + dt.timedelta(days=1),
+                sa.or_(a.start >= midnight, a.end >= midnight, a.end.is_(None)),
+                a.start >= midnight - dt.timedelta(days=31),  # plausibility's longest record
+            )
+            .order_by(a.start)
+        ).mappings()
+    ]
+
+
 def recent_attacks(conn: sa.Connection, patient_id: str, limit: int = 10) -> list[dict[str, Any]]:
     return [
         dict(r)

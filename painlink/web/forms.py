@@ -9,9 +9,11 @@ so every message appears next to the field that caused it.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from painlink.rules.cervical import CERVICOGENIC_ITEMS
+from painlink.rules.checkin import ALCOHOL_UNITS_PER_DRINK, CAFFEINE_MG_PER_CUP, STOPLIGHTS
 from painlink.rules.plausibility import date_problem_anywhere
 from painlink.rules.questionnaires import INSTRUMENTS
 from painlink.services.clinical_records import HISTORY_QUESTIONS
@@ -98,18 +100,81 @@ def screen_form_answers(
     return answers
 
 
-#: (name, label, kind, options) of the daily check-in, in screen order
-CHECKIN_FIELDS: list[tuple[str, str, str, tuple[str, ...]]] = [
-    ("sleep_hours", "Sleep last night (hours)", "number", ()),
-    ("stress", "Stress today (0–10)", "range", ()),
-    ("skipped_meals", "Meals skipped", "number", ()),
-    ("caffeine_mg", "Caffeine (mg; a coffee ≈ 80)", "number", ()),
-    ("alcohol_units", "Alcohol (units)", "number", ()),
-    ("menstruation", "Period", "select", ("", "none", "spotting", "light", "medium", "heavy")),
-    ("neck_pain", "Neck pain (0–10)", "range", ()),
-    ("low_back_pain", "Low back pain (0–10)", "range", ()),
-    ("exercise_min", "Exercise (minutes)", "number", ()),
+@dataclass(frozen=True)
+class CheckinField:
+    """One question of the daily check-in, asked the quick way.
+
+    ``kind``: "stepper" (− / + buttons round a number; empty until touched, then it
+    starts from ``start``), "slider" (0–10; stored only once moved, so an untouched
+    slider never records a 0 nobody chose) or "chips" (one tap on an option). A stepper
+    may ask in an everyday unit (cups, drinks): ``per`` stored units per form unit, from
+    painlink/rules/checkin.py, and ``field`` the form's own name for it."""
+
+    name: str  # the diary's column
+    label: str
+    kind: str
+    field: str = ""  # the form's name (the column's when blank)
+    unit: str = ""
+    step: float = 1.0
+    start: float = 0.0
+    top: float = 24.0
+    per: float = 1.0
+    hint: str = ""
+    options: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def key(self) -> str:
+        return self.field or self.name
+
+
+#: the daily check-in, in screen order
+CHECKIN_FIELDS: list[CheckinField] = [
+    CheckinField("sleep_hours", "Sleep last night", "stepper", unit="hours", step=0.5, start=7),
+    CheckinField("stress", "Stress today", "slider", hint="0 none, 10 the worst"),
+    CheckinField(
+        "caffeine_mg",
+        "Coffee",
+        "stepper",
+        field="coffee_cups",
+        unit="cups",
+        top=5000 // CAFFEINE_MG_PER_CUP,
+        per=CAFFEINE_MG_PER_CUP,
+        hint="A mug of tea or a can of cola is about half a cup.",
+    ),
+    CheckinField(
+        "alcohol_units",
+        "Alcohol",
+        "stepper",
+        field="alcohol_drinks",
+        unit="drinks",
+        top=100 // ALCOHOL_UNITS_PER_DRINK,
+        per=ALCOHOL_UNITS_PER_DRINK,
+        hint="A pint of beer or a glass of wine; a single shot is half.",
+    ),
+    CheckinField("skipped_meals", "Meals skipped", "stepper", top=10),
+    CheckinField("exercise_min", "Exercise", "stepper", unit="minutes", step=10, top=1440),
+    CheckinField(
+        "menstruation",
+        "Period",
+        "chips",
+        options=(
+            ("none", "None"),
+            ("spotting", "Spotting"),
+            ("light", "Light"),
+            ("medium", "Medium"),
+            ("heavy", "Heavy"),
+        ),
+    ),
+    CheckinField("neck_pain", "Neck pain", "slider", hint="0 none, 10 the worst"),
+    CheckinField("low_back_pain", "Low back pain", "slider", hint="0 none, 10 the worst"),
 ]
+#: the "how was today" chips: (value, label, meaning); "" is a day without migraine
+STOPLIGHT_CHOICES: list[tuple[str, str, str]] = [
+    ("", "Fine", "no migraine"),
+    *((value, label, meaning) for value, (label, meaning) in STOPLIGHTS.items()),
+]
+#: a slider's companion field, "1" once the slider was moved (or held a saved value)
+RATED = "_rated"
 
 ATTACK_FLAGS = (
     "nausea",
@@ -198,10 +263,61 @@ def medication_fields(data: dict[str, str]) -> dict[str, Any]:
 
 
 def day_fields(data: dict[str, str]) -> dict[str, Any]:
+    """The check-in form → the diary's fields: cups and drinks back into mg and units,
+    a slider only when it was moved, a stepper or chip left empty as unknown."""
     out: dict[str, Any] = {}
-    for name, _label, kind, _ in CHECKIN_FIELDS:
-        value = data.get(name, "")
-        out[name] = (value or None) if kind == "select" else parse_number(value)
+    for f in CHECKIN_FIELDS:
+        value = data.get(f.key, "")
+        if f.kind == "chips":
+            out[f.name] = value or None
+        elif f.kind == "slider":  # the page's slider sends its mark; another client does not
+            moved = data.get(f.key + RATED, "1") == "1"
+            out[f.name] = parse_number(value) if moved else None
+        elif f.key not in data and f.name in data:  # a client posting the diary's own unit
+            out[f.name] = parse_number(data[f.name])
+        else:
+            number = parse_number(value)
+            out[f.name] = number * f.per if isinstance(number, float) else number
+            if isinstance(number, str) and f.per != 1:  # name the form's field, not the column
+                raise EntryError({f.key: f"write the number of {f.unit}, like 2"})
+    if data.get("stoplight") is not None:
+        out["stoplight"] = data["stoplight"] or None
+    return out
+
+
+def checkin_errors(by_column: dict[str, str]) -> dict[str, str]:
+    """The diary's errors keyed by column → the form's fields, in the form's units (an
+    error about ``caffeine_mg`` is about the cups field, and says cups)."""
+    out: dict[str, str] = {}
+    for key, message in by_column.items():
+        f = next((f for f in CHECKIN_FIELDS if f.name == key), None)
+        if f is None:
+            out[key] = message
+        elif f.kind == "stepper":
+            out[f.key] = f"Between 0 and {f.top:g} {f.unit}, please."
+        elif f.kind == "slider":
+            out[f.key] = "Choose from 0 to 10."
+        else:
+            out[f.key] = "Choose one of the options."
+    return out
+
+
+def checkin_values(day: dict[str, Any]) -> dict[str, str]:
+    """A stored check-in as the form's values: mg as cups, units as drinks, blanks empty,
+    and each slider's "moved" mark where a value was saved."""
+    out: dict[str, str] = {}
+    for f in CHECKIN_FIELDS:
+        value = day.get(f.name)
+        if value is None:
+            out[f.key] = ""
+            continue
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            out[f.key] = f"{round(float(value) / f.per, 1):g}"
+        else:
+            out[f.key] = str(value)
+        if f.kind == "slider":
+            out[f.key + RATED] = "1"
+    out["stoplight"] = day.get("stoplight") or ""
     return out
 
 

@@ -20,7 +20,7 @@ import polars as pl
 import sqlalchemy as sa
 
 from painlink.clinical.classify import classify
-from painlink.clinical.month_grid import diary_rows
+from painlink.clinical.month_grid import day_marks, diary_rows
 from painlink.clinical.month_grid import month_grid as grid_of_rows
 from painlink.diary.frames import DiaryFrames
 from painlink.services.analyses import analysis_report
@@ -29,18 +29,12 @@ from painlink.store.diary_io import (
     WINDOW_COLUMNS,
     read_window_rows,
 )
-from painlink.web.forms import CHECKIN_FIELDS, FACTOR_PREFIX
+from painlink.web.forms import FACTOR_PREFIX, checkin_values
 
 
 def day_values(day: dict[str, Any]) -> dict[str, str]:
-    """A stored check-in as the check-in form's values (numbers as typed, blanks empty)."""
-    out = {}
-    for name, *_ in CHECKIN_FIELDS:
-        value = day.get(name)
-        out[name] = (
-            "" if value is None else (f"{value:g}" if isinstance(value, float) else str(value))
-        )
-    return out
+    """A stored check-in as the check-in form's values (cups, drinks; blanks empty)."""
+    return checkin_values(day)
 
 
 def factor_values(saved: dict[str, float]) -> dict[str, str]:
@@ -48,36 +42,59 @@ def factor_values(saved: dict[str, float]) -> dict[str, str]:
     return {f"{FACTOR_PREFIX}{name}": f"{value:g}" for name, value in saved.items()}
 
 
-_GRIDS: OrderedDict[tuple[str, int, int, dt.date, int], list[list[dict[str, Any]]]] = OrderedDict()
+_GRIDS: OrderedDict[
+    tuple[str, int, int, dt.date, dt.datetime | None, int], list[list[dict[str, Any]]]
+] = OrderedDict()
 _GRIDS_LOCK = threading.Lock()
 GRID_CACHE_SIZE = 512
 
 
-def month_grid(store: Source, patient_id: str, year: int, month: int) -> list[list[dict[str, Any]]]:
-    """Weeks of days with their headache class, medication and treatment, for the heatmap.
+def month_grid(
+    store: Source, patient_id: str, year: int, month: int, as_of: dt.datetime | None = None
+) -> list[list[dict[str, Any]]]:
+    """Weeks of days with their headache class, medication and treatment, for the heatmap,
+    and each day's marks (``ongoing``, ``stoplight``: :func:`day_marks`).
 
     The calendar is the most requested analysis (every visit to the page), and most
     visits see a diary unchanged since the last: on a connection the stored rows are
     fetched as tuples and hashed (a few milliseconds), and the month is classified
     again only when they, or today's date, changed. Keyed on the rows themselves, the
-    cache is right whichever process or worker wrote them."""
-    if not isinstance(store, sa.Connection):
-        return _month_grid(diary_rows(read(store, patient_id)), year, month)
+    cache is right whichever process or worker wrote them. ``as_of`` (the patient's
+    now) counts an attack still in progress; it is in the key only while one is open."""
     first = dt.date(year, month, 1) - dt.timedelta(days=7)
     last = dt.date(year, month, cal.monthrange(year, month)[1])
+    if not isinstance(store, sa.Connection):
+        rows = diary_rows(read(store, patient_id))
+        return _marked(_month_grid(rows, year, month, as_of), rows, first, last, as_of)
     seen = read_window_rows(store, patient_id, first, last)
-    key = (patient_id, year, month, dt.date.today(), hash(tuple(map(tuple, seen.values()))))
+    marks = day_marks(seen, first, last, as_of)
+    now = as_of if any(m.get("ongoing") for m in marks.values()) else None
+    key = (patient_id, year, month, dt.date.today(), now, hash(tuple(map(tuple, seen.values()))))
     with _GRIDS_LOCK:
         if key in _GRIDS:
             _GRIDS.move_to_end(key)
             return _GRIDS[key]
     # built from the month's rows as the database returned them: no data frames at all
-    weeks = _month_grid(seen, year, month)
+    weeks = _marked(_month_grid(seen, year, month, now), seen, first, last, now)
     with _GRIDS_LOCK:
         _GRIDS[key] = weeks
         while len(_GRIDS) > GRID_CACHE_SIZE:
             _GRIDS.popitem(last=False)
     return weeks
+
+
+def _marked(
+    weeks: list[list[dict[str, Any]]],
+    rows: Any,
+    first: dt.date,
+    last: dt.date,
+    as_of: dt.datetime | None,
+) -> list[list[dict[str, Any]]]:
+    marks = day_marks(rows, first, last, as_of)
+    return [
+        [{"ongoing": False, "stoplight": None, **d, **marks.get(d["date"], {})} for d in week]
+        for week in weeks
+    ]
 
 
 def _window_rows(
@@ -108,11 +125,14 @@ def _window_rows(
 
 
 def _month_grid(
-    rows: dict[str, list[tuple[Any, ...]]], year: int, month: int
+    rows: dict[str, list[tuple[Any, ...]]],
+    year: int,
+    month: int,
+    as_of: dt.datetime | None = None,
 ) -> list[list[dict[str, Any]]]:
     """The grid from the month's rows (:mod:`painlink.clinical.month_grid`, well under a
     millisecond where classify_days took ~20 ms); one name for the tests to count."""
-    return grid_of_rows(rows, year, month)
+    return grid_of_rows(rows, year, month, as_of)
 
 
 def _clean(value: Any) -> Any:

@@ -307,7 +307,8 @@ def calendar(
         raise HTTPException(
             status_code=422, detail={"month": "use YYYY-MM, from 1900-01 to this month"}
         )
-    weeks = presenters.month_grid(conn, patient_id, first.year, first.month)
+    now = diary_service.local_now(conn, patient_id)  # an attack in progress counts so far
+    weeks = presenters.month_grid(conn, patient_id, first.year, first.month, now)
     return [d for week in weeks for d in week if d["in_month"]]
 
 

@@ -19,6 +19,8 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
 
 from painlink.analysis.plotting import PICTURES
+from painlink.clinical.month_grid import month_counts
+from painlink.rules.checkin import checkin_day_problem
 from painlink.services import attacks as attack_service
 from painlink.services import clinical_records, medicines
 from painlink.services import diary as diary_service
@@ -333,37 +335,60 @@ def _checkin_page(
     status: int = 200,
     existing: bool = True,
     saved: bool = False,
+    notice: str | None = None,
 ) -> Response:
+    pid = user.patient_id or ""
+    today = diary_service.local_now(conn, pid).date()
+    yesterday = day - dt.timedelta(days=1)
+    entries = diary_service.attacks_on(conn, pid, day)
     return render(
         request,
         "checkin.html",
         user,
         status=status,
         day=day,
+        today=today,
+        yesterday=yesterday,
+        has_yesterday=diary_service.get_day(conn, pid, yesterday) is not None,
+        next_day=day + dt.timedelta(days=1) if day < today else None,
+        day_word={0: "Today", 1: "Yesterday"}.get((today - day).days),
         values=values,
         errors=errors,
         existing=existing,
         fields=forms.CHECKIN_FIELDS,
-        factors=diary_service.own_factors(conn, user.patient_id or ""),
+        stoplights=forms.STOPLIGHT_CHOICES,
+        rated=forms.RATED,
+        factors=diary_service.own_factors(conn, pid),
         prefix=forms.FACTOR_PREFIX,
+        entries=entries,
+        # a yellow or red day without a headache recorded counts as headache-free
+        unrecorded=values.get("stoplight") in ("yellow", "red") and not entries,
         saved=saved,
+        copied=request.query_params.get("copied") == "1",
+        notice=notice,
     )
 
 
 @router.get("/checkin")
 def checkin_page(request: Request, conn: sa.Connection = Depends(get_conn)) -> Response:
+    """Any day's check-in up to today (the calendar links every past day here); a day
+    not yet begun is refused in plain words, with today's form below."""
     user = require_user(request, conn, "patient")
     pid = user.patient_id or ""
     patient_access(request, conn, user, pid, "read", "check-in")
-    day = (
-        forms.parse_date(request.query_params.get("date"), plausible=True)
-        or diary_service.local_now(conn, pid).date()
-    )
+    today = diary_service.local_now(conn, pid).date()
+    asked = request.query_params.get("date")
+    day = forms.parse_date(asked) if asked else today
+    notice = None
+    if day is None:
+        day, notice = today, "That is not a date this diary knows — here is today."
+    elif problem := checkin_day_problem(day, diary_service.patient_zone(conn, pid)):
+        day, notice = today, f"{problem} Here is today."
     saved = diary_service.get_day(conn, pid, day)
-    previous = diary_service.get_day(conn, pid, day - dt.timedelta(days=1))
-    # Sleep or stress carry over as a starting guess; own factors ("red wine") do not.
+    # Nothing is carried over unasked: a value saved without being looked at would be
+    # a fabricated day. "Same as yesterday" copies it in one tap instead.
     values = {
-        **presenters.day_values(saved or previous or {}),
+        **presenters.day_values(saved or {}),
         **presenters.factor_values(diary_service.day_factor_values(conn, pid, day)),
     }
     return _checkin_page(
@@ -375,7 +400,28 @@ def checkin_page(request: Request, conn: sa.Connection = Depends(get_conn)) -> R
         {},
         existing=saved is not None,
         saved=request.query_params.get("saved") == "1",
+        notice=notice,
     )
+
+
+def _same_as_yesterday(
+    conn: sa.Connection, pid: str, day: dt.date, data: dict[str, str]
+) -> dict[str, str] | None:
+    """The form's values with yesterday's check-in and own-factor answers in place of
+    today's (the stoplight chosen now is kept: it is about this day), or None when
+    nothing was saved for yesterday."""
+    before = day - dt.timedelta(days=1)
+    stored = diary_service.get_day(conn, pid, before)
+    if stored is None:
+        return None
+    copied = {
+        **{k: v for k, v in data.items() if not k.startswith(forms.FACTOR_PREFIX)},
+        **presenters.day_values(stored),
+        **presenters.factor_values(diary_service.day_factor_values(conn, pid, before)),
+    }
+    now = diary_service.get_day(conn, pid, day) or {}
+    copied["stoplight"] = data.get("stoplight", now.get("stoplight") or "")
+    return copied
 
 
 @router.post("/checkin")
@@ -396,18 +442,37 @@ def _save_checkin(
     today = diary_service.local_now(conn, pid).date()
     day = forms.parse_date(given) if given else today
     if day is None:  # never save a check-in under another day than the one sent
-        errors = {"date": "use a date like 2026-03-01"}
+        errors = {"date": "That is not a date — pick the day on the calendar."}
         return _checkin_page(request, conn, user, today, data, errors, status=400)
+    if problem := checkin_day_problem(day, diary_service.patient_zone(conn, pid)):
+        return _checkin_page(request, conn, user, today, data, {"date": problem}, 400)
+    copy = data.pop("same_as_yesterday", None) == "1"
+    if copy:
+        copied = _same_as_yesterday(conn, pid, day, data)
+        if copied is None:
+            before = (day - dt.timedelta(days=1)).strftime("%A %d %B")
+            notice = (
+                f"Nothing was saved for {before}, so there is nothing to copy. "
+                "Nothing has been saved — fill in this day below."
+            )
+            return _checkin_page(request, conn, user, day, data, {}, notice=notice)
+        data.update(copied)
+    stored = diary_service.get_day(conn, pid, day) or {}
+    asked = {f.name for f in forms.CHECKIN_FIELDS} | {"stoplight"}
+    kept = {  # what this form does not ask (an import's sleep quality) stays as it was
+        k: v for k, v in stored.items() if k not in asked and k not in ("patient_id", "date")
+    }
     try:
         with conn.begin_nested():  # the day and its own factors are saved together or not
-            diary_service.save_day(conn, pid, day, forms.day_fields(data))
+            diary_service.save_day(conn, pid, day, {**kept, **forms.day_fields(data)})
             try:
                 diary_service.save_factor_values(conn, pid, day, forms.factor_fields(data))
             except diary_service.EntryError as exc:  # name the form's fields
                 raise diary_service.EntryError(forms.factor_errors(exc.fields)) from None
     except diary_service.EntryError as exc:
-        return _checkin_page(request, conn, user, day, data, exc.fields, status=400)
-    return redirect(f"/checkin?date={day}&saved=1")
+        errors = forms.checkin_errors(exc.fields)
+        return _checkin_page(request, conn, user, day, data, errors, status=400)
+    return redirect(f"/checkin?date={day}&saved=1" + ("&copied=1" if copy else ""))
 
 
 @router.post("/checkin/factors")
@@ -502,15 +567,15 @@ async def spine_save(request: Request) -> Response:
 
 @router.get("/calendar")
 def calendar_page(request: Request, conn: sa.Connection = Depends(get_conn)) -> Response:
+    """The month: every day's class, the month's counts from the same grid, and for the
+    patient every day up to today a link to that day's check-in and entries."""
     user = require_user(request, conn, "patient", "clinician")
     pid = request.query_params.get("patient") if user.role == "clinician" else user.patient_id
     pid = pid or ""
     patient_access(request, conn, user, pid, "read", "calendar")
-    month = (
-        forms.parse_month(request.query_params.get("month"))
-        or diary_service.local_now(conn, pid).date()
-    )
-    weeks = presenters.month_grid(conn, pid, month.year, month.month)
+    now = diary_service.local_now(conn, pid)
+    month = forms.parse_month(request.query_params.get("month")) or now.date()
+    weeks = presenters.month_grid(conn, pid, month.year, month.month, now)
     prev_month = (month.replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
     next_month = (month.replace(day=28) + dt.timedelta(days=4)).strftime("%Y-%m")
     return render(
@@ -518,9 +583,11 @@ def calendar_page(request: Request, conn: sa.Connection = Depends(get_conn)) -> 
         "calendar.html",
         user,
         weeks=weeks,
+        counts=month_counts(weeks),
+        today=now.date(),
         title=f"{cal.month_name[month.month]} {month.year}",
         prev_month=prev_month,
-        next_month=next_month,
+        next_month=next_month if next_month <= now.strftime("%Y-%m") else None,
         patient_id=pid,
     )
 
