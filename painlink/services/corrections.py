@@ -79,6 +79,16 @@ def entry_key(kind: Kind, key: dict[str, Any]) -> str:
     return "/".join(str(key[c]) for c in kind.key)
 
 
+def key_from_text(kind_name: str, text: str) -> dict[str, Any]:
+    """The key an address names (``entry_key``'s inverse): an attack id, a row id, a
+    date, or ``date/name`` for an own factor's value."""
+    kind = kind_of(kind_name)
+    parts = text.split("/", len(kind.key) - 1)
+    if len(parts) != len(kind.key):
+        raise EntryError({kind.key[-1]: "no such entry"})
+    return _coerce_key(kind, dict(zip(kind.key, parts, strict=True)))
+
+
 def _coerce_key(kind: Kind, key: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for col in kind.key:
@@ -205,14 +215,15 @@ def edit_entry(
         if cls is None:
             raise EntryError({"class": "painlink does not know this drug: choose its kind"})
         values["drug_class"] = cls.value
-    if kind.name == "medication" and values.get("attack_id"):
-        if conn.execute(
-            sa.select(t.attacks.c.id).where(
-                t.attacks.c.patient_id == patient_id,
-                t.attacks.c.attack_id == values["attack_id"],
-            )
-        ).first() is None:
-            raise EntryError({"attack_id": "no such attack"})
+    attack = values.get("attack_id") if kind.name == "medication" else None
+    a = t.attacks.c
+    if (
+        attack
+        and not conn.execute(
+            sa.select(a.id).where(a.patient_id == patient_id, a.attack_id == attack)
+        ).first()
+    ):
+        raise EntryError({"attack_id": "no such attack"})
     values = {k: v for k, v in values.items() if k not in ("patient_id", *kind.key)}
     if all(current.get(k) == v for k, v in values.items()):
         return current  # nothing changed: no correction to record
@@ -224,9 +235,7 @@ def edit_entry(
 # ------------------------------------------------------------------ delete and undo
 
 
-def delete_entry(
-    conn: sa.Connection, patient_id: str, kind_name: str, key: dict[str, Any]
-) -> int:
+def delete_entry(conn: sa.Connection, patient_id: str, kind_name: str, key: dict[str, Any]) -> int:
     """Remove one entry (an attack with its readings, aura and medications) and keep it
     for undo; returns the correction's id, which ``undo_delete`` takes."""
     kind = kind_of(kind_name)
@@ -237,7 +246,8 @@ def delete_entry(
         for child in ATTACK_CHILDREN:
             c = child.c
             where = (c.patient_id == patient_id) & (c.attack_id == current["attack_id"])
-            held[child.name] = [dict(r) for r in conn.execute(sa.select(child).where(where)).mappings()]
+            found = conn.execute(sa.select(child).where(where)).mappings()
+            held[child.name] = [dict(r) for r in found]
             conn.execute(child.delete().where(where))
     correction = _record(conn, patient_id, kind, key, "delete", held)
     conn.execute(kind.table.delete().where(_where(kind, patient_id, key)))
@@ -281,17 +291,20 @@ def undo_delete(conn: sa.Connection, patient_id: str, correction_id: int) -> dic
             row = _load(table, raw)
             if row.get("patient_id") != patient_id:
                 raise EntryError({"undo": "nothing to undo"})
-            if "id" in row and conn.execute(
-                sa.select(table.c.id).where(table.c.id == row["id"])
-            ).first():
+            if (
+                "id" in row
+                and conn.execute(sa.select(table.c.id).where(table.c.id == row["id"])).first()
+            ):
                 row.pop("id")  # the id was given to a newer entry meanwhile
             try:
                 with conn.begin_nested():
                     conn.execute(table.insert().values(**row))
             except sa.exc.IntegrityError:
                 raise EntryError(
-                    {"undo": "an entry for the same day or attack was added since; "
-                     "edit that one instead"}
+                    {
+                        "undo": "an entry for the same day or attack was added since; "
+                        "edit that one instead"
+                    }
                 ) from None
     conn.execute(
         t.entry_corrections.update()
@@ -347,19 +360,25 @@ def entries(conn: sa.Connection, patient_id: str, limit: int = 30) -> list[dict[
                     "text": "Headache" + ("" if row["end"] else " (ongoing)")})  # fmt: skip
     for row in conn.execute(
         sa.select(r.id, r.at, r.intensity, r.intensity_nrs)
-        .where(r.patient_id == patient_id).order_by(r.at.desc()).limit(limit)
+        .where(r.patient_id == patient_id)
+        .order_by(r.at.desc())
+        .limit(limit)
     ).mappings():
         out.append({"kind": "reading", "key": {"id": row["id"]}, "when": row["at"],
                     "text": "Pain rating"})  # fmt: skip
     for row in conn.execute(
         sa.select(m.id, m.taken_at, m.drug)
-        .where(m.patient_id == patient_id).order_by(m.taken_at.desc()).limit(limit)
+        .where(m.patient_id == patient_id)
+        .order_by(m.taken_at.desc())
+        .limit(limit)
     ).mappings():
         out.append({"kind": "medication", "key": {"id": row["id"]}, "when": row["taken_at"],
                     "text": f"Medication: {row['drug']}"})  # fmt: skip
     for row in conn.execute(
         sa.select(s.id, s.start, s.region)
-        .where(s.patient_id == patient_id).order_by(s.start.desc()).limit(limit)
+        .where(s.patient_id == patient_id)
+        .order_by(s.start.desc())
+        .limit(limit)
     ).mappings():
         out.append({"kind": "spine", "key": {"id": row["id"]}, "when": row["start"],
                     "text": "Neck or back pain"})  # fmt: skip
@@ -371,7 +390,9 @@ def entries(conn: sa.Connection, patient_id: str, limit: int = 30) -> list[dict[
                     "text": "Daily check-in"})  # fmt: skip
     for row in conn.execute(
         sa.select(f.date, f.name)
-        .where(f.patient_id == patient_id).order_by(f.date.desc()).limit(limit)
+        .where(f.patient_id == patient_id)
+        .order_by(f.date.desc())
+        .limit(limit)
     ).mappings():
         when = dt.datetime.combine(row["date"], dt.time())
         out.append({"kind": "factor", "key": {"date": row["date"], "name": row["name"]},

@@ -42,9 +42,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_entry_corrections")),
     )
-    op.create_index(
-        "ix_entry_corrections_patient_at", "entry_corrections", ["patient_id", "at"]
-    )
+    op.create_index("ix_entry_corrections_patient_at", "entry_corrections", ["patient_id", "at"])
 
 
 def downgrade() -> None:
