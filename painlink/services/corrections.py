@@ -322,12 +322,27 @@ def corrections(conn: sa.Connection, patient_id: str, limit: int = 200) -> list[
     whether a delete was undone. The removed rows themselves are not shown."""
     c = t.entry_corrections.c
     rows = conn.execute(
-        sa.select(c.id, c.kind, c.entry_key, c.action, c.at, c.undone_at)
+        sa.select(c.id, c.kind, c.entry_key, c.action, c.at, c.undone_at, c.rows)
         .where(c.patient_id == patient_id)
         .order_by(c.at.desc(), c.id.desc())
         .limit(limit)
     ).mappings()
-    return [{**dict(r), "label": KINDS[r["kind"]].label} for r in rows]
+    out = []
+    for r in rows:
+        item = {k: v for k, v in r.items() if k != "rows"}
+        item["label"] = KINDS[r["kind"]].label
+        item["entry_when"] = _when(KINDS[r["kind"]], json.loads(r["rows"]))
+        out.append(item)
+    return out
+
+
+def _when(kind: Kind, held: dict[str, list[dict[str, Any]]]) -> str | None:
+    """The entry's own date or time as it was (diary local time), to name it."""
+    rows = held.get(kind.table.name) or [{}]
+    for name in ("start", "at", "taken_at", "date"):
+        if rows[0].get(name):
+            return str(rows[0][name]).replace("T", " ")[:16]
+    return None
 
 
 def corrected_at(conn: sa.Connection, patient_id: str, kind_name: str) -> dict[str, dt.datetime]:
