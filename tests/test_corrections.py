@@ -40,29 +40,49 @@ def _diary(web: Web, name: str) -> tuple[TestClient, str, str, dict[str, str]]:
     aid = c.post(f"{api}/attacks", json={"start": AT, "intensity": 2}, headers=h).json()[
         "attack_id"
     ]
-    assert c.post(
-        f"{api}/attacks/{aid}/readings", json={"intensity": 1, "at": f"{DAY}T09:00"}, headers=h
-    ).status_code == 201
-    assert c.post(
-        f"{api}/medications",
-        json={"drug": "ibuprofen", "taken_at": f"{DAY}T08:30", "attack_id": aid},
-        headers=h,
-    ).status_code == 201
-    assert c.post(
-        f"{api}/spine-pain", json={"region": "lumbar", "nrs": 4, "start": AT}, headers=h
-    ).status_code == 201
+    assert (
+        c.post(
+            f"{api}/attacks/{aid}/readings", json={"intensity": 1, "at": f"{DAY}T09:00"}, headers=h
+        ).status_code
+        == 201
+    )
+    assert (
+        c.post(
+            f"{api}/medications",
+            json={"drug": "ibuprofen", "taken_at": f"{DAY}T08:30", "attack_id": aid},
+            headers=h,
+        ).status_code
+        == 201
+    )
+    assert (
+        c.post(
+            f"{api}/spine-pain", json={"region": "lumbar", "nrs": 4, "start": AT}, headers=h
+        ).status_code
+        == 201
+    )
     assert c.put(f"{api}/days/{DAY}", json={"stress": 4}, headers=h).status_code == 200
     with web.engine.begin() as conn:
         diary_service.add_factor(conn, pid, "Cheese", "numeric")
         diary_service.save_factor_values(conn, pid, DAY, {"Cheese": 1})
         ids = {
             "attack": aid,
-            "reading": str(conn.execute(sa.select(t.intensity_readings.c.id).where(
-                t.intensity_readings.c.patient_id == pid)).scalar()),  # fmt: skip
-            "medication": str(conn.execute(sa.select(t.medications.c.id).where(
-                t.medications.c.patient_id == pid)).scalar()),  # fmt: skip
-            "spine": str(conn.execute(sa.select(t.spine_pain.c.id).where(
-                t.spine_pain.c.patient_id == pid)).scalar()),  # fmt: skip
+            "reading": str(
+                conn.execute(
+                    sa.select(t.intensity_readings.c.id).where(
+                        t.intensity_readings.c.patient_id == pid
+                    )
+                ).scalar()
+            ),
+            "medication": str(
+                conn.execute(
+                    sa.select(t.medications.c.id).where(t.medications.c.patient_id == pid)
+                ).scalar()
+            ),
+            "spine": str(
+                conn.execute(
+                    sa.select(t.spine_pain.c.id).where(t.spine_pain.c.patient_id == pid)
+                ).scalar()
+            ),
             "day": str(DAY),
             "factor": f"{DAY}/Cheese",
         }
@@ -156,8 +176,9 @@ def test_deleting_an_attack_takes_its_readings_and_medications_and_undo_brings_t
     before = snapshot(web.engine, pid)
     with web.engine.connect() as conn:
         assert len(read(conn, pid).attacks) == 1
-    r = c.delete(f"/api/patients/{pid}/entries/attack/{ids['attack']}",
-                 headers={"X-CSRF-Token": csrf})  # fmt: skip
+    r = c.delete(
+        f"/api/patients/{pid}/entries/attack/{ids['attack']}", headers={"X-CSRF-Token": csrf}
+    )
     assert r.status_code == 200, r.text
     now = snapshot(web.engine, pid)
     assert now["attacks"] == now["intensity_readings"] == now["medications"] == []
@@ -177,17 +198,23 @@ def test_deleting_an_attack_takes_its_readings_and_medications_and_undo_brings_t
 def test_the_api_edits_every_kind_and_lists_corrections_for_the_clinician(web: Web) -> None:
     c, pid, csrf, ids = _diary(web, "cem")
     h = {"X-CSRF-Token": csrf}
-    body = {"attack": {"notes": "woke up with it"}, "reading": {"intensity_nrs": 6},
-            "medication": {"relief_2h": "partial"}, "spine": {"side": "left"},
-            "day": {"sleep_hours": 6.5}, "factor": {"value": 3}}  # fmt: skip
+    body = {
+        "attack": {"notes": "woke up with it"},
+        "reading": {"intensity_nrs": 6},
+        "medication": {"relief_2h": "partial"},
+        "spine": {"side": "left"},
+        "day": {"sleep_hours": 6.5},
+        "factor": {"value": 3},
+    }
     for kind, entry_id in ids.items():
         r = c.patch(f"/api/patients/{pid}/entries/{kind}/{entry_id}", json=body[kind], headers=h)
         assert r.status_code == 200, (kind, r.text)
     # a bad value is refused by the entry's own schema, naming the field
     r = c.patch(f"/api/patients/{pid}/entries/spine/{ids['spine']}", json={"nrs": 14}, headers=h)
     assert r.status_code == 422 and "nrs" in r.json()["detail"]
-    r = c.patch(f"/api/patients/{pid}/entries/day/{ids['day']}", json={"date": "2020-01-01"},
-                headers=h)  # fmt: skip
+    r = c.patch(
+        f"/api/patients/{pid}/entries/day/{ids['day']}", json={"date": "2020-01-01"}, headers=h
+    )
     assert r.status_code == 422 and "date" in r.json()["detail"]
     doc, _ = web.clinician("doc")
     c.post("/sharing", data={"csrf_token": csrf, "clinician_email": "doc@clinic.org"})
@@ -206,50 +233,79 @@ def test_nobody_but_the_owner_corrects_an_entry(web: Web) -> None:
         # another patient: the entry is not in her diary (forms take the diary from the
         # session), and her address is not the owner's (API)
         for path in (f"/entries/{kind}/edit/{entry_id}", f"/entries/{kind}/delete/{entry_id}"):
-            r = other.post(path, data={"csrf_token": other_csrf, "intensity": "0"},
-                           follow_redirects=False)  # fmt: skip
+            r = other.post(
+                path, data={"csrf_token": other_csrf, "intensity": "0"}, follow_redirects=False
+            )
             assert r.status_code == 404, (path, r.status_code)
         assert other.get(f"/entries/{kind}/edit/{entry_id}").status_code == 404
-        r = other.patch(f"/api/patients/{pid}/entries/{kind}/{entry_id}", json={"value": 0},
-                        headers={"X-CSRF-Token": other_csrf})  # fmt: skip
+        r = other.patch(
+            f"/api/patients/{pid}/entries/{kind}/{entry_id}",
+            json={"value": 0},
+            headers={"X-CSRF-Token": other_csrf},
+        )
         assert r.status_code == 404
-        r = other.patch(f"/api/patients/{other_pid}/entries/{kind}/{entry_id}",
-                        json={"value": 0}, headers={"X-CSRF-Token": other_csrf})  # fmt: skip
+        r = other.patch(
+            f"/api/patients/{other_pid}/entries/{kind}/{entry_id}",
+            json={"value": 0},
+            headers={"X-CSRF-Token": other_csrf},
+        )
         assert r.status_code in (404, 422)
         # a clinician, even one the owner shares with, reads but never edits
-        r = doc.post(f"/entries/{kind}/delete/{entry_id}", data={"csrf_token": doc_csrf},
-                     follow_redirects=False)  # fmt: skip
+        r = doc.post(
+            f"/entries/{kind}/delete/{entry_id}",
+            data={"csrf_token": doc_csrf},
+            follow_redirects=False,
+        )
         assert r.status_code == 403
-        r = doc.delete(f"/api/patients/{pid}/entries/{kind}/{entry_id}",
-                       headers={"X-CSRF-Token": doc_csrf})  # fmt: skip
+        r = doc.delete(
+            f"/api/patients/{pid}/entries/{kind}/{entry_id}", headers={"X-CSRF-Token": doc_csrf}
+        )
         assert r.status_code == 403
     # an undo of the owner's delete by someone else
-    r = owner.delete(f"/api/patients/{pid}/entries/day/{ids['day']}",
-                     headers={"X-CSRF-Token": owner_csrf})  # fmt: skip
+    r = owner.delete(
+        f"/api/patients/{pid}/entries/day/{ids['day']}", headers={"X-CSRF-Token": owner_csrf}
+    )
     correction = r.json()["correction_id"]
     deleted = snapshot(web.engine, pid)
-    assert other.post(f"/entries/undo/{correction}", data={"csrf_token": other_csrf},
-                      follow_redirects=False).status_code == 404  # fmt: skip
-    assert other.post(f"/api/patients/{pid}/corrections/{correction}/undo",
-                      headers={"X-CSRF-Token": other_csrf}).status_code == 404  # fmt: skip
+    assert (
+        other.post(
+            f"/entries/undo/{correction}", data={"csrf_token": other_csrf}, follow_redirects=False
+        ).status_code
+        == 404
+    )
+    assert (
+        other.post(
+            f"/api/patients/{pid}/corrections/{correction}/undo",
+            headers={"X-CSRF-Token": other_csrf},
+        ).status_code
+        == 404
+    )
     assert snapshot(web.engine, pid) == deleted
     assert snapshot(web.engine, other_pid) == other_before
     assert before["attacks"] == deleted["attacks"]
 
 
 def test_undo_ends_after_its_window(web: Web) -> None:
-    c, pid, csrf, ids = _diary(web, "fay")
-    r = c.post(f"/entries/spine/delete/{ids['spine']}", data={"csrf_token": csrf},
-               follow_redirects=False)  # fmt: skip
+    c, _pid, csrf, ids = _diary(web, "fay")
+    r = c.post(
+        f"/entries/spine/delete/{ids['spine']}", data={"csrf_token": csrf}, follow_redirects=False
+    )
     location = r.headers["location"]
     with web.engine.begin() as conn:  # ten minutes later: still there
-        conn.execute(t.entry_corrections.update().values(
-            at=dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(minutes=10)))  # fmt: skip
+        conn.execute(
+            t.entry_corrections.update().values(
+                at=dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(minutes=10)
+            )
+        )
     assert 'id="undo"' in c.get(location).text
     with web.engine.begin() as conn:
-        conn.execute(t.entry_corrections.update().values(
-            at=dt.datetime.now(dt.UTC).replace(tzinfo=None) - corrections.UNDO_WINDOW
-            - dt.timedelta(minutes=1)))  # fmt: skip
+        conn.execute(
+            t.entry_corrections.update().values(
+                at=dt.datetime.now(dt.UTC).replace(tzinfo=None)
+                - corrections.UNDO_WINDOW
+                - dt.timedelta(minutes=1)
+            )
+        )
     page = c.get(location).text
     assert 'id="undo"' not in page
     correction = location.rsplit("=", 1)[1]

@@ -40,6 +40,11 @@ from painlink.store import tables as t
 UNDO_WINDOW = dt.timedelta(hours=24)
 
 
+#: the largest id a table's integer key holds (PostgreSQL ``integer``); a larger one in
+#: an address names no entry, rather than overflowing the query
+MAX_ID = 2**31 - 1
+
+
 @dataclass(frozen=True)
 class Kind:
     """One kind of entry: its table, the schema that validates it, and its key."""
@@ -83,6 +88,8 @@ def key_from_text(kind_name: str, text: str) -> dict[str, Any]:
     """The key an address names (``entry_key``'s inverse): an attack id, a row id, a
     date, or ``date/name`` for an own factor's value."""
     kind = kind_of(kind_name)
+    if "\x00" in text or len(text) > 200:  # no id holds these (PostgreSQL refuses NUL)
+        raise EntryError({kind.key[-1]: "no such entry"})
     parts = text.split("/", len(kind.key) - 1)
     if len(parts) != len(kind.key):
         raise EntryError({kind.key[-1]: "no such entry"})
@@ -96,6 +103,8 @@ def _coerce_key(kind: Kind, key: dict[str, Any]) -> dict[str, Any]:
         try:
             if col == "id":
                 value = int(str(value))
+                if not 0 < value <= MAX_ID:
+                    raise ValueError(value)
             elif col == "date":
                 value = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
         except ValueError:
@@ -167,7 +176,9 @@ def _record(
             rows=_rows_json(before),
         )
     )
-    return int(result.inserted_primary_key[0])
+    key_row = result.inserted_primary_key
+    assert key_row is not None  # an insert of one row always has its key
+    return int(key_row[0])
 
 
 # ------------------------------------------------------------------ edit
@@ -255,6 +266,8 @@ def delete_entry(conn: sa.Connection, patient_id: str, kind_name: str, key: dict
 
 
 def get_correction(conn: sa.Connection, patient_id: str, correction_id: int) -> dict[str, Any]:
+    if not 0 < correction_id <= MAX_ID:
+        raise EntryError({"undo": "nothing to undo"})
     c = t.entry_corrections.c
     row = (
         conn.execute(

@@ -72,7 +72,7 @@ async def edit_entry(
     """Correct some fields of one entry; the entry is validated again as a whole."""
     key = _key(kind, entry_id)
 
-    def write(conn: sa.Connection) -> dict[str, Any]:
+    def write(conn: sa.Connection) -> tuple[dict[str, Any], str]:
         changed = _found(corrections.edit_entry, conn, patient_id, kind, key, body)
         return {k: v for k, v in changed.items() if k != "patient_id"}, f"{kind} {entry_id}"
 
@@ -93,7 +93,7 @@ async def delete_entry(
     ``correction_id`` undoes it within the undo window."""
     key = _key(kind, entry_id)
 
-    def write(conn: sa.Connection) -> dict[str, Any]:
+    def write(conn: sa.Connection) -> tuple[dict[str, Any], str]:
         correction = _found(corrections.delete_entry, conn, patient_id, kind, key)
         return {"status": "deleted", "correction_id": correction}, f"{kind} {entry_id}"
 
@@ -111,7 +111,7 @@ async def undo_delete(
 ) -> dict[str, Any]:
     """Put a deleted entry back, as it was."""
 
-    def write(conn: sa.Connection) -> dict[str, Any]:
+    def write(conn: sa.Connection) -> tuple[dict[str, Any], str]:
         done = _found(corrections.undo_delete, conn, patient_id, correction_id)
         entry = f"{done['kind']} {done['entry_key']}"
         return {"status": "restored", "kind": done["kind"], "entry": done["entry_key"]}, entry
