@@ -311,3 +311,28 @@ def test_undo_ends_after_its_window(web: Web) -> None:
     correction = location.rsplit("=", 1)[1]
     r = c.post(f"/entries/undo/{correction}", data={"csrf_token": csrf}, follow_redirects=False)
     assert r.status_code == 409
+
+
+def test_the_fhir_export_marks_corrected_entries(web: Web) -> None:
+    """Decision: FHIR has a status for it (Observation.status ``corrected``); the CSV
+    export is painlink's import format and has no such column, so it carries the
+    corrected values only."""
+    from fhir.resources.R4B.bundle import Bundle
+
+    c, pid, csrf, ids = _diary(web, "gus")
+    h = {"X-CSRF-Token": csrf}
+    end = f"{DAY}T12:00:00"
+    r = c.patch(f"/api/patients/{pid}/entries/attack/{ids['attack']}", json={"end": end}, headers=h)
+    assert r.status_code == 200, r.text
+    r = c.patch(f"/api/patients/{pid}/entries/day/{ids['day']}", json={"stress": 2}, headers=h)
+    assert r.status_code == 200, r.text
+    bundle = c.get("/account/export.fhir.json").json()
+    Bundle.model_validate(bundle)
+    statuses = {
+        e["resource"]["id"]: e["resource"].get("status")
+        for e in bundle["entry"]
+        if e["resource"]["resourceType"] == "Observation"
+    }
+    attack = [s for i, s in statuses.items() if ids["attack"].lower() in i.lower()]
+    assert attack == ["corrected"]
+    assert "corrected" in {s for i, s in statuses.items() if str(DAY) in i}

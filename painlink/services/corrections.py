@@ -369,6 +369,16 @@ def corrected_at(conn: sa.Connection, patient_id: str, kind_name: str) -> dict[s
     return {key: at for key, at in rows}
 
 
+def corrected_entries(conn: sa.Connection, patient_id: str) -> set[tuple[str, str]]:
+    """(kind, entry key) of every entry edited after it was entered and still in the
+    diary: the FHIR export marks these ``corrected``."""
+    c = t.entry_corrections.c
+    rows = conn.execute(
+        sa.select(c.kind, c.entry_key).where(c.patient_id == patient_id, c.action == "edit")
+    )
+    return {(kind, key) for kind, key in rows}
+
+
 # ------------------------------------------------------------------ the list of entries
 
 
