@@ -382,58 +382,77 @@ def corrected_entries(conn: sa.Connection, patient_id: str) -> set[tuple[str, st
 # ------------------------------------------------------------------ the list of entries
 
 
-def entries(conn: sa.Connection, patient_id: str, limit: int = 30) -> list[dict[str, Any]]:
+_WORST = ("none", "mild", "moderate", "severe")
+
+
+def entries(
+    conn: sa.Connection, patient_id: str, limit: int = 30, offset: int = 0
+) -> list[dict[str, Any]]:
     """The newest entries of every kind, newest first, for a list with Edit / Delete:
-    each as ``{kind, key, when, text}`` (``key`` the form fields naming it)."""
+    each as ``{kind, key, when, text}`` (``key`` the columns naming it)."""
+    take = limit + offset
     out: list[dict[str, Any]] = []
+
+    def add(kind: str, query: Any, when: str, text: Any) -> None:
+        for row in conn.execute(query.limit(take)).mappings():
+            at = row[when]
+            if not isinstance(at, dt.datetime):
+                at = dt.datetime.combine(at, dt.time())
+            key = {col: row[col] for col in KINDS[kind].key}
+            out.append({"kind": kind, "key": key, "when": at, "text": text(row)})
+
     a, r, m = t.attacks.c, t.intensity_readings.c, t.medications.c
     s, d, f = t.spine_pain.c, t.days.c, t.factor_values.c
-    for row in conn.execute(
+
+    def attack_text(row: Any) -> str:
+        worst = f", {_WORST[row['intensity']]}" if row["intensity"] is not None else ""
+        return "Headache" + worst + ("" if row["end"] else " (ongoing)")
+
+    def reading_text(row: Any) -> str:
+        if row["intensity_nrs"] is not None:
+            return f"Pain rating: {row['intensity_nrs']:g} of 10"
+        return f"Pain rating: {_WORST[row['intensity']]}"
+
+    mine = patient_id
+    add(
+        "attack",
         sa.select(a.attack_id, a.start, a.end, a.intensity)
-        .where(a.patient_id == patient_id)
-        .order_by(a.start.desc())
-        .limit(limit)
-    ).mappings():
-        out.append({"kind": "attack", "key": {"attack_id": row["attack_id"]}, "when": row["start"],
-                    "text": "Headache" + ("" if row["end"] else " (ongoing)")})  # fmt: skip
-    for row in conn.execute(
+        .where(a.patient_id == mine)
+        .order_by(a.start.desc()),
+        "start",
+        attack_text,
+    )
+    add(
+        "reading",
         sa.select(r.id, r.at, r.intensity, r.intensity_nrs)
-        .where(r.patient_id == patient_id)
-        .order_by(r.at.desc())
-        .limit(limit)
-    ).mappings():
-        out.append({"kind": "reading", "key": {"id": row["id"]}, "when": row["at"],
-                    "text": "Pain rating"})  # fmt: skip
-    for row in conn.execute(
-        sa.select(m.id, m.taken_at, m.drug)
-        .where(m.patient_id == patient_id)
-        .order_by(m.taken_at.desc())
-        .limit(limit)
-    ).mappings():
-        out.append({"kind": "medication", "key": {"id": row["id"]}, "when": row["taken_at"],
-                    "text": f"Medication: {row['drug']}"})  # fmt: skip
-    for row in conn.execute(
-        sa.select(s.id, s.start, s.region)
-        .where(s.patient_id == patient_id)
-        .order_by(s.start.desc())
-        .limit(limit)
-    ).mappings():
-        out.append({"kind": "spine", "key": {"id": row["id"]}, "when": row["start"],
-                    "text": "Neck or back pain"})  # fmt: skip
-    for row in conn.execute(
-        sa.select(d.date).where(d.patient_id == patient_id).order_by(d.date.desc()).limit(limit)
-    ).mappings():
-        when = dt.datetime.combine(row["date"], dt.time())
-        out.append({"kind": "day", "key": {"date": row["date"]}, "when": when,
-                    "text": "Daily check-in"})  # fmt: skip
-    for row in conn.execute(
-        sa.select(f.date, f.name)
-        .where(f.patient_id == patient_id)
-        .order_by(f.date.desc())
-        .limit(limit)
-    ).mappings():
-        when = dt.datetime.combine(row["date"], dt.time())
-        out.append({"kind": "factor", "key": {"date": row["date"], "name": row["name"]},
-                    "when": when, "text": f"Own factor: {row['name']}"})  # fmt: skip
-    out.sort(key=lambda e: e["when"], reverse=True)
-    return out[:limit]
+        .where(r.patient_id == mine)
+        .order_by(r.at.desc()),
+        "at",
+        reading_text,
+    )
+    add(
+        "medication",
+        sa.select(m.id, m.taken_at, m.drug).where(m.patient_id == mine).order_by(m.taken_at.desc()),
+        "taken_at",
+        lambda row: f"Medication: {row['drug']}",
+    )
+    add(
+        "spine",
+        sa.select(s.id, s.start, s.nrs).where(s.patient_id == mine).order_by(s.start.desc()),
+        "start",
+        lambda row: f"Neck or back pain: {row['nrs']:g} of 10",
+    )
+    add(
+        "day",
+        sa.select(d.date).where(d.patient_id == mine).order_by(d.date.desc()),
+        "date",
+        lambda row: "Daily check-in",
+    )
+    add(
+        "factor",
+        sa.select(f.date, f.name, f.value).where(f.patient_id == mine).order_by(f.date.desc()),
+        "date",
+        lambda row: f"{row['name']}: {row['value']:g}",
+    )
+    out.sort(key=lambda e: (e["when"], e["kind"] == "attack"), reverse=True)
+    return out[offset:take]

@@ -30,6 +30,7 @@ from painlink.web.responses import form_data, redirect, render
 from painlink.web.security import CurrentUser
 
 router = APIRouter(include_in_schema=False)
+PAGE = 20  # entries per page of the list
 
 _INTENSITY = (("", "—"), ("0", "none"), ("1", "mild"), ("2", "moderate"), ("3", "severe"))
 _SIDES = (("", "—"), ("left", "left"), ("right", "right"), ("bilateral", "both sides"))
@@ -155,7 +156,11 @@ def entries_page(request: Request, conn: sa.Connection = Depends(get_conn)) -> R
             found = None
         if found is not None and corrections.can_undo(found):
             undo = {**found, "label": corrections.KINDS[found["kind"]].label}
-    items = corrections.entries(conn, pid, 60)
+    page = request.query_params.get("page", "0")
+    page_no = min(int(page), 10_000) if page.isdigit() else 0
+    items = corrections.entries(conn, pid, PAGE + 1, page_no * PAGE)
+    more = len(items) > PAGE
+    items = items[:PAGE]
     for item in items:
         item["entry_id"] = corrections.entry_key(corrections.KINDS[item["kind"]], item["key"])
     return render(
@@ -165,6 +170,8 @@ def entries_page(request: Request, conn: sa.Connection = Depends(get_conn)) -> R
         items=items,
         undo=undo,
         restored=request.query_params.get("restored") == "1",
+        page=page_no,
+        more=more,
         saved=request.query_params.get("saved") == "1",
     )
 
