@@ -336,3 +336,51 @@ def test_the_fhir_export_marks_corrected_entries(web: Web) -> None:
     attack = [s for i, s in statuses.items() if ids["attack"].lower() in i.lower()]
     assert attack == ["corrected"]
     assert "corrected" in {s for i, s in statuses.items() if str(DAY) in i}
+
+
+def test_migration_0009b_adds_corrections_to_a_diary_holding_data(db_url: str) -> None:
+    """A database at 0008 with a diary in it: after the upgrade every row is as it was,
+    the new table matches the tables' metadata, and a delete there can be undone."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from painlink.store import migrate
+    from painlink.store.engine import normalise_url
+
+    engine = sa.create_engine(normalise_url(db_url))
+    migrate.upgrade(engine, "0008")
+    start = dt.datetime(2026, 5, 1, 8, 0)
+    with engine.begin() as conn:
+        conn.execute(t.patients.insert().values(patient_id="P1", time_zone="Europe/Berlin"))
+        conn.execute(t.attacks.insert().values(patient_id="P1", attack_id="A1", start=start))
+        conn.execute(
+            t.intensity_readings.insert().values(
+                patient_id="P1", attack_id="A1", at=start, intensity=2
+            )
+        )
+        conn.execute(t.days.insert().values(patient_id="P1", date=start.date(), stress=3))
+    with engine.connect() as conn:  # snapshot() reads every table: not there yet
+        before = {
+            table.name: sorted(
+                repr(tuple(r))
+                for r in conn.execute(sa.select(table).where(table.c.patient_id == "P1"))
+            )
+            for table in t.metadata.sorted_tables
+            if "patient_id" in table.c and table.name not in ("audit_log", "entry_corrections")
+        }
+    migrate.upgrade(engine, "0009b_corrections")
+    after = snapshot(engine, "P1")
+    assert after.pop("entry_corrections") == []
+    assert after == before
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), t.metadata)
+    assert not [d for d in diff if "entry_corrections" in repr(d)], diff
+    with engine.begin() as conn:
+        undo = corrections.delete_entry(conn, "P1", "attack", {"attack_id": "A1"})
+    with engine.begin() as conn:
+        corrections.undo_delete(conn, "P1", undo)
+    restored = snapshot(engine, "P1")
+    restored.pop("entry_corrections")
+    assert restored == before
+    migrate.downgrade(engine, "0008")
+    engine.dispose()
