@@ -164,8 +164,18 @@ def test_an_entry_is_edited_deleted_and_restored_by_its_owner(web: Web, kind: st
     assert after == before
     assert _audit(web, pid)[-1][0] == "undo"
     assert "deleted, then restored" in doc.get(f"/clinic/patients/{pid}").text
-    # a second undo has nothing left to do
-    assert c.post(undo, data={"csrf_token": csrf}, follow_redirects=False).status_code == 409
+    # a second tap on Undo (or on Delete) changes nothing and shows where things stand
+    restored = snapshot(web.engine, pid)
+    r = c.post(undo, data={"csrf_token": csrf}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/entries?restored=1"
+    assert snapshot(web.engine, pid) == restored
+    deleted = c.post(
+        f"/entries/{kind}/delete/{entry_id}", data={"csrf_token": csrf}, follow_redirects=False
+    ).headers["location"]
+    again = c.post(
+        f"/entries/{kind}/delete/{entry_id}", data={"csrf_token": csrf}, follow_redirects=False
+    ).headers["location"]
+    assert again == deleted
 
 
 def test_deleting_an_attack_takes_its_readings_and_medications_and_undo_brings_them_back(
@@ -384,3 +394,15 @@ def test_migration_0009b_adds_corrections_to_a_diary_holding_data(db_url: str) -
     assert restored == before
     migrate.downgrade(engine, "0008")
     engine.dispose()
+
+
+def test_a_second_tap_on_delete_never_deletes_a_new_entry_of_the_same_day(web: Web) -> None:
+    c, pid, csrf, ids = _diary(web, "hal")
+    url = f"/entries/day/delete/{ids['day']}"
+    first = c.post(url, data={"csrf_token": csrf}, follow_redirects=False)
+    assert first.status_code == 303
+    h = {"X-CSRF-Token": csrf}  # the day is checked in again
+    assert c.put(f"/api/patients/{pid}/days/{DAY}", json={"stress": 1}, headers=h).is_success
+    second = c.post(url, data={"csrf_token": csrf}, follow_redirects=False)
+    assert second.headers["location"] != first.headers["location"]
+    assert _entry(web, pid, "day", ids["day"]) is None

@@ -281,6 +281,32 @@ def get_correction(conn: sa.Connection, patient_id: str, correction_id: int) -> 
     return dict(row)
 
 
+def last_delete(
+    conn: sa.Connection, patient_id: str, kind_name: str, entry_text: str
+) -> dict[str, Any] | None:
+    """This diary's newest delete of the entry named ``entry_text`` that is not undone,
+    if any: a second tap on Delete finds the entry gone and shows that delete again."""
+    if "\x00" in entry_text or len(entry_text) > 200:
+        return None  # names no entry (and PostgreSQL refuses NUL)
+    c = t.entry_corrections.c
+    row = (
+        conn.execute(
+            sa.select(t.entry_corrections)
+            .where(
+                c.patient_id == patient_id,
+                c.kind == kind_name,
+                c.entry_key == entry_text,
+                c.action == "delete",
+                c.undone_at.is_(None),
+            )
+            .order_by(c.id.desc())
+        )
+        .mappings()
+        .first()
+    )
+    return dict(row) if row else None
+
+
 def can_undo(correction: dict[str, Any], now: dt.datetime | None = None) -> bool:
     now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
     return (

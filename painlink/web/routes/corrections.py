@@ -217,7 +217,13 @@ async def entry_delete(kind: str, entry_id: str, request: Request) -> Response:
         user, pid = own_diary_write(request, conn, data, "correction (delete)")
         if kind not in EDIT_FIELDS:
             raise HTTPException(status_code=404, detail="no such kind of entry")
-        entry = _entry_or_404(conn, pid, kind, entry_id)
+        try:
+            entry = _entry_or_404(conn, pid, kind, entry_id)
+        except HTTPException:
+            done = corrections.last_delete(conn, pid, kind, entry_id)
+            if done is None:
+                raise
+            return redirect(f"/entries?deleted={done['id']}")  # a second tap on Delete
         correction = corrections.delete_entry(conn, pid, kind, entry)
         record(request, conn, user, "delete", f"{kind} {entry_id}", pid)
         return redirect(f"/entries?deleted={correction}")
@@ -232,10 +238,14 @@ async def entry_undo(correction_id: int, request: Request) -> Response:
     def work(request: Request, conn: sa.Connection) -> Response:
         user, pid = own_diary_write(request, conn, data, "correction (undo)")
         try:
+            found = corrections.get_correction(conn, pid, correction_id)
+        except EntryError:
+            raise HTTPException(status_code=404, detail="nothing to undo") from None
+        if found["undone_at"] is not None:  # a second tap on Undo: it is back already
+            return redirect("/entries?restored=1")
+        try:
             done = corrections.undo_delete(conn, pid, correction_id)
         except EntryError as exc:
-            if exc.fields.get("undo") == "nothing to undo":
-                raise HTTPException(status_code=404, detail="nothing to undo") from None
             raise HTTPException(status_code=409, detail=exc.fields["undo"]) from None
         record(request, conn, user, "undo", f"{done['kind']} {done['entry_key']}", pid)
         return redirect("/entries?restored=1")
