@@ -406,3 +406,43 @@ def test_a_second_tap_on_delete_never_deletes_a_new_entry_of_the_same_day(web: W
     second = c.post(url, data={"csrf_token": csrf}, follow_redirects=False)
     assert second.headers["location"] != first.headers["location"]
     assert _entry(web, pid, "day", ids["day"]) is None
+
+
+def test_the_command_line_corrects_an_entry_too(tmp_path: Any) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from painlink.cli import app
+    from painlink.store.store import Store
+
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    store = Store(url)
+    store.init()
+    with store.engine.begin() as conn:
+        conn.execute(t.patients.insert().values(patient_id="P1", time_zone="UTC"))
+        conn.execute(
+            t.spine_pain.insert().values(
+                patient_id="P1", region="lumbar", nrs=4, start=dt.datetime(2026, 5, 1, 8)
+            )
+        )
+    before = snapshot(store.engine, "P1")
+    run = CliRunner().invoke
+    base = ["--patient", "P1", "--db", url, "--json"]
+    r = run(app, ["entry", "edit", "spine", "1", "--set", "nrs=6", *base])
+    assert r.exit_code == 0, r.output
+    r = run(app, ["entry", "edit", "spine", "1", "--set", "nrs=16", *base])
+    assert r.exit_code == 1 and "nrs" in r.output
+    r = run(app, ["entry", "delete", "spine", "1", *base])
+    assert r.exit_code == 0, r.output
+    assert snapshot(store.engine, "P1")["spine_pain"] == []
+    r = run(app, ["entry", "undo", str(json.loads(r.output)["correction_id"]), *base])
+    assert r.exit_code == 0, r.output
+    r = run(app, ["entry", "corrections", *base])
+    assert [c["action"] for c in json.loads(r.output)["corrections"]] == ["delete", "edit"]
+    assert snapshot(store.engine, "P1")["spine_pain"] != before["spine_pain"]  # nrs 6 now
+    with store.engine.connect() as conn:
+        actions = conn.execute(
+            sa.select(audit_log.c.action).where(audit_log.c.patient_id == "P1")
+        ).scalars()
+        assert list(actions) == ["edit", "delete", "undo"]
