@@ -171,11 +171,14 @@ def test_an_entry_is_edited_deleted_and_restored_by_its_owner(web: Web, kind: st
     assert snapshot(web.engine, pid) == restored
     deleted = c.post(
         f"/entries/{kind}/delete/{entry_id}", data={"csrf_token": csrf}, follow_redirects=False
-    ).headers["location"]
+    )
     again = c.post(
         f"/entries/{kind}/delete/{entry_id}", data={"csrf_token": csrf}, follow_redirects=False
-    ).headers["location"]
-    assert again == deleted
+    )
+    if kind in ("attack", "day", "factor"):  # named by what they are: the same page again
+        assert again.headers["location"] == deleted.headers["location"]
+    else:  # a row id may be reused by SQLite: not found, nothing changed
+        assert again.status_code == 404
 
 
 def test_deleting_an_attack_takes_its_readings_and_medications_and_undo_brings_them_back(

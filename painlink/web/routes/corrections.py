@@ -220,10 +220,14 @@ async def entry_delete(kind: str, entry_id: str, request: Request) -> Response:
         try:
             entry = _entry_or_404(conn, pid, kind, entry_id)
         except HTTPException:
-            done = corrections.last_delete(conn, pid, kind, entry_id)
+            # a second tap on Delete shows that delete again — for entries named by what
+            # they are (an attack id, a day); a row id may be given again to a newer row
+            # (SQLite reuses the largest), so it names no deleted entry for sure
+            natural = "id" not in corrections.KINDS[kind].key
+            done = corrections.last_delete(conn, pid, kind, entry_id) if natural else None
             if done is None:
                 raise
-            return redirect(f"/entries?deleted={done['id']}")  # a second tap on Delete
+            return redirect(f"/entries?deleted={done['id']}")
         correction = corrections.delete_entry(conn, pid, kind, entry)
         record(request, conn, user, "delete", f"{kind} {entry_id}", pid)
         return redirect(f"/entries?deleted={correction}")
