@@ -257,6 +257,7 @@ class Sample:
     ok_codes: frozenset[int] = frozenset({200, 201, 303})
     refusal_everyone: frozenset[int] = frozenset()
     success_to_login: bool = False  # success is a redirect to /login (log out, delete)
+    hostile_code: str = "422"  # a hostile address (another diary's entry) is not found: 404
 
 
 P, C, A = "patient", "clinician", "admin"
@@ -648,6 +649,97 @@ SAMPLES: list[Sample] = [
 ]
 
 
+# ---- corrections (painlink/web/routes/corrections.py, api_corrections.py): each cell gets
+# an entry of its own, made before the snapshots; the hostile request names the victim's
+# entry (or her deleted one) under the owner's address or session: not found (404)
+
+
+def _spine_entry(world: World, patient_id: str) -> int:
+    from painlink.store.tables import spine_pain
+
+    with world.engine.begin() as conn:
+        row = {"patient_id": patient_id, "region": "lumbar", "nrs": 3,
+               "start": dt.datetime.combine(TODAY, dt.time(7))}  # fmt: skip
+        return int(conn.execute(spine_pain.insert().values(**row)).inserted_primary_key[0])
+
+
+def _deleted_entry(world: World, patient_id: str) -> int:
+    from painlink.services import corrections
+
+    entry = _spine_entry(world, patient_id)
+    with world.engine.begin() as conn:
+        return corrections.delete_entry(conn, patient_id, "spine", {"id": entry})
+
+
+def _entry_for(world: World, target: str, hostile: bool) -> int:
+    return _spine_entry(world, world.victim if hostile else target)
+
+
+def _deleted_for(world: World, target: str, hostile: bool) -> int:
+    return _deleted_entry(world, world.victim if hostile else target)
+
+
+SAMPLES += [
+    Sample(
+        "PATCH",
+        "/api/patients/{patient_id}/entries/{kind}/{entry_id:path}",
+        lambda w, t, h: (_api(w, t, f"/entries/spine/{_entry_for(w, t, h)}"), _j({"nrs": 6})),
+        frozenset({P}),
+        hostile_refused=True,
+        hostile_code="404",
+    ),
+    Sample(
+        "DELETE",
+        "/api/patients/{patient_id}/entries/{kind}/{entry_id:path}",
+        lambda w, t, h: (_api(w, t, f"/entries/spine/{_entry_for(w, t, h)}"), {}),
+        frozenset({P}),
+        hostile_refused=True,
+        hostile_code="404",
+    ),
+    Sample(
+        "POST",
+        "/api/patients/{patient_id}/corrections/{correction_id}/undo",
+        lambda w, t, h: (_api(w, t, f"/corrections/{_deleted_for(w, t, h)}/undo"), {}),
+        frozenset({P}),
+        hostile_refused=True,
+        hostile_code="404",
+    ),
+    Sample(
+        "POST",
+        "/entries/{kind}/edit/{entry_id:path}",
+        lambda w, t, h: (
+            f"/entries/spine/edit/{_entry_for(w, w.owner, h)}",
+            {"data": {"nrs": "6", **_vid(w, h)}},
+        ),
+        frozenset({P}),
+        scope="own-attack",
+        hostile_refused=True,
+        hostile_code="404",
+    ),
+    Sample(
+        "POST",
+        "/entries/{kind}/delete/{entry_id:path}",
+        lambda w, t, h: (
+            f"/entries/spine/delete/{_entry_for(w, w.owner, h)}",
+            {"data": _vid(w, h)},
+        ),
+        frozenset({P}),
+        scope="own-attack",
+        hostile_refused=True,
+        hostile_code="404",
+    ),
+    Sample(
+        "POST",
+        "/entries/undo/{correction_id}",
+        lambda w, t, h: (f"/entries/undo/{_deleted_for(w, w.owner, h)}", {"data": _vid(w, h)}),
+        frozenset({P}),
+        scope="own-attack",
+        hostile_refused=True,
+        hostile_code="404",
+    ),
+]
+
+
 # ---- accounts and signing in (painlink/web/routes/auth.py, account.py): no diary is written; the
 # hostile body names the victim's e-mail or patient id, which must change nothing of hers
 SAMPLES += [
@@ -733,7 +825,7 @@ def expected(sample: Sample, actor: str, world: World, target: str, hostile: boo
     if sample.scope == "own-attack" and actor != "owner":
         return "404"  # another patient's attack id is not found in one's own diary
     if hostile and sample.hostile_refused:
-        return "422"
+        return sample.hostile_code
     return "ok"
 
 
@@ -902,6 +994,13 @@ READS: list[Read] = [
         "own-attack",
     ),
     Read("/checkin", lambda w, t: "/checkin", frozenset({P}), "own"),
+    Read("/entries", lambda w, t: "/entries", frozenset({P}), "own"),
+    Read(
+        "/entries/{kind}/edit/{entry_id:path}",
+        lambda w, t: f"/entries/attack/edit/{w.owner_attack}",
+        frozenset({P}),
+        "own-attack",
+    ),
     Read("/spine", lambda w, t: "/spine", frozenset({P}), "own"),
     Read("/preventives", lambda w, t: "/preventives", frozenset({P}), "own"),
     Read("/calendar", lambda w, t: f"/calendar?patient={t}", frozenset({P, C}), "query"),
@@ -963,6 +1062,7 @@ READS: list[Read] = [
             ("/screens", frozenset({P, C})),
             ("/questionnaires", frozenset({P, C})),
             ("/grants", frozenset({P})),
+            ("/corrections", frozenset({P, C})),
         )
     ],
     Read("/api/clinic/patients", lambda w, t: "/api/clinic/patients", frozenset({C}), "none"),

@@ -126,6 +126,18 @@ def body_for(
 # ------------------------------------------------------------------ routes
 
 
+ENTRY_KINDS = ["attack", "reading", "medication", "spine", "day", "factor", "x", "%00"]
+
+
+def entry_ids(w: World) -> st.SearchStrategy[str]:
+    """Entry ids of the owner's and the victim's diary, and ids that are none."""
+    return st.one_of(
+        st.sampled_from([w.owner_attack, w.victim_attack, "1", "2", "0", "-1", "%00", "x" * 300,
+                         str(LAST_MONTH), "2024-02-30", "9999-12-31", f"{LAST_MONTH}/x/y"]),
+        st.integers(min_value=-(10**30), max_value=10**30).map(str),
+    )  # fmt: skip
+
+
 ATTACK_FIELDS = [
     "start",
     "end",
@@ -255,6 +267,25 @@ ROUTES: dict[tuple[str, str], Any] = {
             st.integers(min_value=-(10**30), max_value=10**30).map(str),
             st.sampled_from(["x", "1e3", "%00", str(w.granted_id)]),
         ).map(lambda c: f"/api/patients/{w.owner}/grants/{c}"),
+        st.just({}),
+    ),
+    ("PATCH", "/api/patients/{patient_id}/entries/{kind}/{entry_id:path}"): lambda w: (
+        st.tuples(st.sampled_from(ENTRY_KINDS), entry_ids(w)).map(
+            lambda ke: f"/api/patients/{w.owner}/entries/{ke[0]}/{ke[1]}"
+        ),
+        body_for(w, [*ATTACK_FIELDS, "nrs", "value", "stress", "dose", "at"], {"nrs": 5}),
+    ),
+    ("DELETE", "/api/patients/{patient_id}/entries/{kind}/{entry_id:path}"): lambda w: (
+        st.tuples(st.sampled_from(ENTRY_KINDS), entry_ids(w)).map(
+            lambda ke: f"/api/patients/{w.owner}/entries/{ke[0]}/{ke[1]}"
+        ),
+        st.just({}),
+    ),
+    ("POST", "/api/patients/{patient_id}/corrections/{correction_id}/undo"): lambda w: (
+        st.one_of(
+            st.integers(min_value=-(10**30), max_value=10**30).map(str),
+            st.sampled_from(["x", "1e3", "%00", "1", "2"]),
+        ).map(lambda c: f"/api/patients/{w.owner}/corrections/{c}/undo"),
         st.just({}),
     ),
 }

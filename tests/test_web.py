@@ -454,6 +454,10 @@ ROUTES = [
     ("DELETE", "/api/patients/{pid}/grants/{cid}", None),
     ("GET", "/api/clinic/patients", None),
     ("GET", "/api/admin/audit", None),
+    ("PATCH", "/api/patients/{pid}/entries/attack/{aid}", {"notes": "corrected"}),
+    ("DELETE", "/api/patients/{pid}/entries/attack/{aid}", None),
+    ("POST", "/api/patients/{pid}/corrections/0/undo", None),  # nothing to undo: 404
+    ("GET", "/api/patients/{pid}/corrections", None),
 ]
 PATIENT_WRITE = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -488,7 +492,7 @@ def _expected(method: str, path: str, who: str) -> set[int]:
             {200, 404} if path.endswith(DAY) else ({200} if who == "clinician_granted" else {404})
         )
     # patients
-    if who == "patient_other":
+    if who == "patient_other" or path.endswith("/corrections/0/undo"):
         return {404}
     if path.endswith(f"/days/{DAY}") and method == "GET":
         return {200}
@@ -528,6 +532,8 @@ def test_every_api_route_for_every_role(web: Web, external: Path) -> None:
         .replace("{aid}", "{attack_id}")
         .replace("{cid}", "{clinician_id}")
         .replace(DAY, "{date}")
+        .replace("/entries/attack/{attack_id}", "/entries/{kind}/{entry_id}")
+        .replace("/corrections/0/", "/corrections/{correction_id}/")
         for _, p, _ in ROUTES
     }
     assert documented == tested, documented ^ tested

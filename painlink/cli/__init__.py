@@ -17,7 +17,7 @@ from typing import Annotated
 
 import typer
 
-from painlink.cli import analysis, clinical, demo, diary, serve, store
+from painlink.cli import analysis, clinical, corrections, demo, diary, serve, store
 
 app = typer.Typer(
     help="painlink: a migraine and neck/back pain diary with honest statistics.",
@@ -65,6 +65,7 @@ app.command("analyze")(analysis.analyze_)
 app.add_typer(analysis.experiment_app, name="experiment")
 app.command()(store.delete)
 app.add_typer(store.audit_app, name="audit")
+app.add_typer(corrections.entry_app, name="entry")
 app.command("backup")(store.backup_)
 app.command("restore")(store.restore_)
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Collection
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -99,8 +100,16 @@ def _questionnaire_url(key: str) -> str:
     return f"{LOINC}/q/{rules.loinc}" if rules.loinc else f"urn:painlink:questionnaire:{key}"
 
 
-def diary_bundle(diary: DiaryFrames, patient_id: str) -> dict[str, Any]:
-    """One person's diary as a validated FHIR R4 ``collection`` Bundle (a plain dict)."""
+def diary_bundle(
+    diary: DiaryFrames, patient_id: str, corrected: Collection[tuple[str, str]] = ()
+) -> dict[str, Any]:
+    """One person's diary as a validated FHIR R4 ``collection`` Bundle (a plain dict).
+
+    ``corrected`` names entries the patient edited after entering them, as
+    ``("attack", attack_id)`` or ``("day", "YYYY-MM-DD")``: their Observations carry
+    FHIR's own status for it, ``corrected`` ("subsequent to being final, modified to
+    correct an error"), instead of ``final``."""
+    fixed = set(corrected)
     person = diary.patients.filter(diary.patients["patient_id"] == patient_id)
     if person.is_empty():
         raise ValueError(f"no patient {patient_id!r} in this diary")
@@ -151,7 +160,9 @@ def diary_bundle(diary: DiaryFrames, patient_id: str) -> dict[str, Any]:
             _fhir_id(patient_id, "attack", a["attack_id"]),
             {"system": SNOMED, "code": "25064002", "display": "Headache"},
             subject,
-            "final" if a["end"] is not None else "preliminary",
+            ("corrected" if ("attack", a["attack_id"]) in fixed else "final")
+            if a["end"] is not None
+            else "preliminary",
             effectivePeriod=period,
         )
         if components:
@@ -168,6 +179,7 @@ def diary_bundle(diary: DiaryFrames, patient_id: str) -> dict[str, Any]:
                 _fhir_id(patient_id, column.replace("_", "-"), d["date"]),
                 coding,
                 subject,
+                "corrected" if ("day", str(d["date"])) in fixed else "final",
                 effectiveDateTime=str(d["date"]),  # the diary's day, not a moment
             )
             if isinstance(value, str):

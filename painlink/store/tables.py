@@ -229,6 +229,26 @@ screening_answers = sa.Table(
     sa.UniqueConstraint("patient_id", "at", "question", name="uq_screening_answers_key"),
 )
 
+#: One row per edit or delete of a diary entry (painlink/services/corrections.py): what
+#: kind, which entry, when (UTC), and the rows as they were before, as JSON, so a delete
+#: can be undone and a clinician can see that an entry was corrected. Not a diary table:
+#: no analysis, export or import reads it.
+entry_corrections = sa.Table(
+    "entry_corrections",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("patient_id", sa.String(64), nullable=False),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("entry_key", sa.String(200), nullable=False),
+    sa.Column("action", sa.String(10), nullable=False),
+    sa.Column("at", sa.DateTime, nullable=False),
+    sa.Column("rows", sa.Text, nullable=False),
+    sa.Column("undone_at", sa.DateTime, nullable=True),
+    sa.CheckConstraint(sa.column("action").in_(["edit", "delete"]), name="action_vocab"),
+    _patient_fk(),
+    sa.Index("ix_entry_corrections_patient_at", "patient_id", "at"),
+)
+
 #: Tables in an order that satisfies foreign keys when inserting (reverse to delete).
 INSERT_ORDER: tuple[sa.Table, ...] = (
     patients,

@@ -38,7 +38,16 @@ from painlink.web.limits import (
     session_checker,
 )
 from painlink.web.responses import templates
-from painlink.web.routes import account, admin, api, clinic, diary, medicines
+from painlink.web.routes import (
+    account,
+    admin,
+    api,
+    api_corrections,
+    clinic,
+    corrections,
+    diary,
+    medicines,
+)
 from painlink.web.routes import auth as auth_routes
 from painlink.web.security import AuthSettings, server_key
 
@@ -118,6 +127,8 @@ def create_app(
         clinic.router,
         admin.router,
         api.router,
+        corrections.router,
+        api_corrections.router,
     ):
         app.include_router(router)
 

@@ -19,7 +19,7 @@ from starlette.datastructures import UploadFile
 
 from painlink.diary.errors import DiaryFormatError
 from painlink.interop.apps import SOURCES
-from painlink.services import accounts
+from painlink.services import accounts, corrections
 from painlink.services import diary as diary_service
 from painlink.services.export import export_zip
 from painlink.services.importing import into_diary, read_source
@@ -242,7 +242,7 @@ def account_export_fhir(request: Request, conn: sa.Connection = Depends(get_conn
     user = require_user(request, conn, "patient")
     pid = user.patient_id or ""
     patient_access(request, conn, user, pid, "export", "whole diary (FHIR R4)")
-    bundle = diary_bundle(read(conn, pid), pid)
+    bundle = diary_bundle(read(conn, pid), pid, corrections.corrected_entries(conn, pid))
     return Response(
         json.dumps(bundle, ensure_ascii=False),
         media_type="application/fhir+json",

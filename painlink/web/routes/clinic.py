@@ -16,7 +16,7 @@ from starlette.datastructures import UploadFile
 from painlink.diary import files
 from painlink.diary.errors import DiaryFormatError
 from painlink.diary.vocabulary import ScreeningContext
-from painlink.services import accounts, clinical_records
+from painlink.services import accounts, clinical_records, corrections
 from painlink.services import diary as diary_service
 from painlink.web import forms, presenters
 from painlink.web.deps import (
@@ -60,6 +60,7 @@ def _clinic_page(
         patient_id=patient_id,
         summary=presenters.clinical_summary(store, patient_id),
         exams=presenters.exam_overview(store, patient_id),
+        corrections=corrections.corrections(store, patient_id, 50),
         screen_groups=forms.INTAKE_GROUPS,
         screen_numbers=forms.INTAKE_NUMBERS,
         findings_items=forms.FINDING_ITEMS,
