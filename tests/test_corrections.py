@@ -352,7 +352,8 @@ def test_the_fhir_export_marks_corrected_entries(web: Web) -> None:
 
 
 def test_migration_0009b_adds_corrections_to_a_diary_holding_data(db_url: str) -> None:
-    """A database at 0008 with a diary in it: after the upgrade every row is as it was,
+    """A database one revision before 0009b, with a diary in it: after the upgrade every
+    row is as it was,
     the new table matches the tables' metadata, and a delete there can be undone."""
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
@@ -361,7 +362,7 @@ def test_migration_0009b_adds_corrections_to_a_diary_holding_data(db_url: str) -
     from painlink.store.engine import normalise_url
 
     engine = sa.create_engine(normalise_url(db_url))
-    migrate.upgrade(engine, "0008")
+    migrate.upgrade(engine, "0009d_checkin")  # the revision 0009b follows
     start = dt.datetime(2026, 5, 1, 8, 0)
     with engine.begin() as conn:
         conn.execute(t.patients.insert().values(patient_id="P1", time_zone="Europe/Berlin"))
