@@ -28,6 +28,7 @@ from painlink.diary.schemas import (
 )
 from painlink.rules import plausibility
 from painlink.rules.medications import drug_class_of
+from painlink.services.plain_errors import plain_message
 from painlink.store import tables as t
 
 
@@ -41,7 +42,7 @@ def _errors(exc: ValidationError) -> dict[str, str]:
     out: dict[str, str] = {}
     for e in exc.errors():
         name = str(e["loc"][0]) if e["loc"] else "end"
-        out.setdefault(name, e["msg"].removeprefix("Value error, "))
+        out.setdefault(name, plain_message(e))
     return out
 
 
