@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from typing import Any
 
-
 #: what a schema pattern asks for, in words (painlink/diary/schemas.py)
 PATTERN_WORDS = {
     r"^[A-Za-z0-9_.\-]+$": "use only letters, numbers, dots, dashes and underscores",
@@ -37,8 +36,10 @@ def plain_message(error: Any) -> str:
     if kind == "missing":
         return "please fill this in"
     if kind == "string_too_short":
-        return "please fill this in" if ctx.get("min_length") == 1 else (
-            f"use at least {ctx.get('min_length')} characters"
+        return (
+            "please fill this in"
+            if ctx.get("min_length") == 1
+            else (f"use at least {ctx.get('min_length')} characters")
         )
     if kind == "string_too_long":
         return f"use at most {ctx.get('max_length')} characters"
@@ -56,10 +57,10 @@ def plain_message(error: Any) -> str:
         return "answer yes or no"
     if kind in ("literal_error", "enum"):
         return f"choose one of: {_choices(str(ctx.get('expected', '')))}"
-    if kind.startswith(("date", "datetime")):
-        return "use a date like 2026-03-01" if kind.startswith("date_") or kind == "date_type" else (
-            "use a date and time like 2026-03-01 14:30"
-        )
+    if kind.startswith("datetime"):
+        return "use a date and time like 2026-03-01 14:30"
+    if kind.startswith("date"):
+        return "use a date like 2026-03-01"
     if kind.startswith("time"):
         return "use a time like 14:30"
     if kind == "extra_forbidden":

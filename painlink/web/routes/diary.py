@@ -384,7 +384,7 @@ async def own_factor_post(request: Request) -> Response:
 
 
 SPINE_REGIONS = [
-    ("upper_cervical", "Top of the neck, below the skull (C0–C2)"),
+    ("upper_cervical", "Top of the neck, just below the skull"),
     ("lower_cervical", "Lower neck"),
     ("thoracic", "Upper and middle back"),
     ("lumbar", "Low back"),
