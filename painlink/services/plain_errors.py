@@ -33,7 +33,7 @@ def plain_message(error: Any) -> str:
     kind = str(error.get("type", ""))
     ctx = error.get("ctx") or {}
     msg = str(error.get("msg", ""))
-    if kind == "missing":
+    if kind == "missing" or (error.get("input", "") is None and kind.endswith("_type")):
         return "please fill this in"
     if kind == "string_too_short":
         return (
