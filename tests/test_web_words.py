@@ -107,7 +107,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     store = Store(url)
     store.init()
     run_simulation(
-        SimulationSpec(patients=2, days=200, seed=2026, id_prefix="DEMO"),
+        SimulationSpec(patients=4, days=200, seed=2026, id_prefix="DEMO"),
         store=store,
         truth_path=folder / "truth.json",
     )

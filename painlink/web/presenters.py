@@ -205,7 +205,7 @@ def outcome_rows(frame: pl.DataFrame) -> list[dict[str, Any]]:
     out = []
     for r in frame.iter_rows(named=True):
         row = {k: _clean(v) for k, v in r.items()}
-        for k, v in row.items():
+        for k, v in list(row.items()):
             if isinstance(v, str) and _UNVERIFIED in v:
                 row[k] = v.replace(_UNVERIFIED, "")
                 row["unverified"] = True
