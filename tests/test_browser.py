@@ -174,7 +174,7 @@ def test_new_patient_logs_an_attack_in_three_taps_and_checks_in(
     shoot(page, "checkin")
 
     page.goto(f"{server}/spine")
-    page.get_by_label("Top of the neck, below the skull (C0–C2)").check()
+    page.get_by_label("Top of the neck, just below the skull").check()
     page.get_by_label("left").check()
     page.get_by_label("How strong (0–10)").fill("5")
     shoot(page, "spine")
