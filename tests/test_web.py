@@ -640,7 +640,7 @@ def test_clinician_intake_screen_exam_findings_and_scores(web: Web) -> None:
 def test_spine_pain_body_map(web: Web) -> None:
     c, pid, csrf = web.patient("kim")
     page = c.get("/spine")
-    assert "Top of the neck, below the skull (C0–C2)" in page.text
+    assert "Top of the neck, just below the skull" in page.text
     r = c.post(
         "/spine", data={"csrf_token": csrf, "region": "upper_cervical", "side": "left", "nrs": "11"}
     )
