@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from painlink.diary.fields import field_specs
 from painlink.diary.frames import model_row
+from painlink.diary.plain_errors import plain_message
 from painlink.diary.schemas import (
     AttackIn,
     DayIn,
@@ -28,7 +29,6 @@ from painlink.diary.schemas import (
 )
 from painlink.rules import plausibility
 from painlink.rules.medications import drug_class_of
-from painlink.services.plain_errors import plain_message
 from painlink.store import tables as t
 
 
