@@ -221,7 +221,7 @@ class ForecastResults(Results):
             bottom.set_visible(False)
             return finish(fig, path)
         p = p.sort("date")
-        top.plot(p["date"].to_list(), p["risk"].to_list(), lw=1, color="#2471a3")
+        top.plot(*gapped(p["date"].to_list(), p["risk"].to_list()), lw=1, color="#2471a3")
         onsets = p.filter(pl.col("onset") == 1)["date"].to_list()
         top.plot(onsets, [0.0] * len(onsets), "|", color="#c0392b", ms=12, label="attack began")
         top.set_ylabel("forecast risk")
@@ -237,6 +237,20 @@ class ForecastResults(Results):
         bottom.set_xlabel("forecast (mean of each fifth of days)")
         bottom.set_ylabel("share that had an attack")
         return finish(fig, path)
+
+
+def gapped(dates: list[dt.date], values: list[float | None]) -> tuple[list[dt.date], list[float]]:
+    """A daily series with a NaN on each day missing between two recorded ones, so a
+    line breaks where the diary has no day instead of bridging it (or reading it as 0)."""
+    xs: list[dt.date] = []
+    ys: list[float] = []
+    for i, (day, value) in enumerate(zip(dates, values, strict=True)):
+        if i and (day - dates[i - 1]).days > 1:
+            xs.append(dates[i - 1] + dt.timedelta(days=1))
+            ys.append(float("nan"))
+        xs.append(day)
+        ys.append(float("nan") if value is None else float(value))
+    return xs, ys
 
 
 def _design(part: pl.DataFrame, names: list[str]) -> np.ndarray:

@@ -223,8 +223,12 @@ class DayIn(_Record):
     stoplight: Stoplight | None = None  # the day rated green / yellow / red (Mayo Clinic)
 
 
+#: a person's own name for a factor, in any script ("Käse", "partner's cooking"): it
+#: starts with a letter or digit (so a spreadsheet never reads it as a formula: no
+#: leading = + - @) and holds no control characters; pages escape it on output. The
+#: old ASCII-only pattern is a subset, so every stored name stays valid.
 FactorName = Annotated[
-    str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z][A-Za-z0-9_ \-]*$")
+    str, Field(min_length=1, max_length=64, pattern=r"^[^\W_][^\x00-\x1f\x7f]*$")
 ]
 
 

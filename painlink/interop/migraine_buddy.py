@@ -36,6 +36,7 @@ from pydantic import BaseModel, ValidationError
 from painlink.diary import files
 from painlink.diary.errors import BadCell, DiaryFormatError
 from painlink.diary.frames import DiaryFrames, model_row
+from painlink.diary.plain_errors import plain_message
 from painlink.diary.schemas import AttackIn, MedicationIn, PatientIn
 from painlink.rules.medications import DrugClass, drug_class_of
 from painlink.rules.plausibility import MAX_RECORD_SPAN, date_problem
@@ -192,7 +193,7 @@ def read_migraine_buddy(path: str | Path, patient_id: str, time_zone: str = "UTC
     try:
         patient = PatientIn(patient_id=patient_id, time_zone=time_zone)
     except ValidationError as exc:
-        raise ValueError(exc.errors()[0]["msg"].removeprefix("Value error, ")) from None
+        raise ValueError(plain_message(exc.errors()[0])) from None
     records = _records(name, text)
     split = next((i for i, (_, r) in enumerate(records) if not any(c.strip() for c in r)), None)
     if split is None or split == 0:
@@ -223,9 +224,7 @@ def read_migraine_buddy(path: str | Path, patient_id: str, time_zone: str = "UTC
                 column = {"intensity_nrs": "Pain Level", "end": "Lasted"}.get(
                     str(e["loc"][0]) if e["loc"] else "-", str(e["loc"][0]) if e["loc"] else "-"
                 )
-                problems.append(
-                    BadCell(name, line, column, None, e["msg"].removeprefix("Value error, "))
-                )
+                problems.append(BadCell(name, line, column, None, plain_message(e)))
             return None
 
     for line, cells in rest[1:]:

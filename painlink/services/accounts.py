@@ -14,6 +14,7 @@ from typing import Any, Protocol
 import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from painlink.diary.plain_errors import plain_message
 from painlink.rules.plausibility import EARLIEST_BIRTH_YEAR, birth_year_problem
 from painlink.services.passwords import hash_password, password_problem
 from painlink.services.time_zones import resolve_zone, zone_problem
@@ -77,7 +78,7 @@ def field_errors(exc: ValidationError) -> dict[str, str]:
     out: dict[str, str] = {}
     for e in exc.errors():
         name = str(e["loc"][0]) if e["loc"] else "form"
-        message = e["msg"].removeprefix("Value error, ")
+        message = plain_message(e)
         if e["type"] == "string_pattern_mismatch" and name == "email":
             message = "this does not look like an email address"
         out.setdefault(name, message)

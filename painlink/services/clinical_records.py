@@ -21,6 +21,7 @@ from painlink.clinical.questionnaires import (
 )
 from painlink.clinical.screening import ScreenResult, screen
 from painlink.diary.frames import model_row
+from painlink.diary.plain_errors import plain_message
 from painlink.diary.schemas import PatientIn, QuestionnaireItemIn, ScreeningAnswerIn
 from painlink.diary.vocabulary import ScreeningContext
 from painlink.rules import plausibility
@@ -75,7 +76,7 @@ def _presentation(answers: dict[str, Any]) -> dict[str, Any]:
     except ValidationError as exc:
         fields = {}
         for e in exc.errors():
-            message = e["msg"].removeprefix("Value error, ")
+            message = plain_message(e)
             if e["loc"]:
                 fields[str(e["loc"][0])] = message
             else:  # a check across fields names its field first: "diastolic_bp: ..."
@@ -139,7 +140,7 @@ def save_screen(
                 }
             )
         except ValidationError as exc:  # a number the screen took but the record cannot keep
-            raise EntryError({question: exc.errors()[0]["msg"]}) from None
+            raise EntryError({question: plain_message(exc.errors()[0])}) from None
         rows.append(model_row(model))
     if rows:
         conn.execute(t.screening_answers.insert(), rows)
@@ -184,7 +185,7 @@ def save_history(conn: sa.Connection, patient_id: str, data: dict[str, Any]) -> 
     try:
         PatientIn(**{k: v for k, v in merged.items() if k in PatientIn.model_fields})
     except ValidationError as exc:
-        raise EntryError({str(e["loc"][0]): e["msg"] for e in exc.errors()}) from None
+        raise EntryError({str(e["loc"][0]): plain_message(e) for e in exc.errors()}) from None
     conn.execute(t.patients.update().where(t.patients.c.patient_id == patient_id).values(**history))
     asked = {k: v for k, v in data.items() if k in Presentation.model_fields}
     return save_screen(conn, patient_id, ScreeningContext.history, asked, answered_by="patient")

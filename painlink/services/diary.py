@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from painlink.diary.fields import field_specs
 from painlink.diary.frames import model_row
+from painlink.diary.plain_errors import plain_message
 from painlink.diary.schemas import (
     AttackIn,
     DayIn,
@@ -43,7 +44,7 @@ def _errors(exc: ValidationError) -> dict[str, str]:
     out: dict[str, str] = {}
     for e in exc.errors():
         name = str(e["loc"][0]) if e["loc"] else "end"
-        out.setdefault(name, e["msg"].removeprefix("Value error, "))
+        out.setdefault(name, plain_message(e))
     return out
 
 

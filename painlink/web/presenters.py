@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import calendar as cal
 import datetime as dt
-import io
 import math
 import threading
 from collections import OrderedDict
@@ -19,16 +18,20 @@ from typing import Any
 import polars as pl
 import sqlalchemy as sa
 
+from painlink.analysis.spine_link import MIN_ATTACKS as SPINE_MIN_ATTACKS
 from painlink.clinical.classify import classify
 from painlink.clinical.month_grid import day_marks, diary_rows
 from painlink.clinical.month_grid import month_grid as grid_of_rows
 from painlink.diary.frames import DiaryFrames
+from painlink.rules import plausibility
+from painlink.rules.forecast_display import diary_is_current
 from painlink.services.analyses import analysis_report
 from painlink.services.reading import Source, read
 from painlink.store.diary_io import (
     WINDOW_COLUMNS,
     read_window_rows,
 )
+from painlink.web import charts
 from painlink.web.forms import FACTOR_PREFIX, checkin_values
 
 
@@ -140,41 +143,100 @@ def _clean(value: Any) -> Any:
 
 
 def insights(store: Source, patient_id: str, today: dt.date | None = None) -> dict[str, Any]:
-    """The insights page; ``today`` (default: the server's date) chooses the cached
-    report, since an ongoing attack counts up to today."""
+    """The insights page; ``today`` (default: the date in the patient's zone) chooses the
+    cached report, since an ongoing attack counts up to today, and decides whether the
+    diary is current enough for tomorrow's forecast."""
     diary = read(store, patient_id)
     if diary.attacks.height < 1:
         return {"enough": False}
+    today = today or _patient_today(diary)
     result = classify(diary)
-    report = analysis_report(diary, patient_id, today or dt.date.today())
+    report = analysis_report(diary, patient_id, today)
     trig = report.triggers.to_frame(patient_id)
+    spine = [
+        {k: _clean(v) for k, v in r.items()}
+        for r in report.spine.to_frame(patient_id).iter_rows(named=True)
+    ]
+    last_day = last_diary_day(diary)
     return {
         "enough": True,
         "period_note": report.period_note(patient_id),
         "screen": result.screen,
         "diagnoses": [d for d in result.diagnoses if d.status in ("met", "probable") or d.refer],
         "day_definition": result.day_definition,
+        "day_definition_source": _definition_source(result.day_definition),
         "months": result.months[-3:],
         "triggers": [{k: _clean(v) for k, v in r.items()} for r in trig.iter_rows(named=True)],
         "plot": trig.filter(pl.col("odds_ratio").is_not_null()).height > 0,
-        "spine": [
-            {k: _clean(v) for k, v in r.items()}
-            for r in report.spine.to_frame(patient_id).iter_rows(named=True)
-        ],
+        "spine": spine,
+        # a picture of shares needs attacks to share out: below the analysis' own
+        # minimum (spine_link.MIN_ATTACKS) one attack would draw as "100%"
+        "spine_plot": any((s.get("attacks_compared") or 0) >= SPINE_MIN_ATTACKS for s in spine),
+        "spine_min_attacks": SPINE_MIN_ATTACKS,
         "outcomes": outcome_rows(report.outcomes.table),
         "forecast": report.forecast.per_patient.row(0, named=True)
         if report.forecast.per_patient.height
         else None,
+        "diary_current": diary_is_current(last_day, today),
+        "last_day": last_day,
     }
 
 
+def _patient_today(diary: DiaryFrames) -> dt.date:
+    zone = diary.patients["time_zone"][0] if diary.patients.height else None
+    try:
+        return plausibility.today(zone or None)
+    except (KeyError, ValueError):  # a zone this machine does not know: UTC
+        return plausibility.today()
+
+
+def _definition_source(name: str) -> str:
+    """The published source of a migraine-day definition, for the clinician's fold."""
+    from painlink.rules.day_definitions import DEFINITIONS
+
+    found = DEFINITIONS.get(name)
+    return found.source if found else name.replace("_", " ")
+
+
+def last_diary_day(diary: DiaryFrames) -> dt.date | None:
+    """The last day anything was recorded: a check-in, an own factor's value or an attack."""
+    days: list[dt.date] = []
+    for frame, column in (
+        (diary.days, "date"),
+        (diary.factor_values, "date"),
+        (diary.attacks, "start"),
+    ):
+        if frame.height and column in frame.columns:
+            last = frame[column].max()
+            if isinstance(last, dt.datetime):
+                days.append(last.date())
+            elif isinstance(last, dt.date):
+                days.append(last)
+    return max(days, default=None)
+
+
+#: a note of the rules' wording that is meant for the developers, not for people
+_UNVERIFIED = " [unverified]"
+
+
 def outcome_rows(frame: pl.DataFrame) -> list[dict[str, Any]]:
-    return [{k: _clean(v) for k, v in r.items()} for r in frame.iter_rows(named=True)]
+    """Outcome rows for a page: the rules' "[unverified]" mark leaves the words and
+    becomes a flag, which the page explains in plain words in a clinician's fold."""
+    out = []
+    for r in frame.iter_rows(named=True):
+        row = {k: _clean(v) for k, v in r.items()}
+        for k, v in list(row.items()):
+            if isinstance(v, str) and _UNVERIFIED in v:
+                row[k] = v.replace(_UNVERIFIED, "")
+                row["unverified"] = True
+        out.append(row)
+    return out
 
 
-def plot_png(store: Source, patient_id: str, kind: str, today: dt.date | None = None) -> bytes:
+def plot_figure(store: Source, patient_id: str, kind: str, today: dt.date | None = None) -> Any:
     """One of the insights' pictures, drawn dark to sit on the low-light page (from
-    the same cached report as :func:`insights`)."""
+    the same cached report as :func:`insights`) and laid out for a phone
+    (:mod:`painlink.web.charts`): the caller closes it."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -182,12 +244,13 @@ def plot_png(store: Source, patient_id: str, kind: str, today: dt.date | None = 
 
     diary = read(store, patient_id)
     with plt.style.context("dark_background"):
-        report = analysis_report(diary, patient_id, today or dt.date.today())
-        fig = getattr(report, kind).plot(patient_id)
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", dpi=110, facecolor=PLOT_BACKGROUND)
-        plt.close(fig)
-    return buffer.getvalue()
+        report = analysis_report(diary, patient_id, today or _patient_today(diary))
+        return charts.for_phone(getattr(report, kind).plot(patient_id), patient_id)
+
+
+def plot_png(store: Source, patient_id: str, kind: str, today: dt.date | None = None) -> bytes:
+    """:func:`plot_figure` as a PNG on the panels' colour."""
+    return charts.png(plot_figure(store, patient_id, kind, today), PLOT_BACKGROUND)
 
 
 PLOT_BACKGROUND = "#181c22"  # the panels' colour in style.css

@@ -193,10 +193,10 @@ async def own_factor_post(request: Request) -> Response:
             try:
                 if data.get("retire"):
                     diary_service.retire_factor(conn, pid, data["retire"], day)
-                    return redirect(f"/checkin?date={day}#factors")
+                    return redirect(f"/checkin?date={day}&factor=stopped#factors")
                 if data.get("rename"):
                     diary_service.rename_factor(conn, pid, data["rename"], data.get("new_name", ""))
-                    return redirect(f"/checkin?date={day}#factors")
+                    return redirect(f"/checkin?date={day}&factor=renamed#factors")
                 diary_service.add_factor(conn, pid, data.get("name", ""), data.get("kind", ""))
             except diary_service.EntryError as exc:
                 errors = {f"new_{k}": v for k, v in exc.fields.items()}
@@ -205,7 +205,7 @@ async def own_factor_post(request: Request) -> Response:
                     **data,
                 }
                 return _checkin_page(request, conn, user, day, values, errors, status=400)
-            return redirect(f"/checkin?date={day}#factors")
+            return redirect(f"/checkin?date={day}&factor=added#factors")
 
         return once(conn, user.id, data, act)
 
