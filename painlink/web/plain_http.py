@@ -22,11 +22,13 @@ log = logging.getLogger("painlink.web")
 
 #: what the pages say (plain words: the person may not know what a cookie is)
 MESSAGE = (
-    "You opened painlink over plain http://, not https://. Your browser will not keep "
-    "the sign-in over plain http, so logging in would bring you back to this page. Open "
-    "painlink through https://, or, only on a home network you trust, ask whoever runs it "
-    "to start it with: painlink serve --insecure-cookies (see the README)."
+    "You opened painlink over plain http://, not https://, so your browser will not keep "
+    "you signed in: logging in would bring you back to this page. Open it through "
+    "https://. Only on a home network you trust, whoever runs painlink can start it like "
+    "this instead (see the README):"
 )
+#: the switch the message names, shown on a line of its own
+COMMAND = "painlink serve --insecure-cookies"
 
 
 def is_loopback(host: str | None) -> bool:
@@ -62,8 +64,9 @@ def plain_http_warning(request: Request) -> str:
         log.warning(
             "painlink was opened over plain HTTP at %s://%s: browsers drop its Secure "
             "session cookie there, so nobody can log in. Serve it over HTTPS (a TLS proxy), "
-            "or on a trusted home network start it with `painlink serve --insecure-cookies`.",
+            "or on a trusted home network start it with `%s`.",
             request.url.scheme,
             request.url.netloc,
+            COMMAND,
         )
     return MESSAGE

@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from painlink.web.deps import auth_settings, presession_token, set_presession
+from painlink.web.plain_http import COMMAND as PLAIN_HTTP_COMMAND
 from painlink.web.plain_http import plain_http_warning
 from painlink.web.security import DEVICE_COOKIE, SESSION_COOKIE, CurrentUser, new_device_token
 
@@ -33,6 +34,7 @@ def pre_render(request: Request, name: str, status: int = 200, **ctx: Any) -> HT
     """A page with a form shown before sign-in, carrying its signed double-submit token."""
     token = presession_token(request)
     ctx.setdefault("plain_http", plain_http_warning(request))
+    ctx.setdefault("plain_http_command", PLAIN_HTTP_COMMAND)
     response = render(request, name, None, status=status, pre_csrf=token, **ctx)
     set_presession(request, response, token)
     return response
