@@ -10,4 +10,10 @@
     presets: [window.SwaggerUIBundle.presets.apis],
     layout: "BaseLayout",
   });
+  // Swagger UI names some icon buttons only by their title: give them an accessible name.
+  new MutationObserver(function () {
+    root.querySelectorAll("button[title]:not([aria-label])").forEach(function (b) {
+      if (!b.textContent.trim()) b.setAttribute("aria-label", b.getAttribute("title"));
+    });
+  }).observe(root, { childList: true, subtree: true });
 })();
