@@ -15,6 +15,7 @@ made is recognised by its marks, and only that is ever deleted:
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -144,9 +145,22 @@ def demo_accounts(store: Store) -> list[tuple[str, str]]:
     return logins
 
 
+def demo_end_date() -> dt.date:
+    """The last day of the demo's diaries: today where it is earliest among the zones
+    the simulator gives its patients. Why: a diary that stops on a fixed date makes the
+    calendar open on an empty month and the forecast refuse ("your diary stops on …");
+    ending today shows what a person keeping a diary sees. The earliest zone's today is
+    today or yesterday for every demo patient, and never a day they have not reached."""
+    from painlink.rules.plausibility import today
+    from painlink.simulate.spec import ZONES
+
+    return min(today(zone) for zone in ZONES)
+
+
 def seed_demo(store: Store, patients: int, truth_path: Path) -> list[tuple[str, str]]:
-    """Replace the demo's data in ``store`` with ``patients`` simulated a year each
-    (seeded, so every demo is the same), and their accounts; returns the logins.
+    """Replace the demo's data in ``store`` with ``patients`` simulated a year each,
+    ending today (:func:`demo_end_date`), and their accounts; returns the logins. The
+    simulation is seeded (the same patients each time; their days follow the calendar).
     Raises :class:`~painlink.store.diary_io.PatientExistsError` when a patient the demo
     did not make has a demo patient's id, and :class:`DemoError` when an account it did
     not make has a demo address."""
@@ -161,6 +175,15 @@ def seed_demo(store: Store, patients: int, truth_path: Path) -> list[tuple[str, 
             raise PatientExistsError(clash)
         _refuse_taken_addresses(conn, _addresses(patients))
     remove_demo(store)
-    spec = SimulationSpec(patients=patients, days=365, seed=2026, id_prefix=DEMO_PREFIX)
+    days = 365
+    start = demo_end_date() - dt.timedelta(days=days - 1)
+    spec = SimulationSpec(
+        patients=patients,
+        days=days,
+        seed=2026,
+        id_prefix=DEMO_PREFIX,
+        start=start,
+        last_day_kept=True,
+    )
     run_simulation(spec, store=store, truth_path=truth_path)
     return demo_accounts(store)

@@ -70,7 +70,8 @@ def serve(
     insecure_cookies: Annotated[
         bool,
         typer.Option(
-            help="Also send the session cookie over plain http (only behind a TLS proxy)."
+            help="Also send the session cookie over plain http: behind a TLS proxy, or on a "
+            "trusted home network (anyone on it can read the traffic). Off by default."
         ),
     ] = False,
     workers: Annotated[

@@ -182,6 +182,9 @@ def frt_by_visit(measurements: pl.DataFrame) -> list[dict[str, object]]:
     for row in means.sort("patient_id", "at").iter_rows(named=True):
         if row.get("frt_left_deg") is None or row.get("frt_right_deg") is None:
             continue
-        result = flexion_rotation_test(row["frt_left_deg"], row["frt_right_deg"])
+        try:
+            result = flexion_rotation_test(row["frt_left_deg"], row["frt_right_deg"])
+        except ValueError:  # stored before the range was checked on the way in: not a test
+            continue
         out.append({"patient_id": row["patient_id"], "at": row["at"], **asdict(result)})
     return out

@@ -34,6 +34,7 @@ from painlink.diary.vocabulary import (
     VisitKind,
 )
 from painlink.rules import plausibility as plausible
+from painlink.rules.cervical import FRT_MEASURES, FRT_RANGE_DEG
 from painlink.rules.medications import DrugClass
 from painlink.rules.questionnaires import INSTRUMENTS
 
@@ -113,7 +114,7 @@ class PatientIn(_Record):
     def _known_zone(cls, value: str) -> str:
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
+        except (ZoneInfoNotFoundError, ValueError, OSError) as exc:  # OSError: name too long
             raise ValueError(f"unknown IANA time zone {value!r}") from exc
         return value
 
@@ -285,6 +286,14 @@ class ExamMeasurementIn(_Record):
     examiner: Annotated[str, Field(max_length=200)] | None = None
     repeat: Annotated[int, Field(ge=1, le=100)] = 1
     notes: Text | None = None
+
+    @model_validator(mode="after")
+    def _frt_in_range(self) -> ExamMeasurementIn:
+        # the FRT's analysis refuses other values, so they are refused on the way in
+        low, high = FRT_RANGE_DEG
+        if self.measure in FRT_MEASURES and not low <= self.value <= high:
+            raise ValueError(f"{self.measure}: degrees from {low:g} to {high:g}")
+        return self
 
 
 class ClinicalFindingIn(_Record):

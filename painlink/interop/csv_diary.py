@@ -96,7 +96,7 @@ def read_diary_folder(folder: str | Path) -> DiaryFrames:
     for row in patients.select("patient_id", "time_zone", "_line").iter_rows(named=True):
         try:
             ZoneInfo(row["time_zone"])
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long
             problems.add(
                 "patients.csv",
                 row["_line"],

@@ -14,6 +14,10 @@
 from __future__ import annotations
 
 FRT_POSITIVE_MAX_DEG = 32.0
+#: the FRT measures rotation from 0° (none) to 90° (a quarter turn, beyond the ~44° of
+#: normal FRT rotation, Hall 2010): a value outside it is a typing error
+FRT_RANGE_DEG = (0.0, 90.0)
+FRT_MEASURES = ("frt_left_deg", "frt_right_deg")
 FRT_SIDE_DIFFERENCE_DEG: float | None = None  # a "≥10° side difference" rule is unverified; off
 MDC_Z = 1.96  # 95% confidence for the minimal detectable change
 

@@ -308,6 +308,8 @@ def _simulate_chunk(
     # --- days the patient filled in (attack days are always logged in attacks.csv)
     compliance = rng.uniform(0.85, 1.0, size=n)
     recorded = rng.random((n, t)) < compliance[:, None]
+    if spec.last_day_kept:
+        recorded[:, -1] = True
     keep = recorded.ravel()
     date_col = pl.Series("date", np.tile(np.array(dates, dtype="datetime64[D]"), n)).cast(pl.Date)
     days = pl.DataFrame(

@@ -51,6 +51,9 @@ class SimulationSpec:
     start: dt.date = dt.date(2025, 1, 1)
     chunk_size: int = 2_000
     id_prefix: str = "SIM"
+    #: every patient filled in the last day (a diary kept up to date, as the demo shows;
+    #: otherwise some patients' diaries would stop a day or two early by chance)
+    last_day_kept: bool = False
     type_shares: dict[str, float] = field(
         default_factory=lambda: {k: v[1] for k, v in TYPES.items()}
     )

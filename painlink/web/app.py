@@ -24,6 +24,7 @@ from starlette.types import ASGIApp
 from painlink.store.audit import audit_key
 from painlink.store.engine import pool_size, web_threads
 from painlink.store.store import Store
+from painlink.web.api_docs import add_api_docs
 from painlink.web.deps import (
     AuditQueue,
     LoginRequired,
@@ -108,7 +109,7 @@ def create_app(
         title="painlink",
         version=_version(),
         description="Migraine and neck/back pain diary: the API behind every page.",
-        docs_url="/api/docs",
+        docs_url=None,  # served by add_api_docs: FastAPI's page loads a CDN the CSP blocks
         openapi_url="/api/openapi.json",
         redoc_url=None,
     )
@@ -118,6 +119,7 @@ def create_app(
     app.state.auth = auth or AuthSettings.from_env()
     app.state.signing_key = signing_key
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    add_api_docs(app)
 
     # one router per audience; none of them imports this module
     for router in (

@@ -9,6 +9,7 @@ so every message appears next to the field that caused it.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -209,12 +210,29 @@ def parse_month(text: str | None) -> dt.date | None:
 
 
 def parse_number(value: str | None) -> float | str | None:
+    """A typed number, None when blank. Not a finite number (``abc``, ``inf``, ``nan``,
+    ``1e999``) is left as text, so the schema refuses it and names the field; ``inf``
+    once reached ``int()`` and answered 500."""
     if value in (None, ""):
         return None
     try:
-        return float(value)
+        number = float(value)
     except ValueError:
         return value  # left as text: the schema names the field in its error
+    return number if math.isfinite(number) else value
+
+
+#: the largest id a form may name (SQLite's and PostgreSQL's BIGINT)
+MAX_ID = 2**63 - 1
+
+
+def parse_id(value: str | None) -> int | None:
+    """A row's number from a form field (a grant, an attack), or None when it is none."""
+    text = (value or "").strip()
+    if not text.isascii() or not text.isdigit() or len(text) > 19:
+        return None
+    number = int(text)
+    return number if 0 < number <= MAX_ID else None
 
 
 def attack_changes(data: dict[str, str]) -> dict[str, Any]:

@@ -18,6 +18,8 @@ from fastapi.templating import Jinja2Templates
 from painlink.services.time_zones import offered_zones, utc_to_local
 from painlink.web.deps import auth_settings, presession_token, set_presession
 from painlink.web.once import new_token
+from painlink.web.plain_http import COMMAND as PLAIN_HTTP_COMMAND
+from painlink.web.plain_http import plain_http_warning
 from painlink.web.security import DEVICE_COOKIE, SESSION_COOKIE, CurrentUser, new_device_token
 
 HERE = Path(__file__).parent
@@ -36,6 +38,8 @@ def render(
 def pre_render(request: Request, name: str, status: int = 200, **ctx: Any) -> HTMLResponse:
     """A page with a form shown before sign-in, carrying its signed double-submit token."""
     token = presession_token(request)
+    ctx.setdefault("plain_http", plain_http_warning(request))
+    ctx.setdefault("plain_http_command", PLAIN_HTTP_COMMAND)
     response = render(request, name, None, status=status, pre_csrf=token, **ctx)
     set_presession(request, response, token)
     return response

@@ -25,6 +25,7 @@ from painlink.services.export import export_zip
 from painlink.services.importing import into_diary, read_source
 from painlink.services.reading import read
 from painlink.store.merge import MergeError
+from painlink.web import forms
 from painlink.web.deps import (
     auth_settings,
     check_csrf,
@@ -89,7 +90,10 @@ async def sharing_post(request: Request) -> Response:
         def act() -> Response:
             try:
                 if data.get("revoke"):
-                    accounts.revoke(conn, pid, int(data["revoke"]))
+                    revoke = forms.parse_id(data["revoke"])
+                    if revoke is None:  # not a clinician's number: nobody to stop sharing with
+                        raise accounts.AccountError({"revoke": "choose whom to stop sharing with"})
+                    accounts.revoke(conn, pid, revoke)
                 else:
                     accounts.grant(conn, pid, data.get("clinician_email", ""))
             except accounts.AccountError as exc:

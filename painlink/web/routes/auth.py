@@ -34,6 +34,7 @@ from painlink.web.deps import (
     session_user,
 )
 from painlink.web.mail import send_mail
+from painlink.web.plain_http import plain_http_problem
 from painlink.web.responses import (
     absolute_link,
     form_data,
@@ -131,8 +132,10 @@ async def login(request: Request) -> Response:
     hash, so the answer and its timing are the same. The back-off is checked again
     inside the write, so parallel guesses cannot slip past it."""
     data = await form_data(request)
-    check_presession(request, data)
     email = data.get("email", "").strip().lower()
+    if plain_http_problem(request):  # the browser dropped the form's cookie: say why
+        return _login_refused(request, email, 400, "Not logged in: see the message above.")
+    check_presession(request, data)
     password = data.get("password", "")
     ip = client_ip(request)
     settings = auth_settings(request)
@@ -303,9 +306,17 @@ async def register(request: Request) -> Response:
     says the same whether or not the address already has an account (the owner gets an
     e-mail saying so instead): registering reveals nothing about who uses painlink."""
     data = await form_data(request)
+    values = {k: data.get(k, "") for k in _REGISTER_FIELDS}
+    if plain_http_problem(request):  # the browser dropped the form's cookie: say why
+        return pre_render(
+            request,
+            "register.html",
+            status=400,
+            values=values,
+            errors={"password": "Not registered: see the message above."},
+        )
     check_presession(request, data)
     settings = auth_settings(request)
-    values = {k: data.get(k, "") for k in _REGISTER_FIELDS}
     payload: dict[str, Any] = {**values, "password": data.get("password", "")}
     payload["birth_year"] = payload["birth_year"] or None
     payload["sex"] = payload["sex"] or "unknown"
@@ -441,8 +452,10 @@ async def forgot_post(request: Request) -> Response:
     """The same page whether or not the address has an account; the e-mail goes out
     after the response."""
     data = await form_data(request)
-    check_presession(request, data)
     email = data.get("email", "").strip().lower()
+    if plain_http_problem(request):  # the browser dropped the form's cookie: say why
+        return _login_refused(request, email, 400, "Not logged in: see the message above.")
+    check_presession(request, data)
     settings = auth_settings(request)
     if not settings.email_enabled:
         return pre_render(request, "forgot.html", errors={}, email_enabled=False)
