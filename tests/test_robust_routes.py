@@ -145,7 +145,11 @@ def _path_values(name: str, world: World) -> list[str]:
     sensible = {
         "patient_id": [world.patient.patient_id or ""],
         "date": [str(TODAY), str(TODAY - dt.timedelta(days=400))],
-        "kind": list(PICTURES),
+        "kind": [*PICTURES, "attack", "medication", "day", "factor"],
+        "entry_id": ["1", str(TODAY)],
+        "correction_id": ["1"],
+        "medication_id": ["1"],
+        "treatment_id": ["1"],
     }.get(name, [])
     return [*sensible, "abc", "-1", "1e308", "9999-12-31", "x" * 300, quote("Käse 🧀", safe="")]
 
@@ -176,13 +180,17 @@ def _routes(app: Any, methods: set[str]) -> dict[tuple[str, str], APIRoute]:
 def _fill(path: str, world: World) -> Iterator[str]:
     """Every combination of the path's parameters with each of their values (one
     parameter varied at a time; the others take their first, sensible value)."""
-    names = re.findall(r"{(\w+)}", path)
+    names = re.findall(r"{(\w+)(?::\w+)?}", path)  # {entry_id:path} is a parameter too
     values = {n: _path_values(n, world) for n in names}
     base = {n: v[0] for n, v in values.items()}
-    yield path.format(**base) if names else path
+
+    def filled(chosen: dict[str, str]) -> str:
+        return re.sub(r"{(\w+)(?::\w+)?}", lambda m: chosen[m.group(1)], path)
+
+    yield filled(base)
     for n in names:
         for v in values[n][1:]:
-            yield path.format(**{**base, n: v})
+            yield filled({**base, n: v})
 
 
 def read_urls(world: World) -> dict[str, set[str]]:

@@ -180,13 +180,13 @@ def _post_errors(client: TestClient, path: str, data: dict[str, str], token_from
 @pytest.mark.parametrize(
     ("path", "data", "token_from", "want"),
     [
-        ("/checkin", {"stress": "11"}, "/checkin", "10 or less"),
-        ("/checkin", {"sleep_hours": "-3"}, "/checkin", "0 or more"),
+        ("/checkin", {"stress": "11"}, "/checkin", "from 0 to 10"),
+        ("/checkin", {"sleep_hours": "-3"}, "/checkin", "Between 0 and 24 hours"),
         ("/checkin/factors", {"name": "=cmd()", "kind": "boolean"}, "/checkin", "letter or a"),
         ("/checkin/factors", {"name": "", "kind": "boolean"}, "/checkin", "fill this in"),
         ("/checkin/factors", {"name": "tea", "kind": "colour"}, "/checkin", "choose one of"),
-        ("/spine", {"region": "lumbar", "nrs": "12"}, "/spine", "10 or less"),
-        ("/spine", {"region": "elbow", "nrs": "3"}, "/spine", "choose one of"),
+        ("/spine", {"pick_lumbar": "1", "nrs_lumbar": "12"}, "/spine", "from 0 to 10"),
+        ("/spine", {"pick_lumbar": "1", "nrs_lumbar": "3", "side_lumbar": "up"}, "/spine", "left"),
     ],
 )
 def test_a_refused_value_is_explained_in_plain_words(
