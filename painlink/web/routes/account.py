@@ -133,21 +133,25 @@ async def time_zone_post(request: Request) -> Response:
 
     def work(request: Request, conn: sa.Connection) -> Response:
         user, pid = own_diary_write(request, conn, data, "time zone")
-        try:
-            old, new = accounts.set_time_zone(conn, pid, data.get("time_zone", ""))
-        except accounts.AccountError as exc:
-            return render(
-                request,
-                "account.html",
-                user,
-                status=400,
-                sources=SOURCES,
-                time_zone=accounts.time_zone_of(conn, pid),
-                errors=exc.fields,
-                values=data,
-            )
-        audit(conn, user, "time_zone", "account", pid, detail=f"{old} -> {new}")
-        return redirect("/account?zone=1#zone")
+
+        def act() -> Response:
+            try:
+                old, new = accounts.set_time_zone(conn, pid, data.get("time_zone", ""))
+            except accounts.AccountError as exc:
+                return render(
+                    request,
+                    "account.html",
+                    user,
+                    status=400,
+                    sources=SOURCES,
+                    time_zone=accounts.time_zone_of(conn, pid),
+                    errors=exc.fields,
+                    values=data,
+                )
+            audit(conn, user, "time_zone", "account", pid, detail=f"{old} -> {new}")
+            return redirect("/account?zone=1#zone")
+
+        return once(conn, user.id, data, act)
 
     return await run_write(request, work)
 

@@ -28,6 +28,7 @@ from painlink.web.deps import (
     require_user,
     run_write,
 )
+from painlink.web.once import once
 from painlink.web.responses import form_data, redirect, render
 from painlink.web.security import CurrentUser, audit
 
@@ -141,13 +142,17 @@ async def _clinic_form(request: Request, patient_id: str, what: str, act: Clinic
             "write",
             f"clinic {what}",
         )
-        try:
-            return act(request, conn, user, data)
-        except (diary_service.EntryError, ValueError) as exc:
-            fields = getattr(exc, "fields", {"form": str(exc)})
-            return _clinic_page(
-                request, conn, user, patient_id, status=400, errors=fields, values=data
-            )
+
+        def attempt() -> Response:
+            try:
+                return act(request, conn, user, data)
+            except (diary_service.EntryError, ValueError) as exc:
+                fields = getattr(exc, "fields", {"form": str(exc)})
+                return _clinic_page(
+                    request, conn, user, patient_id, status=400, errors=fields, values=data
+                )
+
+        return once(conn, user.id, data, attempt)  # a resent clinic form records once
 
     response: Response = await run_write(request, work)
     return response

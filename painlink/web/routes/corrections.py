@@ -26,6 +26,7 @@ from painlink.web.deps import (
     require_user,
     run_write,
 )
+from painlink.web.once import once
 from painlink.web.responses import form_data, redirect, render
 from painlink.web.security import CurrentUser
 
@@ -210,15 +211,19 @@ async def entry_edit_save(kind: str, entry_id: str, request: Request) -> Respons
 
     def work(request: Request, conn: sa.Connection) -> Response:
         user, pid = own_diary_write(request, conn, data, "correction (edit)")
-        if kind not in EDIT_FIELDS:
-            raise HTTPException(status_code=404, detail="no such kind of entry")
-        entry = _entry_or_404(conn, pid, kind, entry_id)
-        try:
-            corrections.edit_entry(conn, pid, kind, entry, _changes(kind, data))
-        except EntryError as exc:
-            return _edit_page(request, user, kind, entry_id, data, exc.fields, status=400)
-        record(request, conn, user, "edit", f"{kind} {entry_id}", pid)
-        return redirect("/entries?saved=1")
+
+        def act() -> Response:
+            if kind not in EDIT_FIELDS:
+                raise HTTPException(status_code=404, detail="no such kind of entry")
+            entry = _entry_or_404(conn, pid, kind, entry_id)
+            try:
+                corrections.edit_entry(conn, pid, kind, entry, _changes(kind, data))
+            except EntryError as exc:
+                return _edit_page(request, user, kind, entry_id, data, exc.fields, status=400)
+            record(request, conn, user, "edit", f"{kind} {entry_id}", pid)
+            return redirect("/entries?saved=1")
+
+        return once(conn, user.id, data, act)
 
     return await run_write(request, work)
 
@@ -229,22 +234,26 @@ async def entry_delete(kind: str, entry_id: str, request: Request) -> Response:
 
     def work(request: Request, conn: sa.Connection) -> Response:
         user, pid = own_diary_write(request, conn, data, "correction (delete)")
-        if kind not in EDIT_FIELDS:
-            raise HTTPException(status_code=404, detail="no such kind of entry")
-        try:
-            entry = _entry_or_404(conn, pid, kind, entry_id)
-        except HTTPException:
-            # a second tap on Delete shows that delete again — for entries named by what
-            # they are (an attack id, a day); a row id may be given again to a newer row
-            # (SQLite reuses the largest), so it names no deleted entry for sure
-            natural = "id" not in corrections.KINDS[kind].key
-            done = corrections.last_delete(conn, pid, kind, entry_id) if natural else None
-            if done is None:
-                raise
-            return redirect(f"/entries?deleted={done['id']}")
-        correction = corrections.delete_entry(conn, pid, kind, entry)
-        record(request, conn, user, "delete", f"{kind} {entry_id}", pid)
-        return redirect(f"/entries?deleted={correction}")
+
+        def act() -> Response:
+            if kind not in EDIT_FIELDS:
+                raise HTTPException(status_code=404, detail="no such kind of entry")
+            try:
+                entry = _entry_or_404(conn, pid, kind, entry_id)
+            except HTTPException:
+                # a second tap on Delete shows that delete again — for entries named by what
+                # they are (an attack id, a day); a row id may be given again to a newer row
+                # (SQLite reuses the largest), so it names no deleted entry for sure
+                natural = "id" not in corrections.KINDS[kind].key
+                done = corrections.last_delete(conn, pid, kind, entry_id) if natural else None
+                if done is None:
+                    raise
+                return redirect(f"/entries?deleted={done['id']}")
+            correction = corrections.delete_entry(conn, pid, kind, entry)
+            record(request, conn, user, "delete", f"{kind} {entry_id}", pid)
+            return redirect(f"/entries?deleted={correction}")
+
+        return once(conn, user.id, data, act)
 
     return await run_write(request, work)
 
@@ -255,17 +264,21 @@ async def entry_undo(correction_id: int, request: Request) -> Response:
 
     def work(request: Request, conn: sa.Connection) -> Response:
         user, pid = own_diary_write(request, conn, data, "correction (undo)")
-        try:
-            found = corrections.get_correction(conn, pid, correction_id)
-        except EntryError:
-            raise HTTPException(status_code=404, detail="nothing to undo") from None
-        if found["undone_at"] is not None:  # a second tap on Undo: it is back already
+
+        def act() -> Response:
+            try:
+                found = corrections.get_correction(conn, pid, correction_id)
+            except EntryError:
+                raise HTTPException(status_code=404, detail="nothing to undo") from None
+            if found["undone_at"] is not None:  # a second tap on Undo: it is back already
+                return redirect("/entries?restored=1")
+            try:
+                done = corrections.undo_delete(conn, pid, correction_id)
+            except EntryError as exc:
+                raise HTTPException(status_code=409, detail=exc.fields["undo"]) from None
+            record(request, conn, user, "undo", f"{done['kind']} {done['entry_key']}", pid)
             return redirect("/entries?restored=1")
-        try:
-            done = corrections.undo_delete(conn, pid, correction_id)
-        except EntryError as exc:
-            raise HTTPException(status_code=409, detail=exc.fields["undo"]) from None
-        record(request, conn, user, "undo", f"{done['kind']} {done['entry_key']}", pid)
-        return redirect("/entries?restored=1")
+
+        return once(conn, user.id, data, act)
 
     return await run_write(request, work)
