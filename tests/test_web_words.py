@@ -180,13 +180,13 @@ def _post_errors(client: TestClient, path: str, data: dict[str, str], token_from
 @pytest.mark.parametrize(
     ("path", "data", "token_from", "want"),
     [
-        ("/checkin", {"stress": "11"}, "/checkin", "10 or less"),
-        ("/checkin", {"sleep_hours": "-3"}, "/checkin", "0 or more"),
+        ("/checkin", {"stress": "11"}, "/checkin", "from 0 to 10"),
+        ("/checkin", {"sleep_hours": "-3"}, "/checkin", "Between 0 and 24"),
         ("/checkin/factors", {"name": "=cmd()", "kind": "boolean"}, "/checkin", "letter or a"),
         ("/checkin/factors", {"name": "", "kind": "boolean"}, "/checkin", "fill this in"),
         ("/checkin/factors", {"name": "tea", "kind": "colour"}, "/checkin", "choose one of"),
-        ("/spine", {"region": "lumbar", "nrs": "12"}, "/spine", "10 or less"),
-        ("/spine", {"region": "elbow", "nrs": "3"}, "/spine", "choose one of"),
+        ("/spine", {"pick_lumbar": "1", "nrs_lumbar": "12"}, "/spine", "from 0 to 10"),
+        ("/spine", {"pick_elbow": "1"}, "/spine", "not a place on the map"),
     ],
 )
 def test_a_refused_value_is_explained_in_plain_words(
@@ -348,3 +348,20 @@ def test_forecast_text_follows_the_diary_end(world: World, monkeypatch: pytest.M
     assert "Chance of an attack" not in text
     assert "fill it in to get a forecast" in text
     assert "Your diary stops on" in text
+
+
+def test_the_triggers_picture_counts_in_plain_numbers(world: World) -> None:
+    """The log axis of the triggers picture reads "1" and "10", not "10⁰" in maths type,
+    and says what the numbers are in plain words."""
+    import matplotlib.pyplot as plt
+
+    fig = _figure(world, "triggers")
+    try:
+        fig.canvas.draw()
+        ax = fig.axes[0]
+        ticks = [t.get_text() for t in ax.get_xticklabels() if t.get_visible() and t.get_text()]
+        assert ticks and not any("$" in t or "^" in t for t in ticks), ticks
+        assert "1" in ticks, ticks
+        assert "odds ratio" not in ax.xaxis.label.get_text()
+    finally:
+        plt.close(fig)

@@ -478,7 +478,7 @@ def entries(
         "factor",
         sa.select(f.date, f.name, f.value).where(f.patient_id == mine).order_by(f.date.desc()),
         "date",
-        lambda row: f"{row['name']}: {row['value']:g}",
+        lambda row: f"{row['name'].replace('_', ' ')}: {row['value']:g}",
     )
     out.sort(key=lambda e: (e["when"], e["kind"] == "attack"), reverse=True)
     return out[offset:take]
