@@ -365,3 +365,14 @@ def test_the_triggers_picture_counts_in_plain_numbers(world: World) -> None:
         assert "odds ratio" not in ax.xaxis.label.get_text()
     finally:
         plt.close(fig)
+
+
+@pytest.mark.parametrize("path", ["/calendar", "/insights"])
+def test_a_clinician_sees_whose_calendar_and_insights_these_are(world: World, path: str) -> None:
+    """The walk of issue 12: the clinician's calendar said only "November 2026"."""
+    page = world.clinician.get(f"{path}?patient={PID}").text
+    name = re.search(r"<h1>([^<]+)</h1>", world.clinician.get(f"/clinic/patients/{PID}").text)
+    assert name is not None
+    assert f"· {name.group(1)}</span></h1>" in page
+    assert f'href="/clinic/patients/{PID}"' in page
+    assert "/clinic/patients/" not in world.patient.get(path).text  # not on the patient's own
