@@ -376,3 +376,12 @@ def test_a_clinician_sees_whose_calendar_and_insights_these_are(world: World, pa
     assert f"· {name.group(1)}</span></h1>" in page
     assert f'href="/clinic/patients/{PID}"' in page
     assert "/clinic/patients/" not in world.patient.get(path).text  # not on the patient's own
+
+
+def test_pages_name_an_icon_the_app_serves(world: World) -> None:
+    """Without one the browser asks for /favicon.ico on every page and logs a 404 (the
+    walk of issue 12 saw it in the console of every page)."""
+    for path in ("/home", "/login"):
+        assert 'rel="icon" href="/static/favicon.svg"' in world.patient.get(path).text
+    r = world.patient.get("/static/favicon.svg")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("image/svg+xml")
