@@ -385,3 +385,21 @@ def test_pages_name_an_icon_the_app_serves(world: World) -> None:
         assert 'rel="icon" href="/static/favicon.svg"' in world.patient.get(path).text
     r = world.patient.get("/static/favicon.svg")
     assert r.status_code == 200 and r.headers["content-type"].startswith("image/svg+xml")
+
+
+def test_a_young_diary_is_told_the_forecast_needs_more_diary(tmp_path: Path) -> None:
+    """A diary of one day has no usual attack rate to beat: the walk of issue 12 saw it
+    told "it does not yet predict better than your usual attack rate"."""
+    from tests.test_web import Web
+
+    c, pid, csrf = Web(tmp_path).patient("nova")
+    today = dt.date.today().isoformat()
+    r = c.post(
+        f"/api/patients/{pid}/attacks",
+        json={"start": f"{today}T00:05"},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert r.status_code == 201, r.text
+    text = visible_text(c.get("/insights").text)
+    assert "needs more weeks of diary" in text, text
+    assert "better than your usual attack rate" not in text
