@@ -403,3 +403,11 @@ def test_a_young_diary_is_told_the_forecast_needs_more_diary(tmp_path: Path) -> 
     text = visible_text(c.get("/insights").text)
     assert "needs more weeks of diary" in text, text
     assert "better than your usual attack rate" not in text
+
+
+def test_neck_and_back_lines_say_higher_or_lower_never_rises_by_nothing(world: World) -> None:
+    """The walk of issue 12 read "no link found (pain rises +0.0 points with attacks)"."""
+    text = visible_text(world.patient.get("/insights").text)
+    assert "rises" not in text and "+0.0" not in text and "-0.0" not in text
+    lines = re.findall(r"(?:Neck|Back|Low back)[^:]*: [^.]*?\((with attacks[^)]*)\)", text)
+    assert all(re.search(r"\d\.\d points (higher|lower)", line) for line in lines), lines
