@@ -321,3 +321,24 @@ def test_the_start_is_corrected_on_the_attack_page_never_into_the_future(web: We
     earlier = _now() - dt.timedelta(hours=3)
     assert details(start=earlier.strftime("%Y-%m-%dT%H:%M")) == 200
     assert _attacks(web, pid)[0]["start"] == earlier
+
+
+def test_headache_now_after_flying_west_is_not_refused(web: Web) -> None:
+    """The diary keeps the clock on the wall where an entry was made. After a move from
+    Berlin to Los Angeles the last headache's end (Berlin clock) lies hours after "now"
+    there: "Headache now" must still start one, not send the person to pick a time no
+    field accepts (the walk of issue 12 found this)."""
+    c, pid, _ = web.patient("flyer")
+    home = c.get("/home").text
+    attack_id = _attack_id(c.post("/attacks/start", data=_form(home, "/attacks/start")))
+    page = c.get(f"/attacks/{attack_id}").text
+    c.post(f"/attacks/{attack_id}/end", data=_form(page, f"/attacks/{attack_id}/end"))
+    account = c.get("/account").text
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', account).group(1)  # type: ignore[union-attr]
+    moved = c.post("/account/time-zone", data={"csrf_token": csrf, "time_zone": "Los Angeles"})
+    assert moved.status_code == 200, moved.text
+    home = c.get("/home").text
+    again = c.post("/attacks/start", data=_form(home, "/attacks/start"))
+    assert again.status_code in (200, 303), again.text
+    assert "cannot start before" not in again.text
+    assert len(_attacks(web, pid)) == 2

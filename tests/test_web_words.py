@@ -187,6 +187,7 @@ def _post_errors(client: TestClient, path: str, data: dict[str, str], token_from
         ("/checkin/factors", {"name": "tea", "kind": "colour"}, "/checkin", "choose one of"),
         ("/spine", {"pick_lumbar": "1", "nrs_lumbar": "12"}, "/spine", "from 0 to 10"),
         ("/spine", {"pick_lumbar": "1", "nrs_lumbar": "3", "side_lumbar": "up"}, "/spine", "left"),
+        ("/spine", {"pick_elbow": "1"}, "/spine", "not a place on the map"),
     ],
 )
 def test_a_refused_value_is_explained_in_plain_words(
@@ -348,3 +349,66 @@ def test_forecast_text_follows_the_diary_end(world: World, monkeypatch: pytest.M
     assert "Chance of an attack" not in text
     assert "fill it in to get a forecast" in text
     assert "Your diary stops on" in text
+
+
+def test_the_triggers_picture_counts_in_plain_numbers(world: World) -> None:
+    """The log axis of the triggers picture reads "1" and "10", not "10⁰" in maths type,
+    and says what the numbers are in plain words."""
+    import matplotlib.pyplot as plt
+
+    fig = _figure(world, "triggers")
+    try:
+        fig.canvas.draw()
+        ax = fig.axes[0]
+        ticks = [t.get_text() for t in ax.get_xticklabels() if t.get_visible() and t.get_text()]
+        assert ticks and not any("$" in t or "^" in t for t in ticks), ticks
+        assert "1" in ticks, ticks
+        assert "odds ratio" not in ax.xaxis.label.get_text()
+    finally:
+        plt.close(fig)
+
+
+@pytest.mark.parametrize("path", ["/calendar", "/insights"])
+def test_a_clinician_sees_whose_calendar_and_insights_these_are(world: World, path: str) -> None:
+    """The walk of issue 12: the clinician's calendar said only "November 2026"."""
+    page = world.clinician.get(f"{path}?patient={PID}").text
+    name = re.search(r"<h1>([^<]+)</h1>", world.clinician.get(f"/clinic/patients/{PID}").text)
+    assert name is not None
+    assert f"· {name.group(1)}</span></h1>" in page
+    assert f'href="/clinic/patients/{PID}"' in page
+    assert "/clinic/patients/" not in world.patient.get(path).text  # not on the patient's own
+
+
+def test_pages_name_an_icon_the_app_serves(world: World) -> None:
+    """Without one the browser asks for /favicon.ico on every page and logs a 404 (the
+    walk of issue 12 saw it in the console of every page)."""
+    for path in ("/home", "/login"):
+        assert 'rel="icon" href="/static/favicon.svg"' in world.patient.get(path).text
+    r = world.patient.get("/static/favicon.svg")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("image/svg+xml")
+
+
+def test_a_young_diary_is_told_the_forecast_needs_more_diary(tmp_path: Path) -> None:
+    """A diary of one day has no usual attack rate to beat: the walk of issue 12 saw it
+    told "it does not yet predict better than your usual attack rate"."""
+    from tests.test_web import Web
+
+    c, pid, csrf = Web(tmp_path).patient("nova")
+    today = dt.date.today().isoformat()
+    r = c.post(
+        f"/api/patients/{pid}/attacks",
+        json={"start": f"{today}T00:05"},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert r.status_code == 201, r.text
+    text = visible_text(c.get("/insights").text)
+    assert "needs more weeks of diary" in text, text
+    assert "better than your usual attack rate" not in text
+
+
+def test_neck_and_back_lines_say_higher_or_lower_never_rises_by_nothing(world: World) -> None:
+    """The walk of issue 12 read "no link found (pain rises +0.0 points with attacks)"."""
+    text = visible_text(world.patient.get("/insights").text)
+    assert "rises" not in text and "+0.0" not in text and "-0.0" not in text
+    lines = re.findall(r"(?:Neck|Back|Low back)[^:]*: [^.]*?\((with attacks[^)]*)\)", text)
+    assert all(re.search(r"\d\.\d points (higher|lower)", line) for line in lines), lines

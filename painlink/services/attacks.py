@@ -103,7 +103,10 @@ def begin_attack(
     if not alongside and (current := diary.open_attack(conn, patient_id)) is not None:
         raise AttackOpen(current)
     last = previous_end(conn, patient_id)
-    if last is not None and start < last["end"]:
+    # an end later than now was written on a clock ahead of this one (the person moved
+    # west; the diary keeps each entry's wall-clock time): the two cannot be compared,
+    # and refusing would leave no time the person could pick
+    if last is not None and last["end"] <= now and start < last["end"]:
         raise EntryError(
             {
                 "start_at": (

@@ -28,6 +28,8 @@ MIN_FONT_PT = 12.5
 PHONE_IMAGE_PX = 316
 #: tick labels longer than this wrap onto a second line
 WRAP_CHARS = 22
+#: the x axis of the triggers picture in plain words (the page's table says "odds ratio")
+ODDS_LABEL = "how many times as likely an attack is (1 = no difference; line: 95% range)"
 
 _LAG = re.compile(r"\(lag (\d+)\)")
 _INSTRUMENT = re.compile(r"(?<=: )([a-z]+[0-9]*)$")  # "treatment: hit6"
@@ -86,6 +88,7 @@ def for_phone(fig: Any, patient_id: str) -> Any:
     date ticks (``ConciseDateFormatter``, so dates do not run into each other) and
     :data:`WIDTH_IN` wide, laid out again."""
     import matplotlib.dates as mdates
+    import matplotlib.ticker as mticker
     from matplotlib.text import Text
 
     height = fig.get_size_inches()[1]
@@ -97,6 +100,11 @@ def for_phone(fig: Any, patient_id: str) -> Any:
         if any(labels):
             wrapped = [_row_label(plain_label(t, patient_id)) for t in labels]
             ax.set_yticks(ax.get_yticks()[: len(wrapped)], wrapped)
+        if ax.get_xscale() == "log":  # "0.5", "1", "10", not "10⁰" in maths type
+            ax.xaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"{v:g}"))
+            ax.xaxis.set_minor_formatter(mticker.NullFormatter())
+            if ax.xaxis.label.get_text().startswith("odds ratio of an attack"):
+                ax.xaxis.label.set_text(ODDS_LABEL)
         if isinstance(ax.xaxis.get_major_formatter(), mdates.AutoDateFormatter):
             locator = mdates.AutoDateLocator(minticks=2, maxticks=4)
             ax.xaxis.set_major_locator(locator)

@@ -25,6 +25,7 @@ from painlink.services import attacks as attack_service
 from painlink.services import clinical_records, medicines
 from painlink.services import diary as diary_service
 from painlink.services import spine as spine_service
+from painlink.store import tables as t
 from painlink.web import body_map, forms, presenters
 from painlink.web.deps import (
     client_ip,
@@ -379,6 +380,17 @@ async def spine_save(request: Request) -> Response:
 # ------------------------------------------------------------------ calendar and insights
 
 
+def _whose(conn: sa.Connection, user: CurrentUser, pid: str) -> str | None:
+    """For a clinician, the name of the patient whose calendar or insights these are
+    (the pages would otherwise not say whose diary they show); None for the patient."""
+    if user.role != "clinician":
+        return None
+    name = conn.execute(
+        sa.select(t.patients.c.display_name).where(t.patients.c.patient_id == pid)
+    ).scalar()
+    return name or pid
+
+
 @router.get("/calendar")
 def calendar_page(request: Request, conn: sa.Connection = Depends(get_conn)) -> Response:
     """The month: every day's class, the month's counts from the same grid, and for the
@@ -403,6 +415,7 @@ def calendar_page(request: Request, conn: sa.Connection = Depends(get_conn)) -> 
         prev_month=prev_month,
         next_month=next_month if next_month <= now.strftime("%Y-%m") else None,
         patient_id=pid,
+        whose=_whose(conn, user, pid),
     )
 
 
@@ -414,7 +427,9 @@ def insights_page(request: Request, conn: sa.Connection = Depends(get_conn)) -> 
     ) or ""
     patient_access(request, conn, user, pid, "read", "insights")
     data = presenters.insights(conn, pid)
-    return render(request, "insights.html", user, insights=data, patient_id=pid)
+    return render(
+        request, "insights.html", user, insights=data, patient_id=pid, whose=_whose(conn, user, pid)
+    )
 
 
 @router.get("/insights/{kind}.png")
