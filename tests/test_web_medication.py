@@ -148,6 +148,9 @@ def test_preventives_are_kept_apart_from_attack_intakes(web: Web) -> None:
     with web.engine.connect() as conn:
         [row] = conn.execute(sa.select(treatments).where(treatments.c.patient_id == pid)).mappings()
     assert (row["name"], row["kind"], row["end"]) == ("topiramate 50 mg", "preventive_drug", None)
+    # the same preventive twice would double its days: refused while the first is open
+    r = c.post("/preventives", data={"csrf_token": csrf, "drug": "topiramate 50mg"})
+    assert r.status_code == 400 and "already listed" in r.text
     r = c.post("/preventives", data={"csrf_token": csrf, "drug": "Maxalt"})
     assert r.status_code == 400 and "attack" in r.text
     # rimegepant is licensed for prevention too (every other day): accepted here

@@ -129,6 +129,17 @@ def start_preventive(
         },
         patient_zone(conn, patient_id),
     )
+    c = t.treatments.c
+    already = conn.execute(
+        sa.select(c.start).where(
+            c.patient_id == patient_id,
+            c.kind == TreatmentKind.preventive_drug.value,
+            c.name == name,
+            c.end.is_(None),
+        )
+    ).first()
+    if already is not None:  # one period per preventive: a second would double its days
+        raise EntryError({"drug": f"{name} is already listed, since {already.start:%d %b %Y}"})
     conn.execute(t.treatments.insert().values(**_row(model, t.treatments)))
 
 

@@ -66,7 +66,7 @@ EDIT_FIELDS: dict[str, list[Field]] = {
     "attack": [
         ("start", "Started", "datetime-local", ()),
         ("end", "Ended (empty while it goes on)", "datetime-local", ()),
-        ("intensity", "At its worst", "select", _INTENSITY),
+        ("intensity", "At its worst (in words)", "select", _INTENSITY),
         ("intensity_nrs", "At its worst (0–10)", "number", ()),
         ("notes", "Notes", "text", ()),
     ],
