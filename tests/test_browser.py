@@ -11,8 +11,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -41,45 +39,18 @@ if not Path(CHROMIUM).exists():
 from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
 
 from painlink.cli.demo_seed import DEMO_PASSWORD  # noqa: E402
+from tests.live_server import demo_database, serving  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    import uvicorn
-
-    from painlink.cli.demo_seed import demo_accounts
-    from painlink.simulate.output import run_simulation
-    from painlink.simulate.spec import SimulationSpec
-    from painlink.store.store import Store
     from painlink.web.app import create_app
-
-    folder = tmp_path_factory.mktemp("web")
-    url = f"sqlite:///{folder / 'browser.db'}"
-    store = Store(url)
-    store.init()
-    run_simulation(
-        SimulationSpec(patients=4, days=200, seed=2026, id_prefix="DEMO"),
-        store=store,
-        truth_path=folder / "truth.json",
-    )
-    demo_accounts(store)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     from painlink.web.security import AuthSettings
 
+    url = demo_database(tmp_path_factory.mktemp("web"), "browser.db")
     app = create_app(url, auth=AuthSettings(require_totp_for_staff=False))
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if srv.started:
-            break
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with serving(app) as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture(scope="module")

@@ -7,15 +7,13 @@ so the page is on a non-loopback name over http, as on a home network.
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
+from tests.live_server import serving
 from tests.test_browser import _AUDIT_JS, ARGS, CHROMIUM, SIZES  # skips without Chromium
 
 pytestmark = pytest.mark.slow
@@ -24,8 +22,6 @@ SHOTS = Path("/tmp/shots-robust")
 
 @pytest.fixture(scope="module")
 def lan(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    import uvicorn
-
     from painlink.services import accounts
     from painlink.web.app import create_app
     from painlink.web.security import AuthSettings
@@ -34,19 +30,8 @@ def lan(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     app = create_app(url, auth=AuthSettings(require_totp_for_staff=False))
     with app.state.store.engine.begin() as conn:
         accounts.create_staff(conn, "dr@clinic.org", "Dr", "copper kettle meadow", "clinician")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if srv.started:
-            break
-        time.sleep(0.05)
-    yield f"http://painlink.lan:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with serving(app, log_level="error") as port:
+        yield f"http://painlink.lan:{port}"
 
 
 @pytest.mark.parametrize("size", list(SIZES))

@@ -4,9 +4,6 @@ account page. Screenshots go to tests/artifacts/screenshots/ (zone-*)."""
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -18,30 +15,19 @@ pytestmark = pytest.mark.slow
 
 from playwright.sync_api import Browser, expect, sync_playwright  # noqa: E402
 
+from tests.live_server import serving  # noqa: E402
+
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, sa.Engine]]:
     """An empty painlink on loopback: registration needs no simulated diaries."""
-    import uvicorn
-
     from painlink.web.app import create_app
     from painlink.web.security import AuthSettings
 
     url = f"sqlite:///{tmp_path_factory.mktemp('zone') / 'zone.db'}"
     app = create_app(url, auth=AuthSettings(require_totp_for_staff=False))
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if srv.started:
-            break
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", app.state.store.engine
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with serving(app) as port:
+        yield f"http://127.0.0.1:{port}", app.state.store.engine
 
 
 @pytest.fixture(scope="module")

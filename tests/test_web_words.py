@@ -95,23 +95,12 @@ def _login(app: Any, email: str) -> TestClient:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    from painlink.cli.demo_seed import demo_accounts
-    from painlink.simulate.output import run_simulation
-    from painlink.simulate.spec import SimulationSpec
-    from painlink.store.store import Store
     from painlink.web.app import create_app
     from painlink.web.security import AuthSettings
+    from tests.live_server import demo_database
 
     folder = tmp_path_factory.mktemp("words")
-    url = f"sqlite:///{folder / 'words.db'}"
-    store = Store(url)
-    store.init()
-    run_simulation(
-        SimulationSpec(patients=4, days=200, seed=2026, id_prefix="DEMO"),
-        store=store,
-        truth_path=folder / "truth.json",
-    )
-    demo_accounts(store)
+    url = demo_database(folder, "words.db")
     app = create_app(url, auth=AuthSettings(require_totp_for_staff=False))
     patient = _login(app, PATIENT)
     token = _csrf(patient.get("/checkin").text)
