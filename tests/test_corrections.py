@@ -144,6 +144,11 @@ def test_an_entry_is_edited_deleted_and_restored_by_its_owner(web: Web, kind: st
     # the clinician sees it was corrected, and when
     clinic = doc.get(f"/clinic/patients/{pid}").text
     assert "Corrected entries" in clinic and "corrected</strong> on" in clinic
+    with web.engine.connect() as conn:  # when, on the patient's clock (named), not in UTC
+        zone = conn.execute(
+            sa.select(t.patients.c.time_zone).where(t.patients.c.patient_id == pid)
+        ).scalar()
+    assert f"({zone})</li>" in clinic and " UTC</li>" not in clinic
     # delete: gone, and the next page offers the undo
     before = snapshot(web.engine, pid)
     r = c.post(

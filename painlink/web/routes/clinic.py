@@ -62,6 +62,7 @@ def _clinic_page(
         summary=presenters.clinical_summary(store, patient_id),
         exams=presenters.exam_overview(store, patient_id),
         corrections=corrections.corrections(store, patient_id, 50),
+        time_zone=accounts.time_zone_of(store, patient_id),  # corrections: UTC → patient's clock
         screen_groups=forms.INTAKE_GROUPS,
         screen_numbers=forms.INTAKE_NUMBERS,
         findings_items=forms.FINDING_ITEMS,
