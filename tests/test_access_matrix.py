@@ -287,6 +287,12 @@ def _new_factor(world: World) -> str:
     return f"factor {world.counter[0]}"
 
 
+def _new_preventive(world: World) -> str:
+    """A preventive not yet listed (the same open one twice is refused)."""
+    world.counter[0] += 1
+    return f"Topamax {25 + world.counter[0]} mg"
+
+
 def _fhir(world: World, hostile: bool) -> bytes:
     resource = json.loads(NDI_FHIR.read_text())
     if hostile:
@@ -558,7 +564,7 @@ SAMPLES: list[Sample] = [
     Sample(
         "POST",
         "/preventives",
-        lambda w, t, h: ("/preventives", {"data": {"drug": "Topamax 25 mg", **_vid(w, h)}}),
+        lambda w, t, h: ("/preventives", {"data": {"drug": _new_preventive(w), **_vid(w, h)}}),
         frozenset({P}),
         scope="own",
     ),
