@@ -40,7 +40,7 @@ def test_an_entry_is_edited_deleted_and_restored_at_phone_width(
     first.get_by_role("link", name=re.compile("^Edit")).click()
     expect(page.get_by_role("heading", name="Correct: headache")).to_be_visible()
     problems["edit"] = page.evaluate(_AUDIT_JS)
-    page.get_by_label("At its worst", exact=True).select_option("3")
+    page.get_by_label("At its worst (in words)", exact=True).select_option("3")
     page.get_by_label("Notes").fill("woke up with it")
     shoot(page, "entry-edit")
     page.get_by_role("button", name="Save the correction").click()
