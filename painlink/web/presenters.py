@@ -68,7 +68,7 @@ def month_grid(
     last = dt.date(year, month, cal.monthrange(year, month)[1])
     if not isinstance(store, sa.Connection):
         rows = diary_rows(read(store, patient_id))
-        return _marked(_month_grid(rows, year, month, as_of), rows, first, last, as_of)
+        return _marked(_month_grid(rows, year, month, as_of), day_marks(rows, first, last, as_of))
     seen = read_window_rows(store, patient_id, first, last)
     marks = day_marks(seen, first, last, as_of)
     now = as_of if any(m.get("ongoing") for m in marks.values()) else None
@@ -78,7 +78,8 @@ def month_grid(
             _GRIDS.move_to_end(key)
             return _GRIDS[key]
     # built from the month's rows as the database returned them: no data frames at all
-    weeks = _marked(_month_grid(seen, year, month, now), seen, first, last, now)
+    # the marks found above: without an attack in progress, as_of marks nothing more
+    weeks = _marked(_month_grid(seen, year, month, now), marks)
     with _GRIDS_LOCK:
         _GRIDS[key] = weeks
         while len(_GRIDS) > GRID_CACHE_SIZE:
@@ -87,13 +88,8 @@ def month_grid(
 
 
 def _marked(
-    weeks: list[list[dict[str, Any]]],
-    rows: Any,
-    first: dt.date,
-    last: dt.date,
-    as_of: dt.datetime | None,
+    weeks: list[list[dict[str, Any]]], marks: dict[dt.date, dict[str, Any]]
 ) -> list[list[dict[str, Any]]]:
-    marks = day_marks(rows, first, last, as_of)
     return [
         [{"ongoing": False, "stoplight": None, **d, **marks.get(d["date"], {})} for d in week]
         for week in weeks
