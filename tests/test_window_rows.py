@@ -4,15 +4,40 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from typing import Any
 
 import sqlalchemy as sa
 
 from painlink.simulate.simulator import simulate
 from painlink.simulate.spec import SimulationSpec
 from painlink.store import tables as t
-from painlink.store.diary_io import read_rows, read_window_rows
+from painlink.store.diary_io import WINDOW_COLUMNS, _specs, read_rows, read_window_rows
 from painlink.store.store import Store
-from painlink.web.presenters import _window_rows
+
+
+def _window_rows(
+    rows: dict[str, list[tuple[Any, ...]]], first: dt.date, last: dt.date
+) -> dict[str, list[tuple[Any, ...]]]:
+    """The stored rows in a month grid's window (what the grid can depend on), filtered
+    here from a whole diary's rows: the reference that :func:`read_window_rows` (the same
+    rows, selected by the database) is tested against."""
+    lo, hi = first.isoformat(), last.isoformat()
+    out: dict[str, list[tuple[Any, ...]]] = {}
+    kept_attacks: set[Any] = set()
+    for name, table_rows in rows.items():
+        column = WINDOW_COLUMNS.get(name)
+        if column is None:
+            out[name] = table_rows
+            continue
+        i = list(_specs(name)).index(column)
+        out[name] = [r for r in table_rows if r[i] is not None and lo <= str(r[i])[:10] <= hi]
+        if name == "attacks":
+            a = list(_specs(name)).index("attack_id")
+            kept_attacks = {r[a] for r in out[name]}
+    if "aura_symptoms" in rows:
+        a = list(_specs("aura_symptoms")).index("attack_id")
+        out["aura_symptoms"] = [r for r in rows["aura_symptoms"] if r[a] in kept_attacks]
+    return out
 
 
 def test_a_months_rows_from_the_database_match_the_whole_diary_filtered(db_url: str) -> None:

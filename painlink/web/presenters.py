@@ -28,7 +28,6 @@ from painlink.rules.forecast_display import diary_is_current
 from painlink.services.analyses import analysis_report
 from painlink.services.reading import Source, read
 from painlink.store.diary_io import (
-    WINDOW_COLUMNS,
     read_window_rows,
 )
 from painlink.web import charts
@@ -94,33 +93,6 @@ def _marked(
         [{"ongoing": False, "stoplight": None, **d, **marks.get(d["date"], {})} for d in week]
         for week in weeks
     ]
-
-
-def _window_rows(
-    rows: dict[str, list[tuple[Any, ...]]], first: dt.date, last: dt.date
-) -> dict[str, list[tuple[Any, ...]]]:
-    """The stored rows in a month grid's window (what the grid can depend on), from a whole
-    diary's rows: the reference that :func:`read_window_rows` (the same rows, selected
-    by the database) is tested against."""
-    from painlink.store.diary_io import _specs
-
-    lo, hi = first.isoformat(), last.isoformat()
-    out: dict[str, list[tuple[Any, ...]]] = {}
-    kept_attacks: set[Any] = set()
-    for name, table_rows in rows.items():
-        column = WINDOW_COLUMNS.get(name)
-        if column is None:
-            out[name] = table_rows
-            continue
-        i = list(_specs(name)).index(column)
-        out[name] = [r for r in table_rows if r[i] is not None and lo <= str(r[i])[:10] <= hi]
-        if name == "attacks":
-            a = list(_specs(name)).index("attack_id")
-            kept_attacks = {r[a] for r in out[name]}
-    if "aura_symptoms" in rows:
-        a = list(_specs("aura_symptoms")).index("attack_id")
-        out["aura_symptoms"] = [r for r in rows["aura_symptoms"] if r[a] in kept_attacks]
-    return out
 
 
 def _month_grid(
