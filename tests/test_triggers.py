@@ -9,7 +9,8 @@ import statsmodels.api as sm
 from scipy import optimize
 
 from painlink.analysis.logistic import fit_logit
-from painlink.analysis.triggers import TriggerAnalysis, _bh
+from painlink.analysis.trigger_verdicts import bh as _bh
+from painlink.analysis.triggers import TriggerAnalysis
 from painlink.days.day_table import build_day_table
 from painlink.diary.frames import DiaryFrames
 from painlink.simulate.simulator import simulate

@@ -40,12 +40,15 @@ def fit_logit(
     max_iter: int = 50,
     tol: float = 1e-10,
     prior_mean: np.ndarray | None = None,
+    start: np.ndarray | None = None,
 ) -> LogitFit:
     """Fit models ``y ~ X`` for a batch: X (m, n, p) with the intercept in column 0.
 
     ``mask`` (m, n) drops rows per model (missing exposure, not at risk). Newton–Raphson
     with step halving on the penalised log-likelihood. ``prior_mean`` (p,) centres the
     normal prior on other coefficients than zero, e.g. a cohort's (the intercept stays free).
+    ``start`` (m, p) is where Newton begins: the covariates' fit without the exposure
+    saves a few iterations on thousands of models (the optimum does not depend on it).
     """
     X = np.asarray(X, dtype=float)
     y = np.asarray(y, dtype=float)
@@ -63,9 +66,30 @@ def fit_logit(
     beta = np.zeros((m, p)) + centre
     rate = np.clip((w * y).sum(1) / np.maximum(w.sum(1), 1), 1e-6, 1 - 1e-6)
     beta[:, 0] = np.log(rate / (1 - rate))
+    if start is not None:
+        beta = np.array(start, dtype=float, copy=True)
+
+    # columns first (m, p, n): each product below is a contiguous row-wise dot; batched
+    # matmuls of many tiny (p × n) matrices, or einsum over three operands, were 5–10×
+    # slower on the cohort's ~10⁴ models
+    Xc = np.ascontiguousarray(X.transpose(0, 2, 1))
+    pairs = [(i, j) for i in range(p) for j in range(i, p)]
+
+    def linear(b: np.ndarray) -> np.ndarray:
+        out: np.ndarray = Xc[:, 0, :] * b[:, 0, None]
+        for k in range(1, p):
+            out = out + Xc[:, k, :] * b[:, k, None]
+        return out
+
+    def information(weights: np.ndarray) -> np.ndarray:
+        out = np.empty((m, p, p))
+        weighted = Xc * weights[:, None, :]
+        for i, j in pairs:
+            out[:, i, j] = out[:, j, i] = np.einsum("mn,mn->m", weighted[:, i, :], Xc[:, j, :])
+        return out
 
     def loglik(b: np.ndarray) -> np.ndarray:
-        eta = np.einsum("mnp,mp->mn", X, b)
+        eta = linear(b)
         value: np.ndarray = (w * (y * eta - np.logaddexp(0.0, eta))).sum(1) - 0.5 * (
             penalty * (b - centre) ** 2
         ).sum(1)
@@ -76,10 +100,10 @@ def fit_logit(
     iterations = 0
     eye = np.eye(p)
     for iterations in range(1, max_iter + 1):  # noqa: B007
-        eta = np.einsum("mnp,mp->mn", X, beta)
+        eta = linear(beta)
         mu = 1.0 / (1.0 + np.exp(-eta))
-        grad = np.einsum("mnp,mn->mp", X, w * (y - mu)) - penalty * (beta - centre)
-        info = np.einsum("mnp,mn,mnq->mpq", X, w * mu * (1 - mu), X) + penalty * eye
+        grad = np.einsum("mpn,mn->mp", Xc, w * (y - mu)) - penalty * (beta - centre)
+        info = information(w * mu * (1 - mu)) + penalty * eye
         info += 1e-12 * eye
         step = np.linalg.solve(info, grad[..., None])[..., 0]
         step[converged] = 0.0
@@ -97,8 +121,8 @@ def fit_logit(
         converged |= (np.abs(scale[:, None] * step).max(1) < 1e-8) | (change < tol)
         if converged.all():
             break
-    eta = np.einsum("mnp,mp->mn", X, beta)
+    eta = linear(beta)
     mu = 1.0 / (1.0 + np.exp(-eta))
-    info = np.einsum("mnp,mn,mnq->mpq", X, w * mu * (1 - mu), X) + penalty * eye
+    info = information(w * mu * (1 - mu)) + penalty * eye
     cov = np.linalg.pinv(info)
     return LogitFit(beta, cov, converged, iterations, w.sum(1), (w * y).sum(1))

@@ -4,10 +4,26 @@
   2020; statistics.md §7.1).
 - Lags 0, 1 and 2 days: alcohol acts at lag 2 (Vives-Mestres 2022), sleep efficiency at
   lag 1 (Bertisch 2020), stress let-down within a day (Lipton 2014).
-- False discoveries: Benjamini–Hochberg at q = 0.10 across every factor and lag tested
-  for one person (statistics.md §7.4).
+- Every recorded variable is a candidate, in a small family of forms declared here
+  (:data:`FORMS_BY_KIND`): present or absent; above or below the person's own usual
+  level (their upper or lower quarter); per unit of the person's own spread (per SD);
+  change from the person's recent baseline (the mean of the previous 7 recorded
+  days). Which form acts differs between people and populations — a fixed cut-off
+  such as "2 units of alcohol" is one population's answer, not another's.
+- Multiplicity, one declared procedure: within a variable, the forms × lags are
+  combined by Simes' test (valid for the positively dependent tests of one
+  variable); across the person's variables, Benjamini–Hochberg at q = 0.10
+  (statistics.md §7.4). With a cohort, the person's posterior under the cohort's
+  population distribution replaces the p-values: Bayesian FDR over the person's
+  variables (mean local false-sign rate of the calls ≤ q).
+- A call is shown only with an interval that excludes 1 (95%).
 - Prior: a normal prior with SD 2 on log odds ratios (odds ratios beyond ~50 need
   strong evidence) keeps estimates finite with sparse 2×2 tables.
+- Cohort model: the population distribution of each variable-form-lag effect is a
+  mixture of a null point mass and zero-centred normals over a fixed grid of widths,
+  its weights fitted by maximum likelihood (adaptive shrinkage, Stephens 2017,
+  Biostatistics 18:275). Unimodal at zero, it cannot collapse onto a spike away from
+  zero ("everyone has OR 1.2"), so a person's call still needs their own evidence.
 - Power: about 24 events are needed to detect moderate associations per person
   (Holsteen dissertation, statistics.md §1); the power statement uses the normal
   approximation var(log OR) ≈ 1 / (events · p · (1 − p)).
@@ -26,15 +42,50 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class TriggerSettings:
     lags: tuple[int, ...] = (0, 1, 2)
-    q: float = 0.10  # Benjamini–Hochberg false-discovery rate
+    q: float = 0.10  # false-discovery rate over a person's variables
     prior_sd: float = 2.0  # normal prior SD on each log odds ratio
     min_attacks: int = 8  # fewer onsets at risk: "not enough data" for every factor
-    min_days_each: int = 5  # a factor needs this many exposed and unexposed days at risk
+    min_days_each: int = 5  # a yes/no form needs this many exposed and unexposed days at risk
+    min_days_numeric: int = 20  # a numeric form needs this many recorded days at risk
     detect_odds_ratio: float = 2.0  # the effect the power statement is about
     power: float = 0.8
-    shrink_min_patients: int = 20  # cohort shrinkage needs at least this many patients
-    alpha: float = 0.05  # for confidence intervals
+    shrink_min_patients: int = 20  # a cohort model needs at least this many patients
+    alpha: float = 0.05  # for intervals: a call's interval must exclude 1
+    baseline_days: int = 7  # "recent baseline": the mean of the previous 7 days
+    baseline_min_days: int = 3  # ... of which at least 3 recorded
+    usual_low: float = 0.25  # "below your usual": the person's lower quarter
+    usual_high: float = 0.75  # "above your usual": the person's upper quarter
+    trend_window_days: int = 28  # the drifting baseline: onsets in the previous 4 weeks
 
+
+#: the forms tried for each kind of variable
+FORMS_BY_KIND: dict[str, tuple[str, ...]] = {
+    "yesno": ("present",),
+    "amount": ("present", "high", "per_sd", "change"),
+    "level": ("high", "low", "per_sd", "change"),
+    "menstruation": ("window",),
+    "contraceptive": ("pill_free",),
+}
+
+#: built-in day columns that are candidates: column → (kind, words, unit)
+VARIABLES: dict[str, tuple[str, str, str]] = {
+    "sleep_hours": ("level", "sleep", "h"),
+    "sleep_quality": ("level", "sleep quality", "/10"),
+    "stress": ("level", "stress", "/10"),
+    "skipped_meals": ("amount", "skipped meals", "meals"),
+    "alcohol_units": ("amount", "alcohol", "units"),
+    "caffeine_mg": ("amount", "caffeine", "mg"),
+    "exercise_min": ("amount", "exercise", "min"),
+    "screen_hours": ("level", "screen time", "h"),
+    "allergy_symptoms": ("yesno", "allergy symptoms", ""),
+    "pressure_hpa": ("level", "air pressure", "hPa"),
+    "temperature_c": ("level", "temperature", "°C"),
+    "menstruation": ("menstruation", "menstrual window", ""),
+    "contraceptive_phase": ("contraceptive", "pill-free week", ""),
+}
+#: day columns that are not candidates, and why: the neck/back analysis owns the spine
+#: ratings (:mod:`painlink.analysis.spine_link`); the stoplight rates the migraine itself
+NOT_CANDIDATES = ("neck_pain", "low_back_pain", "stoplight")
 
 PREMONITORY = re.compile(
     r"neck|stiff|yawn|fatigue|tired|crav|photophob|phonophob|light_sens|sound_sens|mood|irritab"

@@ -1,0 +1,197 @@
+"""Per-person estimates of every candidate × lag, batched across people.
+
+For each person, candidate (a variable in one form) and lag, a penalised logistic
+regression of attack onset on days at risk (days not already inside an attack):
+
+    logit P(onset_t) = a + b·x_{t−lag} + c·weekend_t + d·log(1 + days since last onset)
+                       + e·menstrual window_t (people who record periods; other variables)
+                       + f·log(½ + onsets in the previous 28 days) (a drifting baseline)
+
+All people's models go through one batched Newton solver
+(:func:`painlink.analysis.logistic.fit_logit`) in chunks: people are padded to the
+longest diary and the padding masked out, so a cohort costs a few large array
+operations instead of one small model at a time — the kernel a cohort analysis reuses.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+from scipy import stats
+
+from painlink.analysis.logistic import fit_logit
+from painlink.days.candidates import Candidate
+from painlink.days.exposures import log_days_since_last_onset
+from painlink.rules.triggers import TriggerSettings
+
+#: the columns of the estimates, one row per person × candidate × lag
+ESTIMATES: dict[str, pl.DataType] = {
+    "patient_id": pl.String(),
+    "variable": pl.String(),
+    "form": pl.String(),
+    "kind": pl.String(),
+    "lag": pl.Int64(),
+    "log_or": pl.Float64(),
+    "se": pl.Float64(),
+    "days_at_risk": pl.Int64(),
+    "exposed_days": pl.Int64(),
+    "unexposed_days": pl.Int64(),
+    "attacks_exposed": pl.Int64(),
+    "attacks_at_risk": pl.Int64(),
+    "enough_data": pl.Boolean(),
+    "p_raw": pl.Float64(),
+}
+HORMONAL_FORMS = ("window", "pill_free")
+BINARY_FORMS = ("present", "high", "low", "window", "pill_free")
+_CHUNK_CELLS = 6_000_000  # models × days per batch: ~50 MB per design array
+
+
+def _pad(frame: pl.DataFrame, columns: list[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Patients, row → (patient index, day index), and lengths, for padding to (P, n)."""
+    pids = frame["patient_id"]
+    runs = pids.rle().struct.unnest()  # runs: the frame is sorted by patient
+    lengths = runs["len"].to_numpy().astype(int)
+    names = [str(v) for v in runs["value"].to_list()]
+    return (
+        names,
+        lengths,
+        np.concatenate([np.arange(n) for n in lengths]) if len(lengths) else np.array([], int),
+    )
+
+
+def _padded(
+    values: np.ndarray, who: np.ndarray, day: np.ndarray, shape: tuple[int, int]
+) -> np.ndarray:
+    out = np.full(shape, np.nan)
+    out[who, day] = values
+    return out
+
+
+def _recent_rate(window: int) -> pl.Expr:
+    """The person's drifting baseline: log of (attack onsets in the previous ``window``
+    days + ½), so a spell of frequent attacks is not credited to whatever else was
+    unusual then (a season, a stressful month)."""
+    return (
+        (pl.col("onset").cast(pl.Float64).shift(1).rolling_sum(window, min_samples=1) + 0.5)
+        .over("patient_id")
+        .fill_null(0.5)
+        .log()
+    )
+
+
+def person_estimates(
+    frame: pl.DataFrame, candidates: list[Candidate], settings: TriggerSettings
+) -> pl.DataFrame:
+    """Estimates for every person × candidate × lag (see the module).
+
+    ``frame`` is :func:`painlink.days.candidates.candidate_columns`' frame: the day table
+    sorted by patient and date with one column per candidate."""
+    s = settings
+    if frame.height == 0 or not candidates:
+        return pl.DataFrame(schema=ESTIMATES)
+    frame = frame.with_columns(
+        (pl.col("date").dt.weekday() >= 6).cast(pl.Float64).alias("_weekend"),
+        log_days_since_last_onset().alias("_log_days_since"),
+        _recent_rate(s.trend_window_days).alias("_recent_rate"),
+    )
+    names, lengths, day = _pad(frame, [])
+    who = np.repeat(np.arange(len(names)), lengths)
+    P, n = len(names), int(lengths.max())
+    shape = (P, n)
+    y = np.nan_to_num(_padded(frame["onset"].cast(pl.Float64).to_numpy(), who, day, shape))
+    at_risk = _padded((~frame["ongoing"]).cast(pl.Float64).to_numpy(), who, day, shape) == 1
+    window = next((c for c in candidates if c.form == "window"), None)
+    menstrual = (
+        np.nan_to_num(_padded(frame[window.column].to_numpy(), who, day, shape))
+        if window is not None
+        else np.zeros(shape)
+    )
+    cov = np.stack(
+        [
+            np.nan_to_num(_padded(frame["_weekend"].to_numpy(), who, day, shape)),
+            np.nan_to_num(_padded(frame["_log_days_since"].to_numpy(), who, day, shape)),
+            menstrual,
+            np.nan_to_num(_padded(frame["_recent_rate"].to_numpy(), who, day, shape)),
+        ],
+        axis=-1,
+    )
+    # models in blocks of one candidate × lag for every patient: x[t] = raw[t − lag]
+    blocks = [(ci, lag) for ci in range(len(candidates)) for lag in s.lags]
+    m = len(blocks) * P
+    mp = np.tile(np.arange(P), len(blocks))
+    mc = np.repeat([ci for ci, _ in blocks], P)
+    ml = np.repeat([lag for _, lag in blocks], P)
+    log_or = np.full(m, np.nan)
+    se = np.full(m, np.nan)
+    days_at_risk = np.zeros(m, int)
+    exposed = np.zeros(m, int)
+    attacks_exposed = np.zeros(m, int)
+    attacks = np.zeros(m, int)
+    enough = np.zeros(m, bool)
+    per_chunk = max(1, _CHUNK_CELLS // max(n * P, 1))
+    p = 2 + cov.shape[-1]
+    # each person's covariates without any exposure: where every model's Newton starts
+    base = np.concatenate([np.ones((P, n, 1)), cov], axis=-1)
+    null = fit_logit(base, y, at_risk, prior_sd=s.prior_sd).coef
+    start = np.insert(null, 1, 0.0, axis=1)
+    for first in range(0, len(blocks), per_chunk):
+        chunk = blocks[first : first + per_chunk]
+        idx = np.arange(first * P, (first + len(chunk)) * P)
+        x = np.full((len(chunk), P, n), np.nan)
+        for k, (ci, lag) in enumerate(chunk):
+            raw = _padded(frame[candidates[ci].column].cast(pl.Float64).to_numpy(), who, day, shape)
+            x[k, :, lag:] = raw[:, : n - lag] if lag else raw
+        x = x.reshape(-1, n)
+        valid = at_risk[mp[idx]] & ~np.isnan(x)
+        xv = np.where(valid, x, 0.0)
+        yv = y[mp[idx]] * valid
+        n_valid = valid.sum(1)
+        days_at_risk[idx] = n_valid
+        attacks[idx] = yv.sum(1)
+        is_bin = np.isin(mc[idx], [i for i, c in enumerate(candidates) if c.form in BINARY_FORMS])
+        exposed[idx] = np.where(is_bin, (xv > 0).sum(1), n_valid)
+        attacks_exposed[idx] = np.where(is_bin, (yv * (xv > 0)).sum(1), 0)
+        spread = (xv**2).sum(1) - xv.sum(1) ** 2 / np.maximum(n_valid, 1)
+        ok = (attacks[idx] >= s.min_attacks) & np.where(
+            is_bin,
+            (exposed[idx] >= s.min_days_each) & (n_valid - exposed[idx] >= s.min_days_each),
+            (n_valid >= s.min_days_numeric) & (spread > 1e-9),
+        )
+        enough[idx] = ok
+        fit_idx = np.flatnonzero(ok)
+        if not fit_idx.size:
+            continue
+        sel = idx[fit_idx]
+        X = np.empty((len(sel), n, p))
+        X[:, :, 0] = 1.0
+        X[:, :, 1] = xv[fit_idx]
+        X[:, :, 2:] = cov[mp[sel]]
+        hormonal = np.isin(
+            mc[sel], [i for i, c in enumerate(candidates) if c.form in HORMONAL_FORMS]
+        )
+        X[hormonal, :, 4] = 0.0  # the menstrual covariate of a hormonal form is itself
+        fit = fit_logit(
+            X, yv[fit_idx], valid[fit_idx], prior_sd=s.prior_sd, start=start[mp[sel]]
+        )
+        log_or[sel] = fit.coef[:, 1]
+        se[sel] = fit.se[:, 1]
+    p_raw = np.where(enough, 2 * stats.norm.sf(np.abs(log_or / se)), np.nan)
+    return pl.DataFrame(
+        {
+            "patient_id": [names[i] for i in mp],
+            "variable": [candidates[c].variable for c in mc],
+            "form": [candidates[c].form for c in mc],
+            "kind": [candidates[c].kind for c in mc],
+            "lag": ml.astype(np.int64),
+            "log_or": log_or,
+            "se": se,
+            "days_at_risk": days_at_risk,
+            "exposed_days": exposed,
+            "unexposed_days": days_at_risk - exposed,
+            "attacks_exposed": attacks_exposed,
+            "attacks_at_risk": attacks,
+            "enough_data": enough,
+            "p_raw": p_raw,
+        },
+        schema=ESTIMATES,
+    ).sort("patient_id", maintain_order=True)

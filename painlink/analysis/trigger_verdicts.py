@@ -1,0 +1,304 @@
+"""From per-person estimates to one verdict per person and variable, in words.
+
+Two routes, one rule for each, declared in :mod:`painlink.rules.triggers`:
+
+- **The person's own data** (one person, or a variable the cohort cannot model):
+  within a variable, Simes' test over its forms × lags; across the person's variables,
+  Benjamini–Hochberg at q. The form and lag shown are the strongest; the call also
+  needs that estimate's 95% interval to exclude 1.
+- **With a cohort model** (:mod:`painlink.analysis.effect_prior`): the person's
+  posterior is shown; per variable the form and lag with the lowest local false-sign
+  rate; calls when the mean lfsr of the person's calls is ≤ q (Bayesian FDR) and the
+  shown 95% interval excludes 1. The person's own estimate stays beside it.
+
+An effect of a numeric form (per SD, change) is shown in the direction that goes
+with more attacks ("less sleep", "a fall in stress"), so its odds ratio is above 1.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import polars as pl
+from scipy import stats
+
+from painlink.days.exposures import EXPOSURES
+from painlink.rules.triggers import PREMONITORY, VARIABLES, TriggerSettings
+
+HORMONAL_VARIABLES = ("menstruation", "contraceptive_phase")
+NUMERIC_FORMS = ("per_sd", "change")
+LAG_WORDS = {0: "the same day", 1: "1 day before", 2: "2 days before"}
+
+
+def simes(p: np.ndarray) -> float:
+    """Simes' combined p-value of one variable's tests (NaN: none tested)."""
+    p = np.sort(p[~np.isnan(p)])
+    if not p.size:
+        return math.nan
+    return float(min(1.0, (p * p.size / np.arange(1, p.size + 1)).min()))
+
+
+def bh(p: np.ndarray) -> np.ndarray:
+    """Benjamini–Hochberg adjusted p-values; NaN (never tested) stays out and NaN."""
+    q = np.full(p.shape, np.nan)
+    ok = ~np.isnan(p)
+    if ok.any():
+        q[ok] = stats.false_discovery_control(p[ok], method="bh")
+    return q
+
+
+def _words(variable: str) -> tuple[str, str]:
+    spec = VARIABLES.get(variable)
+    if spec is not None:
+        return spec[1], spec[2]
+    return variable.replace("_", " "), ""
+
+
+def _fmt(value: float | None) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "?"
+    return f"{value:.3g}"
+
+
+def label(variable: str, form: str, kind: str, up: bool) -> str:
+    """The factor's name as a person reads it; ``up``: the shown direction is "more"."""
+    words, _ = _words(variable)
+    if form == "present":
+        return words if kind == "yesno" else f"any {words}"
+    if form == "high":
+        return f"{words} above your usual"
+    if form == "low":
+        return f"{words} below your usual"
+    if form == "per_sd":
+        return f"more {words}" if up else f"less {words}"
+    if form == "change":
+        return f"a rise in {words}" if up else f"a fall in {words}"
+    if form == "window":
+        return "menstrual window"
+    if form == "pill_free":
+        return "pill-free week"
+    return f"{words} ({form})"
+
+
+def definition(variable: str, form: str, kind: str, up: bool, scale: dict[str, float]) -> str:
+    """The form in words with the person's own numbers (their quarters and spread)."""
+    words, unit = _words(variable)
+    unit = f" {unit}" if unit and not unit.startswith("/") else unit
+    if form == "present":
+        return "recorded as yes" if kind == "yesno" else f"any {words} that day"
+    if form == "high":
+        return f"above {_fmt(scale.get('high'))}{unit} (your upper quarter)"
+    if form == "low":
+        return f"below {_fmt(scale.get('low'))}{unit} (your lower quarter)"
+    if form == "per_sd":
+        return f"per {_fmt(scale.get('sd'))}{unit} {'more' if up else 'less'} (your usual spread)"
+    if form == "change":
+        return (
+            f"per {_fmt(scale.get('change_sd'))}{unit} {'above' if up else 'below'} "
+            "your previous week's average"
+        )
+    if form == "window":
+        return EXPOSURES["menstrual_window"][0]
+    if form == "pill_free":
+        return "pill-free week of a combined contraceptive"
+    return form
+
+
+def _best(part: pl.DataFrame, by: str) -> pl.DataFrame:
+    return part.sort(by, nulls_last=True).group_by("variable", maintain_order=True).first()
+
+
+def own_route(e: pl.DataFrame, s: TriggerSettings) -> pl.DataFrame:
+    """Per person × variable: Simes over forms × lags, BH over the person's variables."""
+    out = []
+    for (_pid,), part in e.group_by(["patient_id"], maintain_order=True):
+        tested = part.filter(pl.col("enough_data"))
+        if not tested.height:
+            continue
+        comb = tested.group_by("variable", maintain_order=True).agg(
+            pl.col("p_raw")
+            .map_batches(lambda c: pl.Series([simes(c.to_numpy())]), returns_scalar=True)
+            .alias("p_variable")
+        )
+        comb = comb.with_columns(pl.Series("q", bh(comb["p_variable"].to_numpy())))
+        best = _best(tested, "p_raw").join(comb, on="variable")
+        out.append(best)
+    if not out:
+        return e.head(0).with_columns(
+            pl.lit(None, pl.Float64).alias("p_variable"), pl.lit(None, pl.Float64).alias("q")
+        )
+    best = pl.concat(out)
+    z = stats.norm.ppf(1 - s.alpha / 2)
+    return best.with_columns(
+        pl.col("log_or").alias("shown_log_or"),
+        (pl.col("log_or") - z * pl.col("se")).alias("shown_low"),
+        (pl.col("log_or") + z * pl.col("se")).alias("shown_high"),
+        ((pl.col("q") <= s.q) & (pl.col("p_raw") < s.alpha)).alias("called"),
+        pl.lit("own data").alias("called_by"),
+    )
+
+
+def cohort_route(e: pl.DataFrame, s: TriggerSettings) -> pl.DataFrame:
+    """Per person × variable: the lowest-lfsr form and lag; Bayesian FDR over variables."""
+    tested = e.filter(pl.col("enough_data") & pl.col("lfsr").is_not_null())
+    if not tested.height:
+        return tested.with_columns(
+            pl.lit(None, pl.Float64).alias("q"),
+            pl.lit(None, pl.Float64).alias("shown_log_or"),
+            pl.lit(None, pl.Float64).alias("shown_low"),
+            pl.lit(None, pl.Float64).alias("shown_high"),
+            pl.lit(None, pl.Boolean).alias("called"),
+            pl.lit(None, pl.String).alias("called_by"),
+        )
+    best = (
+        tested.sort("patient_id", "lfsr")
+        .group_by(["patient_id", "variable"], maintain_order=True)
+        .first()
+        .sort("patient_id", "lfsr")
+        .with_columns(
+            (
+                pl.col("lfsr").cum_sum().over("patient_id")
+                / pl.int_range(1, pl.len() + 1).over("patient_id")
+            ).alias("q")
+        )
+    )
+    excludes = (pl.col("post_low") > 0) | (pl.col("post_high") < 0)
+    return best.with_columns(
+        pl.col("post_mean").alias("shown_log_or"),
+        pl.col("post_low").alias("shown_low"),
+        pl.col("post_high").alias("shown_high"),
+        ((pl.col("q") <= s.q) & excludes).alias("called"),
+        pl.lit("cohort model").alias("called_by"),
+    )
+
+
+def verdict_rows(
+    best: pl.DataFrame,
+    recorded: pl.DataFrame,
+    scales: dict[tuple[str, str], dict[str, float]],
+    s: TriggerSettings,
+    kinds: dict[str, str],
+) -> pl.DataFrame:
+    """One row per person × recorded-or-not variable, in words, with the shown interval."""
+    z = stats.norm.ppf(1 - s.alpha / 2)
+    rows = []
+    picked = {(r["patient_id"], r["variable"]): r for r in best.iter_rows(named=True)}
+    for r in recorded.iter_rows(named=True):
+        pid, var, days = r["patient_id"], r["variable"], r["recorded_days"]
+        kind = kinds.get(var, "level")
+        row = picked.get((pid, var))
+        base = {
+            "patient_id": pid,
+            "variable": var,
+            "recorded_days": days,
+            "attacks_at_risk": r["attacks_at_risk"],
+        }
+        if days == 0:
+            if var in HORMONAL_VARIABLES:
+                continue  # asked only of people who record periods or a pill cycle
+            rows.append(
+                {**base, "verdict": "not recorded", "factor": label(var, "per_sd", kind, True)}
+            )
+            continue
+        if row is None:
+            rows.append(
+                {
+                    **base,
+                    "verdict": "not enough data",
+                    "factor": _words(var)[0],
+                    "power_note": _too_little(r["attacks_at_risk"], s),
+                }
+            )
+            continue
+        form, est = row["form"], row["shown_log_or"]
+        flip = form in NUMERIC_FORMS and est < 0
+        sign = -1.0 if flip else 1.0
+        shown = sign * est
+        lo, hi = sorted((sign * row["shown_low"], sign * row["shown_high"]))
+        own_lo, own_hi = sorted(
+            (sign * (row["log_or"] - z * row["se"]), sign * (row["log_or"] + z * row["se"]))
+        )
+        up = not flip if form in NUMERIC_FORMS else True
+        more = (1 if est > 0 else -1) * (-1 if form == "low" else 1)
+        called = bool(row["called"])
+        name = label(var, form, kind, up)
+        if called and shown > 0 and PREMONITORY.search(var):
+            verdict = "possible early attack sign"
+        elif called and shown > 0:
+            verdict = "likely trigger"
+        elif called:
+            verdict = "likely protector"
+        else:
+            verdict = "no association"
+        rows.append(
+            {
+                **base,
+                "verdict": verdict,
+                "factor": name,
+                "definition": definition(var, form, kind, up, scales.get((pid, var), {})),
+                "form": form,
+                "lag": row["lag"],
+                "direction": more,
+                "odds_ratio": math.exp(shown),
+                "ci_low": math.exp(lo),
+                "ci_high": math.exp(hi),
+                "own_odds_ratio": math.exp(sign * row["log_or"]),
+                "own_ci_low": math.exp(own_lo),
+                "own_ci_high": math.exp(own_hi),
+                "q": row["q"],
+                "lfsr": row.get("lfsr"),
+                "cohort_share": row.get("share_with_effect"),
+                "called_by": row["called_by"] if called else None,
+                "exposed_days": row["exposed_days"],
+                "power_note": "" if called else _power(row, s),
+            }
+        )
+    return pl.DataFrame(rows, schema=VERDICT_SCHEMA)
+
+
+VERDICT_SCHEMA: dict[str, pl.DataType] = {
+    "patient_id": pl.String(),
+    "variable": pl.String(),
+    "factor": pl.String(),
+    "definition": pl.String(),
+    "verdict": pl.String(),
+    "form": pl.String(),
+    "lag": pl.Int64(),
+    "direction": pl.Int64(),
+    "odds_ratio": pl.Float64(),
+    "ci_low": pl.Float64(),
+    "ci_high": pl.Float64(),
+    "own_odds_ratio": pl.Float64(),
+    "own_ci_low": pl.Float64(),
+    "own_ci_high": pl.Float64(),
+    "q": pl.Float64(),
+    "lfsr": pl.Float64(),
+    "cohort_share": pl.Float64(),
+    "called_by": pl.String(),
+    "recorded_days": pl.Int64(),
+    "exposed_days": pl.Int64(),
+    "attacks_at_risk": pl.Int64(),
+    "power_note": pl.String(),
+}
+
+
+def _too_little(attacks: int | None, s: TriggerSettings) -> str:
+    have = attacks or 0
+    if have < s.min_attacks:
+        return f"{s.min_attacks - have} more attacks are needed before it can be tested"
+    return "recorded on too few days, or always the same, to compare"
+
+
+def _power(row: dict[str, object], s: TriggerSettings) -> str:
+    """How many more attacks would detect an odds ratio of 2 for a day in the person's
+    upper or lower quarter (the forms' prevalence is a quarter by construction)."""
+    z = stats.norm.ppf(1 - s.alpha / 2) + stats.norm.ppf(s.power)
+    need = z**2 / (math.log(s.detect_odds_ratio) ** 2 * 0.25 * 0.75)
+    have = int(row["attacks_at_risk"] or 0)  # type: ignore[call-overload]
+    if need <= have:
+        return ""
+    return (
+        f"about {math.ceil(need - have)} more attacks to detect an odds ratio of "
+        f"{s.detect_odds_ratio:g} with {s.power:.0%} power"
+    )
