@@ -1,20 +1,23 @@
 """A cohort's distribution of one effect, and each person's posterior under it.
 
 Adaptive shrinkage (Stephens 2017, "False discovery rates: a new deal",
-Biostatistics 18:275): the population distribution of a log odds ratio is
+Biostatistics 18:275), in its asymmetric form: the population distribution of a log
+odds ratio is
 
-    g(β) = π₀·δ₀(β) + Σ_k π_k·N(β; 0, σ_k²)
+    g(β) = π₀·δ₀(β) + Σ_k π⁺_k·HN⁺(β; σ_k) + Σ_k π⁻_k·HN⁻(β; σ_k)
 
-over a fixed grid of widths σ_k, with the weights π fitted by maximum likelihood
-(EM; a mild prior on π₀ leans towards "no effect" when the data cannot tell). Each
-person's estimate b ~ N(β, s²) then gives a posterior that is a mixture of a point
-mass at zero and normals; its mean, 95% interval and local false-sign rate (the
-probability that the sign is wrong or the effect is zero) are what is shown.
+— a point mass at zero and half-normals on either side over a fixed grid of widths
+σ_k, weights fitted by maximum likelihood (EM; a mild prior on π₀ leans towards "no
+effect" when the data cannot tell). Each person's estimate b ~ N(β, s²) then gives a
+posterior that mixes a point mass at zero with truncated normals; its mean, 95%
+interval and local false-sign rate (the probability that the effect is zero or of the
+other sign) are what is shown.
 
-Why this shape: being unimodal at zero, g cannot "decide" that nearly everyone has
-a small effect away from zero (a two-groups fit with a free slab mean did, and then
-called anyone slightly positive a trigger); a person's call needs their own
-evidence, and the cohort only says how common and how large effects are.
+Why this shape: unimodal at zero, g cannot "decide" that nearly everyone has a small
+effect away from zero (a two-groups fit with a free slab mean did, and then called
+anyone slightly positive a trigger), so a call needs the person's own evidence; and
+because the two sides have their own weights, a factor that raises risk in the people
+it acts in (stress) is not assumed to lower it in as many others.
 """
 
 from __future__ import annotations
@@ -22,20 +25,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
 #: the widths of the non-null components, log odds ratio scale (OR ~1.05 … ~55)
 GRID = 0.05 * np.sqrt(2.0) ** np.arange(13)
 NULL_PRIOR = 10.0  # Dirichlet weight on π₀ (ash's "nullbiased" default)
+_LOG_2PI = np.log(2 * np.pi)
 
 
 @dataclass(frozen=True)
 class EffectPrior:
-    """The fitted population distribution: weights of the null and of each width."""
+    """The fitted population distribution: π₀, then π⁺_k, then π⁻_k."""
 
-    weights: np.ndarray  # (K + 1,): π₀ then π_k
+    weights: np.ndarray  # (1 + 2K,)
     widths: np.ndarray  # (K,)
     people: int
+    #: log-likelihood of the fitted g minus that of "no effect in anyone": the cohort's
+    #: evidence that the effect exists in this form at all
+    evidence: float = 0.0
 
     @property
     def share_with_effect(self) -> float:
@@ -43,29 +50,50 @@ class EffectPrior:
         return float(1.0 - self.weights[0])
 
     @property
+    def share_raised(self) -> float:
+        """The estimated share of people in whom the factor goes with more attacks."""
+        k = len(self.widths)
+        return float(self.weights[1 : 1 + k].sum())
+
+    @property
     def typical_size(self) -> float:
         """The root mean square of the non-null effects (log odds ratio)."""
-        w = self.weights[1:]
+        k = len(self.widths)
+        w = self.weights[1 : 1 + k] + self.weights[1 + k :]
         if w.sum() <= 0:
             return 0.0
         return float(np.sqrt((w * self.widths**2).sum() / w.sum()))
 
 
-def _likelihoods(b: np.ndarray, s: np.ndarray, widths: np.ndarray) -> np.ndarray:
-    """(n, K + 1) marginal densities of each estimate under each component."""
-    sd = np.sqrt(np.concatenate([np.zeros(1), widths**2])[None, :] + s[:, None] ** 2)
-    return stats.norm.pdf(b[:, None], 0.0, sd)
+def _parts(
+    b: np.ndarray, s: np.ndarray, widths: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Log marginal densities (n, 1 + 2K) of each estimate under each component, and
+    the untruncated posterior mean and sd (n, K) of the half-normal components."""
+    s2 = s[:, None] ** 2
+    w2 = widths[None, :] ** 2
+    var = 1.0 / (1.0 / s2 + 1.0 / w2)
+    m = var * b[:, None] / s2
+    sd = np.sqrt(var)
+    total = w2 + s2
+    log_normal = -0.5 * (_LOG_2PI + np.log(total) + b[:, None] ** 2 / total)
+    log_null = -0.5 * (_LOG_2PI + np.log(s**2) + b**2 / s**2)
+    up = np.log(2.0) + log_normal + special.log_ndtr(m / sd)
+    down = np.log(2.0) + log_normal + special.log_ndtr(-m / sd)
+    return np.column_stack([log_null, up, down]), m, sd
 
 
 def fit_prior(
-    b: np.ndarray, s: np.ndarray, widths: np.ndarray = GRID, iterations: int = 500
+    b: np.ndarray, s: np.ndarray, widths: np.ndarray = GRID, iterations: int = 1000
 ) -> EffectPrior:
     """Maximum-likelihood mixture weights by EM (a convex problem: one optimum)."""
-    lik = _likelihoods(b, s, widths)
+    b = np.asarray(b, float)
+    s = np.asarray(s, float)
+    log_lik, _, _ = _parts(b, s, widths)
+    lik = np.exp(log_lik - log_lik.max(1, keepdims=True))
     k = lik.shape[1]
-    pi = np.full(k, 1.0 / k)
+    pi = np.full(k, 0.5 / (k - 1))
     pi[0] = 0.5
-    pi /= pi.sum()
     penalty = np.zeros(k)
     penalty[0] = NULL_PRIOR - 1.0
     for _ in range(iterations):
@@ -73,11 +101,14 @@ def fit_prior(
         resp = joint / np.maximum(joint.sum(1, keepdims=True), 1e-300)
         new = resp.sum(0) + penalty
         new /= new.sum()
-        if np.abs(new - pi).max() < 1e-8:
-            pi = new
-            break
+        done = np.abs(new - pi).max() < 1e-9
         pi = new
-    return EffectPrior(pi, np.asarray(widths, float), len(b))
+        if done:
+            break
+    shift = log_lik.max(1)
+    fitted = float((np.log(np.maximum((lik * pi).sum(1), 1e-300)) + shift).sum())
+    evidence = fitted - float(log_lik[:, 0].sum())
+    return EffectPrior(pi, np.asarray(widths, float), len(b), evidence)
 
 
 @dataclass(frozen=True)
@@ -93,31 +124,60 @@ def posterior(b: np.ndarray, s: np.ndarray, prior: EffectPrior, level: float = 0
     """Each estimate's posterior under ``prior``: mean, equal-tailed interval, lfsr."""
     b = np.asarray(b, float)
     s = np.asarray(s, float)
-    lik = _likelihoods(b, s, prior.widths)
-    joint = lik * prior.weights
-    w = joint / np.maximum(joint.sum(1, keepdims=True), 1e-300)
-    var = 1.0 / (1.0 / s[:, None] ** 2 + 1.0 / prior.widths[None, :] ** 2)
-    m = var * b[:, None] / s[:, None] ** 2
-    sd = np.sqrt(var)
-    wk = w[:, 1:]
-    mean = (wk * m).sum(1)
-    below = (wk * stats.norm.cdf(-m / sd)).sum(1)
-    above = (wk * stats.norm.sf(-m / sd)).sum(1)
+    log_lik, m, sd = _parts(b, s, prior.widths)
+    with np.errstate(divide="ignore"):
+        log_joint = log_lik + np.log(prior.weights)
+    w = np.exp(log_joint - log_joint.max(1, keepdims=True))
+    w /= w.sum(1, keepdims=True)
+    k = len(prior.widths)
+    w_up, w_down = w[:, 1 : 1 + k], w[:, 1 + k :]
+    a = m / sd
+    # truncated normal means: above zero and below zero
+    ratio_up = np.exp(_log_phi(a) - special.log_ndtr(a))
+    ratio_down = np.exp(_log_phi(a) - special.log_ndtr(-a))
+    mean = (w_up * (m + sd * ratio_up)).sum(1) + (w_down * (m - sd * ratio_down)).sum(1)
     p_zero = w[:, 0]
-    lfsr = p_zero + np.minimum(below, above)
+    p_up = w_up.sum(1)
+    p_down = w_down.sum(1)
+    lfsr = p_zero + np.minimum(p_up, p_down)
     tail = (1.0 - level) / 2
     low = _quantile(tail, w, m, sd)
     high = _quantile(1.0 - tail, w, m, sd)
     return Posterior(mean, low, high, np.clip(lfsr, 0.0, 1.0), p_zero)
 
 
+def _log_phi(x: np.ndarray) -> np.ndarray:
+    out: np.ndarray = -0.5 * (x**2 + _LOG_2PI)
+    return out
+
+
 def _cdf(x: np.ndarray, w: np.ndarray, m: np.ndarray, sd: np.ndarray) -> np.ndarray:
+    """The posterior CDF at x (one x per row)."""
+    k = m.shape[1]
+    xs = x[:, None]
+    z0 = -m / sd
+    # above-zero truncated normals: mass below x is (Φ((x−m)/sd) − Φ(−m/sd)) / Φ(m/sd)
+    up = np.where(
+        xs > 0,
+        (special.ndtr((xs - m) / sd) - special.ndtr(z0)) / np.maximum(special.ndtr(-z0), 1e-300),
+        0.0,
+    )
+    # below-zero: Φ((min(x,0)−m)/sd) / Φ(−m/sd)
+    down = np.where(
+        xs < 0,
+        special.ndtr((xs - m) / sd) / np.maximum(special.ndtr(z0), 1e-300),
+        1.0,
+    )
     point = w[:, 0] * (x >= 0)
-    return point + (w[:, 1:] * special.ndtr((x[:, None] - m) / sd)).sum(1)
+    return (
+        point
+        + (w[:, 1 : 1 + k] * np.clip(up, 0, 1)).sum(1)
+        + (w[:, 1 + k :] * np.clip(down, 0, 1)).sum(1)
+    )
 
 
 def _quantile(q: float, w: np.ndarray, m: np.ndarray, sd: np.ndarray) -> np.ndarray:
-    """Vectorised bisection on the mixture's CDF (a point mass makes it jump at 0)."""
+    """Vectorised bisection on the posterior CDF (the point mass makes it jump at 0)."""
     lo = np.minimum((m - 8 * sd).min(1), 0.0) - 1e-9
     hi = np.maximum((m + 8 * sd).max(1), 0.0) + 1e-9
     for _ in range(45):  # 2⁻⁴⁵ of the bracket: far below any shown digit
@@ -125,9 +185,7 @@ def _quantile(q: float, w: np.ndarray, m: np.ndarray, sd: np.ndarray) -> np.ndar
         below = _cdf(mid, w, m, sd) < q
         lo = np.where(below, mid, lo)
         hi = np.where(below, hi, mid)
-    # snap to exactly zero where the point mass holds the quantile
     out = (lo + hi) / 2
-    at_zero = (_cdf(np.zeros_like(out) - 1e-12, w, m, sd) < q) & (
-        _cdf(np.zeros_like(out), w, m, sd) >= q
-    )
+    zero = np.zeros_like(out)
+    at_zero = (_cdf(zero - 1e-12, w, m, sd) < q) & (_cdf(zero, w, m, sd) >= q)
     return np.where(at_zero, 0.0, out)

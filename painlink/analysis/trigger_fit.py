@@ -170,9 +170,7 @@ def person_estimates(
             mc[sel], [i for i, c in enumerate(candidates) if c.form in HORMONAL_FORMS]
         )
         X[hormonal, :, 4] = 0.0  # the menstrual covariate of a hormonal form is itself
-        fit = fit_logit(
-            X, yv[fit_idx], valid[fit_idx], prior_sd=s.prior_sd, start=start[mp[sel]]
-        )
+        fit = fit_logit(X, yv[fit_idx], valid[fit_idx], prior_sd=s.prior_sd, start=start[mp[sel]])
         log_or[sel] = fit.coef[:, 1]
         se[sel] = fit.se[:, 1]
     p_raw = np.where(enough, 2 * stats.norm.sf(np.abs(log_or / se)), np.nan)

@@ -140,8 +140,9 @@ def own_route(e: pl.DataFrame, s: TriggerSettings) -> pl.DataFrame:
 
 
 def cohort_route(e: pl.DataFrame, s: TriggerSettings) -> pl.DataFrame:
-    """Per person × variable: the lowest-lfsr form and lag; Bayesian FDR over variables."""
-    tested = e.filter(pl.col("enough_data") & pl.col("lfsr").is_not_null())
+    """Per person × variable: the form and lag the cohort found to matter most (its
+    evidence for an effect in anyone); Bayesian FDR over the person's variables."""
+    tested = e.filter(pl.col("enough_data") & pl.col("lfsr").is_not_null() & pl.col("chosen"))
     if not tested.height:
         return tested.with_columns(
             pl.lit(None, pl.Float64).alias("q"),
@@ -152,7 +153,7 @@ def cohort_route(e: pl.DataFrame, s: TriggerSettings) -> pl.DataFrame:
             pl.lit(None, pl.String).alias("called_by"),
         )
     best = (
-        tested.sort("patient_id", "lfsr")
+        tested.sort("patient_id", "variable", "lfsr")
         .group_by(["patient_id", "variable"], maintain_order=True)
         .first()
         .sort("patient_id", "lfsr")
@@ -198,7 +199,7 @@ def verdict_rows(
             if var in HORMONAL_VARIABLES:
                 continue  # asked only of people who record periods or a pill cycle
             rows.append(
-                {**base, "verdict": "not recorded", "factor": label(var, "per_sd", kind, True)}
+                {**base, "verdict": "not recorded", "factor": _words(var)[0]}
             )
             continue
         if row is None:
@@ -222,7 +223,8 @@ def verdict_rows(
         up = not flip if form in NUMERIC_FORMS else True
         more = (1 if est > 0 else -1) * (-1 if form == "low" else 1)
         called = bool(row["called"])
-        name = label(var, form, kind, up)
+        # a call names its form ("less sleep"); anything else names the variable
+        name = label(var, form, kind, up) if called else _words(var)[0]
         if called and shown > 0 and PREMONITORY.search(var):
             verdict = "possible early attack sign"
         elif called and shown > 0:

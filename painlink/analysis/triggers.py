@@ -52,6 +52,8 @@ COHORT: dict[str, pl.DataType] = {
     "people": pl.Int64(),
     "share_with_effect": pl.Float64(),
     "typical_odds_ratio": pl.Float64(),
+    "evidence": pl.Float64(),
+    "chosen": pl.Boolean(),
 }
 
 
@@ -250,6 +252,7 @@ def _cohort_model(estimates: pl.DataFrame, s: TriggerSettings) -> tuple[pl.DataF
                 "people": part.height,
                 "share_with_effect": prior.share_with_effect,
                 "typical_odds_ratio": float(np.exp(prior.typical_size)),
+                "evidence": prior.evidence,
             }
         )
     del usable
@@ -260,7 +263,28 @@ def _cohort_model(estimates: pl.DataFrame, s: TriggerSettings) -> tuple[pl.DataF
         pl.Series("lfsr", lfsr).fill_nan(None),
         pl.Series("share_with_effect", share).fill_nan(None),
     )
-    cohort = pl.DataFrame(rows, schema=COHORT) if rows else pl.DataFrame(schema=COHORT)
+    if not rows:
+        return out, pl.DataFrame(schema=COHORT)
+    # which forms and lags matter: per variable the one with the most evidence in the
+    # cohort, and up to two more with strong evidence of their own
+    cohort = (
+        pl.DataFrame(rows)
+        .with_columns(
+            (
+                (pl.col("evidence") == pl.col("evidence").max().over("variable"))
+                | (
+                    (pl.col("evidence") >= s.form_evidence)
+                    & (pl.col("evidence").rank("ordinal", descending=True).over("variable") <= 3)
+                )
+            ).alias("chosen")
+        )
+        .select(list(COHORT))
+        .cast(COHORT)  # type: ignore[arg-type]
+    )
+    chosen = cohort.filter("chosen").select("variable", "form", "lag", pl.lit(True).alias("chosen"))
+    out = out.join(chosen, on=["variable", "form", "lag"], how="left").with_columns(
+        pl.col("chosen").fill_null(False)
+    )
     return out, cohort
 
 

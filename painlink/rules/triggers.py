@@ -55,6 +55,10 @@ class TriggerSettings:
     baseline_min_days: int = 3  # ... of which at least 3 recorded
     usual_low: float = 0.25  # "below your usual": the person's lower quarter
     usual_high: float = 0.75  # "above your usual": the person's upper quarter
+    #: a form and lag the cohort model keeps for a variable besides its best: its
+    #: evidence (log likelihood ratio of "acts in some people" over "in nobody") is at
+    #: least 3, a likelihood ratio of 20 (Kass & Raftery 1995: strong evidence)
+    form_evidence: float = 3.0
     trend_window_days: int = 28  # the drifting baseline: onsets in the previous 4 weeks
 
 
