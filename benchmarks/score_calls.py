@@ -120,7 +120,9 @@ def score(calls: pl.DataFrame, truth: pl.DataFrame) -> dict:
 
 def _cell(value: object) -> str:
     if isinstance(value, float):
-        return "–" if math.isnan(value) else f"{value:.3f}"
+        if math.isnan(value):
+            return "–"
+        return f"{value:.1f}" if value > 1 else f"{value:.3f}"  # a count (mean) or a rate
     return str(value)
 
 

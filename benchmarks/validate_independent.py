@@ -75,7 +75,7 @@ def painlink_calls(diary: DiaryFrames) -> pl.DataFrame:
                 "odds_ratio": t.get("odds_ratio"),
                 "ci_low": t.get("ci_low"),
                 "ci_high": t.get("ci_high"),
-                "form": factor,
+                "form": f"painlink:{factor}",  # never mistaken for a truth form
                 "lag": None if t.get("lag") is None else str(t.get("lag")),
             }
         )
@@ -103,8 +103,6 @@ def _mean(results: list[dict]) -> dict:
             continue
         vals = [r[key] for r in results if not (isinstance(r[key], float) and math.isnan(r[key]))]
         out[key] = sum(vals) / len(vals) if vals else math.nan
-        if isinstance(value, int) and not isinstance(value, bool):
-            out[key] = round(out[key], 1)
     return out
 
 
