@@ -198,12 +198,14 @@ def _factor_values(
         parts.append(
             pl.DataFrame(
                 {
-                    "patient_id": np.array(ids)[rows],
-                    "date": np.datetime64(cal.start) + cols.astype("timedelta64[D]"),
-                    "name": name,
+                    "patient_id": np.array(ids)[rows].tolist(),
+                    "date": (np.datetime64(cal.start) + cols.astype("timedelta64[D]")).tolist(),
+                    "name": [name] * rows.size,
                     "value": values[name][rows, cols].astype(float),
-                }
-            ).with_columns(pl.col("date").cast(pl.Date))
+                },
+                schema={"patient_id": pl.String, "date": pl.Date, "name": pl.String,
+                        "value": pl.Float64},
+            )
         )
     return pl.concat(parts)
 
