@@ -34,9 +34,9 @@ import polars as pl
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(1, str(Path(__file__).resolve().parent))
 
-from painlink.diary.frames import DiaryFrames  # noqa: E402
-from painlink.simulate.independent.forms import exposure  # noqa: E402
-from painlink.simulate.independent.variables import FLOW_WORDS, NUMERIC, OWN_FACTORS  # noqa: E402
+from painlink.diary.frames import DiaryFrames
+from painlink.simulate.independent.forms import exposure
+from painlink.simulate.independent.variables import FLOW_WORDS, NUMERIC, OWN_FACTORS
 
 Q = 0.10
 Z95 = 1.959963984540054
@@ -112,6 +112,7 @@ def person_arrays(
 ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
     """Recorded values (NaN where not recorded), onset and inside-an-attack flags, on the
     calendar ``first`` .. ``first + days - 1``."""
+
     def index(dates: pl.Series) -> np.ndarray:
         return np.array([(d - first).days for d in dates.to_list()], dtype=int)
 
@@ -238,7 +239,9 @@ def oracle_person(
             fit = logistic_fit(x[use], y)
         out = {"patient_id": pid, "variable": var, "form": form, "lag": lag, "role": row["role"]}
         if fit is None:
-            results.append(out | {"verdict": "not estimable", "p_value": np.nan, "coef": np.nan, "se": np.nan})
+            results.append(
+                out | {"verdict": "not estimable", "p_value": np.nan, "coef": np.nan, "se": np.nan}
+            )
             continue
         coef, se = float(fit[0][3]), float(np.sqrt(fit[1 + 3][3]))
         results.append(out | {"coef": coef, "se": se, "p_value": Fit(coef, se).p_value})
@@ -275,6 +278,7 @@ def oracle_calls(
 
 def main() -> None:
     from score_calls import markdown, score
+
     from painlink.simulate.independent import simulate_independent
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -57,7 +57,9 @@ def score(calls: pl.DataFrame, truth: pl.DataFrame) -> dict:
     out: dict = {}
     out["null pairs"] = null.height
     out["false calls on null pairs"] = rate(null, set(POSITIVE))[0]
-    out["false calls, neck/back null pairs"] = rate(nb.filter(pl.col("role") == "none"), set(POSITIVE))[0]
+    out["false calls, neck/back null pairs"] = rate(
+        nb.filter(pl.col("role") == "none"), set(POSITIVE)
+    )[0]
     hits = rate(trig, {TRIGGER})[0] * trig.height + rate(prot, {PROTECTOR})[0] * prot.height
     effects = trig.height + prot.height
     out["true trigger/protector pairs"] = effects
@@ -104,11 +106,13 @@ def score(calls: pl.DataFrame, truth: pl.DataFrame) -> dict:
     out["calls on variables not recorded"] = unrecorded.height
     out["sensitivity by form"] = {
         form: rate(
-            pl.concat([trig, prot]).filter(pl.col("form") == form).with_columns(
+            pl.concat([trig, prot])
+            .filter(pl.col("form") == form)
+            .with_columns(
                 pl.col("verdict").list.set_intersection(
-                    pl.when(pl.col("role") == "trigger").then(pl.lit([TRIGGER])).otherwise(
-                        pl.lit([PROTECTOR])
-                    )
+                    pl.when(pl.col("role") == "trigger")
+                    .then(pl.lit([TRIGGER]))
+                    .otherwise(pl.lit([PROTECTOR]))
                 )
             ),
             set(POSITIVE),

@@ -25,11 +25,11 @@ import polars as pl
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(1, str(Path(__file__).resolve().parent))
 
-from oracle_independent import CALLS_SCHEMA, oracle_calls  # noqa: E402
-from score_calls import markdown, score  # noqa: E402
+from oracle_independent import CALLS_SCHEMA, oracle_calls
+from score_calls import markdown, score
 
-from painlink.diary.frames import DiaryFrames  # noqa: E402
-from painlink.simulate.independent import simulate_independent  # noqa: E402
+from painlink.diary.frames import DiaryFrames
+from painlink.simulate.independent import simulate_independent
 
 START = dt.date(2025, 1, 1)
 
@@ -128,7 +128,7 @@ def main() -> None:
                 try:
                     calls["painlink"] = painlink_calls(diary)
                     timing += f", painlink {time.perf_counter() - t2:.1f} s"
-                except Exception as exc:  # noqa: BLE001  (report and go on with the oracle)
+                except Exception as exc:
                     print(f"painlink_calls failed: {type(exc).__name__}: {exc}", file=sys.stderr)
             print(f"{args.patients} patients × {days} days, seed {seed}: {timing}", file=sys.stderr)
             results = {name: score(frame, truth) for name, frame in calls.items()}

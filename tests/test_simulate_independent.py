@@ -70,9 +70,9 @@ def test_csv_round_trip_through_painlinks_reader(sample: tuple, tmp_path: Path) 
     writer.close()
     back = read_diary_folder(tmp_path)
     for name in ("patients", "days", "attacks", "medications", "factors", "factor_values"):
-        assert back.sorted().__getattribute__(name).equals(
-            diary.sorted().__getattribute__(name)
-        ), name
+        assert back.sorted().__getattribute__(name).equals(diary.sorted().__getattribute__(name)), (
+            name
+        )
     assert diary.attacks.height > 0 and diary.medications.height > 0
 
 
@@ -111,9 +111,7 @@ def test_variables_never_recorded_stay_empty(sample: tuple) -> None:
     for row in never.iter_rows(named=True):
         name, pid = row["variable"], row["patient_id"]
         if name in variable_story.OWN_FACTORS:
-            mine = diary.factors.filter(
-                (pl.col("patient_id") == pid) & (pl.col("name") == name)
-            )
+            mine = diary.factors.filter((pl.col("patient_id") == pid) & (pl.col("name") == name))
             assert mine.height == 0
         else:
             values = diary.days.filter(pl.col("patient_id") == pid)[name]
@@ -184,9 +182,7 @@ def test_oracle_logistic_fit_equals_statsmodels() -> None:
 
     rng = np.random.default_rng(2)
     x = np.column_stack([np.ones(400), rng.normal(size=400), rng.random(400) < 0.3])
-    y = (rng.random(400) < 1 / (1 + np.exp(-(-1.5 + 0.7 * x[:, 1] + 0.9 * x[:, 2])))).astype(
-        float
-    )
+    y = (rng.random(400) < 1 / (1 + np.exp(-(-1.5 + 0.7 * x[:, 1] + 0.9 * x[:, 2])))).astype(float)
     fit = oracle_independent.logistic_fit(x, y)
     assert fit is not None
     reference = sm.Logit(y, x).fit(disp=0)
@@ -252,16 +248,42 @@ TRUTH = pl.DataFrame(
     {
         "patient_id": ["a", "a", "a", "a", "b", "b", "b", "b", "b", "b"],
         "variable": [
-            "stress", "caffeine_mg", "exercise_min", "sleep_hours",
-            "stress", "neck_pain", "low_back_pain", "screen_hours", "alcohol_units", "yawning",
+            "stress",
+            "caffeine_mg",
+            "exercise_min",
+            "sleep_hours",
+            "stress",
+            "neck_pain",
+            "low_back_pain",
+            "screen_hours",
+            "alcohol_units",
+            "yawning",
         ],
         "recorded": [True, True, True, True, True, True, True, True, False, True],
         "role": [
-            "trigger", "none", "protector", "none",
-            "none", "symptom", "none", "trigger", "trigger", "premonitory",
+            "trigger",
+            "none",
+            "protector",
+            "none",
+            "none",
+            "symptom",
+            "none",
+            "trigger",
+            "trigger",
+            "premonitory",
         ],
-        "form": ["above", "none", "log_per_sd", "none", "none", "rises", "none", "per_sd",
-                 "present", "rise"],
+        "form": [
+            "above",
+            "none",
+            "log_per_sd",
+            "none",
+            "none",
+            "rises",
+            "none",
+            "per_sd",
+            "present",
+            "rise",
+        ],
         "lag": ["1", None, "0", None, None, None, None, "0,1", "0", None],
         "true_log_or": [math.log(2), 0, -math.log(2), 0, 0, 0, 0, math.log(3), math.log(2), 0],
     }
@@ -316,13 +338,19 @@ def test_scorer_checks_coverage_of_the_true_odds_ratio_in_the_true_form() -> Non
     calls = _calls([("a", "stress", "likely trigger", 2.6, 2.2, 3.0)]).with_columns(
         form=pl.lit("above"), lag=pl.lit("1")
     )
-    assert score_calls.score(calls, TRUTH)[
-        "true effects in the true form: intervals covering the true OR"
-    ] == 0.0
+    assert (
+        score_calls.score(calls, TRUTH)[
+            "true effects in the true form: intervals covering the true OR"
+        ]
+        == 0.0
+    )
     wide = calls.with_columns(ci_low=pl.lit(1.1))
-    assert score_calls.score(wide, TRUTH)[
-        "true effects in the true form: intervals covering the true OR"
-    ] == 1.0
+    assert (
+        score_calls.score(wide, TRUTH)[
+            "true effects in the true form: intervals covering the true OR"
+        ]
+        == 1.0
+    )
 
 
 def test_scorer_prints_a_markdown_table() -> None:
@@ -339,8 +367,18 @@ def test_cli_writes_an_independent_folder_with_truth(tmp_path: Path) -> None:
     out = tmp_path / "ind"
     result = CliRunner().invoke(
         app,
-        ["simulate", "--generator", "independent", "--patients", "5", "--days", "60",
-         "--out", str(out), "--json"],
+        [
+            "simulate",
+            "--generator",
+            "independent",
+            "--patients",
+            "5",
+            "--days",
+            "60",
+            "--out",
+            str(out),
+            "--json",
+        ],
     )
     assert result.exit_code == 0, result.output
     payload = json.loads(result.output)

@@ -160,17 +160,17 @@ def _days_frame(
         else:
             frame[name] = pl.Series(name, x).fill_nan(None)
     flow = _recorded(rng, "menstruation", values["menstruation"], records, present)[rows, cols]
-    words = np.array(FLOW_WORDS, dtype=object)
-    frame["menstruation"] = pl.Series(
-        "menstruation", np.where(np.isnan(flow), None, words[np.nan_to_num(flow).astype(int)]).tolist(),
-        dtype=pl.String,
+    frame["menstruation"] = (
+        pl.Series("menstruation", flow)
+        .fill_nan(None)
+        .replace_strict({float(i): w for i, w in enumerate(FLOW_WORDS)}, return_dtype=pl.String)
     )
     pill = _recorded(rng, "contraceptive_phase", values["contraceptive_phase"], records, present)
     pill = pill[rows, cols]
-    frame["contraceptive_phase"] = pl.Series(
-        "contraceptive_phase",
-        np.where(np.isnan(pill), None, np.where(pill > 0, "pill_free", "active")).tolist(),
-        dtype=pl.String,
+    frame["contraceptive_phase"] = (
+        pl.Series("contraceptive_phase", pill)
+        .fill_nan(None)
+        .replace_strict({1.0: "pill_free", 0.0: "active"}, return_dtype=pl.String)
     )
     return pl.DataFrame(frame).with_columns(pl.col("date").cast(pl.Date))
 
@@ -181,7 +181,9 @@ def _factors_frame(ids: list[str], records: dict[str, np.ndarray]) -> pl.DataFra
         for name, kind in OWN_FACTORS.items()
         for i in np.flatnonzero(records[name])
     ]
-    return pl.DataFrame(rows, schema={"patient_id": pl.String, "name": pl.String, "kind": pl.String})
+    return pl.DataFrame(
+        rows, schema={"patient_id": pl.String, "name": pl.String, "kind": pl.String}
+    )
 
 
 def _factor_values(
@@ -203,8 +205,12 @@ def _factor_values(
                     "name": [name] * rows.size,
                     "value": values[name][rows, cols].astype(float),
                 },
-                schema={"patient_id": pl.String, "date": pl.Date, "name": pl.String,
-                        "value": pl.Float64},
+                schema={
+                    "patient_id": pl.String,
+                    "date": pl.Date,
+                    "name": pl.String,
+                    "value": pl.Float64,
+                },
             )
         )
     return pl.concat(parts)
@@ -226,7 +232,9 @@ def _attack_frames(
     still_going = end >= last_day.astype("datetime64[m]")
     count = rows.size
     attack_ids = np.datetime_as_string(start, unit="m")
-    attack_ids = np.char.replace(np.char.replace(np.char.replace(attack_ids, "-", ""), "T", ""), ":", "")
+    attack_ids = np.char.replace(
+        np.char.replace(np.char.replace(attack_ids, "-", ""), "T", ""), ":", ""
+    )
     attacks = pl.DataFrame(
         {
             "patient_id": np.array(ids)[rows],
@@ -243,9 +251,7 @@ def _attack_frames(
     caffeine_drug = people.reverse.get("caffeine_mg", np.zeros(len(ids))) > 0
     usual = rng.integers(0, len(_DRUGS), len(ids))
     took = rng.random(count) < 0.7
-    drug = [
-        _CAFFEINE_DRUG if caffeine_drug[r] else _DRUGS[usual[r]] for r in rows[took]
-    ]
+    drug = [_CAFFEINE_DRUG if caffeine_drug[r] else _DRUGS[usual[r]] for r in rows[took]]
     medications = pl.DataFrame(
         {
             "patient_id": np.array(ids)[rows[took]],

@@ -30,7 +30,9 @@ def drifting_baseline(rng: np.random.Generator, n: int, days: int) -> np.ndarray
     level = np.log(p / (1 - p))
     t = np.arange(days)[None, :]
     period = rng.uniform(90, 365, (n, 1))
-    sine = rng.uniform(0, 0.4, (n, 1)) * np.sin(2 * np.pi * t / period + rng.uniform(0, 6.3, (n, 1)))
+    sine = rng.uniform(0, 0.4, (n, 1)) * np.sin(
+        2 * np.pi * t / period + rng.uniform(0, 6.3, (n, 1))
+    )
     walk = np.empty((n, days))
     phi, sd = 0.99, rng.uniform(0.1, 0.35, n)
     shocks = rng.standard_normal((n, days)) * (sd * np.sqrt(1 - phi**2))[:, None]
@@ -54,7 +56,7 @@ def run_attacks(
     busy_until = np.full(n, -10)
     refractory_days = rng.integers(1, 3, n)
     refractory_size = rng.uniform(0.5, 1.5, n)
-    median_hours = rng.uniform(6, 24, n)
+    median_hours = np.asarray(rng.uniform(6, 24, n))
     for t in range(days):
         free = t > busy_until
         recent = free & (t - busy_until <= refractory_days)
@@ -63,7 +65,7 @@ def run_attacks(
         idx = np.flatnonzero(starts)
         if idx.size == 0:
             continue
-        minute = rng.choice(24, idx.size, p=HOUR_P) * 60 + rng.integers(0, 60, idx.size)
+        minute = np.asarray(rng.choice(24, idx.size, p=HOUR_P)) * 60 + rng.integers(0, 60, idx.size)
         hours = np.clip(median_hours[idx] * np.exp(rng.normal(0, 0.6, idx.size)), 2, 72)
         onset_minute[idx, t] = minute
         duration[idx, t] = np.round(hours * 60)
@@ -117,6 +119,10 @@ def attack_changes(
             out[var] = np.where(who, np.round(out[var] * (1 - size[:, None]) / 5) * 5, out[var])
         else:
             step = {"sleep_hours": 0.25, "caffeine_mg": 10.0, "screen_hours": 0.5}[var]
-            changed = np.clip(np.round((out[var] + size[:, None]) / step) * step, 0, 24 if var != "caffeine_mg" else 5000)
+            changed = np.clip(
+                np.round((out[var] + size[:, None]) / step) * step,
+                0,
+                24 if var != "caffeine_mg" else 5000,
+            )
             out[var] = np.where(who, changed, out[var])
     return out

@@ -97,9 +97,7 @@ def _per_sd_size(rng: np.random.Generator) -> float:
     return float(np.log(rng.uniform(1.5, 2.5)))
 
 
-def _fit_form(
-    rng: np.random.Generator, effect: Effect, x: np.ndarray, sign: int
-) -> Effect | None:
+def _fit_form(rng: np.random.Generator, effect: Effect, x: np.ndarray, sign: int) -> Effect | None:
     """Fill the person-specific parameters of a form from the person's own series; None
     when the form would make an exposure that hardly varies (a non-drinker's alcohol)."""
     sd = float(np.std(x))
@@ -120,9 +118,7 @@ def _fit_form(
     elif form in ("drop", "rise"):
         effect.baseline_days = int(rng.integers(3, 8))
         effect.threshold = float(rng.uniform(0.5, 1.0) * sd)
-    effect.log_or = sign * (
-        _per_sd_size(rng) if form in forms.PER_SD_FORMS else _binary_size(rng)
-    )
+    effect.log_or = sign * (_per_sd_size(rng) if form in forms.PER_SD_FORMS else _binary_size(rng))
     if form not in forms.PER_SD_FORMS:
         share = np.nanmean(effect.exposure(x[None, :]))
         if not 0.05 <= share <= 0.6:
@@ -148,8 +144,16 @@ def draw_people(
             var = "stress" if rng.random() < 0.5 else "yawning"
             rise = rng.uniform(1.0, 2.5) if var == "stress" else rng.uniform(0.4, 0.7)
             lead = int(rng.integers(1, 3))
-            people.effects.append(Effect(i, var, "premonitory", "rise before and during attacks",
-                                         rise=float(rise), lead_days=lead))
+            people.effects.append(
+                Effect(
+                    i,
+                    var,
+                    "premonitory",
+                    "rise before and during attacks",
+                    rise=float(rise),
+                    lead_days=lead,
+                )
+            )
             signs[i] = var
             taken.add(var)
         for var, roles, shares in (
@@ -168,8 +172,12 @@ def draw_people(
             if role in ("symptom", "premonitory"):
                 people.effects.append(
                     Effect(
-                        i, var, role, "rises before and during attacks"
-                        if role == "premonitory" else "rises during attacks",
+                        i,
+                        var,
+                        role,
+                        "rises before and during attacks"
+                        if role == "premonitory"
+                        else "rises during attacks",
                         rise=float(rng.uniform(1.5, 3.0)),
                         lead_days=int(rng.integers(1, 3)) if role == "premonitory" else 0,
                     )
@@ -184,9 +192,9 @@ def draw_people(
                 continue
             form, sign = CATALOGUE[var][int(rng.integers(len(CATALOGUE[var])))]
             lag = str(rng.choice(LAG_CHOICES, p=LAG_SHARES))
-            eff = _fit_form(rng, Effect(i, var, "", form, lag), latent[var][i], sign)
-            if eff is not None:
-                people.effects.append(eff)
+            fitted = _fit_form(rng, Effect(i, var, "", form, lag), latent[var][i], sign)
+            if fitted is not None:
+                people.effects.append(fitted)
                 taken.add(var)
                 wanted -= 1
         for var in REVERSIBLE:  # an attack changes it (rest, no sport, caffeine drugs)
@@ -209,15 +217,28 @@ def _cycle_effects(
     if people.on_pill[i]:
         if rng.random() < 0.4:
             people.effects.append(
-                Effect(i, "contraceptive_phase", "trigger", "pill_free", "0",
-                       log_or=float(np.log(rng.uniform(1.5, 3.0))))
+                Effect(
+                    i,
+                    "contraceptive_phase",
+                    "trigger",
+                    "pill_free",
+                    "0",
+                    log_or=float(np.log(rng.uniform(1.5, 3.0))),
+                )
             )
         return
     if rng.random() < 0.45:
         people.effects.append(
-            Effect(i, "menstruation", "trigger", "window", "0",
-                   log_or=float(np.log(rng.uniform(1.5, 3.5))),
-                   window_from=int(rng.integers(-2, 1)), window_to=int(rng.integers(1, 4)))
+            Effect(
+                i,
+                "menstruation",
+                "trigger",
+                "window",
+                "0",
+                log_or=float(np.log(rng.uniform(1.5, 3.5))),
+                window_from=int(rng.integers(-2, 1)),
+                window_to=int(rng.integers(1, 4)),
+            )
         )
 
 
@@ -229,7 +250,9 @@ def hazard_part(people: People, latent: dict[str, np.ndarray]) -> np.ndarray:
     groups: dict[tuple, list[Effect]] = defaultdict(list)
     for e in people.effects:
         if e.role in ("trigger", "protector", "cause"):
-            groups[(e.variable, e.form, e.lag, e.baseline_days, e.window_from, e.window_to)].append(e)
+            groups[(e.variable, e.form, e.lag, e.baseline_days, e.window_from, e.window_to)].append(
+                e
+            )
     for (var, *_), members in groups.items():
         rows = np.array([e.patient for e in members])
         x = latent[var][rows]

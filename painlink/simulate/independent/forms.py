@@ -108,7 +108,7 @@ def _on_day(
 
 
 def parse_lags(text: str) -> tuple[int, ...]:
-    """"1" → (1,); "0,1" → (0, 1): an effect spread evenly over two lags."""
+    """ "1" → (1,); "0,1" → (0, 1): an effect spread evenly over two lags."""
     return tuple(int(part) for part in str(text).split(","))
 
 
@@ -130,8 +130,13 @@ def exposure(
         return np.asarray(v, dtype=float).reshape(-1, 1) if np.ndim(v) else np.asarray(v)
 
     today = _on_day(
-        x, form, per_patient(threshold), per_patient(center), per_patient(scale),
-        baseline_days, window,
+        x,
+        form,
+        per_patient(threshold),
+        per_patient(center),
+        per_patient(scale),
+        baseline_days,
+        window,
     )
     parts = [lagged(today, lag) for lag in parse_lags(lags)]
     return parts[0] if len(parts) == 1 else np.mean(parts, axis=0)

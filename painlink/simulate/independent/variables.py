@@ -192,11 +192,13 @@ def latent_days(
     # weather: a seasonal curve plus a few days' weather systems, each person's own town
     season = np.cos(2 * np.pi * (cal.day_of_year[None, :] - 200) / 365.25)  # +1 in July
     out["pressure_hpa"] = (
-        _col(rng.normal(1013, 4, n)) - 2.0 * season * _col(u(0.5, 1.5, n))
+        _col(rng.normal(1013, 4, n))
+        - 2.0 * season * _col(u(0.5, 1.5, n))
         + ar1(rng, n, days, u(0.65, 0.85, n), u(6.0, 10.0, n))
     )
     out["temperature_c"] = (
-        _col(u(4, 16, n)) + _col(u(5, 12, n)) * season
+        _col(u(4, 16, n))
+        + _col(u(5, 12, n)) * season
         + ar1(rng, n, days, u(0.6, 0.85, n), u(2.0, 4.0, n))
     )
     pollen = np.exp(-(((cal.day_of_year[None, :] - _col(u(100, 170, n))) / 35.0) ** 2))
@@ -205,9 +207,7 @@ def latent_days(
     ).astype(float)
 
     out["neck_pain"] = _col(u(0.0, 4.0, n)) + ar1(rng, n, days, u(0.5, 0.85, n), u(0.6, 1.8, n))
-    out["low_back_pain"] = _col(u(0.0, 3.0, n)) + ar1(
-        rng, n, days, u(0.5, 0.85, n), u(0.5, 1.5, n)
-    )
+    out["low_back_pain"] = _col(u(0.0, 3.0, n)) + ar1(rng, n, days, u(0.5, 0.85, n), u(0.5, 1.5, n))
     out["yawning"] = (rng.random((n, days)) < _col(u(0.03, 0.15, n))).astype(float)
 
     out["menstruation"], out["contraceptive_phase"] = _cycles(rng, female, on_pill, days)
@@ -274,7 +274,7 @@ def recording(
     n = female.size
     records = {}
     for name in VARIABLES:
-        share = RECORD_SHARE[name]
+        share = np.full(n, RECORD_SHARE[name])
         if name == "yawning":
             share = np.where(yawning_is_sign, 0.7, share)
         chosen = rng.random(n) < share
