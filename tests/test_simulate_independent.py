@@ -130,6 +130,14 @@ def test_diaries_have_missing_days_and_ongoing_attack_days(sample: tuple) -> Non
     assert (diary.attacks["end"].dt.date() > diary.attacks["start"].dt.date()).any()
 
 
+def test_attacks_never_overlap(sample: tuple) -> None:
+    diary, _ = sample
+    ordered = diary.attacks.sort("patient_id", "start").with_columns(
+        previous_end=pl.col("end").shift().over("patient_id")
+    )
+    assert ordered.filter(pl.col("start") <= pl.col("previous_end")).height == 0
+
+
 def _imports(path: Path) -> set[str]:
     found = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -326,6 +334,7 @@ def test_scorer_counts_a_pair_once_and_any_positive_verdict_as_a_call() -> None:
     assert s["premonitory called early sign/symptom"] == 0.0
     assert s["premonitory called trigger/cause (wrong kind)"] == 1.0
     assert s["neck/back symptom called symptom"] == 1.0
+    assert s["neck/back symptom called cause (wrong kind)"] == 0.0
     assert math.isnan(s["neck/back cause called cause"])
     assert s["displayed calls"] == 7
     assert s["displayed calls whose interval excludes 1"] == pytest.approx(6 / 7)
