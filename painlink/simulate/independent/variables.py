@@ -171,9 +171,15 @@ def latent_days(
         (out["alcohol_units"] > 0) & (rng.random((n, days)) < _col(wine_share))
     ).astype(float)
 
-    habitual = np.where(rng.random(n) < 0.1, 0.0, np.exp(rng.normal(np.log(180), 0.6, n)))
-    out["caffeine_mg"] = _col(habitual) * np.exp(
-        -0.25 * weekend + ar1(rng, n, days, u(0.2, 0.6, n), u(0.15, 0.45, n))
+    # habitual caffeine: none for 10%, else log-normal around 180 mg (capped at 700 mg,
+    # about seven cups of coffee); a day is at most 1,200 mg
+    habitual = np.where(
+        rng.random(n) < 0.1, 0.0, np.clip(np.exp(rng.normal(np.log(180), 0.6, n)), 20, 700)
+    )
+    out["caffeine_mg"] = np.minimum(
+        _col(habitual)
+        * np.exp(-0.25 * weekend + ar1(rng, n, days, u(0.2, 0.6, n), u(0.15, 0.45, n))),
+        1200,
     )
 
     active = rng.random((n, days)) < _col(u(0.1, 0.6, n)) * (1 + 0.4 * weekend)
