@@ -73,11 +73,12 @@ def score(calls: pl.DataFrame, truth: pl.DataFrame) -> dict:
     out["premonitory pairs"] = prem.height
     out["premonitory called early sign/symptom"] = rate(prem, {EARLY, SYMPTOM})[0]
     out["premonitory called trigger/cause (wrong kind)"] = rate(prem, {TRIGGER, CAUSE})[0]
-    for role, right, wrong in (("cause", CAUSE, SYMPTOM), ("symptom", SYMPTOM, CAUSE)):
+    kinds = (("cause", CAUSE, "symptom", SYMPTOM), ("symptom", SYMPTOM, "cause", CAUSE))
+    for role, right, other, wrong in kinds:
         frame = nb.filter(pl.col("role") == role)
         out[f"neck/back {role} pairs"] = frame.height
         out[f"neck/back {role} called {role}"] = rate(frame, {right})[0]
-        out[f"neck/back {role} called {wrong.split()[-1]} (wrong kind)"] = rate(frame, {wrong})[0]
+        out[f"neck/back {role} called {other} (wrong kind)"] = rate(frame, {wrong})[0]
     with_ci = positive.filter(pl.col("ci_low").is_not_null() & pl.col("ci_high").is_not_null())
     excludes = with_ci.filter((pl.col("ci_low") > 1) | (pl.col("ci_high") < 1)).height
     out["displayed calls"] = positive.height

@@ -336,6 +336,7 @@ def test_scorer_counts_a_pair_once_and_any_positive_verdict_as_a_call() -> None:
     assert s["neck/back symptom called symptom"] == 1.0
     assert s["neck/back symptom called cause (wrong kind)"] == 0.0
     assert math.isnan(s["neck/back cause called cause"])
+    assert math.isnan(s["neck/back cause called symptom (wrong kind)"])
     assert s["displayed calls"] == 7
     assert s["displayed calls whose interval excludes 1"] == pytest.approx(6 / 7)
     # null rows with an interval: a caffeine ×2, b stress, b back → 3 of 4 cover 1
