@@ -24,6 +24,8 @@ TRIGGER, PROTECTOR = "likely trigger", "likely protector"
 EARLY, SYMPTOM, CAUSE = "possible early attack sign", "symptom of the attack", "candidate cause"
 POSITIVE = frozenset({TRIGGER, PROTECTOR, EARLY, CAUSE, SYMPTOM})
 NECK_BACK = ("neck_pain", "low_back_pain")
+#: the rates broken down by form or variable (nested dicts in :func:`score`)
+NESTED = ("sensitivity by form", "sensitivity by variable", "false calls by variable")
 
 
 def _share(hits: int, total: int) -> float:
@@ -106,22 +108,38 @@ def score(calls: pl.DataFrame, truth: pl.DataFrame) -> dict:
         pairs.select("patient_id", "variable"), on=["patient_id", "variable"], how="anti"
     )
     out["calls on variables not recorded"] = unrecorded.height
-    out["sensitivity by form"] = {
-        form: rate(
-            pl.concat([trig, prot])
-            .filter(pl.col("form") == form)
-            .with_columns(
-                pl.col("verdict").list.set_intersection(
-                    pl.when(pl.col("role") == "trigger")
-                    .then(pl.lit([TRIGGER]))
-                    .otherwise(pl.lit([PROTECTOR]))
-                )
-            ),
-            set(POSITIVE),
-        )[0]
-        for form in sorted(set(pl.concat([trig, prot])["form"].to_list()))
-    }
+    effects_called = pl.concat([trig, prot]).with_columns(
+        right=pl.struct("role", "verdict").map_elements(
+            lambda r: (TRIGGER if r["role"] == "trigger" else PROTECTOR) in r["verdict"],
+            return_dtype=pl.Boolean,
+        )
+    )
+    out["sensitivity by form"] = _by(effects_called, "form", "right")
+    out["sensitivity by variable"] = _by(effects_called, "variable", "right")
+    null_called = null.with_columns(
+        right=pl.col("verdict").list.len() > 0  # here: any positive verdict (a false call)
+    )
+    out["false calls by variable"] = _by(null_called, "variable", "right")
     return out
+
+
+def _by(frame: pl.DataFrame, key: str, flag: str) -> dict[str, float]:
+    """Share of rows with ``flag`` per value of ``key``."""
+    if frame.height == 0:
+        return {}
+    rates = frame.group_by(key).agg(pl.col(flag).mean()).sort(key)
+    return dict(zip(rates[key].to_list(), rates[flag].to_list(), strict=True))
+
+
+def nested_markdown(results: dict[str, dict], key: str) -> str:
+    """A nested rate table (e.g. "sensitivity by form") with one column per analysis."""
+    names = list(results)
+    rows = sorted({k for r in results.values() for k in r.get(key, {})})
+    lines = [f"| {key} | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
+    for row in rows:
+        cells = [_cell(results[n].get(key, {}).get(row, math.nan)) for n in names]
+        lines.append(f"| {row} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 def _cell(value: object) -> str:
@@ -151,8 +169,8 @@ def main() -> None:
     truth = pl.read_csv(args.truth, infer_schema_length=None, schema_overrides={"lag": pl.String})
     result = score(calls, truth)
     print(markdown({args.calls: result}))
-    for form, value in result["sensitivity by form"].items():
-        print(f"sensitivity, form {form}: {_cell(value)}")
+    for key in NESTED:
+        print("\n" + nested_markdown({args.calls: result}, key))
 
 
 if __name__ == "__main__":

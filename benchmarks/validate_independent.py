@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(1, str(Path(__file__).resolve().parent))
 
 from oracle_independent import CALLS_SCHEMA, oracle_calls
-from score_calls import markdown, score
+from score_calls import NESTED, markdown, nested_markdown, score
 
 from painlink.diary.frames import DiaryFrames
 from painlink.simulate.independent import simulate_independent
@@ -97,9 +97,13 @@ def painlink_calls(diary: DiaryFrames) -> pl.DataFrame:
 
 
 def _mean(results: list[dict]) -> dict:
-    out = {}
+    out: dict = {}
     for key, value in results[0].items():
         if isinstance(value, dict):
+            rows = {k for r in results for k in r[key]}
+            out[key] = {
+                k: _mean([{"v": r[key].get(k, math.nan)} for r in results])["v"] for k in rows
+            }
             continue
         vals = [r[key] for r in results if not (isinstance(r[key], float) and math.isnan(r[key]))]
         out[key] = sum(vals) / len(vals) if vals else math.nan
@@ -147,6 +151,8 @@ def main() -> None:
             f"\n### {args.patients} patients × {days} days, mean of seeds "
             f"{', '.join(map(str, args.seeds))}\n\n{markdown(means)}"
         )
+        for key in NESTED:
+            print("\n" + nested_markdown(means, key))
 
 
 if __name__ == "__main__":
