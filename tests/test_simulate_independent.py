@@ -342,6 +342,10 @@ def test_scorer_counts_a_pair_once_and_any_positive_verdict_as_a_call() -> None:
     # null rows with an interval: a caffeine ×2, b stress, b back → 3 of 4 cover 1
     assert s["null pairs: intervals covering OR = 1"] == pytest.approx(3 / 4)
     assert s["calls on variables not recorded"] == 1
+    assert s["sensitivity by variable"] == {"exercise_min": 0.0, "screen_hours": 0.0, "stress": 1.0}
+    assert s["sensitivity by form"]["above"] == 1.0
+    assert s["false calls by variable"]["caffeine_mg"] == 1.0
+    assert s["false calls by variable"]["sleep_hours"] == 0.0
 
 
 def test_scorer_checks_coverage_of_the_true_odds_ratio_in_the_true_form() -> None:
