@@ -213,6 +213,13 @@ def simulate(
     id_prefix: Annotated[
         str, typer.Option(help="Patient ids are this prefix and a number.")
     ] = "SIM",
+    generator: Annotated[
+        str,
+        typer.Option(
+            help="'painlink' (the analyses' own simulator) or 'independent' (a second story "
+            "sharing no exposure definition with the analyses; CSV folder + truth.csv).",
+        ),
+    ] = "painlink",
     as_json: JsonOption = False,
 ) -> None:
     """Generate synthetic diaries with known truth, into a CSV folder or the database."""
@@ -225,6 +232,11 @@ def simulate(
     except ValueError:
         fail(f"--start {start!r} is not a date (YYYY-MM-DD)", as_json=as_json)
     _simulated_span_is_past(first_day, days, as_json)
+    if generator not in ("painlink", "independent"):
+        fail(f"--generator {generator!r}: use 'painlink' or 'independent'", as_json=as_json)
+    if generator == "independent":
+        _simulate_independent(patients, days, seed, first_day, id_prefix, out_dir, truth, as_json)
+        return
     spec = SimulationSpec(
         patients=patients,
         days=days,
@@ -256,6 +268,37 @@ def simulate(
             f"({totals['attacks']} attacks); truth in {truth_path}.",
             highlight=False,
         )
+
+
+def _simulate_independent(
+    patients: int,
+    days: int,
+    seed: int,
+    first_day: dt.date,
+    id_prefix: str,
+    out_dir: Path | None,
+    truth: Path | None,
+    as_json: bool,
+) -> None:
+    """The independent generator writes a CSV folder (import it with ``painlink import``):
+    its point is to be read the way any other diary is read."""
+    from painlink.interop.csv_diary import write_diary_folder
+    from painlink.simulate.independent import simulate_independent
+
+    if out_dir is None:
+        fail("--generator independent writes a CSV folder: give --out FOLDER", as_json=as_json)
+    diary, truth_frame = simulate_independent(patients, days, seed, first_day, id_prefix)
+    counts = write_diary_folder(diary, out_dir)
+    truth_path = truth or out_dir / "truth.csv"
+    truth_frame.write_csv(truth_path)
+    if as_json:
+        emit({"written_to": str(out_dir), "truth": str(truth_path), "rows": counts})
+        return
+    out.print(
+        f"Simulated {patients} patients × {days} days (independent story) → {out_dir} "
+        f"({counts['attacks.csv']} attacks); truth in {truth_path}.",
+        highlight=False,
+    )
 
 
 def days_(

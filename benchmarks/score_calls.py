@@ -1,0 +1,177 @@
+"""Score a diary analysis's calls against a simulator's truth, person by variable.
+
+``calls`` (what an analysis outputs; several rows per person × variable allowed):
+patient_id, variable (the days.csv column, "menstruation", "contraceptive_phase", an
+own factor's name; "neck_pain"/"low_back_pain"), verdict, odds_ratio, ci_low, ci_high
+(may be null), optional form and lag. A person × variable pair is *called* when any of
+its rows has a positive verdict (:data:`POSITIVE`).
+
+``truth``: one row per person × variable with ``recorded`` and ``role`` (trigger,
+protector, premonitory, none; neck/back: cause, symptom, premonitory, none), as
+written by ``painlink.simulate.independent``.
+
+    python benchmarks/score_calls.py --calls calls.csv --truth truth.csv
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+
+import polars as pl
+
+TRIGGER, PROTECTOR = "likely trigger", "likely protector"
+EARLY, SYMPTOM, CAUSE = "possible early attack sign", "symptom of the attack", "candidate cause"
+POSITIVE = frozenset({TRIGGER, PROTECTOR, EARLY, CAUSE, SYMPTOM})
+NECK_BACK = ("neck_pain", "low_back_pain")
+#: the rates broken down by form or variable (nested dicts in :func:`score`)
+NESTED = ("sensitivity by form", "sensitivity by variable", "false calls by variable")
+
+
+def _share(hits: int, total: int) -> float:
+    return hits / total if total else math.nan
+
+
+def score(calls: pl.DataFrame, truth: pl.DataFrame) -> dict:
+    """Rates of the calls against the truth (NaN where a rate has no pairs)."""
+    calls = calls.with_columns(
+        *(pl.lit(None, pl.String).alias(c) for c in ("form", "lag") if c not in calls.columns)
+    ).with_columns(pl.col("form", "lag").cast(pl.String))
+    pairs = truth.filter(pl.col("recorded")).select(
+        "patient_id", "variable", "role", "form", "lag", "true_log_or"
+    )
+    positive = calls.filter(pl.col("verdict").is_in(list(POSITIVE)))
+    verdicts = positive.group_by("patient_id", "variable").agg(pl.col("verdict").unique())
+    scored = pairs.join(verdicts, on=["patient_id", "variable"], how="left").with_columns(
+        pl.col("verdict").fill_null(pl.lit([], pl.List(pl.String)))
+    )
+
+    def rate(frame: pl.DataFrame, wanted: set[str]) -> tuple[float, int]:
+        hits = sum(bool(set(v) & wanted) for v in frame["verdict"].to_list())
+        return _share(hits, frame.height), frame.height
+
+    body = ~pl.col("variable").is_in(NECK_BACK)
+    null = scored.filter(pl.col("role") == "none")
+    trig = scored.filter(body & (pl.col("role") == "trigger"))
+    prot = scored.filter(body & (pl.col("role") == "protector"))
+    prem = scored.filter(pl.col("role") == "premonitory")
+    nb = scored.filter(~body)
+    out: dict = {}
+    out["null pairs"] = null.height
+    out["false calls on null pairs"] = rate(null, set(POSITIVE))[0]
+    out["false calls, neck/back null pairs"] = rate(
+        nb.filter(pl.col("role") == "none"), set(POSITIVE)
+    )[0]
+    hits = rate(trig, {TRIGGER})[0] * trig.height + rate(prot, {PROTECTOR})[0] * prot.height
+    effects = trig.height + prot.height
+    out["true trigger/protector pairs"] = effects
+    out["sensitivity (right direction)"] = _share(round(hits), effects)
+    out["sensitivity, triggers"] = rate(trig, {TRIGGER})[0]
+    out["sensitivity, protectors"] = rate(prot, {PROTECTOR})[0]
+    out["called in the wrong direction"] = _share(
+        round(rate(trig, {PROTECTOR})[0] * trig.height + rate(prot, {TRIGGER})[0] * prot.height),
+        effects,
+    )
+    out["premonitory pairs"] = prem.height
+    out["premonitory called early sign/symptom"] = rate(prem, {EARLY, SYMPTOM})[0]
+    out["premonitory called trigger/cause (wrong kind)"] = rate(prem, {TRIGGER, CAUSE})[0]
+    kinds = (("cause", CAUSE, "symptom", SYMPTOM), ("symptom", SYMPTOM, "cause", CAUSE))
+    for role, right, other, wrong in kinds:
+        frame = nb.filter(pl.col("role") == role)
+        out[f"neck/back {role} pairs"] = frame.height
+        out[f"neck/back {role} called {role}"] = rate(frame, {right})[0]
+        out[f"neck/back {role} called {other} (wrong kind)"] = rate(frame, {wrong})[0]
+    with_ci = positive.filter(pl.col("ci_low").is_not_null() & pl.col("ci_high").is_not_null())
+    excludes = with_ci.filter((pl.col("ci_low") > 1) | (pl.col("ci_high") < 1)).height
+    out["displayed calls"] = positive.height
+    out["displayed calls whose interval excludes 1"] = _share(excludes, positive.height)
+    null_rows = calls.join(
+        null.select("patient_id", "variable"), on=["patient_id", "variable"], how="semi"
+    ).filter(pl.col("ci_low").is_not_null() & pl.col("ci_high").is_not_null())
+    covers = null_rows.filter((pl.col("ci_low") <= 1) & (pl.col("ci_high") >= 1)).height
+    out["null pairs: intervals covering OR = 1"] = _share(covers, null_rows.height)
+    same_form = calls.join(
+        pairs.filter(pl.col("role").is_in(["trigger", "protector", "cause"])),
+        on=["patient_id", "variable"],
+        suffix="_true",
+    ).filter(
+        (pl.col("form") == pl.col("form_true"))
+        & (pl.col("lag") == pl.col("lag_true"))
+        & pl.col("ci_low").is_not_null()
+    )
+    truth_or = pl.col("true_log_or").exp()
+    covered = same_form.filter((pl.col("ci_low") <= truth_or) & (pl.col("ci_high") >= truth_or))
+    out["true effects in the true form: intervals covering the true OR"] = _share(
+        covered.height, same_form.height
+    )
+    unrecorded = positive.join(
+        pairs.select("patient_id", "variable"), on=["patient_id", "variable"], how="anti"
+    )
+    out["calls on variables not recorded"] = unrecorded.height
+    effects_called = pl.concat([trig, prot]).with_columns(
+        right=pl.struct("role", "verdict").map_elements(
+            lambda r: (TRIGGER if r["role"] == "trigger" else PROTECTOR) in r["verdict"],
+            return_dtype=pl.Boolean,
+        )
+    )
+    out["sensitivity by form"] = _by(effects_called, "form", "right")
+    out["sensitivity by variable"] = _by(effects_called, "variable", "right")
+    null_called = null.with_columns(
+        right=pl.col("verdict").list.len() > 0  # here: any positive verdict (a false call)
+    )
+    out["false calls by variable"] = _by(null_called, "variable", "right")
+    return out
+
+
+def _by(frame: pl.DataFrame, key: str, flag: str) -> dict[str, float]:
+    """Share of rows with ``flag`` per value of ``key``."""
+    if frame.height == 0:
+        return {}
+    rates = frame.group_by(key).agg(pl.col(flag).mean()).sort(key)
+    return dict(zip(rates[key].to_list(), rates[flag].to_list(), strict=True))
+
+
+def nested_markdown(results: dict[str, dict], key: str) -> str:
+    """A nested rate table (e.g. "sensitivity by form") with one column per analysis."""
+    names = list(results)
+    rows = sorted({k for r in results.values() for k in r.get(key, {})})
+    lines = [f"| {key} | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
+    for row in rows:
+        cells = [_cell(results[n].get(key, {}).get(row, math.nan)) for n in names]
+        lines.append(f"| {row} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "–"
+        return f"{value:.1f}" if value > 1 else f"{value:.3f}"  # a count (mean) or a rate
+    return str(value)
+
+
+def markdown(results: dict[str, dict]) -> str:
+    """One column per scored analysis, one row per rate (nested dicts left out)."""
+    names = list(results)
+    keys = [k for k, v in next(iter(results.values())).items() if not isinstance(v, dict)]
+    lines = ["| | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
+    for key in keys:
+        lines.append(f"| {key} | " + " | ".join(_cell(results[n].get(key)) for n in names) + " |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Score calls against a simulator's truth.")
+    parser.add_argument("--calls", required=True, help="calls CSV (see the module docstring)")
+    parser.add_argument("--truth", required=True, help="truth.csv of the independent simulator")
+    args = parser.parse_args()
+    calls = pl.read_csv(args.calls, infer_schema_length=None)
+    truth = pl.read_csv(args.truth, infer_schema_length=None, schema_overrides={"lag": pl.String})
+    result = score(calls, truth)
+    print(markdown({args.calls: result}))
+    for key in NESTED:
+        print("\n" + nested_markdown({args.calls: result}, key))
+
+
+if __name__ == "__main__":
+    main()
