@@ -66,6 +66,26 @@ def score(calls: pl.DataFrame, truth: pl.DataFrame) -> dict:
     effects = trig.height + prot.height
     out["true trigger/protector pairs"] = effects
     out["sensitivity (right direction)"] = _share(round(hits), effects)
+    if "direction" in calls.columns:
+        # "less exercise: likely trigger" and "more exercise: likely protector" say the
+        # same; with a direction column (+1: more of the variable goes with more
+        # attacks) a call is right when that direction is the truth's
+        down = pl.col("form").is_in(["below", "drop"])
+        true_dir = (pl.when(down).then(-1).otherwise(1) * pl.col("true_log_or").sign()).cast(
+            pl.Int64
+        )
+        directed = (
+            calls.filter(pl.col("verdict").is_in([TRIGGER, PROTECTOR, EARLY]))
+            .group_by("patient_id", "variable")
+            .agg(pl.col("direction").cast(pl.Int64).alias("dirs"))
+        )
+        both = pl.concat([trig, prot]).with_columns(true_dir.alias("true_dir"))
+        both = both.join(directed, on=["patient_id", "variable"], how="left")
+        right = sum(
+            d is not None and t in d
+            for t, d in zip(both["true_dir"].to_list(), both["dirs"].to_list(), strict=True)
+        )
+        out["sensitivity (right direction of 'more')"] = _share(right, both.height)
     out["sensitivity, triggers"] = rate(trig, {TRIGGER})[0]
     out["sensitivity, protectors"] = rate(prot, {PROTECTOR})[0]
     out["called in the wrong direction"] = _share(

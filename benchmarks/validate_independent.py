@@ -25,7 +25,7 @@ import polars as pl
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(1, str(Path(__file__).resolve().parent))
 
-from oracle_independent import CALLS_SCHEMA, oracle_calls
+from oracle_independent import oracle_calls
 from score_calls import NESTED, markdown, nested_markdown, score
 
 from painlink.diary.frames import DiaryFrames
@@ -33,67 +33,55 @@ from painlink.simulate.independent import simulate_independent
 
 START = dt.date(2025, 1, 1)
 
-#: painlink's factor names today → the day column they are read from (not 1:1: two
-#: stress factors read one column; TODO(lead): replace when the analysis names its
-#: variables by column)
-FACTOR_TO_VARIABLE = {
-    "alcohol": "alcohol_units",
-    "caffeine_drop": "caffeine_mg",
-    "exercise": "exercise_min",
-    "high_steps": "steps",
-    "high_stress": "stress",
-    "stress_letdown": "stress",
-    "menstrual_window": "menstruation",
-    "pill_free": "contraceptive_phase",
-    "pressure_drop": "pressure_hpa",
-    "short_sleep": "sleep_hours",
-    "skipped_meal": "skipped_meals",
-    "neck_pain": "neck_pain",
-}
 REGION_TO_VARIABLE = {"neck": "neck_pain", "back": "low_back_pain"}
+#: which trigger route to score: "cohort" (the default with 20+ patients: the cohort
+#: model's posterior) or "own" (each person's own data, as one person in the app)
+ROUTE = {"shrink": True}
 
 
-# ---------------------------------------------------------------------------------
-# TODO(lead): painlink's side. Fill this with the new analysis's calls in the scorer's
-# contract (benchmarks/score_calls.py): patient_id, variable, verdict, odds_ratio,
-# ci_low, ci_high, form, lag. Today it runs the whole report (the entry point
-# `painlink analyze` uses) and maps its trigger and neck/back rows by name.
-# ---------------------------------------------------------------------------------
 def painlink_calls(diary: DiaryFrames) -> pl.DataFrame:
-    """painlink's calls on ``diary``, mapped onto day-column names."""
-    from painlink.analysis.report import analyze  # TODO(lead): the new trigger analysis
+    """painlink's trigger and neck/back verdicts on ``diary``, in the scorer's contract.
 
-    report = analyze(diary).as_dict()
-    rows = []
-    for t in report.get("triggers", []):
-        factor = str(t.get("factor"))
-        rows.append(
-            {
-                "patient_id": t.get("patient_id"),
-                "variable": FACTOR_TO_VARIABLE.get(factor, factor),
-                "verdict": t.get("verdict"),
-                "odds_ratio": t.get("odds_ratio"),
-                "ci_low": t.get("ci_low"),
-                "ci_high": t.get("ci_high"),
-                "form": f"painlink:{factor}",  # never mistaken for a truth form
-                "lag": None if t.get("lag") is None else str(t.get("lag")),
-            }
+    The day table is built as ``painlink analyze`` builds it; the trigger analysis names
+    each verdict's variable by its day column, its form and lag, and the direction of
+    "more of it"; the neck/back analysis names its region."""
+    from painlink.analysis.report import _days
+    from painlink.analysis.spine_link import spine_link
+    from painlink.analysis.triggers import TriggerAnalysis
+
+    days = _days(diary)
+    trig = TriggerAnalysis().fit(days, shrink=ROUTE["shrink"]).to_frame()
+    rows = trig.select(
+        "patient_id",
+        "variable",
+        "verdict",
+        "odds_ratio",
+        "ci_low",
+        "ci_high",
+        pl.col("form"),
+        pl.col("lag").cast(pl.String),
+        "direction",
+    )
+    spine = spine_link(days).to_frame()
+    if spine.height:
+        est = next((c for c in ("estimate", "odds_ratio_day_before") if c in spine.columns), None)
+        spine_rows = spine.select(
+            "patient_id",
+            pl.col("region").replace_strict(REGION_TO_VARIABLE, default=None).alias("variable"),
+            "verdict",
+            (pl.col(est) if est else pl.lit(None)).cast(pl.Float64).alias("odds_ratio"),
+            (pl.col("ci_low") if "ci_low" in spine.columns else pl.lit(None))
+            .cast(pl.Float64)
+            .alias("ci_low"),
+            (pl.col("ci_high") if "ci_high" in spine.columns else pl.lit(None))
+            .cast(pl.Float64)
+            .alias("ci_high"),
+            pl.lit("neck/back timing").alias("form"),
+            pl.lit(None, pl.String).alias("lag"),
+            pl.lit(None, pl.Int64).alias("direction"),
         )
-    for n in report.get("neck_and_back", []):
-        rows.append(
-            {
-                "patient_id": n.get("patient_id"),
-                "variable": REGION_TO_VARIABLE.get(str(n.get("region")), str(n.get("region"))),
-                "verdict": n.get("verdict"),
-                "odds_ratio": n.get("odds_ratio_day_before"),
-                "ci_low": n.get("ci_low"),
-                "ci_high": n.get("ci_high"),
-                "form": "neck/back timing",
-                "lag": None,
-            }
-        )
-    schema = {k: v for k, v in CALLS_SCHEMA.items() if k != "p_value"}
-    return pl.DataFrame(rows, schema=schema, strict=False)
+        rows = pl.concat([rows, spine_rows], how="vertical_relaxed")
+    return rows
 
 
 def _mean(results: list[dict]) -> dict:
@@ -118,7 +106,14 @@ def main() -> None:
     parser.add_argument("--no-painlink", action="store_true", help="the oracle only")
     parser.add_argument("--each", action="store_true", help="a table per seed too")
     parser.add_argument("--save", type=Path, help="write truth and calls CSVs here")
+    parser.add_argument(
+        "--route",
+        choices=["cohort", "own"],
+        default="cohort",
+        help="painlink's trigger route: the cohort model (default) or each person alone",
+    )
     args = parser.parse_args()
+    ROUTE["shrink"] = args.route == "cohort"
     for days in args.days:
         scored: dict[str, list[dict]] = {"oracle": [], "painlink": []}
         for seed in args.seeds:

@@ -1,61 +1,125 @@
-"""Trigger recovery on simulated diaries with known truth, against an oracle.
+"""Trigger recovery on painlink's own simulator, scored as the independent one is.
 
-    python benchmarks/validate_triggers.py --seeds 3 --patients 300
+    python benchmarks/validate_triggers.py --patients 300 --days 180 365 --seeds 1 2 3
 
-For 90, 180 and 365 days of diary: sensitivity per true odds ratio (2, 3, 4), the
-false-call rate on null patient–factor pairs, and 95% interval coverage at the true
-lag — for painlink's analysis (per person, and with cohort shrinkage) and for an
-oracle: a per-patient logistic model with every candidate exposure at lags 0 and 1
-(the simulator's lags) and Benjamini–Hochberg at q = 0.10. Prints markdown.
+painlink's own simulator (painlink.simulate) draws attacks from the exposure
+definitions in painlink/days/exposures.py. The analysis no longer tests those
+definitions (it tries every recorded variable in its own forms), but the two still
+share a code base, so this is the *familiar* half of the validation; the other half
+is benchmarks/validate_independent.py. Both print the same table from
+benchmarks/score_calls.py, with an oracle beside painlink: a per-patient logistic
+model with every true exposure definition at lags 0 and 1, Benjamini–Hochberg at
+q = 0.10 and a 95% interval that excludes 1.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import polars as pl
 from scipy import stats
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(1, str(Path(__file__).resolve().parent))
+
+from score_calls import markdown, score
+
 from painlink.analysis.logistic import fit_logit
-from painlink.analysis.triggers import TriggerAnalysis, _bh, exposure_columns
-from painlink.days.day_table import build_day_table
+from painlink.analysis.report import _days
+from painlink.analysis.spine_link import spine_link
+from painlink.analysis.trigger_verdicts import bh
+from painlink.analysis.triggers import TriggerAnalysis
+from painlink.days.exposures import derive_exposures
 from painlink.diary.frames import DiaryFrames
 from painlink.simulate.simulator import simulate
-from painlink.simulate.spec import TRIGGER_CANDIDATES, SimulationSpec
+from painlink.simulate.spec import SimulationSpec
 
-TESTED = (*TRIGGER_CANDIDATES, "exercise", "menstrual_window", "pill_free", "neck_pain")
+#: the simulator's exposures → (day column, the scorer's form: which way "more" points)
+VARIABLE_OF = {
+    "short_sleep": ("sleep_hours", "below"),
+    "high_stress": ("stress", "above"),
+    "stress_letdown": ("stress", "drop"),
+    "skipped_meal": ("skipped_meals", "present"),
+    "alcohol": ("alcohol_units", "above"),
+    "caffeine_drop": ("caffeine_mg", "drop"),
+    "pressure_drop": ("pressure_hpa", "drop"),
+    "exercise": ("exercise_min", "above"),
+    "menstrual_window": ("menstruation", "window"),
+    "pill_free": ("contraceptive_phase", "pill_free"),
+}
+COLUMNS = (
+    "sleep_hours", "sleep_quality", "stress", "skipped_meals", "alcohol_units", "caffeine_mg",
+    "exercise_min", "screen_hours", "allergy_symptoms", "pressure_hpa", "temperature_c",
+)  # fmt: skip
 
 
-def truth_frame(truth: list[dict]) -> pl.DataFrame:
+def truth_frame(truth: list[dict], days: pl.DataFrame) -> pl.DataFrame:
+    """The simulator's truth in the scorer's contract: one row per person × variable."""
+    recorded = days.group_by("patient_id").agg(
+        *[pl.col(c).is_not_null().any().alias(c) for c in COLUMNS if c in days.columns],
+        (pl.col("menstruation").is_not_null() & (pl.col("menstruation") != "none"))
+        .any()
+        .alias("menstruation"),
+        (pl.col("contraceptive_phase") == "pill_free").any().alias("contraceptive_phase"),
+        pl.col("factor_chocolate_craving").is_not_null().any().alias("chocolate_craving"),
+    )
+    rec = {r["patient_id"]: r for r in recorded.iter_rows(named=True)}
     rows = []
     for t in truth:
+        pid = t["patient_id"]
+        acting: dict[str, tuple[str, str, float, int | None]] = {}
         for f in t["factors"]:
+            if f["role"] != "none" and f["factor"] in VARIABLE_OF:
+                var, form = VARIABLE_OF[f["factor"]]
+                acting[var] = (f["role"], form, math.log(f["odds_ratio"]), f["lag"])
+        for var in (*COLUMNS, "menstruation", "contraceptive_phase", "chocolate_craving"):
+            role, form, log_or, lag = acting.get(var, ("none", None, 0.0, None))
+            if var == "chocolate_craving" and t["premonitory"]:
+                role = "premonitory"
             rows.append(
                 {
-                    "patient_id": t["patient_id"],
-                    "factor": f["factor"],
-                    "role": f["role"],
-                    "true_or": f["odds_ratio"],
-                    "true_lag": f["lag"],
-                    "neck_role": t["neck_pain_role"],
+                    "patient_id": pid,
+                    "variable": var,
+                    "recorded": bool(rec.get(pid, {}).get(var, False)),
+                    "role": role,
+                    "form": form,
+                    "lag": None if lag is None else str(lag),
+                    "true_log_or": log_or,
                 }
             )
+        neck = t["neck_pain_role"]
+        rows.append(
+            {
+                "patient_id": pid,
+                "variable": "neck_pain",
+                "recorded": True,
+                "role": {"cause": "cause", "symptom": "symptom"}.get(neck, "none"),
+                "form": None,
+                "lag": None,
+                "true_log_or": 0.0,
+            }
+        )
     return pl.DataFrame(rows)
 
 
 def oracle_calls(days: pl.DataFrame, q: float = 0.10) -> pl.DataFrame:
-    frame, _ = exposure_columns(days)
-    frame = frame.with_columns((~pl.col("ongoing")).alias("at_risk"))
+    """Per person: one logistic model with every true exposure definition at lags 0 and
+    1, BH at q over its coefficients, and a 95% interval that excludes 1."""
+    frame = derive_exposures(days.sort("patient_id", "date"), list(VARIABLE_OF))
     out = []
+    z = stats.norm.ppf(0.975)
     for (pid,), part in frame.group_by(["patient_id"], maintain_order=True):
         n = part.height
         cols, names = [np.ones(n)], []
-        mask = part["at_risk"].to_numpy().copy()
-        for f in TESTED:
+        mask = (~part["ongoing"]).to_numpy().copy()
+        for f in VARIABLE_OF:
             raw = part[f"x_{f}"].cast(pl.Float64).to_numpy()
-            if np.nanstd(raw) == 0 or np.isnan(raw).all():
+            if np.isnan(raw).all() or np.nanstd(raw) == 0:
                 continue
             for lag in (0, 1):
                 x = np.full(n, np.nan)
@@ -63,101 +127,103 @@ def oracle_calls(days: pl.DataFrame, q: float = 0.10) -> pl.DataFrame:
                 mask &= ~np.isnan(x)
                 cols.append(np.nan_to_num(x))
                 names.append((f, lag))
-        X = np.column_stack(cols)
-        y = part["onset"].cast(pl.Float64).to_numpy()
-        fit = fit_logit(X, y, mask, prior_sd=10.0)
-        b, se = fit.coef[0, 1:], fit.se[0, 1:]
-        p = 2 * stats.norm.sf(np.abs(b / se))
-        qv = _bh(p)
-        for (f, lag), bi, qi in zip(names, b, qv, strict=True):
-            out.append({"patient_id": str(pid), "factor": f, "lag": lag, "log_or": bi, "q": qi})
-    o = pl.DataFrame(out)
-    return o.group_by("patient_id", "factor").agg(
-        ((pl.col("q") <= q) & (pl.col("log_or") > 0)).any().alias("oracle_up"),
-        ((pl.col("q") <= q) & (pl.col("log_or") < 0)).any().alias("oracle_down"),
-    )
-
-
-def evaluate(days: pl.DataFrame, truth: pl.DataFrame, shrink: bool) -> pl.DataFrame:
-    res = TriggerAnalysis().fit(days, shrink=shrink)
-    best = res.to_frame()
-    called = best.select(
-        "patient_id",
-        "factor",
-        pl.col("verdict").is_in(["likely trigger", "possible early attack sign"]).alias("up"),
-        (pl.col("verdict") == "likely protector").alias("down"),
-    )
-    at_lag = res.estimates.join(
-        truth.select("patient_id", "factor", "true_lag", "true_or"), on=["patient_id", "factor"]
-    ).filter((pl.col("lag") == pl.col("true_lag").fill_null(0)) & pl.col("enough_data"))
-    coverage = at_lag.with_columns(
-        ((pl.col("ci_low") <= pl.col("true_or")) & (pl.col("true_or") <= pl.col("ci_high"))).alias(
-            "covered"
+        if not names:
+            continue
+        fit = fit_logit(
+            np.column_stack(cols), part["onset"].cast(pl.Float64).to_numpy(), mask, 10.0
         )
-    ).select("patient_id", "factor", "covered")
-    return truth.join(called, on=["patient_id", "factor"], how="left").join(
-        coverage, on=["patient_id", "factor"], how="left"
-    )
+        b, se = fit.coef[0, 1:], fit.se[0, 1:]
+        qv = bh(2 * stats.norm.sf(np.abs(b / se)))
+        for (f, lag), bi, si, qi in zip(names, b, se, qv, strict=True):
+            called = qi <= q and abs(bi / si) > z
+            var, form = VARIABLE_OF[f]
+            more = (1 if bi > 0 else -1) * (-1 if form in ("below", "drop") else 1)
+            out.append(
+                {
+                    "patient_id": str(pid),
+                    "variable": var,
+                    "verdict": ("likely trigger" if bi > 0 else "likely protector")
+                    if called
+                    else "no association",
+                    "odds_ratio": math.exp(bi),
+                    "ci_low": math.exp(bi - z * si),
+                    "ci_high": math.exp(bi + z * si),
+                    "form": form,
+                    "lag": str(lag),
+                    "direction": more,
+                }
+            )
+    return pl.DataFrame(out)
+
+
+def painlink_calls(diary: DiaryFrames, shrink: bool) -> pl.DataFrame:
+    days = _days(diary)
+    trig = TriggerAnalysis().fit(days, shrink=shrink).to_frame()
+    spine = spine_link(days).to_frame()
+    rows = trig.select(
+        "patient_id", "variable", "verdict", "odds_ratio", "ci_low", "ci_high", "form",
+        pl.col("lag").cast(pl.String), "direction",
+    )  # fmt: skip
+    if spine.height:
+        rows = pl.concat(
+            [
+                rows,
+                spine.filter(pl.col("region") == "neck").select(
+                    "patient_id",
+                    pl.lit("neck_pain").alias("variable"),
+                    "verdict",
+                    *[
+                        (pl.col(c) if c in spine.columns else pl.lit(None)).cast(pl.Float64)
+                        for c in ("odds_ratio", "ci_low", "ci_high")
+                    ],
+                    pl.lit(None, pl.String).alias("form"),
+                    pl.lit(None, pl.String).alias("lag"),
+                    pl.lit(None, pl.Int64).alias("direction"),
+                ),
+            ],
+            how="vertical_relaxed",
+        )
+    return rows
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--seeds", type=int, default=3)
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--patients", type=int, default=300)
+    ap.add_argument("--days", type=int, nargs="+", default=[180, 365])
+    ap.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
     args = ap.parse_args()
-    lines = []
-    for days_n in (90, 180, 365):
-        frames = []
-        started = time.perf_counter()
-        for seed in range(1, args.seeds + 1):
-            parts = list(
-                simulate(
-                    SimulationSpec(
-                        patients=args.patients, days=days_n, seed=100 + seed, id_prefix=f"S{seed}_"
-                    )
-                )
-            )
+    for days_n in args.days:
+        results: dict[str, list[dict]] = {
+            "oracle": [],
+            "painlink, own data": [],
+            "painlink, cohort model": [],
+        }
+        for seed in args.seeds:
+            t0 = time.perf_counter()
+            spec = SimulationSpec(patients=args.patients, days=days_n, seed=100 + seed)
+            parts = list(simulate(spec))
             diary = DiaryFrames.concat(p[0] for p in parts)
-            truth = truth_frame([t for p in parts for t in p[1]])
-            days = build_day_table(diary)
-            oracle = oracle_calls(days)
-            for shrink in (False, True):
-                ev = evaluate(days, truth, shrink).join(
-                    oracle, on=["patient_id", "factor"], how="left"
-                )
-                frames.append(ev.with_columns(pl.lit(shrink).alias("shrink")))
-        ev = pl.concat(frames, how="vertical_relaxed").filter(pl.col("factor").is_in(list(TESTED)))
-        # neck pain that rises with attacks is a symptom, judged by the neck analysis, not here
-        ev = ev.filter(~((pl.col("factor") == "neck_pain") & (pl.col("neck_role") == "symptom")))
-        seconds = time.perf_counter() - started
-        for shrink in (False, True):
-            e = ev.filter(pl.col("shrink") == shrink)
-            triggers = e.filter(pl.col("role") == "trigger")
-            nulls = e.filter(pl.col("role") == "none")
-            row = {"days": days_n, "method": "cohort shrinkage" if shrink else "per person"}
-            for odds in (2.0, 3.0, 4.0):
-                t = triggers.filter(pl.col("true_or") == odds)
-                row[f"sens OR {odds:g}"] = round(t["up"].fill_null(False).mean(), 3)
-                row[f"oracle OR {odds:g}"] = round(t["oracle_up"].fill_null(False).mean(), 3)
-            row["false calls"] = round(
-                (nulls["up"].fill_null(False) | nulls["down"].fill_null(False)).mean(), 3
-            )
-            row["oracle false calls"] = round(
-                (
-                    nulls["oracle_up"].fill_null(False) | nulls["oracle_down"].fill_null(False)
-                ).mean(),
-                3,
-            )
-            covered = e.filter(pl.col("role").is_in(["trigger", "none"]))["covered"].drop_nulls()
-            row["coverage"] = round(covered.mean(), 3) if covered.len() else None
-            row["seconds"] = round(seconds, 1)
-            lines.append(row)
-        print(pl.DataFrame(lines[-2:]), flush=True)
-    table = pl.DataFrame(lines)
-    print("| " + " | ".join(table.columns) + " |")
-    print("|" + "---|" * len(table.columns))
-    for r in table.iter_rows():
-        print("| " + " | ".join(str(v) for v in r) + " |")
+            days = _days(diary)
+            truth = truth_frame([t for p in parts for t in p[1]], days)
+            results["oracle"].append(score(oracle_calls(days), truth))
+            for name, shrink in (("painlink, own data", False), ("painlink, cohort model", True)):
+                results[name].append(score(painlink_calls(diary, shrink), truth))
+            print(f"{days_n} days, seed {seed}: {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+        print(
+            f"\n### painlink's own simulator, {args.patients} patients × {days_n} days, "
+            f"seeds {args.seeds} (mean)\n"
+        )
+        print(markdown({k: _mean(v) for k, v in results.items()}))
+
+
+def _mean(rows: list[dict]) -> dict:
+    out: dict = {}
+    for key, value in rows[0].items():
+        if isinstance(value, dict):
+            continue
+        vals = [r[key] for r in rows if not (isinstance(r[key], float) and math.isnan(r[key]))]
+        out[key] = sum(vals) / len(vals) if vals else math.nan
+    return out
 
 
 if __name__ == "__main__":

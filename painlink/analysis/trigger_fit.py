@@ -22,7 +22,7 @@ from scipy import stats
 from painlink.analysis.logistic import fit_logit
 from painlink.days.candidates import Candidate
 from painlink.days.exposures import log_days_since_last_onset
-from painlink.rules.triggers import TriggerSettings
+from painlink.rules.triggers import SAME_DAY, TriggerSettings
 
 #: the columns of the estimates, one row per person × candidate × lag
 ESTIMATES: dict[str, pl.DataType] = {
@@ -100,6 +100,10 @@ def person_estimates(
     shape = (P, n)
     y = np.nan_to_num(_padded(frame["onset"].cast(pl.Float64).to_numpy(), who, day, shape))
     at_risk = _padded((~frame["ongoing"]).cast(pl.Float64).to_numpy(), who, day, shape) == 1
+    attack_day = (
+        _padded((frame["onset"] | frame["ongoing"]).cast(pl.Float64).to_numpy(), who, day, shape)
+        == 1
+    )
     window = next((c for c in candidates if c.form == "window"), None)
     menstrual = (
         np.nan_to_num(_padded(frame[window.column].to_numpy(), who, day, shape))
@@ -140,7 +144,13 @@ def person_estimates(
         x = np.full((len(chunk), P, n), np.nan)
         for k, (ci, lag) in enumerate(chunk):
             raw = _padded(frame[candidates[ci].column].cast(pl.Float64).to_numpy(), who, day, shape)
-            x[k, :, lag:] = raw[:, : n - lag] if lag else raw
+            if lag == 0:
+                if candidates[ci].variable in SAME_DAY:
+                    x[k] = raw
+                continue  # left NaN: not tried the same day (rules.triggers.SAME_DAY)
+            # a value recorded inside an attack is not an exposure of a later day
+            raw = np.where(attack_day, np.nan, raw)
+            x[k, :, lag:] = raw[:, : n - lag]
         x = x.reshape(-1, n)
         valid = at_risk[mp[idx]] & ~np.isnan(x)
         xv = np.where(valid, x, 0.0)

@@ -198,9 +198,7 @@ def verdict_rows(
         if days == 0:
             if var in HORMONAL_VARIABLES:
                 continue  # asked only of people who record periods or a pill cycle
-            rows.append(
-                {**base, "verdict": "not recorded", "factor": _words(var)[0]}
-            )
+            rows.append({**base, "verdict": "not recorded", "factor": _words(var)[0]})
             continue
         if row is None:
             rows.append(

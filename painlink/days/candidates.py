@@ -120,10 +120,16 @@ def candidate_columns(
 
 
 def _change(col: str, s: TriggerSettings) -> pl.Expr:
-    """Today's value minus the mean of the previous ``baseline_days`` recorded days."""
+    """Today's value minus the mean of the previous ``baseline_days`` recorded days that
+    were not inside an attack (an attack may have changed them)."""
     v = pl.col(col).cast(pl.Float64)
-    before = v.shift(1).rolling_mean(s.baseline_days, min_samples=s.baseline_min_days).over(_P)
+    clean = pl.when(_attack_day()).then(None).otherwise(v)
+    before = clean.shift(1).rolling_mean(s.baseline_days, min_samples=s.baseline_min_days).over(_P)
     return v - before
+
+
+def _attack_day() -> pl.Expr:
+    return pl.col("onset").fill_null(False) | pl.col("ongoing").fill_null(False)
 
 
 def _form(col: str, kind: str, form: str, recorded: pl.Expr, s: TriggerSettings) -> pl.Expr:
