@@ -128,48 +128,51 @@ def _block(
     )
 
 
-def _evaluate(
-    blocks: list[_Block], b: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _evaluate(blocks: list[_Block], b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Log-likelihood, score and information (unpenalised) per coefficient at ``b``."""
     size = b.size
     ll = np.zeros(size)
     score = np.zeros(size)
     info = np.zeros(size)
     for blk in blocks:
-        bg = b[blk.index]
-        bx = bg[..., None] * blk.x
-        shift = np.where(blk.valid, bx, -np.inf).max(-1)
-        shift = np.where(blk.informative, shift, 0.0)
-        with np.errstate(over="ignore", under="ignore", invalid="ignore"):
-            w = np.where(blk.valid, np.exp(bx - shift[..., None]), 0.0)
-        shape = (*w.shape[:-1], blk.depth + 1)
-        e0 = np.zeros(shape)
-        e0[..., 0] = 1.0
-        e1 = np.zeros(shape)
-        e2 = np.zeros(shape)
-        for k in range(w.shape[-1]):
-            wk = w[..., k, None]
-            ak = blk.x[..., k, None]
-            wa = wk * ak
-            e2[..., 1:] += wk * e2[..., :-1] + 2.0 * wa * e1[..., :-1] + wa * ak * e0[..., :-1]
-            e1[..., 1:] += wk * e1[..., :-1] + wa * e0[..., :-1]
-            e0[..., 1:] += wk * e0[..., :-1]
-        d = blk.d[..., None]
-        den = np.take_along_axis(e0, d, -1)[..., 0]
-        m1 = np.take_along_axis(e1, d, -1)[..., 0]
-        m2 = np.take_along_axis(e2, d, -1)[..., 0]
-        ok = blk.informative
-        with np.errstate(divide="ignore", invalid="ignore"):
-            mean = np.where(ok, m1 / den, 0.0)
-            part_ll = np.where(ok, bg * blk.sx_case - blk.d * shift - np.log(den), 0.0)
-            part_info = np.where(ok, m2 / den - mean**2, 0.0)
-        part_score = np.where(ok, blk.sx_case - mean, 0.0)
+        with np.errstate(all="ignore"):  # hostile x (1e308) ends as NaN, then halving
+            part_ll, part_score, part_info = _stratum_terms(blk, b)
         flat = blk.index.reshape(-1)
         ll += np.bincount(flat, part_ll.reshape(-1), size)
         score += np.bincount(flat, part_score.reshape(-1), size)
         info += np.bincount(flat, part_info.reshape(-1), size)
     return ll, score, info
+
+
+def _stratum_terms(blk: _Block, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each (model, stratum)'s log-likelihood, score and information at ``b``."""
+    bg = b[blk.index]
+    bx = bg[..., None] * blk.x
+    shift = np.where(blk.valid, bx, -np.inf).max(-1)
+    shift = np.where(blk.informative, shift, 0.0)
+    w = np.where(blk.valid, np.exp(bx - shift[..., None]), 0.0)
+    shape = (*w.shape[:-1], blk.depth + 1)
+    e0 = np.zeros(shape)
+    e0[..., 0] = 1.0
+    e1 = np.zeros(shape)
+    e2 = np.zeros(shape)
+    for k in range(w.shape[-1]):
+        wk = w[..., k, None]
+        ak = blk.x[..., k, None]
+        wa = wk * ak
+        e2[..., 1:] += wk * e2[..., :-1] + 2.0 * wa * e1[..., :-1] + wa * ak * e0[..., :-1]
+        e1[..., 1:] += wk * e1[..., :-1] + wa * e0[..., :-1]
+        e0[..., 1:] += wk * e0[..., :-1]
+    d = blk.d[..., None]
+    den = np.take_along_axis(e0, d, -1)[..., 0]
+    m1 = np.take_along_axis(e1, d, -1)[..., 0]
+    m2 = np.take_along_axis(e2, d, -1)[..., 0]
+    ok = blk.informative
+    mean = np.where(ok, m1 / den, 0.0)
+    part_ll = np.where(ok, bg * blk.sx_case - blk.d * shift - np.log(den), 0.0)
+    part_info = np.where(ok, m2 / den - mean**2, 0.0)
+    part_score = np.where(ok, blk.sx_case - mean, 0.0)
+    return part_ll, part_score, part_info
 
 
 def _newton(

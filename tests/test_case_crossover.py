@@ -1,0 +1,191 @@
+"""The case-crossover's conditional logit against statsmodels and against brute force.
+
+Time-stratified strata (same weekday, same month) hold 2–5 days and, in real diaries,
+usually two or more attack days: the data here are tied on purpose.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import warnings
+
+import numpy as np
+import polars as pl
+import pytest
+from scipy import optimize
+
+from painlink.analysis.conditional_logit import conditional_logit
+from painlink.rules.triggers import TriggerSettings
+
+
+def _breslow(x: np.ndarray, case: np.ndarray, stratum: np.ndarray) -> float:
+    """The likelihood painlink fitted before: each case against its whole stratum."""
+    _, inverse = np.unique(stratum, return_inverse=True)
+    k = inverse.max() + 1
+    b = 0.0
+    for _ in range(50):
+        w = np.exp(b * x)
+        s0 = np.bincount(inverse, w, k)
+        s1 = np.bincount(inverse, w * x, k)
+        s2 = np.bincount(inverse, w * x * x, k)
+        cases = np.bincount(inverse, case.astype(float), k)
+        mean = s1 / s0
+        grad = (x * case).sum() - (cases * mean).sum()
+        info = (cases * (s2 / s0 - mean**2)).sum()
+        b += grad / info
+    return float(b)
+
+
+def _data(
+    seed: int, continuous: bool, ties: bool = True
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Strata of 2–5 days; 0..all cases per stratum (or exactly one without ties)."""
+    rng = np.random.default_rng(seed)
+    k = int(rng.integers(25, 90))
+    sizes = rng.integers(2, 6, k)
+    stratum = np.repeat(np.arange(k), sizes) * 7 + 3  # labels need not be 0..k-1
+    n = stratum.size
+    x = rng.normal(0.5, 1.3, n) if continuous else (rng.random(n) < 0.4).astype(float)
+    case = np.zeros(n, dtype=bool)
+    for s in np.unique(stratum):
+        idx = np.flatnonzero(stratum == s)
+        d = int(rng.integers(0, idx.size + 1)) if ties else 1
+        w = np.exp(0.8 * x[idx])
+        case[rng.choice(idx, d, replace=False, p=w / w.sum())] = True
+    return x, case, stratum
+
+
+def _statsmodels(x: np.ndarray, case: np.ndarray, stratum: np.ndarray) -> tuple[float, float]:
+    from statsmodels.discrete.conditional_models import ConditionalLogit
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = ConditionalLogit(case.astype(float), x[:, None], groups=stratum).fit(
+            disp=0, method="newton", tol=1e-12, maxiter=200
+        )
+    return float(ref.params[0]), float(ref.bse[0])
+
+
+@pytest.mark.parametrize("continuous", [False, True])
+def test_exact_conditional_logit_equals_statsmodels_on_tied_data(continuous: bool) -> None:
+    tied = 0
+    for seed in range(30):
+        x, case, stratum = _data(seed, continuous)
+        counts = np.bincount(np.unique(stratum, return_inverse=True)[1], case)
+        tied += int((counts >= 2).sum())
+        fit = conditional_logit(x, case, stratum, prior_sd=None)
+        b, se = _statsmodels(x, case, stratum)
+        assert fit.converged
+        assert abs(float(fit.coef) - b) < 1e-6, seed
+        assert abs(float(fit.se) - se) < 1e-6, seed
+    assert tied > 300  # the comparison really is about strata with several cases
+
+
+def test_strata_that_are_all_cases_or_none_are_dropped() -> None:
+    x, case, stratum = _data(5, continuous=True)
+    sizes = np.bincount(np.unique(stratum, return_inverse=True)[1])
+    counts = np.bincount(np.unique(stratum, return_inverse=True)[1], case)
+    uninformative = (counts == 0) | (counts == sizes)
+    assert uninformative.sum() >= 5
+    keep = ~uninformative[np.unique(stratum, return_inverse=True)[1]]
+    full = conditional_logit(x, case, stratum, prior_sd=None)
+    trimmed = conditional_logit(x[keep], case[keep], stratum[keep], prior_sd=None)
+    assert float(full.coef) == pytest.approx(float(trimmed.coef), abs=1e-12)
+    assert float(full.se) == pytest.approx(float(trimmed.se), abs=1e-12)
+    assert int(full.strata) == int((~uninformative).sum())
+    assert int(full.cases) == int(case[keep].sum())
+
+
+def test_the_old_breslow_likelihood_differs_on_tied_data() -> None:
+    """What the old test could not see: with ties Breslow is a different estimate."""
+    x, case, stratum = _data(11, continuous=False)
+    exact = float(conditional_logit(x, case, stratum, prior_sd=None).coef)
+    assert abs(exact - _statsmodels(x, case, stratum)[0]) < 1e-6
+    assert abs(_breslow(x, case, stratum) - exact) > 0.05
+    # ...and without ties the two likelihoods are the same one
+    x1, case1, stratum1 = _data(11, continuous=False, ties=False)
+    one = float(conditional_logit(x1, case1, stratum1, prior_sd=None).coef)
+    assert abs(_breslow(x1, case1, stratum1) - one) < 1e-8
+
+
+def _brute_force(
+    x: np.ndarray, case: np.ndarray, stratum: np.ndarray, prior_sd: float
+) -> tuple[float, float]:
+    """Penalised exact likelihood by enumerating every subset; SE by finite differences."""
+    parts = []
+    for s in np.unique(stratum):
+        idx = np.flatnonzero(stratum == s)
+        d = int(case[idx].sum())
+        if 0 < d < idx.size:
+            sums = np.array([x[list(c)].sum() for c in itertools.combinations(idx, d)])
+            parts.append((x[idx][case[idx]].sum(), sums))
+
+    def nll(b: float) -> float:
+        total = sum(b * top - np.logaddexp.reduce(b * sums) for top, sums in parts)
+        return -(total - 0.5 * b * b / prior_sd**2)
+
+    b = optimize.minimize_scalar(nll, bounds=(-20, 20), method="bounded", options={"xatol": 1e-12})
+    h = 1e-4
+    curvature = (nll(b.x + h) - 2 * nll(b.x) + nll(b.x - h)) / h**2
+    return float(b.x), float(1 / np.sqrt(curvature))
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_the_prior_fit_equals_brute_force_enumeration(seed: int) -> None:
+    x, case, stratum = _data(seed, continuous=bool(seed % 2))
+    fit = conditional_logit(x, case, stratum, prior_sd=0.7)
+    b, se = _brute_force(x, case, stratum, 0.7)
+    assert float(fit.coef) == pytest.approx(b, abs=1e-6)
+    assert float(fit.se) == pytest.approx(se, abs=1e-4)
+
+
+def test_batched_fits_equal_one_at_a_time() -> None:
+    """Many models, per-model missing days and masks, several persons: one call."""
+    rng = np.random.default_rng(8)
+    xs, cases, strata, persons = [], [], [], []
+    for p in range(6):
+        x, case, stratum = _data(100 + p, continuous=bool(p % 2))
+        xs.append(x)
+        cases.append(case)
+        strata.append(stratum)  # the same stratum labels in every person
+        persons.append(np.full(x.size, f"P{p}"))
+    case = np.concatenate(cases)
+    stratum = np.concatenate(strata)
+    person = np.concatenate(persons)
+    base = np.concatenate(xs)
+    models = np.stack([base, base**2, (base > 0.5).astype(float), rng.normal(size=base.size)])
+    models[rng.random(models.shape) < 0.15] = np.nan
+    mask = rng.random(models.shape) > 0.05
+    batched = conditional_logit(models, case, stratum, prior_sd=2.0, mask=mask, by=person)
+    assert batched.coef.shape == (4, 6)
+    assert list(batched.by) == [f"P{p}" for p in range(6)]
+    for m in range(4):
+        for p in range(6):
+            rows = person == f"P{p}"
+            one = conditional_logit(
+                models[m, rows], case[rows], stratum[rows], prior_sd=2.0, mask=mask[m, rows]
+            )
+            assert float(batched.coef[m, p]) == pytest.approx(float(one.coef), abs=1e-10)
+            assert float(batched.se[m, p]) == pytest.approx(float(one.se), abs=1e-10)
+            assert int(batched.cases[m, p]) == int(one.cases)
+    # chunking the models does not change a number
+    small = conditional_logit(
+        models, case, stratum, prior_sd=2.0, mask=mask, by=person, chunk_cells=1
+    )
+    np.testing.assert_allclose(small.coef, batched.coef, atol=1e-12)
+
+
+def test_hostile_values_give_numbers_or_nan_never_an_error() -> None:
+    x, case, stratum = _data(3, continuous=True)
+    for bad in (1e308, -1e308, np.inf, 1e-308):
+        y = x.copy()
+        y[::7] = bad
+        fit = conditional_logit(y, case, stratum, prior_sd=2.0)
+        assert np.isnan(fit.coef) or np.isfinite(fit.coef)
+    empty = conditional_logit(np.array([]), np.array([], dtype=bool), np.array([]), None)
+    assert np.isnan(empty.coef) and int(empty.cases) == 0
+    separated = conditional_logit(
+        np.array([1.0, 0, 0, 1, 0, 0]), np.array([1, 0, 0, 1, 0, 0], bool), [1, 1, 1, 2, 2, 2], None
+    )
+    assert np.isnan(separated.coef) and not separated.converged
