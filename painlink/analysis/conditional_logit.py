@@ -49,11 +49,10 @@ class ConditionalLogitFit:
 
 @dataclass(frozen=True)
 class _Bucket:
-    """Strata sharing a case count d (their ESP needs e_0..e_d), as a dense grid."""
+    """Strata of one size, as a dense grid shared by every model."""
 
     rows: np.ndarray  # (strata, width) row index, -1 for padding
     person: np.ndarray  # (strata,) person code
-    depth: int  # the largest number of cases in these strata
 
 
 def _layout(
@@ -80,52 +79,63 @@ def _layout(
     which = np.repeat(np.arange(starts.size), sizes)
     grid = np.full((starts.size, int(sizes.max())), -1, dtype=np.int64)
     grid[which, pos] = rows
-    depth = n_case[grp[starts]].astype(int)
     owner = person[rows[starts]]
     buckets = []
-    for d in np.unique(depth):
-        sel = depth == d
-        width = int(sizes[sel].max())
-        buckets.append(_Bucket(grid[sel, :width], owner[sel], int(d)))
+    for width in np.unique(sizes):
+        sel = sizes == width
+        buckets.append(_Bucket(grid[sel, :width], owner[sel]))
     return buckets
 
 
 @dataclass
 class _Block:
-    """One bucket's data for a chunk of models: (models, strata, width) arrays."""
+    """The informative (model, stratum) pairs holding d cases: (pairs, width) arrays."""
 
-    x: np.ndarray
-    valid: np.ndarray
-    sx_case: np.ndarray  # Σ x over the case days, per model and stratum
-    d: np.ndarray  # cases per model and stratum (after missing days)
-    informative: np.ndarray
-    index: np.ndarray  # coefficient index per model and stratum
-    depth: int
+    x: np.ndarray  # 0 on missing days
+    valid: np.ndarray  # 1.0 on days that count, else 0.0
+    sx_case: np.ndarray  # Σ x over the case days
+    index: np.ndarray  # coefficient index of each pair
+    top: np.ndarray  # largest and smallest x among the days that count
+    bottom: np.ndarray
+    d: int
 
 
-def _block(
+def _blocks(
     bucket: _Bucket, x: np.ndarray, valid: np.ndarray, case: np.ndarray, persons: int
-) -> _Block:
+) -> tuple[list[_Block], np.ndarray, np.ndarray, np.ndarray]:
+    """Split one bucket by each model's own case count, dropping uninformative pairs.
+
+    Also returns, per pair kept, its coefficient index, d and whether x varies.
+    """
     pad = bucket.rows < 0
     at = np.where(pad, 0, bucket.rows)
-    xb = x[:, at]
     vb = valid[:, at] & ~pad
     cb = vb & case[at]
     d = cb.sum(-1)
-    informative = (d > 0) & (d < vb.sum(-1))
-    vb &= informative[..., None]
-    cb &= vb
-    xb = np.where(vb, xb, 0.0)
-    models = np.arange(x.shape[0])[:, None]
-    return _Block(
-        x=xb,
-        valid=vb,
-        sx_case=(xb * cb).sum(-1),
-        d=np.where(informative, d, 0),
-        informative=informative,
-        index=models * persons + bucket.person[None, :],
-        depth=bucket.depth,
-    )
+    keep = (d > 0) & (d < vb.sum(-1))
+    model, stratum = np.nonzero(keep)
+    index = model * persons + bucket.person[stratum]
+    v = vb[model, stratum]
+    xs = np.where(v, x[model[:, None], at[stratum]], 0.0)
+    c = cb[model, stratum]
+    dk = d[model, stratum]
+    top = np.where(v, xs, -np.inf).max(-1)
+    bottom = np.where(v, xs, np.inf).min(-1)
+    blocks = []
+    for depth in np.unique(dk):
+        sel = dk == depth
+        blocks.append(
+            _Block(
+                x=xs[sel],
+                valid=v[sel].astype(float),
+                sx_case=(xs[sel] * c[sel]).sum(-1),
+                index=index[sel],
+                top=top[sel],
+                bottom=bottom[sel],
+                d=int(depth),
+            )
+        )
+    return blocks, index, dk, top > bottom
 
 
 def _evaluate(blocks: list[_Block], b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -137,75 +147,110 @@ def _evaluate(blocks: list[_Block], b: np.ndarray) -> tuple[np.ndarray, np.ndarr
     for blk in blocks:
         with np.errstate(all="ignore"):  # hostile x (1e308) ends as NaN, then halving
             part_ll, part_score, part_info = _stratum_terms(blk, b)
-        flat = blk.index.reshape(-1)
-        ll += np.bincount(flat, part_ll.reshape(-1), size)
-        score += np.bincount(flat, part_score.reshape(-1), size)
-        info += np.bincount(flat, part_info.reshape(-1), size)
+        ll += np.bincount(blk.index, part_ll, size)
+        score += np.bincount(blk.index, part_score, size)
+        info += np.bincount(blk.index, part_info, size)
     return ll, score, info
 
 
 def _stratum_terms(blk: _Block, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Each (model, stratum)'s log-likelihood, score and information at ``b``."""
+    """Each (model, stratum) pair's log-likelihood, score and information at ``b``.
+
+    The weights are divided by the pair's largest, exp(max b·x), before summing.
+    """
     bg = b[blk.index]
-    bx = bg[..., None] * blk.x
-    shift = np.where(blk.valid, bx, -np.inf).max(-1)
-    shift = np.where(blk.informative, shift, 0.0)
-    w = np.where(blk.valid, np.exp(bx - shift[..., None]), 0.0)
-    shape = (*w.shape[:-1], blk.depth + 1)
-    e0 = np.zeros(shape)
-    e0[..., 0] = 1.0
-    e1 = np.zeros(shape)
-    e2 = np.zeros(shape)
-    for k in range(w.shape[-1]):
-        wk = w[..., k, None]
-        ak = blk.x[..., k, None]
-        wa = wk * ak
-        e2[..., 1:] += wk * e2[..., :-1] + 2.0 * wa * e1[..., :-1] + wa * ak * e0[..., :-1]
-        e1[..., 1:] += wk * e1[..., :-1] + wa * e0[..., :-1]
-        e0[..., 1:] += wk * e0[..., :-1]
-    d = blk.d[..., None]
-    den = np.take_along_axis(e0, d, -1)[..., 0]
-    m1 = np.take_along_axis(e1, d, -1)[..., 0]
-    m2 = np.take_along_axis(e2, d, -1)[..., 0]
-    ok = blk.informative
-    mean = np.where(ok, m1 / den, 0.0)
-    part_ll = np.where(ok, bg * blk.sx_case - blk.d * shift - np.log(den), 0.0)
-    part_info = np.where(ok, m2 / den - mean**2, 0.0)
-    part_score = np.where(ok, blk.sx_case - mean, 0.0)
-    return part_ll, part_score, part_info
+    shift = np.where(bg >= 0, bg * blk.top, bg * blk.bottom)
+    w = np.exp(np.minimum(bg[:, None] * blk.x - shift[:, None], 0.0)) * blk.valid
+    if blk.d == 1:  # one case: the ESP is the plain sum (a softmax)
+        wx = w * blk.x
+        den = w.sum(-1)
+        m1 = wx.sum(-1)
+        m2 = (wx * blk.x).sum(-1)
+    else:
+        shape = (w.shape[0], blk.d + 1)
+        e0 = np.zeros(shape)
+        e0[:, 0] = 1.0
+        e1 = np.zeros(shape)
+        e2 = np.zeros(shape)
+        for k in range(w.shape[1]):
+            wk = w[:, k, None]
+            ak = blk.x[:, k, None]
+            wa = wk * ak
+            e2[:, 1:] += wk * e2[:, :-1] + 2.0 * wa * e1[:, :-1] + wa * ak * e0[:, :-1]
+            e1[:, 1:] += wk * e1[:, :-1] + wa * e0[:, :-1]
+            e0[:, 1:] += wk * e0[:, :-1]
+        den, m1, m2 = e0[:, -1], e1[:, -1], e2[:, -1]
+    mean = m1 / den
+    part_ll = bg * blk.sx_case - blk.d * shift - np.log(den)
+    return part_ll, blk.sx_case - mean, m2 / den - mean**2
+
+
+def _subset(blocks: list[_Block], wanted: np.ndarray) -> list[_Block]:
+    """The blocks cut down to the pairs whose coefficient is still being fitted."""
+    if wanted.sum() > 0.7 * wanted.size:
+        return blocks  # copying would cost more than evaluating the few settled ones
+    out = []
+    for blk in blocks:
+        sel = wanted[blk.index]
+        if sel.all():
+            out.append(blk)
+        elif sel.any():
+            out.append(
+                _Block(
+                    blk.x[sel],
+                    blk.valid[sel],
+                    blk.sx_case[sel],
+                    blk.index[sel],
+                    blk.top[sel],
+                    blk.bottom[sel],
+                    blk.d,
+                )
+            )
+    return out
 
 
 def _newton(
     blocks: list[_Block], size: int, penalty: float, tol: float, max_iter: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Newton–Raphson with step halving, all coefficients of a chunk side by side."""
+    """Newton–Raphson with step halving, all coefficients of a chunk side by side.
+
+    Only the coefficients still moving are evaluated: most settle in a few steps,
+    and a handful of near-separated ones should not cost the whole batch.
+    """
     b = np.zeros(size)
     ll, score, info = _evaluate(blocks, b)
     f = ll - 0.5 * penalty * b**2
     g = score - penalty * b
     h = info + penalty
     converged = np.zeros(size, dtype=bool)
+    stuck = np.zeros(size, dtype=bool)
     for _ in range(max_iter):
         with np.errstate(divide="ignore", invalid="ignore"):
             step = np.where(h > 0, g / h, np.nan)
         converged |= np.abs(step) < tol
-        active = ~converged & np.isfinite(step)
+        active = ~converged & ~stuck & np.isfinite(step)
         if not active.any():
             break
         step = np.where(active, step, 0.0)
+        live = _subset(blocks, active)
+        pending = active.copy()
         scale = np.ones(size)
-        for _ in range(40):
+        for _ in range(60):
             cand = b + scale * step
-            ll2, score2, info2 = _evaluate(blocks, cand)
+            ll2, score2, info2 = _evaluate(live, cand)
             f2 = ll2 - 0.5 * penalty * cand**2
-            worse = active & ~(f2 >= f - 1e-12 * (1.0 + np.abs(f)))
-            if not worse.any():
+            better = pending & (f2 >= f - 1e-12 * (1.0 + np.abs(f)))
+            b = np.where(better, cand, b)
+            f = np.where(better, f2, f)
+            g = np.where(better, score2 - penalty * cand, g)
+            h = np.where(better, info2 + penalty, h)
+            pending &= ~better
+            if not pending.any():
                 break
-            scale = np.where(worse, scale / 2, scale)
-        b = np.where(active, cand, b)
-        f = np.where(active, f2, f)
-        g = np.where(active, score2 - penalty * cand, g)
-        h = np.where(active, info2 + penalty, h)
+            scale = np.where(pending, scale / 2, scale)
+            live = _subset(live, pending)
+        stuck |= pending  # no step of any length improves: give up on these
+    converged &= ~stuck
     with np.errstate(divide="ignore", invalid="ignore"):
         se = np.where(h > 0, 1.0 / np.sqrt(h), np.nan)
     return b, se, converged
@@ -265,21 +310,18 @@ def conditional_logit(
     for lo in range(0, models if buckets else 0, step):
         hi = min(models, lo + step)
         xc = np.where(valid[lo:hi], xm[lo:hi], 0.0)
-        blocks = [_block(bk, xc, valid[lo:hi], case_r, persons) for bk in buckets]
         size = (hi - lo) * persons
-        b, s, ok = _newton(blocks, size, penalty, tol, max_iter)
+        blocks: list[_Block] = []
         n_cases = np.zeros(size)
         n_strata = np.zeros(size)
         n_varying = np.zeros(size)
-        for blk in blocks:
-            flat = blk.index.reshape(-1)
-            spread = np.where(blk.valid, blk.x, -np.inf).max(-1) - np.where(
-                blk.valid, blk.x, np.inf
-            ).min(-1)
-            n_cases += np.bincount(flat, blk.d.reshape(-1).astype(float), size)
-            n_strata += np.bincount(flat, blk.informative.reshape(-1).astype(float), size)
-            moves = blk.informative & (spread > 0)
-            n_varying += np.bincount(flat, moves.reshape(-1).astype(float), size)
+        for bk in buckets:
+            found, index, d, moves = _blocks(bk, xc, valid[lo:hi], case_r, persons)
+            blocks += found
+            n_cases += np.bincount(index, d.astype(float), size)
+            n_strata += np.bincount(index, minlength=size)
+            n_varying += np.bincount(index, moves.astype(float), size)
+        b, s, ok = _newton(blocks, size, penalty, tol, max_iter)
         coef[lo:hi] = np.where(ok, b, np.nan).reshape(hi - lo, persons)
         se[lo:hi] = np.where(ok, s, np.nan).reshape(hi - lo, persons)
         converged[lo:hi] = ok.reshape(hi - lo, persons)
