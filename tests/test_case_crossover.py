@@ -15,6 +15,7 @@ import polars as pl
 import pytest
 from scipy import optimize
 
+from painlink.analysis.case_crossover import case_crossover, case_crossover_columns
 from painlink.analysis.conditional_logit import conditional_logit
 from painlink.rules.triggers import TriggerSettings
 
@@ -189,3 +190,128 @@ def test_hostile_values_give_numbers_or_nan_never_an_error() -> None:
         np.array([1.0, 0, 0, 1, 0, 0]), np.array([1, 0, 0, 1, 0, 0], bool), [1, 1, 1, 2, 2, 2], None
     )
     assert np.isnan(separated.coef) and not separated.converged
+
+
+def _day_frame(seed: int = 4, people: int = 3, days: int = 240) -> pl.DataFrame:
+    """A small diary table: a float column with gaps, a 0/1 column, ties in strata."""
+    rng = np.random.default_rng(seed)
+    frames = []
+    for p in range(people):
+        n = days - 40 * p
+        dates = [dt.date(2025, 1, 1) + dt.timedelta(days=i) for i in range(n)]
+        if p == 1:  # a gap of a week: the day after it has no lag-1 value
+            dates = dates[:100] + dates[107:]
+        m = len(dates)
+        stress = rng.normal(5, 2, m)
+        stress[rng.random(m) < 0.1] = np.nan
+        sleep_short = (rng.random(m) < 0.3).astype(float)
+        risk = -1.6 + 0.35 * np.nan_to_num(stress - 5) + 0.8 * sleep_short
+        onset = rng.random(m) < 1 / (1 + np.exp(-risk))
+        ongoing = np.r_[False, onset[:-1]] & (rng.random(m) < 0.3)
+        frames.append(
+            pl.DataFrame(
+                {
+                    "patient_id": f"P{p}",
+                    "date": dates,
+                    "onset": onset & ~ongoing,
+                    "ongoing": ongoing,
+                    "stress": stress,
+                    "sleep_short": sleep_short,
+                }
+            ).with_columns(pl.col("stress").fill_nan(None))
+        )
+    return pl.concat(frames)
+
+
+def test_columns_equal_one_fit_per_person_lagged_by_date() -> None:
+    frame = _day_frame()
+    out = case_crossover_columns(frame, ["stress", "sleep_short"], (0, 1, 2))
+    assert out.columns == [
+        "patient_id", "column", "lag", "cases", "log_or", "se",
+        "odds_ratio", "ci_low", "ci_high", "p",
+    ]  # fmt: skip
+    assert out.height == 3 * 2 * 3
+    checked = 0
+    for (pid,), part in frame.group_by(["patient_id"]):
+        by_date = dict(zip(part["date"].to_list(), part["stress"].to_list(), strict=True))
+        risk = part.filter(~pl.col("ongoing"))
+        for lag in (0, 1, 2):
+            x = np.array(
+                [by_date.get(d - dt.timedelta(days=lag)) for d in risk["date"]], dtype=float
+            )
+            d = risk["date"]
+            stratum = ((d.dt.year() * 100 + d.dt.month()) * 10 + d.dt.weekday()).to_numpy()
+            one = conditional_logit(x, risk["onset"].to_numpy(), stratum, prior_sd=2.0)
+            row = out.filter(
+                (pl.col("patient_id") == pid)
+                & (pl.col("column") == "stress")
+                & (pl.col("lag") == lag)
+            ).row(0, named=True)
+            assert row["cases"] == int(one.cases)
+            assert row["log_or"] == pytest.approx(float(one.coef), abs=1e-10)
+            assert row["se"] == pytest.approx(float(one.se), abs=1e-10)
+            assert row["odds_ratio"] == pytest.approx(np.exp(float(one.coef)))
+            checked += 1
+    assert checked == 9
+    # the simulated stress effect (+0.35 per point at lag 0) is seen by everyone
+    lag0 = out.filter((pl.col("column") == "stress") & (pl.col("lag") == 0))
+    assert (lag0["log_or"] > 0.1).all()
+
+
+def test_columns_say_not_enough_data_for_people_and_columns_without_it() -> None:
+    frame = _day_frame().with_columns(
+        pl.when(pl.col("patient_id") == "P2").then(None).otherwise(pl.col("stress")).alias("stress")
+    )
+    quiet = pl.DataFrame(
+        {
+            "patient_id": "Q",
+            "date": [dt.date(2025, 3, 1) + dt.timedelta(days=i) for i in range(60)],
+            "onset": [i in (3, 40) for i in range(60)],
+            "ongoing": False,
+            "stress": 4.0,
+            "sleep_short": 0.0,
+        }
+    )
+    out = case_crossover_columns(
+        pl.concat([frame, quiet], how="vertical_relaxed"), ["stress", "sleep_short"], (0, 1)
+    )
+    assert out.height == 4 * 2 * 2
+    p2 = out.filter((pl.col("patient_id") == "P2") & (pl.col("column") == "stress"))
+    assert p2["cases"].to_list() == [0, 0] and p2["odds_ratio"].is_null().all()
+    q = out.filter(pl.col("patient_id") == "Q")
+    assert q["odds_ratio"].is_null().all() and (q["cases"] < 8).all()
+    assert out.filter(pl.col("patient_id") == "P0")["odds_ratio"].is_not_null().all()
+
+
+def test_columns_survive_hostile_rows() -> None:
+    frame = _day_frame(people=1)
+    hostile = frame.with_columns(
+        pl.when(pl.col("date").dt.day() == 9)
+        .then(1e308)
+        .otherwise(pl.col("stress"))
+        .alias("stress")
+    )
+    far = frame.head(3).with_columns(
+        pl.Series("date", [dt.date(9999, 12, 29), dt.date(9999, 12, 30), dt.date(9999, 12, 31)])
+    )
+    twice = pl.concat([hostile, hostile.head(20), far])  # duplicated days count once
+    out = case_crossover_columns(twice, ["stress", "sleep_short"], (0, 1, 2))
+    assert out.height == 6
+    finite = out["odds_ratio"].drop_nulls()
+    assert finite.is_finite().all()
+
+
+def test_case_crossover_keeps_its_output_columns() -> None:
+    from painlink.days.day_table import build_day_table
+    from painlink.diary.frames import DiaryFrames
+    from painlink.simulate.simulator import simulate
+    from painlink.simulate.spec import SimulationSpec
+
+    parts = list(simulate(SimulationSpec(patients=4, days=240, seed=5)))
+    days = build_day_table(DiaryFrames.concat(p[0] for p in parts))
+    out = case_crossover(days, TriggerSettings())
+    assert out.columns == [
+        "patient_id", "factor", "lag", "cases", "odds_ratio", "ci_low", "ci_high", "p",
+    ]  # fmt: skip
+    assert out["odds_ratio"].is_not_null().any()
+    assert not out["factor"].str.starts_with("x_").any()
