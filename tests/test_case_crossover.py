@@ -315,3 +315,31 @@ def test_case_crossover_keeps_its_output_columns() -> None:
     ]  # fmt: skip
     assert out["odds_ratio"].is_not_null().any()
     assert not out["factor"].str.starts_with("x_").any()
+
+
+def test_large_strata_use_the_recursion_and_still_equal_statsmodels() -> None:
+    """A whole month as one stratum: C(n, d) is too many subsets to sum one by one."""
+    rng = np.random.default_rng(12)
+    sizes = rng.integers(8, 20, 25)
+    stratum = np.repeat(np.arange(sizes.size), sizes)
+    x = rng.normal(size=stratum.size)
+    case = np.zeros(stratum.size, dtype=bool)
+    for s in range(sizes.size):
+        idx = np.flatnonzero(stratum == s)
+        d = int(rng.integers(1, idx.size))
+        w = np.exp(0.6 * x[idx])
+        case[rng.choice(idx, d, replace=False, p=w / w.sum())] = True
+    fit = conditional_logit(x, case, stratum, prior_sd=None)
+    b, se = _statsmodels(x, case, stratum)
+    assert abs(float(fit.coef) - b) < 1e-6 and abs(float(fit.se) - se) < 1e-6
+
+
+def test_subset_sums_and_the_recursion_agree(monkeypatch: pytest.MonkeyPatch) -> None:
+    import painlink.analysis.conditional_logit as kernel
+
+    x, case, stratum = _data(21, continuous=True)
+    by_sums = conditional_logit(x, case, stratum, prior_sd=2.0)
+    monkeypatch.setattr(kernel, "MAX_SUBSETS", 0)
+    by_recursion = conditional_logit(x, case, stratum, prior_sd=2.0)
+    assert float(by_sums.coef) == pytest.approx(float(by_recursion.coef), abs=1e-10)
+    assert float(by_sums.se) == pytest.approx(float(by_recursion.se), abs=1e-10)

@@ -32,19 +32,39 @@ COLUMNS = ("patient_id", "column", "lag", "cases", "log_or", "se")
 ESTIMATES = ("odds_ratio", "ci_low", "ci_high", "p")
 
 
-def _lagged(frame: pl.DataFrame, columns: list[str], lags: tuple[int, ...]) -> pl.DataFrame:
-    """``frame`` plus each column's value ``lag`` calendar days earlier (same person).
+def _at_risk_rows(frame: pl.DataFrame, columns: list[str], lags: tuple[int, ...]) -> pl.DataFrame:
+    """The days that can inform a fit, with each column ``lag`` calendar days earlier.
 
-    By date, not by row: a diary with a gap has no value for the day after the gap.
+    A day inside an attack is no referent (no attack can start then); a stratum
+    needs an onset and a referent. Lags go by date, not by row: after a gap in the
+    diary the day has no value for the days that were not recorded.
     """
-    out = frame
+    date = pl.col("date")
+    stratum = (date.dt.year().cast(pl.Int64) * 100 + date.dt.month()) * 10 + date.dt.weekday()
+    days = (
+        frame.select("patient_id", "date", "onset", "ongoing", *columns)
+        .with_columns(
+            pl.col("patient_id").cast(pl.String),
+            date.cast(pl.Date),
+            pl.col("onset").fill_null(False),
+        )
+        .unique(["patient_id", "date"], keep="first", maintain_order=True)
+    )
+    out = (
+        days.filter(~pl.col("ongoing").fill_null(False))
+        .select("patient_id", "date", "onset", stratum.alias("stratum"))
+        .filter(
+            pl.col("onset").any().over("patient_id", "stratum")
+            & (~pl.col("onset")).any().over("patient_id", "stratum")
+        )
+    )
     for lag in lags:
-        earlier = frame.select(
+        earlier = days.select(
             "patient_id",
-            (pl.col("date") + pl.duration(days=lag)).alias("date"),
+            (date + pl.duration(days=lag)).alias("date"),
             *[pl.col(c).cast(pl.Float64).alias(f"{c}@lag{lag}") for c in columns],
         )
-        out = out.join(earlier, on=["patient_id", "date"], how="left")
+        out = out.join(earlier, on=["patient_id", "date"], how="left", maintain_order="left")
     return out
 
 
@@ -67,25 +87,17 @@ def case_crossover_columns(
     s = settings or TriggerSettings()
     lags = tuple(int(lag) for lag in lags)
     people = frame["patient_id"].cast(pl.String).unique(maintain_order=True)
-    ready = _lagged(
-        frame.select("patient_id", "date", "onset", "ongoing", *columns)
-        .with_columns(pl.col("patient_id").cast(pl.String), pl.col("date").cast(pl.Date))
-        .unique(["patient_id", "date"], keep="first", maintain_order=True),
-        columns,
-        lags,
-    ).filter(~pl.col("ongoing").fill_null(False))
+    ready = _at_risk_rows(frame, columns, lags)
     names = [(c, lag) for c in columns for lag in lags]
     x = (
         ready.select([pl.col(f"{c}@lag{lag}") for c, lag in names]).to_numpy().T.astype(float)
         if ready.height and names
         else np.empty((len(names), 0))
     )
-    date = ready["date"]
-    stratum = (date.dt.year().cast(pl.Int64) * 100 + date.dt.month()) * 10 + date.dt.weekday()
     fit = conditional_logit(
         x,
-        ready["onset"].fill_null(False).to_numpy(),
-        stratum.to_numpy(),
+        ready["onset"].to_numpy(),
+        ready["stratum"].to_numpy(),
         s.prior_sd,
         by=ready["patient_id"].to_numpy(),
     )

@@ -29,9 +29,37 @@ and is dropped, per model, after that model's missing days are removed.
 
 from __future__ import annotations
 
+import functools
+import itertools
+import math
 from dataclasses import dataclass
 
 import numpy as np
+
+#: strata whose d-subsets number at most this are summed subset by subset;
+#: larger ones go through the elementary-symmetric-polynomial recursion
+MAX_SUBSETS = 64
+
+
+def _last(op: np.ufunc, a: np.ndarray) -> np.ndarray:
+    """``op`` folded over the last axis column by column.
+
+    The last axis here is short (a stratum's days, or its d-subsets), and numpy's
+    reductions over a short last axis run an order of magnitude slower than a
+    handful of whole-array operations.
+    """
+    if a.shape[-1] > 64:
+        return op.reduce(a, axis=-1)
+    return functools.reduce(op, (a[..., k] for k in range(1, a.shape[-1])), a[..., 0].copy())
+
+
+def _count(a: np.ndarray) -> np.ndarray:
+    """How many entries along the last axis are True."""
+    return _last(np.add, a.astype(np.int64))
+
+
+def _sum(a: np.ndarray) -> np.ndarray:
+    return np.einsum("...k->...", a)
 
 
 @dataclass(frozen=True)
@@ -91,13 +119,14 @@ def _layout(
 class _Block:
     """The informative (model, stratum) pairs holding d cases: (pairs, width) arrays."""
 
-    x: np.ndarray  # 0 on missing days
-    valid: np.ndarray  # 1.0 on days that count, else 0.0
+    x: np.ndarray  # per day, or per d-subset of days when ``subsets``; 0 where missing
+    valid: np.ndarray  # 1.0 on days (subsets) that count, else 0.0
     sx_case: np.ndarray  # Σ x over the case days
     index: np.ndarray  # coefficient index of each pair
-    top: np.ndarray  # largest and smallest x among the days that count
-    bottom: np.ndarray
+    top: np.ndarray  # the largest and smallest x among those that count
+    low: np.ndarray
     d: int
+    subsets: bool  # x holds every d-subset's sum: the denominator is a plain sum
 
 
 def _blocks(
@@ -111,31 +140,49 @@ def _blocks(
     at = np.where(pad, 0, bucket.rows)
     vb = valid[:, at] & ~pad
     cb = vb & case[at]
-    d = cb.sum(-1)
-    keep = (d > 0) & (d < vb.sum(-1))
+    d = _count(cb)
+    keep = (d > 0) & (d < _count(vb))
     model, stratum = np.nonzero(keep)
     index = model * persons + bucket.person[stratum]
     v = vb[model, stratum]
     xs = np.where(v, x[model[:, None], at[stratum]], 0.0)
-    c = cb[model, stratum]
     dk = d[model, stratum]
-    top = np.where(v, xs, -np.inf).max(-1)
-    bottom = np.where(v, xs, np.inf).min(-1)
+    top = _last(np.maximum, np.where(v, xs, -np.inf))
+    bottom = _last(np.minimum, np.where(v, xs, np.inf))
+    moves = top > bottom
+    # A stratum whose days share one x contributes a constant: no score, no
+    # information. Only the others are evaluated, with x measured from the
+    # stratum's smallest (b·d·min cancels; no digits are lost to a large level).
+    keep_x = np.flatnonzero(moves)
+    xs = np.where(v[keep_x], xs[keep_x] - bottom[keep_x, None], 0.0)
+    sx = _sum(xs * cb[model[keep_x], stratum[keep_x]])
+    vx = v[keep_x]
     blocks = []
-    for depth in np.unique(dk):
-        sel = dk == depth
+    for depth in np.unique(dk[keep_x]):
+        sel = dk[keep_x] == depth
+        width = xs.shape[1]
+        subsets = math.comb(width, int(depth)) <= MAX_SUBSETS
+        if subsets:
+            # few subsets (time-stratified strata hold ≤ 5 days): their sums do not
+            # depend on b, so they are added up once, here, not at every Newton step
+            combos = np.array(list(itertools.combinations(range(width), int(depth))))
+            t = _sum(xs[sel][:, combos])
+            tv = _last(np.logical_and, vx[sel][:, combos])
+        else:
+            t, tv = xs[sel], vx[sel]
         blocks.append(
             _Block(
-                x=xs[sel],
-                valid=v[sel].astype(float),
-                sx_case=(xs[sel] * c[sel]).sum(-1),
-                index=index[sel],
-                top=top[sel],
-                bottom=bottom[sel],
+                x=np.where(tv, t, 0.0),
+                valid=tv.astype(float),
+                sx_case=sx[sel],
+                index=index[keep_x][sel],
+                top=_last(np.maximum, np.where(tv, t, -np.inf)),
+                low=_last(np.minimum, np.where(tv, t, np.inf)),
                 d=int(depth),
+                subsets=subsets,
             )
         )
-    return blocks, index, dk, top > bottom
+    return blocks, index, dk, moves
 
 
 def _evaluate(blocks: list[_Block], b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -159,13 +206,19 @@ def _stratum_terms(blk: _Block, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, 
     The weights are divided by the pair's largest, exp(max b·x), before summing.
     """
     bg = b[blk.index]
-    shift = np.where(bg >= 0, bg * blk.top, bg * blk.bottom)
-    w = np.exp(np.minimum(bg[:, None] * blk.x - shift[:, None], 0.0)) * blk.valid
-    if blk.d == 1:  # one case: the ESP is the plain sum (a softmax)
-        wx = w * blk.x
-        den = w.sum(-1)
-        m1 = wx.sum(-1)
-        m2 = (wx * blk.x).sum(-1)
+    shift = np.where(bg >= 0, bg * blk.top, bg * blk.low)
+    w = bg[:, None] * blk.x
+    w -= shift[:, None]
+    np.minimum(w, 0.0, out=w)
+    np.exp(w, out=w)
+    w *= blk.valid
+    if blk.subsets:  # the denominator is a plain sum over the d-subsets
+        den = _sum(w)
+        w *= blk.x
+        m1 = _sum(w)
+        w *= blk.x
+        m2 = _sum(w)
+        scale = 1
     else:
         shape = (w.shape[0], blk.d + 1)
         e0 = np.zeros(shape)
@@ -180,8 +233,9 @@ def _stratum_terms(blk: _Block, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, 
             e1[:, 1:] += wk * e1[:, :-1] + wa * e0[:, :-1]
             e0[:, 1:] += wk * e0[:, :-1]
         den, m1, m2 = e0[:, -1], e1[:, -1], e2[:, -1]
+        scale = blk.d  # each of the d days in a subset was divided by exp(shift)
     mean = m1 / den
-    part_ll = bg * blk.sx_case - blk.d * shift - np.log(den)
+    part_ll = bg * blk.sx_case - scale * shift - np.log(den)
     return part_ll, blk.sx_case - mean, m2 / den - mean**2
 
 
@@ -202,8 +256,9 @@ def _subset(blocks: list[_Block], wanted: np.ndarray) -> list[_Block]:
                     blk.sx_case[sel],
                     blk.index[sel],
                     blk.top[sel],
-                    blk.bottom[sel],
+                    blk.low[sel],
                     blk.d,
+                    blk.subsets,
                 )
             )
     return out
@@ -316,7 +371,8 @@ def conditional_logit(
         n_strata = np.zeros(size)
         n_varying = np.zeros(size)
         for bk in buckets:
-            found, index, d, moves = _blocks(bk, xc, valid[lo:hi], case_r, persons)
+            with np.errstate(all="ignore"):  # hostile x: inf spreads, the fit says NaN
+                found, index, d, moves = _blocks(bk, xc, valid[lo:hi], case_r, persons)
             blocks += found
             n_cases += np.bincount(index, d.astype(float), size)
             n_strata += np.bincount(index, minlength=size)
