@@ -343,3 +343,11 @@ def test_subset_sums_and_the_recursion_agree(monkeypatch: pytest.MonkeyPatch) ->
     by_recursion = conditional_logit(x, case, stratum, prior_sd=2.0)
     assert float(by_sums.coef) == pytest.approx(float(by_recursion.coef), abs=1e-10)
     assert float(by_sums.se) == pytest.approx(float(by_recursion.se), abs=1e-10)
+
+
+def test_columns_with_nothing_to_fit_return_an_empty_or_null_table() -> None:
+    frame = _day_frame(people=1)
+    assert case_crossover_columns(frame, [], (0, 1)).height == 0
+    assert case_crossover_columns(frame.head(0), ["stress"], (0, 1)).height == 0
+    inside = case_crossover_columns(frame.with_columns(ongoing=True), ["stress"], (0,))
+    assert inside["cases"].to_list() == [0] and inside["odds_ratio"].is_null().all()

@@ -92,7 +92,7 @@ def case_crossover_columns(
     x = (
         ready.select([pl.col(f"{c}@lag{lag}") for c, lag in names]).to_numpy().T.astype(float)
         if ready.height and names
-        else np.empty((len(names), 0))
+        else np.empty((len(names), ready.height))
     )
     fit = conditional_logit(
         x,
