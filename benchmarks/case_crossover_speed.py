@@ -249,12 +249,12 @@ def main() -> None:
     print("| --- | --- | --- | --- | --- |")
     print(
         f"| A. `case_crossover`, built-in exposures × 3 lags | {new.height} "
-        f"| {new_a:.2f} | {old_a:.2f} | {old_a / new_a:.0f}× |"
+        f"| {new_a:.2f} | {old_a:.2f} | {old_a / new_a:.1f}× |"
     )
     print(
         f"| B. `case_crossover_columns`, {len(names)} forms × 3 lags | {found.height} "
         f"| {new_b:.2f} | {old_b * 10:.1f} (1/10 of the people ×10) "
-        f"| {old_b * 10 / new_b:.0f}× |"
+        f"| {old_b * 10 / new_b:.1f}× |"
     )
     print()
     print(
