@@ -351,3 +351,14 @@ def test_columns_with_nothing_to_fit_return_an_empty_or_null_table() -> None:
     assert case_crossover_columns(frame.head(0), ["stress"], (0, 1)).height == 0
     inside = case_crossover_columns(frame.with_columns(ongoing=True), ["stress"], (0,))
     assert inside["cases"].to_list() == [0] and inside["odds_ratio"].is_null().all()
+
+
+def test_a_stratum_of_thousands_of_days_does_not_overflow() -> None:
+    """C(3000, 1500) is far beyond floating point; the recursion rescales as it goes."""
+    rng = np.random.default_rng(2)
+    stratum = np.repeat([1, 2], 3000)
+    x = rng.normal(size=stratum.size)
+    case = rng.random(stratum.size) < 1 / (1 + np.exp(-0.5 * x))
+    fit = conditional_logit(x, case, stratum, prior_sd=None)
+    assert fit.converged and 0.3 < float(fit.coef) < 0.7
+    assert np.isfinite(fit.se)

@@ -123,7 +123,12 @@ class _Block:
     valid: np.ndarray  # 1.0 on days (subsets) that count, else 0.0
     sx_case: np.ndarray  # Σ x over the case days
     index: np.ndarray  # coefficient index of each pair
-    top: np.ndarray  # the largest and smallest x among those that count
+    # How the weights exp(b·x) are scaled before summing, exp(b·x − shift):
+    # subsets: shift = b·top (b ≥ 0) or b·low (b < 0), top/low the largest and
+    # smallest subset sum, so the largest weight is 1 and none overflows;
+    # recursion: shift = b·top + low, top the mean x over the days and
+    # low = log((n − d)/d), so the sums peak at e_d and e_d cannot underflow.
+    top: np.ndarray
     low: np.ndarray
     d: int
     subsets: bool  # x holds every d-subset's sum: the denominator is a plain sum
@@ -168,16 +173,21 @@ def _blocks(
             combos = np.array(list(itertools.combinations(range(width), int(depth))))
             t = _sum(xs[sel][:, combos])
             tv = _last(np.logical_and, vx[sel][:, combos])
+            top = _last(np.maximum, np.where(tv, t, -np.inf))
+            low = _last(np.minimum, np.where(tv, t, np.inf))
         else:
             t, tv = xs[sel], vx[sel]
+            n_valid = _count(tv)
+            top = _sum(np.where(tv, t, 0.0)) / n_valid
+            low = np.log((n_valid - depth) / depth)
         blocks.append(
             _Block(
                 x=np.where(tv, t, 0.0),
                 valid=tv.astype(float),
                 sx_case=sx[sel],
                 index=index[keep_x][sel],
-                top=_last(np.maximum, np.where(tv, t, -np.inf)),
-                low=_last(np.minimum, np.where(tv, t, np.inf)),
+                top=top,
+                low=low,
                 d=int(depth),
                 subsets=subsets,
             )
@@ -206,12 +216,14 @@ def _stratum_terms(blk: _Block, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, 
     The weights are divided by the pair's largest, exp(max b·x), before summing.
     """
     bg = b[blk.index]
-    shift = np.where(bg >= 0, bg * blk.top, bg * blk.low)
+    shift = np.where(bg >= 0, bg * blk.top, bg * blk.low) if blk.subsets else bg * blk.top + blk.low
     w = bg[:, None] * blk.x
     w -= shift[:, None]
-    np.minimum(w, 0.0, out=w)
+    if blk.subsets:
+        np.minimum(w, 0.0, out=w)  # rounding only: no subset outweighs the largest
     np.exp(w, out=w)
     w *= blk.valid
+    log_size: float | np.ndarray = 0.0
     if blk.subsets:  # the denominator is a plain sum over the d-subsets
         den = _sum(w)
         w *= blk.x
@@ -225,6 +237,7 @@ def _stratum_terms(blk: _Block, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, 
         e0[:, 0] = 1.0
         e1 = np.zeros(shape)
         e2 = np.zeros(shape)
+        log_size = np.zeros(w.shape[0])
         for k in range(w.shape[1]):
             wk = w[:, k, None]
             ak = blk.x[:, k, None]
@@ -232,10 +245,16 @@ def _stratum_terms(blk: _Block, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, 
             e2[:, 1:] += wk * e2[:, :-1] + 2.0 * wa * e1[:, :-1] + wa * ak * e0[:, :-1]
             e1[:, 1:] += wk * e1[:, :-1] + wa * e0[:, :-1]
             e0[:, 1:] += wk * e0[:, :-1]
+            # C(n, d) outgrows floating point past n ≈ 1,000: keep the sums near 1
+            size = _last(np.maximum, e0)[:, None]
+            e0 /= size
+            e1 /= size
+            e2 /= size
+            log_size += np.log(size[:, 0])
         den, m1, m2 = e0[:, -1], e1[:, -1], e2[:, -1]
         scale = blk.d  # each of the d days in a subset was divided by exp(shift)
     mean = m1 / den
-    part_ll = bg * blk.sx_case - scale * shift - np.log(den)
+    part_ll = bg * blk.sx_case - scale * shift - np.log(den) - log_size
     return part_ll, blk.sx_case - mean, m2 / den - mean**2
 
 
@@ -294,7 +313,7 @@ def _newton(
             cand = b + scale * step
             ll2, score2, info2 = _evaluate(live, cand)
             f2 = ll2 - 0.5 * penalty * cand**2
-            better = pending & (f2 >= f - 1e-12 * (1.0 + np.abs(f)))
+            better = pending & np.isfinite(f2) & (f2 >= f - 1e-12 * (1.0 + np.abs(f)))
             b = np.where(better, cand, b)
             f = np.where(better, f2, f)
             g = np.where(better, score2 - penalty * cand, g)
