@@ -11,19 +11,22 @@ before — each case against its whole stratum — equals it only when d = 1, an
 time-stratified diary (same weekday, same month) most fitted strata hold two or more
 attack days.
 
-The denominator is the elementary symmetric polynomial e_d(w) of the weights
-w_i = exp(b·x_i); it and its first and second derivatives in b come from the
-recursion e_j ← e_j + w_k·e_{j−1} over the stratum's days, so a stratum costs
-O(n·d) instead of O(C(n, d)). Weights are divided by the stratum's largest before
-the recursion (the constant cancels in the log-likelihood's derivatives), so nothing
-overflows for any b a fit can reach.
+The denominator is a sum over C(n, d) subsets. For the small strata of a
+time-stratified design (≤ 5 days, so at most 10 subsets) the subsets' x-sums are
+formed once and the denominator, its first and second derivatives in b are plain
+weighted sums at every Newton step. Larger strata use the elementary symmetric
+polynomial e_d(w) of the weights w_i = exp(b·x_i) and its derivatives, by the
+recursion e_j ← e_j + w_k·e_{j−1} over the stratum's days: O(n·d), not O(C(n, d)).
+Weights are scaled before summing (the factor cancels in the derivatives and is
+added back to the log-likelihood) and the recursion renormalises at every day, so
+nothing overflows or underflows, even for a stratum of thousands of days.
 
 Everything is batched: ``x`` is (models, rows); strata are laid out once as a dense
 (strata, days) grid shared by every model, and a model's missing days are weights
 of zero. ``by=`` fits one coefficient per model *and* person in the same call
 (stratum ids need only be unique within a person), which is how a cohort of 300
 people × 60 exposure forms × 3 lags is fitted in one pass of vectorised Newton
-steps. A strata in which every day is a case, or none is, carries no information
+steps. A stratum in which every day is a case, or none is, carries no information
 and is dropped, per model, after that model's missing days are removed.
 """
 
