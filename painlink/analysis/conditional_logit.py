@@ -176,21 +176,21 @@ def _blocks(
             combos = np.array(list(itertools.combinations(range(width), int(depth))))
             t = _sum(xs[sel][:, combos])
             tv = _last(np.logical_and, vx[sel][:, combos])
-            top = _last(np.maximum, np.where(tv, t, -np.inf))
-            low = _last(np.minimum, np.where(tv, t, np.inf))
+            scale_top = _last(np.maximum, np.where(tv, t, -np.inf))
+            scale_low = _last(np.minimum, np.where(tv, t, np.inf))
         else:
             t, tv = xs[sel], vx[sel]
             n_valid = _count(tv)
-            top = _sum(np.where(tv, t, 0.0)) / n_valid
-            low = np.log((n_valid - depth) / depth)
+            scale_top = _sum(np.where(tv, t, 0.0)) / n_valid
+            scale_low = np.log((n_valid - depth) / depth)
         blocks.append(
             _Block(
                 x=np.where(tv, t, 0.0),
                 valid=tv.astype(float),
                 sx_case=sx[sel],
                 index=index[keep_x][sel],
-                top=top,
-                low=low,
+                top=scale_top,
+                low=scale_low,
                 d=int(depth),
                 subsets=subsets,
             )
