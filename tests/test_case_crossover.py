@@ -362,3 +362,30 @@ def test_a_stratum_of_thousands_of_days_does_not_overflow() -> None:
     fit = conditional_logit(x, case, stratum, prior_sd=None)
     assert fit.converged and 0.3 < float(fit.coef) < 0.7
     assert np.isfinite(fit.se)
+
+
+def test_simulated_patients_equal_statsmodels() -> None:
+    """Test patients from painlink's simulator: real strata, real ties, real gaps."""
+    from painlink.days.day_table import build_day_table
+    from painlink.diary.frames import DiaryFrames
+    from painlink.simulate.simulator import simulate
+    from painlink.simulate.spec import SimulationSpec
+
+    parts = list(simulate(SimulationSpec(patients=6, days=365, seed=9)))
+    days = build_day_table(DiaryFrames.concat(p[0] for p in parts))
+    checked = tied = 0
+    for (_pid,), part in days.filter(~pl.col("ongoing")).group_by(["patient_id"]):
+        d = part["date"]
+        stratum = ((d.dt.year() * 100 + d.dt.month()) * 10 + d.dt.weekday()).to_numpy()
+        case = part["onset"].to_numpy()
+        tied += int((np.bincount(np.unique(stratum, return_inverse=True)[1], case) >= 2).sum())
+        for column in ("sleep_hours", "stress", "caffeine_mg"):
+            x = part[column].cast(pl.Float64).to_numpy()
+            keep = np.isfinite(x)
+            fit = conditional_logit(x, case, stratum, prior_sd=None)
+            if not fit.converged or int(fit.varying) < 2:
+                continue
+            b, se = _statsmodels(x[keep], case[keep], stratum[keep])
+            assert abs(float(fit.coef) - b) < 1e-6 and abs(float(fit.se) - se) < 1e-6
+            checked += 1
+    assert checked >= 12 and tied >= 20
