@@ -3,8 +3,8 @@
     python benchmarks/case_crossover_speed.py [--patients 300] [--days 365] [--runs 5]
 
 Data: painlink's simulator (``SimulationSpec(patients, days, seed=7)``) through
-``build_day_table``. Two workloads, each timed as the median of ``--runs`` runs with
-the reference measured in the same process:
+``build_day_table``. Two workloads, each timed as the median of ``--runs`` runs, taken in
+turns with the reference (so both meet the same machine load):
 
 A. ``case_crossover(days)`` — the built-in 0/1 exposures × lags 0–2 — against the
    implementation it replaces (Breslow-type likelihood, one Newton fit per person,
@@ -162,13 +162,16 @@ def old_columns_loop(frame: pl.DataFrame, columns: list[str], lags: tuple[int, .
     return fits
 
 
-def median_seconds(fn, runs: int) -> tuple[float, object]:  # type: ignore[no-untyped-def]
-    times, out = [], None
+def paired_medians(new, old, runs: int) -> tuple[float, float, object, object]:  # type: ignore[no-untyped-def]
+    """Median seconds of ``new`` and ``old``, run in turns so both meet the same load."""
+    times: tuple[list[float], list[float]] = ([], [])
+    outs: list[object] = [None, None]
     for _ in range(runs):
-        t = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times), out
+        for i, fn in enumerate((new, old)):
+            t = time.perf_counter()
+            outs[i] = fn()
+            times[i].append(time.perf_counter() - t)
+    return statistics.median(times[0]), statistics.median(times[1]), outs[0], outs[1]
 
 
 def statsmodels_check(frame: pl.DataFrame, columns: list[str], n: int = 40) -> float:
@@ -210,8 +213,9 @@ def main() -> None:
     days = build_day_table(DiaryFrames.concat(p[0] for p in parts))
     lags = TriggerSettings().lags
 
-    new_a, new = median_seconds(lambda: case_crossover(days), args.runs)
-    old_a, old = median_seconds(lambda: old_case_crossover(days), args.runs)
+    new_a, old_a, new, old = paired_medians(
+        lambda: case_crossover(days), lambda: old_case_crossover(days), args.runs
+    )
     assert isinstance(new, pl.DataFrame) and isinstance(old, pl.DataFrame)
 
     frame, _ = exposure_columns(days)
@@ -232,18 +236,19 @@ def main() -> None:
     gap = (both["odds_ratio"].log() - both["old"]).abs()
 
     forms, names = many_forms(days)
-    new_b, found = median_seconds(
-        lambda: case_crossover_columns(forms, names, lags, TriggerSettings()), args.runs
-    )
-    assert isinstance(found, pl.DataFrame)
     tenth = forms["patient_id"].unique().sort().gather_every(10)
     subset = forms.filter(pl.col("patient_id").is_in(tenth.implode()))
-    old_b, _ = median_seconds(lambda: old_columns_loop(subset, names, lags), max(1, args.runs // 2))
+    new_b, old_b, found, _ = paired_medians(
+        lambda: case_crossover_columns(forms, names, lags, TriggerSettings()),
+        lambda: old_columns_loop(subset, names, lags),
+        args.runs,
+    )
+    assert isinstance(found, pl.DataFrame)
     worst = statsmodels_check(forms, names)
 
     print(
         f"{args.patients} simulated patients × {args.days} days (seed 7), median of "
-        f"{args.runs} runs, 2-core machine shared with other work.\n"
+        f"{args.runs} runs each, old and new in turns, 2-core machine shared with other work.\n"
     )
     print("| workload | fits | exact, batched (s) | old Breslow loop (s) | speed-up |")
     print("| --- | --- | --- | --- | --- |")
