@@ -389,3 +389,26 @@ def test_simulated_patients_equal_statsmodels() -> None:
             assert abs(float(fit.coef) - b) < 1e-6 and abs(float(fit.se) - se) < 1e-6
             checked += 1
     assert checked >= 12 and tied >= 20
+
+
+def test_identical_binary_strata_counted_once_change_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import painlink.analysis.conditional_logit as kernel
+
+    rng = np.random.default_rng(30)
+    parts = [_data(200 + p, continuous=False) for p in range(5)]
+    x = np.concatenate([p[0] for p in parts])
+    case = np.concatenate([p[1] for p in parts])
+    stratum = np.concatenate([p[2] for p in parts])
+    person = np.repeat(np.arange(5), [p[0].size for p in parts])
+    models = np.stack([x, 1 - x, np.where(rng.random(x.size) < 0.2, np.nan, x)])
+    packed = conditional_logit(models, case, stratum, prior_sd=2.0, by=person)
+    monkeypatch.setattr(
+        kernel, "_identical_pairs", lambda x, *_: (np.arange(x.shape[0]), np.ones(x.shape[0]))
+    )
+    plain = conditional_logit(models, case, stratum, prior_sd=2.0, by=person)
+    np.testing.assert_allclose(packed.coef, plain.coef, atol=1e-10)
+    np.testing.assert_allclose(packed.se, plain.se, atol=1e-10)
+    np.testing.assert_array_equal(packed.cases, plain.cases)
+    np.testing.assert_allclose(packed.coef[0], -packed.coef[1], atol=1e-10)
