@@ -412,3 +412,10 @@ def test_identical_binary_strata_counted_once_change_nothing(
     np.testing.assert_allclose(packed.se, plain.se, atol=1e-10)
     np.testing.assert_array_equal(packed.cases, plain.cases)
     np.testing.assert_allclose(packed.coef[0], -packed.coef[1], atol=1e-10)
+
+
+def test_columns_refuse_a_lag_into_the_future_and_fit_a_repeated_column_once() -> None:
+    frame = _day_frame(people=1)
+    with pytest.raises(ValueError, match="negative"):
+        case_crossover_columns(frame, ["stress"], (0, -1))
+    assert case_crossover_columns(frame, ["stress", "stress"], (1, 1)).height == 1

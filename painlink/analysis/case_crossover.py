@@ -85,7 +85,10 @@ def case_crossover_columns(
     strata.
     """
     s = settings or TriggerSettings()
-    lags = tuple(int(lag) for lag in lags)
+    lags = tuple(dict.fromkeys(int(lag) for lag in lags))
+    if any(lag < 0 for lag in lags):
+        raise ValueError("a lag looks back: it cannot be negative")
+    columns = list(dict.fromkeys(columns))
     people = frame["patient_id"].cast(pl.String).unique(maintain_order=True)
     ready = _at_risk_rows(frame, columns, lags)
     names = [(c, lag) for c in columns for lag in lags]
