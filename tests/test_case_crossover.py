@@ -294,7 +294,10 @@ def test_columns_survive_hostile_rows() -> None:
     far = frame.head(3).with_columns(
         pl.Series("date", [dt.date(9999, 12, 29), dt.date(9999, 12, 30), dt.date(9999, 12, 31)])
     )
-    twice = pl.concat([hostile, hostile.head(20), far])  # duplicated days count once
+    nobody = frame.head(5).with_columns(pl.lit(None, pl.String).alias("patient_id"))
+    undated = frame.head(5).with_columns(pl.lit(None, pl.Date).alias("date"))
+    # duplicated days count once; rows without a person or a date are no days
+    twice = pl.concat([hostile, hostile.head(20), far, nobody, undated])
     out = case_crossover_columns(twice, ["stress", "sleep_short"], (0, 1, 2))
     assert out.height == 6
     finite = out["odds_ratio"].drop_nulls()

@@ -48,6 +48,7 @@ def _at_risk_rows(frame: pl.DataFrame, columns: list[str], lags: tuple[int, ...]
             date.cast(pl.Date),
             pl.col("onset").fill_null(False),
         )
+        .drop_nulls(["patient_id", "date"])
         .unique(["patient_id", "date"], keep="first", maintain_order=True)
     )
     out = (
@@ -89,7 +90,7 @@ def case_crossover_columns(
     if any(lag < 0 for lag in lags):
         raise ValueError("a lag looks back: it cannot be negative")
     columns = list(dict.fromkeys(columns))
-    people = frame["patient_id"].cast(pl.String).unique(maintain_order=True)
+    people = frame["patient_id"].cast(pl.String).drop_nulls().unique(maintain_order=True)
     ready = _at_risk_rows(frame, columns, lags)
     names = [(c, lag) for c in columns for lag in lags]
     x = (
