@@ -307,26 +307,6 @@ def test_forest_plot_is_drawn(cohort, tmp_path) -> None:  # type: ignore[no-unty
     assert (tmp_path / "forest.png").stat().st_size > 5_000
 
 
-def test_conditional_logit_equals_statsmodels() -> None:
-    from statsmodels.discrete.conditional_models import ConditionalLogit
-
-    from painlink.analysis.case_crossover import conditional_logit_1d
-
-    rng = np.random.default_rng(3)
-    strata = np.repeat(np.arange(120), 4)
-    x = (rng.random(strata.size) < 0.3).astype(float)
-    case = np.zeros(strata.size, dtype=bool)
-    for s in range(120):
-        idx = np.arange(4 * s, 4 * s + 4)
-        w = np.exp(0.9 * x[idx])
-        case[idx[rng.choice(4, p=w / w.sum())]] = True
-    b, se = conditional_logit_1d(x, case, strata, prior_sd=None)
-    ref = ConditionalLogit(case.astype(float), x[:, None], groups=strata).fit(
-        disp=0, method="newton", tol=1e-12
-    )
-    assert abs(b - ref.params[0]) < 1e-6 and abs(se - ref.bse[0]) < 1e-6
-
-
 def test_case_crossover_sits_beside_each_verdict(cohort) -> None:  # type: ignore[no-untyped-def]
     days, _truth = cohort
     some = days.filter(pl.col("patient_id").is_in([f"SIM{i:06d}" for i in range(1, 31)]))

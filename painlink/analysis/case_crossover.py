@@ -4,13 +4,18 @@ Each attack onset day (the case) is compared with referent days of the same pers
 chosen in advance — the same weekday in the same calendar month — so anything
 constant within a month (season, the person's habits, slow disease activity) cancels
 out, and referents do not depend on when attacks happened (no overlap bias: Janes,
-Sheppard & Lumley 2005). Conditional logistic regression per person, factor and lag:
+Sheppard & Lumley 2005). Conditional logistic regression per person, exposure and
+lag, with the exact conditional likelihood: a stratum of n days holding d onsets
+contributes exp(b·Σx_cases) / Σ_{|S|=d} exp(b·Σx_S) — see
+:mod:`painlink.analysis.conditional_logit`. Most strata of a real diary hold two or
+more onsets, where the Breslow-type form (each case against the whole stratum)
+painlink fitted before gives a different estimate. A normal prior (SD
+``settings.prior_sd``) on b keeps sparse fits finite; without it the fit equals
+statsmodels' ``ConditionalLogit`` (tested on tied data). Referent days inside an
+attack are dropped (a person cannot start an attack then).
 
-    L(b) = Π_cases exp(b·x_case) / Σ_{j in stratum} exp(b·x_j)
-
-fitted by Newton–Raphson with a normal prior (SD 2) on b; without the prior it equals
-statsmodels' ``ConditionalLogit`` (tested). Referent days inside an attack are
-dropped (a person cannot start an attack then).
+``case_crossover_columns`` is the batched entry point: any numeric day columns (0/1,
+counts, per-SD forms; nulls are missing days), every person at once.
 """
 
 from __future__ import annotations
@@ -19,145 +24,147 @@ import numpy as np
 import polars as pl
 from scipy import stats
 
+from painlink.analysis.conditional_logit import conditional_logit
 from painlink.analysis.trigger_exposures import exposure_columns
 from painlink.rules.triggers import TriggerSettings
 
+COLUMNS = ("patient_id", "column", "lag", "cases", "log_or", "se")
+ESTIMATES = ("odds_ratio", "ci_low", "ci_high", "p")
 
-def conditional_logit_1d(
-    x: np.ndarray, case: np.ndarray, stratum: np.ndarray, prior_sd: float | None = 2.0
-) -> tuple[float, float]:
-    """Coefficient and SE of a single exposure in a 1:k conditional logit."""
-    penalty = 0.0 if prior_sd is None else 1.0 / prior_sd**2
-    _, inverse = np.unique(stratum, return_inverse=True)
-    k = inverse.max() + 1 if inverse.size else 0
-    b = 0.0
-    info = penalty
-    for _ in range(50):
-        w = np.exp(b * x)
-        s0 = np.bincount(inverse, w, k)
-        s1 = np.bincount(inverse, w * x, k)
-        s2 = np.bincount(inverse, w * x * x, k)
-        cases = np.bincount(inverse, case.astype(float), k)
-        mean = s1 / np.maximum(s0, 1e-300)
-        grad = (x * case).sum() - (cases * mean).sum() - penalty * b
-        info = (cases * (s2 / np.maximum(s0, 1e-300) - mean**2)).sum() + penalty
-        if info <= 0:
-            return float("nan"), float("nan")
-        step = grad / info
-        b += step
-        if abs(step) < 1e-10:
-            break
-    return float(b), float(1 / np.sqrt(info))
+
+def _at_risk_rows(frame: pl.DataFrame, columns: list[str], lags: tuple[int, ...]) -> pl.DataFrame:
+    """The days that can inform a fit, with each column ``lag`` calendar days earlier.
+
+    A day inside an attack is no referent (no attack can start then); a stratum
+    needs an onset and a referent. Lags go by date, not by row: after a gap in the
+    diary the day has no value for the days that were not recorded.
+    """
+    date = pl.col("date")
+    stratum = (date.dt.year().cast(pl.Int64) * 100 + date.dt.month()) * 10 + date.dt.weekday()
+    days = (
+        frame.select("patient_id", "date", "onset", "ongoing", *columns)
+        .with_columns(
+            pl.col("patient_id").cast(pl.String),
+            date.cast(pl.Date),
+            pl.col("onset").fill_null(False),
+        )
+        .drop_nulls(["patient_id", "date"])
+        .unique(["patient_id", "date"], keep="first", maintain_order=True)
+    )
+    out = (
+        days.filter(~pl.col("ongoing").fill_null(False))
+        .select("patient_id", "date", "onset", stratum.alias("stratum"))
+        .filter(
+            pl.col("onset").any().over("patient_id", "stratum")
+            & (~pl.col("onset")).any().over("patient_id", "stratum")
+        )
+    )
+    for lag in lags:
+        earlier = days.select(
+            "patient_id",
+            (date + pl.duration(days=lag)).alias("date"),
+            *[pl.col(c).cast(pl.Float64).alias(f"{c}@lag{lag}") for c in columns],
+        )
+        out = out.join(earlier, on=["patient_id", "date"], how="left", maintain_order="left")
+    return out
+
+
+def case_crossover_columns(
+    frame: pl.DataFrame,
+    columns: list[str],
+    lags: tuple[int, ...] | list[int] = (0, 1, 2),
+    settings: TriggerSettings | None = None,
+) -> pl.DataFrame:
+    """Time-stratified case-crossover of every person × column × lag in one batched fit.
+
+    ``frame`` holds one row per person and day: ``patient_id``, ``date``, ``onset``
+    and ``ongoing`` (booleans) and the numeric ``columns`` (nulls = not recorded).
+    Returns one row per person × column × lag: ``cases`` (onsets in strata that
+    inform the fit), ``log_or`` and ``se`` (per unit of the column) and the odds
+    ratio with its interval and p — null when the person has fewer than
+    ``settings.min_attacks`` such onsets or the column varies within fewer than two
+    strata.
+    """
+    s = settings or TriggerSettings()
+    lags = tuple(dict.fromkeys(int(lag) for lag in lags))
+    if any(lag < 0 for lag in lags):
+        raise ValueError("a lag looks back: it cannot be negative")
+    columns = list(dict.fromkeys(columns))
+    people = frame["patient_id"].cast(pl.String).drop_nulls().unique(maintain_order=True)
+    ready = _at_risk_rows(frame, columns, lags)
+    names = [(c, lag) for c in columns for lag in lags]
+    x = (
+        ready.select([pl.col(f"{c}@lag{lag}") for c, lag in names]).to_numpy().T.astype(float)
+        if ready.height and names
+        else np.empty((len(names), ready.height))
+    )
+    fit = conditional_logit(
+        x,
+        ready["onset"].to_numpy(),
+        ready["stratum"].to_numpy(),
+        s.prior_sd,
+        by=ready["patient_id"].to_numpy(),
+    )
+    labels = [] if fit.by is None else [str(v) for v in fit.by]
+    b, se, cases = fit.coef.ravel(), fit.se.ravel(), fit.cases.ravel()
+    usable = (
+        (cases >= s.min_attacks)
+        & (fit.varying.ravel() >= 2)
+        & np.isfinite(b)
+        & np.isfinite(se)
+        & (se > 0)
+    )
+    b = np.where(usable, b, np.nan)
+    se = np.where(usable, se, np.nan)
+    z = float(stats.norm.ppf(1 - s.alpha / 2))
+    with np.errstate(all="ignore"):
+        found = {
+            "log_or": b,
+            "se": se,
+            "odds_ratio": np.exp(b),
+            "ci_low": np.exp(b - z * se),
+            "ci_high": np.exp(b + z * se),
+            "p": 2 * stats.norm.sf(np.abs(b / se)),
+        }
+    table = pl.DataFrame(
+        {
+            "patient_id": [p for _ in names for p in labels],
+            "column": [c for c, _ in names for _ in labels],
+            "lag": [lag for _, lag in names for _ in labels],
+            "cases": cases,
+            **found,
+        },
+        schema={
+            "patient_id": pl.String,
+            "column": pl.String,
+            "lag": pl.Int64,
+            "cases": pl.Int64,
+            **dict.fromkeys(found, pl.Float64),
+        },
+    ).fill_nan(None)
+    grid = pl.DataFrame({"patient_id": people}).join(
+        pl.DataFrame(
+            {"column": [c for c, _ in names], "lag": [lag for _, lag in names]},
+            schema={"column": pl.String, "lag": pl.Int64},
+        ),
+        how="cross",
+    )
+    return (
+        grid.join(table, on=["patient_id", "column", "lag"], how="left", maintain_order="left")
+        .with_columns(pl.col("cases").fill_null(0))
+        .select(*COLUMNS, *ESTIMATES)
+    )
 
 
 def case_crossover(days: pl.DataFrame, settings: TriggerSettings | None = None) -> pl.DataFrame:
     """Odds ratios per person, factor and lag from the time-stratified case-crossover."""
     s = settings or TriggerSettings()
     frame, factors = exposure_columns(days)
-    frame = frame.with_columns(
-        (
-            pl.col("date").dt.strftime("%Y-%m") + "-" + pl.col("date").dt.weekday().cast(pl.String)
-        ).alias("stratum")
+    found = case_crossover_columns(frame, [f"x_{f}" for f in factors], s.lags, s)
+    return found.select(
+        "patient_id",
+        pl.col("column").str.strip_prefix("x_").alias("factor"),
+        "lag",
+        "cases",
+        *ESTIMATES,
     )
-    rows = []
-    z = stats.norm.ppf(1 - s.alpha / 2)
-    for (pid,), part in frame.group_by(["patient_id"], maintain_order=True):
-        at_risk = ~part["ongoing"].to_numpy()
-        case = part["onset"].to_numpy() & at_risk
-        strata = part["stratum"].to_numpy()
-        # keep strata with at least one case and one referent
-        has_case = (
-            pl.DataFrame({"s": strata, "c": case, "r": at_risk})
-            .group_by("s")
-            .agg(pl.col("c").sum(), pl.col("r").sum())
-        )
-        useful = set(
-            has_case.filter((pl.col("c") > 0) & (pl.col("r") > pl.col("c")))["s"].to_list()
-        )
-        base = at_risk & np.isin(strata, list(useful))
-        for f in factors:
-            raw = part[f"x_{f}"].cast(pl.Float64).to_numpy()
-            for lag in s.lags:
-                x = np.full(len(raw), np.nan)
-                x[lag:] = raw[: len(raw) - lag] if lag else raw
-                keep = base & ~np.isnan(x)
-                cases = int(case[keep].sum())
-                discordant = np.unique(strata[keep & (x == 1)]).size
-                if cases < s.min_attacks or discordant < 2:
-                    rows.append(
-                        {
-                            "patient_id": str(pid),
-                            "factor": f,
-                            "lag": lag,
-                            "cases": cases,
-                            "odds_ratio": None,
-                            "ci_low": None,
-                            "ci_high": None,
-                            "p": None,
-                        }
-                    )
-                    continue
-                b, se = conditional_logit_1d(x[keep], case[keep], strata[keep], s.prior_sd)
-                rows.append(
-                    {
-                        "patient_id": str(pid),
-                        "factor": f,
-                        "lag": lag,
-                        "cases": cases,
-                        "odds_ratio": float(np.exp(b)),
-                        "ci_low": float(np.exp(b - z * se)),
-                        "ci_high": float(np.exp(b + z * se)),
-                        "p": float(2 * stats.norm.sf(abs(b / se))),
-                    }
-                )
-    return pl.DataFrame(rows, infer_schema_length=None)
-
-
-def case_crossover_columns(
-    frame: pl.DataFrame, columns: list[str], lags: tuple[int, ...], settings: TriggerSettings
-) -> pl.DataFrame:
-    """Per patient × column × lag: the case-crossover odds ratio of numeric columns."""
-    s = settings
-    frame = frame.sort("patient_id", "date").with_columns(
-        (
-            pl.col("date").dt.strftime("%Y-%m") + "-" + pl.col("date").dt.weekday().cast(pl.String)
-        ).alias("_stratum")
-    )
-    rows = []
-    z = stats.norm.ppf(1 - s.alpha / 2)
-    for (pid,), part in frame.group_by(["patient_id"], maintain_order=True):
-        at_risk = ~part["ongoing"].to_numpy()
-        case = part["onset"].to_numpy() & at_risk
-        strata = part["_stratum"].to_numpy()
-        for col in columns:
-            raw = part[col].cast(pl.Float64).to_numpy()
-            for lag in lags:
-                x = np.full(len(raw), np.nan)
-                x[lag:] = raw[: len(raw) - lag] if lag else raw
-                keep = at_risk & ~np.isnan(x)
-                cases = int(case[keep].sum())
-                row: dict[str, object] = {
-                    "patient_id": str(pid),
-                    "column": col,
-                    "lag": lag,
-                    "cases": cases,
-                    "log_or": None,
-                    "se": None,
-                    "odds_ratio": None,
-                    "ci_low": None,
-                    "ci_high": None,
-                    "p": None,
-                }
-                if cases >= s.min_attacks and np.unique(x[keep]).size > 1:
-                    b, se = conditional_logit_1d(x[keep], case[keep], strata[keep], s.prior_sd)
-                    if np.isfinite(b) and np.isfinite(se):
-                        row.update(
-                            log_or=b,
-                            se=se,
-                            odds_ratio=float(np.exp(b)),
-                            ci_low=float(np.exp(b - z * se)),
-                            ci_high=float(np.exp(b + z * se)),
-                            p=float(2 * stats.norm.sf(abs(b / se))),
-                        )
-                rows.append(row)
-    return pl.DataFrame(rows, infer_schema_length=None)
