@@ -66,7 +66,12 @@ PRIOR = SETTINGS.prior_sd
 
 
 def _interval(lo: float, hi: float, fmt: str) -> str:
-    return f"95% CI {lo:{fmt}}–{hi:{fmt}}" if lo >= 0 else f"95% CI {lo:{fmt}} to {hi:{fmt}}"
+    """An odds ratio's interval with a dash (1.3–3.4); a signed rise's with "to"."""
+    return (
+        f"95% CI {lo:{fmt}} to {hi:{fmt}}"
+        if fmt.startswith("+")
+        else f"95% CI {lo:{fmt}}–{hi:{fmt}}"
+    )
 
 
 def evidence(r: dict[str, Any]) -> str | None:
@@ -116,10 +121,11 @@ class SpineLinkResults(Results):
         lines = []
         for r in self.to_frame(patient_id).iter_rows(named=True):
             line = f"{r['region'].capitalize()} pain: {r['verdict']}"
-            if (why := evidence(r)) is not None:
-                line += f": {why}" + (
-                    " — an association, not proof of cause." if r["verdict"] in CALLS else "."
-                )
+            why = evidence(r)
+            if why is not None and r["verdict"] in CALLS:
+                line += f": {why} — an association, not proof of cause."
+            elif why is not None:  # the figure closest to a call, and why it is not one
+                line += f" (the clearest figure: {why}; within what chance gives over all the tests made)"
             lines.append(line)
             lines += [f"  Possible explanation: {e}" for e in explanations(r["verdict"])]
         return lines
@@ -260,7 +266,8 @@ def before_tests(
             continue
         p = float(2 * stats.norm.sf(abs(b / se)))
         events, exposed = out[k][4], out[k][5]
-        out[k] = (math.exp(b), math.exp(b - z * se), math.exp(b + z * se), p, events, exposed)
+        ci = np.exp(np.clip([b, b - z * se, b + z * se], -700, 700))
+        out[k] = (float(ci[0]), float(ci[1]), float(ci[2]), p, events, exposed)
     return out
 
 
