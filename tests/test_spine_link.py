@@ -162,8 +162,8 @@ def test_the_summary_shows_the_estimate_and_interval_behind_each_verdict() -> No
     row = r.to_frame().filter(pl.col("region") == "neck").row(0, named=True)
     assert row["verdict"] == "symptom of the attack"
     text = r.summary("S")
-    assert f"{row['estimate']:.1f} points higher on attack days" in text
-    assert f"95% CI {row['ci_low']:+.1f} to {row['ci_high']:+.1f}" in text
+    assert f"{row['estimate']:.1f} points higher on attack days than" in text
+    assert f"95% CI {row['ci_low']:+.1f} to {row['ci_high']:+.1f} points" in text
     assert "early sign of the attack" in text and "heat, rest" in text
     as_dict = r.to_dict()
     assert {"estimate", "ci_low", "ci_high", "q"} <= set(as_dict["rows"][0])

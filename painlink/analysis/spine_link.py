@@ -65,13 +65,17 @@ ALPHA = SETTINGS.alpha
 PRIOR = SETTINGS.prior_sd
 
 
-def _interval(lo: float, hi: float, fmt: str) -> str:
-    """An odds ratio's interval with a dash (1.3–3.4); a signed rise's with "to"."""
-    return (
-        f"95% CI {lo:{fmt}} to {hi:{fmt}}"
-        if fmt.startswith("+")
-        else f"95% CI {lo:{fmt}}–{hi:{fmt}}"
-    )
+def _points(v: float) -> str:
+    """A signed rise of 0–10 points to one decimal, never "+0.0" or "-0.0"."""
+    text = f"{v:+.1f}"
+    return "0.0" if text in ("+0.0", "-0.0") else text
+
+
+def _change(est: float) -> str:
+    """ "2.8 points higher" / "0.4 points lower" / "about the same" (never "0.0 points")."""
+    if abs(est) < 0.05:
+        return "about the same"
+    return f"{abs(est):.1f} points {'higher' if est > 0 else 'lower'}"
 
 
 def evidence(r: dict[str, Any]) -> str | None:
@@ -84,18 +88,20 @@ def evidence(r: dict[str, Any]) -> str | None:
         return (
             f"{region} pain of {PAIN_THRESHOLD:g} or more went with "
             f"{'more' if est >= 1 else 'fewer'} attacks starting the next day "
-            f"(odds ratio {est:.2f}, {_interval(lo, hi, '.2f')})"
+            f"(odds ratio {est:.2f}, 95% CI {lo:.2f}–{hi:.2f})"
         )
+    ci = f"95% CI {_points(lo)} to {_points(hi)} points"
+    than = "than" if abs(est) >= 0.05 else "as"
     if r.get("test") == "jump":
-        return (
-            f"{region} pain was {abs(est):.1f} points {'higher' if est >= 0 else 'lower'} "
-            f"during attacks than the day before them ({_interval(lo, hi, '+.1f')})"
-        )
+        return f"{region} pain was {_change(est)} during attacks {than} the day before them ({ci})"
     return (
-        f"{region} pain was {abs(est):.1f} points {'higher' if est >= 0 else 'lower'} "
-        f"on attack days than on your attack-free days before them "
-        f"({_interval(lo, hi, '+.1f')})"
+        f"{region} pain was {_change(est)} on attack days {than} on the attack-free days "
+        f"a week before them ({ci})"
     )
+
+
+#: a non-call's clearest figure is shown with this (it did not pass the family's rule)
+CHANCE = "within what chance gives over all the tests made"
 
 
 def explanations(verdict: str) -> list[str]:
@@ -125,7 +131,7 @@ class SpineLinkResults(Results):
             if why is not None and r["verdict"] in CALLS:
                 line += f": {why} — an association, not proof of cause."
             elif why is not None:  # the figure closest to a call, and why it is not one
-                line += f" (the clearest figure: {why}; within what chance gives over all the tests made)"
+                line += f" (the clearest figure: {why}; {CHANCE})"
             lines.append(line)
             lines += [f"  Possible explanation: {e}" for e in explanations(r["verdict"])]
         return lines
