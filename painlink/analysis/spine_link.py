@@ -131,7 +131,7 @@ class SpineLinkResults(Results):
             if why is not None and r["verdict"] in CALLS:
                 line += f": {why} — an association, not proof of cause."
             elif why is not None:  # the figure closest to a call, and why it is not one
-                line += f" (the clearest figure: {why}; {CHANCE})"
+                line += f". {why[0].upper()}{why[1:]}, but that is {CHANCE}."
             lines.append(line)
             lines += [f"  Possible explanation: {e}" for e in explanations(r["verdict"])]
         return lines
