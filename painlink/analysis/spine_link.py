@@ -4,8 +4,8 @@ Neck pain is part of most migraine attacks (Lampl et al. 2015: with the headache
 54%, under 2 h before in 35%, 2–48 h before in only 11% of those with neck pain), and
 premonitory symptoms run up to 48 h before the pain (ICHD-3; Giffin 2003). So painlink
 asks, per person and region (neck: the check-in's neck pain and cervical episodes;
-back: low back, thoracic, lumbar, sacral), three questions — one declared family of
-at most 6 tests per person (``rules/spine.py``):
+back: low back, thoracic, lumbar, sacral), two questions — **one declared family of
+4 tests per person** (2 regions × 2 directions; ``rules/spine.py``):
 
 - **before**: does pain ≥4/10 on one day go with more attacks starting the next (on
   days not already inside an attack)? Penalised logistic regression (normal prior SD 5
@@ -13,20 +13,18 @@ at most 6 tests per person (``rules/spine.py``):
 - **with**: how much higher is pain on the days of an attack than on the person's own
   attack-free days 3–7 days before it (outside the 48 h premonitory window)? Paired
   over attacks, mean rise with a t-interval. Null: a rise of 0.
-- **jump**: does pain rise further from the attack-free day before into the attack?
-  Paired over attacks the same way. Pain that belongs to the attack jumps when it
-  starts; pain that is high before attacks and does not jump is what a slow cause, or
-  a premonitory sign that has already begun, looks like.
 
-**The rule.** Benjamini–Hochberg at q = 0.10 over every test run for the person (both
-regions), and a test *passes* only when its q ≤ 0.10 **and** its 95% interval
-excludes the null on the raised side (odds ratio > 1, rise > 0). Then:
+**The rule.** Benjamini–Hochberg at q = 0.10 over the family's tests that could be run,
+and a test *passes* only when its q ≤ 0.10 **and** its 95% interval excludes the null
+on the raised side (odds ratio > 1, rise > 0). A third figure, **jump** (pain on the
+attack's days minus the attack-free day before, paired, t-interval), never makes a
+call: it only tells two calls apart. Then:
 
-- ``symptom of the attack``: *with* and *jump* pass (pain rises into the attack; if it
-  was also raised the day before, that is read as its early part);
-- ``possible early attack sign``: *before* and *with* pass but not *jump* (raised the
-  day before and during, without a rise at onset: a premonitory sign, or a cause that
-  lingers — the data cannot tell which);
+- ``symptom of the attack``: *with* passes (pain goes with the attack), unless the
+  next case holds; a raised day before is then read as the attack's early part;
+- ``possible early attack sign``: *with* and *before* pass and *jump*'s interval does
+  not exclude 0 (raised the day before and during, without a rise at onset: a
+  premonitory sign, or a cause that lingers — the data cannot tell which);
 - ``candidate cause``: only *before* passes (pain the day before goes with more
   attacks starting, and is not raised with the attack);
 - ``no link found``, ``not enough data`` (fewer than 5 attacks to compare and no
@@ -309,10 +307,11 @@ def _passes(q: float, lo: float, null: float, s: SpineSettings) -> bool:
 
 def verdict_of(passed: dict[str, bool], enough: bool) -> str:
     """The rule of the module docstring, from which tests passed."""
-    if passed["with"] and passed["jump"]:
-        return "symptom of the attack"
-    if passed["before"] and passed["with"]:
-        return "possible early attack sign"
+    if passed["with"]:
+        # pain goes with the attack; raised the day before too and no rise at onset:
+        # a premonitory sign (or a lingering cause), not plainly a symptom
+        early = passed["before"] and not passed["jump"]
+        return "possible early attack sign" if early else "symptom of the attack"
     if passed["before"]:
         return "candidate cause"
     return "no link found" if enough else "not enough data"
@@ -364,14 +363,17 @@ def spine_link(days: pl.DataFrame, settings: SpineSettings = SETTINGS) -> SpineL
                 continue
             o, lo, hi, p, _, _ = befores[k]
             family.append((k, "before", o, lo, hi, p, 1.0))
-            for test in ("with", "jump"):
-                m, rlo, rhi, rp, _ = cell["rises"][test]
-                family.append((k, test, m, rlo, rhi, rp, 0.0))
+            m, rlo, rhi, rp, _ = cell["rises"]["with"]
+            family.append((k, "with", m, rlo, rhi, rp, 0.0))
         qs = _bh(np.array([f[5] for f in family], dtype=float))
         figures: dict[tuple[int, str], tuple[float, float, float, float, float, bool]] = {}
         for f, q in zip(family, qs, strict=True):
             k, test, est, lo, hi, p, null = f
             figures[(k, test)] = (est, lo, hi, p, float(q), _passes(float(q), lo, null, s))
+        for k in ks:  # jump: only tells two calls apart, never makes one (no q)
+            if cells[k]["recorded"]:
+                m, rlo, rhi, rp, _ = cells[k]["rises"]["jump"]
+                figures[(k, "jump")] = (m, rlo, rhi, rp, np.nan, bool(rlo > 0))
         for k in ks:
             rows.append(_row(cells[k], befores[k], figures, k, s))
     return SpineLinkResults(pl.DataFrame(rows, schema=COLUMNS) if rows else _empty())
@@ -407,7 +409,7 @@ def _row(
     n_with = cell["rises"]["with"][4]
     enough = n_with >= s.min_attacks or not math.isnan(before[0])
     verdict = verdict_of(passed, enough)
-    tested = [t for t in ("before", "with", "jump") if not math.isnan(row[f"{t}_q"])]
+    tested = [t for t in ("before", "with") if not math.isnan(row[f"{t}_q"])]
     behind = BEHIND.get(verdict) or (min(tested, key=lambda t: row[f"{t}_q"]) if tested else None)
     row.update(
         verdict=verdict,
