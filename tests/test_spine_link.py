@@ -200,3 +200,17 @@ def test_the_before_test_equals_statsmodels(seed: int) -> None:
         assert (lo, hi) == pytest.approx(tuple(ci), rel=1e-6)
         assert p == pytest.approx(ref.pvalues[1], rel=1e-6, abs=1e-12)
     assert compared >= 2
+
+
+@pytest.mark.parametrize("bad", [1e308, float("inf"), -1e308, float("nan"), 11.0])
+def test_a_rating_off_the_scale_counts_as_unrated(bad: float) -> None:
+    rng = np.random.default_rng(9)
+    person = _person(rng, "X", days=300)
+    every_7th = pl.int_range(pl.len()) % 7 == 0
+    off = person.with_columns(
+        pl.when(every_7th).then(bad).otherwise(pl.col("neck_pain_max")).alias("neck_pain_max")
+    )
+    unrated = person.with_columns(
+        pl.when(every_7th).then(None).otherwise(pl.col("neck_pain_max")).alias("neck_pain_max")
+    )
+    assert spine_link.fit(off).to_frame().equals(spine_link.fit(unrated).to_frame())

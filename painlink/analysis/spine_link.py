@@ -345,7 +345,9 @@ def spine_link(days: pl.DataFrame, settings: SpineSettings = SETTINGS) -> SpineL
                 cell["recorded"] = False
                 designs.append((np.zeros(0), np.zeros(0), np.zeros(0, dtype=bool)))
                 continue
-            pain = part[col].cast(pl.Float64).fill_null(np.nan).fill_nan(np.nan).to_numpy()
+            pain = part[col].cast(pl.Float64).fill_null(np.nan).to_numpy().copy()
+            # a rating off the 0–10 scale (only a hand-built table can hold one) is unrated
+            pain[~((pain >= 0) & (pain <= 10))] = np.nan
             cell["recorded"] = True
             cell["rises"] = rise_tests(pain, onset, attack, s)
             cell["shares"] = _shares(pain, onset, attack)
