@@ -40,11 +40,13 @@ def _person(
     symptom: float = 0.0,
     neck: bool = True,
     back: bool = True,
+    prodrome: float | None = None,
 ) -> pl.DataFrame:
     """One person's day table: AR(1) pain of 0–10 per region, attacks of 1–2 days.
 
     ``cause_or``: odds ratio of an onset the day after neck pain ≥4; ``symptom``:
-    points added to neck pain on attack days (and half of it the day before)."""
+    points added to neck pain on attack days, and ``prodrome`` points (default half of
+    ``symptom``) the day before."""
     level = rng.uniform(0.5, 3.0)
     neck_p = np.clip(level + _ar1(rng, days, 0.75, 1.8), 0, 10)
     back_p = np.clip(rng.uniform(0, 3) + _ar1(rng, days, 0.8, 1.3), 0, 10)
@@ -63,9 +65,10 @@ def _person(
             continue
         t += 1
     if symptom:
-        prodrome = np.zeros(days, dtype=bool)
-        prodrome[np.flatnonzero(onset) - 1] = True
-        neck_p = np.clip(neck_p + symptom * attack + symptom / 2 * (prodrome & ~attack), 0, 10)
+        before = np.zeros(days, dtype=bool)
+        before[np.flatnonzero(onset) - 1] = True
+        early = symptom / 2 if prodrome is None else prodrome
+        neck_p = np.clip(neck_p + symptom * attack + early * (before & ~attack), 0, 10)
     return pl.DataFrame(
         {
             "patient_id": pid,
@@ -106,6 +109,15 @@ def test_a_planted_cause_and_a_planted_symptom_are_found() -> None:
     assert neck_s.count("symptom of the attack") >= 18
     assert "symptom of the attack" not in neck_c
     assert "candidate cause" not in neck_s
+
+
+def test_pain_raised_the_day_before_and_during_without_a_rise_at_onset_is_an_early_sign() -> None:
+    """Premonitory pain (ICHD-3: up to 48 h before) that stays level into the attack:
+    raised before and with it, no jump — not called a plain symptom, nor a cause."""
+    table = spine_link.fit(_cohort(20, seed=10, symptom=3.0, prodrome=3.0)).to_frame()
+    neck = table.filter(pl.col("region") == "neck")["verdict"].to_list()
+    assert neck.count("possible early attack sign") >= 14, neck
+    assert "candidate cause" not in neck
 
 
 def test_a_region_never_rated_is_not_recorded_not_short_of_data() -> None:
