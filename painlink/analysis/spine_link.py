@@ -138,7 +138,7 @@ class SpineLinkResults(Results):
     def to_dict(self) -> dict[str, Any]:
         return {
             "rows": json_rows(self.table),
-            "family": "per person: before, with and jump tests for neck and back",
+            "family": "per person: the before and with tests of neck and back (4 tests)",
             "rule": f"Benjamini–Hochberg q ≤ {SETTINGS.q:g} and the 95% interval excludes the null",
             "possible_explanations": list(EXPLANATIONS.values()),
         }
