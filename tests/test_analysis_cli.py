@@ -21,6 +21,8 @@ def test_analyze_prints_and_emits_json(simulated_folder: Path, tmp_path: Path) -
     )
     assert result.exit_code == 0, result.output
     assert "associations, not causes" in result.output and "Neck pain:" in result.output
+    neck = next(ln for ln in result.output.splitlines() if ln.startswith("Neck pain:"))
+    assert "95% CI" in neck or "not recorded" in neck or "not enough data" in neck, neck
     for name in ("triggers", "spine", "outcomes", "forecast"):
         png = tmp_path / f"SIM000004-{name}.png"
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 5000, name
@@ -29,6 +31,9 @@ def test_analyze_prints_and_emits_json(simulated_folder: Path, tmp_path: Path) -
     )
     payload = json.loads(result.output)
     assert {"triggers", "neck_and_back", "treatment_outcomes", "forecast"} <= set(payload)
+    # issue 13: every neck/back verdict carries the figures of the test behind it
+    for row in payload["neck_and_back"]:
+        assert {"variable", "estimate", "ci_low", "ci_high", "q", "test"} <= set(row), row
     assert payload["triggers"] and all(r["patient_id"] == "SIM000004" for r in payload["triggers"])
     verdicts = {r["verdict"] for r in payload["triggers"]}
     assert verdicts <= {

@@ -401,3 +401,28 @@ def test_neck_and_back_lines_say_higher_or_lower_never_rises_by_nothing(world: W
     assert "rises" not in text and "+0.0" not in text and "-0.0" not in text
     lines = re.findall(r"(?:Neck|Back|Low back)[^:]*: [^.]*?\((with attacks[^)]*)\)", text)
     assert all(re.search(r"\d\.\d points (higher|lower)", line) for line in lines), lines
+
+
+def test_each_neck_and_back_verdict_shows_the_estimate_and_interval_behind_it(
+    world: World,
+) -> None:
+    """Issue 13: the verdict showed a rise in points, not the estimate and interval
+    behind it; a call is worded as an association, with its possible explanations."""
+    for client, path in (
+        (world.patient, "/insights"),
+        (world.clinician, "/insights?patient=DEMO000002"),
+    ):
+        text = visible_text(client.get(path).text)
+        lines = re.findall(
+            r"(?:Neck|Back) pain ?: [^\n]*?(?=(?:Neck|Back) pain ?:|Possible|$)", text
+        )
+        lines = [ln for ln in lines if "not recorded" not in ln]
+        assert lines, text[:400]
+        for line in lines:
+            assert re.search(
+                r"(odds ratio \d+\.\d\d|\d\.\d points (higher|lower)).*95% CI", line
+            ), line
+    text = visible_text(world.clinician.get("/insights?patient=DEMO000002").text)
+    assert "Neck pain : symptom of the attack" in text or "Neck pain: symptom of the attack" in text
+    assert "an association, not proof of cause" in text
+    assert "early sign of the attack" in text and "heat, rest" in text

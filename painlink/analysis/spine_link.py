@@ -2,25 +2,42 @@
 
 Neck pain is part of most migraine attacks (Lampl et al. 2015: with the headache in
 54%, under 2 h before in 35%, 2–48 h before in only 11% of those with neck pain), and
-premonitory symptoms run up to 48 h before the pain (ICHD-3). So painlink looks in
-both directions, per region (neck: the check-in's neck pain and cervical episodes;
-back: low back, thoracic, lumbar, sacral):
+premonitory symptoms run up to 48 h before the pain (ICHD-3; Giffin 2003). So painlink
+asks, per person and region (neck: the check-in's neck pain and cervical episodes;
+back: low back, thoracic, lumbar, sacral), two questions — **one declared family of
+4 tests per person** (2 regions × 2 directions; ``rules/spine.py``):
 
-- **Before**: does pain ≥4/10 on one day raise the odds of an attack starting the
-  next (on days not already inside an attack)? Penalised logistic regression, odds
-  ratio with 95% interval.
-- **With**: how much higher is pain on attack days than on the attack-free day just
-  before? Mean rise with a 95% interval (paired over attacks). Pain that is part of
-  the attack keeps rising into it (and may already be raised the day before, as a
-  premonitory sign); pain that drives attacks is a slower process, high before the
-  attack, that does not jump again when it starts.
+- **before**: does pain ≥4/10 on one day go with more attacks starting the next (on
+  days not already inside an attack)? Penalised logistic regression (normal prior SD 5
+  on the log odds ratio) with a smooth drift over diary time (linear + quadratic), odds
+  ratio with its Wald 95% interval. Null: odds ratio 1.
+- **with**: how much higher is pain on the days of an attack than on the person's own
+  attack-free days 3–7 days before it (outside the 48 h premonitory window)? Paired
+  over attacks, mean rise with a t-interval. Null: a rise of 0.
 
-Verdict: ``symptom of the attack`` (pain rises into attacks; a raised day before is
-then read as an early sign, not a cause), ``candidate cause`` (pain the day before
-predicts attacks and does not rise further with them), ``no link found`` or
-``not enough data``. A candidate cause is an association that
-leaves room for a causal role, not proof of one. The share of attacks with pain
-before (24–48 h), during and after each attack is reported alongside.
+**The rule.** Benjamini–Hochberg at q = 0.10 over the family's tests that could be run,
+and a test *passes* only when its q ≤ 0.10 **and** its 95% interval excludes the null
+on the raised side (odds ratio > 1, rise > 0). A third figure, **jump** (pain on the
+attack's days minus the attack-free day before, paired, t-interval), never makes a
+call: it only tells two calls apart. Then:
+
+- ``symptom of the attack``: *with* passes (pain goes with the attack), unless the
+  next case holds; a raised day before is then read as the attack's early part;
+- ``possible early attack sign``: *with* and *before* pass and *jump*'s interval does
+  not exclude 0 (raised the day before and during, without a rise at onset: a
+  premonitory sign, or a cause that lingers — the data cannot tell which);
+- ``candidate cause``: only *before* passes (pain the day before goes with more
+  attacks starting, and is not raised with the attack);
+- ``no link found``, ``not enough data`` (fewer than 5 attacks to compare and no
+  before test), ``not recorded`` (not one rating of that region in the diary).
+
+Every call is an association in a diary, shown with the estimate and interval behind
+it and the possible explanations (``rules.spine.EXPLANATIONS``): premonitory pain, and
+what a person does about pain. The share of attacks with pain the day before, during
+and the day after each attack is reported alongside.
+
+The before test is fitted for every person and region at once (one batched Newton
+solve, :func:`painlink.analysis.logistic.fit_logit`), so a cohort costs one call.
 """
 
 from __future__ import annotations
@@ -36,15 +53,59 @@ from scipy import stats
 from painlink.analysis.logistic import fit_logit
 from painlink.analysis.plotting import figure, finish, for_patient, nothing_yet
 from painlink.analysis.results import Results, json_rows, one_patient, patients_of, per_patient_text
+from painlink.rules.spine import CALLS, EXPLANATIONS, REGIONS, SETTINGS, VARIABLES, SpineSettings
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-REGIONS = {"neck": "neck_pain_max", "back": "back_pain_max"}
-PAIN_THRESHOLD = 4.0  # "neck pain 4 or more of 10", as the exposure definitions
-MIN_ATTACKS = 5  # ICHD-3 asks for 5 attacks too; the paired t-interval widens with few
-ALPHA = 0.05
-PRIOR = 5.0
+PAIN_THRESHOLD = SETTINGS.pain_threshold
+MIN_ATTACKS = SETTINGS.min_attacks
+ALPHA = SETTINGS.alpha
+PRIOR = SETTINGS.prior_sd
+
+
+def _points(v: float) -> str:
+    """A signed rise of 0–10 points to one decimal, never "+0.0" or "-0.0"."""
+    text = f"{v:+.1f}"
+    return "0.0" if text in ("+0.0", "-0.0") else text
+
+
+def _change(est: float) -> str:
+    """ "2.8 points higher" / "0.4 points lower" / "about the same" (never "0.0 points")."""
+    if abs(est) < 0.05:
+        return "about the same"
+    return f"{abs(est):.1f} points {'higher' if est > 0 else 'lower'}"
+
+
+def evidence(r: dict[str, Any]) -> str | None:
+    """The estimate and interval behind a row's verdict, as an association, or None."""
+    est, lo, hi = r.get("estimate"), r.get("ci_low"), r.get("ci_high")
+    if est is None or lo is None or hi is None or any(math.isnan(v) for v in (est, lo, hi)):
+        return None
+    region = r["region"]
+    if r.get("test") == "before":
+        return (
+            f"{region} pain of {PAIN_THRESHOLD:g} or more went with "
+            f"{'more' if est >= 1 else 'fewer'} attacks starting the next day "
+            f"(odds ratio {est:.2f}, 95% CI {lo:.2f}–{hi:.2f})"
+        )
+    ci = f"95% CI {_points(lo)} to {_points(hi)} points"
+    than = "than" if abs(est) >= 0.05 else "as"
+    if r.get("test") == "jump":
+        return f"{region} pain was {_change(est)} during attacks {than} the day before them ({ci})"
+    return (
+        f"{region} pain was {_change(est)} on attack days {than} on the attack-free days "
+        f"a week before them ({ci})"
+    )
+
+
+#: a non-call's clearest figure is shown with this (it did not pass the family's rule)
+CHANCE = "within what chance gives over all the tests made"
+
+
+def explanations(verdict: str) -> list[str]:
+    """The possible explanations shown with a call (none for a non-call)."""
+    return list(EXPLANATIONS.values()) if verdict in CALLS else []
 
 
 @dataclass
@@ -52,36 +113,41 @@ class SpineLinkResults(Results):
     table: pl.DataFrame
 
     def to_frame(self, patient_id: str | None = None) -> pl.DataFrame:
+        """One row per person × region (``COLUMNS``): the verdict, the estimate, interval
+        and q of the test behind it, and every test's own figures."""
         return for_patient(self.table, patient_id)
 
     def summary(self, patient_id: str | None = None) -> str:
-        """Per person and region: the verdict, and the rise of pain with attacks."""
+        """Per person and region: the verdict, the estimate and interval behind it."""
         return per_patient_text(patients_of(self.table), patient_id, self.lines)
 
     def lines(self, patient_id: str) -> list[str]:
         """One person's regions in the analysis report's wording."""
         lines = []
         for r in self.to_frame(patient_id).iter_rows(named=True):
-            rise = r["rise_with_attacks"]
-            lines.append(
-                f"{r['region'].capitalize()} pain: {r['verdict']}"
-                + (
-                    f" (rises {rise:+.1f} points with attacks, 95% CI {r['rise_ci_low']:+.1f} to "
-                    f"{r['rise_ci_high']:+.1f})"
-                    if rise is not None and not math.isnan(rise)
-                    else ""
-                )
-            )
+            line = f"{r['region'].capitalize()} pain: {r['verdict']}"
+            why = evidence(r)
+            if why is not None and r["verdict"] in CALLS:
+                line += f": {why} — an association, not proof of cause."
+            elif why is not None:  # the figure closest to a call, and why it is not one
+                line += f". {why[0].upper()}{why[1:]}, but that is {CHANCE}."
+            lines.append(line)
+            lines += [f"  Possible explanation: {e}" for e in explanations(r["verdict"])]
         return lines
 
     def to_dict(self) -> dict[str, Any]:
-        return {"rows": json_rows(self.table)}
+        return {
+            "rows": json_rows(self.table),
+            "family": "per person: the before and with tests of neck and back (4 tests)",
+            "rule": f"Benjamini–Hochberg q ≤ {SETTINGS.q:g} and the 95% interval excludes the null",
+            "possible_explanations": list(EXPLANATIONS.values()),
+        }
 
     def plot(self, patient_id: str | None = None, path: str | None = None) -> Figure:
         """Share of attacks with pain ≥4 the day before, during and the day after, per
         region: a symptom peaks *during*, a candidate cause is high *before*."""
         patient_id = one_patient(self.table, patient_id)
-        s = self.to_frame(patient_id)
+        s = self.to_frame(patient_id).filter(pl.col("verdict") != "not recorded")
         fig, axes = figure(4, height_per_row=0.8)
         ax = axes[0, 0]
         when = ("share_pain_day_before", "share_pain_during", "share_pain_day_after")
@@ -105,134 +171,279 @@ class SpineLinkResults(Results):
         return finish(fig, path)
 
 
-def _rise(part: pl.DataFrame, col: str) -> tuple[float, float, float, int]:
-    """Mean pain on attack days minus pain the day before each onset (an attack-free day).
+def _paired(diffs: list[float], alpha: float) -> tuple[float, float, float, float, int]:
+    """Mean of paired differences with its t-interval and two-sided p (NaN below 2)."""
+    n = len(diffs)
+    if n < 2:
+        return np.nan, np.nan, np.nan, np.nan, n
+    d = np.asarray(diffs)
+    mean, se = float(d.mean()), float(d.std(ddof=1) / math.sqrt(n))
+    if se == 0.0:  # every attack the same difference: no spread to test against
+        return mean, mean, mean, (1.0 if mean == 0.0 else 0.0), n
+    half = float(stats.t.ppf(1 - alpha / 2, n - 1)) * se
+    p = float(2 * stats.t.sf(abs(mean) / se, n - 1))
+    return mean, mean - half, mean + half, p, n
 
-    Pain that belongs to the attack keeps rising into it; pain that drives attacks is
-    already high the day before and, being a slow process, does not jump again."""
-    pain = part[col].to_numpy()
-    onset = part["onset"].to_numpy()
-    attack = part["attack_day"].to_numpy()
-    diffs = []
-    idx = np.flatnonzero(onset)
-    for i in idx:
-        if i < 1 or attack[i - 1]:
-            continue
+
+def _attacks(onset: np.ndarray, attack: np.ndarray) -> list[tuple[int, int]]:
+    """(first, last) day index of every attack that starts in the table."""
+    spans = []
+    for i in np.flatnonzero(onset):
         end = i
         while end + 1 < len(attack) and attack[end + 1] and not onset[end + 1]:
             end += 1
+        spans.append((int(i), int(end)))
+    return spans
+
+
+def rise_tests(
+    pain: np.ndarray, onset: np.ndarray, attack: np.ndarray, s: SpineSettings = SETTINGS
+) -> dict[str, tuple[float, float, float, float, int]]:
+    """The *with* and *jump* tests of one person and region (see the module docstring).
+
+    *with*: mean pain on the attack's days minus the mean of the attack-free days
+    ``baseline_from``..``baseline_to`` before its onset; *jump*: minus the attack-free
+    day before. An attack without a rated attack day or a rated comparison is left out."""
+    with_d: list[float] = []
+    jump_d: list[float] = []
+    for i, end in _attacks(onset, attack):
         during = pain[i : end + 1]
-        before = pain[i - 1 : i]
-        if np.isnan(during).all() or np.isnan(before).all():
+        if np.isnan(during).all():
             continue
-        diffs.append(np.nanmean(during) - np.nanmean(before))
-    if len(diffs) < 2:
-        return np.nan, np.nan, np.nan, len(diffs)
-    d = np.asarray(diffs)
-    half = stats.t.ppf(1 - ALPHA / 2, len(d) - 1) * d.std(ddof=1) / np.sqrt(len(d))
-    return float(d.mean()), float(d.mean() - half), float(d.mean() + half), len(d)
+        level = float(np.nanmean(during))
+        lo = max(i - s.baseline_from, 0)
+        base = pain[lo : max(i - s.baseline_to + 1, 0)]
+        base = base[~attack[lo : max(i - s.baseline_to + 1, 0)] & ~np.isnan(base)]
+        if base.size:
+            with_d.append(level - float(base.mean()))
+        if i >= 1 and not attack[i - 1] and not np.isnan(pain[i - 1]):
+            jump_d.append(level - float(pain[i - 1]))
+    return {"with": _paired(with_d, s.alpha), "jump": _paired(jump_d, s.alpha)}
 
 
-def _before(part: pl.DataFrame, col: str) -> tuple[float, float, float, float, int, int]:
-    """Odds ratio of onset for pain ≥ threshold the day before, on days at risk."""
-    pain = part[col].to_numpy()
-    onset = part["onset"].to_numpy().astype(float)
-    ongoing = part["ongoing"].to_numpy()
+def before_design(
+    pain: np.ndarray, onset: np.ndarray, ongoing: np.ndarray, s: SpineSettings = SETTINGS
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Exposure x (pain ≥ threshold the day before), outcome y (onset) and the rows at
+    risk (not inside an attack, yesterday rated) of one person and region."""
     n = len(pain)
-    x = np.full(n, np.nan)
+    x = np.zeros(n)
     keep = np.zeros(n, dtype=bool)
-    for t in range(1, n):
-        if ongoing[t] or np.isnan(pain[t - 1]):
+    if n > 1:
+        rated = ~np.isnan(pain[:-1])
+        keep[1:] = rated & ~ongoing[1:]
+        x[1:] = np.where(rated, pain[:-1] >= s.pain_threshold, False)
+    return x, onset.astype(float), keep
+
+
+#: slow drift terms in the before model (linear and quadratic in diary time)
+TREND_TERMS = 2
+
+
+def trend_columns(n: int) -> np.ndarray:
+    """Linear and quadratic diary time, centred, shape (n, 2), for the before model.
+
+    When pain and the attack rate both drift over months (a new job, a season), pain
+    the day before would go with more attacks for no other reason: on noise pain with
+    such a drift, 5–8% of people were called "candidate cause" without these terms."""
+    u = np.linspace(-0.5, 0.5, n) if n > 1 else np.zeros(n)
+    return np.column_stack([u, u**2 - 1 / 12])
+
+
+def before_tests(
+    designs: list[tuple[np.ndarray, np.ndarray, np.ndarray]], s: SpineSettings = SETTINGS
+) -> list[tuple[float, float, float, float, int, int]]:
+    """The *before* test for many person–region designs in one batched fit:
+    (odds ratio, CI low, CI high, p, onsets at risk, exposed days) each, NaN figures
+    where there are too few onsets or too few exposed or unexposed days."""
+    out: list[tuple[float, float, float, float, int, int]] = []
+    fit_at: list[int] = []
+    for k, (x, y, keep) in enumerate(designs):
+        exposed = int(x[keep].sum())
+        events = int(y[keep].sum())
+        out.append((np.nan, np.nan, np.nan, np.nan, events, exposed))
+        unexposed = int(keep.sum()) - exposed
+        if events >= s.min_attacks and min(exposed, unexposed) >= s.min_days_each:
+            fit_at.append(k)
+    if not fit_at:
+        return out
+    n = max(len(designs[k][0]) for k in fit_at)
+    X = np.zeros((len(fit_at), n, 2 + TREND_TERMS))
+    Y = np.zeros((len(fit_at), n))
+    M = np.zeros((len(fit_at), n), dtype=bool)
+    for j, k in enumerate(fit_at):
+        x, y, keep = designs[k]
+        X[j, : len(x), 0] = 1.0
+        X[j, : len(x), 1] = x
+        X[j, : len(x), 2:] = trend_columns(len(x))
+        Y[j, : len(y)] = y
+        M[j, : len(keep)] = keep
+    fit = fit_logit(X, Y, M, prior_sd=s.prior_sd)
+    z = float(stats.norm.ppf(1 - s.alpha / 2))
+    for j, k in enumerate(fit_at):
+        b, se = float(fit.coef[j, 1]), float(fit.se[j, 1])
+        if not (math.isfinite(b) and math.isfinite(se) and se > 0):
             continue
-        x[t] = float(pain[t - 1] >= PAIN_THRESHOLD)
-        keep[t] = True
-    exposed = int(np.nansum(x[keep]))
-    events = int(onset[keep].sum())
-    if events < MIN_ATTACKS or exposed < 5 or keep.sum() - exposed < 5:
-        return np.nan, np.nan, np.nan, np.nan, events, exposed
-    X = np.column_stack([np.ones(n), np.nan_to_num(x)])
-    fit = fit_logit(X, onset, keep, prior_sd=PRIOR)  # one coefficient over many days: a weak prior
-    b, se = fit.coef[0, 1], fit.se[0, 1]
-    z = stats.norm.ppf(1 - ALPHA / 2)
-    p = float(2 * stats.norm.sf(abs(b / se)))
-    return (
-        float(np.exp(b)),
-        float(np.exp(b - z * se)),
-        float(np.exp(b + z * se)),
-        p,
-        events,
-        exposed,
-    )
+        p = float(2 * stats.norm.sf(abs(b / se)))
+        events, exposed = out[k][4], out[k][5]
+        ci = np.exp(np.clip([b, b - z * se, b + z * se], -700, 700))
+        out[k] = (float(ci[0]), float(ci[1]), float(ci[2]), p, events, exposed)
+    return out
 
 
-def _shares(part: pl.DataFrame, col: str) -> tuple[float, float, float]:
+def _shares(pain: np.ndarray, onset: np.ndarray, attack: np.ndarray) -> tuple[float, ...]:
     """Shares of attacks with pain ≥ threshold the day before, during, and the day after."""
-    pain = part[col].to_numpy()
-    onset = np.flatnonzero(part["onset"].to_numpy())
-    attack = part["attack_day"].to_numpy()
     before = during = after = total = 0
-    for i in onset:
+    for i in np.flatnonzero(onset):
         end = i
         while end + 1 < len(attack) and attack[end + 1]:
             end += 1
         total += 1
         before += bool(i >= 1 and pain[i - 1] >= PAIN_THRESHOLD)
-        during += (
-            bool(np.nanmax(pain[i : end + 1]) >= PAIN_THRESHOLD)
-            if not np.isnan(pain[i : end + 1]).all()
-            else 0
-        )
+        span = pain[i : end + 1]
+        during += bool(not np.isnan(span).all() and np.nanmax(span) >= PAIN_THRESHOLD)
         after += bool(end + 1 < len(pain) and pain[end + 1] >= PAIN_THRESHOLD)
     if not total:
         return np.nan, np.nan, np.nan
     return before / total, during / total, after / total
 
 
-def spine_link(days: pl.DataFrame) -> SpineLinkResults:
-    """Both directions, per patient and region, from a day table."""
-    rows = []
+def _bh(p: np.ndarray) -> np.ndarray:
+    """Benjamini–Hochberg q-values of the tests run (NaN: not run, not in the family)."""
+    q = np.full(p.shape, np.nan)
+    ok = ~np.isnan(p)
+    if ok.any():
+        q[ok] = stats.false_discovery_control(p[ok], method="bh")
+    return q
+
+
+def _passes(q: float, lo: float, null: float, s: SpineSettings) -> bool:
+    return bool(not math.isnan(q) and q <= s.q and lo > null)
+
+
+def verdict_of(passed: dict[str, bool], enough: bool) -> str:
+    """The rule of the module docstring, from which tests passed."""
+    if passed["with"]:
+        # pain goes with the attack; raised the day before too and no rise at onset:
+        # a premonitory sign (or a lingering cause), not plainly a symptom
+        early = passed["before"] and not passed["jump"]
+        return "possible early attack sign" if early else "symptom of the attack"
+    if passed["before"]:
+        return "candidate cause"
+    return "no link found" if enough else "not enough data"
+
+
+#: the test whose figures stand behind each call
+BEHIND = {
+    "symptom of the attack": "with",
+    "possible early attack sign": "before",
+    "candidate cause": "before",
+}
+
+
+def spine_link(days: pl.DataFrame, settings: SpineSettings = SETTINGS) -> SpineLinkResults:
+    """Every person and region of a day table: the family of tests, BH within each
+    person, the verdicts (module docstring)."""
+    s = settings
+    cells: list[dict[str, Any]] = []
+    designs: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     for (pid,), part in days.sort("patient_id", "date").group_by(
         ["patient_id"], maintain_order=True
     ):
+        onset = part["onset"].fill_null(False).to_numpy().astype(bool)
+        attack = part["attack_day"].fill_null(False).to_numpy().astype(bool)
+        ongoing = part["ongoing"].fill_null(False).to_numpy().astype(bool)
         for region, col in REGIONS.items():
+            cell: dict[str, Any] = {"patient_id": str(pid), "region": region}
+            cell["variable"] = VARIABLES[region]
+            cells.append(cell)
             if part[col].is_null().all():
+                cell["recorded"] = False
+                designs.append((np.zeros(0), np.zeros(0), np.zeros(0, dtype=bool)))
                 continue
-            p = part.with_columns(pl.col(col).cast(pl.Float64).fill_null(np.nan))
-            rise, rise_lo, rise_hi, n_rise = _rise(p, col)
-            odds, lo, hi, pval, events, exposed = _before(p, col)
-            before_share, during_share, after_share = _shares(p, col)
-            symptom = bool(n_rise >= MIN_ATTACKS and rise_lo > 0)
-            before = bool(not np.isnan(odds) and lo > 1)
-            if n_rise < MIN_ATTACKS and np.isnan(odds):
-                verdict = "not enough data"
-            elif symptom:
-                # rising into the attack: part of it; a raised day before is an early sign
-                verdict = "symptom of the attack"
-            elif before:
-                verdict = "candidate cause"
-            else:
-                verdict = "no link found"
-            rows.append(
-                {
-                    "patient_id": str(pid),
-                    "region": region,
-                    "verdict": verdict,
-                    "rise_with_attacks": rise,
-                    "rise_ci_low": rise_lo,
-                    "rise_ci_high": rise_hi,
-                    "attacks_compared": n_rise,
-                    "odds_ratio_day_before": odds,
-                    "ci_low": lo,
-                    "ci_high": hi,
-                    "p": pval,
-                    "onsets_at_risk": events,
-                    "days_with_earlier_pain": exposed,
-                    "share_pain_day_before": before_share,
-                    "share_pain_during": during_share,
-                    "share_pain_day_after": after_share,
-                }
-            )
-    return SpineLinkResults(pl.DataFrame(rows) if rows else pl.DataFrame(schema=COLUMNS))
+            pain = part[col].cast(pl.Float64).fill_null(np.nan).to_numpy().copy()
+            # a rating off the 0–10 scale (only a hand-built table can hold one) is unrated
+            pain[~((pain >= 0) & (pain <= 10))] = np.nan
+            cell["recorded"] = True
+            cell["rises"] = rise_tests(pain, onset, attack, s)
+            cell["shares"] = _shares(pain, onset, attack)
+            designs.append(before_design(pain, onset, ongoing, s))
+    befores = before_tests(designs, s)
+    rows = []
+    by_patient: dict[str, list[int]] = {}
+    for k, cell in enumerate(cells):
+        by_patient.setdefault(cell["patient_id"], []).append(k)
+    for ks in by_patient.values():
+        family = []  # (cell index, test, estimate, lo, hi, p, null)
+        for k in ks:
+            cell = cells[k]
+            if not cell["recorded"]:
+                continue
+            o, lo, hi, p, _, _ = befores[k]
+            family.append((k, "before", o, lo, hi, p, 1.0))
+            m, rlo, rhi, rp, _ = cell["rises"]["with"]
+            family.append((k, "with", m, rlo, rhi, rp, 0.0))
+        qs = _bh(np.array([f[5] for f in family], dtype=float))
+        figures: dict[tuple[int, str], tuple[float, float, float, float, float, bool]] = {}
+        for f, q in zip(family, qs, strict=True):
+            k, test, est, lo, hi, p, null = f
+            figures[(k, test)] = (est, lo, hi, p, float(q), _passes(float(q), lo, null, s))
+        for k in ks:  # jump: only tells two calls apart, never makes one (no q)
+            if cells[k]["recorded"]:
+                m, rlo, rhi, rp, _ = cells[k]["rises"]["jump"]
+                figures[(k, "jump")] = (m, rlo, rhi, rp, np.nan, bool(rlo > 0))
+        for k in ks:
+            rows.append(_row(cells[k], befores[k], figures, k, s))
+    return SpineLinkResults(pl.DataFrame(rows, schema=COLUMNS) if rows else _empty())
+
+
+def _row(
+    cell: dict[str, Any],
+    before: tuple[float, float, float, float, int, int],
+    figures: dict[tuple[int, str], tuple[float, float, float, float, float, bool]],
+    k: int,
+    s: SpineSettings,
+) -> dict[str, Any]:
+    """One person × region row of the table (``COLUMNS``)."""
+    nan = float("nan")
+    row: dict[str, Any] = {c: None for c in COLUMNS}
+    row.update(patient_id=cell["patient_id"], region=cell["region"], variable=cell["variable"])
+    if not cell["recorded"]:
+        row["verdict"] = "not recorded"
+        return row
+    for test in ("before", "with", "jump"):
+        est, lo, hi, p, q, ok = figures.get((k, test), (nan, nan, nan, nan, nan, False))
+        row.update(
+            {
+                f"{test}_estimate": est,
+                f"{test}_ci_low": lo,
+                f"{test}_ci_high": hi,
+                f"{test}_p": p,
+                f"{test}_q": q,
+                f"{test}_passes": ok,
+            }
+        )
+    passed = {t: bool(row[f"{t}_passes"]) for t in ("before", "with", "jump")}
+    n_with = cell["rises"]["with"][4]
+    enough = n_with >= s.min_attacks or not math.isnan(before[0])
+    verdict = verdict_of(passed, enough)
+    tested = [t for t in ("before", "with") if not math.isnan(row[f"{t}_q"])]
+    behind = BEHIND.get(verdict) or (min(tested, key=lambda t: row[f"{t}_q"]) if tested else None)
+    row.update(
+        verdict=verdict,
+        test=behind,
+        estimate=row[f"{behind}_estimate"] if behind else nan,
+        ci_low=row[f"{behind}_ci_low"] if behind else nan,
+        ci_high=row[f"{behind}_ci_high"] if behind else nan,
+        q=row[f"{behind}_q"] if behind else nan,
+        attacks_compared=n_with,
+        onsets_at_risk=before[4],
+        days_with_earlier_pain=before[5],
+    )
+    row["share_pain_day_before"], row["share_pain_during"], row["share_pain_day_after"] = cell[
+        "shares"
+    ]
+    return row
 
 
 def fit(days: pl.DataFrame) -> SpineLinkResults:
@@ -240,14 +451,24 @@ def fit(days: pl.DataFrame) -> SpineLinkResults:
     return spine_link(days)
 
 
-#: the columns of ``SpineLinkResults.table`` (kept when no one recorded spine pain)
+_TEST_COLUMNS: dict[str, pl.DataType] = {
+    f"{t}_{c}": (pl.Boolean() if c == "passes" else pl.Float64())
+    for t in ("before", "with", "jump")
+    for c in ("estimate", "ci_low", "ci_high", "p", "q", "passes")
+}
+
+#: the columns of ``SpineLinkResults.table``: the validation scorer's contract (one row
+#: per person × region; ``estimate``..``q`` are the figures of ``test``, the test behind
+#: the verdict — for a non-call, the one closest to passing)
 COLUMNS: dict[str, pl.DataType] = {
     "patient_id": pl.String(),
     "region": pl.String(),
+    "variable": pl.String(),
     "verdict": pl.String(),
-    **{c: pl.Float64() for c in ("rise_with_attacks", "rise_ci_low", "rise_ci_high")},
+    "test": pl.String(),
+    **{c: pl.Float64() for c in ("estimate", "ci_low", "ci_high", "q")},
+    **_TEST_COLUMNS,
     "attacks_compared": pl.Int64(),
-    **{c: pl.Float64() for c in ("odds_ratio_day_before", "ci_low", "ci_high", "p")},
     "onsets_at_risk": pl.Int64(),
     "days_with_earlier_pain": pl.Int64(),
     **{
@@ -255,3 +476,7 @@ COLUMNS: dict[str, pl.DataType] = {
         for c in ("share_pain_day_before", "share_pain_during", "share_pain_day_after")
     },
 }
+
+
+def _empty() -> pl.DataFrame:
+    return pl.DataFrame(schema=COLUMNS)

@@ -19,12 +19,15 @@ import polars as pl
 import sqlalchemy as sa
 
 from painlink.analysis.spine_link import MIN_ATTACKS as SPINE_MIN_ATTACKS
+from painlink.analysis.spine_link import evidence as spine_evidence
 from painlink.clinical.classify import classify
 from painlink.clinical.month_grid import day_marks, diary_rows
 from painlink.clinical.month_grid import month_grid as grid_of_rows
 from painlink.diary.frames import DiaryFrames
 from painlink.rules import plausibility
 from painlink.rules.forecast_display import diary_is_current
+from painlink.rules.spine import CALLS as SPINE_CALLS
+from painlink.rules.spine import EXPLANATIONS as SPINE_EXPLANATIONS
 from painlink.services.analyses import analysis_report
 from painlink.services.reading import Source, read
 from painlink.store.diary_io import (
@@ -122,7 +125,12 @@ def insights(store: Source, patient_id: str, today: dt.date | None = None) -> di
     report = analysis_report(diary, patient_id, today)
     trig = report.triggers.to_frame(patient_id)
     spine = [
-        {k: _clean(v) for k, v in r.items()}
+        {
+            **{k: _clean(v) for k, v in r.items()},
+            # the estimate and interval behind the verdict, in words (spine_link.evidence)
+            "evidence": spine_evidence(r),
+            "call": r["verdict"] in SPINE_CALLS,
+        }
         for r in report.spine.to_frame(patient_id).iter_rows(named=True)
     ]
     last_day = last_diary_day(diary)
@@ -141,6 +149,10 @@ def insights(store: Source, patient_id: str, today: dt.date | None = None) -> di
         # minimum (spine_link.MIN_ATTACKS) one attack would draw as "100%"
         "spine_plot": any((s.get("attacks_compared") or 0) >= SPINE_MIN_ATTACKS for s in spine),
         "spine_min_attacks": SPINE_MIN_ATTACKS,
+        "spine_recorded": any(s["verdict"] != "not recorded" for s in spine),
+        "spine_explanations": list(SPINE_EXPLANATIONS.values())
+        if any(s["call"] for s in spine)
+        else [],
         "outcomes": outcome_rows(report.outcomes.table),
         "forecast": report.forecast.per_patient.row(0, named=True)
         if report.forecast.per_patient.height
