@@ -173,7 +173,9 @@ def _cell(value: object) -> str:
 def markdown(results: dict[str, dict]) -> str:
     """One column per scored analysis, one row per rate (nested dicts left out)."""
     names = list(results)
-    keys = [k for k, v in next(iter(results.values())).items() if not isinstance(v, dict)]
+    keys = list(
+        dict.fromkeys(k for r in results.values() for k, v in r.items() if not isinstance(v, dict))
+    )
     lines = ["| | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
     for key in keys:
         lines.append(f"| {key} | " + " | ".join(_cell(results[n].get(key)) for n in names) + " |")

@@ -6,6 +6,7 @@ regression of attack onset on days at risk (days not already inside an attack):
     logit P(onset_t) = a + b·x_{t−lag} + c·weekend_t + d·log(1 + days since last onset)
                        + e·menstrual window_t (people who record periods; other variables)
                        + f·log(½ + onsets in the previous 28 days) (a drifting baseline)
+                       + g·(the day before was inside an attack)
 
 All people's models go through one batched Newton solver
 (:func:`painlink.analysis.logistic.fit_logit`) in chunks: people are padded to the
@@ -116,6 +117,11 @@ def person_estimates(
             np.nan_to_num(_padded(frame["_log_days_since"].to_numpy(), who, day, shape)),
             menstrual,
             np.nan_to_num(_padded(frame["_recent_rate"].to_numpy(), who, day, shape)),
+            # the day before was inside an attack: an attack can change what is recorded
+            # on its days (rest, a painkiller with caffeine) and also makes a new onset
+            # the next day less likely, so without this a value an attack changed would
+            # look like a protector the day after
+            np.concatenate([np.zeros((P, 1)), attack_day[:, :-1]], axis=1).astype(float),
         ],
         axis=-1,
     )
@@ -148,8 +154,6 @@ def person_estimates(
                 if candidates[ci].variable in SAME_DAY:
                     x[k] = raw
                 continue  # left NaN: not tried the same day (rules.triggers.SAME_DAY)
-            # a value recorded inside an attack is not an exposure of a later day
-            raw = np.where(attack_day, np.nan, raw)
             x[k, :, lag:] = raw[:, : n - lag]
         x = x.reshape(-1, n)
         valid = at_risk[mp[idx]] & ~np.isnan(x)

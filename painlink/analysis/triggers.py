@@ -34,7 +34,6 @@ from painlink.analysis.results import Results, json_rows, one_patient, patients_
 from painlink.analysis.trigger_fit import person_estimates
 from painlink.analysis.trigger_verdicts import (
     LAG_WORDS,
-    cohort_route,
     own_route,
     verdict_rows,
 )
@@ -107,7 +106,12 @@ class TriggerResults(Results):
         lines = ["Possible triggers and protectors (associations, not causes):"]
         rows = self.to_frame(patient_id)
         for r in rows.filter(pl.col("verdict").is_in(CALLS)).iter_rows(named=True):
-            by = " — with the cohort's pattern" if r["called_by"] == "cohort model" else ""
+            by = (
+                f"; pooled with the cohort {r['pooled_odds_ratio']:.2f} "
+                f"({r['pooled_ci_low']:.2f}–{r['pooled_ci_high']:.2f})"
+                if r.get("pooled_odds_ratio") is not None
+                else ""
+            )
             lines.append(
                 f"  {r['factor']} ({r['definition']}, {LAG_WORDS.get(r['lag'], r['lag'])}): "
                 f"{r['verdict']}, odds ratio {r['odds_ratio']:.2f} "
@@ -209,16 +213,19 @@ def fit(
 
 
 def _decide(estimates: pl.DataFrame, s: TriggerSettings, cohort: bool) -> pl.DataFrame:
-    """Each person × variable's shown form and lag, and whether it is a call: by the
-    cohort model where it covers the variable, by the person's own data elsewhere."""
-    if not cohort:
+    """Each person × variable's shown form and lag, and whether it is a call. With the
+    cohort model, a variable whose forms the cohort could rank is tested on the forms
+    it chose (see :mod:`painlink.analysis.trigger_verdicts`); one family per person."""
+    if not cohort or "chosen" not in estimates.columns:
         return own_route(estimates, s)
-    by_cohort = cohort_route(estimates, s)
-    rest = estimates.join(
-        by_cohort.select("patient_id", "variable"), on=["patient_id", "variable"], how="anti"
+    ranked = estimates.filter(pl.col("chosen"))["variable"].unique()
+    family = estimates.filter(~pl.col("variable").is_in(ranked.implode()) | pl.col("chosen"))
+    return own_route(family, s).with_columns(
+        pl.when(pl.col("variable").is_in(ranked.implode()))
+        .then(pl.lit("own data, in the forms the cohort found"))
+        .otherwise(pl.lit("own data"))
+        .alias("called_by")
     )
-    parts = [p for p in (by_cohort, own_route(rest, s)) if p.height]
-    return pl.concat(parts, how="diagonal_relaxed") if parts else own_route(rest, s)
 
 
 def _cohort_model(estimates: pl.DataFrame, s: TriggerSettings) -> tuple[pl.DataFrame, pl.DataFrame]:

@@ -10,8 +10,9 @@
   change from the person's recent baseline (the mean of the previous 7 recorded
   days). Which form acts differs between people and populations — a fixed cut-off
   such as "2 units of alcohol" is one population's answer, not another's.
-- Values recorded on days inside an attack are not used as exposures of later days,
-  nor in the recent baseline: the attack may have changed them (reverse causation).
+- An attack can change what is recorded on its days, and makes a new onset the next
+  day less likely: the model adjusts for "the day before was inside an attack", and
+  the recent baseline of the change form leaves attack days out.
 - Multiplicity, one declared procedure: within a variable, the forms × lags are
   combined by Simes' test (valid for the positively dependent tests of one
   variable); across the person's variables, Benjamini–Hochberg at q = 0.10
@@ -90,19 +91,13 @@ VARIABLES: dict[str, tuple[str, str, str]] = {
     "contraceptive_phase": ("contraceptive", "pill-free week", ""),
 }
 #: variables whose value on a day is settled before that day's attack could change it
-#: (last night's sleep, the weather, the cycle): only these are tried at lag 0. Any
+#: (the weather, the cycle): only these are tried at lag 0. Even last night's sleep is
+#: not: an attack that starts at night shortens or lengthens it. Any
 #: other value recorded on the day an attack starts may be the attack's effect (rest,
 #: a caffeine-containing painkiller, less screen time) or its first sign, so "the same
 #: day" cannot tell a trigger from a consequence (Lipton 2014 asks about the hours
 #: before onset for this reason; a day-level diary cannot).
-SAME_DAY = (
-    "sleep_hours",
-    "sleep_quality",
-    "pressure_hpa",
-    "temperature_c",
-    "menstruation",
-    "contraceptive_phase",
-)
+SAME_DAY = ("pressure_hpa", "temperature_c", "menstruation", "contraceptive_phase")
 #: day columns that are not candidates, and why: the neck/back analysis owns the spine
 #: ratings (:mod:`painlink.analysis.spine_link`); the stoplight rates the migraine itself
 NOT_CANDIDATES = ("neck_pain", "low_back_pain", "stoplight")
