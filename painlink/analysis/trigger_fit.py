@@ -80,6 +80,33 @@ def _recent_rate(window: int) -> pl.Expr:
     )
 
 
+def attack_changes(x: np.ndarray, ongoing: np.ndarray, alpha: float) -> np.ndarray:
+    """Per patient (rows of ``x``, days in columns): does the value move on days inside an
+    attack, beyond what the day before predicts? Least squares of x_t on x_{t−1} and
+    "inside an attack" over recorded days; True when the attack coefficient's p < alpha,
+    or when fewer than 3 attack days are recorded (then nobody can tell). Such a
+    variable's same-day value may be the attack's effect (rest, a painkiller with
+    caffeine), so it is not tried at lag 0 for that person."""
+    now, before, inside = x[:, 1:], x[:, :-1], ongoing[:, 1:].astype(float)
+    ok = ~np.isnan(now) & ~np.isnan(before)
+    n = ok.sum(1)
+    cols = [np.ones_like(now), np.nan_to_num(before), inside]
+    A = np.stack([c * ok for c in cols], axis=-1)  # (P, n, 3)
+    yv = np.nan_to_num(now) * ok
+    xtx = np.einsum("pni,pnj->pij", A, A) + 1e-9 * np.eye(3)
+    xty = np.einsum("pni,pn->pi", A, yv)
+    beta = np.linalg.solve(xtx, xty[..., None])[..., 0]
+    resid = (yv - np.einsum("pni,pi->pn", A, beta)) * ok
+    dof = np.maximum(n - 3, 1)
+    sigma2 = (resid**2).sum(1) / dof
+    var = sigma2 * np.linalg.inv(xtx)[:, 2, 2]
+    t = beta[:, 2] / np.sqrt(np.maximum(var, 1e-300))
+    p = 2 * stats.t.sf(np.abs(t), dof)
+    enough = (inside * ok).sum(1) >= 3
+    changed: np.ndarray = ~enough | (p < alpha)
+    return changed
+
+
 def person_estimates(
     frame: pl.DataFrame, candidates: list[Candidate], settings: TriggerSettings
 ) -> pl.DataFrame:
@@ -125,6 +152,17 @@ def person_estimates(
         ],
         axis=-1,
     )
+    ongoing = _padded(frame["ongoing"].cast(pl.Float64).to_numpy(), who, day, shape) == 1
+    checked: dict[str, np.ndarray] = {}
+
+    def same_day_ok(variable: str, raw: np.ndarray) -> np.ndarray:
+        """Per patient: may this variable be tried at lag 0? (see :func:`attack_changes`)"""
+        if variable in SAME_DAY:
+            return np.ones(P, bool)
+        if variable not in checked:
+            checked[variable] = ~attack_changes(raw, ongoing, s.reverse_alpha)
+        return checked[variable]
+
     # models in blocks of one candidate × lag for every patient: x[t] = raw[t − lag]
     blocks = [(ci, lag) for ci in range(len(candidates)) for lag in s.lags]
     m = len(blocks) * P
@@ -151,9 +189,10 @@ def person_estimates(
         for k, (ci, lag) in enumerate(chunk):
             raw = _padded(frame[candidates[ci].column].cast(pl.Float64).to_numpy(), who, day, shape)
             if lag == 0:
-                if candidates[ci].variable in SAME_DAY:
-                    x[k] = raw
-                continue  # left NaN: not tried the same day (rules.triggers.SAME_DAY)
+                # the same day only where the attack cannot have changed the value
+                keep = same_day_ok(candidates[ci].variable, raw)
+                x[k] = np.where(keep[:, None], raw, np.nan)
+                continue
             x[k, :, lag:] = raw[:, : n - lag]
         x = x.reshape(-1, n)
         valid = at_risk[mp[idx]] & ~np.isnan(x)

@@ -214,15 +214,16 @@ def fit(
 
 def _decide(estimates: pl.DataFrame, s: TriggerSettings, cohort: bool) -> pl.DataFrame:
     """Each person × variable's shown form and lag, and whether it is a call. With the
-    cohort model, a variable whose forms the cohort could rank is tested on the forms
-    it chose (see :mod:`painlink.analysis.trigger_verdicts`); one family per person."""
-    if not cohort or "chosen" not in estimates.columns:
+    cohort model, each form × lag is weighted by the share of the cohort it acts in
+    (see :mod:`painlink.analysis.trigger_verdicts`); one family per person."""
+    if not cohort or "share_with_effect" not in estimates.columns:
         return own_route(estimates, s)
-    ranked = estimates.filter(pl.col("chosen"))["variable"].unique()
-    family = estimates.filter(~pl.col("variable").is_in(ranked.implode()) | pl.col("chosen"))
-    return own_route(family, s).with_columns(
-        pl.when(pl.col("variable").is_in(ranked.implode()))
-        .then(pl.lit("own data, in the forms the cohort found"))
+    weighted = estimates.with_columns(
+        (pl.col("share_with_effect").fill_null(0.0) + s.weight_floor).alias("weight")
+    )
+    return own_route(weighted, s).with_columns(
+        pl.when(pl.col("share_with_effect").is_not_null())
+        .then(pl.lit("own data, forms weighted by the cohort"))
         .otherwise(pl.lit("own data"))
         .alias("called_by")
     )

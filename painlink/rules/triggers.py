@@ -62,7 +62,14 @@ class TriggerSettings:
     #: evidence (log likelihood ratio of "acts in some people" over "in nobody") is at
     #: least 3, a likelihood ratio of 20 (Kass & Raftery 1995: strong evidence)
     form_evidence: float = 3.0
-    trend_window_days: int = 28  # the drifting baseline: onsets in the previous 4 weeks
+    #: added to the cohort's share of people a form acts in, to weigh that form in a
+    #: person's weighted Simes test: a form the cohort never saw keeps some weight
+    weight_floor: float = 0.05
+    trend_window_days: int = 28
+    #: lag 0 is tried for a person's variable only if it does not move on days inside
+    #: an attack (p ≥ 0.10 for "inside an attack" given the day before; a lenient cut,
+    #: since a missed effect of the attack becomes a false call)
+    reverse_alpha: float = 0.10  # the drifting baseline: onsets in the previous 4 weeks
 
 
 #: the forms tried for each kind of variable
@@ -91,8 +98,10 @@ VARIABLES: dict[str, tuple[str, str, str]] = {
     "contraceptive_phase": ("contraceptive", "pill-free week", ""),
 }
 #: variables whose value on a day is settled before that day's attack could change it
-#: (the weather, the cycle): only these are tried at lag 0. Even last night's sleep is
-#: not: an attack that starts at night shortens or lengthens it. Any
+#: (the weather, the cycle): always tried at lag 0. Any other variable is tried at lag 0
+#: for a person only when their diary shows attacks do not change it (the value on
+#: days inside an attack is what the day before predicts; ``reverse_alpha``). Even
+#: last night's sleep: an attack that starts at night shortens or lengthens it. Any
 #: other value recorded on the day an attack starts may be the attack's effect (rest,
 #: a caffeine-containing painkiller, less screen time) or its first sign, so "the same
 #: day" cannot tell a trigger from a consequence (Lipton 2014 asks about the hours
