@@ -114,7 +114,7 @@ def test_a_saved_form_lands_back_on_its_tab(web: Web) -> None:
 
 
 def test_the_intake_starts_from_the_patients_own_history(web: Web) -> None:
-    doc, doc_csrf, ana, pid, csrf = _shared(web)
+    doc, _, ana, pid, csrf = _shared(web)
     ana.post(
         "/history",
         data={
@@ -168,7 +168,7 @@ def test_the_outcome_table_has_no_internal_tags_or_unnamed_rows(web: Web) -> Non
     )
     assert [r["treatment"] for r in rows] == ["Candesartan"]
     assert "[" not in rows[0]["verdict"] + rows[0]["note"] and rows[0]["unverified"]
-    doc, doc_csrf, ana, pid, csrf = _shared(web)
+    doc, doc_csrf, _, pid, _ = _shared(web)
     doc.post(
         f"/clinic/patients/{pid}/score",
         data={"csrf_token": doc_csrf, "instrument": "hit6", "completed_on": "2025-01-10",

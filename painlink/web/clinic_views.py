@@ -105,8 +105,8 @@ def duration_text(start: dt.datetime | None, end: dt.datetime | None) -> str:
 
 def _peak(row: dict[str, Any], readings: pl.DataFrame) -> str:
     """The worst pain of an attack: its own rating or any reading during it."""
-    levels = [row.get("intensity")] + readings["intensity"].to_list()
-    scores = [row.get("intensity_nrs")] + readings["intensity_nrs"].to_list()
+    levels = [row.get("intensity"), *readings["intensity"].to_list()]
+    scores = [row.get("intensity_nrs"), *readings["intensity_nrs"].to_list()]
     level = max((int(v) for v in levels if v is not None), default=None)
     nrs = max((float(v) for v in scores if v is not None), default=None)
     words = INTENSITY_LABELS[level] if level is not None and 0 <= level < 4 else ""
@@ -304,8 +304,12 @@ def screen_rows(stored: list[Any]) -> list[dict[str, Any]]:
             "by": s.answered_by or "",
             "result": clinician_result(s.result, len(s.answers)),
             "answers": [
-                (labels.get(k, k.replace("_", " ")), _plain(v) if not isinstance(v, int | float)
-                 or isinstance(v, bool) else f"{v:g}")
+                (
+                    labels.get(k, k.replace("_", " ")),
+                    _plain(v)
+                    if not isinstance(v, int | float) or isinstance(v, bool)
+                    else f"{v:g}",
+                )
                 for k, v in s.answers.items()
             ],
         }

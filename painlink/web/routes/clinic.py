@@ -128,7 +128,8 @@ async def clinic_fhir(patient_id: str, request: Request) -> Response:
             clinical_records.save_fhir_response(conn, patient_id, resource, user.display_name)
         except diary_service.EntryError as exc:
             return refuse(exc.fields.get("questionnaire", str(exc)))
-        return redirect(f"/clinic/patients/{patient_id}?tab=questionnaires&saved=score#questionnaires")
+        saved = "tab=questionnaires&saved=score#questionnaires"
+        return redirect(f"/clinic/patients/{patient_id}?{saved}")
 
     return await run_write(request, work)
 
@@ -257,6 +258,7 @@ async def clinic_score(patient_id: str, request: Request) -> Response:
         clinical_records.save_questionnaire(
             conn, patient_id, instrument, completed_on, values, user.display_name
         )
-        return redirect(f"/clinic/patients/{patient_id}?tab=questionnaires&saved=score#questionnaires")
+        saved = "tab=questionnaires&saved=score#questionnaires"
+        return redirect(f"/clinic/patients/{patient_id}?{saved}")
 
     return await _clinic_form(request, patient_id, "score", act)
