@@ -195,3 +195,32 @@ def test_every_tab_is_refused_like_the_page(web: Web, tab: str) -> None:
     r = other.get(f"/clinic/patients/{pid}?tab={tab}")
     assert (r.status_code, r.text) == (refused.status_code, refused.text) and r.status_code == 404
     assert doc.get(f"/clinic/patients/{ben_id}?tab={tab}").status_code == 404
+
+
+def test_every_tab_shows_a_sparse_or_odd_diary(web: Web) -> None:
+    """Check-ins but no attack; an attack with no end, no rating and a note; huge and
+    hostile page numbers: every tab answers, and says what is missing in words."""
+    doc, _, ana, pid, csrf = _shared(web)
+    headers = {"X-CSRF-Token": csrf}
+    day = dt.date.today() - dt.timedelta(days=3)
+    r = ana.put(f"/api/patients/{pid}/days/{day}", json={"stress": 4}, headers=headers)
+    assert r.status_code == 200, r.text
+    for tab in ("summary", "attacks", "medications", "notes", "neck-back", "outcomes"):
+        page = doc.get(f"/clinic/patients/{pid}?tab={tab}")
+        assert page.status_code == 200 and "None" not in page.text.split("<main")[1], tab
+    start = dt.datetime.combine(day, dt.time(9)).isoformat()
+    r = ana.post(f"/api/patients/{pid}/attacks", json={"start": start}, headers=headers)
+    attack_id = r.json()["attack_id"]
+    ana.patch(
+        f"/api/patients/{pid}/attacks/{attack_id}", json={"notes": "<b>bold</b>"}, headers=headers
+    )
+    for page_no in ("0", "-1", "99999", "1e308", "x" * 5000):
+        page = doc.get(f"/clinic/patients/{pid}?tab=attacks&page={page_no}")
+        assert page.status_code in (200, 414) and "<b>bold</b>" not in page.text
+    attacks = doc.get(f"/clinic/patients/{pid}?tab=attacks").text
+    assert "no end recorded" in attacks and "not rated" in attacks
+    assert "&lt;b&gt;bold&lt;/b&gt;" in attacks
+    notes = doc.get(f"/clinic/patients/{pid}?tab=notes").text
+    assert "&lt;b&gt;bold&lt;/b&gt;" in notes and "<td>4</td>" in notes.replace(
+        ' data-label="Stress (0–10)"', ""
+    )
