@@ -332,6 +332,8 @@ def tab_view(conn: Any, patient_id: str, tab: str, page: int) -> dict[str, Any]:
         months = summary["result"].months if summary["enough"] else []
         return {
             "summary": summary,
+            "window": summary["result"].window if summary["enough"] else None,
+            "logged": (sum(m["logged_days"] for m in months), sum(m["days"] for m in months)),
             "last_months": recent_months(months),
             "corrections": corrections.corrections(conn, patient_id, 50),
             "time_zone": accounts.time_zone_of(conn, patient_id),
