@@ -113,8 +113,9 @@ def test_a_saved_form_lands_back_on_its_tab(web: Web) -> None:
     assert r.status_code == 303 and "tab=exams" in r.headers["location"]
 
 
-def test_the_intake_starts_from_the_patients_own_history(web: Web) -> None:
-    doc, _, ana, pid, csrf = _shared(web)
+def test_the_intake_starts_from_the_patients_own_history(tmp_path: Path, db_url: str) -> None:
+    web = Web(tmp_path, db_url)  # the latest history screen is found on both databases
+    doc, doc_csrf, ana, pid, csrf = _shared(web)
     ana.post(
         "/history",
         data={
@@ -135,6 +136,17 @@ def test_the_intake_starts_from_the_patients_own_history(web: Web) -> None:
     )
     assert 'name="fever" value="yes" checked' not in form  # not in her history: not asked
     assert "from the patient's own history" in form
+    # the path names the patient: a patient id in the body is ignored
+    _, ben_id, _ = web.patient("ben")
+    r = doc.post(
+        f"/clinic/patients/{pid}/screen",
+        data={"csrf_token": doc_csrf, "patient_id": ben_id, "fever": "yes"},
+    )
+    assert r.status_code == 200
+    with web.engine.connect() as conn:
+        assert read(conn, ben_id).screening_answers.is_empty()
+        intake = read(conn, pid).screening_answers.filter(pl.col("context") == "intake")
+        assert intake["question"].to_list() == ["fever"]
 
 
 def test_the_intake_result_is_worded_for_a_clinician(web: Web) -> None:
