@@ -194,13 +194,14 @@ def medication_months(months: list[dict[str, Any]], diary: DiaryFrames) -> dict[
     return {"classes": classes, "rows": rows}
 
 
+#: (column, short header) of the check-in table: short, so a phone shows a day per row
 _CHECKIN = (
-    ("sleep_hours", "Sleep (h)"),
-    ("stress", "Stress (0–10)"),
-    ("neck_pain", "Neck pain (0–10)"),
-    ("low_back_pain", "Low back pain (0–10)"),
-    ("menstruation", "Menstruation"),
-    ("stoplight", "Stoplight"),
+    ("sleep_hours", "Sleep h"),
+    ("stress", "Stress"),
+    ("neck_pain", "Neck"),
+    ("low_back_pain", "Low back"),
+    ("menstruation", "Period"),
+    ("stoplight", "Light"),
 )
 
 
@@ -208,8 +209,10 @@ def checkin_rows(diary: DiaryFrames, page: int) -> dict[str, Any]:
     """Daily check-ins newest first, and the notes written on attacks."""
     days = diary.days.sort("date", descending=True)
     shown, paging = _paged(days, page)
+    # a column the diary never fills (no periods logged, no stoplight) is left out
+    kept = [(k, label) for k, label in _CHECKIN if days[k].drop_nulls().len()]
     rows = [
-        {"date": d["date"], "values": [_plain(d.get(key)) for key, _ in _CHECKIN]}
+        {"date": d["date"], "values": [_plain(d.get(key)) for key, _ in kept]}
         for d in shown.iter_rows(named=True)
     ]
     notes = [
@@ -219,7 +222,7 @@ def checkin_rows(diary: DiaryFrames, page: int) -> dict[str, Any]:
         .head(50)
         .iter_rows(named=True)
     ]
-    return {"columns": [label for _, label in _CHECKIN], "rows": rows, "notes": notes, **paging}
+    return {"columns": [label for _, label in kept], "rows": rows, "notes": notes, **paging}
 
 
 def _plain(value: Any) -> str:
