@@ -881,6 +881,6 @@ def test_intake_asks_every_question_with_nothing_chosen(web: Web) -> None:
     doc, _csrf = web.clinician("doc")
     ana, ana_id, ana_csrf = web.patient("ana")
     ana.post("/sharing", data={"csrf_token": ana_csrf, "clinician_email": "doc@clinic.org"})
-    page = doc.get(f"/clinic/patients/{ana_id}").text
+    page = doc.get(f"/clinic/patients/{ana_id}?tab=screens").text
     form = page.split('id="intake"')[1].split("</form>")[0]
     assert " checked" not in form and form.count('type="radio"') == 3 * len(INTAKE_QUESTIONS)
