@@ -218,14 +218,16 @@ def test_clinician_sees_consented_patients_only(server: str, browser: Browser) -
     shoot(page, "clinic")
     page.locator("table tbody tr a").first.click()
     expect(page.get_by_text("ICHD-3 (2018), from the diary")).to_be_visible()
+    page.get_by_role("link", name="Questionnaires").click()  # the forms live in their tabs
     page.get_by_label("Instrument").select_option("hit6")
     for i, value in enumerate(["13", "11", "11", "10", "13", "11"], 1):
         page.get_by_label(f"Item {i}", exact=True).fill(value)
     page.get_by_role("button", name="Score and save").click()
     expect(page.locator("#questionnaires table")).to_contain_text("69.0 points")
+    page.get_by_role("link", name="Screens").click()
     page.get_by_role("group", name="Neck stiffness").get_by_label("Yes").check()
     page.get_by_role("button", name="Screen and save").click()
-    expect(page.locator("#intake table")).to_contain_text("intake")
+    expect(page.locator("#screens")).to_contain_text("intake")
     shoot(page, "clinic-patient")
     for size, viewport in SIZES.items():  # the intake form alone, to look at it closely
         page.set_viewport_size(viewport)

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from painlink.store.store import Store
+from painlink.web import clinic_views
 from tests.conftest import LAST_MONTH
 from tests.test_web import Web, form_token
 
@@ -104,6 +105,7 @@ def test_every_request_holds_at_most_one_connection(web: Web) -> None:
         (c, f"/api/patients/{pid}/questionnaires"),
         (doc, "/clinic"),
         (doc, f"/clinic/patients/{pid}"),
+        *[(doc, f"/clinic/patients/{pid}?tab={tab}") for tab in clinic_views.TAB_KEYS],
         (doc, "/api/clinic/patients"),
     ]
     for client, path in pages:

@@ -618,7 +618,8 @@ def test_clinician_intake_screen_exam_findings_and_scores(web: Web) -> None:
             **{f"item{i}": "3" for i in range(1, 11)},
         },
     )
-    assert "Screens on record" in r.text and "jaw pain on chewing" in r.text.split("on record")[1]
+    screens = doc.get(f"{page}?tab=screens").text  # the screens have a tab of their own
+    assert "Screens on record" in screens and "jaw pain on chewing" in screens.split("on record")[1]
     ndi = r.text.split("<h3>Neck Disability Index (NDI)</h3>")[1].split("</table>")[0]
     assert ndi.index(DAY) < ndi.index("30.0") < ndi.index("20.0")
     assert "change -10 points (0–50) reaches the minimal clinically important change" in ndi
@@ -880,6 +881,6 @@ def test_intake_asks_every_question_with_nothing_chosen(web: Web) -> None:
     doc, _csrf = web.clinician("doc")
     ana, ana_id, ana_csrf = web.patient("ana")
     ana.post("/sharing", data={"csrf_token": ana_csrf, "clinician_email": "doc@clinic.org"})
-    page = doc.get(f"/clinic/patients/{ana_id}").text
+    page = doc.get(f"/clinic/patients/{ana_id}?tab=screens").text
     form = page.split('id="intake"')[1].split("</form>")[0]
     assert " checked" not in form and form.count('type="radio"') == 3 * len(INTAKE_QUESTIONS)

@@ -62,6 +62,17 @@ ADVICE: dict[Urgency, str] = {
     "if something feels different or worse, see a doctor.",
 }
 
+#: The intake screen's result as a clinician reads it: the triage level in clinical terms.
+#: The levels are painlink's triage proposal (clinical-standards.md §3); each raised flag
+#: names its differential and the criterion it rests on (SNNOOP10, NICE CG150, ...).
+CLINICIAN_ADVICE: dict[Urgency, str] = {
+    Urgency.emergency: "Emergency: red flag(s) for a secondary headache or serious spinal "
+    "pathology needing same-day emergency assessment.",
+    Urgency.urgent: "Urgent: red flag(s) needing assessment today.",
+    Urgency.soon: "Soon: red flag(s) warranting review and work-up within days.",
+    Urgency.none: "No red flag among the items answered; items not asked were not assessed.",
+}
+
 #: every rule, most urgent first: the screen reports raised and unasked rules in this order
 RED_FLAGS: tuple[RedFlag, ...] = (*EMERGENCY_FLAGS, *URGENT_FLAGS, *SOON_FLAGS)
 

@@ -19,7 +19,7 @@ from painlink.clinical.questionnaires import (
     response_values,
     score_values,
 )
-from painlink.clinical.screening import ScreenResult, screen
+from painlink.clinical.screening import ScreenResult, answers_of, screen
 from painlink.diary.frames import model_row
 from painlink.diary.plain_errors import plain_message
 from painlink.diary.schemas import PatientIn, QuestionnaireItemIn, ScreeningAnswerIn
@@ -110,6 +110,36 @@ def history_answers(conn: sa.Connection, patient_id: str) -> dict[str, Any]:
     ):
         out[question] = bool(answer)
     return out
+
+
+def intake_from_history(
+    conn: sa.Connection, patient_id: str
+) -> tuple[dict[str, Any], dt.datetime | None]:
+    """The patient's own history answers as a starting point for the clinician's intake:
+    every question of their latest history screen (a "pattern change" too, which has no
+    patients-table column) with the patients-table history over it; and when that screen
+    was answered. The clinician checks them with the patient before saving: the intake
+    is the clinician's record, so nothing here is stored on their behalf."""
+    a = t.screening_answers.c
+    latest = conn.execute(
+        sa.select(sa.func.max(a.at)).where(
+            (a.patient_id == patient_id) & (a.context == ScreeningContext.history.value)
+        )
+    ).scalar()
+    out: dict[str, Any] = {}
+    if latest is not None:
+        out = answers_of(
+            conn.execute(
+                sa.select(a.question, a.answer).where(
+                    (a.patient_id == patient_id)
+                    & (a.context == ScreeningContext.history.value)
+                    & (a.at == latest)
+                )
+            ).all()
+        )
+    for key, value in history_answers(conn, patient_id).items():
+        out[key] = value
+    return out, latest
 
 
 def save_screen(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import calendar as cal
 import datetime as dt
 import math
+import re
 import threading
 from collections import OrderedDict
 from typing import Any
@@ -195,20 +196,31 @@ def last_diary_day(diary: DiaryFrames) -> dt.date | None:
     return max(days, default=None)
 
 
-#: a note of the rules' wording that is meant for the developers, not for people
-_UNVERIFIED = " [unverified]"
+#: a note in the rules' wording meant for their maintainers, not for people:
+#: "[unverified]", "[unverified, statistics.md §7]"
+_UNVERIFIED = re.compile(r"\s*\[unverified[^\]]*\]")
+
+
+def untagged(text: str) -> tuple[str, bool]:
+    """``text`` without the rules' internal "[unverified]" tag, and whether it had one."""
+    clean = _UNVERIFIED.sub("", text)
+    return clean, clean != text
 
 
 def outcome_rows(frame: pl.DataFrame) -> list[dict[str, Any]]:
     """Outcome rows for a page: the rules' "[unverified]" mark leaves the words and
-    becomes a flag, which the page explains in plain words in a clinician's fold."""
+    becomes a flag, which the page explains in plain words in a clinician's fold; a row
+    that names no treatment says nothing a reader can place, so it is left out."""
     out = []
     for r in frame.iter_rows(named=True):
+        if not str(r.get("treatment") or "").strip():
+            continue
         row = {k: _clean(v) for k, v in r.items()}
         for k, v in list(row.items()):
-            if isinstance(v, str) and _UNVERIFIED in v:
-                row[k] = v.replace(_UNVERIFIED, "")
-                row["unverified"] = True
+            if isinstance(v, str):
+                row[k], tagged = untagged(v)
+                if tagged:
+                    row["unverified"] = True
         out.append(row)
     return out
 
@@ -306,7 +318,8 @@ def questionnaire_history(diary: DiaryFrames) -> list[dict[str, Any]]:
                 "completed_on": r.completed_on,
                 "recorded_by": r.recorded_by,
                 "score": r.score,
-                "change": compare_scores(first, r.score) if i else "",
+                "change": untagged(compare_scores(first, r.score))[0] if i else "",
+                "unverified": bool(i) and untagged(compare_scores(first, r.score))[1],
             }
             for i, r in enumerate(responses)
         ]

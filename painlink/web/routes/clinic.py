@@ -16,9 +16,9 @@ from starlette.datastructures import UploadFile
 from painlink.diary import files
 from painlink.diary.errors import DiaryFormatError
 from painlink.diary.vocabulary import ScreeningContext
-from painlink.services import accounts, clinical_records, corrections
+from painlink.services import accounts, clinical_records
 from painlink.services import diary as diary_service
-from painlink.web import forms, presenters
+from painlink.web import clinic_views, forms, presenters
 from painlink.web.deps import (
     check_csrf,
     client_ip,
@@ -50,19 +50,24 @@ def _clinic_page(
     user: CurrentUser,
     patient_id: str,
     status: int = 200,
+    tab: str | None = None,
     **extra: Any,
 ) -> Response:
+    """The patient's page at one tab: the URL's ``?tab=`` (a reload keeps it), or the
+    tab of the form that was just sent back with its errors."""
     store = conn  # the request's own connection: never a second one from the pool
+    tab = tab or clinic_views.tab_of(request.query_params.get("tab"))
+    page = clinic_views.page_of(request.query_params.get("page"))
     return render(
         request,
         "clinic_patient.html",
         user,
         status=status,
         patient_id=patient_id,
-        summary=presenters.clinical_summary(store, patient_id),
-        exams=presenters.exam_overview(store, patient_id),
-        corrections=corrections.corrections(store, patient_id, 50),
-        time_zone=accounts.time_zone_of(store, patient_id),  # corrections: UTC → patient's clock
+        patient_name=clinic_views.patient_name(store, patient_id),
+        tab=tab,
+        tabs=clinic_views.TABS,
+        view=clinic_views.tab_view(store, patient_id, tab, page),
         screen_groups=forms.INTAKE_GROUPS,
         screen_numbers=forms.INTAKE_NUMBERS,
         findings_items=forms.FINDING_ITEMS,
@@ -99,7 +104,13 @@ async def clinic_fhir(patient_id: str, request: Request) -> Response:
 
         def refuse(message: str) -> Response:
             return _clinic_page(
-                request, conn, user, patient_id, status=400, errors={"fhir": message}
+                request,
+                conn,
+                user,
+                patient_id,
+                status=400,
+                tab="questionnaires",
+                errors={"fhir": message},
             )
 
         if not raw:
@@ -117,10 +128,14 @@ async def clinic_fhir(patient_id: str, request: Request) -> Response:
             clinical_records.save_fhir_response(conn, patient_id, resource, user.display_name)
         except diary_service.EntryError as exc:
             return refuse(exc.fields.get("questionnaire", str(exc)))
-        return redirect(f"/clinic/patients/{patient_id}?saved=score#questionnaires")
+        saved = "tab=questionnaires&saved=score#questionnaires"
+        return redirect(f"/clinic/patients/{patient_id}?{saved}")
 
     return await run_write(request, work)
 
+
+#: the tab each clinic form lives in: a refused value is shown there, beside its field
+FORM_TABS = {"screen": "screens", "exam": "exams", "finding": "exams", "score": "questionnaires"}
 
 #: what a clinic form does once the checks pass: (request, conn, clinician, form)
 ClinicAction = Callable[[Request, sa.Connection, CurrentUser, dict[str, str]], Response]
@@ -150,7 +165,14 @@ async def _clinic_form(request: Request, patient_id: str, what: str, act: Clinic
             except (diary_service.EntryError, ValueError) as exc:
                 fields = getattr(exc, "fields", {"form": str(exc)})
                 return _clinic_page(
-                    request, conn, user, patient_id, status=400, errors=fields, values=data
+                    request,
+                    conn,
+                    user,
+                    patient_id,
+                    status=400,
+                    tab=FORM_TABS[what],
+                    errors=fields,
+                    values=data,
                 )
 
         return once(conn, user.id, data, attempt)  # a resent clinic form records once
@@ -181,7 +203,7 @@ async def clinic_screen(patient_id: str, request: Request) -> Response:
             patient_id,
             ip=client_ip(request),
         )
-        return redirect(f"/clinic/patients/{patient_id}?screened=1#intake")
+        return redirect(f"/clinic/patients/{patient_id}?tab=screens&screened=1#screen-result")
 
     return await _clinic_form(request, patient_id, "screen", act)
 
@@ -200,7 +222,7 @@ async def clinic_exam(patient_id: str, request: Request) -> Response:
             forms.exam_fields(data),
             data.get("method") or None,
         )
-        return redirect(f"/clinic/patients/{patient_id}?saved=exam#exam")
+        return redirect(f"/clinic/patients/{patient_id}?tab=exams&saved=exam#exam")
 
     return await _clinic_form(request, patient_id, "exam", act)
 
@@ -220,7 +242,7 @@ async def clinic_finding(patient_id: str, request: Request) -> Response:
             data.get("present") == "yes",
             data.get("notes") or None,
         )
-        return redirect(f"/clinic/patients/{patient_id}?saved=finding#findings")
+        return redirect(f"/clinic/patients/{patient_id}?tab=exams&saved=finding#findings")
 
     return await _clinic_form(request, patient_id, "finding", act)
 
@@ -236,6 +258,7 @@ async def clinic_score(patient_id: str, request: Request) -> Response:
         clinical_records.save_questionnaire(
             conn, patient_id, instrument, completed_on, values, user.display_name
         )
-        return redirect(f"/clinic/patients/{patient_id}?saved=score#questionnaires")
+        saved = "tab=questionnaires&saved=score#questionnaires"
+        return redirect(f"/clinic/patients/{patient_id}?{saved}")
 
     return await _clinic_form(request, patient_id, "score", act)
