@@ -96,8 +96,8 @@ def main(path: str) -> None:
         f"{len(diary.patient_ids())} patients, {diary.days.height} diary days, "
         f"{diary.attacks.height} attacks; all analyses in {seconds:.1f} s\n"
     )
-    trig = report.triggers.to_frame().filter(pl.col("factor") == "high_air_quality")
-    print("Air quality above the person's median (same day to 2 days before):\n")
+    trig = report.triggers.to_frame().filter(pl.col("variable") == "air_quality")
+    print("Air quality, in each of its forms (same day to 2 days before):\n")
     print(trig.group_by("verdict").len().sort("len", descending=True))
     short = report.outcomes.table.filter(pl.col("endpoint") == "all").height
     out = report.outcomes.table.filter(pl.col("endpoint") == "attacks")

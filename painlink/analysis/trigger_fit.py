@@ -194,9 +194,9 @@ def person_estimates(
                 x[k] = np.where(keep[:, None], raw, np.nan)
                 continue
             x[k, :, lag:] = raw[:, : n - lag]
-        x = x.reshape(-1, n)
-        valid = at_risk[mp[idx]] & ~np.isnan(x)
-        xv = np.where(valid, x, 0.0)
+        flat = x.reshape(-1, n)
+        valid = at_risk[mp[idx]] & ~np.isnan(flat)
+        xv = np.where(valid, flat, 0.0)
         yv = y[mp[idx]] * valid
         n_valid = valid.sum(1)
         days_at_risk[idx] = n_valid
