@@ -79,9 +79,14 @@ def monthly_chart(page: FirstPage) -> str:
                 linewidth=1,
                 label="migraine baseline",
             )
-        labels = [m.start.strftime("%b %y") for m in page.months]
-        step = max(1, len(labels) // 12)
-        ax.set_xticks(xs[::step], labels[::step], rotation=0, fontsize=7)
+        # a block's month as three letters ("Jan"), its year only where it changes:
+        # thirteen labels side by side never touch
+        labels = [
+            m.start.strftime("%b\n%Y" if i == 0 or m.start.month == 1 else "%b")
+            for i, m in enumerate(page.months)
+        ]
+        step = max(1, -(-len(labels) // 13))
+        ax.set_xticks(xs[::step], labels[::step], rotation=0, fontsize=6.5)
         ax.set_ylabel("days per 28")
         ax.spines[["top", "right"]].set_visible(False)
         ax.legend(fontsize=7, frameon=False, ncols=4, loc="lower left", bbox_to_anchor=(0, 1.0))
@@ -99,8 +104,13 @@ def _relabel(fig: Any, patient_id: str) -> Any:
         if any(labels):
             ax.set_yticks(
                 ax.get_yticks()[: len(labels)],
-                [textwrap.shorten(plain_label(t, patient_id), 48) for t in labels],
+                [textwrap.shorten(plain_label(t, patient_id), 64) for t in labels],
             )
+        if ax.get_xscale() == "log":  # "0.5", "1", "10", not "10⁰" in maths type
+            import matplotlib.ticker as mticker
+
+            ax.xaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"{v:g}"))
+            ax.xaxis.set_minor_formatter(mticker.NullFormatter())
         legend = ax.get_legend()
         if legend is not None:
             for t in legend.get_texts():

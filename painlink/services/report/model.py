@@ -450,7 +450,8 @@ def topics(page: FirstPage) -> list[str]:
         if t.get("responder_50"):
             out.append(
                 f"{t['treatment']}: at least 50% fewer migraine days than before it "
-                f"(about {rules.PLACEBO_RESPONDERS:.0%} of trial patients on placebo reach this)."
+                f"(about {100 * rules.PLACEBO_RESPONDERS:.1f}% of trial patients on placebo "
+                "reach this)."
             )
         if t.get("rtm_warning"):
             out.append(
@@ -459,8 +460,12 @@ def topics(page: FirstPage) -> list[str]:
             )
     for q in page.questionnaires:
         change = q.get("change") or ""
-        if "reaches" in change or "improved" in change or "worse" in change:
-            out.append(f"{q['name']}: {change}.")
+        if "reaches" in change and q.get("before") is not None:
+            worse = q["now"] > q["before"]  # all four instruments: higher is more disability
+            out.append(
+                f"{q['name']} {'rose' if worse else 'fell'} from {q['before']:g} to "
+                f"{q['now']:g} ({'worse' if worse else 'better'}): {change}."
+            )
     if page.completeness < rules.LOW_COMPLETENESS:
         out.append(
             f"The diary covers {page.completeness:.0%} of the days in the period: counts may "
