@@ -56,7 +56,7 @@ def monthly_chart(page: FirstPage) -> str:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    if not page.months:
+    if len(page.months) < 2:  # one block is a row of numbers, not a chart
         return ""
     with plt.rc_context(RC):
         fig, ax = plt.subplots(figsize=(4.6, 1.9))

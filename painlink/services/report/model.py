@@ -85,6 +85,7 @@ class Overuse:
     mean_3: float  # mean over the newest three blocks
     limit: int
     status: str  # the 8.2 diagnosis status from the classification
+    unmet: str = ""  # the 8.2 criteria letters not met ("A", "B"), when not met
 
     @property
     def over(self) -> bool:
@@ -172,6 +173,34 @@ def _months(result: Classification) -> list[MonthRow]:
     return out
 
 
+def _whole_period(diary: DiaryFrames, result: Classification) -> list[MonthRow]:
+    """A diary shorter than one 30-day block has no month in the classification: its
+    days counted together (the same day classification), as one row."""
+    from painlink.clinical.day_counts import classify_days
+
+    days = classify_days(diary, result.day_definition)
+    if not days.height:
+        return []
+    n = days.height
+    migraine = int(days["migraine_day"].sum())
+    headache = int(days["headache_day_def"].sum())
+    acute = int(days["acute_med_day"].sum())
+    return [
+        MonthRow(
+            start=days["date"].min(),  # type: ignore[arg-type]
+            end=days["date"].max(),  # type: ignore[arg-type]
+            days=n,
+            logged_days=int(days["logged"].sum()),
+            migraine=per_28(migraine, n),
+            headache=per_28(headache, n),
+            acute=per_28(acute, n),
+            migraine_days=migraine,
+            headache_days=headache,
+            acute_days=acute,
+        )
+    ]
+
+
 def _baseline(months: list[MonthRow], treatments: list[dict[str, Any]]) -> dict[str, Any] | None:
     """The rates every month is set against: before the first treatment with a
     before/after comparison (the outcome analysis' own baseline), else the first month."""
@@ -184,7 +213,7 @@ def _baseline(months: list[MonthRow], treatments: list[dict[str, Any]]) -> dict[
             "headache": t.get("before_headache"),
             "acute": t.get("before_acute"),
         }
-    if not months:
+    if len(months) < 2:  # one block against itself says nothing
         return None
     first = months[0]
     return {
@@ -202,6 +231,10 @@ def _overuse(result: Classification, r: Ichd3Rules) -> list[Overuse]:
     if not recent:
         return []
     status = {d.code: d.status for d in result.diagnoses}
+    unmet = {
+        d.code: "".join(c.letter for c in d.criteria if c.status == "not met")
+        for d in result.diagnoses
+    }
     from painlink.rules.ichd3 import MOH_CODES
 
     out = []
@@ -218,6 +251,7 @@ def _overuse(result: Classification, r: Ichd3Rules) -> list[Overuse]:
                 sum(values) / len(values),
                 limit,
                 status.get(code, "not met"),
+                unmet.get(code, ""),
             )
         )
     totals = [int(m.get("acute_any_days") or 0) for m in recent]
@@ -230,6 +264,7 @@ def _overuse(result: Classification, r: Ichd3Rules) -> list[Overuse]:
                 sum(totals) / len(totals),
                 r.moh_multiple_days,
                 status.get("8.2.6", "not met"),
+                unmet.get("8.2.6", ""),
             )
         )
     return out
@@ -428,7 +463,10 @@ def topics(page: FirstPage) -> list[str]:
     out = []
     for f in page.red_flags:
         out.append(f"Open red flag: {f['name']} ({f['urgency']}) — may point to {f['may_point_to']}.")
+    single_over = any(o.over for o in page.overuse if o.code != "8.2.6")
     for o in page.overuse:
+        if o.code == "8.2.6" and single_over:
+            continue  # 8.2.6 applies only when no single class is overused
         if o.over:
             out.append(
                 f"Acute medication ({o.label}) on {o.latest} days in the last 30 — at or above "
@@ -466,6 +504,11 @@ def topics(page: FirstPage) -> list[str]:
                 f"{q['name']} {'rose' if worse else 'fell'} from {q['before']:g} to "
                 f"{q['now']:g} ({'worse' if worse else 'better'}): {change}."
             )
+    if page.days_in_period < rules.MIN_BASELINE_DAYS:
+        out.append(
+            f"Only {page.days_in_period} days of diary: shorter than the {rules.MIN_BASELINE_DAYS} "
+            "days a monthly rate or a treatment baseline needs; the rates are rough estimates."
+        )
     if page.completeness < rules.LOW_COMPLETENESS:
         out.append(
             f"The diary covers {page.completeness:.0%} of the days in the period: counts may "
@@ -486,7 +529,7 @@ def first_page(
     """Page 1's data for one patient's diary (already limited to ``start``..``end``)."""
     patient = diary.patients.row(0, named=True) if diary.patients.height else {}
     treatments = _treatments(report, patient_id)
-    months = _months(result)
+    months = _months(result) or _whole_period(diary, result)
     definition = result.day_definition
     page = FirstPage(
         patient_id=patient_id,
