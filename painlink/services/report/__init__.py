@@ -124,13 +124,13 @@ def limit(diary: DiaryFrames, start: dt.date, end: dt.date) -> DiaryFrames:
             "days": diary.days.filter(pl.col("date").is_between(start, end)),
             "factor_values": diary.factor_values.filter(pl.col("date").is_between(start, end)),
             "attacks": attacks,
-            "intensity_readings": diary.intensity_readings.filter(pl.col("attack_id").is_in(kept)),
-            "aura_symptoms": diary.aura_symptoms.filter(pl.col("attack_id").is_in(kept)),
+            "intensity_readings": diary.intensity_readings.filter(
+                pl.col("attack_id").is_in(kept.implode())
+            ),
+            "aura_symptoms": diary.aura_symptoms.filter(pl.col("attack_id").is_in(kept.implode())),
             "medications": diary.medications.filter(pl.col("taken_at").is_between(lo, hi)),
             "spine_pain": diary.spine_pain.filter(pl.col("start").is_between(lo, hi)),
-            "questionnaire_items": diary.questionnaire_items.filter(
-                pl.col("completed_on") <= end
-            ),
+            "questionnaire_items": diary.questionnaire_items.filter(pl.col("completed_on") <= end),
             "treatments": diary.treatments.filter(pl.col("start") <= end),
         }
     )
@@ -228,8 +228,10 @@ def _context(report: Report) -> dict[str, Any]:
 def html(report: Report, *, for_print: bool = False) -> str:
     """The whole report as one HTML document (``for_print``: laid out for WeasyPrint)."""
     css = (TEMPLATES / "report.css").read_text() + (TEMPLATES / "page1.css").read_text()
-    return _environment().get_template("report.html").render(
-        **_context(report), css=css, for_print=for_print
+    return (
+        _environment()
+        .get_template("report.html")
+        .render(**_context(report), css=css, for_print=for_print)
     )
 
 

@@ -84,7 +84,9 @@ def calendars(diary: DiaryFrames, start: dt.date, end: dt.date) -> list[dict[str
             row = []
             for d in week:
                 inside = d.month == m and start <= d <= end
-                row.append({"day": d.day if d.month == m else "", "in": inside, **marks.get(d, BLANK)})
+                row.append(
+                    {"day": d.day if d.month == m else "", "in": inside, **marks.get(d, BLANK)}
+                )
             weeks.append(row)
         out.append({"title": f"{cal.month_name[m]} {y}", "weeks": weeks})
     return out

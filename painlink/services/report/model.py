@@ -227,7 +227,9 @@ def _baseline(months: list[MonthRow], treatments: list[dict[str, Any]]) -> dict[
 def _overuse(result: Classification, r: Ichd3Rules) -> list[Overuse]:
     """Each acute class the person took in the last three blocks, and all classes
     together, against ICHD-3 8.2's limits (from the classification's month counts)."""
-    recent = sorted((m for m in result.months if m["month"] <= r.moh_months), key=lambda m: m["month"])
+    recent = sorted(
+        (m for m in result.months if m["month"] <= r.moh_months), key=lambda m: m["month"]
+    )
     if not recent:
         return []
     status = {d.code: d.status for d in result.diagnoses}
@@ -462,7 +464,9 @@ def topics(page: FirstPage) -> list[str]:
     responses and the diary's completeness."""
     out = []
     for f in page.red_flags:
-        out.append(f"Open red flag: {f['name']} ({f['urgency']}) — may point to {f['may_point_to']}.")
+        out.append(
+            f"Open red flag: {f['name']} ({f['urgency']}) — may point to {f['may_point_to']}."
+        )
     single_over = any(o.over for o in page.overuse if o.code != "8.2.6")
     for o in page.overuse:
         if o.code == "8.2.6" and single_over:
@@ -565,4 +569,3 @@ def first_page(
     )
     page.topics = topics(page)
     return page
-
