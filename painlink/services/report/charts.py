@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 INK = "#1d2430"
 COLOURS = {"migraine": "#7b2d8b", "headache": "#d08a2c", "acute": "#2f6fa8"}
 #: text as text in the SVG (searchable, sharp at any zoom), in a font every machine has
-RC = {
+RC: dict[str, Any] = {
     "svg.fonttype": "none",
     "font.family": "DejaVu Sans",
     "font.size": 8,
@@ -58,7 +58,7 @@ def monthly_chart(page: FirstPage) -> str:
 
     if len(page.months) < 2:  # one block is a row of numbers, not a chart
         return ""
-    with plt.rc_context(RC):
+    with plt.rc_context(RC):  # type: ignore[arg-type]
         fig, ax = plt.subplots(figsize=(4.6, 1.9))
         xs = list(range(len(page.months)))
         width = 0.27
@@ -127,7 +127,7 @@ def analysis_chart(report: AnalysisReport, patient_id: str, part: str) -> str:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    with plt.rc_context(RC):
+    with plt.rc_context(RC):  # type: ignore[arg-type]
         fig = getattr(report, part).plot(patient_id)
         width, height = fig.get_size_inches()
         fig.set_size_inches(min(width, 7.0), min(height, 7.5))

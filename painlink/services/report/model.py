@@ -428,7 +428,7 @@ def _triggers(report: AnalysisReport, patient_id: str) -> list[dict[str, Any]]:
 def _spine(report: AnalysisReport, patient_id: str) -> list[str]:
     """The neck/back link in plain words, for regions where the analysis made a call."""
     frame = report.spine.to_frame(patient_id)
-    out = []
+    out: list[str] = []
     if not frame.height or "verdict" not in frame.columns:
         return out
     for r in frame.iter_rows(named=True):
