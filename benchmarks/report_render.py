@@ -56,7 +56,9 @@ def main() -> None:
     import weasyprint
 
     pages = len(
-        weasyprint.HTML(string=reports.html(reports.build(diary, pid, today))).render().pages
+        weasyprint.HTML(string=reports.html(reports.build(diary, pid, today), for_print=True))
+        .render()
+        .pages
     )
     whole()  # warm up imports (matplotlib, WeasyPrint, fonts)
     report = median_seconds(whole, args.repeats)

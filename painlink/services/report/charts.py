@@ -111,6 +111,10 @@ def _relabel(fig: Any, patient_id: str) -> Any:
 
             ax.xaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"{v:g}"))
             ax.xaxis.set_minor_formatter(mticker.NullFormatter())
+        if "share" in ax.yaxis.label.get_text():  # 0.65 → "65%"
+            import matplotlib.ticker as mticker
+
+            ax.yaxis.set_major_formatter(mticker.PercentFormatter(1.0, decimals=0))
         legend = ax.get_legend()
         if legend is not None:
             for t in legend.get_texts():
