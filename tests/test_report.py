@@ -203,6 +203,15 @@ def test_three_weeks_of_diary_is_counted_not_called_empty(
     assert "Only 21 days of diary" in one  # a topic: too short for a monthly rate
     for heading in PAGE_ONE_HEADINGS:
         assert heading in one, heading
+    rest = flat(" ".join(pages[1:]))
+    # one attack is not drawn as "100% of attacks", nor is an empty forest plot drawn
+    assert "at least 5 are needed" in rest and "100%" not in rest
+    assert "Not enough data in this period for the trigger analysis" in rest
+    assert made.forest_svg == "" and made.spine_svg == ""
+    # no treatment: the default report has no letter page, one asked for says why
+    assert "Treatment response" not in rest
+    asked = reports.build(short, short.patient_ids()[0], TODAY, sections=("letter",))
+    assert "no treatment to assess" in reports.html(asked)
 
 
 @needs_poppler
@@ -243,7 +252,7 @@ def test_a_diary_from_other_apps_real_exports(external: Path, tmp_path: Path) ->
     (tmp_path / "mb").mkdir()
     pages = pages_text(reports.pdf(made), tmp_path / "mb")
     assert attack["start"].strftime("%Y-%m-%d %H:%M") in flat(" ".join(pages[1:]))
-    assert "1 attacks in the period" in flat(" ".join(pages))
+    assert "1 attack in the period" in flat(" ".join(pages))
 
 
 def test_first_page_fragment_is_self_contained_and_scoped(year: DiaryFrames) -> None:

@@ -173,16 +173,30 @@ def build(
         out.attacks_total = part.attacks.height
     if "medications" in sections:
         out.medications = details.medication_rows(part, start, end)
+    # the pictures only when they have something to show, as the insights page decides:
+    # a trigger with an estimate; a region compared over enough attacks (one attack
+    # would draw as "100%")
     if "triggers" in sections and has_attacks and page.message is None:
-        out.forest_svg = charts.analysis_chart(report, patient_id, "triggers")
+        trig = report.triggers.to_frame(patient_id)
+        if "odds_ratio" in trig.columns and trig["odds_ratio"].is_not_null().any():
+            out.forest_svg = charts.analysis_chart(report, patient_id, "triggers")
     if "spine" in sections and has_attacks and page.message is None:
-        out.spine_svg = charts.analysis_chart(report, patient_id, "spine")
+        from painlink.analysis.spine_link import MIN_ATTACKS
+
+        spine = report.spine.to_frame(patient_id)
+        compared = spine["attacks_compared"] if "attacks_compared" in spine.columns else None
+        if compared is not None and (compared.fill_null(0) >= MIN_ATTACKS).any():
+            out.spine_svg = charts.analysis_chart(report, patient_id, "spine")
     if "questionnaires" in sections:
         out.questionnaires = details.questionnaire_history(part)
     if "letter" in sections or letter_for:
         out.letter = details.letter(page, letter_for)
         if letter_for and "letter" not in out.sections:
             out.sections = (*out.sections, "letter")
+        if out.letter is None and sections == SECTIONS and not letter_for:
+            # the default report leaves out a letter with nothing to say; one asked for
+            # says why there is none
+            out.sections = tuple(s for s in out.sections if s != "letter")
     return out
 
 
