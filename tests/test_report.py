@@ -191,6 +191,74 @@ def test_red_flags_come_first_and_overuse_is_a_topic(tmp_path: Path) -> None:
 
 
 @needs_poppler
+def test_the_fullest_page_one_still_fits_one_page(year: DiaryFrames, tmp_path: Path) -> None:
+    """A year with everything page 1 can hold at once: a red flag, overuse of one class
+    and of all together, two treatments, all four questionnaires twice, triggers and a
+    neck link — page 1 still ends with its topics and its disclaimer."""
+    pid = year.patient_ids()[0]
+    first = year.days["date"].min()
+    assert isinstance(first, dt.date)
+    ibuprofen = pl.DataFrame(
+        {
+            "patient_id": pid,
+            "taken_at": [
+                dt.datetime.combine(first + dt.timedelta(days=i), dt.time(9))
+                for i in range(365)
+                if i % 30 < 13
+            ],
+            "drug": "ibuprofen",
+            "drug_class": "non_opioid_analgesic",
+            "dose": 400.0,
+            "dose_unit": "mg",
+            "relief_2h": "partial",
+            "attack_id": None,
+        }
+    ).cast(year.medications.schema)  # type: ignore[arg-type]
+    last = pl.col("start") == pl.col("start").max()
+    rows = []
+    for on, base in ((dt.date(2025, 2, 1), 3), (dt.date(2025, 11, 1), 1)):
+        rows += [(pid, on, "midas", f"midas-{i}", float(base * 3), "me") for i in range(1, 6)]
+        for key in ("ndi", "odi"):
+            rows += [(pid, on, key, f"{key}-{i}", float(base), "me") for i in range(1, 11)]
+    items = pl.DataFrame(rows, schema=list(year.questionnaire_items.columns), orient="row")
+    second = year.treatments.with_columns(
+        pl.lit("Erenumab").alias("name"), pl.lit(dt.date(2025, 9, 1)).alias("start")
+    )
+    full = DiaryFrames.from_tables(
+        **{
+            **dict(year.items()),
+            "medications": pl.concat([year.medications, ibuprofen]),
+            "attacks": year.attacks.with_columns(
+                pl.when(last)
+                .then(0.5)
+                .otherwise(pl.col("onset_to_peak_min"))
+                .alias("onset_to_peak_min")
+            ),
+            "questionnaire_items": pl.concat(
+                [year.questionnaire_items, items.cast(year.questionnaire_items.schema)]
+            ),
+            "treatments": pl.concat([year.treatments, second]),
+        }
+    )
+    made = reports.build(full, pid, TODAY)
+    page = made.page
+    assert page.red_flags and len(page.treatments) == 2 and len(page.overuse) == 3
+    assert all(q["responses"] for q in page.questionnaires) and len(page.topics) >= 6
+    pages = pages_text(reports.pdf(made), tmp_path)
+    one = flat(pages[0])
+    for heading in PAGE_ONE_HEADINGS:
+        assert heading in one, heading
+    assert (
+        flat(pages[1])
+        .split("Headache diary report (painlink)")[-1]
+        .lstrip()
+        .startswith("Month calendars")
+    )
+    for topic in page.topics:
+        assert flat(topic)[:60] in one, topic
+
+
+@needs_poppler
 def test_three_weeks_of_diary_is_counted_not_called_empty(
     year: DiaryFrames, tmp_path: Path
 ) -> None:
