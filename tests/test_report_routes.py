@@ -94,6 +94,10 @@ def test_the_command_writes_pdf_and_html_and_audits(tmp_path: Path) -> None:
         app, ["report", "SIM000001", "--db", db, "--pdf", str(pdf), "--from", "9999-01-01"]
     )
     assert r.exit_code == 2 and "outside 1900" in r.output
+    r = runner.invoke(
+        app, ["report", "SIM000001", "--db", db, "--pdf", str(pdf), "--letter", "Nothing"]
+    )
+    assert r.exit_code == 2 and "no treatment 'Nothing'" in r.output
     r = runner.invoke(app, ["report", "NOBODY", "--db", db, "--pdf", str(pdf)])
     assert r.exit_code == 1 and "no such patient" in r.output
     from painlink.store.store import Store

@@ -191,6 +191,12 @@ def build(
         out.questionnaires = details.questionnaire_history(part)
     if "letter" in sections or letter_for:
         out.letter = details.letter(page, letter_for)
+        if letter_for and out.letter is None:
+            named = [t["treatment"] for t in page.treatments if t.get("rate_ratio") is not None]
+            raise ReportError(
+                f"no treatment {letter_for!r} with a before/after comparison in this period"
+                + (f": one of {', '.join(named)}" if named else "")
+            )
         if letter_for and "letter" not in out.sections:
             out.sections = (*out.sections, "letter")
         if out.letter is None and sections == SECTIONS and not letter_for:

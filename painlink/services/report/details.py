@@ -205,7 +205,11 @@ def letter(page: FirstPage, treatment: str | None = None) -> dict[str, Any] | No
     """The treatment-response letter's data: one treatment's baseline and treatment
     rates of migraine days per 28 days (the outcome analysis' own), the reduction, and
     the rule it is checked against (≥30 % in chronic migraine, else ≥50 %)."""
-    candidates = [t for t in page.treatments if t.get("before_migraine") is not None]
+    candidates = [
+        t
+        for t in page.treatments
+        if t.get("before_migraine") is not None and t.get("during_migraine") is not None
+    ]
     if treatment:
         candidates = [t for t in candidates if t["treatment"].lower() == treatment.lower()]
     if not candidates:
@@ -213,7 +217,7 @@ def letter(page: FirstPage, treatment: str | None = None) -> dict[str, Any] | No
     t = candidates[-1]
     chronic = any(d["code"] == "1.3" for d in page.diagnoses)
     rule = rules.response_rule(chronic)
-    before, during = t["before_migraine"], t.get("during_migraine") or 0.0
+    before, during = t["before_migraine"], t["during_migraine"]
     reduction = (before - during) / before if before else 0.0
     short_baseline = (t.get("baseline_days") or 0) < rules.MIN_BASELINE_DAYS
     short_treatment = (t.get("treatment_days") or 0) < rules.MIN_TREATMENT_DAYS
