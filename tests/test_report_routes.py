@@ -74,7 +74,12 @@ def test_the_command_writes_pdf_and_html_and_audits(tmp_path: Path) -> None:
     assert runner.invoke(app, ["init", "--db", db]).exit_code == 0
     r = runner.invoke(
         app,
-        [*"simulate --patients 1 --days 120 --seed 4 --db".split(), db, "--truth", truth],
+        [
+            *["simulate", "--patients", "1", "--days", "120", "--seed", "4", "--db"],
+            db,
+            "--truth",
+            truth,
+        ],
     )
     assert r.exit_code == 0, r.output
     pdf, html = tmp_path / "r.pdf", tmp_path / "r.html"
