@@ -377,3 +377,38 @@ def test_a_period_keeps_only_its_entries(year: DiaryFrames) -> None:
     assert part.attacks.height and part.attacks["start"].dt.month().unique().to_list() == [3]
     assert part.days["date"].min() >= dt.date(2025, 3, 1)  # type: ignore[operator]
     assert set(part.aura_symptoms["attack_id"]) <= set(part.attacks["attack_id"])
+
+
+def test_a_name_is_text_never_markup(year: DiaryFrames) -> None:
+    """A display name full of markup is printed as the characters typed."""
+    pid = year.patient_ids()[0]
+    name = '<script>alert(1)</script> & "Eve" ' + "x" * 300
+    hostile = DiaryFrames.from_tables(
+        **{
+            **dict(year.items()),
+            "patients": year.patients.with_columns(pl.lit(name).alias("display_name")),
+        }
+    )
+    made = reports.build(hostile, pid, TODAY, sections=("summary",))
+    html = reports.html(made)
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &#34;Eve&#34;" in html
+    assert reports.pdf(made).startswith(b"%PDF")  # a long name wraps, nothing breaks
+
+
+def test_the_letter_checks_chronic_migraine_against_30_percent(year: DiaryFrames) -> None:
+    import dataclasses
+
+    from painlink.services.report import details
+
+    made = reports.build(year, year.patient_ids()[0], TODAY, sections=("summary",))
+    episodic = details.letter(made.page)
+    assert episodic is not None and episodic["rule"].reduction == 0.5
+    chronic_page = dataclasses.replace(
+        made.page,
+        diagnoses=[*made.page.diagnoses, {"code": "1.3", "name": "Chronic migraine"}],
+    )
+    chronic = details.letter(chronic_page)
+    assert chronic is not None and chronic["rule"].reduction == 0.3
+    assert chronic["met"] == (chronic["reduction"] >= 0.3)
+    assert details.letter(made.page, "no such treatment") is None
