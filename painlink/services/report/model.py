@@ -307,6 +307,7 @@ def _questionnaires(diary: DiaryFrames) -> list[dict[str, Any]]:
             "unit": inst.unit,
             "responses": len(by.get(key, [])),
             "change": "",
+            **dict.fromkeys(("now", "now_on", "band", "before", "before_on")),
         }
         got = by.get(key, [])
         if got:
