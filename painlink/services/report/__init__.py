@@ -28,6 +28,7 @@ from painlink.rules import plausibility
 from painlink.rules import report as rules
 from painlink.services.report import charts, details, model
 from painlink.services.report.model import FirstPage
+from painlink.services.report.topics import topics
 
 TEMPLATES = Path(__file__).parent / "templates"
 #: every section a report can hold, in print order ("summary" is page 1)
@@ -163,6 +164,7 @@ def build(
         answers = presentation_from_diary(part) if part.patients.height else {}
         result = _empty_classification(patient_id, screen(answers))
     page = model.first_page(part, patient_id, result, report, start, end, today)
+    page.topics = topics(page)
     page.chart_svg = charts.monthly_chart(page) if "summary" in sections else ""
     out = Report(page=page, sections=sections, period_note=report.period_note(patient_id))
     has_attacks = part.attacks.height > 0
