@@ -34,7 +34,7 @@ def _attacks(c, pid: str, csrf: str) -> None:  # type: ignore[no-untyped-def]
 def test_patient_and_consented_clinician_download_the_report(tmp_path: Path) -> None:
     web = Web(tmp_path)
     ana, ana_id, ana_csrf = web.patient("ana")
-    _ben, ben_id, _ = web.patient("ben")
+    ben, ben_id, _ = web.patient("ben")
     _attacks(ana, ana_id, ana_csrf)
     # the buttons: the patient's insights and account pages, the clinician's patient page
     assert 'href="/reports/me.pdf"' in ana.get("/insights").text
@@ -43,6 +43,9 @@ def test_patient_and_consented_clinician_download_the_report(tmp_path: Path) -> 
     assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
     assert r.content.startswith(b"%PDF") and "attachment" in r.headers["content-disposition"]
     assert r.headers["cache-control"] == "no-store"
+    # a patient who has recorded nothing yet gets a report that says so
+    r = ben.get("/reports/me.pdf")
+    assert r.status_code == 200 and r.content.startswith(b"%PDF")
     doc, _ = web.clinician("doc")
     assert doc.get(f"/clinic/patients/{ana_id}/report.pdf").status_code == 404  # no consent yet
     ana.post("/sharing", data={"csrf_token": ana_csrf, "clinician_email": "doc@clinic.org"})

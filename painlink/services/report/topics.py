@@ -64,7 +64,8 @@ def topics(page: FirstPage) -> list[str]:
             )
     if page.days_in_period < rules.MIN_BASELINE_DAYS:
         out.append(
-            f"Only {page.days_in_period} days of diary: shorter than the {rules.MIN_BASELINE_DAYS} "
+            f"Only {page.days_in_period} day{'s' if page.days_in_period != 1 else ''} of "
+            f"diary: shorter than the {rules.MIN_BASELINE_DAYS} "
             "days a monthly rate or a treatment baseline needs; the rates are rough estimates."
         )
     if page.completeness < rules.LOW_COMPLETENESS:
