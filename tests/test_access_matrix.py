@@ -1025,6 +1025,12 @@ READS: list[Read] = [
     ),
     Read("/clinic", lambda w, t: "/clinic", frozenset({C}), "none"),
     Read("/clinic/patients/{patient_id}", lambda w, t: f"/clinic/patients/{t}", frozenset({C})),
+    Read(
+        "/clinic/patients/{patient_id}/report.pdf",
+        lambda w, t: f"/clinic/patients/{t}/report.pdf",
+        frozenset({C}),
+    ),
+    Read("/reports/me.pdf", lambda w, t: "/reports/me.pdf", frozenset({P}), "own"),
     Read("/admin", lambda w, t: "/admin", frozenset({A}), "none"),
     Read("/account/password", lambda w, t: "/account/password", frozenset({P, C, A}), "none"),
     Read("/account/2fa", lambda w, t: "/account/2fa", frozenset({P, C, A}), "none"),

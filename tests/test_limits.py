@@ -589,6 +589,7 @@ def test_the_limits_name_the_routes_they_mean(tmp_path: Path) -> None:
         "/api/patients/{patient_id}/classification",
         "/api/patients/{patient_id}/insights", "/api/patients/{patient_id}/export",
         "/api/clinic/patients",
+        "/reports/me.pdf", "/clinic/patients/{patient_id}/report.pdf",
     }  # fmt: skip
     assert matched("POST", lambda p: upload_limit(p) is not None) == {
         "/account/import",

@@ -4,6 +4,7 @@ CLI, a test or the web app looks alike)."""
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any, cast
 
 import polars as pl
@@ -49,3 +50,36 @@ def nothing_yet(ax: Any, text: str) -> None:
     ax.set_xticks([], minor=True)
     ax.set_xticks([])
     ax.set_yticks([])
+
+
+# labels in plain words: the web app's phone pictures and the printed report share them
+_LAG = re.compile(r"\(lag (\d+)\)")
+_INSTRUMENT = re.compile(r"(?<=: )([a-z]+[0-9]*)$")  # "treatment: hit6"
+
+
+def _short_name(key: str) -> str:
+    """A questionnaire's key as its published short name ("hit6" → "HIT-6")."""
+    from painlink.rules.questionnaires import INSTRUMENTS
+
+    found = INSTRUMENTS.get(key)
+    if found is None:
+        return key
+    short = re.search(r"\(([^)]+)\)", found.name)
+    return short.group(1) if short else found.name
+
+
+def plain_label(text: str, patient_id: str = "") -> str:
+    """A label in plain words: no patient id, no code names, no "lag"."""
+    if patient_id and text.startswith(f"{patient_id}: "):
+        text = text[len(patient_id) + 2 :]
+        text = text[:1].upper() + text[1:]
+    text = _INSTRUMENT.sub(lambda m: _short_name(m.group(1)), text)
+    text = _LAG.sub(
+        lambda m: (
+            "(same day)"
+            if m.group(1) == "0"
+            else (f"({m.group(1)} day{'s' if m.group(1) != '1' else ''} before)")
+        ),
+        text,
+    )
+    return text.replace("_", " ")

@@ -5,7 +5,7 @@ the default is a SQLite file in the user's data directory); commands that print 
 result print JSON with ``--json``. Errors go to stderr with a non-zero exit code.
 
 One module per group of commands (:mod:`.diary`, :mod:`.analysis`, :mod:`.clinical`,
-:mod:`.store`, :mod:`.serve`, :mod:`.demo`), what they share in :mod:`.common`, how
+:mod:`.report`, :mod:`.store`, :mod:`.serve`, :mod:`.demo`), what they share in :mod:`.common`, how
 results look in :mod:`.render`. They are registered here, in the order ``--help``
 lists them. Each command imports the heavy libraries (polars, SQLAlchemy, the
 analyses, the web app) when it runs, so ``painlink --help`` answers at once.
@@ -17,7 +17,7 @@ from typing import Annotated
 
 import typer
 
-from painlink.cli import analysis, clinical, corrections, demo, diary, serve, store
+from painlink.cli import analysis, clinical, corrections, demo, diary, report, serve, store
 
 app = typer.Typer(
     help="painlink: a migraine and neck/back pain diary with honest statistics.",
@@ -62,6 +62,7 @@ app.command("screen")(clinical.screen_)
 app.command("classify")(clinical.classify_)
 app.command("score")(clinical.score_)
 app.command("analyze")(analysis.analyze_)
+app.command("report")(report.report_)
 app.add_typer(analysis.experiment_app, name="experiment")
 app.command()(store.delete)
 app.add_typer(store.audit_app, name="audit")

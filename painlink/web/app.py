@@ -49,6 +49,7 @@ from painlink.web.routes import (
     corrections,
     diary,
     medicines,
+    reports,
 )
 from painlink.web.routes import auth as auth_routes
 from painlink.web.security import AuthSettings, server_key
@@ -133,6 +134,7 @@ def create_app(
         api.router,
         corrections.router,
         api_corrections.router,
+        reports.router,
     ):
         app.include_router(router)
 

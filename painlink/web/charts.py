@@ -15,9 +15,10 @@ image no wider than it is drawn (``img.plot``), so a desktop never blows it up.
 from __future__ import annotations
 
 import io
-import re
 import textwrap
 from typing import Any
+
+from painlink.analysis.plotting import plain_label
 
 #: the picture's width (inches) and resolution: 440 px wide
 WIDTH_IN = 4.4
@@ -30,37 +31,6 @@ PHONE_IMAGE_PX = 316
 WRAP_CHARS = 22
 #: the x axis of the triggers picture in plain words (the page's table says "odds ratio")
 ODDS_LABEL = "how many times as likely an attack is (1 = no difference; line: 95% range)"
-
-_LAG = re.compile(r"\(lag (\d+)\)")
-_INSTRUMENT = re.compile(r"(?<=: )([a-z]+[0-9]*)$")  # "treatment: hit6"
-
-
-def _short_name(key: str) -> str:
-    """A questionnaire's key as its published short name ("hit6" → "HIT-6")."""
-    from painlink.rules.questionnaires import INSTRUMENTS
-
-    found = INSTRUMENTS.get(key)
-    if found is None:
-        return key
-    short = re.search(r"\(([^)]+)\)", found.name)
-    return short.group(1) if short else found.name
-
-
-def plain_label(text: str, patient_id: str = "") -> str:
-    """A label in plain words: no patient id, no code names, no "lag"."""
-    if patient_id and text.startswith(f"{patient_id}: "):
-        text = text[len(patient_id) + 2 :]
-        text = text[:1].upper() + text[1:]
-    text = _INSTRUMENT.sub(lambda m: _short_name(m.group(1)), text)
-    text = _LAG.sub(
-        lambda m: (
-            "(same day)"
-            if m.group(1) == "0"
-            else (f"({m.group(1)} day{'s' if m.group(1) != '1' else ''} before)")
-        ),
-        text,
-    )
-    return text.replace("_", " ")
 
 
 def _row_label(text: str) -> str:

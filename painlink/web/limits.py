@@ -225,6 +225,7 @@ CREDENTIAL_POSTS = re.compile(
 ANALYSIS_GETS = re.compile(
     r"/insights|/insights/[^/]+\.png|/clinic|/clinic/patients/[^/]+"
     r"|/account/export|/account/export\.fhir\.json"
+    r"|/reports/me\.pdf|/clinic/patients/[^/]+/report\.pdf"
     r"|/api/patients/[^/]+/(classification|insights|export)|/api/clinic/patients"
 )
 CORES = os.cpu_count() or 2
