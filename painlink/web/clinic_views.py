@@ -320,6 +320,12 @@ def screen_rows(stored: list[Any]) -> list[dict[str, Any]]:
     ]
 
 
+def _first_page(conn: Any, patient_id: str) -> str:
+    from painlink.services import report
+
+    return report.first_page_html(report.for_patient(conn, patient_id, sections=("summary",)))
+
+
 def tab_view(conn: Any, patient_id: str, tab: str, page: int) -> dict[str, Any]:
     """What one tab shows, read for that tab only (the summary's classification is
     not recomputed to show the attack list)."""
@@ -340,6 +346,8 @@ def tab_view(conn: Any, patient_id: str, tab: str, page: int) -> dict[str, Any]:
             "last_months": recent_months(months),
             "corrections": corrections.corrections(conn, patient_id, 50),
             "time_zone": accounts.time_zone_of(conn, patient_id),
+            # the report's page 1 (docs/report.md): what a neurologist reads first
+            "first_page": _first_page(conn, patient_id) if summary["enough"] else None,
         }
     diary = read(conn, patient_id)
     if tab == "attacks":
