@@ -39,6 +39,18 @@ REGION_TO_VARIABLE = {"neck": "neck_pain", "back": "low_back_pain"}
 ROUTE = {"shrink": True}
 
 
+def spine_interval(spine: pl.DataFrame) -> list[pl.Expr]:
+    """The neck/back verdict's estimate and interval on the scorer's odds-ratio scale: an
+    odds ratio as it is; a rise in points (the "with" test, null 0) as exp(rise), a
+    monotone map that keeps "the interval excludes the null" (null 0 → 1)."""
+    points = pl.col("test") != "before" if "test" in spine.columns else pl.lit(False)
+    out = []
+    for name, col in (("odds_ratio", "estimate"), ("ci_low", "ci_low"), ("ci_high", "ci_high")):
+        value = pl.col(col).cast(pl.Float64) if col in spine.columns else pl.lit(None, pl.Float64)
+        out.append(pl.when(points).then(value.exp()).otherwise(value).alias(name))
+    return out
+
+
 def painlink_calls(diary: DiaryFrames) -> pl.DataFrame:
     """painlink's trigger and neck/back verdicts on ``diary``, in the scorer's contract.
 
@@ -64,18 +76,11 @@ def painlink_calls(diary: DiaryFrames) -> pl.DataFrame:
     )
     spine = spine_link(days).to_frame()
     if spine.height:
-        est = next((c for c in ("estimate", "odds_ratio_day_before") if c in spine.columns), None)
         spine_rows = spine.select(
             "patient_id",
             pl.col("region").replace_strict(REGION_TO_VARIABLE, default=None).alias("variable"),
             "verdict",
-            (pl.col(est) if est else pl.lit(None)).cast(pl.Float64).alias("odds_ratio"),
-            (pl.col("ci_low") if "ci_low" in spine.columns else pl.lit(None))
-            .cast(pl.Float64)
-            .alias("ci_low"),
-            (pl.col("ci_high") if "ci_high" in spine.columns else pl.lit(None))
-            .cast(pl.Float64)
-            .alias("ci_high"),
+            *spine_interval(spine),
             pl.lit("neck/back timing").alias("form"),
             pl.lit(None, pl.String).alias("lag"),
             pl.lit(None, pl.Int64).alias("direction"),

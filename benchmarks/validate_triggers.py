@@ -156,6 +156,18 @@ def oracle_calls(days: pl.DataFrame, q: float = 0.10) -> pl.DataFrame:
     return pl.DataFrame(out)
 
 
+def spine_interval(spine: pl.DataFrame) -> list[pl.Expr]:
+    """The neck/back verdict's estimate and interval on the scorer's odds-ratio scale: an
+    odds ratio as it is; a rise in points (the "with" test, null 0) as exp(rise), a
+    monotone map that keeps "the interval excludes the null" (null 0 → 1)."""
+    points = pl.col("test") != "before" if "test" in spine.columns else pl.lit(False)
+    out = []
+    for name, col in (("odds_ratio", "estimate"), ("ci_low", "ci_low"), ("ci_high", "ci_high")):
+        value = pl.col(col).cast(pl.Float64) if col in spine.columns else pl.lit(None, pl.Float64)
+        out.append(pl.when(points).then(value.exp()).otherwise(value).alias(name))
+    return out
+
+
 def painlink_calls(diary: DiaryFrames, shrink: bool) -> pl.DataFrame:
     days = _days(diary)
     trig = TriggerAnalysis().fit(days, shrink=shrink).to_frame()
@@ -172,10 +184,7 @@ def painlink_calls(diary: DiaryFrames, shrink: bool) -> pl.DataFrame:
                     "patient_id",
                     pl.lit("neck_pain").alias("variable"),
                     "verdict",
-                    *[
-                        (pl.col(c) if c in spine.columns else pl.lit(None)).cast(pl.Float64)
-                        for c in ("odds_ratio", "ci_low", "ci_high")
-                    ],
+                    *spine_interval(spine),
                     pl.lit(None, pl.String).alias("form"),
                     pl.lit(None, pl.String).alias("lag"),
                     pl.lit(None, pl.Int64).alias("direction"),
