@@ -41,6 +41,8 @@ ESTIMATES: dict[str, pl.DataType] = {
     "attacks_at_risk": pl.Int64(),
     "enough_data": pl.Boolean(),
     "p_raw": pl.Float64(),
+    #: t statistic of "inside an attack" for the variable (see attack_changes)
+    "inside_t": pl.Float64(),
 }
 HORMONAL_FORMS = ("window", "pill_free")
 BINARY_FORMS = ("present", "high", "low", "window", "pill_free")
@@ -80,13 +82,17 @@ def _recent_rate(window: int) -> pl.Expr:
     )
 
 
-def attack_changes(x: np.ndarray, ongoing: np.ndarray, alpha: float) -> np.ndarray:
+def attack_changes(
+    x: np.ndarray, ongoing: np.ndarray, alpha: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Per patient (rows of ``x``, days in columns): does the value move on days inside an
     attack, beyond what the day before predicts? Least squares of x_t on x_{t−1} and
     "inside an attack" over recorded days; True when the attack coefficient's p < alpha,
     or when fewer than 3 attack days are recorded (then nobody can tell). Such a
     variable's same-day value may be the attack's effect (rest, a painkiller with
-    caffeine), so it is not tried at lag 0 for that person."""
+    caffeine), so it is not tried at lag 0 for that person. Also returns the t statistic
+    of "inside an attack" (NaN where it cannot be estimated): a value that rises inside
+    attacks may be an early sign of them rather than a cause."""
     now, before, inside = x[:, 1:], x[:, :-1], ongoing[:, 1:].astype(float)
     ok = ~np.isnan(now) & ~np.isnan(before)
     n = ok.sum(1)
@@ -104,7 +110,7 @@ def attack_changes(x: np.ndarray, ongoing: np.ndarray, alpha: float) -> np.ndarr
     p = 2 * stats.t.sf(np.abs(t), dof)
     enough = (inside * ok).sum(1) >= 3
     changed: np.ndarray = ~enough | (p < alpha)
-    return changed
+    return changed, np.where(enough, t, np.nan)
 
 
 def person_estimates(
@@ -153,15 +159,23 @@ def person_estimates(
         axis=-1,
     )
     ongoing = _padded(frame["ongoing"].cast(pl.Float64).to_numpy(), who, day, shape) == 1
-    checked: dict[str, np.ndarray] = {}
+    # per variable, on one numeric column of it ("more of it" points up in every one of
+    # these forms): may it be tried at lag 0, and does it move inside attacks?
+    checked: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for c in candidates:
+        if c.variable not in checked and c.form in ("per_sd", "present", "window", "pill_free"):
+            values = _padded(frame[c.column].cast(pl.Float64).to_numpy(), who, day, shape)
+            changed, inside_t = attack_changes(values, ongoing, s.reverse_alpha)
+            checked[c.variable] = (~changed | (c.variable in SAME_DAY), inside_t)
 
     def same_day_ok(variable: str, raw: np.ndarray) -> np.ndarray:
         """Per patient: may this variable be tried at lag 0? (see :func:`attack_changes`)"""
         if variable in SAME_DAY:
             return np.ones(P, bool)
         if variable not in checked:
-            checked[variable] = ~attack_changes(raw, ongoing, s.reverse_alpha)
-        return checked[variable]
+            checked[variable] = attack_changes(raw, ongoing, s.reverse_alpha)
+            checked[variable] = (~checked[variable][0], checked[variable][1])
+        return checked[variable][0]
 
     # models in blocks of one candidate × lag for every patient: x[t] = raw[t − lag]
     blocks = [(ci, lag) for ci in range(len(candidates)) for lag in s.lags]
@@ -243,6 +257,12 @@ def person_estimates(
             "attacks_at_risk": attacks,
             "enough_data": enough,
             "p_raw": p_raw,
+            "inside_t": [
+                float(checked[candidates[c].variable][1][i])
+                if candidates[c].variable in checked
+                else float("nan")
+                for i, c in zip(mp, mc, strict=True)
+            ],
         },
         schema=ESTIMATES,
     ).sort("patient_id", maintain_order=True)

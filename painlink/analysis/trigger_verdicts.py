@@ -217,7 +217,13 @@ def verdict_rows(
         called = bool(row["called"])
         # a call names its form ("less sleep"); anything else names the variable
         name = label(var, form, kind, up) if called else _words(var)[0]
-        if called and shown > 0 and PREMONITORY.search(var):
+        # "more of it" goes with attacks and the value also rises inside attacks: it
+        # may be the attack's first sign (premonitory) rather than its cause
+        inside = row.get("inside_t")
+        rises_inside = (
+            inside is not None and not math.isnan(inside) and inside * more > s.early_sign_t
+        )
+        if called and shown > 0 and (PREMONITORY.search(var) or (rises_inside and more > 0)):
             verdict = "possible early attack sign"
         elif called and shown > 0:
             verdict = "likely trigger"

@@ -69,7 +69,12 @@ class TriggerSettings:
     #: lag 0 is tried for a person's variable only if it does not move on days inside
     #: an attack (p ≥ 0.10 for "inside an attack" given the day before; a lenient cut,
     #: since a missed effect of the attack becomes a false call)
-    reverse_alpha: float = 0.10  # the drifting baseline: onsets in the previous 4 weeks
+    reverse_alpha: float = 0.10
+    #: a variable whose "more of it" goes with attacks is shown as a "possible early
+    #: attack sign", not a trigger, when it also rises on days inside attacks (t > 1.96
+    #: for "inside an attack" given the day before): premonitory symptoms rise before
+    #: and during attacks (Giffin 2003; Karsan 2021), a cause need not
+    early_sign_t: float = 1.96  # the drifting baseline: onsets in the previous 4 weeks
 
 
 #: the forms tried for each kind of variable
