@@ -65,6 +65,17 @@ def bh(p: np.ndarray) -> np.ndarray:
     return q
 
 
+def weighted_bh(p: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Benjamini–Hochberg on p / w with weights scaled to average 1 over the tested
+    (Genovese, Roeder & Wasserman 2006): the false-discovery rate stays controlled
+    while a variable the cohort found to act often needs a little less evidence."""
+    ok = ~np.isnan(p)
+    w = np.asarray(weights, float).copy()
+    if ok.any():
+        w[ok] = w[ok] / w[ok].mean()
+    return bh(np.where(ok, np.minimum(p / np.where(ok, w, 1.0), 1.0), np.nan))
+
+
 def _words(variable: str) -> tuple[str, str]:
     spec = VARIABLES.get(variable)
     if spec is not None:
@@ -150,7 +161,17 @@ def own_route(e: pl.DataFrame, s: TriggerSettings) -> pl.DataFrame:
             )
             .alias("p_variable")
         )
-        comb = comb.with_columns(pl.Series("q", bh(comb["p_variable"].to_numpy())))
+        if "variable_weight" in tested.columns:
+            w = comb.join(
+                tested.group_by("variable").agg(pl.col("variable_weight").first()),
+                on="variable",
+                how="left",
+            )["variable_weight"].fill_null(1.0)
+            comb = comb.with_columns(
+                pl.Series("q", weighted_bh(comb["p_variable"].to_numpy(), w.to_numpy()))
+            )
+        else:
+            comb = comb.with_columns(pl.Series("q", bh(comb["p_variable"].to_numpy())))
         best = _best(tested, "p_raw").join(comb, on="variable")
         out.append(best)
     if not out:

@@ -214,12 +214,18 @@ def fit(
 
 def _decide(estimates: pl.DataFrame, s: TriggerSettings, cohort: bool) -> pl.DataFrame:
     """Each person × variable's shown form and lag, and whether it is a call. With the
-    cohort model, each form × lag is weighted by the share of the cohort it acts in
-    (see :mod:`painlink.analysis.trigger_verdicts`); one family per person."""
+    cohort model, each form × lag is weighted by the share of the cohort it acts in,
+    and each variable by its most common form's share, in the weighted Simes and
+    Benjamini–Hochberg steps (see :mod:`painlink.analysis.trigger_verdicts`)."""
     if not cohort or "share_with_effect" not in estimates.columns:
         return own_route(estimates, s)
     weighted = estimates.with_columns(
-        (pl.col("share_with_effect").fill_null(0.0) + s.weight_floor).alias("weight")
+        (pl.col("share_with_effect").fill_null(0.0) + s.weight_floor).alias("weight"),
+        # across the person's variables: the share of the cohort a variable acts in
+        # (its most common form), for the weighted Benjamini–Hochberg step
+        (pl.col("share_with_effect").max().over("variable").fill_null(0.0) + s.weight_floor).alias(
+            "variable_weight"
+        ),
     )
     return own_route(weighted, s).with_columns(
         pl.when(pl.col("share_with_effect").is_not_null())
