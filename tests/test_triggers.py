@@ -325,3 +325,25 @@ def test_case_crossover_sits_beside_each_verdict(cohort) -> None:  # type: ignor
         for r in called.iter_rows(named=True)
     ]
     assert np.mean(agree) >= 0.7
+
+
+def test_weighted_tests_reduce_to_the_plain_ones_and_favour_the_weighted() -> None:
+    from statsmodels.stats.multitest import multipletests
+
+    from painlink.analysis.trigger_verdicts import simes, weighted_bh
+
+    rng = np.random.default_rng(4)
+    for _ in range(20):
+        p = rng.random(9) ** 2
+        # equal weights: the plain Simes test and plain Benjamini-Hochberg
+        plain = min(1.0, float((np.sort(p) * 9 / np.arange(1, 10)).min()))
+        assert abs(simes(p, np.full(9, 3.0)) - plain) < 1e-12
+        assert np.allclose(weighted_bh(p, np.full(9, 0.2)), multipletests(p, method="fdr_bh")[1])
+    # a weight of 2 on the smallest p halves it (weights average 1), one of ½ doubles it
+    p = np.array([0.004, 0.5, 0.6, 0.7])
+    up, down = np.array([2.0, 0.67, 0.67, 0.66]), np.array([0.5, 1.17, 1.17, 1.16])
+    assert simes(p, up) < simes(p) < simes(p, down)
+    assert weighted_bh(p, up)[0] < _bh(p)[0] < weighted_bh(p, down)[0]
+    # not tested (NaN) stays out and NaN
+    q = weighted_bh(np.array([0.01, np.nan, 0.2]), np.array([1.0, 5.0, 1.0]))
+    assert np.isnan(q[1]) and np.allclose(q[[0, 2]], _bh(np.array([0.01, 0.2])))
