@@ -347,3 +347,61 @@ def test_weighted_tests_reduce_to_the_plain_ones_and_favour_the_weighted() -> No
     # not tested (NaN) stays out and NaN
     q = weighted_bh(np.array([0.01, np.nan, 0.2]), np.array([1.0, 5.0, 1.0]))
     assert np.isnan(q[1]) and np.allclose(q[[0, 2]], _bh(np.array([0.01, 0.2])))
+
+
+@pytest.mark.parametrize(
+    "variable,form,lag",
+    [("stress", "per_sd", 1), ("alcohol_units", "present", 2), ("pressure_hpa", "change", 0)],
+)
+def test_a_patients_estimate_equals_statsmodels_on_the_same_design(variable, form, lag) -> None:  # type: ignore[no-untyped-def]
+    """The batched fit of one simulated patient's candidate equals statsmodels' Logit on
+    a design rebuilt here from the day table (weekend, days since the last onset, the
+    recent attack rate, the day after an attack, the menstrual window)."""
+    from painlink.analysis.trigger_fit import person_estimates
+    from painlink.days.candidates import candidate_columns
+    from painlink.rules.triggers import TriggerSettings
+
+    parts = list(simulate(SimulationSpec(patients=3, days=400, seed=31)))
+    days = build_day_table(DiaryFrames.concat(p[0] for p in parts))
+    s = TriggerSettings(prior_sd=None)  # type: ignore[arg-type]
+    frame, candidates, _ = candidate_columns(days, s)
+    est = person_estimates(frame, candidates, s)
+    pid = "SIM000002"
+    row = est.filter(
+        (pl.col("patient_id") == pid)
+        & (pl.col("variable") == variable)
+        & (pl.col("form") == form)
+        & (pl.col("lag") == lag)
+    ).row(0, named=True)
+    if not row["enough_data"]:
+        pytest.skip("this patient cannot test that form")
+    one = frame.filter(pl.col("patient_id") == pid).sort("date")
+    onset = one["onset"].cast(pl.Float64).to_numpy()
+    inside = (one["onset"] | one["ongoing"]).cast(pl.Float64).to_numpy()
+    x = one[f"x_{variable}__{form}"].cast(pl.Float64).to_numpy()
+    x = np.r_[np.full(lag, np.nan), x[: len(x) - lag]] if lag else x
+    last = None
+    since = []
+    start = one["date"][0]
+    for d, o in zip(one["date"], onset, strict=True):
+        since.append(np.log1p(min(max(((d - (last or start)).days), 0), 60)))
+        if o:
+            last = d
+    recent = np.log(np.array([onset[max(0, i - 28) : i].sum() for i in range(len(onset))]) + 0.5)
+    window = [c for c in frame.columns if c.endswith("__window")]
+    menstrual = np.nan_to_num(one[window[0]].cast(pl.Float64).to_numpy()) if window else 0 * onset
+    X = np.column_stack(
+        [
+            np.ones(len(onset)),
+            x,
+            (one["date"].dt.weekday() >= 6).cast(pl.Float64).to_numpy(),
+            np.array(since),
+            menstrual,
+            recent,
+            np.r_[0.0, inside[:-1]],
+        ]
+    )
+    keep = ~one["ongoing"].to_numpy() & ~np.isnan(x)
+    ref = sm.Logit(onset[keep], X[keep]).fit(disp=0, method="newton", tol=1e-12, maxiter=100)
+    assert abs(row["log_or"] - ref.params[1]) < 1e-6
+    assert abs(row["se"] - ref.bse[1]) < 1e-6
