@@ -244,8 +244,15 @@ def verdict_rows(
         rises_inside = (
             inside is not None and not math.isnan(inside) and inside * more > s.early_sign_t
         )
+        note = ""
         if called and shown > 0 and (PREMONITORY.search(var) or (rises_inside and more > 0)):
             verdict = "possible early attack sign"
+            note = (
+                "it also rises during attacks: it may be the attack's first sign rather "
+                "than its cause"
+                if rises_inside
+                else "a known early sign of migraine: it may be the attack already starting"
+            )
         elif called and shown > 0:
             verdict = "likely trigger"
         elif called:
@@ -276,6 +283,7 @@ def verdict_rows(
                 "called_by": row["called_by"] if called else None,
                 "exposed_days": row["exposed_days"],
                 "power_note": "" if called else _power(row, s),
+                "note": note,
             }
         )
     return pl.DataFrame(rows, schema=VERDICT_SCHEMA)
@@ -307,6 +315,7 @@ VERDICT_SCHEMA: dict[str, pl.DataType] = {
     "exposed_days": pl.Int64(),
     "attacks_at_risk": pl.Int64(),
     "power_note": pl.String(),
+    "note": pl.String(),
 }
 
 

@@ -116,6 +116,7 @@ class TriggerResults(Results):
                 f"  {r['factor']} ({r['definition']}, {LAG_WORDS.get(r['lag'], r['lag'])}): "
                 f"{r['verdict']}, odds ratio {r['odds_ratio']:.2f} "
                 f"(95% CI {r['ci_low']:.2f}–{r['ci_high']:.2f}){by}"
+                + (f" — {r['note']}" if r.get("note") else "")
             )
         for verdict, words in (
             ("no association", "no association found for"),
