@@ -82,6 +82,9 @@ def fit_logit(
         return out
 
     def information(weights: np.ndarray) -> np.ndarray:
+        if m < 256:  # a few models: one batched product beats p² small ones
+            small: np.ndarray = np.matmul(Xc * weights[:, None, :], Xc.transpose(0, 2, 1))
+            return small
         out = np.empty((m, p, p))
         weighted = Xc * weights[:, None, :]
         for i, j in pairs:
