@@ -39,7 +39,7 @@ import httpx
 import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).parent))
-from load import free_port, start_postgres  # noqa: E402
+from load import free_port, start_postgres
 
 CACHE = Path("/tmp/painlink-clinic-bench")
 CLINICIAN = "bench-doc@clinic.org"
@@ -70,10 +70,13 @@ def seed(url: str, patients: int, days: int) -> float:
         store.write(diary)
         ids += diary.patient_ids()
     with store.writing() as conn:
-        doc = accounts.create_staff(conn, CLINICIAN, "Bench Doc", "sturdy walrus velvet", "clinician")
+        doc = accounts.create_staff(
+            conn, CLINICIAN, "Bench Doc", "sturdy walrus velvet", "clinician"
+        )
         now = accounts.now()
         conn.execute(
-            grants.insert(), [{"patient_id": p, "clinician_id": doc, "granted_at": now} for p in ids]
+            grants.insert(),
+            [{"patient_id": p, "clinician_id": doc, "granted_at": now} for p in ids],
         )
     store.close()
     return time.perf_counter() - start
