@@ -39,7 +39,7 @@ from painlink.clinical.classify import classify_cohort
 from painlink.store.account_tables import grants
 from painlink.store.diary_io import read_diary
 from painlink.store.store import Store
-from painlink.store.summary_tables import MARK_DAYS, patient_summaries
+from painlink.store.summary_tables import MARK_DAYS, STALE, patient_summaries
 from painlink.store.tables import patients
 
 #: rows on one page of the list (the page), and the most the API gives at once
@@ -76,21 +76,15 @@ def _consented(clinician_id: int) -> Any:
 
 def stale(conn: sa.Connection, clinician_id: int | None) -> dict[str, int]:
     """Patient id → current diary version, for every summary that needs computing (of
-    this clinician's consented patients; of every patient when ``clinician_id`` is None)."""
-    query = sa.select(patients.c.patient_id, sa.func.coalesce(s.c.diary_version, 0)).select_from(
-        patients.outerjoin(s, s.c.patient_id == patients.c.patient_id)
-    )
+    this clinician's consented patients; of every patient when ``clinician_id`` is None).
+
+    Read through the partial index of stale rows (store/summary_tables.py): a load with
+    nothing to compute costs a few index pages, however many patients are listed."""
+    query = sa.select(s.c.patient_id, s.c.diary_version).where(sa.text(f"({STALE})"))
     if clinician_id is not None:
-        query = query.join(grants, grants.c.patient_id == patients.c.patient_id).where(
+        query = query.join(grants, grants.c.patient_id == s.c.patient_id).where(
             _consented(clinician_id)
         )
-    query = query.where(
-        sa.or_(
-            s.c.patient_id.is_(None),
-            s.c.computed_version.is_(None),
-            s.c.computed_version != s.c.diary_version,
-        )
-    )
     return {str(pid): int(version) for pid, version in conn.execute(query)}
 
 
@@ -266,8 +260,8 @@ def page(
     )
     if query:
         base = base.where(_search(query))
+    base = base.add_columns(sa.func.count().over().label("total"))  # one pass, not two
     with store.engine.connect() as conn, conn.begin():
-        total = conn.execute(sa.select(sa.func.count()).select_from(base.subquery())).scalar_one()
         rows = conn.execute(
             base.order_by(
                 sa.func.coalesce(s.c.red_flags, 0).desc(),
@@ -279,8 +273,14 @@ def page(
             .offset(offset)
             .limit(limit)
         ).mappings()
-        out = [_present(dict(r)) for r in rows]
-    return Page(out, int(total), offset, limit)
+        found = [dict(r) for r in rows]
+        if found:
+            total = int(found[0]["total"])
+        else:  # past the last page (or nobody): count on its own
+            total = conn.execute(
+                sa.select(sa.func.count()).select_from(base.subquery())
+            ).scalar_one()
+    return Page([_present(r) for r in found], int(total), offset, limit)
 
 
 def _present(r: dict[str, Any]) -> dict[str, Any]:

@@ -48,6 +48,9 @@ SOURCE_TABLES: tuple[str, ...] = (
     "screening_answers",
 )
 
+#: a summary to compute again (the partial index below holds exactly these rows)
+STALE = "computed_version IS NULL OR computed_version <> diary_version"
+
 #: days of day marks kept (the list's "last 28 days" counts; see services/clinic_list.py)
 MARK_DAYS = 28
 
@@ -72,6 +75,13 @@ patient_summaries = sa.Table(
     sa.Column("attacks", sa.Integer(), nullable=False, server_default="0"),
     sa.Column("marks", sa.String(MARK_DAYS), nullable=True),
     sa.Index("ix_patient_summaries_order", "red_flags", "last_entry"),
+    # the few stale rows, found without reading the fresh thousands
+    sa.Index(
+        "ix_patient_summaries_stale",
+        "patient_id",
+        sqlite_where=sa.text(STALE),
+        postgresql_where=sa.text(STALE),
+    ),
 )
 
 

@@ -48,6 +48,14 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("patient_id", name=op.f("pk_patient_summaries")),
     )
     op.create_index("ix_patient_summaries_order", "patient_summaries", ["red_flags", "last_entry"])
+    stale = "computed_version IS NULL OR computed_version <> diary_version"
+    op.create_index(
+        "ix_patient_summaries_stale",
+        "patient_summaries",
+        ["patient_id"],
+        sqlite_where=sa.text(stale),
+        postgresql_where=sa.text(stale),
+    )
     op.execute(
         "INSERT INTO patient_summaries (patient_id, diary_version) "
         "SELECT patient_id, 1 FROM patients"
@@ -57,5 +65,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     drop_triggers(op.get_bind())
+    op.drop_index("ix_patient_summaries_stale", table_name="patient_summaries")
     op.drop_index("ix_patient_summaries_order", table_name="patient_summaries")
     op.drop_table("patient_summaries")
