@@ -276,3 +276,20 @@ def test_migration_0010_gives_every_patient_a_summary_without_loss(db_url: str) 
     assert got == {"P1": 1, "P2": 0}
     store.close()
     engine.dispose()
+
+
+def test_painlink_summaries_computes_every_stale_summary(web: Web) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from painlink.cli import app
+
+    web.clinician("doc")
+    ids = _cohort(web, 5, red=0)
+    url = web.app.state.store.url
+    result = CliRunner().invoke(app, ["summaries", "--db", url, "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["computed"] == len(ids)
+    again = CliRunner().invoke(app, ["summaries", "--db", url, "--json"])
+    assert json.loads(again.output)["computed"] == 0
