@@ -34,6 +34,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     from painlink.services import accounts
     from painlink.simulate.simulator import simulate
     from painlink.simulate.spec import SimulationSpec
+    from painlink.store import tables as t
     from painlink.store.account_tables import grants, users
     from painlink.web.app import create_app
     from painlink.web.security import AuthSettings
@@ -48,6 +49,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         store.write(diary)
         ids += diary.patient_ids()
     with store.writing() as conn:
+        conn.execute(  # three with thunderclap attacks: a red flag, listed first
+            t.attacks.update()
+            .where(t.attacks.c.patient_id.in_(ids[-3:]))
+            .values(onset_to_peak_min=1)
+        )
         doc = conn.execute(
             sa.select(users.c.id).where(users.c.email == "clinician@demo.painlink")
         ).scalar_one()
@@ -83,6 +89,10 @@ def test_the_clinician_pages_searches_and_opens_a_patient(
     rows = page.locator("table.patients tbody tr")
     expect(rows).to_have_count(50)
     expect(page.get_by_text("Page 1 of 2")).to_be_visible()
+    for n in range(3):  # the red flags come first
+        expect(rows.nth(n)).to_have_class("urgent")
+        expect(rows.nth(n).locator(".flag").first).to_contain_text("red flag")
+    expect(rows.nth(3)).not_to_have_class("urgent")
     problems = {"first page": page.evaluate(_AUDIT_JS)}
     out = _shots()
     out.mkdir(parents=True, exist_ok=True)
@@ -106,7 +116,7 @@ def test_the_clinician_pages_searches_and_opens_a_patient(
     expect(rows).to_have_count(50)
     page.locator("a.patient").first.focus()
     page.keyboard.press("Enter")
-    expect(page).to_have_url(re.compile(r"/clinic/patients/"))
+    expect(page).to_have_url(re.compile(r"/clinic/patients/"), timeout=60_000)  # analyses
     found = {k: {kind: v for kind, v in p.items() if v} for k, p in problems.items()}
     assert not any(found.values()), {k: v for k, v in found.items() if v}
     page.close()
