@@ -241,21 +241,15 @@ def page(
     computed first. Sorted by open red flags (most first), then the latest entry
     (newest first), then name; ``query`` keeps names or ids containing it."""
     refresh(store, clinician_id)
-    base = (
-        sa.select(
-            patients.c.patient_id,
-            patients.c.display_name,
-            patients.c.time_zone,
-            s.c.red_flags,
-            s.c.urgency,
-            s.c.flags,
-            s.c.diagnoses,
-            s.c.attacks,
-            s.c.last_entry,
-            s.c.marks,
-            s.c.as_of,
-            s.c.computed_at,
-        )
+    order = (
+        sa.func.coalesce(s.c.red_flags, 0).desc(),
+        sa.case((s.c.last_entry.is_(None), 1), else_=0),
+        s.c.last_entry.desc(),
+        patients.c.display_name,
+        patients.c.patient_id,
+    )
+    keys = (
+        sa.select(patients.c.patient_id)
         .select_from(
             grants.join(patients, patients.c.patient_id == grants.c.patient_id).outerjoin(
                 s, s.c.patient_id == patients.c.patient_id
@@ -264,28 +258,39 @@ def page(
         .where(_consented(clinician_id))
     )
     if query:
-        base = base.where(_search(query))
-    base = base.add_columns(sa.func.count().over().label("total"))  # one pass, not two
+        keys = keys.where(_search(query))
     with store.engine.connect() as conn, conn.begin():
-        rows = conn.execute(
-            base.order_by(
-                sa.func.coalesce(s.c.red_flags, 0).desc(),
-                sa.case((s.c.last_entry.is_(None), 1), else_=0),
-                s.c.last_entry.desc(),
-                patients.c.display_name,
-                patients.c.patient_id,
-            )
-            .offset(offset)
-            .limit(limit)
-        ).mappings()
-        found = [dict(r) for r in rows]
-        if found:
-            total = int(found[0]["total"])
-        else:  # past the last page (or nobody): count on its own
+        # the sort reads narrow keys only; the page's 50 rows are fetched after
+        ids = list(conn.execute(keys.order_by(*order).offset(offset).limit(limit)).scalars())
+        if query:
+            total = conn.execute(sa.select(sa.func.count()).select_from(keys.subquery()))
+        else:  # every grant names an existing patient (foreign key): count the grants
             total = conn.execute(
-                sa.select(sa.func.count()).select_from(base.subquery())
-            ).scalar_one()
-    return Page([_present(r) for r in found], int(total), offset, limit)
+                sa.select(sa.func.count()).select_from(grants).where(_consented(clinician_id))
+            )
+        count = int(total.scalar_one())
+        details = {
+            r["patient_id"]: dict(r)
+            for r in conn.execute(
+                sa.select(
+                    patients.c.patient_id,
+                    patients.c.display_name,
+                    patients.c.time_zone,
+                    s.c.red_flags,
+                    s.c.urgency,
+                    s.c.flags,
+                    s.c.diagnoses,
+                    s.c.attacks,
+                    s.c.last_entry,
+                    s.c.marks,
+                    s.c.as_of,
+                    s.c.computed_at,
+                )
+                .select_from(patients.outerjoin(s, s.c.patient_id == patients.c.patient_id))
+                .where(patients.c.patient_id.in_(ids))
+            ).mappings()
+        }
+    return Page([_present(details[pid]) for pid in ids], count, offset, limit)
 
 
 def _present(r: dict[str, Any]) -> dict[str, Any]:
