@@ -161,6 +161,9 @@ def test_pages_are_sorted_red_flags_first_then_latest_entry(web: Web) -> None:
     # search by id
     found = doc.get("/api/clinic/patients", params={"q": ids[7].lower()}).json()
     assert [p["patient_id"] for p in found] == [ids[7]]
+    for wild in ("%", "_", "\\"):  # LIKE's wildcards are searched for, not obeyed
+        r = doc.get("/api/clinic/patients", params={"q": wild})
+        assert r.json() == [] and r.headers["X-Total-Count"] == "0", wild
     # reads are audited for the patients shown, not for every consented patient
     with web.engine.connect() as conn:
         listed = conn.execute(

@@ -169,23 +169,17 @@ def compute(conn: sa.Connection, ids: Sequence[str]) -> list[dict[str, Any]]:
 
 def _save(store: Store, rows: list[dict[str, Any]], versions: dict[str, int]) -> None:
     """Store computed summaries, in patient order (two lists refreshing the same
-    patients at once lock their rows in the same order: no deadlock)."""
-    rows = sorted(rows, key=lambda r: r["patient_id"])
+    patients at once lock their rows in the same order: no deadlock). Only rows that
+    exist are updated: a patient deleted meanwhile took theirs along (ON DELETE CASCADE)."""
+    values = [
+        {
+            **{k: v for k, v in r.items() if k != "patient_id"},
+            "b_pid": r["patient_id"],
+            "computed_version": versions[r["patient_id"]],
+        }
+        for r in sorted(rows, key=lambda r: r["patient_id"])
+    ]
     with store.writing() as conn:
-        existing = set(
-            conn.execute(
-                sa.select(s.c.patient_id).where(s.c.patient_id.in_([r["patient_id"] for r in rows]))
-            ).scalars()
-        )
-        missing = [r["patient_id"] for r in rows if r["patient_id"] not in existing]
-        if missing:  # rows made before the triggers existed: none after the migration
-            conn.execute(s.insert(), [{"patient_id": p, "diary_version": 0} for p in missing])
-        values = [
-            {**r, "b_pid": r["patient_id"], "computed_version": versions[r["patient_id"]]}
-            for r in rows
-        ]
-        for v in values:
-            del v["patient_id"]
         conn.execute(
             s.update()
             .where(s.c.patient_id == sa.bindparam("b_pid"))
