@@ -49,9 +49,11 @@ def clinic(
     size = clinic_list.PAGE_SIZE
     user, shown = clinician_page(request, offset=(page - 1) * size, limit=size, query=q)
     last = max(1, -(-shown.total // size))
+    names = [p["name"] for p in shown.rows]
+    repeated = {n for n in names if names.count(n) > 1}  # told apart by their id
     return render(
         request, "clinic.html", user, patients=shown.rows, total=shown.total,
-        page=page, last_page=last, query=q.strip(),
+        page=page, last_page=last, query=q.strip(), repeated=repeated,
     )  # fmt: skip
 
 
