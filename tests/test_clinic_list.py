@@ -296,3 +296,46 @@ def test_painlink_summaries_computes_every_stale_summary(web: Web) -> None:
     assert json.loads(result.output)["computed"] == len(ids)
     again = CliRunner().invoke(app, ["summaries", "--db", url, "--json"])
     assert json.loads(again.output)["computed"] == 0
+
+
+def test_a_write_during_a_refresh_leaves_the_summary_stale(
+    tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A diary write landing while its summary is being computed is never hidden: the
+    result computed without it is not stored as fresh, and the next load counts it."""
+    web = Web(tmp_path, db_url)
+    web.clinician("doc")
+    ids = _cohort(web, 3, red=0)
+    store = web.app.state.store
+    clinic_list.refresh(store, None)
+    target = ids[1]
+    with web.engine.begin() as conn:  # stale now; the refresh below computes it
+        conn.execute(t.days.insert().values(patient_id=target, date=_today(), stress=1))
+    real = clinic_list.compute
+    late = dt.datetime.combine(_today(), dt.time(0, 30))
+
+    def compute_then_write(conn: sa.Connection, chunk: Any) -> list[dict[str, Any]]:
+        rows = real(conn, chunk)
+        with web.engine.begin() as other:  # another writer, between the read and the save
+            other.execute(
+                t.attacks.insert().values(patient_id=target, attack_id="LATE", start=late)
+            )
+        return rows
+
+    monkeypatch.setattr(clinic_list, "compute", compute_then_write)
+    clinic_list.refresh(store, None)
+    monkeypatch.setattr(clinic_list, "compute", real)
+    with web.engine.connect() as conn:
+        assert target in clinic_list.stale(conn, None)
+        before = conn.execute(
+            sa.select(patient_summaries.c.attacks).where(patient_summaries.c.patient_id == target)
+        ).scalar_one()
+    clinic_list.refresh(store, None)
+    with web.engine.connect() as conn:
+        after = conn.execute(
+            sa.select(patient_summaries.c.attacks, patient_summaries.c.pending).where(
+                patient_summaries.c.patient_id == target
+            )
+        ).one()
+        assert clinic_list.stale(conn, None) == {}
+    assert after == (before + 1, 0)

@@ -167,39 +167,78 @@ def compute(conn: sa.Connection, ids: Sequence[str]) -> list[dict[str, Any]]:
     return out
 
 
-def _save(store: Store, rows: list[dict[str, Any]], versions: dict[str, int]) -> None:
-    """Store computed summaries, in patient order (two lists refreshing the same
-    patients at once lock their rows in the same order: no deadlock). Only rows that
-    exist are updated: a patient deleted meanwhile took theirs along (ON DELETE CASCADE)."""
+def _claim(store: Store, ids: list[str]) -> dict[str, int]:
+    """Mark these summaries as being computed (``pending`` + 1) and read their diary
+    versions, in one write: every diary write after it bumps the version (SQLite's
+    triggers bump a stale row only while ``pending`` > 0; store/summary_tables.py)."""
+    with store.writing() as conn:
+        conn.execute(s.update().where(s.c.patient_id.in_(ids)).values(pending=s.c.pending + 1))
+        found = conn.execute(
+            sa.select(s.c.patient_id, s.c.diary_version).where(s.c.patient_id.in_(ids))
+        )
+        return {str(pid): int(version) for pid, version in found}
+
+
+def _save(
+    store: Store, ids: list[str], rows: list[dict[str, Any]], versions: dict[str, int]
+) -> None:
+    """Store computed summaries whose diary version has not moved since the claim, and
+    release the claim. In patient order: two refreshes of the same patients lock their
+    rows in the same order (no deadlock). Only existing rows are updated: a patient
+    deleted meanwhile took theirs along (ON DELETE CASCADE)."""
     values = [
         {
             **{k: v for k, v in r.items() if k != "patient_id"},
             "b_pid": r["patient_id"],
-            "computed_version": versions[r["patient_id"]],
+            "b_version": versions[r["patient_id"]],
         }
         for r in sorted(rows, key=lambda r: r["patient_id"])
+        if r["patient_id"] in versions
     ]
     with store.writing() as conn:
-        conn.execute(
-            s.update()
-            .where(s.c.patient_id == sa.bindparam("b_pid"))
-            .values({k: sa.bindparam(k) for k in values[0] if k != "b_pid"}),
-            values,
-        )
+        if values:
+            fields = [k for k in values[0] if not k.startswith("b_")]
+            conn.execute(
+                s.update()
+                .where(s.c.patient_id == sa.bindparam("b_pid"))
+                .where(s.c.diary_version == sa.bindparam("b_version"))
+                .values(
+                    {
+                        **{k: sa.bindparam(k) for k in fields},
+                        "computed_version": sa.bindparam("b_version"),
+                    }
+                ),
+                values,
+            )
+        _release(conn, ids)
+
+
+def _release(conn: sa.Connection, ids: list[str]) -> None:
+    conn.execute(
+        s.update().where(s.c.patient_id.in_(ids), s.c.pending > 0).values(pending=s.c.pending - 1)
+    )
 
 
 def refresh(store: Store, clinician_id: int | None) -> int:
     """Compute every stale summary of this clinician's patients (every patient's when
-    None), in batches; returns how many were computed."""
+    None), in batches; returns how many were computed.
+
+    Per batch: claim (a short write), read and classify (a read), save what is still
+    current (a short write). A summary whose diary changed meanwhile stays stale and
+    is computed by the next load."""
     with store.engine.connect() as conn, conn.begin():
-        versions = stale(conn, clinician_id)
-    ids = sorted(versions)
+        ids = sorted(stale(conn, clinician_id))
     for i in range(0, len(ids), BATCH):
         chunk = ids[i : i + BATCH]
-        with store.engine.connect() as conn, conn.begin():
-            rows = compute(conn, chunk)
-        if rows:
-            _save(store, rows, versions)
+        versions = _claim(store, chunk)
+        try:
+            with store.engine.connect() as conn, conn.begin():
+                rows = compute(conn, chunk)
+        except BaseException:
+            with store.writing() as conn:
+                _release(conn, chunk)
+            raise
+        _save(store, chunk, rows, versions)
     return len(ids)
 
 

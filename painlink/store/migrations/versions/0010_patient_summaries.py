@@ -29,6 +29,7 @@ def upgrade() -> None:
         "patient_summaries",
         sa.Column("patient_id", sa.String(64), nullable=False),
         sa.Column("diary_version", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("pending", sa.Integer(), server_default="0", nullable=False),
         sa.Column("computed_version", sa.Integer(), nullable=True),
         sa.Column("computed_at", sa.DateTime(), nullable=True),
         sa.Column("as_of", sa.Date(), nullable=True),
