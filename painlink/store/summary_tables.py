@@ -16,8 +16,9 @@ triggers over the changed rows (one UPDATE per statement, so a COPY of a million
 costs one join).
 
 SQLite has only row triggers. A row trigger that rewrote the summary row on every
-inserted diary row made a bulk import three times slower (1,000 patients × 365 days:
-24.6 s against 8.0 s), so SQLite's triggers bump only a summary that is fresh
+inserted diary row made a bulk write three times slower (1,000 patients × 365 days
+through ``Store.write``: 24.6 s against 8.0 s without triggers, on a busy machine), so
+SQLite's triggers bump only a summary that is fresh
 (``computed_version = diary_version``) or being computed (``pending`` > 0): a stale
 summary is already going to be computed, and a new patient's rows (no summary yet)
 cost a primary-key lookup each, no write. The refresh (services/clinic_list.py)
