@@ -278,6 +278,11 @@ def test_migration_0010_gives_every_patient_a_summary_without_loss(db_url: str) 
         )
     assert got == {"P1": 1, "P2": 0}
     store.close()
+    migrate.downgrade(engine, "0009b_corrections")  # the table, index and triggers go
+    with engine.begin() as conn:  # and writes work without them
+        conn.execute(t.days.insert().values(patient_id="P1", date=start.date(), stress=1))
+    assert not sa.inspect(engine).has_table("patient_summaries")
+    migrate.upgrade(engine, "0010_patient_summaries")
     engine.dispose()
 
 
