@@ -7,14 +7,16 @@ database trigger bumps on every write to the patient's diary. A list load:
 
 1. finds this clinician's consented patients whose summary is stale (its
    ``computed_version`` is not its ``diary_version``) — one indexed query;
-2. reads those diaries and classifies them together (:func:`classify_cohort`, one
-   polars pass per batch rather than one per person), then stores the results in a
-   short write of their own;
+2. claims them (``pending`` + 1, and their versions, in a short write), reads those
+   diaries and classifies them together (:func:`classify_cohort`, one polars pass
+   per batch rather than one per person), then stores each result only if its
+   version has not moved since the claim (another short write);
 3. reads one page, sorted in SQL: open red flags first, then the latest entry.
 
-The version is read *before* the diary, so a write landing between the two leaves
-the stored version behind the diary's and the next load computes it again: a summary
-can be recomputed needlessly, never kept when out of date.
+A write landing between the claim and the save bumps the version (on SQLite because
+``pending`` is raised; store/summary_tables.py), so that result is dropped and the
+next load computes the summary again: a summary can be recomputed needlessly, never
+kept when out of date.
 
 The "last 28 days" counts depend on the day the list is read as well as on the diary.
 A summary keeps one mark per day for the 28 days up to the day it was computed
