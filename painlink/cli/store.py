@@ -37,6 +37,23 @@ def init(db: DbOption = None, as_json: JsonOption = False) -> None:
         out.print(f"Database ready: {store.url} (schema revision {revision})", highlight=False)
 
 
+def summaries(db: DbOption = None, as_json: JsonOption = False) -> None:
+    """Compute every stale clinic-list summary now (after upgrading a database that
+    holds many patients, so the first clinician's list load does not wait for it)."""
+    import time
+
+    from painlink.services.clinic_list import refresh
+
+    store = open_store(db, as_json)
+    start = time.perf_counter()
+    computed = refresh(store, None)
+    seconds = round(time.perf_counter() - start, 1)
+    if as_json:
+        emit({"computed": computed, "seconds": seconds})
+    else:
+        out.print(f"Computed {computed} patient summaries in {seconds} s.")
+
+
 def delete(
     patient: Annotated[list[str], typer.Argument(help="Patient id(s) to delete.")],
     db: DbOption = None,

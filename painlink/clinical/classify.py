@@ -301,6 +301,28 @@ def classify_many(
     per patient id; ``findings`` (clinical findings of any patients) replaces the
     diary's own.
     """
+    return classify_cohort(
+        diary,
+        rules=rules,
+        day_definition=day_definition,
+        presentations=presentations,
+        findings=findings,
+        as_of=as_of,
+    )[0]
+
+
+def classify_cohort(
+    diary: DiaryFrames,
+    *,
+    rules: Ichd3Rules | None = None,
+    day_definition: str = DEFAULT_DEFINITION,
+    presentations: dict[str, dict[str, Any]] | None = None,
+    findings: pl.DataFrame | None = None,
+    as_of: dt.date | None = None,
+) -> tuple[dict[str, Classification], pl.DataFrame]:
+    """:func:`classify_many`, plus the classified days it counted from (every patient's
+    ``migraine_day``, ``headache_day_def``, ``med_acute_any`` …): the clinic list
+    keeps recent day counts beside the diagnoses without classifying the days twice."""
     rules = rules or Ichd3Rules()
     evaluated = _evaluate(diary, rules, day_definition, as_of)
     parts = {
@@ -338,4 +360,4 @@ def classify_many(
             rules,
             day_definition,
         )
-    return out
+    return out, evaluated.days

@@ -332,3 +332,4 @@ class ScreeningAnswer(Base):
 # The web app's account tables join the same metadata, after the diary tables they
 # reference, so the migrations and the tests read one complete ``metadata`` from here.
 from painlink.store import account_tables as _account_tables  # noqa: E402, F401
+from painlink.store import summary_tables as _summary_tables  # noqa: E402, F401

@@ -11,9 +11,10 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any, TypeVar
+from urllib.parse import urlencode
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, Header, HTTPException, Request
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
 from fastapi import Path as ApiPath
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -22,13 +23,14 @@ from painlink.clinical.classify import classify
 from painlink.clinical.screening import screen
 from painlink.diary.vocabulary import ScreeningContext
 from painlink.rules.screening_questions import Presentation
-from painlink.services import accounts, clinical_records
+from painlink.services import accounts, clinic_list, clinical_records
 from painlink.services import diary as diary_service
 from painlink.services.accounts import can_access
 from painlink.services.admin import admin_overview
 from painlink.services.export import export_zip
 from painlink.services.reading import read
 from painlink.web import forms, presenters
+from painlink.web.clinic_list import clinician_page
 from painlink.web.deps import (
     SAFE_METHODS,
     check_csrf,
@@ -488,13 +490,25 @@ async def revoke_grant(
 
 @router.get("/clinic/patients")
 def clinic_patients(
-    request: Request, conn: sa.Connection = Depends(get_conn)
+    request: Request,
+    response: Response,
+    limit: int = Query(clinic_list.PAGE_SIZE, ge=1, le=clinic_list.MAX_LIMIT),
+    offset: int = Query(0, ge=0, le=10_000_000),
+    q: str = Query("", max_length=100),
 ) -> list[dict[str, Any]]:
-    user = require_user(request, conn, "clinician")
-    ids = accounts.consented_patients(conn, user.id)
-    for pid in ids:
-        patient_access(request, conn, user, pid, "read", "patient list")
-    return presenters.patient_list(conn, ids)
+    """The consented patients, open red flags first, then the latest entry; one page
+    (``limit`` ≤ 200 from ``offset``). ``X-Total-Count`` holds how many there are and
+    ``Link`` the next and previous pages."""
+    _user, shown = clinician_page(request, offset=offset, limit=limit, query=q)
+    response.headers["X-Total-Count"] = str(shown.total)
+    links = []
+    for rel, at in (("next", shown.next_offset), ("prev", shown.previous_offset)):
+        if at is not None:
+            query = urlencode({"limit": limit, "offset": at, **({"q": q} if q else {})})
+            links.append(f'</api/clinic/patients?{query}>; rel="{rel}"')
+    if links:
+        response.headers["Link"] = ", ".join(links)
+    return shown.rows
 
 
 @router.get("/admin/audit")

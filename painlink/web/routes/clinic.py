@@ -9,22 +9,22 @@ from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from starlette.datastructures import UploadFile
 
 from painlink.diary import files
 from painlink.diary.errors import DiaryFormatError
 from painlink.diary.vocabulary import ScreeningContext
-from painlink.services import accounts, clinical_records
+from painlink.services import clinic_list, clinical_records
 from painlink.services import diary as diary_service
-from painlink.web import clinic_views, forms, presenters
+from painlink.web import clinic_views, forms
+from painlink.web.clinic_list import clinician_page
 from painlink.web.deps import (
     check_csrf,
     client_ip,
     get_conn,
     patient_access,
-    record,
     require_user,
     run_write,
 )
@@ -35,13 +35,26 @@ from painlink.web.security import CurrentUser, audit
 router = APIRouter(include_in_schema=False)
 
 
+#: the last page number asked for (50 a page: ten million patients)
+MAX_PAGE = 200_000
+
+
 @router.get("/clinic")
-def clinic(request: Request, conn: sa.Connection = Depends(get_conn)) -> Response:
-    user = require_user(request, conn, "clinician")
-    ids = accounts.consented_patients(conn, user.id)
-    for pid in ids:
-        record(request, conn, user, "read", "patient list", pid)
-    return render(request, "clinic.html", user, patients=presenters.patient_list(conn, ids))
+def clinic(
+    request: Request,
+    page: int = Query(1, ge=1, le=MAX_PAGE),
+    q: str = Query("", max_length=100),
+) -> Response:
+    """The consented patients, 50 a page: open red flags first, then the latest entry."""
+    size = clinic_list.PAGE_SIZE
+    user, shown = clinician_page(request, offset=(page - 1) * size, limit=size, query=q)
+    last = max(1, -(-shown.total // size))
+    names = [p["name"] for p in shown.rows]
+    repeated = {n for n in names if names.count(n) > 1}  # told apart by their id
+    return render(
+        request, "clinic.html", user, patients=shown.rows, total=shown.total,
+        page=page, last_page=last, query=q.strip(), repeated=repeated,
+    )  # fmt: skip
 
 
 def _clinic_page(
