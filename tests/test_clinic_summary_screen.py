@@ -15,7 +15,10 @@ _OVERFLOW_JS = """() => {
   const panel = document.querySelector('.plr-p1').closest('.panel');
   const edge = panel.getBoundingClientRect().right;
   const out = [];
+  const clipped = el => { for (let a = el; a && a !== panel; a = a.parentElement)
+    if (getComputedStyle(a).clip !== 'auto') return true; return false; };  // visually hidden
   for (const el of panel.querySelectorAll('.plr-p1 *')) {
+    if (clipped(el)) continue;
     const r = el.getBoundingClientRect();
     if (r.width && r.right > edge + 1) out.push(el.tagName + ' ' + (el.textContent || '').slice(0, 30));
   }
@@ -51,4 +54,21 @@ def test_page_one_in_the_clinic_fits_and_is_styled(
         "e => getComputedStyle(e).borderTopWidth"
     )
     assert border != "0px"
+    page.close()
+
+
+def test_page_one_table_headings_do_not_break_mid_word(server: str, browser) -> None:  # noqa: F811
+    """On a phone a heading such as "Migraine" stays one word: a column's heading wraps
+    between words ("Acute / med."), never inside one ("Migrai / ne")."""
+    page = browser.new_page(viewport=SIZES["phone"])
+    login(page, server, "clinician@demo.painlink")
+    page.goto(f"{server}/clinic/patients/DEMO000001")
+    broken = page.evaluate(
+        """() => [...document.querySelectorAll('.plr-p1 th')].filter(th => {
+          const r = document.createRange(); r.selectNodeContents(th);
+          const lines = new Set([...r.getClientRects()].map(x => Math.round(x.top)));
+          return lines.size > th.textContent.trim().split(/\\s+/).length;
+        }).map(th => th.textContent)"""
+    )
+    assert broken == [], broken
     page.close()
