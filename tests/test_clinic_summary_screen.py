@@ -59,12 +59,14 @@ def test_page_one_in_the_clinic_fits_and_is_styled(
 
 def test_page_one_table_headings_do_not_break_mid_word(server: str, browser) -> None:  # noqa: F811
     """On a phone a heading such as "Migraine" stays one word: a column's heading wraps
-    between words ("Acute / med."), never inside one ("Migrai / ne")."""
+    between words ("Acute / med."), never inside one ("Migrai / ne"); a month's first
+    date ("2025-01-21") stays on one line."""
     page = browser.new_page(viewport=SIZES["phone"])
     login(page, server, "clinician@demo.painlink")
     page.goto(f"{server}/clinic/patients/DEMO000001")
     broken = page.evaluate(
-        """() => [...document.querySelectorAll('.plr-p1 th')].filter(th => {
+        """() => [...document.querySelectorAll(
+            '.plr-p1 th, .plr-p1 table.plr-months td:first-child')].filter(th => {
           const r = document.createRange(); r.selectNodeContents(th);
           const lines = new Set([...r.getClientRects()].map(x => Math.round(x.top)));
           return lines.size > th.textContent.trim().split(/\\s+/).length;
