@@ -20,7 +20,8 @@ _OVERFLOW_JS = """() => {
   for (const el of panel.querySelectorAll('.plr-p1 *')) {
     if (clipped(el)) continue;
     const r = el.getBoundingClientRect();
-    if (r.width && r.right > edge + 1) out.push(el.tagName + ' ' + (el.textContent || '').slice(0, 30));
+    if (r.width && r.right > edge + 1)
+      out.push(el.tagName + ' ' + (el.textContent || '').slice(0, 30));
   }
   return {scroll: panel.scrollWidth - panel.clientWidth, out: out.slice(0, 8)};
 }"""
@@ -50,9 +51,7 @@ def test_page_one_in_the_clinic_fits_and_is_styled(
     assert chart is not None and panel is not None
     assert chart["width"] <= panel["width"]
     # the topics box is framed, as on paper (the page's styles reach the fragment)
-    border = page.locator(".plr-p1 .plr-topics").evaluate(
-        "e => getComputedStyle(e).borderTopWidth"
-    )
+    border = page.locator(".plr-p1 .plr-topics").evaluate("e => getComputedStyle(e).borderTopWidth")
     assert border != "0px"
     page.close()
 
