@@ -44,6 +44,8 @@ def test_page_one_in_the_clinic_fits_and_is_styled(
     page.locator(".plr-p1").wait_for()
     fit = page.evaluate(_OVERFLOW_JS)
     assert fit == {"scroll": 0, "out": []}, fit
+    months = page.locator("#last-months").evaluate("e => e.scrollWidth - e.clientWidth")
+    assert months == 0, "the last months' table is cut off at the panel's edge"
     assert not blocked, blocked
     # the chart is a light print figure: it keeps its aspect, inside the panel
     chart = page.locator(".plr-p1 .plr-chart img").bounding_box()
