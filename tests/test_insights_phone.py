@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_browser import SIZES, browser, login, server  # noqa: F401  (fixtures)
+from tests.test_browser import _AUDIT_JS, SIZES, browser, login, server  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.slow
 
@@ -34,4 +34,6 @@ def test_the_trigger_tables_fit_a_phone(
     assert panel.locator("table").count() == 2, "demo patient 2 has calls: both tables show"
     cut = panel.evaluate("p => p.scrollWidth - p.clientWidth")
     assert cut == 0, f"{cut} px of the trigger tables hidden to the right"
+    found = {k: v for k, v in page.evaluate(_AUDIT_JS).items() if v}
+    assert not found, found
     page.close()
