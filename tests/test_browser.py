@@ -217,7 +217,7 @@ def test_clinician_sees_consented_patients_only(server: str, browser: Browser) -
     expect(page.get_by_role("link", name=re.compile("DEMO000004|simulated"))).to_have_count(2)
     shoot(page, "clinic")
     page.locator("table tbody tr a").first.click()
-    expect(page.get_by_text("ICHD-3 (2018), from the diary")).to_be_visible()
+    expect(page.get_by_role("heading", name="Diagnoses (ICHD-3, from the diary)")).to_be_visible()
     page.get_by_role("link", name="Questionnaires").click()  # the forms live in their tabs
     page.get_by_label("Instrument").select_option("hit6")
     for i, value in enumerate(["13", "11", "11", "10", "13", "11"], 1):

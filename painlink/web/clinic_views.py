@@ -323,7 +323,8 @@ def screen_rows(stored: list[Any]) -> list[dict[str, Any]]:
 def _first_page(conn: Any, patient_id: str) -> str:
     from painlink.services import report
 
-    return report.first_page_html(report.for_patient(conn, patient_id, sections=("summary",)))
+    made = report.for_patient(conn, patient_id, sections=("summary",))
+    return report.first_page_html(made, inline_css=False)  # CSP: no inline <style>
 
 
 def tab_view(conn: Any, patient_id: str, tab: str, page: int) -> dict[str, Any]:

@@ -257,10 +257,12 @@ def html(report: Report, *, for_print: bool = False) -> str:
     )
 
 
-def first_page_html(report: Report) -> str:
-    """Page 1 alone as an HTML fragment with its own CSS, every class under ``plr-``
-    (for the clinician's patient page)."""
-    css = (TEMPLATES / "page1.css").read_text()
+def first_page_html(report: Report, *, inline_css: bool = True) -> str:
+    """Page 1 alone as an HTML fragment, every class under ``plr-``. With ``inline_css``
+    it carries page1.css (paper: dark ink on white) in a ``<style>``; the web app passes
+    False because its Content-Security-Policy refuses inline styles and it dresses the
+    fragment in its own (dark) stylesheet, static/clinic.css."""
+    css = (TEMPLATES / "page1.css").read_text() if inline_css else ""
     return _environment().get_template("page1_fragment.html").render(**_context(report), css=css)
 
 
