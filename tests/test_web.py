@@ -622,7 +622,7 @@ def test_clinician_intake_screen_exam_findings_and_scores(web: Web) -> None:
     assert "Screens on record" in screens and "jaw pain on chewing" in screens.split("on record")[1]
     ndi = r.text.split("<h3>Neck Disability Index (NDI)</h3>")[1].split("</table>")[0]
     assert ndi.index(DAY) < ndi.index("30.0") < ndi.index("20.0")
-    assert "change -10 points (0–50) reaches the minimal clinically important change" in ndi
+    assert "change −10 points (0–50) reaches the minimal clinically important change" in ndi
     # a bad answer is refused next to the form, keeps what was typed and stores nothing
     r = doc.post(
         f"{page}/score",

@@ -84,10 +84,11 @@ def evidence(r: dict[str, Any]) -> str | None:
         return None
     region = r["region"]
     if r.get("test") == "before":
+        # an interval that holds 1 says neither "more" nor "fewer"
+        way = "more" if lo > 1 else "fewer" if hi < 1 else "about as many"
         return (
-            f"{region} pain of {PAIN_THRESHOLD:g} or more went with "
-            f"{'more' if est >= 1 else 'fewer'} attacks starting the next day "
-            f"(odds ratio {est:.2f}, 95% CI {lo:.2f}–{hi:.2f})"
+            f"{region} pain of {PAIN_THRESHOLD:g} or more went with {way} attacks "
+            f"starting the next day (odds ratio {est:.2f}, 95% CI {lo:.2f}–{hi:.2f})"
         )
     ci = f"95% CI {_points(lo)} to {_points(hi)} points"
     than = "than" if abs(est) >= 0.05 else "as"

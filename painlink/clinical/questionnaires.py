@@ -294,10 +294,12 @@ def compare_scores(before: Score, after: Score) -> str:
         return "one of the two scores could not be computed"
     change = after.score - before.score  # type: ignore[operator]
     if before.important_change is None:
-        return f"change {change:+.4g} {after.unit}; no published important change for {after.name}"
+        return (
+            f"change {_signed(change)} {after.unit}; no published important change for {after.name}"
+        )
     verdict = "reaches" if abs(change) >= before.important_change else "is below"
     return (
-        f"change {change:+.4g} {after.unit} {verdict} the {before.important_change_kind} "
+        f"change {_signed(change)} {after.unit} {verdict} the {before.important_change_kind} "
         f"of {before.important_change:g}"
     )
 
@@ -338,3 +340,8 @@ def score_stored(items: pl.DataFrame, *, skip_invalid: bool = False) -> list[Sto
             raise
         out.append(StoredScore(str(pid), completed_on, by[0] if by.len() else None, score))
     return out
+
+
+def _signed(value: float) -> str:
+    """A signed number with a true minus sign (U+2212), as print and screen readers want."""
+    return f"{value:+.4g}".replace("-", "\u2212")

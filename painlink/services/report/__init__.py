@@ -263,7 +263,12 @@ def first_page_html(report: Report, *, inline_css: bool = True) -> str:
     False because its Content-Security-Policy refuses inline styles and it dresses the
     fragment in its own (dark) stylesheet, static/clinic.css."""
     css = (TEMPLATES / "page1.css").read_text() if inline_css else ""
-    return _environment().get_template("page1_fragment.html").render(**_context(report), css=css)
+    # in the app the page already names the patient; its internal id stays on paper
+    return (
+        _environment()
+        .get_template("page1_fragment.html")
+        .render(**_context(report), css=css, show_id=inline_css)
+    )
 
 
 def pdf(report: Report) -> bytes:
