@@ -32,6 +32,18 @@ def _share(hits: int, total: int) -> float:
     return hits / total if total else math.nan
 
 
+def spine_interval(spine: pl.DataFrame) -> list[pl.Expr]:
+    """The neck/back verdict's estimate and interval on the scorer's odds-ratio scale: an
+    odds ratio as it is; a rise in points (the "with" test, null 0) as exp(rise), a
+    monotone map that keeps "the interval excludes the null" (null 0 → 1)."""
+    points = pl.col("test") != "before" if "test" in spine.columns else pl.lit(False)
+    out = []
+    for name, col in (("odds_ratio", "estimate"), ("ci_low", "ci_low"), ("ci_high", "ci_high")):
+        value = pl.col(col).cast(pl.Float64) if col in spine.columns else pl.lit(None, pl.Float64)
+        out.append(pl.when(points).then(value.exp()).otherwise(value).alias(name))
+    return out
+
+
 def score(calls: pl.DataFrame, truth: pl.DataFrame) -> dict:
     """Rates of the calls against the truth (NaN where a rate has no pairs)."""
     calls = calls.with_columns(
@@ -45,6 +57,9 @@ def score(calls: pl.DataFrame, truth: pl.DataFrame) -> dict:
     scored = pairs.join(verdicts, on=["patient_id", "variable"], how="left").with_columns(
         pl.col("verdict").fill_null(pl.lit([], pl.List(pl.String)))
     )
+
+    def count(frame: pl.DataFrame, wanted: set[str]) -> int:
+        return sum(bool(set(v) & wanted) for v in frame["verdict"].to_list())
 
     def rate(frame: pl.DataFrame, wanted: set[str]) -> tuple[float, int]:
         hits = sum(bool(set(v) & wanted) for v in frame["verdict"].to_list())
@@ -62,10 +77,10 @@ def score(calls: pl.DataFrame, truth: pl.DataFrame) -> dict:
     out["false calls, neck/back null pairs"] = rate(
         nb.filter(pl.col("role") == "none"), set(POSITIVE)
     )[0]
-    hits = rate(trig, {TRIGGER})[0] * trig.height + rate(prot, {PROTECTOR})[0] * prot.height
+    hits = count(trig, {TRIGGER}) + count(prot, {PROTECTOR})
     effects = trig.height + prot.height
     out["true trigger/protector pairs"] = effects
-    out["sensitivity (right direction)"] = _share(round(hits), effects)
+    out["sensitivity (right direction)"] = _share(hits, effects)
     if "direction" in calls.columns:
         # "less exercise: likely trigger" and "more exercise: likely protector" say the
         # same; with a direction column (+1: more of the variable goes with more
@@ -89,7 +104,7 @@ def score(calls: pl.DataFrame, truth: pl.DataFrame) -> dict:
     out["sensitivity, triggers"] = rate(trig, {TRIGGER})[0]
     out["sensitivity, protectors"] = rate(prot, {PROTECTOR})[0]
     out["called in the wrong direction"] = _share(
-        round(rate(trig, {PROTECTOR})[0] * trig.height + rate(prot, {TRIGGER})[0] * prot.height),
+        count(trig, {PROTECTOR}) + count(prot, {TRIGGER}),
         effects,
     )
     out["premonitory pairs"] = prem.height

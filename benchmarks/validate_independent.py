@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(1, str(Path(__file__).resolve().parent))
 
 from oracle_independent import oracle_calls
-from score_calls import NESTED, markdown, nested_markdown, score
+from score_calls import NESTED, markdown, nested_markdown, score, spine_interval
 
 from painlink.diary.frames import DiaryFrames
 from painlink.simulate.independent import simulate_independent
@@ -37,18 +37,6 @@ REGION_TO_VARIABLE = {"neck": "neck_pain", "back": "low_back_pain"}
 #: which trigger route to score: "cohort" (the default with 20+ patients: the cohort
 #: model's posterior) or "own" (each person's own data, as one person in the app)
 ROUTE = {"shrink": True}
-
-
-def spine_interval(spine: pl.DataFrame) -> list[pl.Expr]:
-    """The neck/back verdict's estimate and interval on the scorer's odds-ratio scale: an
-    odds ratio as it is; a rise in points (the "with" test, null 0) as exp(rise), a
-    monotone map that keeps "the interval excludes the null" (null 0 → 1)."""
-    points = pl.col("test") != "before" if "test" in spine.columns else pl.lit(False)
-    out = []
-    for name, col in (("odds_ratio", "estimate"), ("ci_low", "ci_low"), ("ci_high", "ci_high")):
-        value = pl.col(col).cast(pl.Float64) if col in spine.columns else pl.lit(None, pl.Float64)
-        out.append(pl.when(points).then(value.exp()).otherwise(value).alias(name))
-    return out
 
 
 def painlink_calls(diary: DiaryFrames) -> pl.DataFrame:

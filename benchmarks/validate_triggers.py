@@ -27,7 +27,7 @@ from scipy import stats
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(1, str(Path(__file__).resolve().parent))
 
-from score_calls import markdown, score
+from score_calls import markdown, score, spine_interval
 
 from painlink.analysis.logistic import fit_logit
 from painlink.analysis.report import _days
@@ -154,18 +154,6 @@ def oracle_calls(days: pl.DataFrame, q: float = 0.10) -> pl.DataFrame:
                 }
             )
     return pl.DataFrame(out)
-
-
-def spine_interval(spine: pl.DataFrame) -> list[pl.Expr]:
-    """The neck/back verdict's estimate and interval on the scorer's odds-ratio scale: an
-    odds ratio as it is; a rise in points (the "with" test, null 0) as exp(rise), a
-    monotone map that keeps "the interval excludes the null" (null 0 → 1)."""
-    points = pl.col("test") != "before" if "test" in spine.columns else pl.lit(False)
-    out = []
-    for name, col in (("odds_ratio", "estimate"), ("ci_low", "ci_low"), ("ci_high", "ci_high")):
-        value = pl.col(col).cast(pl.Float64) if col in spine.columns else pl.lit(None, pl.Float64)
-        out.append(pl.when(points).then(value.exp()).otherwise(value).alias(name))
-    return out
 
 
 def painlink_calls(diary: DiaryFrames, shrink: bool) -> pl.DataFrame:
