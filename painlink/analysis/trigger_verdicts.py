@@ -172,21 +172,29 @@ def own_route(e: pl.DataFrame, s: TriggerSettings) -> pl.DataFrame:
             )
         else:
             comb = comb.with_columns(pl.Series("q", bh(comb["p_variable"].to_numpy())))
-        best = _best(tested, "p_raw").join(comb, on="variable")
+        tried = tested.group_by("variable").agg(pl.len().alias("tried"))
+        best = _best(tested, "p_raw").join(comb, on="variable").join(tried, on="variable")
         out.append(best)
     if not out:
         return e.head(0).with_columns(
             pl.lit(None, pl.Float64).alias("p_variable"), pl.lit(None, pl.Float64).alias("q")
         )
     best = pl.concat(out)
-    z = stats.norm.ppf(1 - s.alpha / 2)
+    # the shown form and lag is the strongest of those tried, chosen after looking: its
+    # interval is widened for that choice (Bonferroni over the variable's forms × lags),
+    # so it covers the truth as a 95% interval chosen in advance would
+    tried = best["tried"].to_numpy().astype(float)
+    z = pl.Series("z", stats.norm.ppf(1 - s.alpha / (2 * np.maximum(tried, 1.0))))
+    best = best.with_columns(z)
     return best.with_columns(
         pl.col("log_or").alias("shown_log_or"),
-        (pl.col("log_or") - z * pl.col("se")).alias("shown_low"),
-        (pl.col("log_or") + z * pl.col("se")).alias("shown_high"),
-        ((pl.col("q") <= s.q) & (pl.col("p_raw") < s.alpha)).alias("called"),
+        (pl.col("log_or") - pl.col("z") * pl.col("se")).alias("shown_low"),
+        (pl.col("log_or") + pl.col("z") * pl.col("se")).alias("shown_high"),
+        ((pl.col("q") <= s.q) & (pl.col("log_or").abs() > pl.col("z") * pl.col("se"))).alias(
+            "called"
+        ),
         pl.lit("own data").alias("called_by"),
-    )
+    ).drop("z")
 
 
 def verdict_rows(
