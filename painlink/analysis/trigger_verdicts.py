@@ -183,8 +183,8 @@ def own_route(e: pl.DataFrame, s: TriggerSettings) -> pl.DataFrame:
     # the shown form and lag is the strongest of those tried, chosen after looking: its
     # interval is widened for that choice (Bonferroni over the variable's forms × lags),
     # so it covers the truth as a 95% interval chosen in advance would
-    tried = best["tried"].to_numpy().astype(float)
-    z = pl.Series("z", stats.norm.ppf(1 - s.alpha / (2 * np.maximum(tried, 1.0))))
+    n_tried = best["tried"].to_numpy().astype(float)
+    z = pl.Series("z", stats.norm.ppf(1 - s.alpha / (2 * np.maximum(n_tried, 1.0))))
     best = best.with_columns(z)
     return best.with_columns(
         pl.col("log_or").alias("shown_log_or"),
