@@ -23,7 +23,7 @@ from scipy import stats
 from painlink.analysis.logistic import fit_logit
 from painlink.days.candidates import Candidate
 from painlink.days.exposures import log_days_since_last_onset
-from painlink.rules.triggers import SAME_DAY, TriggerSettings
+from painlink.rules.triggers import FORMS_BY_KIND, SAME_DAY, TriggerSettings
 
 #: the columns of the estimates, one row per person × candidate × lag
 ESTIMATES: dict[str, pl.DataType] = {
@@ -46,10 +46,14 @@ ESTIMATES: dict[str, pl.DataType] = {
 }
 HORMONAL_FORMS = ("window", "pill_free")
 BINARY_FORMS = ("present", "high", "low", "window", "pill_free")
+#: the forms on which a variable's response to attacks is checked: every kind of
+#: variable has one of them (rules.triggers.FORMS_BY_KIND)
+CHECKED_FORMS = ("per_sd", "present", "window", "pill_free")
+assert all(set(forms) & set(CHECKED_FORMS) for forms in FORMS_BY_KIND.values())
 _CHUNK_CELLS = 6_000_000  # models × days per batch: ~50 MB per design array
 
 
-def _pad(frame: pl.DataFrame, columns: list[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
+def _pad(frame: pl.DataFrame) -> tuple[list[str], np.ndarray, np.ndarray]:
     """Patients, row → (patient index, day index), and lengths, for padding to (P, n)."""
     pids = frame["patient_id"]
     runs = pids.rle().struct.unnest()  # runs: the frame is sorted by patient
@@ -128,7 +132,7 @@ def person_estimates(
         log_days_since_last_onset().alias("_log_days_since"),
         _recent_rate(s.trend_window_days).alias("_recent_rate"),
     )
-    names, lengths, day = _pad(frame, [])
+    names, lengths, day = _pad(frame)
     who = np.repeat(np.arange(len(names)), lengths)
     P, n = len(names), int(lengths.max())
     shape = (P, n)
@@ -163,19 +167,10 @@ def person_estimates(
     # these forms): may it be tried at lag 0, and does it move inside attacks?
     checked: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for c in candidates:
-        if c.variable not in checked and c.form in ("per_sd", "present", "window", "pill_free"):
+        if c.variable not in checked and c.form in CHECKED_FORMS:
             values = _padded(frame[c.column].cast(pl.Float64).to_numpy(), who, day, shape)
             changed, inside_t = attack_changes(values, ongoing, s.reverse_alpha)
             checked[c.variable] = (~changed | (c.variable in SAME_DAY), inside_t)
-
-    def same_day_ok(variable: str, raw: np.ndarray) -> np.ndarray:
-        """Per patient: may this variable be tried at lag 0? (see :func:`attack_changes`)"""
-        if variable in SAME_DAY:
-            return np.ones(P, bool)
-        if variable not in checked:
-            checked[variable] = attack_changes(raw, ongoing, s.reverse_alpha)
-            checked[variable] = (~checked[variable][0], checked[variable][1])
-        return checked[variable][0]
 
     # models in blocks of one candidate × lag for every patient: x[t] = raw[t − lag]
     blocks = [(ci, lag) for ci in range(len(candidates)) for lag in s.lags]
@@ -200,11 +195,15 @@ def person_estimates(
         chunk = blocks[first : first + per_chunk]
         idx = np.arange(first * P, (first + len(chunk)) * P)
         x = np.full((len(chunk), P, n), np.nan)
+        raws: dict[int, np.ndarray] = {}  # a candidate's padded values, once for its lags
         for k, (ci, lag) in enumerate(chunk):
-            raw = _padded(frame[candidates[ci].column].cast(pl.Float64).to_numpy(), who, day, shape)
+            if ci not in raws:
+                column = frame[candidates[ci].column].cast(pl.Float64).to_numpy()
+                raws[ci] = _padded(column, who, day, shape)
+            raw = raws[ci]
             if lag == 0:
                 # the same day only where the attack cannot have changed the value
-                keep = same_day_ok(candidates[ci].variable, raw)
+                keep = checked[candidates[ci].variable][0]
                 x[k] = np.where(keep[:, None], raw, np.nan)
                 continue
             x[k, :, lag:] = raw[:, : n - lag]

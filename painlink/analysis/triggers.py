@@ -238,7 +238,6 @@ def _decide(estimates: pl.DataFrame, s: TriggerSettings, cohort: bool) -> pl.Dat
 
 def _cohort_model(estimates: pl.DataFrame, s: TriggerSettings) -> tuple[pl.DataFrame, pl.DataFrame]:
     """A population distribution per variable × form × lag, and everyone's posterior."""
-    usable = estimates.filter(pl.col("enough_data"))
     n = estimates.height
     post_mean = np.full(n, np.nan)
     post_low = np.full(n, np.nan)
@@ -270,7 +269,6 @@ def _cohort_model(estimates: pl.DataFrame, s: TriggerSettings) -> tuple[pl.DataF
                 "evidence": prior.evidence,
             }
         )
-    del usable
     out = estimates.with_columns(
         pl.Series("post_mean", post_mean).fill_nan(None),
         pl.Series("post_low", post_low).fill_nan(None),

@@ -65,9 +65,7 @@ def variable_kinds(days: pl.DataFrame) -> dict[str, tuple[str, str]]:
     return found
 
 
-def _numeric(col: str, kind: str) -> pl.Expr:
-    if kind == "yesno":
-        return pl.col(col).cast(pl.Float64)
+def _numeric(col: str) -> pl.Expr:
     return pl.col(col).cast(pl.Float64)
 
 
@@ -107,7 +105,7 @@ def candidate_columns(
             candidates.append(cand)
             exprs.append(_form(col, kind, form, recorded, s).alias(cand.column))
         if kind in ("amount", "level"):
-            v = _numeric(col, kind)
+            v = _numeric(col)
             scale_exprs += [
                 v.quantile(s.usual_low, "linear").alias(f"{name}__low"),
                 v.quantile(s.usual_high, "linear").alias(f"{name}__high"),
@@ -133,7 +131,7 @@ def _attack_day() -> pl.Expr:
 
 
 def _form(col: str, kind: str, form: str, recorded: pl.Expr, s: TriggerSettings) -> pl.Expr:
-    v = _numeric(col, kind) if kind not in ("menstruation", "contraceptive") else None
+    v = _numeric(col) if kind not in ("menstruation", "contraceptive") else None
     if form == "window":
         value = EXPOSURES["menstrual_window"][1].cast(pl.Float64)
         return pl.when(recorded).then(value).otherwise(None)
