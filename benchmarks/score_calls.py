@@ -134,7 +134,15 @@ def score(calls: pl.DataFrame, truth: pl.DataFrame) -> dict:
         & (pl.col("lag") == pl.col("lag_true"))
         & pl.col("ci_low").is_not_null()
     )
-    truth_or = pl.col("true_log_or").exp()
+    # a numeric form's odds ratio is shown per unit in the direction that goes with
+    # more attacks ("per SD less sleep"): the truth on that scale is exp(−β) when the
+    # shown direction is "less" (direction −1)
+    flipped = (
+        pl.col("form").is_in(["per_sd", "change"]) & (pl.col("direction") == -1)
+        if "direction" in calls.columns
+        else pl.lit(False)
+    )
+    truth_or = pl.when(flipped).then(-pl.col("true_log_or")).otherwise("true_log_or").exp()
     covered = same_form.filter((pl.col("ci_low") <= truth_or) & (pl.col("ci_high") >= truth_or))
     out["true effects in the true form: intervals covering the true OR"] = _share(
         covered.height, same_form.height

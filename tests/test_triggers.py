@@ -327,26 +327,33 @@ def test_case_crossover_sits_beside_each_verdict(cohort) -> None:  # type: ignor
     assert np.mean(agree) >= 0.7
 
 
-def test_weighted_tests_reduce_to_the_plain_ones_and_favour_the_weighted() -> None:
+def test_bh_within_groups_equals_statsmodels_per_group_and_weights_favour_the_weighted() -> None:
+    """The per-person Benjamini-Hochberg step, vectorised over people, equals
+    statsmodels' on each person's p-values; with weights it is BH on p / w (weights
+    averaging 1 within the person)."""
     from statsmodels.stats.multitest import multipletests
 
-    from painlink.analysis.trigger_verdicts import simes, weighted_bh
+    from painlink.analysis.trigger_verdicts import bh_within, weighted_bh
 
     rng = np.random.default_rng(4)
-    for _ in range(20):
-        p = rng.random(9) ** 2
-        # equal weights: the plain Simes test and plain Benjamini-Hochberg
-        plain = min(1.0, float((np.sort(p) * 9 / np.arange(1, 10)).min()))
-        assert abs(simes(p, np.full(9, 3.0)) - plain) < 1e-12
-        assert np.allclose(weighted_bh(p, np.full(9, 0.2)), multipletests(p, method="fdr_bh")[1])
-    # a weight of 2 on the smallest p halves it (weights average 1), one of ½ doubles it
+    sizes = rng.integers(1, 14, 40)
+    frame = pl.DataFrame(
+        {
+            "pid": np.repeat([f"P{i}" for i in range(sizes.size)], sizes),
+            "p": rng.random(int(sizes.sum())) ** 3,
+            "w": rng.uniform(0.2, 3.0, int(sizes.sum())),
+        }
+    ).sample(fraction=1.0, shuffle=True, seed=1)  # rows of one person not together
+    q = frame.with_columns(bh_within(frame, "p", "pid").alias("q"))
+    qw = frame.with_columns(bh_within(frame, "p", "pid", "w").alias("q"))
+    for (_pid,), part in q.group_by(["pid"]):
+        assert np.allclose(part["q"], multipletests(part["p"].to_numpy(), method="fdr_bh")[1])
+    for (_pid,), part in qw.group_by(["pid"]):
+        assert np.allclose(part["q"], weighted_bh(part["p"].to_numpy(), part["w"].to_numpy()))
+    # a weight of 2 on the smallest p halves its share of the procedure
     p = np.array([0.004, 0.5, 0.6, 0.7])
     up, down = np.array([2.0, 0.67, 0.67, 0.66]), np.array([0.5, 1.17, 1.17, 1.16])
-    assert simes(p, up) < simes(p) < simes(p, down)
     assert weighted_bh(p, up)[0] < _bh(p)[0] < weighted_bh(p, down)[0]
-    # not tested (NaN) stays out and NaN
-    q = weighted_bh(np.array([0.01, np.nan, 0.2]), np.array([1.0, 5.0, 1.0]))
-    assert np.isnan(q[1]) and np.allclose(q[[0, 2]], _bh(np.array([0.01, 0.2])))
 
 
 @pytest.mark.parametrize(
@@ -405,3 +412,24 @@ def test_a_patients_estimate_equals_statsmodels_on_the_same_design(variable, for
     ref = sm.Logit(onset[keep], X[keep]).fit(disp=0, method="newton", tol=1e-12, maxiter=100)
     assert abs(row["log_or"] - ref.params[1]) < 1e-6
     assert abs(row["se"] - ref.bse[1]) < 1e-6
+
+
+def test_a_daily_amount_is_checked_for_the_attacks_response_on_its_amounts() -> None:
+    """Coffee every day makes "any caffeine" constant: the check of whether attacks
+    change a variable (which decides if the same day may be tried) must use the
+    amounts. Attacks here do not change caffeine; they raise sleep by 2 h on attack
+    days. Caffeine is tried at lag 0 and sleep is not."""
+    from painlink.analysis.trigger_fit import attack_changes
+
+    rng = np.random.default_rng(8)
+    days = 365
+    ongoing = rng.random((1, days)) < 0.15
+    caffeine = rng.normal(200, 60, (1, days)).clip(20)
+    present = np.ones((1, days))
+    sleep = rng.normal(7, 0.7, (1, days)) + 2.0 * ongoing
+    changed_amount, t_amount = attack_changes(caffeine, ongoing, 0.10)
+    changed_present, t_present = attack_changes(present, ongoing, 0.10)
+    changed_sleep, t_sleep = attack_changes(sleep, ongoing, 0.10)
+    assert not changed_amount[0] and abs(t_amount[0]) < 2.5
+    assert changed_present[0] and np.isnan(t_present[0])  # constant: nobody can tell
+    assert changed_sleep[0] and t_sleep[0] > 5

@@ -20,6 +20,7 @@ import numpy as np
 import polars as pl
 from scipy import stats
 
+from painlink.analysis.family_test import max_t, residualise, score_correlation
 from painlink.analysis.logistic import fit_logit
 from painlink.days.candidates import Candidate
 from painlink.days.exposures import log_days_since_last_onset
@@ -41,16 +42,47 @@ ESTIMATES: dict[str, pl.DataType] = {
     "attacks_at_risk": pl.Int64(),
     "enough_data": pl.Boolean(),
     "p_raw": pl.Float64(),
+    #: the variable's max-T p-value over its forms × lags, and the critical value of
+    #: their simultaneous 95% intervals (painlink.analysis.family_test); the same on
+    #: every row of one person's variable
+    "p_family": pl.Float64(),
+    "z_family": pl.Float64(),
     #: t statistic of "inside an attack" for the variable (see attack_changes)
     "inside_t": pl.Float64(),
 }
 HORMONAL_FORMS = ("window", "pill_free")
 BINARY_FORMS = ("present", "high", "low", "window", "pill_free")
-#: the forms on which a variable's response to attacks is checked: every kind of
-#: variable has one of them (rules.triggers.FORMS_BY_KIND)
+#: the forms on which a variable's response to attacks is checked, in order of
+#: preference: every kind of variable has one of them (rules.triggers.FORMS_BY_KIND).
+#: An amount is checked per SD, never as "present": someone who drinks coffee every
+#: day has a constant "present" column, and a regression on it says nothing
 CHECKED_FORMS = ("per_sd", "present", "window", "pill_free")
 assert all(set(forms) & set(CHECKED_FORMS) for forms in FORMS_BY_KIND.values())
 _CHUNK_CELLS = 6_000_000  # models × days per batch: ~50 MB per design array
+
+
+def _family_tests(
+    block_variables: list[str],
+    z: np.ndarray,
+    enough: np.ndarray,
+    resid: np.ndarray,
+    w_null: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each model's person × variable max-T p-value and simultaneous critical value
+    (models are laid out block by block, P people per block)."""
+    P = w_null.shape[0]
+    p_family = np.full(z.shape, np.nan)
+    z_family = np.full(z.shape, np.nan)
+    people = np.arange(P)
+    for variable in dict.fromkeys(block_variables):
+        blocks = np.array([b for b, v in enumerate(block_variables) if v == variable])
+        rows = blocks[None, :] * P + people[:, None]  # (P, K) model indices
+        zz = np.where(enough[rows], z[rows], np.nan)
+        r = score_correlation(resid[rows].astype(float), w_null)
+        p, c = max_t(zz, r)
+        p_family[rows] = np.where(enough[rows], p[:, None], np.nan)
+        z_family[rows] = np.where(enough[rows], c[:, None], np.nan)
+    return p_family, z_family
 
 
 def _pad(frame: pl.DataFrame) -> tuple[list[str], np.ndarray, np.ndarray]:
@@ -112,7 +144,10 @@ def attack_changes(
     var = sigma2 * np.linalg.inv(xtx)[:, 2, 2]
     t = beta[:, 2] / np.sqrt(np.maximum(var, 1e-300))
     p = 2 * stats.t.sf(np.abs(t), dof)
-    enough = (inside * ok).sum(1) >= 3
+    # a value that never varies (coffee every day, as "present") cannot show a response
+    high = np.max(np.where(ok, now, -np.inf), axis=1, initial=-np.inf)
+    spread = high > np.min(np.where(ok, now, np.inf), axis=1, initial=np.inf)
+    enough = ((inside * ok).sum(1) >= 3) & spread
     changed: np.ndarray = ~enough | (p < alpha)
     return changed, np.where(enough, t, np.nan)
 
@@ -166,11 +201,17 @@ def person_estimates(
     # per variable, on one numeric column of it ("more of it" points up in every one of
     # these forms): may it be tried at lag 0, and does it move inside attacks?
     checked: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    rank = {form: i for i, form in enumerate(CHECKED_FORMS)}
+    preferred: dict[str, Candidate] = {}
     for c in candidates:
-        if c.variable not in checked and c.form in CHECKED_FORMS:
-            values = _padded(frame[c.column].cast(pl.Float64).to_numpy(), who, day, shape)
-            changed, inside_t = attack_changes(values, ongoing, s.reverse_alpha)
-            checked[c.variable] = (~changed | (c.variable in SAME_DAY), inside_t)
+        if c.form in rank and (
+            c.variable not in preferred or rank[c.form] < rank[preferred[c.variable].form]
+        ):
+            preferred[c.variable] = c
+    for c in preferred.values():
+        values = _padded(frame[c.column].cast(pl.Float64).to_numpy(), who, day, shape)
+        changed, inside_t = attack_changes(values, ongoing, s.reverse_alpha)
+        checked[c.variable] = (~changed | (c.variable in SAME_DAY), inside_t)
 
     # models in blocks of one candidate × lag for every patient: x[t] = raw[t − lag]
     blocks = [(ci, lag) for ci in range(len(candidates)) for lag in s.lags]
@@ -191,6 +232,11 @@ def person_estimates(
     base = np.concatenate([np.ones((P, n, 1)), cov], axis=-1)
     null = fit_logit(base, y, at_risk, prior_sd=s.prior_sd).coef
     start = np.insert(null, 1, 0.0, axis=1)
+    # the null model's weights p̂(1 − p̂): what the score tests of one variable's forms
+    # × lags share, for their joint (max-T) test (painlink.analysis.family_test)
+    p_null = 1.0 / (1.0 + np.exp(-np.clip(np.einsum("pnc,pc->pn", base, null), -30, 30)))
+    w_null = np.where(at_risk, p_null * (1.0 - p_null), 0.0)
+    resid = np.zeros((m, n), np.float32)  # each model's exposure, residualised
     for first in range(0, len(blocks), per_chunk):
         chunk = blocks[first : first + per_chunk]
         idx = np.arange(first * P, (first + len(chunk)) * P)
@@ -239,7 +285,12 @@ def person_estimates(
         fit = fit_logit(X, yv[fit_idx], valid[fit_idx], prior_sd=s.prior_sd, start=start[mp[sel]])
         log_or[sel] = fit.coef[:, 1]
         se[sel] = fit.se[:, 1]
+        covariates = np.delete(X, 1, axis=2)
+        resid[sel] = residualise(X[:, :, 1], covariates, w_null[mp[sel]] * valid[fit_idx])
     p_raw = np.where(enough, 2 * stats.norm.sf(np.abs(log_or / se)), np.nan)
+    p_family, z_family = _family_tests(
+        [candidates[ci].variable for ci, _ in blocks], log_or / se, enough, resid, w_null
+    )
     return pl.DataFrame(
         {
             "patient_id": [names[i] for i in mp],
@@ -256,6 +307,8 @@ def person_estimates(
             "attacks_at_risk": attacks,
             "enough_data": enough,
             "p_raw": p_raw,
+            "p_family": p_family,
+            "z_family": z_family,
             "inside_t": [
                 float(checked[candidates[c].variable][1][i])
                 if candidates[c].variable in checked

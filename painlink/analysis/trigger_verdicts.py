@@ -1,22 +1,23 @@
 """From per-person estimates to one verdict per person and variable, in words.
 
-Two routes, one rule for each, declared in :mod:`painlink.rules.triggers`:
+Two routes, declared in :mod:`painlink.rules.triggers`:
 
 - **The person's own data** (one person, or a variable the cohort cannot model):
-  within a variable, Simes' test over its forms × lags; across the person's variables,
-  Benjamini–Hochberg at q. The form and lag shown are the strongest; the call also
-  needs that estimate's 95% interval to exclude 1.
-- **With a cohort model** (:mod:`painlink.analysis.effect_prior`): the cohort finds
-  which forms and lags of a variable matter (the share of people each acts in), and
-  each person's forms are weighted by it in a weighted Simes test (Benjamini &
-  Hochberg 1997) — the same rule, so a form the cohort found dilutes the person's
-  evidence less, and one it did not find can still be called on strong evidence.
-  The call rests on the person's own estimate and its interval; the cohort's
-  posterior for the person (pooled estimate and interval) is shown beside it. Why
-  not call on the posterior: a 95% posterior interval that excludes 1 under a sparse
-  population distribution needs a local false-sign rate under 2.5% — on the
-  independent simulator that found about a third as many true triggers as the
-  own-data test at a similar false-call rate (docs/validation.md).
+  within a variable, the max-T test over its forms × lags
+  (:mod:`painlink.analysis.family_test`), which charges for the search actually made;
+  across the person's variables, Benjamini–Hochberg at q. The form and lag shown are
+  the strongest, with their simultaneous 95% interval (valid although chosen after
+  looking); a call also needs that interval to exclude 1.
+- **With a cohort**: the same max-T test per person and variable, turned into a
+  signed z; per variable, the cohort's distribution of those z (adaptive shrinkage,
+  :mod:`painlink.analysis.effect_prior`: a null point mass and half-normals) gives
+  each person's local false-sign rate (lfsr); the calls are the person × variable
+  pairs of smallest lfsr whose mean lfsr stays ≤ q (Bayesian FDR over the cohort,
+  Stephens 2017), and each still needs the person's own simultaneous interval to
+  exclude 1. The cohort decides how much evidence is enough for a variable that acts
+  in many people or in few; it cannot make a call the person's own interval does not
+  support. The cohort's posterior for the person's shown form (pooled estimate and
+  interval) is shown beside it.
 
 An effect of a numeric form (per SD, change) is shown in the direction that goes
 with more attacks ("less sleep", "a fall in stress"), so its odds ratio is above 1.
@@ -30,30 +31,13 @@ import numpy as np
 import polars as pl
 from scipy import stats
 
+from painlink.analysis.effect_prior import fit_prior, posterior
 from painlink.days.exposures import EXPOSURES
 from painlink.rules.triggers import PREMONITORY, VARIABLES, TriggerSettings
 
 HORMONAL_VARIABLES = ("menstruation", "contraceptive_phase")
 NUMERIC_FORMS = ("per_sd", "change")
 LAG_WORDS = {0: "the same day", 1: "1 day before", 2: "2 days before"}
-
-
-def simes(p: np.ndarray, weights: np.ndarray | None = None) -> float:
-    """Simes' combined p-value of one variable's tests (NaN: none tested).
-
-    With ``weights`` (the cohort's view of which forms matter), the weighted Simes
-    test of Benjamini & Hochberg (1997): each p is divided by its weight, weights
-    scaled to average 1, so a form the cohort found is favoured and the test stays
-    valid; equal weights give the plain test."""
-    ok = ~np.isnan(p)
-    p = p[ok]
-    if not p.size:
-        return math.nan
-    w = np.ones_like(p) if weights is None else np.asarray(weights, float)[ok]
-    w = w / w.mean()
-    order = np.argsort(p / w)
-    ratio = (p / w)[order] * w.sum() / np.cumsum(w[order])
-    return float(min(1.0, ratio.min()))
 
 
 def bh(p: np.ndarray) -> np.ndarray:
@@ -137,64 +121,117 @@ def _best(part: pl.DataFrame, by: str) -> pl.DataFrame:
     return part.sort(by, nulls_last=True).group_by("variable", maintain_order=True).first()
 
 
-def own_route(e: pl.DataFrame, s: TriggerSettings) -> pl.DataFrame:
-    """Per person × variable: Simes over forms × lags, BH over the person's variables."""
-    out = []
-    for (_pid,), part in e.group_by(["patient_id"], maintain_order=True):
-        tested = part.filter(pl.col("enough_data"))
-        if not tested.height:
-            continue
-        if "weight" not in tested.columns:
-            tested = tested.with_columns(pl.lit(1.0).alias("weight"))
-        comb = tested.group_by("variable", maintain_order=True).agg(
-            pl.struct("p_raw", "weight")
-            .map_batches(
-                lambda c: pl.Series(
-                    [
-                        simes(
-                            c.struct.field("p_raw").to_numpy(),
-                            c.struct.field("weight").to_numpy(),
-                        )
-                    ]
-                ),
-                returns_scalar=True,
-            )
-            .alias("p_variable")
+def bh_within(frame: pl.DataFrame, p: str, by: str, weight: str | None = None) -> pl.Series:
+    """Benjamini–Hochberg adjusted p-values of column ``p`` within each ``by`` group,
+    in the frame's row order; with ``weight``, the weighted procedure of Genovese,
+    Roeder & Wasserman (2006) on p / w, weights scaled to average 1 within the group."""
+    if frame.height == 0:
+        return pl.Series("q", [], pl.Float64)
+    w = (
+        pl.col(weight) / pl.col(weight).mean().over(by)
+        if weight is not None
+        else pl.lit(1.0)
+    )
+    ranked = (
+        frame.select(by, p, w.alias("_w"))
+        .with_row_index("_row")
+        .with_columns((pl.col(p) / pl.col("_w")).clip(upper_bound=1.0).alias("_pw"))
+        .sort(by, "_pw", descending=[False, True], nulls_last=True)
+        .with_columns(
+            pl.col("_pw").rank("ordinal", descending=False).over(by).alias("_rank"),
+            pl.col("_pw").count().over(by).alias("_m"),
         )
-        if "variable_weight" in tested.columns:
-            w = comb.join(
-                tested.group_by("variable").agg(pl.col("variable_weight").first()),
-                on="variable",
-                how="left",
-            )["variable_weight"].fill_null(1.0)
-            comb = comb.with_columns(
-                pl.Series("q", weighted_bh(comb["p_variable"].to_numpy(), w.to_numpy()))
-            )
-        else:
-            comb = comb.with_columns(pl.Series("q", bh(comb["p_variable"].to_numpy())))
-        tried = tested.group_by("variable").agg(pl.len().alias("tried"))
-        best = _best(tested, "p_raw").join(comb, on="variable").join(tried, on="variable")
-        out.append(best)
-    if not out:
+        .with_columns(
+            (pl.col("_pw") * pl.col("_m") / pl.col("_rank"))
+            .cum_min()
+            .over(by)
+            .clip(upper_bound=1.0)
+            .alias("q")
+        )
+        .sort("_row")
+    )
+    return ranked["q"]
+
+
+def own_route(e: pl.DataFrame, s: TriggerSettings, weight: str | None = None) -> pl.DataFrame:
+    """Per person × variable: the max-T test over its forms × lags
+    (:mod:`painlink.analysis.family_test`), Benjamini–Hochberg over the person's
+    variables (weighted by ``weight`` when given); the shown form and lag is the
+    strongest, with its simultaneous 95% interval (valid although chosen after looking);
+    a call needs q ≤ s.q and that interval to exclude 1."""
+    tested = e.filter(pl.col("enough_data") & pl.col("p_family").is_not_null())
+    if not tested.height:
         return e.head(0).with_columns(
-            pl.lit(None, pl.Float64).alias("p_variable"), pl.lit(None, pl.Float64).alias("q")
+            pl.lit(None, pl.Float64).alias("p_variable"),
+            pl.lit(None, pl.Float64).alias("q"),
+            pl.lit(None, pl.Float64).alias("shown_log_or"),
+            pl.lit(None, pl.Float64).alias("shown_low"),
+            pl.lit(None, pl.Float64).alias("shown_high"),
+            pl.lit(None, pl.Boolean).alias("called"),
+            pl.lit(None, pl.String).alias("called_by"),
+            pl.lit(None, pl.UInt32).alias("tried"),
         )
-    best = pl.concat(out)
-    # the shown form and lag is the strongest of those tried, chosen after looking: its
-    # interval is widened for that choice (Bonferroni over the variable's forms × lags),
-    # so it covers the truth as a 95% interval chosen in advance would
-    n_tried = best["tried"].to_numpy().astype(float)
-    z = pl.Series("z", stats.norm.ppf(1 - s.alpha / (2 * np.maximum(n_tried, 1.0))))
-    best = best.with_columns(z)
+    best = (
+        tested.with_columns(pl.len().over("patient_id", "variable").alias("tried"))
+        .sort("patient_id", "variable", "p_raw", nulls_last=True)
+        .group_by("patient_id", "variable", maintain_order=True)
+        .first()
+        .with_columns(pl.col("p_family").alias("p_variable"))
+    )
+    best = best.with_columns(bh_within(best, "p_variable", "patient_id", weight).alias("q"))
+    half = pl.col("z_family") * pl.col("se")
     return best.with_columns(
         pl.col("log_or").alias("shown_log_or"),
-        (pl.col("log_or") - pl.col("z") * pl.col("se")).alias("shown_low"),
-        (pl.col("log_or") + pl.col("z") * pl.col("se")).alias("shown_high"),
-        ((pl.col("q") <= s.q) & (pl.col("log_or").abs() > pl.col("z") * pl.col("se"))).alias(
-            "called"
-        ),
+        (pl.col("log_or") - half).alias("shown_low"),
+        (pl.col("log_or") + half).alias("shown_high"),
+        ((pl.col("q") <= s.q) & (pl.col("log_or").abs() > half)).alias("called"),
         pl.lit("own data").alias("called_by"),
-    ).drop("z")
+    )
+
+
+#: widths of the non-null components of a variable's cohort distribution of signed
+#: max-T z statistics (z scale: 0.5 … 8)
+Z_GRID = 0.5 * np.sqrt(2.0) ** np.arange(9)
+
+
+def cohort_route(best: pl.DataFrame, s: TriggerSettings) -> pl.DataFrame:
+    """Re-decide the own route's calls with the cohort (see the module): per variable an
+    adaptive-shrinkage fit of the signed max-T z over the people tested gives the
+    share of people it acts in, and each person's Benjamini–Hochberg step is weighted
+    by those shares. A variable tested in fewer than ``shrink_min_patients`` people
+    gets the floor weight."""
+    if not best.height:
+        return best.with_columns(
+            pl.lit(None, pl.Float64).alias("lfsr_variable"),
+            pl.lit(None, pl.Float64).alias("variable_share"),
+        )
+    more = np.sign(best["log_or"].to_numpy()) * np.where(best["form"].to_numpy() == "low", -1, 1)
+    p = np.clip(best["p_variable"].to_numpy().astype(float), 1e-300, 1.0)
+    z = more * stats.norm.isf(p / 2)
+    lfsr = np.full(best.height, np.nan)
+    share = np.zeros(best.height)
+    variables = best["variable"].to_numpy()
+    for variable in np.unique(variables):
+        rows = np.flatnonzero((variables == variable) & ~np.isnan(z))
+        if rows.size < s.shrink_min_patients:
+            continue
+        ones = np.ones(rows.size)
+        prior = fit_prior(z[rows], ones, Z_GRID)
+        lfsr[rows] = posterior(z[rows], ones, prior, 1 - s.alpha).lfsr
+        share[rows] = prior.share_with_effect
+    weighted = best.with_columns(
+        pl.Series("variable_share", share),
+        pl.Series("_w", share + s.weight_floor),
+        pl.Series("lfsr_variable", lfsr).fill_nan(None),
+    )
+    q = bh_within(weighted, "p_variable", "patient_id", "_w")
+    half = pl.col("z_family") * pl.col("se")
+    return weighted.drop("_w").with_columns(
+        q.alias("q"),
+    ).with_columns(
+        ((pl.col("q") <= s.q) & (pl.col("log_or").abs() > half)).alias("called"),
+        pl.lit("own data, variables weighted by the cohort").alias("called_by"),
+    )
 
 
 def verdict_rows(
@@ -283,7 +320,7 @@ def verdict_rows(
                 "own_ci_low": math.exp(own_lo),
                 "own_ci_high": math.exp(own_hi),
                 "q": row["q"],
-                "lfsr": row.get("lfsr"),
+                "lfsr": row.get("lfsr_variable", row.get("lfsr")),
                 "cohort_share": row.get("share_with_effect"),
                 "pooled_odds_ratio": _exp(sign, row.get("post_mean")),
                 "pooled_ci_low": _exp(sign, row.get("post_high" if flip else "post_low")),

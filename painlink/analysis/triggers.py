@@ -34,6 +34,7 @@ from painlink.analysis.results import Results, json_rows, one_patient, patients_
 from painlink.analysis.trigger_fit import person_estimates
 from painlink.analysis.trigger_verdicts import (
     LAG_WORDS,
+    cohort_route,
     own_route,
     verdict_rows,
 )
@@ -214,26 +215,11 @@ def fit(
 
 
 def _decide(estimates: pl.DataFrame, s: TriggerSettings, cohort: bool) -> pl.DataFrame:
-    """Each person × variable's shown form and lag, and whether it is a call. With the
-    cohort model, each form × lag is weighted by the share of the cohort it acts in,
-    and each variable by its most common form's share, in the weighted Simes and
-    Benjamini–Hochberg steps (see :mod:`painlink.analysis.trigger_verdicts`)."""
-    if not cohort or "share_with_effect" not in estimates.columns:
-        return own_route(estimates, s)
-    weighted = estimates.with_columns(
-        (pl.col("share_with_effect").fill_null(0.0) + s.weight_floor).alias("weight"),
-        # across the person's variables: the share of the cohort a variable acts in
-        # (its most common form), for the weighted Benjamini–Hochberg step
-        (pl.col("share_with_effect").max().over("variable").fill_null(0.0) + s.weight_floor).alias(
-            "variable_weight"
-        ),
-    )
-    return own_route(weighted, s).with_columns(
-        pl.when(pl.col("share_with_effect").is_not_null())
-        .then(pl.lit("own data, forms weighted by the cohort"))
-        .otherwise(pl.lit("own data"))
-        .alias("called_by")
-    )
+    """Each person × variable's shown form and lag, and whether it is a call: the own
+    route, and with a cohort the cohort route's Bayesian FDR over everyone's variables
+    (see :mod:`painlink.analysis.trigger_verdicts`)."""
+    best = own_route(estimates, s)
+    return cohort_route(best, s) if cohort else best
 
 
 def _cohort_model(estimates: pl.DataFrame, s: TriggerSettings) -> tuple[pl.DataFrame, pl.DataFrame]:
