@@ -18,9 +18,11 @@ def test_independent_tests_give_the_sidak_p_value_and_critical_value() -> None:
     z = np.array([[2.9, 0.3, -1.1, 0.2, 0.0, 1.5, -0.4, 0.8, 0.1], [1.2] * k])
     p, c = max_t(z, np.broadcast_to(np.eye(k), (2, k, k)).copy())
     exact = 1 - (1 - 2 * stats.norm.sf(np.abs(z).max(1))) ** k
-    assert np.allclose(p, exact, atol=0.004)
+    # Monte Carlo error: all 20,000 draws for a p that may matter, 2,000 beyond REFINE
+    draws = np.where(exact < 0.2, 20_000, 2_000)
+    assert (np.abs(p - exact) < 4 * np.sqrt(exact * (1 - exact) / draws)).all(), (p, exact)
     sidak_crit = stats.norm.isf((1 - 0.95 ** (1 / k)) / 2)
-    assert np.allclose(c, sidak_crit, atol=0.03)
+    assert np.allclose(c, sidak_crit, atol=0.03)  # every form of both rows
 
 
 def test_identical_tests_charge_nothing_for_the_search() -> None:
@@ -29,15 +31,15 @@ def test_identical_tests_charge_nothing_for_the_search() -> None:
     z = np.full((1, k), 2.2)
     p, c = max_t(z, np.ones((1, k, k)))
     assert p[0] == pytest.approx(2 * stats.norm.sf(2.2), abs=0.003)
-    assert c[0] == pytest.approx(1.96, abs=0.03)
+    assert np.allclose(c[0], 1.96, atol=0.03)
 
 
 def test_untested_forms_do_not_count_and_nothing_tested_is_nan() -> None:
     z = np.array([[2.5, np.nan, np.nan], [np.nan, np.nan, np.nan]])
     p, c = max_t(z, np.broadcast_to(np.eye(3), (2, 3, 3)).copy())
     assert p[0] == pytest.approx(2 * stats.norm.sf(2.5), abs=0.003)
-    assert c[0] == pytest.approx(1.96, abs=0.03)
-    assert np.isnan(p[1]) and np.isnan(c[1])
+    assert c[0, 0] == pytest.approx(1.96, abs=0.03) and np.isnan(c[0, 1:]).all()
+    assert np.isnan(p[1]) and np.isnan(c[1]).all()
 
 
 def test_far_beyond_the_draws_the_bonferroni_bound_is_used() -> None:
@@ -60,6 +62,30 @@ def test_p_values_are_uniform_under_the_null_for_correlated_tests() -> None:
     for alpha in (0.01, 0.05, 0.2):
         share = (p < alpha).mean()
         assert abs(share - alpha) < 4 * np.sqrt(alpha * (1 - alpha) / n), (alpha, share)
+
+
+def test_weights_keep_the_test_valid_and_favour_the_weighted_form() -> None:
+    """Fixed weights (as a cohort would give): equal weights are the plain test; under
+    the null the weighted p is uniform and the weighted critical values hold together
+    95% of the time; a form with more weight needs a smaller |z| than the others."""
+    rng = np.random.default_rng(12)
+    n, k = 3000, 6
+    a = rng.normal(size=(n, k, 2))
+    r = np.einsum("nkc,njc->nkj", a, a) + np.eye(k)[None]
+    d = np.sqrt(np.diagonal(r, axis1=1, axis2=2))
+    r = r / d[:, :, None] / d[:, None, :]
+    z = np.einsum("nkj,nj->nk", np.linalg.cholesky(r), rng.normal(size=(n, k)))
+    plain_p, plain_c = max_t(z[:50], r[:50], draws=4000)
+    same_p, same_c = max_t(z[:50], r[:50], draws=4000, weights=np.full((50, k), 3.0))
+    assert np.allclose(plain_p, same_p, atol=1e-9) and np.allclose(plain_c, same_c, atol=0.02)
+    weights = np.array([4.0, 1.0, 0.5, 0.25, 0.125, 0.125])
+    p, c = max_t(z, r, draws=4000, weights=np.broadcast_to(weights, (n, k)))
+    for alpha in (0.01, 0.05, 0.2):
+        share = (p < alpha).mean()
+        assert abs(share - alpha) < 4 * np.sqrt(alpha * (1 - alpha) / n), (alpha, share)
+    held = (np.abs(z) <= c).all(1).mean()
+    assert abs(held - 0.95) < 4 * np.sqrt(0.05 * 0.95 / n), held
+    assert (c[:, 0] < c[:, 1]).all() and (c[:, 1] < c[:, 5]).all()
 
 
 def test_score_correlation_matches_statsmodels_wald_statistics_on_null_diaries() -> None:

@@ -232,18 +232,33 @@ def test_the_before_test_equals_statsmodels(seed: int) -> None:
         )
     ours = spine_link.before_tests(designs, spine_link.SpineSettings(prior_sd=None))
     compared = 0
-    for (x, y, keep), (odds, lo, hi, p, _, _) in zip(designs, ours, strict=True):
-        cells = [(y[keep] == e)[x[keep] == v].any() for e in (0, 1) for v in (0, 1)]
-        if not all(cells):
-            continue  # an empty 2×2 cell: no maximum-likelihood estimate to equal
-        compared += 1
-        covariates = np.column_stack([x, spine_link.trend_columns(len(x))])[keep]
-        ref = sm.Logit(y[keep], sm.add_constant(covariates)).fit(disp=0, tol=1e-12)
-        assert math.log(odds) == pytest.approx(ref.params[1], abs=1e-6)
-        ci = np.exp(ref.conf_int()[1])
-        assert (lo, hi) == pytest.approx(tuple(ci), rel=1e-6)
-        assert p == pytest.approx(ref.pvalues[1], rel=1e-6, abs=1e-12)
-    assert compared >= 2
+    for (x, y, keep), before in zip(designs, ours, strict=True):
+        for form in range(x.shape[1]):
+            if math.isnan(before.log_or[form]):
+                continue
+            if form == 0:
+                cells = [(y[keep] == e)[x[keep, 0] == v].any() for e in (0, 1) for v in (0, 1)]
+                if not all(cells):
+                    continue  # an empty 2×2 cell: no maximum-likelihood estimate to equal
+            compared += 1
+            covariates = np.column_stack([x[:, form], spine_link.trend_columns(len(x))])[keep]
+            ref = sm.Logit(y[keep], sm.add_constant(covariates)).fit(disp=0, tol=1e-12)
+            assert before.log_or[form] == pytest.approx(ref.params[1], abs=1e-6)
+            assert before.se[form] == pytest.approx(ref.bse[1], rel=1e-6)
+        if before.form is None:
+            continue
+        # the shown form is the stronger one; its interval is the simultaneous one: wider
+        # than its own Wald interval, and it excludes 1 exactly when the max-T p < 0.05
+        f = spine_link.BEFORE_FORMS.index(before.form)
+        z = abs(before.log_or[f] / before.se[f])
+        assert z == pytest.approx(np.nanmax(np.abs(np.array(before.log_or) / before.se)))
+        assert math.log(before.odds_ratio) == pytest.approx(before.log_or[f], abs=1e-12)
+        half = (math.log(before.ci_high) - math.log(before.ci_low)) / 2 / before.se[f]
+        assert 1.959 < half < 2.25
+        assert (before.ci_low > 1 or before.ci_high < 1) == (before.p < 0.05) or abs(
+            before.p - 0.05
+        ) < 0.004
+    assert compared >= 4
 
 
 @pytest.mark.parametrize("bad", [1e308, float("inf"), -1e308, float("nan"), 11.0])

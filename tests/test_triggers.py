@@ -433,3 +433,31 @@ def test_a_daily_amount_is_checked_for_the_attacks_response_on_its_amounts() -> 
     assert not changed_amount[0] and abs(t_amount[0]) < 2.5
     assert changed_present[0] and np.isnan(t_present[0])  # constant: nobody can tell
     assert changed_sleep[0] and t_sleep[0] > 5
+
+
+@pytest.mark.slow
+def test_a_persons_own_diary_never_sets_the_weights_of_their_own_forms(cohort) -> None:  # type: ignore[no-untyped-def]
+    """Cross-fitting: a person's forms × lags are weighted by the other half of the
+    cohort, so scrambling one person's attack days leaves their own weights exactly as
+    they were (their test stays valid), while their own estimates change."""
+    days, _ = cohort
+    people = days["patient_id"].unique(maintain_order=True).to_list()[:60]
+    days = days.filter(pl.col("patient_id").is_in(people))
+    someone = people[7]
+    rng = np.random.default_rng(3)
+    mine = days.filter(pl.col("patient_id") == someone)
+    order = rng.permutation(mine.height)
+    scrambled = mine.with_columns(
+        pl.Series("onset", mine["onset"].to_numpy()[order]),
+        pl.Series("ongoing", mine["ongoing"].to_numpy()[order]),
+    )
+    other = pl.concat([days.filter(pl.col("patient_id") != someone), scrambled])
+    before = TriggerAnalysis().fit(days, shrink=True).estimates
+    after = TriggerAnalysis().fit(other, shrink=True).estimates
+
+    def rows(e: pl.DataFrame) -> pl.DataFrame:
+        return e.filter(pl.col("patient_id") == someone).sort("variable", "form", "lag")
+
+    assert np.array_equal(rows(before)["form_weight"], rows(after)["form_weight"])
+    assert not rows(before)["log_or"].equals(rows(after)["log_or"])
+    assert before["form_weight"].n_unique() > 3  # the cohort does weigh forms differently

@@ -34,9 +34,10 @@ Bonferroni bound (k × the smallest p, always valid) is used where it is smaller
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
+from scipy import special, stats
 
 DRAWS = 20_000
+REFINE = 0.2
 SEED = 20_261_130
 _BATCH = 64  # person × variable rows per batch of draws: ~64 × 20,000 × 12 doubles
 
@@ -70,34 +71,94 @@ def score_correlation(xt: np.ndarray, w: np.ndarray) -> np.ndarray:
 
 
 def max_t(
-    z: np.ndarray, r: np.ndarray, level: float = 0.95, draws: int = DRAWS
+    z: np.ndarray,
+    r: np.ndarray,
+    level: float = 0.95,
+    draws: int = DRAWS,
+    weights: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per row of ``z`` (B, K; NaN: not tested) with correlation ``r`` (B, K, K): the
-    max-T p-value of the largest |z| and the ``level`` quantile of max |Z| (the
-    simultaneous critical value). Rows with nothing tested get NaN for both."""
+    max-T p-value of the variable and each form's simultaneous critical value (B, K):
+    the intervals b_j ± c_j·se_j hold together with probability ``level``. Rows with
+    nothing tested get NaN.
+
+    With ``weights`` (B, K; scaled here to average 1 over the tested forms), the
+    statistic is min_j p_j / w_j (weighted max-T): a form given more weight needs less
+    evidence, c_j = z at w_j·a/2 with a chosen so that all intervals hold together, and
+    the test stays valid whatever the weights, provided they were not fitted to this
+    row's own data. Equal weights give the plain test."""
     z = np.asarray(z, float)
     b, k = z.shape
     p_out = np.full(b, np.nan)
-    c_out = np.full(b, np.nan)
+    c_out = np.full((b, k), np.nan)
     tested = ~np.isnan(z)
     rows = np.flatnonzero(tested.any(1))
     if not rows.size:
         return p_out, c_out
-    g = np.random.default_rng(SEED).standard_normal((draws, k))
+    w = np.where(tested, 1.0 if weights is None else np.asarray(weights, float), 0.0)
+    w = np.where(tested, np.maximum(w, 1e-12), 0.0)
+    w = w / np.maximum(w.sum(1, keepdims=True), 1e-300) * tested.sum(1, keepdims=True)
+    g = np.random.default_rng(SEED).standard_normal((draws, k)).astype(np.float32)
+    # every row with a tenth of the draws; the rows whose p could matter to a decision
+    # (p < REFINE: a false-discovery step at q = 0.10 never calls beyond it) again
+    # with all of them
+    coarse = g[: max(draws // 10, 1000)]
     for first in range(0, rows.size, _BATCH):
         sel = rows[first : first + _BATCH]
-        t = tested[sel]
-        rr = np.where(t[:, :, None] & t[:, None, :], r[sel], 0.0)
-        rr[:, np.arange(k), np.arange(k)] = 1.0
-        # a square root of R that tolerates near-collinear forms (eigenvalues ≥ 0)
-        val, vec = np.linalg.eigh(rr)
-        root = vec * np.sqrt(np.clip(val, 0.0, None))[:, None, :]
-        root = np.where(t[:, :, None], root, 0.0)  # an untested form never counts
-        sims = np.abs(g[None, :, :] @ np.swapaxes(root, 1, 2)).max(-1)  # (rows, draws)
-        observed = np.nanmax(np.abs(z[sel]), axis=1)
-        monte_carlo = (1.0 + (sims >= observed[:, None]).sum(1)) / (1.0 + draws)
-        # beyond the draws' resolution, Bonferroni (always valid) is the sharper bound
-        bonferroni = np.minimum(1.0, t.sum(1) * 2.0 * stats.norm.sf(observed))
-        p_out[sel] = np.minimum(monte_carlo, bonferroni)
-        c_out[sel] = np.quantile(sims, level, axis=1)
+        p_out[sel], c_out[sel] = _batch(z[sel], r[sel], w[sel], tested[sel], coarse, level)
+    again = rows[p_out[rows] < REFINE]
+    for first in range(0, again.size, _BATCH):
+        sel = again[first : first + _BATCH]
+        p_out[sel], c_out[sel] = _batch(z[sel], r[sel], w[sel], tested[sel], g, level)
     return p_out, c_out
+
+
+def _batch(
+    z: np.ndarray, r: np.ndarray, ws: np.ndarray, t: np.ndarray, g: np.ndarray, level: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """max_t for a few rows with the draws ``g``."""
+    k = z.shape[1]
+    draws = g.shape[0]
+    tail = 1.0 - level
+    rr = np.where(t[:, :, None] & t[:, None, :], r, 0.0)
+    rr[:, np.arange(k), np.arange(k)] = 1.0
+    # a square root of R that tolerates near-collinear forms (eigenvalues ≥ 0)
+    val, vec = np.linalg.eigh(rr)
+    root = vec * np.sqrt(np.clip(val, 0.0, None))[:, None, :]
+    root = np.where(t[:, :, None], root, 0.0).astype(np.float32)  # untested never counts
+    sims = np.abs(g[None, :, :] @ np.swapaxes(root, 1, 2))  # (rows, draws, K)
+    p_obs = np.where(t, 2.0 * stats.norm.sf(np.abs(np.nan_to_num(z))), np.inf)
+    observed = np.min(p_obs / np.where(t, ws, 1.0), axis=1)  # min p_j / w_j
+    # P(min_j p*_j / w_j ≤ observed) = P(any |Z*_j| ≥ z at w_j · observed / 2)
+    cut = _cut(ws, observed).astype(np.float32)
+    monte_carlo = (1.0 + (sims >= cut[:, None, :]).any(-1).sum(1)) / (1.0 + draws)
+    # beyond the draws' resolution, (weighted) Bonferroni — always valid — is sharper
+    bonferroni = np.minimum(1.0, t.sum(1) * observed)
+    # the critical a: the `tail` quantile of min_j p*_j / w_j over the draws. It is at
+    # most `tail` (the largest weight is ≥ 1), and a draw can be that small only if it
+    # passes the largest weight's cut at `tail`; with a margin of 2 for the draws' own
+    # scatter, the others stay ∞
+    gate = _cut(ws.max(1, keepdims=True), np.full(len(z), 2.0 * tail))[:, 0]
+    reach = sims.max(-1) >= gate[:, None]
+    stat = np.full(reach.shape, np.inf)
+    who, draw = np.nonzero(reach)
+    stat[who, draw] = np.min(
+        2.0 * special.ndtr(-sims[who, draw].astype(float)) / np.where(t[who], ws[who], np.nan),
+        axis=1,
+        where=t[who],
+        initial=np.inf,
+    )
+    rank = max(int(np.ceil(tail * draws)) - 1, 0)
+    a = np.partition(stat, rank, axis=1)[:, rank]
+    # a lies between Bonferroni's tail / k and tail (one test) whatever R is: keep the
+    # draws' scatter inside those bounds (one tested form gets exactly 1.96)
+    a = np.clip(a, tail / np.maximum(t.sum(1), 1), tail)
+    return np.minimum(monte_carlo, bonferroni), np.where(t, _cut(ws, a), np.nan)
+
+
+def _cut(w: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """|z| beyond which a two-sided p is at most w·a (inf where w is 0)."""
+    level = np.clip(w * a[:, None], 0.0, 1.0)
+    with np.errstate(divide="ignore"):
+        out: np.ndarray = np.where(level > 0, stats.norm.isf(level / 2.0), np.inf)
+    return out

@@ -50,6 +50,7 @@ import numpy as np
 import polars as pl
 from scipy import stats
 
+from painlink.analysis.family_test import max_t, residualise, score_correlation
 from painlink.analysis.logistic import fit_logit
 from painlink.analysis.plotting import figure, finish, for_patient, nothing_yet
 from painlink.analysis.results import Results, json_rows, one_patient, patients_of, per_patient_text
@@ -86,9 +87,14 @@ def evidence(r: dict[str, Any]) -> str | None:
     if r.get("test") == "before":
         # an interval that holds 1 says neither "more" nor "fewer"
         way = "more" if lo > 1 else "fewer" if hi < 1 else "about as many"
+        sd = r.get("before_sd")
+        if r.get("before_form") == "per_sd" and sd is not None and math.isfinite(sd):
+            what = f"each {sd:.1f} points more {region} pain (your usual spread)"
+        else:
+            what = f"{region} pain of {PAIN_THRESHOLD:g} or more"
         return (
-            f"{region} pain of {PAIN_THRESHOLD:g} or more went with {way} attacks "
-            f"starting the next day (odds ratio {est:.2f}, 95% CI {lo:.2f}–{hi:.2f})"
+            f"{what} went with {way} attacks starting the next day (odds ratio "
+            f"{est:.2f}, 95% CI {lo:.2f}–{hi:.2f}, allowing for both ways of looking)"
         )
     ci = f"95% CI {_points(lo)} to {_points(hi)} points"
     than = "than" if abs(est) >= 0.05 else "as"
@@ -222,19 +228,48 @@ def rise_tests(
     return {"with": _paired(with_d, s.alpha), "jump": _paired(jump_d, s.alpha)}
 
 
+#: the before test's forms of yesterday's pain: the clinical cut (≥ threshold) and the
+#: person's own scale (per SD of their ratings), one max-T test over both
+BEFORE_FORMS: tuple[str, ...] = ("threshold", "per_sd")
+
+
 def before_design(
     pain: np.ndarray, onset: np.ndarray, ongoing: np.ndarray, s: SpineSettings = SETTINGS
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Exposure x (pain ≥ threshold the day before), outcome y (onset) and the rows at
+    """Exposures X (n, 2): yesterday's pain ≥ threshold, and yesterday's pain per SD of
+    the person's ratings (centred on their mean); outcome y (onset); and the rows at
     risk (not inside an attack, yesterday rated) of one person and region."""
     n = len(pain)
-    x = np.zeros(n)
+    x = np.zeros((n, len(BEFORE_FORMS)))
     keep = np.zeros(n, dtype=bool)
     if n > 1:
         rated = ~np.isnan(pain[:-1])
         keep[1:] = rated & ~ongoing[1:]
-        x[1:] = np.where(rated, pain[:-1] >= s.pain_threshold, False)
+        x[1:, 0] = np.where(rated, pain[:-1] >= s.pain_threshold, False)
+        values = pain[~np.isnan(pain)]
+        sd = float(values.std()) if values.size > 1 else 0.0
+        if sd > 0:
+            x[1:, 1] = np.where(rated, (pain[:-1] - values.mean()) / sd, 0.0)
     return x, onset.astype(float), keep
+
+
+@dataclass(frozen=True)
+class Before:
+    """The before test of one person and region: the shown form's odds ratio with its
+    simultaneous 95% interval (both forms together), the max-T p over the two forms,
+    onsets at risk and days with pain ≥ threshold the day before; per form the raw
+    estimate and SE (log odds ratio; NaN: not tested); ``sd``: points per SD."""
+
+    odds_ratio: float = math.nan
+    ci_low: float = math.nan
+    ci_high: float = math.nan
+    p: float = math.nan
+    events: int = 0
+    exposed: int = 0
+    form: str | None = None
+    sd: float = math.nan
+    log_or: tuple[float, ...] = (math.nan, math.nan)
+    se: tuple[float, ...] = (math.nan, math.nan)
 
 
 #: slow drift terms in the before model (linear and quadratic in diary time)
@@ -252,43 +287,85 @@ def trend_columns(n: int) -> np.ndarray:
 
 
 def before_tests(
-    designs: list[tuple[np.ndarray, np.ndarray, np.ndarray]], s: SpineSettings = SETTINGS
-) -> list[tuple[float, float, float, float, int, int]]:
-    """The *before* test for many person–region designs in one batched fit:
-    (odds ratio, CI low, CI high, p, onsets at risk, exposed days) each, NaN figures
-    where there are too few onsets or too few exposed or unexposed days."""
-    out: list[tuple[float, float, float, float, int, int]] = []
-    fit_at: list[int] = []
+    designs: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
+    s: SpineSettings = SETTINGS,
+    sds: list[float] | None = None,
+) -> list[Before]:
+    """The *before* test for many person–region designs in one batched fit: each form
+    (pain ≥ threshold; per SD) is fitted where it can be (enough onsets; enough days
+    with and without pain ≥ threshold; ratings that vary), and the two are one max-T
+    test (:mod:`painlink.analysis.family_test`), so looking at two forms is paid for
+    and the shown interval holds although the form was chosen after looking."""
+    out = [Before() for _ in designs]
+    jobs: list[tuple[int, int]] = []  # (design, form)
     for k, (x, y, keep) in enumerate(designs):
-        exposed = int(x[keep].sum())
+        if not len(x):
+            continue
+        exposed = int(x[keep, 0].sum())
         events = int(y[keep].sum())
-        out.append((np.nan, np.nan, np.nan, np.nan, events, exposed))
         unexposed = int(keep.sum()) - exposed
-        if events >= s.min_attacks and min(exposed, unexposed) >= s.min_days_each:
-            fit_at.append(k)
-    if not fit_at:
+        sd = sds[k] if sds is not None else math.nan
+        out[k] = Before(events=events, exposed=exposed, sd=sd)
+        if events < s.min_attacks:
+            continue
+        if min(exposed, unexposed) >= s.min_days_each:
+            jobs.append((k, 0))
+        if keep.sum() >= s.min_days_numeric and np.ptp(x[keep, 1]) > 0:
+            jobs.append((k, 1))
+    if not jobs:
         return out
-    n = max(len(designs[k][0]) for k in fit_at)
-    X = np.zeros((len(fit_at), n, 2 + TREND_TERMS))
-    Y = np.zeros((len(fit_at), n))
-    M = np.zeros((len(fit_at), n), dtype=bool)
-    for j, k in enumerate(fit_at):
+    n = max(len(designs[k][0]) for k, _ in jobs)
+    cols = 2 + TREND_TERMS
+    X = np.zeros((len(jobs), n, cols))
+    Y = np.zeros((len(jobs), n))
+    M = np.zeros((len(jobs), n), dtype=bool)
+    for j, (k, form) in enumerate(jobs):
         x, y, keep = designs[k]
         X[j, : len(x), 0] = 1.0
-        X[j, : len(x), 1] = x
+        X[j, : len(x), 1] = x[:, form]
         X[j, : len(x), 2:] = trend_columns(len(x))
         Y[j, : len(y)] = y
         M[j, : len(keep)] = keep
     fit = fit_logit(X, Y, M, prior_sd=s.prior_sd)
-    z = float(stats.norm.ppf(1 - s.alpha / 2))
-    for j, k in enumerate(fit_at):
-        b, se = float(fit.coef[j, 1]), float(fit.se[j, 1])
-        if not (math.isfinite(b) and math.isfinite(se) and se > 0):
+    covariates = np.delete(X, 1, axis=2)
+    null = fit_logit(covariates, Y, M, prior_sd=s.prior_sd).coef
+    p_null = 1.0 / (1.0 + np.exp(-np.clip(np.einsum("jnc,jc->jn", covariates, null), -30, 30)))
+    w = np.where(M, p_null * (1.0 - p_null), 0.0)
+    resid = residualise(X[:, :, 1], covariates, w)
+    designs_fitted = sorted({k for k, _ in jobs})
+    row_of = {k: i for i, k in enumerate(designs_fitted)}
+    forms = len(BEFORE_FORMS)
+    b = np.full((len(designs_fitted), forms), np.nan)
+    se = np.full((len(designs_fitted), forms), np.nan)
+    xt = np.zeros((len(designs_fitted), forms, n))
+    weights = np.zeros((len(designs_fitted), n))
+    for j, (k, form) in enumerate(jobs):
+        coef, err = float(fit.coef[j, 1]), float(fit.se[j, 1])
+        if math.isfinite(coef) and math.isfinite(err) and err > 0:
+            b[row_of[k], form], se[row_of[k], form] = coef, err
+        xt[row_of[k], form] = resid[j]
+        weights[row_of[k]] = np.maximum(weights[row_of[k]], w[j])
+    r = score_correlation(xt, weights)
+    p_family, crit = max_t(b / se, r)
+    for i, k in enumerate(designs_fitted):
+        z = np.abs(b[i] / se[i])
+        if np.isnan(z).all():
             continue
-        p = float(2 * stats.norm.sf(abs(b / se)))
-        events, exposed = out[k][4], out[k][5]
-        ci = np.exp(np.clip([b, b - z * se, b + z * se], -700, 700))
-        out[k] = (float(ci[0]), float(ci[1]), float(ci[2]), p, events, exposed)
+        f = int(np.nanargmax(z))
+        lo, hi = b[i, f] - crit[i, f] * se[i, f], b[i, f] + crit[i, f] * se[i, f]
+        ci = np.exp(np.clip([b[i, f], lo, hi], -700, 700))
+        out[k] = Before(
+            odds_ratio=float(ci[0]),
+            ci_low=float(ci[1]),
+            ci_high=float(ci[2]),
+            p=float(p_family[i]),
+            events=out[k].events,
+            exposed=out[k].exposed,
+            form=BEFORE_FORMS[f],
+            sd=out[k].sd,
+            log_or=tuple(float(v) for v in b[i]),
+            se=tuple(float(v) for v in se[i]),
+        )
     return out
 
 
@@ -348,6 +425,7 @@ def spine_link(days: pl.DataFrame, settings: SpineSettings = SETTINGS) -> SpineL
     s = settings
     cells: list[dict[str, Any]] = []
     designs: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    sds: list[float] = []
     for (pid,), part in days.sort("patient_id", "date").group_by(
         ["patient_id"], maintain_order=True
     ):
@@ -360,7 +438,8 @@ def spine_link(days: pl.DataFrame, settings: SpineSettings = SETTINGS) -> SpineL
             cells.append(cell)
             if part[col].is_null().all():
                 cell["recorded"] = False
-                designs.append((np.zeros(0), np.zeros(0), np.zeros(0, dtype=bool)))
+                designs.append((np.zeros((0, 2)), np.zeros(0), np.zeros(0, dtype=bool)))
+                sds.append(math.nan)
                 continue
             pain = part[col].cast(pl.Float64).fill_null(np.nan).to_numpy().copy()
             # a rating off the 0–10 scale (only a hand-built table can hold one) is unrated
@@ -369,7 +448,9 @@ def spine_link(days: pl.DataFrame, settings: SpineSettings = SETTINGS) -> SpineL
             cell["rises"] = rise_tests(pain, onset, attack, s)
             cell["shares"] = _shares(pain, onset, attack)
             designs.append(before_design(pain, onset, ongoing, s))
-    befores = before_tests(designs, s)
+            rated = pain[~np.isnan(pain)]
+            sds.append(float(rated.std()) if rated.size > 1 else math.nan)
+    befores = before_tests(designs, s, sds)
     rows = []
     by_patient: dict[str, list[int]] = {}
     for k, cell in enumerate(cells):
@@ -380,8 +461,8 @@ def spine_link(days: pl.DataFrame, settings: SpineSettings = SETTINGS) -> SpineL
             cell = cells[k]
             if not cell["recorded"]:
                 continue
-            o, lo, hi, p, _, _ = befores[k]
-            family.append((k, "before", o, lo, hi, p, 1.0))
+            bt = befores[k]
+            family.append((k, "before", bt.odds_ratio, bt.ci_low, bt.ci_high, bt.p, 1.0))
             m, rlo, rhi, rp, _ = cell["rises"]["with"]
             family.append((k, "with", m, rlo, rhi, rp, 0.0))
         qs = _bh(np.array([f[5] for f in family], dtype=float))
@@ -400,7 +481,7 @@ def spine_link(days: pl.DataFrame, settings: SpineSettings = SETTINGS) -> SpineL
 
 def _row(
     cell: dict[str, Any],
-    before: tuple[float, float, float, float, int, int],
+    before: Before,
     figures: dict[tuple[int, str], tuple[float, float, float, float, float, bool]],
     k: int,
     s: SpineSettings,
@@ -426,7 +507,7 @@ def _row(
         )
     passed = {t: bool(row[f"{t}_passes"]) for t in ("before", "with", "jump")}
     n_with = cell["rises"]["with"][4]
-    enough = n_with >= s.min_attacks or not math.isnan(before[0])
+    enough = n_with >= s.min_attacks or not math.isnan(before.odds_ratio)
     verdict = verdict_of(passed, enough)
     tested = [t for t in ("before", "with") if not math.isnan(row[f"{t}_q"])]
     behind = BEHIND.get(verdict) or (min(tested, key=lambda t: row[f"{t}_q"]) if tested else None)
@@ -438,8 +519,10 @@ def _row(
         ci_high=row[f"{behind}_ci_high"] if behind else nan,
         q=row[f"{behind}_q"] if behind else nan,
         attacks_compared=n_with,
-        onsets_at_risk=before[4],
-        days_with_earlier_pain=before[5],
+        onsets_at_risk=before.events,
+        days_with_earlier_pain=before.exposed,
+        before_form=before.form,
+        before_sd=before.sd,
     )
     row["share_pain_day_before"], row["share_pain_during"], row["share_pain_day_after"] = cell[
         "shares"
@@ -472,6 +555,10 @@ COLUMNS: dict[str, pl.DataType] = {
     "attacks_compared": pl.Int64(),
     "onsets_at_risk": pl.Int64(),
     "days_with_earlier_pain": pl.Int64(),
+    #: the before test's shown form ("threshold": pain ≥ 4/10; "per_sd": per SD of the
+    #: person's ratings, ``before_sd`` points)
+    "before_form": pl.String(),
+    "before_sd": pl.Float64(),
     **{
         c: pl.Float64()
         for c in ("share_pain_day_before", "share_pain_during", "share_pain_day_after")

@@ -47,6 +47,9 @@ ESTIMATES: dict[str, pl.DataType] = {
     #: every row of one person's variable
     "p_family": pl.Float64(),
     "z_family": pl.Float64(),
+    #: the row of the score correlation matrix of the person's variable (its forms ×
+    #: lags, in order): what a weighted max-T test needs (weighted_families)
+    "score_corr": pl.List(pl.Float64()),
     #: t statistic of "inside an attack" for the variable (see attack_changes)
     "inside_t": pl.Float64(),
 }
@@ -67,12 +70,14 @@ def _family_tests(
     enough: np.ndarray,
     resid: np.ndarray,
     w_null: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Each model's person × variable max-T p-value and simultaneous critical value
-    (models are laid out block by block, P people per block)."""
+) -> tuple[np.ndarray, np.ndarray, list[list[float]]]:
+    """Each model's person × variable max-T p-value, its own simultaneous critical value,
+    and its row of the variable's score correlation matrix (models are laid out block
+    by block, P people per block)."""
     P = w_null.shape[0]
     p_family = np.full(z.shape, np.nan)
     z_family = np.full(z.shape, np.nan)
+    corr: list[list[float]] = [[] for _ in range(z.size)]
     people = np.arange(P)
     for variable in dict.fromkeys(block_variables):
         blocks = np.array([b for b, v in enumerate(block_variables) if v == variable])
@@ -81,8 +86,44 @@ def _family_tests(
         r = score_correlation(resid[rows].astype(float), w_null)
         p, c = max_t(zz, r)
         p_family[rows] = np.where(enough[rows], p[:, None], np.nan)
-        z_family[rows] = np.where(enough[rows], c[:, None], np.nan)
-    return p_family, z_family
+        z_family[rows] = c
+        for person in range(P):
+            for j, row in enumerate(rows[person]):
+                corr[row] = r[person, j].tolist()
+    return p_family, z_family, corr
+
+
+def weighted_families(estimates: pl.DataFrame, weights: np.ndarray) -> pl.DataFrame:
+    """``estimates`` with ``p_family`` and ``z_family`` recomputed by the weighted max-T
+    test, one weight per row (a form × lag of a person's variable), e.g. the share of
+    the rest of a cohort that form acts in. The weights must not come from the row's
+    own person, or the test is no longer valid."""
+    p_family = np.full(estimates.height, np.nan)
+    z_family = np.full(estimates.height, np.nan)
+    groups = (
+        estimates.with_row_index("_row")
+        .group_by("patient_id", "variable", maintain_order=True)
+        .agg(pl.col("_row"))
+    )
+    by_size: dict[int, list[list[int]]] = {}
+    for rows in groups["_row"].to_list():
+        by_size.setdefault(len(rows), []).append(rows)
+    log_or, se = estimates["log_or"].to_numpy(), estimates["se"].to_numpy()
+    enough = estimates["enough_data"].to_numpy()
+    corr = estimates["score_corr"].to_list()
+    for size, members in by_size.items():
+        idx = np.array(members)  # (G, K) row indices, in block order
+        z = np.where(enough[idx], log_or[idx] / se[idx], np.nan)
+        r = np.array([[corr[i] or [0.0] * size for i in row] for row in idx], float)
+        if r.shape != (len(idx), size, size):
+            continue  # a person's variable without its correlation rows: keep as is
+        p, c = max_t(z, r, weights=weights[idx])
+        p_family[idx] = np.where(enough[idx], p[:, None], np.nan)
+        z_family[idx] = c
+    return estimates.with_columns(
+        pl.Series("p_family", p_family).fill_nan(None),
+        pl.Series("z_family", z_family).fill_nan(None),
+    )
 
 
 def _pad(frame: pl.DataFrame) -> tuple[list[str], np.ndarray, np.ndarray]:
@@ -288,7 +329,7 @@ def person_estimates(
         covariates = np.delete(X, 1, axis=2)
         resid[sel] = residualise(X[:, :, 1], covariates, w_null[mp[sel]] * valid[fit_idx])
     p_raw = np.where(enough, 2 * stats.norm.sf(np.abs(log_or / se)), np.nan)
-    p_family, z_family = _family_tests(
+    p_family, z_family, score_corr = _family_tests(
         [candidates[ci].variable for ci, _ in blocks], log_or / se, enough, resid, w_null
     )
     return pl.DataFrame(
@@ -309,6 +350,7 @@ def person_estimates(
             "p_raw": p_raw,
             "p_family": p_family,
             "z_family": z_family,
+            "score_corr": score_corr,
             "inside_t": [
                 float(checked[candidates[c].variable][1][i])
                 if candidates[c].variable in checked

@@ -8,16 +8,19 @@ Two routes, declared in :mod:`painlink.rules.triggers`:
   across the person's variables, Benjamini–Hochberg at q. The form and lag shown are
   the strongest, with their simultaneous 95% interval (valid although chosen after
   looking); a call also needs that interval to exclude 1.
-- **With a cohort**: the same max-T test per person and variable, turned into a
-  signed z; per variable, the cohort's distribution of those z (adaptive shrinkage,
-  :mod:`painlink.analysis.effect_prior`: a null point mass and half-normals) gives
-  each person's local false-sign rate (lfsr); the calls are the person × variable
-  pairs of smallest lfsr whose mean lfsr stays ≤ q (Bayesian FDR over the cohort,
-  Stephens 2017), and each still needs the person's own simultaneous interval to
-  exclude 1. The cohort decides how much evidence is enough for a variable that acts
-  in many people or in few; it cannot make a call the person's own interval does not
-  support. The cohort's posterior for the person's shown form (pooled estimate and
-  interval) is shown beside it.
+- **With a cohort**: the same, with each person's forms × lags weighted in the max-T
+  test by the share of the other half of the cohort each acts in (cross-fitted:
+  :func:`painlink.analysis.triggers._cohort_model`), and the Benjamini–Hochberg step
+  weighted by the share of the cohort each variable acts in (Genovese, Roeder &
+  Wasserman 2006),
+  estimated per variable by adaptive shrinkage (:mod:`painlink.analysis.effect_prior`:
+  a null point mass and half-normals) of everyone's signed max-T z. The cohort decides
+  how much evidence is enough for a variable that acts in many people or in few; it
+  cannot make a call the person's own interval does not support. The cohort's
+  posterior for the person's shown form (pooled estimate and interval) is shown
+  beside it. Tried and measured, not used: calls on a 95% posterior interval (a third
+  as many true triggers found) and Bayesian FDR over the whole cohort (fewer true
+  triggers than the person's own test at 180 days; docs/validation.md).
 
 An effect of a numeric form (per SD, change) is shown in the direction that goes
 with more attacks ("less sleep", "a fall in stress"), so its odds ratio is above 1.
@@ -117,21 +120,13 @@ def definition(variable: str, form: str, kind: str, up: bool, scale: dict[str, f
     return form
 
 
-def _best(part: pl.DataFrame, by: str) -> pl.DataFrame:
-    return part.sort(by, nulls_last=True).group_by("variable", maintain_order=True).first()
-
-
 def bh_within(frame: pl.DataFrame, p: str, by: str, weight: str | None = None) -> pl.Series:
     """Benjamini–Hochberg adjusted p-values of column ``p`` within each ``by`` group,
     in the frame's row order; with ``weight``, the weighted procedure of Genovese,
     Roeder & Wasserman (2006) on p / w, weights scaled to average 1 within the group."""
     if frame.height == 0:
         return pl.Series("q", [], pl.Float64)
-    w = (
-        pl.col(weight) / pl.col(weight).mean().over(by)
-        if weight is not None
-        else pl.lit(1.0)
-    )
+    w = pl.col(weight) / pl.col(weight).mean().over(by) if weight is not None else pl.lit(1.0)
     ranked = (
         frame.select(by, p, w.alias("_w"))
         .with_row_index("_row")
@@ -171,12 +166,22 @@ def own_route(e: pl.DataFrame, s: TriggerSettings, weight: str | None = None) ->
             pl.lit(None, pl.String).alias("called_by"),
             pl.lit(None, pl.UInt32).alias("tried"),
         )
+    # the shown form: the strongest, or with cohort weights the strongest weighted one
+    # (the form that decided the weighted max-T test)
+    strength = (
+        pl.col("p_raw") / pl.col("form_weight")
+        if "form_weight" in tested.columns
+        else pl.col("p_raw")
+    )
     best = (
-        tested.with_columns(pl.len().over("patient_id", "variable").alias("tried"))
-        .sort("patient_id", "variable", "p_raw", nulls_last=True)
+        tested.with_columns(
+            pl.len().over("patient_id", "variable").alias("tried"), strength.alias("_strength")
+        )
+        .sort("patient_id", "variable", "_strength", nulls_last=True)
         .group_by("patient_id", "variable", maintain_order=True)
         .first()
         .with_columns(pl.col("p_family").alias("p_variable"))
+        .drop("_strength")
     )
     best = best.with_columns(bh_within(best, "p_variable", "patient_id", weight).alias("q"))
     half = pl.col("z_family") * pl.col("se")
@@ -226,11 +231,15 @@ def cohort_route(best: pl.DataFrame, s: TriggerSettings) -> pl.DataFrame:
     )
     q = bh_within(weighted, "p_variable", "patient_id", "_w")
     half = pl.col("z_family") * pl.col("se")
-    return weighted.drop("_w").with_columns(
-        q.alias("q"),
-    ).with_columns(
-        ((pl.col("q") <= s.q) & (pl.col("log_or").abs() > half)).alias("called"),
-        pl.lit("own data, variables weighted by the cohort").alias("called_by"),
+    return (
+        weighted.drop("_w")
+        .with_columns(
+            q.alias("q"),
+        )
+        .with_columns(
+            ((pl.col("q") <= s.q) & (pl.col("log_or").abs() > half)).alias("called"),
+            pl.lit("own data, variables weighted by the cohort").alias("called_by"),
+        )
     )
 
 

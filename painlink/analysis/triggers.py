@@ -9,10 +9,11 @@ verdicts are one declared procedure (:mod:`painlink.analysis.trigger_verdicts`).
 
 With a cohort (at least ``shrink_min_patients`` people), each variable-form-lag gets a
 population distribution of effects (:mod:`painlink.analysis.effect_prior`, adaptive
-shrinkage: a null point mass and zero-centred normals), and each person's posterior
-under it is what is shown — so the cohort tells how common and how large an effect
-is, while a call still needs the person's own evidence. The cohort-level answers
-(how many people a variable acts in; which forms matter) come from the same fit.
+shrinkage: a null point mass and zero-centred normals): it answers how common and how
+large an effect is (``TriggerResults.cohort``), and each person's posterior under it
+is shown beside their own estimate. The share of the cohort each variable acts in
+weights the person's Benjamini–Hochberg step, so a call still needs the person's own
+evidence and their own interval to exclude 1.
 
 Verdicts per person and variable: ``likely trigger``, ``likely protector``,
 ``possible early attack sign`` (a known premonitory symptom: maybe the attack already
@@ -22,6 +23,7 @@ recorded``. These are associations in one person's diary, not causes.
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -31,7 +33,7 @@ import polars as pl
 from painlink.analysis.effect_prior import fit_prior, posterior
 from painlink.analysis.plotting import figure, finish, nothing_yet
 from painlink.analysis.results import Results, json_rows, one_patient, patients_of, per_patient_text
-from painlink.analysis.trigger_fit import person_estimates
+from painlink.analysis.trigger_fit import person_estimates, weighted_families
 from painlink.analysis.trigger_verdicts import (
     LAG_WORDS,
     cohort_route,
@@ -216,8 +218,8 @@ def fit(
 
 def _decide(estimates: pl.DataFrame, s: TriggerSettings, cohort: bool) -> pl.DataFrame:
     """Each person × variable's shown form and lag, and whether it is a call: the own
-    route, and with a cohort the cohort route's Bayesian FDR over everyone's variables
-    (see :mod:`painlink.analysis.trigger_verdicts`)."""
+    route, and with a cohort its Benjamini–Hochberg step weighted by the share of the
+    cohort each variable acts in (see :mod:`painlink.analysis.trigger_verdicts`)."""
     best = own_route(estimates, s)
     return cohort_route(best, s) if cohort else best
 
@@ -232,15 +234,25 @@ def _cohort_model(estimates: pl.DataFrame, s: TriggerSettings) -> tuple[pl.DataF
     share = np.full(n, np.nan)
     indexed = estimates.with_row_index("_row")
     rows = []
+    # cross-fitted form weights: each person's forms × lags are weighted by the share
+    # of the *other half* of the cohort each acts in, so a person's own data never
+    # sets their own weights (Ignatiadis et al. 2016, independent hypothesis weighting)
+    fold = np.array([zlib.crc32(p.encode()) % 2 for p in estimates["patient_id"].to_list()])
+    form_weight = np.full(n, np.nan)
     for (variable, form, lag), part in indexed.filter(pl.col("enough_data")).group_by(
         ["variable", "form", "lag"], maintain_order=True
     ):
+        idx = part["_row"].to_numpy()
+        b, se = part["log_or"].to_numpy(), part["se"].to_numpy()
+        for half in (0, 1):
+            train = fold[idx] != half
+            if train.sum() >= s.shrink_min_patients:
+                other = fit_prior(b[train], se[train]).share_with_effect
+                form_weight[idx[~train]] = other + s.weight_floor
         if part.height < s.shrink_min_patients:
             continue
-        b, se = part["log_or"].to_numpy(), part["se"].to_numpy()
         prior = fit_prior(b, se)
         post = posterior(b, se, prior, 1 - s.alpha)
-        idx = part["_row"].to_numpy()
         post_mean[idx], post_low[idx], post_high[idx] = post.mean, post.low, post.high
         lfsr[idx] = post.lfsr
         share[idx] = prior.share_with_effect
@@ -255,7 +267,11 @@ def _cohort_model(estimates: pl.DataFrame, s: TriggerSettings) -> tuple[pl.DataF
                 "evidence": prior.evidence,
             }
         )
-    out = estimates.with_columns(
+    # a form the other half gave no evidence for gets the floor: a cohort that never
+    # saw it act neither favours it nor rules it out
+    form_weight = np.where(np.isnan(form_weight), s.weight_floor, form_weight)
+    out = weighted_families(estimates, form_weight).with_columns(
+        pl.Series("form_weight", form_weight),
         pl.Series("post_mean", post_mean).fill_nan(None),
         pl.Series("post_low", post_low).fill_nan(None),
         pl.Series("post_high", post_high).fill_nan(None),

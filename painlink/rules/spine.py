@@ -63,6 +63,7 @@ class SpineSettings:
     pain_threshold: float = 4.0  # moderate pain, 0–10 NRS
     min_attacks: int = 5  # ICHD-3's 5 attacks
     min_days_each: int = 5  # exposed and unexposed days at risk for the before test
+    min_days_numeric: int = 20  # rated days at risk for the per-SD form of the before test
     prior_sd: float | None = 5.0  # normal prior SD on the log odds ratio
     baseline_from: int = 7  # the with test's baseline: attack-free days 7 ..
     baseline_to: int = 3  # .. 3 days before onset (outside the 48 h premonitory window)

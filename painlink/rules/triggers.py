@@ -13,13 +13,19 @@
 - An attack can change what is recorded on its days, and makes a new onset the next
   day less likely: the model adjusts for "the day before was inside an attack", and
   the recent baseline of the change form leaves attack days out.
-- Multiplicity, one declared procedure: within a variable, the forms × lags are
-  combined by Simes' test (valid for the positively dependent tests of one
-  variable); across the person's variables, Benjamini–Hochberg at q = 0.10
-  (statistics.md §7.4). With a cohort, the person's posterior under the cohort's
-  population distribution replaces the p-values: Bayesian FDR over the person's
-  variables (mean local false-sign rate of the calls ≤ q).
-- A call is shown only with an interval that excludes 1 (95%).
+- Multiplicity, one declared procedure: within a variable, its forms × lags are
+  one max-T test (Westfall & Young 1993; Hothorn, Bretz & Westfall 2008): the
+  strongest |z| against the maximum of jointly normal statistics with the
+  correlation of their score tests, so the search is charged for what it is
+  (correlated forms cost less than independent ones); across the person's
+  variables, Benjamini–Hochberg at q = 0.10 (statistics.md §7.4). With a cohort,
+  the max-T test is weighted by the share of the other half of the cohort each form
+  × lag acts in (cross-fitted), and the Benjamini–Hochberg step by the share of the
+  cohort each variable acts in (Genovese, Roeder & Wasserman 2006), both estimated by
+  adaptive shrinkage.
+- The shown form and lag is the strongest, with its simultaneous 95% interval (the
+  max-T critical value), so it covers the truth although it was chosen after
+  looking; a call needs that interval to exclude 1.
 - Prior: a normal prior with SD 2 on log odds ratios (odds ratios beyond ~50 need
   strong evidence) keeps estimates finite with sparse 2×2 tables.
 - Cohort model: the population distribution of each variable-form-lag effect is a
@@ -62,8 +68,9 @@ class TriggerSettings:
     #: evidence (log likelihood ratio of "acts in some people" over "in nobody") is at
     #: least 3, a likelihood ratio of 20 (Kass & Raftery 1995: strong evidence)
     form_evidence: float = 3.0
-    #: added to the cohort's share of people a form acts in, to weigh that form in a
-    #: person's weighted Simes test: a form the cohort never saw keeps some weight
+    #: added to the cohort's share of people a form × lag (or a variable) acts in, to
+    #: weigh it in a person's weighted max-T test (or Benjamini–Hochberg step): one the
+    #: cohort never saw act keeps some weight and can still be called on strong evidence
     weight_floor: float = 0.05
     trend_window_days: int = 28
     #: lag 0 is tried for a person's variable only if it does not move on days inside
