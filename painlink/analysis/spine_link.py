@@ -94,7 +94,7 @@ def evidence(r: dict[str, Any]) -> str | None:
             what = f"{region} pain of {PAIN_THRESHOLD:g} or more"
         return (
             f"{what} went with {way} attacks starting the next day (odds ratio "
-            f"{est:.2f}, 95% CI {lo:.2f}–{hi:.2f}, allowing for both ways of looking)"
+            f"{est:.2f}, 95% CI {lo:.2f}–{hi:.2f}, widened for trying two ways)"
         )
     ci = f"95% CI {_points(lo)} to {_points(hi)} points"
     than = "than" if abs(est) >= 0.05 else "as"
