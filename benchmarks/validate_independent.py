@@ -26,7 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(1, str(Path(__file__).resolve().parent))
 
 from oracle_independent import oracle_calls
-from score_calls import NESTED, markdown, nested_markdown, score, spine_interval
+from score_calls import NESTED, markdown, nested_markdown, score
+from score_calls import painlink_calls as shared_calls
 
 from painlink.diary.frames import DiaryFrames
 from painlink.simulate.independent import simulate_independent
@@ -40,41 +41,8 @@ ROUTE = {"shrink": True}
 
 
 def painlink_calls(diary: DiaryFrames) -> pl.DataFrame:
-    """painlink's trigger and neck/back verdicts on ``diary``, in the scorer's contract.
-
-    The day table is built as ``painlink analyze`` builds it; the trigger analysis names
-    each verdict's variable by its day column, its form and lag, and the direction of
-    "more of it"; the neck/back analysis names its region."""
-    from painlink.analysis.report import _days
-    from painlink.analysis.spine_link import spine_link
-    from painlink.analysis.triggers import TriggerAnalysis
-
-    days = _days(diary)
-    trig = TriggerAnalysis().fit(days, shrink=ROUTE["shrink"]).to_frame()
-    rows = trig.select(
-        "patient_id",
-        "variable",
-        "verdict",
-        "odds_ratio",
-        "ci_low",
-        "ci_high",
-        pl.col("form"),
-        pl.col("lag").cast(pl.String),
-        "direction",
-    )
-    spine = spine_link(days).to_frame()
-    if spine.height:
-        spine_rows = spine.select(
-            "patient_id",
-            pl.col("region").replace_strict(REGION_TO_VARIABLE, default=None).alias("variable"),
-            "verdict",
-            *spine_interval(spine),
-            pl.lit("neck/back timing").alias("form"),
-            pl.lit(None, pl.String).alias("lag"),
-            pl.lit(None, pl.Int64).alias("direction"),
-        )
-        rows = pl.concat([rows, spine_rows], how="vertical_relaxed")
-    return rows
+    """painlink's calls on ``diary`` with the route chosen by ``--route`` (score_calls)."""
+    return shared_calls(diary, ROUTE["shrink"], REGION_TO_VARIABLE)
 
 
 def _mean(results: list[dict]) -> dict:

@@ -27,13 +27,12 @@ from scipy import stats
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(1, str(Path(__file__).resolve().parent))
 
-from score_calls import markdown, score, spine_interval
+from score_calls import markdown, score
+from score_calls import painlink_calls as shared_calls
 
 from painlink.analysis.logistic import fit_logit
 from painlink.analysis.report import _days
-from painlink.analysis.spine_link import spine_link
 from painlink.analysis.trigger_verdicts import bh
-from painlink.analysis.triggers import TriggerAnalysis
 from painlink.days.exposures import derive_exposures
 from painlink.diary.frames import DiaryFrames
 from painlink.simulate.simulator import simulate
@@ -157,30 +156,8 @@ def oracle_calls(days: pl.DataFrame, q: float = 0.10) -> pl.DataFrame:
 
 
 def painlink_calls(diary: DiaryFrames, shrink: bool) -> pl.DataFrame:
-    days = _days(diary)
-    trig = TriggerAnalysis().fit(days, shrink=shrink).to_frame()
-    spine = spine_link(days).to_frame()
-    rows = trig.select(
-        "patient_id", "variable", "verdict", "odds_ratio", "ci_low", "ci_high", "form",
-        pl.col("lag").cast(pl.String), "direction",
-    )  # fmt: skip
-    if spine.height:
-        rows = pl.concat(
-            [
-                rows,
-                spine.filter(pl.col("region") == "neck").select(
-                    "patient_id",
-                    pl.lit("neck_pain").alias("variable"),
-                    "verdict",
-                    *spine_interval(spine),
-                    pl.lit(None, pl.String).alias("form"),
-                    pl.lit(None, pl.String).alias("lag"),
-                    pl.lit(None, pl.Int64).alias("direction"),
-                ),
-            ],
-            how="vertical_relaxed",
-        )
-    return rows
+    """painlink's calls on ``diary`` (score_calls); this simulator plants neck roles only."""
+    return shared_calls(diary, shrink, {"neck": "neck_pain"})
 
 
 def main() -> None:

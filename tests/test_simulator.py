@@ -167,3 +167,13 @@ def test_truth_file_is_valid_json_and_matches_the_diary(tmp_path: Path) -> None:
         p["patient_id"] for p in truth["patients"] if p["treatment"]
     }
     assert "short_sleep" in truth["exposures"]
+
+
+@pytest.mark.parametrize("days", [1, 7, 28])
+def test_a_diary_shorter_than_the_treatment_start_simulates_without_a_treatment(days: int) -> None:
+    """Treatment starts on day 28 at the earliest: a shorter diary has none, and no
+    crash (the start date was looked up even when nobody was treated)."""
+    parts = list(simulate(SimulationSpec(patients=4, days=days, seed=2)))
+    diary = parts[0][0]
+    assert diary.treatments.height == 0
+    assert all(t["treatment"] is None for t in parts[0][1])

@@ -373,12 +373,14 @@ def _simulate_chunk(
         }
     )
     treated = np.flatnonzero(has_treatment) if t0 < t else np.zeros(0, int)
+    # a diary of 28 days or fewer ends before any treatment starts
+    started = dates[t0] if t0 < t else dates[-1]
     treatments = pl.DataFrame(
         {
             "patient_id": pl.Series(pid[treated], dtype=pl.String),
             "name": [TREATMENTS[treatment_idx[i]][0] for i in treated],
             "kind": [TREATMENTS[treatment_idx[i]][1] for i in treated],
-            "start": pl.Series([dates[t0]] * treated.size, dtype=pl.Date),
+            "start": pl.Series([started] * treated.size, dtype=pl.Date),
             "end": pl.Series([None] * treated.size, dtype=pl.Date),
         }
     )
@@ -386,7 +388,7 @@ def _simulate_chunk(
         {
             "patient_id": pl.Series(pid[treated], dtype=pl.String),
             "at": pl.Series(
-                [dt.datetime.combine(dates[t0], dt.time(9, 0))] * treated.size,
+                [dt.datetime.combine(started, dt.time(9, 0))] * treated.size,
                 dtype=pl.Datetime("us"),
             ),
             "kind": "intake",
