@@ -17,12 +17,8 @@ from __future__ import annotations
 
 import argparse
 import math
-from typing import TYPE_CHECKING
 
 import polars as pl
-
-if TYPE_CHECKING:
-    from painlink.diary.frames import DiaryFrames
 
 TRIGGER, PROTECTOR = "likely trigger", "likely protector"
 EARLY, SYMPTOM, CAUSE = "possible early attack sign", "symptom of the attack", "candidate cause"
@@ -46,39 +42,6 @@ def spine_interval(spine: pl.DataFrame) -> list[pl.Expr]:
         value = pl.col(col).cast(pl.Float64) if col in spine.columns else pl.lit(None, pl.Float64)
         out.append(pl.when(points).then(value.exp()).otherwise(value).alias(name))
     return out
-
-
-def painlink_calls(diary: DiaryFrames, shrink: bool, regions: dict[str, str]) -> pl.DataFrame:
-    """painlink's trigger and neck/back verdicts on ``diary`` in the scorer's contract.
-
-    The day table is built as ``painlink analyze`` builds it; ``shrink`` picks the
-    cohort route (True) or each person alone (False); the trigger rows carry their
-    variable, form, lag and the direction of "more of it"; the neck/back rows of the
-    regions in ``regions`` (region → the variable the simulator's truth names) carry
-    the verdict's estimate and interval (:func:`spine_interval`)."""
-    from painlink.analysis.report import _days
-    from painlink.analysis.spine_link import spine_link
-    from painlink.analysis.triggers import TriggerAnalysis
-
-    days = _days(diary)
-    trig = TriggerAnalysis().fit(days, shrink=shrink).to_frame()
-    rows = trig.select(
-        "patient_id", "variable", "verdict", "odds_ratio", "ci_low", "ci_high", "form",
-        pl.col("lag").cast(pl.String), "direction",
-    )  # fmt: skip
-    spine = spine_link(days).to_frame().filter(pl.col("region").is_in(list(regions)))
-    if spine.height:
-        spine_rows = spine.select(
-            "patient_id",
-            pl.col("region").replace_strict(regions, default=None).alias("variable"),
-            "verdict",
-            *spine_interval(spine),
-            pl.lit("neck/back timing").alias("form"),
-            pl.lit(None, pl.String).alias("lag"),
-            pl.lit(None, pl.Int64).alias("direction"),
-        )
-        rows = pl.concat([rows, spine_rows], how="vertical_relaxed")
-    return rows
 
 
 def score(calls: pl.DataFrame, truth: pl.DataFrame) -> dict:

@@ -26,8 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(1, str(Path(__file__).resolve().parent))
 
 from oracle_independent import oracle_calls
+from painlink_calls import painlink_calls as shared_calls
 from score_calls import NESTED, markdown, nested_markdown, score
-from score_calls import painlink_calls as shared_calls
 
 from painlink.diary.frames import DiaryFrames
 from painlink.simulate.independent import simulate_independent

@@ -27,8 +27,8 @@ from scipy import stats
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(1, str(Path(__file__).resolve().parent))
 
+from painlink_calls import painlink_calls as shared_calls
 from score_calls import markdown, score
-from score_calls import painlink_calls as shared_calls
 
 from painlink.analysis.logistic import fit_logit
 from painlink.analysis.report import _days
