@@ -85,8 +85,10 @@ def evidence(r: dict[str, Any]) -> str | None:
         return None
     region = r["region"]
     if r.get("test") == "before":
-        # an interval that holds 1 says neither "more" nor "fewer"
-        way = "more" if lo > 1 else "fewer" if hi < 1 else "about as many"
+        # the estimate's side, as the other tests word it ("higher", "lower"): a non-call
+        # is followed by "but that is within what chance gives", so an odds ratio of 3.6
+        # is not called "about as many"
+        way = "more" if est > 1 else "fewer" if est < 1 else "as many"
         sd = r.get("before_sd")
         if r.get("before_form") == "per_sd" and sd is not None and math.isfinite(sd):
             what = f"each {sd:.1f} points more {region} pain (your usual spread)"
