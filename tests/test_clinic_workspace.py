@@ -237,3 +237,32 @@ def test_every_tab_shows_a_sparse_or_odd_diary(web: Web) -> None:
     assert "&lt;b&gt;bold&lt;/b&gt;" in attacks
     notes = doc.get(f"/clinic/patients/{pid}?tab=notes").text
     assert "&lt;b&gt;bold&lt;/b&gt;" in notes and '<td data-label="Stress">4</td>' in notes
+
+
+def test_the_neck_back_tab_shows_the_verdict_and_the_tests_behind_it(web: Web) -> None:
+    """The clinician sees each region's verdict with the estimate and interval behind it
+    and the family's tests (before, with, jump), not only the pain records."""
+    doc, _, ana, pid, csrf = _shared(web)
+    attack_days = range(2, 90, 4)
+    _attacks(ana, pid, csrf, attack_days)
+    today = dt.date.today()
+    for n in range(1, 90):
+        pain = "7" if (n - 1) in attack_days or n in attack_days else "1"
+        r = ana.post(
+            "/checkin",
+            data={"csrf_token": csrf, "date": (today - dt.timedelta(days=n)).isoformat(),
+                  "neck_pain": pain},
+        )  # fmt: skip
+        assert r.status_code in (200, 303), r.text
+    tab = _section(
+        doc.get(f"/clinic/patients/{pid}?tab=neck-back").text, ">Neck and back pain</h2>"
+    )
+    assert "Does the pain come before attacks, or with them?" in tab
+    verdict = re.search(r"<strong>Neck</strong>: ([a-z ]+)", tab)
+    assert verdict and verdict.group(1) in {
+        "candidate cause", "symptom of the attack", "possible early attack sign", "no link found",
+    }  # fmt: skip
+    assert "pain the day before → onset (odds ratio)" in tab and "rise on attack days" in tab
+    assert "nan" not in tab.lower().replace("nancy", "") and "None" not in tab
+    if verdict.group(1) != "no link found":
+        assert "Possible explanations" in tab and "an association, not proof of cause" in tab

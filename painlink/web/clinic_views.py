@@ -359,7 +359,10 @@ def tab_view(conn: Any, patient_id: str, tab: str, page: int) -> dict[str, Any]:
     if tab == "notes":
         return {"checkins": checkin_rows(diary, page)}
     if tab == "neck-back":
-        return {"spine": spine_rows(diary, page)}
+        return {
+            "spine": spine_rows(diary, page),
+            "findings": presenters.spine_for_clinician(conn, patient_id),
+        }
     if tab == "screens":
         prefill, answered_at = clinical_records.intake_from_history(conn, patient_id)
         return {

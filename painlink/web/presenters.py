@@ -114,6 +114,35 @@ def _clean(value: Any) -> Any:
     return None if isinstance(value, float) and math.isnan(value) else value
 
 
+def spine_findings(table: pl.DataFrame) -> list[dict[str, Any]]:
+    """One person's neck/back rows with the estimate and interval behind each verdict in
+    words (``spine_link.evidence``) and whether it is a call."""
+    return [
+        {
+            **{k: _clean(v) for k, v in r.items()},
+            "evidence": spine_evidence(r),
+            "call": r["verdict"] in SPINE_CALLS,
+        }
+        for r in table.iter_rows(named=True)
+    ]
+
+
+def spine_for_clinician(store: Source, patient_id: str) -> dict[str, Any]:
+    """The neck/back verdicts as the clinician's tab shows them: each region's verdict,
+    the sentence behind it, and every test's estimate, interval and q (the family's
+    rule in docs/analysis.md), with the possible explanations beside any call."""
+    diary = read(store, patient_id)
+    if diary.attacks.height < 1:
+        return {"enough": False}
+    report = analysis_report(diary, patient_id, _patient_today(diary))
+    rows = spine_findings(report.spine.to_frame(patient_id))
+    return {
+        "enough": True,
+        "rows": [r for r in rows if r["verdict"] != "not recorded"],
+        "explanations": list(SPINE_EXPLANATIONS.values()) if any(r["call"] for r in rows) else [],
+    }
+
+
 def insights(store: Source, patient_id: str, today: dt.date | None = None) -> dict[str, Any]:
     """The insights page; ``today`` (default: the date in the patient's zone) chooses the
     cached report, since an ongoing attack counts up to today, and decides whether the
@@ -125,15 +154,7 @@ def insights(store: Source, patient_id: str, today: dt.date | None = None) -> di
     result = classify(diary)
     report = analysis_report(diary, patient_id, today)
     trig = report.triggers.to_frame(patient_id)
-    spine = [
-        {
-            **{k: _clean(v) for k, v in r.items()},
-            # the estimate and interval behind the verdict, in words (spine_link.evidence)
-            "evidence": spine_evidence(r),
-            "call": r["verdict"] in SPINE_CALLS,
-        }
-        for r in report.spine.to_frame(patient_id).iter_rows(named=True)
-    ]
+    spine = spine_findings(report.spine.to_frame(patient_id))
     last_day = last_diary_day(diary)
     return {
         "enough": True,
