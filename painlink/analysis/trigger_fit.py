@@ -65,32 +65,41 @@ _CHUNK_CELLS = 6_000_000  # models × days per batch: ~50 MB per design array
 
 
 def _family_tests(
-    block_variables: list[str],
+    families: list[np.ndarray],
     z: np.ndarray,
     enough: np.ndarray,
-    resid: np.ndarray,
+    resid: dict[int, np.ndarray],
     w_null: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, list[list[float]]]:
-    """Each model's person × variable max-T p-value, its own simultaneous critical value,
-    and its row of the variable's score correlation matrix (models are laid out block
-    by block, P people per block)."""
-    P = w_null.shape[0]
-    p_family = np.full(z.shape, np.nan)
-    z_family = np.full(z.shape, np.nan)
-    corr: list[list[float]] = [[] for _ in range(z.size)]
+    out: tuple[np.ndarray, np.ndarray, list[list[float]]],
+) -> None:
+    """For each variable (its blocks in ``families``): every person's max-T p-value,
+    each model's simultaneous critical value and its row of the score correlation
+    matrix, written into ``out`` (p_family, z_family, corr; models are laid out block by
+    block, P people per block). The variables go through one max-T call, padded to the
+    largest family (a padded form is untested and never counts)."""
+    P, n = w_null.shape
+    p_family, z_family, corr = out
     people = np.arange(P)
-    for variable in dict.fromkeys(block_variables):
-        blocks = np.array([b for b, v in enumerate(block_variables) if v == variable])
+    k_max = max(len(f) for f in families)
+    zz = np.full((len(families), P, k_max), np.nan)
+    rr = np.zeros((len(families), P, k_max, k_max))
+    rows_of = []
+    for i, blocks in enumerate(families):
         rows = blocks[None, :] * P + people[:, None]  # (P, K) model indices
-        zz = np.where(enough[rows], z[rows], np.nan)
-        r = score_correlation(resid[rows].astype(float), w_null)
-        p, c = max_t(zz, r)
-        p_family[rows] = np.where(enough[rows], p[:, None], np.nan)
-        z_family[rows] = c
+        rows_of.append(rows)
+        k = len(blocks)
+        zz[i, :, :k] = np.where(enough[rows], z[rows], np.nan)
+        xt = np.stack([resid.get(int(b), np.zeros((P, n), np.float32)) for b in blocks], axis=1)
+        rr[i, :, :k, :k] = score_correlation(xt.astype(float), w_null)
+    p, c = max_t(zz.reshape(-1, k_max), rr.reshape(-1, k_max, k_max))
+    p, c = p.reshape(len(families), P), c.reshape(len(families), P, k_max)
+    for i, rows in enumerate(rows_of):
+        k = rows.shape[1]
+        p_family[rows] = np.where(enough[rows], p[i][:, None], np.nan)
+        z_family[rows] = c[i, :, :k]
         for person in range(P):
             for j, row in enumerate(rows[person]):
-                corr[row] = r[person, j].tolist()
-    return p_family, z_family, corr
+                corr[row] = rr[i, person, j, :k].tolist()
 
 
 def weighted_families(estimates: pl.DataFrame, weights: np.ndarray) -> pl.DataFrame:
@@ -277,7 +286,18 @@ def person_estimates(
     # × lags share, for their joint (max-T) test (painlink.analysis.family_test)
     p_null = 1.0 / (1.0 + np.exp(-np.clip(np.einsum("pnc,pc->pn", base, null), -30, 30)))
     w_null = np.where(at_risk, p_null * (1.0 - p_null), 0.0)
-    resid = np.zeros((m, n), np.float32)  # each model's exposure, residualised
+    # each fitted model's exposure residualised on its covariates, kept per block only
+    # until every block of its variable is fitted: then the variable's max-T test runs
+    # and they are let go (a cohort never holds all of them at once)
+    resid: dict[int, np.ndarray] = {}
+    block_variables = [candidates[ci].variable for ci, _ in blocks]
+    families = {
+        v: np.array([b for b, x in enumerate(block_variables) if x == v])
+        for v in dict.fromkeys(block_variables)
+    }
+    p_family = np.full(m, np.nan)
+    z_family = np.full(m, np.nan)
+    score_corr: list[list[float]] = [[] for _ in range(m)]
     for first in range(0, len(blocks), per_chunk):
         chunk = blocks[first : first + per_chunk]
         idx = np.arange(first * P, (first + len(chunk)) * P)
@@ -312,26 +332,43 @@ def person_estimates(
         )
         enough[idx] = ok
         fit_idx = np.flatnonzero(ok)
-        if not fit_idx.size:
-            continue
         sel = idx[fit_idx]
-        X = np.empty((len(sel), n, p))
-        X[:, :, 0] = 1.0
-        X[:, :, 1] = xv[fit_idx]
-        X[:, :, 2:] = cov[mp[sel]]
-        hormonal = np.isin(
-            mc[sel], [i for i, c in enumerate(candidates) if c.form in HORMONAL_FORMS]
-        )
-        X[hormonal, :, 4] = 0.0  # the menstrual covariate of a hormonal form is itself
-        fit = fit_logit(X, yv[fit_idx], valid[fit_idx], prior_sd=s.prior_sd, start=start[mp[sel]])
-        log_or[sel] = fit.coef[:, 1]
-        se[sel] = fit.se[:, 1]
-        covariates = np.delete(X, 1, axis=2)
-        resid[sel] = residualise(X[:, :, 1], covariates, w_null[mp[sel]] * valid[fit_idx])
+        if sel.size:
+            X = np.empty((len(sel), n, p))
+            X[:, :, 0] = 1.0
+            X[:, :, 1] = xv[fit_idx]
+            X[:, :, 2:] = cov[mp[sel]]
+            hormonal = np.isin(
+                mc[sel], [i for i, c in enumerate(candidates) if c.form in HORMONAL_FORMS]
+            )
+            X[hormonal, :, 4] = 0.0  # the menstrual covariate of a hormonal form is itself
+            fit = fit_logit(
+                X, yv[fit_idx], valid[fit_idx], prior_sd=s.prior_sd, start=start[mp[sel]]
+            )
+            log_or[sel] = fit.coef[:, 1]
+            se[sel] = fit.se[:, 1]
+            covariates = np.delete(X, 1, axis=2)
+            done = residualise(X[:, :, 1], covariates, w_null[mp[sel]] * valid[fit_idx])
+            for b in np.unique(sel // P):
+                mine = sel // P == b
+                held = resid.setdefault(int(b), np.zeros((P, n), np.float32))
+                held[sel[mine] % P] = done[mine]
+        # the variables whose every block is now fitted: their max-T tests, then let go
+        fitted_to = first + len(chunk)
+        ready = [v for v, f in families.items() if f.max() < fitted_to]
+        if ready:
+            _family_tests(
+                [families[v] for v in ready],
+                log_or / se,
+                enough,
+                resid,
+                w_null,
+                (p_family, z_family, score_corr),
+            )
+            for v in ready:
+                for b in families.pop(v):
+                    resid.pop(int(b), None)
     p_raw = np.where(enough, 2 * stats.norm.sf(np.abs(log_or / se)), np.nan)
-    p_family, z_family, score_corr = _family_tests(
-        [candidates[ci].variable for ci, _ in blocks], log_or / se, enough, resid, w_null
-    )
     return pl.DataFrame(
         {
             "patient_id": [names[i] for i in mp],
