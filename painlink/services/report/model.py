@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from painlink.analysis.report import AnalysisReport
+from painlink.analysis.spine_link import evidence as spine_evidence
 from painlink.clinical.classify import Classification
 from painlink.diary.frames import DiaryFrames
 from painlink.rules import report as rules
@@ -427,35 +428,31 @@ def _triggers(report: AnalysisReport, patient_id: str) -> list[dict[str, Any]]:
 
 
 def _spine(report: AnalysisReport, patient_id: str) -> list[str]:
-    """The neck/back link in plain words, for regions where the analysis made a call."""
+    """The neck/back link in plain words, for regions where the analysis made a call,
+    with the estimate and interval behind it (``spine_link.evidence``, as in the app)."""
     frame = report.spine.to_frame(patient_id)
     out: list[str] = []
     if not frame.height or "verdict" not in frame.columns:
         return out
     for r in frame.iter_rows(named=True):
         verdict = clean(r.get("verdict"))
-        region = str(r.get("region") or "neck/back").replace("_", " ")
+        region = str(r.get("region") or "neck/back").replace("_", " ").capitalize()
         if verdict in NOT_A_CALL:
             continue
-        ratio = _num(r.get("odds_ratio_day_before"))
-        lo, hi = _num(r.get("ci_low")), _num(r.get("ci_high"))
-        interval = (
-            f" (odds ratio {ratio:.1f}, 95% CI {lo:.1f}–{hi:.1f})"
-            if ratio is not None and lo is not None and hi is not None
-            else ""
-        )
+        said = spine_evidence(r)
+        behind = f": {said}" if said else ""
         if verdict == "candidate cause":
             out.append(
-                f"{region.capitalize()} pain often came the day before an attack{interval}: "
-                "a possible contributor worth examining."
+                f"{region} pain often came the day before an attack{behind}. "
+                "A possible contributor worth examining."
             )
         elif verdict == "symptom of the attack":
             out.append(
-                f"{region.capitalize()} pain rose with attacks rather than before them: "
-                "more likely part of the attack than its cause."
+                f"{region} pain rose with attacks rather than before them{behind}. "
+                "More likely part of the attack than its cause."
             )
         else:
-            out.append(f"{region.capitalize()} pain: {verdict}{interval}.")
+            out.append(f"{region} pain: {verdict}{behind}.")
     return out
 
 
