@@ -103,7 +103,8 @@ def max_t(
     g = _draws(draws, k)
     # every row with a tenth of the draws; the rows whose p could matter to a decision
     # (p < REFINE: a false-discovery step at q = 0.10 never calls beyond it) again
-    # with all of them
+    # with all of them. A row left at the tenth keeps critical values from 2,000 draws:
+    # its intervals (never a call's) hold together 94.5–95.5% of the time
     coarse = g[: max(draws // 10, 1000)]
     for first in range(0, rows.size, _BATCH):
         sel = rows[first : first + _BATCH]

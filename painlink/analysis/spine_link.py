@@ -90,13 +90,15 @@ def evidence(r: dict[str, Any]) -> str | None:
         # is not called "about as many"
         way = "more" if est > 1 else "fewer" if est < 1 else "as many"
         sd = r.get("before_sd")
+        # the interval is widened only where both ways of looking could be tried
+        widened = ", widened for trying two ways" if (r.get("before_forms_tested") or 0) > 1 else ""
         if r.get("before_form") == "per_sd" and sd is not None and math.isfinite(sd):
             what = f"each {sd:.1f} points more {region} pain (your usual spread)"
         else:
             what = f"{region} pain of {PAIN_THRESHOLD:g} or more"
         return (
             f"{what} went with {way} attacks starting the next day (odds ratio "
-            f"{est:.2f}, 95% CI {lo:.2f}–{hi:.2f}, widened for trying two ways)"
+            f"{est:.2f}, 95% CI {lo:.2f}–{hi:.2f}{widened})"
         )
     ci = f"95% CI {_points(lo)} to {_points(hi)} points"
     than = "than" if abs(est) >= 0.05 else "as"
@@ -272,6 +274,11 @@ class Before:
     sd: float = math.nan
     log_or: tuple[float, ...] = (math.nan, math.nan)
     se: tuple[float, ...] = (math.nan, math.nan)
+
+    @property
+    def forms_tested(self) -> int:
+        """How many forms were fitted: with one, the interval is its own 95% interval."""
+        return sum(not math.isnan(v) for v in self.log_or)
 
 
 #: slow drift terms in the before model (linear and quadratic in diary time)
@@ -525,6 +532,7 @@ def _row(
         days_with_earlier_pain=before.exposed,
         before_form=before.form,
         before_sd=before.sd,
+        before_forms_tested=before.forms_tested,
     )
     row["share_pain_day_before"], row["share_pain_during"], row["share_pain_day_after"] = cell[
         "shares"
@@ -561,6 +569,7 @@ COLUMNS: dict[str, pl.DataType] = {
     #: person's ratings, ``before_sd`` points)
     "before_form": pl.String(),
     "before_sd": pl.Float64(),
+    "before_forms_tested": pl.Int64(),
     **{
         c: pl.Float64()
         for c in ("share_pain_day_before", "share_pain_during", "share_pain_day_after")

@@ -29,6 +29,7 @@ with more attacks ("less sleep", "a fall in stress"), so its odds ratio is above
 from __future__ import annotations
 
 import math
+import zlib
 
 import numpy as np
 import polars as pl
@@ -133,7 +134,8 @@ def bh_within(frame: pl.DataFrame, p: str, by: str, weight: str | None = None) -
         .with_columns((pl.col(p) / pl.col("_w")).clip(upper_bound=1.0).alias("_pw"))
         .sort(by, "_pw", descending=[False, True], nulls_last=True)
         .with_columns(
-            pl.col("_pw").rank("ordinal", descending=False).over(by).alias("_rank"),
+            # tied p-values share the higher rank, so they share one q (as BH defines it)
+            pl.col("_pw").rank("max", descending=False).over(by).alias("_rank"),
             pl.col("_pw").count().over(by).alias("_m"),
         )
         .with_columns(
@@ -199,12 +201,20 @@ def own_route(e: pl.DataFrame, s: TriggerSettings, weight: str | None = None) ->
 Z_GRID = 0.5 * np.sqrt(2.0) ** np.arange(9)
 
 
+def half_of(patient_ids: pl.Series) -> np.ndarray:
+    """Each person's half of the cohort (0 or 1), fixed by their id (CRC-32), for
+    cross-fitting: what weighs a person's tests is fitted on the other half only."""
+    return np.array([zlib.crc32(str(p).encode()) % 2 for p in patient_ids.to_list()])
+
+
 def cohort_route(best: pl.DataFrame, s: TriggerSettings) -> pl.DataFrame:
     """Re-decide the own route's calls with the cohort (see the module): per variable an
-    adaptive-shrinkage fit of the signed max-T z over the people tested gives the
-    share of people it acts in, and each person's Benjamini–Hochberg step is weighted
-    by those shares. A variable tested in fewer than ``shrink_min_patients`` people
-    gets the floor weight."""
+    adaptive-shrinkage fit of the signed max-T z gives the share of people it acts in,
+    and each person's Benjamini–Hochberg step is weighted by those shares. The weights
+    are cross-fitted — a person's come from the other half of the cohort (the halves of
+    :func:`half_of`) — so the weighted step stays valid; a
+    variable the other half cannot model gets the person's mean weight (neutral). The
+    lfsr shown beside a verdict is from the fit over everyone."""
     if not best.height:
         return best.with_columns(
             pl.lit(None, pl.Float64).alias("lfsr_variable"),
@@ -214,7 +224,9 @@ def cohort_route(best: pl.DataFrame, s: TriggerSettings) -> pl.DataFrame:
     p = np.clip(best["p_variable"].to_numpy().astype(float), 1e-300, 1.0)
     z = more * stats.norm.isf(p / 2)
     lfsr = np.full(best.height, np.nan)
-    share = np.zeros(best.height)
+    share = np.full(best.height, np.nan)
+    weight = np.full(best.height, np.nan)
+    half = half_of(best["patient_id"])
     variables = best["variable"].to_numpy()
     for variable in np.unique(variables):
         rows = np.flatnonzero((variables == variable) & ~np.isnan(z))
@@ -224,20 +236,23 @@ def cohort_route(best: pl.DataFrame, s: TriggerSettings) -> pl.DataFrame:
         prior = fit_prior(z[rows], ones, Z_GRID)
         lfsr[rows] = posterior(z[rows], ones, prior, 1 - s.alpha).lfsr
         share[rows] = prior.share_with_effect
+        for h in (0, 1):
+            train = rows[half[rows] != h]
+            if train.size >= s.shrink_min_patients:
+                other = fit_prior(z[train], np.ones(train.size), Z_GRID).share_with_effect
+                weight[rows[half[rows] == h]] = other + s.weight_floor
     weighted = best.with_columns(
-        pl.Series("variable_share", share),
-        pl.Series("_w", share + s.weight_floor),
+        pl.Series("variable_share", share).fill_nan(None),
+        pl.Series("_w", weight).fill_nan(None),
         pl.Series("lfsr_variable", lfsr).fill_nan(None),
-    )
+    ).with_columns(pl.col("_w").fill_null(pl.col("_w").mean().over("patient_id")).fill_null(1.0))
     q = bh_within(weighted, "p_variable", "patient_id", "_w")
-    half = pl.col("z_family") * pl.col("se")
+    half_width = pl.col("z_family") * pl.col("se")
     return (
-        weighted.drop("_w")
+        weighted.rename({"_w": "variable_weight"})
+        .with_columns(q.alias("q"))
         .with_columns(
-            q.alias("q"),
-        )
-        .with_columns(
-            ((pl.col("q") <= s.q) & (pl.col("log_or").abs() > half)).alias("called"),
+            ((pl.col("q") <= s.q) & (pl.col("log_or").abs() > half_width)).alias("called"),
             pl.lit("own data, variables weighted by the cohort").alias("called_by"),
         )
     )
@@ -280,7 +295,7 @@ def verdict_rows(
             )
             continue
         form, est = row["form"], row["shown_log_or"]
-        flip = form in NUMERIC_FORMS and est < 0
+        flip = form in NUMERIC_FORMS and est < 0  # an estimate of exactly 0 is not flipped
         sign = -1.0 if flip else 1.0
         shown = sign * est
         lo, hi = sorted((sign * row["shown_low"], sign * row["shown_high"]))
@@ -288,7 +303,7 @@ def verdict_rows(
             (sign * (row["log_or"] - z * row["se"]), sign * (row["log_or"] + z * row["se"]))
         )
         up = not flip if form in NUMERIC_FORMS else True
-        more = (1 if est > 0 else -1) * (-1 if form == "low" else 1)
+        more = (1 if est >= 0 else -1) * (-1 if form == "low" else 1)
         called = bool(row["called"])
         # a call names its form ("less sleep"); anything else names the variable
         name = label(var, form, kind, up) if called else _words(var)[0]

@@ -23,7 +23,6 @@ recorded``. These are associations in one person's diary, not causes.
 
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +36,7 @@ from painlink.analysis.trigger_fit import person_estimates, weighted_families
 from painlink.analysis.trigger_verdicts import (
     LAG_WORDS,
     cohort_route,
+    half_of,
     own_route,
     verdict_rows,
 )
@@ -237,7 +237,7 @@ def _cohort_model(estimates: pl.DataFrame, s: TriggerSettings) -> tuple[pl.DataF
     # cross-fitted form weights: each person's forms × lags are weighted by the share
     # of the *other half* of the cohort each acts in, so a person's own data never
     # sets their own weights (Ignatiadis et al. 2016, independent hypothesis weighting)
-    fold = np.array([zlib.crc32(p.encode()) % 2 for p in estimates["patient_id"].to_list()])
+    fold = half_of(estimates["patient_id"])
     form_weight = np.full(n, np.nan)
     for (variable, form, lag), part in indexed.filter(pl.col("enough_data")).group_by(
         ["variable", "form", "lag"], maintain_order=True
@@ -267,9 +267,16 @@ def _cohort_model(estimates: pl.DataFrame, s: TriggerSettings) -> tuple[pl.DataF
                 "evidence": prior.evidence,
             }
         )
-    # a form the other half gave no evidence for gets the floor: a cohort that never
-    # saw it act neither favours it nor rules it out
-    form_weight = np.where(np.isnan(form_weight), s.weight_floor, form_weight)
+    # a form the other half cannot model (too few of them tested in it) gets the mean
+    # weight of the person's other forms of the variable: neither favoured nor ruled
+    # out; a variable with none modelled is weighed evenly
+    form_weight = (
+        estimates.select("patient_id", "variable")
+        .with_columns(pl.Series("w", form_weight).fill_nan(None))
+        .select(pl.col("w").fill_null(pl.col("w").mean().over("patient_id", "variable")))
+        .fill_null(1.0)["w"]
+        .to_numpy()
+    )
     out = weighted_families(estimates, form_weight).with_columns(
         pl.Series("form_weight", form_weight),
         pl.Series("post_mean", post_mean).fill_nan(None),
