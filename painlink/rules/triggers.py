@@ -20,9 +20,9 @@
   (correlated forms cost less than independent ones); across the person's
   variables, Benjamini–Hochberg at q = 0.10 (statistics.md §7.4). With a cohort,
   the max-T test is weighted by the share of the other half of the cohort each form
-  × lag acts in (cross-fitted), and the Benjamini–Hochberg step by the share of the
-  cohort each variable acts in (Genovese, Roeder & Wasserman 2006), both estimated by
-  adaptive shrinkage.
+  × lag acts in, and the Benjamini–Hochberg step by the share of the other half each
+  variable acts in (Genovese, Roeder & Wasserman 2006), both estimated by adaptive
+  shrinkage and cross-fitted so a person's own diary never sets their own weights.
 - The shown form and lag is the strongest, with its simultaneous 95% interval (the
   max-T critical value), so it covers the truth although it was chosen after
   looking; a call needs that interval to exclude 1.
