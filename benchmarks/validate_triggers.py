@@ -31,8 +31,8 @@ from painlink_calls import painlink_calls as shared_calls
 from score_calls import markdown, score
 
 from painlink.analysis.logistic import fit_logit
+from painlink.analysis.multiplicity import bh
 from painlink.analysis.report import _days
-from painlink.analysis.trigger_verdicts import bh
 from painlink.days.exposures import derive_exposures
 from painlink.diary.frames import DiaryFrames
 from painlink.simulate.simulator import simulate

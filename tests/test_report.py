@@ -84,6 +84,30 @@ def year() -> DiaryFrames:
     )
 
 
+def _taken_13_days_a_month(
+    diary: DiaryFrames, pid: str, first: dt.date, days: int, drug: tuple[str, str, float]
+) -> pl.DataFrame:
+    """Medication rows for ``drug`` (name, class, mg) at 09:00 on 13 days of every 30:
+    overuse of that class by ICHD-3 8.2's day counts."""
+    name, drug_class, dose = drug
+    return pl.DataFrame(
+        {
+            "patient_id": pid,
+            "taken_at": [
+                dt.datetime.combine(first + dt.timedelta(days=i), dt.time(9))
+                for i in range(days)
+                if i % 30 < 13
+            ],
+            "drug": name,
+            "drug_class": drug_class,
+            "dose": dose,
+            "dose_unit": "mg",
+            "relief_2h": "partial",
+            "attack_id": None,
+        }
+    ).cast(diary.medications.schema)  # type: ignore[arg-type]
+
+
 def overuse_and_red_flag() -> DiaryFrames:
     """A simulated half year with a triptan on 13 days of every 30 and one attack that
     peaked within a minute (thunderclap: an emergency red flag)."""
@@ -93,22 +117,7 @@ def overuse_and_red_flag() -> DiaryFrames:
     pid = d.patient_ids()[0]
     first = d.days["date"].min()
     assert isinstance(first, dt.date)
-    extra = pl.DataFrame(
-        {
-            "patient_id": pid,
-            "taken_at": [
-                dt.datetime.combine(first + dt.timedelta(days=i), dt.time(9))
-                for i in range(200)
-                if i % 30 < 13
-            ],
-            "drug": "sumatriptan",
-            "drug_class": "triptan",
-            "dose": 50.0,
-            "dose_unit": "mg",
-            "relief_2h": "partial",
-            "attack_id": None,
-        }
-    ).cast(d.medications.schema)  # type: ignore[arg-type]
+    extra = _taken_13_days_a_month(d, pid, first, 200, ("sumatriptan", "triptan", 50.0))
     last = pl.col("start") == pl.col("start").max()
     attacks = d.attacks.with_columns(
         pl.when(last).then(0.5).otherwise(pl.col("onset_to_peak_min")).alias("onset_to_peak_min")
@@ -206,22 +215,9 @@ def test_the_fullest_page_one_still_fits_one_page(year: DiaryFrames, tmp_path: P
     pid = year.patient_ids()[0]
     first = year.days["date"].min()
     assert isinstance(first, dt.date)
-    ibuprofen = pl.DataFrame(
-        {
-            "patient_id": pid,
-            "taken_at": [
-                dt.datetime.combine(first + dt.timedelta(days=i), dt.time(9))
-                for i in range(365)
-                if i % 30 < 13
-            ],
-            "drug": "ibuprofen",
-            "drug_class": "non_opioid_analgesic",
-            "dose": 400.0,
-            "dose_unit": "mg",
-            "relief_2h": "partial",
-            "attack_id": None,
-        }
-    ).cast(year.medications.schema)  # type: ignore[arg-type]
+    ibuprofen = _taken_13_days_a_month(
+        year, pid, first, 365, ("ibuprofen", "non_opioid_analgesic", 400.0)
+    )
     last = pl.col("start") == pl.col("start").max()
     rows = []
     for on, base in ((dt.date(2025, 2, 1), 3), (dt.date(2025, 11, 1), 1)):

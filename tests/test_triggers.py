@@ -11,7 +11,7 @@ import statsmodels.api as sm
 from scipy import optimize, stats
 
 from painlink.analysis.logistic import fit_logit
-from painlink.analysis.trigger_verdicts import bh as _bh
+from painlink.analysis.multiplicity import bh as _bh
 from painlink.analysis.triggers import TriggerAnalysis
 from painlink.days.day_table import build_day_table
 from painlink.diary.frames import DiaryFrames
@@ -333,7 +333,11 @@ def test_bh_within_groups_equals_statsmodels_per_group_and_weights_favour_the_we
     averaging 1 within the person)."""
     from statsmodels.stats.multitest import multipletests
 
-    from painlink.analysis.trigger_verdicts import bh_within, weighted_bh
+    from painlink.analysis.multiplicity import bh_within
+
+    def weighted_bh(p: np.ndarray, w: np.ndarray) -> np.ndarray:
+        """The reference: statsmodels' BH on p / w, weights scaled to average 1."""
+        return multipletests(np.minimum(p / (w / w.mean()), 1.0), method="fdr_bh")[1]
 
     rng = np.random.default_rng(4)
     sizes = rng.integers(1, 14, 40)
@@ -358,7 +362,10 @@ def test_bh_within_groups_equals_statsmodels_per_group_and_weights_favour_the_we
     # a weight of 2 on the smallest p halves its share of the procedure
     p = np.array([0.004, 0.5, 0.6, 0.7])
     up, down = np.array([2.0, 0.67, 0.67, 0.66]), np.array([0.5, 1.17, 1.17, 1.16])
-    assert weighted_bh(p, up)[0] < _bh(p)[0] < weighted_bh(p, down)[0]
+    one = pl.DataFrame({"pid": ["a"] * 4, "p": p})
+    favoured = bh_within(one.with_columns(w=up), "p", "pid", "w")[0]
+    disfavoured = bh_within(one.with_columns(w=down), "p", "pid", "w")[0]
+    assert favoured < _bh(p)[0] < disfavoured
 
 
 @pytest.mark.parametrize(

@@ -111,6 +111,21 @@ def fit_prior(
     return EffectPrior(pi, np.asarray(widths, float), len(b), evidence)
 
 
+def cross_fitted_share(
+    b: np.ndarray, s: np.ndarray, half: np.ndarray, min_people: int, widths: np.ndarray = GRID
+) -> np.ndarray:
+    """Each estimate's share of people with an effect, fitted on the *other* half of the
+    cohort only (``half``: 0 or 1 per estimate), so a person's own estimate never
+    shapes the share that weighs their test (Ignatiadis et al. 2016); NaN where the
+    other half has fewer than ``min_people`` estimates."""
+    out = np.full(len(b), np.nan)
+    for h in (0, 1):
+        train = half != h
+        if train.sum() >= min_people:
+            out[~train] = fit_prior(b[train], s[train], widths).share_with_effect
+    return out
+
+
 @dataclass(frozen=True)
 class Posterior:
     mean: np.ndarray

@@ -44,6 +44,14 @@ SEED = 20_261_130
 _BATCH = 64  # person × variable rows per batch of draws: ~64 × 20,000 × 12 doubles
 
 
+def null_weights(covariates: np.ndarray, coef: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The null model's weights p̂(1 − p̂) on the days each model uses (zero elsewhere):
+    ``covariates`` (m, n, c) with the null fit's ``coef`` (m, c), ``mask`` (m, n)."""
+    fitted = 1.0 / (1.0 + np.exp(-np.clip(np.einsum("mnc,mc->mn", covariates, coef), -30, 30)))
+    out: np.ndarray = np.where(mask, fitted * (1.0 - fitted), 0.0)
+    return out
+
+
 def residualise(x: np.ndarray, covariates: np.ndarray, w: np.ndarray) -> np.ndarray:
     """Exposures (m, n) residualised on covariates (m, n, c) by weighted least squares
     with weights ``w`` (m, n; zero where a model does not use the day); zero where

@@ -50,8 +50,9 @@ import numpy as np
 import polars as pl
 from scipy import stats
 
-from painlink.analysis.family_test import max_t, residualise, score_correlation
+from painlink.analysis.family_test import max_t, null_weights, residualise, score_correlation
 from painlink.analysis.logistic import fit_logit
+from painlink.analysis.multiplicity import bh
 from painlink.analysis.plotting import figure, finish, for_patient, nothing_yet
 from painlink.analysis.results import Results, json_rows, one_patient, patients_of, per_patient_text
 from painlink.rules.spine import CALLS, EXPLANATIONS, REGIONS, SETTINGS, VARIABLES, SpineSettings
@@ -337,23 +338,24 @@ def before_tests(
         M[j, : len(keep)] = keep
     fit = fit_logit(X, Y, M, prior_sd=s.prior_sd)
     covariates = np.delete(X, 1, axis=2)
-    null = fit_logit(covariates, Y, M, prior_sd=s.prior_sd).coef
-    p_null = 1.0 / (1.0 + np.exp(-np.clip(np.einsum("jnc,jc->jn", covariates, null), -30, 30)))
-    w = np.where(M, p_null * (1.0 - p_null), 0.0)
-    resid = residualise(X[:, :, 1], covariates, w)
+    # the null model (no pain term) is one per design: both forms share its days at risk
     designs_fitted = sorted({k for k, _ in jobs})
     row_of = {k: i for i, k in enumerate(designs_fitted)}
+    first_job = [next(j for j, (k, _) in enumerate(jobs) if k == d) for d in designs_fitted]
+    null_x, null_y, null_m = covariates[first_job], Y[first_job], M[first_job]
+    null = fit_logit(null_x, null_y, null_m, prior_sd=s.prior_sd).coef
+    weights = null_weights(null_x, null, null_m)
+    rows = [row_of[k] for k, _ in jobs]
+    resid = residualise(X[:, :, 1], covariates, weights[rows])
     forms = len(BEFORE_FORMS)
     b = np.full((len(designs_fitted), forms), np.nan)
     se = np.full((len(designs_fitted), forms), np.nan)
     xt = np.zeros((len(designs_fitted), forms, n))
-    weights = np.zeros((len(designs_fitted), n))
     for j, (k, form) in enumerate(jobs):
         coef, err = float(fit.coef[j, 1]), float(fit.se[j, 1])
         if math.isfinite(coef) and math.isfinite(err) and err > 0:
             b[row_of[k], form], se[row_of[k], form] = coef, err
         xt[row_of[k], form] = resid[j]
-        weights[row_of[k]] = np.maximum(weights[row_of[k]], w[j])
     r = score_correlation(xt, weights)
     p_family, crit = max_t(b / se, r)
     for i, k in enumerate(designs_fitted):
@@ -393,15 +395,6 @@ def _shares(pain: np.ndarray, onset: np.ndarray, attack: np.ndarray) -> tuple[fl
     if not total:
         return np.nan, np.nan, np.nan
     return before / total, during / total, after / total
-
-
-def _bh(p: np.ndarray) -> np.ndarray:
-    """Benjamini–Hochberg q-values of the tests run (NaN: not run, not in the family)."""
-    q = np.full(p.shape, np.nan)
-    ok = ~np.isnan(p)
-    if ok.any():
-        q[ok] = stats.false_discovery_control(p[ok], method="bh")
-    return q
 
 
 def _passes(q: float, lo: float, null: float, s: SpineSettings) -> bool:
@@ -474,7 +467,7 @@ def spine_link(days: pl.DataFrame, settings: SpineSettings = SETTINGS) -> SpineL
             family.append((k, "before", bt.odds_ratio, bt.ci_low, bt.ci_high, bt.p, 1.0))
             m, rlo, rhi, rp, _ = cell["rises"]["with"]
             family.append((k, "with", m, rlo, rhi, rp, 0.0))
-        qs = _bh(np.array([f[5] for f in family], dtype=float))
+        qs = bh(np.array([f[5] for f in family], dtype=float))
         figures: dict[tuple[int, str], tuple[float, float, float, float, float, bool]] = {}
         for f, q in zip(family, qs, strict=True):
             k, test, est, lo, hi, p, null = f

@@ -20,7 +20,7 @@ import numpy as np
 import polars as pl
 from scipy import stats
 
-from painlink.analysis.family_test import max_t, residualise, score_correlation
+from painlink.analysis.family_test import max_t, null_weights, residualise, score_correlation
 from painlink.analysis.logistic import fit_logit
 from painlink.days.candidates import Candidate
 from painlink.days.exposures import log_days_since_last_onset
@@ -97,9 +97,8 @@ def _family_tests(
         k = rows.shape[1]
         p_family[rows] = np.where(enough[rows], p[i][:, None], np.nan)
         z_family[rows] = c[i, :, :k]
-        for person in range(P):
-            for j, row in enumerate(rows[person]):
-                corr[row] = rr[i, person, j, :k].tolist()
+        for row, values in zip(rows.ravel(), rr[i, :, :k, :k].reshape(-1, k).tolist(), strict=True):
+            corr[row] = values
 
 
 def weighted_families(estimates: pl.DataFrame, weights: np.ndarray) -> pl.DataFrame:
@@ -123,9 +122,8 @@ def weighted_families(estimates: pl.DataFrame, weights: np.ndarray) -> pl.DataFr
     for size, members in by_size.items():
         idx = np.array(members)  # (G, K) row indices, in block order
         z = np.where(enough[idx], log_or[idx] / se[idx], np.nan)
-        r = np.array([[corr[i] or [0.0] * size for i in row] for row in idx], float)
-        if r.shape != (len(idx), size, size):
-            continue  # a person's variable without its correlation rows: keep as is
+        # every row holds its row of its variable's K × K matrix (person_estimates)
+        r = np.array([corr[i] for i in idx.ravel()], float).reshape(len(idx), size, size)
         p, c = max_t(z, r, weights=weights[idx])
         p_family[idx] = np.where(enough[idx], p[:, None], np.nan)
         z_family[idx] = c
@@ -251,13 +249,12 @@ def person_estimates(
     # per variable, on one numeric column of it ("more of it" points up in every one of
     # these forms): may it be tried at lag 0, and does it move inside attacks?
     checked: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    rank = {form: i for i, form in enumerate(CHECKED_FORMS)}
     preferred: dict[str, Candidate] = {}
-    for c in candidates:
-        if c.form in rank and (
-            c.variable not in preferred or rank[c.form] < rank[preferred[c.variable].form]
-        ):
-            preferred[c.variable] = c
+    for c in sorted(
+        (c for c in candidates if c.form in CHECKED_FORMS),
+        key=lambda c: CHECKED_FORMS.index(c.form),
+    ):
+        preferred.setdefault(c.variable, c)
     for c in preferred.values():
         values = _padded(frame[c.column].cast(pl.Float64).to_numpy(), who, day, shape)
         changed, inside_t = attack_changes(values, ongoing, s.reverse_alpha)
@@ -284,8 +281,7 @@ def person_estimates(
     start = np.insert(null, 1, 0.0, axis=1)
     # the null model's weights p̂(1 − p̂): what the score tests of one variable's forms
     # × lags share, for their joint (max-T) test (painlink.analysis.family_test)
-    p_null = 1.0 / (1.0 + np.exp(-np.clip(np.einsum("pnc,pc->pn", base, null), -30, 30)))
-    w_null = np.where(at_risk, p_null * (1.0 - p_null), 0.0)
+    w_null = null_weights(base, null, at_risk)
     # each fitted model's exposure residualised on its covariates, kept per block only
     # until every block of its variable is fitted: then the variable's max-T test runs
     # and they are let go (a cohort never holds all of them at once)

@@ -35,33 +35,14 @@ import numpy as np
 import polars as pl
 from scipy import stats
 
-from painlink.analysis.effect_prior import fit_prior, posterior
+from painlink.analysis.effect_prior import cross_fitted_share, fit_prior, posterior
+from painlink.analysis.multiplicity import bh_within
 from painlink.days.exposures import EXPOSURES
 from painlink.rules.triggers import PREMONITORY, VARIABLES, TriggerSettings
 
 HORMONAL_VARIABLES = ("menstruation", "contraceptive_phase")
 NUMERIC_FORMS = ("per_sd", "change")
 LAG_WORDS = {0: "the same day", 1: "1 day before", 2: "2 days before"}
-
-
-def bh(p: np.ndarray) -> np.ndarray:
-    """Benjamini–Hochberg adjusted p-values; NaN (never tested) stays out and NaN."""
-    q = np.full(p.shape, np.nan)
-    ok = ~np.isnan(p)
-    if ok.any():
-        q[ok] = stats.false_discovery_control(p[ok], method="bh")
-    return q
-
-
-def weighted_bh(p: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Benjamini–Hochberg on p / w with weights scaled to average 1 over the tested
-    (Genovese, Roeder & Wasserman 2006): the false-discovery rate stays controlled
-    while a variable the cohort found to act often needs a little less evidence."""
-    ok = ~np.isnan(p)
-    w = np.asarray(weights, float).copy()
-    if ok.any():
-        w[ok] = w[ok] / w[ok].mean()
-    return bh(np.where(ok, np.minimum(p / np.where(ok, w, 1.0), 1.0), np.nan))
 
 
 def _words(variable: str) -> tuple[str, str]:
@@ -119,35 +100,6 @@ def definition(variable: str, form: str, kind: str, up: bool, scale: dict[str, f
     if form == "pill_free":
         return "pill-free week of a combined contraceptive"
     return form
-
-
-def bh_within(frame: pl.DataFrame, p: str, by: str, weight: str | None = None) -> pl.Series:
-    """Benjamini–Hochberg adjusted p-values of column ``p`` within each ``by`` group,
-    in the frame's row order; with ``weight``, the weighted procedure of Genovese,
-    Roeder & Wasserman (2006) on p / w, weights scaled to average 1 within the group."""
-    if frame.height == 0:
-        return pl.Series("q", [], pl.Float64)
-    w = pl.col(weight) / pl.col(weight).mean().over(by) if weight is not None else pl.lit(1.0)
-    ranked = (
-        frame.select(by, p, w.alias("_w"))
-        .with_row_index("_row")
-        .with_columns((pl.col(p) / pl.col("_w")).clip(upper_bound=1.0).alias("_pw"))
-        .sort(by, "_pw", descending=[False, True], nulls_last=True)
-        .with_columns(
-            # tied p-values share the higher rank, so they share one q (as BH defines it)
-            pl.col("_pw").rank("max", descending=False).over(by).alias("_rank"),
-            pl.col("_pw").count().over(by).alias("_m"),
-        )
-        .with_columns(
-            (pl.col("_pw") * pl.col("_m") / pl.col("_rank"))
-            .cum_min()
-            .over(by)
-            .clip(upper_bound=1.0)
-            .alias("q")
-        )
-        .sort("_row")
-    )
-    return ranked["q"]
 
 
 def own_route(e: pl.DataFrame, s: TriggerSettings, weight: str | None = None) -> pl.DataFrame:
@@ -236,11 +188,8 @@ def cohort_route(best: pl.DataFrame, s: TriggerSettings) -> pl.DataFrame:
         prior = fit_prior(z[rows], ones, Z_GRID)
         lfsr[rows] = posterior(z[rows], ones, prior, 1 - s.alpha).lfsr
         share[rows] = prior.share_with_effect
-        for h in (0, 1):
-            train = rows[half[rows] != h]
-            if train.size >= s.shrink_min_patients:
-                other = fit_prior(z[train], np.ones(train.size), Z_GRID).share_with_effect
-                weight[rows[half[rows] == h]] = other + s.weight_floor
+        other = cross_fitted_share(z[rows], ones, half[rows], s.shrink_min_patients, Z_GRID)
+        weight[rows] = other + s.weight_floor
     weighted = best.with_columns(
         pl.Series("variable_share", share).fill_nan(None),
         pl.Series("_w", weight).fill_nan(None),

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import polars as pl
 
-from painlink.analysis.effect_prior import fit_prior, posterior
+from painlink.analysis.effect_prior import cross_fitted_share, fit_prior, posterior
 from painlink.analysis.plotting import figure, finish, nothing_yet
 from painlink.analysis.results import Results, json_rows, one_patient, patients_of, per_patient_text
 from painlink.analysis.trigger_fit import person_estimates, weighted_families
@@ -244,11 +244,8 @@ def _cohort_model(estimates: pl.DataFrame, s: TriggerSettings) -> tuple[pl.DataF
     ):
         idx = part["_row"].to_numpy()
         b, se = part["log_or"].to_numpy(), part["se"].to_numpy()
-        for half in (0, 1):
-            train = fold[idx] != half
-            if train.sum() >= s.shrink_min_patients:
-                other = fit_prior(b[train], se[train]).share_with_effect
-                form_weight[idx[~train]] = other + s.weight_floor
+        other = cross_fitted_share(b, se, fold[idx], s.shrink_min_patients)
+        form_weight[idx] = other + s.weight_floor
         if part.height < s.shrink_min_patients:
             continue
         prior = fit_prior(b, se)
