@@ -179,6 +179,24 @@ def test_the_outcome_table_has_no_internal_tags_or_unnamed_rows(web: Web) -> Non
         )
     )
     assert [r["treatment"] for r in rows] == ["Candesartan"]
+    duration = outcome_rows(
+        pl.DataFrame(
+            {
+                "treatment": ["Atlas adjustment"],
+                "endpoint": ["attack_duration"],
+                "verdict": ["shorter during treatment"],
+                "change": [0.62],
+                "change_low": [0.45],
+                "change_high": [0.85],
+                "before_value": [20.0],
+                "during_value": [12.4],
+            }
+        )
+    )[0]
+    assert duration["plain"] == (
+        "Attacks lasted typically 20.0 hours before and 12.4 hours during: 0.62 times as "
+        "long (somewhere between 0.45 and 0.85 times)"
+    )
     assert "[" not in rows[0]["verdict"] + rows[0]["note"] and rows[0]["unverified"]
     doc, doc_csrf, _, pid, _ = _shared(web)
     doc.post(

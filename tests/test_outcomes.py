@@ -171,3 +171,97 @@ def test_regression_to_the_mean_warning_follows_a_falling_baseline() -> None:
     assert np.mean([w for w, _, _ in flat]) <= 0.15
     _, per_28d, p = falling[0]
     assert per_28d < 1 and 0 <= p < 1
+
+
+def test_welch_change_equals_statsmodels_on_varied_data() -> None:
+    from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
+
+    from painlink.analysis.outcomes import welch_change
+
+    rng = np.random.default_rng(5)
+    for n_b, n_d, sd_b, sd_d, shift in [(5, 5, 1, 1, 0), (40, 7, 0.3, 2, -1), (12, 90, 3, 0.5, 2)]:
+        b, d = rng.normal(0, sd_b, n_b), rng.normal(shift, sd_d, n_d)
+        est, low, high, p = welch_change(b, d)
+        ref = CompareMeans(DescrStatsW(d), DescrStatsW(b))
+        ref_low, ref_high = ref.tconfint_diff(usevar="unequal")
+        assert est == pytest.approx(d.mean() - b.mean(), abs=1e-12)
+        assert (low, high) == pytest.approx((ref_low, ref_high), abs=1e-9)
+        assert p == pytest.approx(ref.ttest_ind(usevar="unequal")[1], abs=1e-9)
+
+
+def _attacks(hours_before: list[float], hours_during: list[float], start: dt.date) -> pl.DataFrame:
+    rows = []
+    for i, h in enumerate(hours_before):  # intensity 2, 3, 2, 3, …: mean 2.5
+        on = dt.datetime.combine(start, dt.time(8)) - dt.timedelta(days=3 * (i + 1))
+        rows.append((on, h, 2 + i % 2))
+    for i, h in enumerate(hours_during):  # 1, 2, 1, 2, …: mean 1.5
+        on = dt.datetime.combine(start, dt.time(8)) + dt.timedelta(days=3 * i + 1)
+        rows.append((on, h, 1 + i % 2))
+    return pl.DataFrame(
+        {
+            "patient_id": "p",
+            "attack_id": [f"a{i}" for i in range(len(rows))],
+            "start": [r[0] for r in rows],
+            "end": [r[0] + dt.timedelta(hours=r[1]) for r in rows],
+            "intensity": [r[2] for r in rows],
+        }
+    )
+
+
+def test_attack_duration_and_intensity_are_compared_with_intervals() -> None:
+    from painlink.analysis.outcomes import _attack_periods, attack_changes
+
+    start = dt.date(2025, 6, 1)
+    rng = np.random.default_rng(2)
+    before = list(np.exp(rng.normal(np.log(24), 0.4, 20)))
+    during = list(np.exp(rng.normal(np.log(12), 0.4, 20)))
+    attacks = _attacks(before, during, start)
+    # an attack long before the baseline window is not part of the comparison
+    old = attacks.head(1).with_columns(
+        pl.lit("old").alias("attack_id"),
+        pl.lit(dt.datetime(2024, 1, 1, 8)).alias("start"),
+        pl.lit(dt.datetime(2024, 1, 20, 8)).alias("end"),
+    )
+    periods = _attack_periods(pl.concat([attacks, old]), start - dt.timedelta(days=90), start, None)
+    changes = {c.endpoint: c for c in attack_changes(*periods)}
+    duration, intensity = changes["attack_duration"], changes["attack_intensity"]
+    assert duration.n_before == 20 and duration.n_during == 20
+    expected = math.exp(np.mean(np.log(during)) - np.mean(np.log(before)))
+    assert duration.estimate == pytest.approx(expected, rel=1e-9)
+    assert duration.ci_low < duration.estimate < duration.ci_high < 1
+    assert intensity.estimate == pytest.approx(-1.0) and intensity.ci_high < 0
+    # too few attacks on one side: no comparison, rather than an interval from 3 attacks
+    few = _attacks(before, during[:4], start)
+    assert attack_changes(*_attack_periods(few, start - dt.timedelta(days=90), start, None)) == []
+
+
+def test_attack_duration_interval_covers_no_change_about_95_percent() -> None:
+    from painlink.analysis.outcomes import welch_change
+
+    rng = np.random.default_rng(11)
+    covered = 0
+    for _ in range(2000):
+        b = rng.normal(np.log(10), 0.7, rng.integers(5, 30))
+        d = rng.normal(np.log(10), 0.5, rng.integers(5, 30))
+        _, low, high, _ = welch_change(b, d)
+        covered += low <= 0 <= high
+    assert 0.935 <= covered / 2000 <= 0.965
+
+
+def test_treatment_outcomes_carry_duration_and_intensity_rows() -> None:
+    parts = list(simulate(SimulationSpec(patients=20, days=365, seed=8)))
+    diary = DiaryFrames.concat(p[0] for p in parts)
+    out = treatment_outcomes(build_day_table(diary), diary.treatments, diary.attacks)
+    rows = out.filter(pl.col("endpoint").is_in(["attack_duration", "attack_intensity"]))
+    assert rows.height > 0
+    assert (rows["change_low"] <= rows["change"]).all() and (
+        rows["change"] <= rows["change_high"]
+    ).all()
+    assert (rows["attacks_before"] >= 5).all() and (rows["attacks_during"] >= 5).all()
+    assert set(rows["verdict"]) <= {
+        "shorter during treatment",
+        "longer during treatment",
+        "milder during treatment",
+        "more severe during treatment",
+        "no clear change",
+    }

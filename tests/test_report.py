@@ -361,6 +361,9 @@ def test_the_letter_prints_the_rule_it_checks(year: DiaryFrames, tmp_path: Path)
     assert f"Reduction in monthly migraine days: {reduction:.0%}" in text
     met = "the reduction meets the rule" if reduction >= 0.5 else "does not meet the rule"
     assert met in text
+    # the attacks themselves: duration and intensity with their intervals, on the same page
+    assert t["attack_changes"] and "Attack duration: typically" in text
+    assert "times as long (95% CI" in text and "Attack intensity (0–3): mean" in text
 
 
 def test_sections_and_periods_are_checked() -> None:

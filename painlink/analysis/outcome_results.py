@@ -50,6 +50,9 @@ class OutcomeResults(Results):
                     f"{r['score_unit']}: {r['verdict']}"
                 )
                 continue
+            if r.get("change") is not None:
+                lines.append(f"{r['treatment']} — {attack_change_words(r)}: {r['verdict']}")
+                continue
             if r.get("rate_ratio") is None:
                 lines.append(
                     f"{r['treatment']} — {r['endpoint']}: {r['verdict']} ({r.get('note')})"
@@ -125,6 +128,21 @@ class OutcomeResults(Results):
         return finish(fig, path)
 
 
+def attack_change_words(r: dict[str, Any]) -> str:
+    """An attack-duration or -intensity row in words, with its numbers and interval."""
+    n = f"{r['attacks_before']} attacks before, {r['attacks_during']} during"
+    if r["endpoint"] == "attack_duration":
+        return (
+            f"attack duration: typically {r['before_value']:.1f} h → {r['during_value']:.1f} h, "
+            f"{r['change']:.2f} times as long (95% CI {r['change_low']:.2f}–"
+            f"{r['change_high']:.2f}; {n})"
+        )
+    return (
+        f"attack intensity (0–3): mean {r['before_value']:.1f} → {r['during_value']:.1f}, "
+        f"change {r['change']:+.2f} (95% CI {r['change_low']:+.2f} to {r['change_high']:+.2f}; {n})"
+    )
+
+
 NOT_YET = (
     "Not enough data yet: a treatment needs 28 days of diary before it\n"
     "and 28 days during it, or a questionnaire on each side"
@@ -156,6 +174,16 @@ COLUMNS: dict[str, pl.DataType] = {
     "during_on": pl.Date(),
     "during_score": pl.Float64(),
     "score_change": pl.Float64(),
+    #: attack duration and intensity (outcomes.attack_changes): the change, its interval,
+    #: the scale it is on and each period's level
+    "change": pl.Float64(),
+    "change_low": pl.Float64(),
+    "change_high": pl.Float64(),
+    "change_scale": pl.String(),
+    "before_value": pl.Float64(),
+    "during_value": pl.Float64(),
+    "attacks_before": pl.Int64(),
+    "attacks_during": pl.Int64(),
 }
 
 

@@ -12,7 +12,11 @@ migraine days, headache days and acute-medication days:
   change at the start, with the pre-treatment trend;
 - **≥50% responder** status (IHS), and the probability that the true reduction is
   ≥50% (normal approximation on the log rate ratio);
-- attack duration and intensity before and during;
+- **attack duration** (ratio of geometric means, closed attacks) and **attack intensity**
+  (difference of means on the 0–3 IHS scale) before and during, each with a Welch 95%
+  interval, so "shorter" or "milder" is said only when the interval shows it: the claim
+  that treatment of the neck shortens and softens attacks without making them rarer is
+  a claim about these two, not about the rate;
 - a **regression-to-the-mean warning** when attacks were already becoming less
   frequent before the start: a quasi-Poisson trend over 4-week blocks of every diary
   day before it, falling with p < 0.05. (A "first or last 28 days at twice the rest"
@@ -42,6 +46,9 @@ MIN_BASELINE_DAYS = 28  # IHS preventive-trial guidelines: ≥4 weeks of prospec
 BASELINE_DAYS = 90
 FALLING_P = 0.05  # a falling pre-treatment trend at this level raises the RTM warning
 RESPONDER_REDUCTION = 0.5  # ≥50% reduction (IHS episodic migraine guideline)
+#: attacks with a value needed on each side before duration or intensity is compared: with
+#: fewer, a Welch interval rests on a spread estimated from a handful of attacks
+MIN_ATTACKS_EACH = 5
 ENDPOINTS = {
     "attacks": "onset",
     "migraine_days": "migraine_day",
@@ -266,19 +273,111 @@ def fit_its(weeks: pl.DataFrame) -> dict[str, float]:
     return out
 
 
-def _attack_features(
-    attacks: pl.DataFrame, start: dt.date, end: dt.date | None
-) -> dict[str, float | None]:
-    a = attacks.with_columns(((pl.col("end") - pl.col("start")).dt.total_hours()).alias("hours"))
-    during = pl.col("start").dt.date() >= start
+def _attack_periods(
+    attacks: pl.DataFrame, base_start: dt.date, start: dt.date, end: dt.date | None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The person's attacks that began in the baseline window and during the treatment,
+    with their duration in hours (null while an attack is still open)."""
+    a = attacks.with_columns(
+        ((pl.col("end") - pl.col("start")).dt.total_microseconds() / 3.6e9).alias("hours"),
+        pl.col("start").dt.date().alias("_on"),
+    )
+    during = pl.col("_on") >= start
     if end is not None:
-        during &= pl.col("start").dt.date() <= end
+        during &= pl.col("_on") <= end
+    return a.filter((pl.col("_on") >= base_start) & (pl.col("_on") < start)), a.filter(during)
+
+
+def _attack_features(before: pl.DataFrame, during: pl.DataFrame) -> dict[str, float | None]:
     out: dict[str, float | None] = {}
-    for label, mask in (("before", pl.col("start").dt.date() < start), ("during", during)):
-        part = a.filter(mask)
+    for label, part in (("before", before), ("during", during)):
         out[f"mean_duration_h_{label}"] = part["hours"].mean()  # type: ignore[assignment]
         out[f"mean_intensity_{label}"] = part["intensity"].mean()  # type: ignore[assignment]
     return out
+
+
+@dataclass(frozen=True)
+class AttackChange:
+    """One attack property during against before: ``estimate`` with its Welch 95%
+    interval, on the scale ``scale`` names."""
+
+    endpoint: str
+    scale: str
+    before: float
+    during: float
+    estimate: float
+    ci_low: float
+    ci_high: float
+    p: float
+    n_before: int
+    n_during: int
+
+
+def welch_change(before: np.ndarray, during: np.ndarray) -> tuple[float, float, float, float]:
+    """Difference of means (during − before) with its Welch 95% interval and p-value:
+    the two periods' spreads differ (fewer, milder attacks vary less), so the pooled-
+    variance interval would be wrong. (estimate, low, high, p)."""
+    test = stats.ttest_ind(during, before, equal_var=False)
+    ci = test.confidence_interval(0.95)
+    return float(during.mean() - before.mean()), float(ci.low), float(ci.high), float(test.pvalue)
+
+
+def attack_changes(before: pl.DataFrame, during: pl.DataFrame) -> list[AttackChange]:
+    """Attack duration (ratio of geometric means of closed attacks' hours: durations are
+    skewed, a few long attacks would dominate a mean) and intensity (difference of means,
+    0–3) during against before; an endpoint needs :data:`MIN_ATTACKS_EACH` attacks with a
+    value on each side, and values that vary."""
+    out = []
+    for endpoint, column, scale in (
+        ("attack_duration", "hours", "ratio of geometric mean duration"),
+        ("attack_intensity", "intensity", "difference in mean intensity (0–3)"),
+    ):
+        # a duration of 0 h (end = start) has no logarithm: it is a recording slip
+        usable = pl.col(column) > 0 if column == "hours" else pl.col(column).is_not_null()
+        b, d = before.filter(usable), during.filter(usable)
+        if b.height < MIN_ATTACKS_EACH or d.height < MIN_ATTACKS_EACH:
+            continue
+        xb, xd = b[column].cast(pl.Float64).to_numpy(), d[column].cast(pl.Float64).to_numpy()
+        if column == "hours":
+            xb, xd = np.log(xb), np.log(xd)
+        if xb.std() == 0 and xd.std() == 0:
+            continue  # every value the same: no spread, no interval
+        est, low, high, p = welch_change(xb, xd)
+        if column == "hours":
+            est, low, high = math.exp(est), math.exp(low), math.exp(high)
+            level = (float(np.exp(xb.mean())), float(np.exp(xd.mean())))
+        else:
+            level = (float(xb.mean()), float(xd.mean()))
+        out.append(AttackChange(endpoint, scale, *level, est, low, high, p, b.height, d.height))
+    return out
+
+
+def _attack_change_row(base: dict[str, Any], c: AttackChange) -> dict[str, Any]:
+    null = 1.0 if c.endpoint == "attack_duration" else 0.0
+    words = ("shorter", "longer") if c.endpoint == "attack_duration" else ("milder", "more severe")
+    verdict = (
+        f"{words[0]} during treatment"
+        if c.ci_high < null
+        else f"{words[1]} during treatment"
+        if c.ci_low > null
+        else "no clear change"
+    )
+    return {
+        **base,
+        "endpoint": c.endpoint,
+        "verdict": verdict,
+        "change": c.estimate,
+        "change_low": c.ci_low,
+        "change_high": c.ci_high,
+        "change_scale": c.scale,
+        "before_value": c.before,
+        "during_value": c.during,
+        "attacks_before": c.n_before,
+        "attacks_during": c.n_during,
+        "p": c.p,
+        "note": "uncontrolled before/after comparison of the attacks in each period "
+        "(Welch interval: each attack counted as independent)",
+    }
 
 
 def treatment_outcomes(
@@ -321,11 +420,12 @@ def treatment_outcomes(
             )
             continue
         falling, pre_trend, pre_trend_p = _falling_before(d, start)
-        features = (
-            _attack_features(attacks.filter(pl.col("patient_id") == pid), start, end)
-            if (attacks is not None)
-            else {}
+        periods = (
+            _attack_periods(attacks.filter(pl.col("patient_id") == pid), base_start, start, end)
+            if attacks is not None
+            else None
         )
+        features = _attack_features(*periods) if periods is not None else {}
         for endpoint, column in ENDPOINTS.items():
             if column not in window.columns:
                 continue
@@ -413,6 +513,8 @@ def treatment_outcomes(
                     "note": "; ".join(notes),
                 }
             )
+        if periods is not None:
+            rows.extend(_attack_change_row(base, c) for c in attack_changes(*periods))
     return pl.DataFrame(rows, infer_schema_length=None) if rows else pl.DataFrame()
 
 

@@ -242,8 +242,27 @@ def outcome_rows(frame: pl.DataFrame) -> list[dict[str, Any]]:
                 row[k], tagged = untagged(v)
                 if tagged:
                     row["unverified"] = True
+        if row.get("change") is not None:
+            row["plain"] = attack_change_plain(row)
         out.append(row)
     return out
+
+
+def attack_change_plain(r: dict[str, Any]) -> str:
+    """An attack-duration or -intensity row in a patient's words: what changed, by how
+    much, and the range the data leave open."""
+    low, high = r["change_low"], r["change_high"]
+    if r["endpoint"] == "attack_duration":
+        return (
+            f"Attacks lasted typically {r['before_value']:.1f} hours before and "
+            f"{r['during_value']:.1f} hours during: {r['change']:.2f} times as long "
+            f"(somewhere between {low:.2f} and {high:.2f} times)"
+        )
+    return (
+        f"Attack strength on the 0–3 scale averaged {r['before_value']:.1f} before and "
+        f"{r['during_value']:.1f} during: a change of {r['change']:+.1f} "
+        f"(somewhere between {low:+.1f} and {high:+.1f})"
+    )
 
 
 def plot_figure(store: Source, patient_id: str, kind: str, today: dt.date | None = None) -> Any:

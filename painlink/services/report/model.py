@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from painlink.analysis.outcome_results import attack_change_words
 from painlink.analysis.report import AnalysisReport
 from painlink.analysis.spine_link import evidence as spine_evidence
 from painlink.clinical.classify import Classification
@@ -372,6 +373,9 @@ def _treatments(report: AnalysisReport, patient_id: str) -> list[dict[str, Any]]
         elif endpoint == "migraine_days":
             row["verdict"] = row["verdict"] or clean(r.get("verdict"))
             row["note"] = row["note"] or clean(r.get("note"))
+        elif endpoint in ("attack_duration", "attack_intensity") and r.get("change") is not None:
+            words = f"{attack_change_words(r)}: {clean(r.get('verdict'))}"
+            row.setdefault("attack_changes", []).append(words[0].upper() + words[1:])
     return [t for t in out.values() if t.get("verdict") or t.get("rate_ratio") is not None]
 
 
