@@ -284,3 +284,30 @@ def test_the_neck_back_tab_shows_the_verdict_and_the_tests_behind_it(web: Web) -
     assert "nan" not in tab.lower().replace("nancy", "") and "None" not in tab
     if verdict.group(1) != "no link found":
         assert "Possible explanations" in tab and "an association, not proof of cause" in tab
+
+
+def test_the_summary_reads_and_classifies_the_diary_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The clinician's summary and the insights inside it share one read and one
+    classification (it once did both twice)."""
+    from painlink.simulate.simulator import simulate
+    from painlink.simulate.spec import SimulationSpec
+    from painlink.web import presenters
+
+    diary = next(iter(simulate(SimulationSpec(patients=1, days=120, seed=2))))[0]
+    pid = diary.patient_ids()[0]
+    calls = {"read": 0, "classify": 0}
+    real_classify = presenters.classify
+
+    def read(store: object, patient_id: str) -> object:
+        calls["read"] += 1
+        return diary
+
+    def classify(d: object) -> object:
+        calls["classify"] += 1
+        return real_classify(d)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(presenters, "read", read)
+    monkeypatch.setattr(presenters, "classify", classify)
+    view = presenters.clinical_summary(None, pid)  # type: ignore[arg-type]
+    assert view["enough"] and view["result"] is not None and "triggers" in view
+    assert calls == {"read": 1, "classify": 1}

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 from painlink.analysis.spine_link import MIN_ATTACKS as SPINE_MIN_ATTACKS
 from painlink.analysis.spine_link import evidence as spine_evidence
-from painlink.clinical.classify import classify
+from painlink.clinical.classify import Classification, classify
 from painlink.clinical.month_grid import day_marks, diary_rows
 from painlink.clinical.month_grid import month_grid as grid_of_rows
 from painlink.diary.frames import DiaryFrames
@@ -147,11 +147,21 @@ def insights(store: Source, patient_id: str, today: dt.date | None = None) -> di
     """The insights page; ``today`` (default: the date in the patient's zone) chooses the
     cached report, since an ongoing attack counts up to today, and decides whether the
     diary is current enough for tomorrow's forecast."""
-    diary = read(store, patient_id)
+    return insights_of(read(store, patient_id), patient_id, today)
+
+
+def insights_of(
+    diary: DiaryFrames,
+    patient_id: str,
+    today: dt.date | None = None,
+    result: Classification | None = None,
+) -> dict[str, Any]:
+    """:func:`insights` on a diary already read (and classified, when ``result`` is
+    given): the clinician's summary reads and classifies once for both."""
     if diary.attacks.height < 1:
         return {"enough": False}
     today = today or _patient_today(diary)
-    result = classify(diary)
+    result = result or classify(diary)
     report = analysis_report(diary, patient_id, today)
     trig = report.triggers.to_frame(patient_id)
     spine = spine_findings(report.spine.to_frame(patient_id))
@@ -319,7 +329,12 @@ def clinical_summary(store: Source, patient_id: str) -> dict[str, Any]:
     if not diary.attacks.height:
         return {"patient": patient, "enough": False}
     result = classify(diary)
-    return {"patient": patient, "enough": True, "result": result, **insights(store, patient_id)}
+    return {
+        "patient": patient,
+        "enough": True,
+        "result": result,
+        **insights_of(diary, patient_id, result=result),
+    }
 
 
 def exam_overview(store: Source, patient_id: str) -> dict[str, Any]:
