@@ -339,7 +339,11 @@ def truth_frame(
             "migraine_days_during": (realised.covered & during).sum(axis=1)[rows],
         }
     )
-    return frame.cast(TREATMENT_TRUTH_SCHEMA).select(list(TREATMENT_TRUTH_SCHEMA)).fill_nan(None)
+    return (
+        frame.cast(pl.Schema(TREATMENT_TRUTH_SCHEMA))
+        .select(list(TREATMENT_TRUTH_SCHEMA))
+        .fill_nan(None)
+    )
 
 
 def diary_frame(truth: pl.DataFrame) -> pl.DataFrame:
