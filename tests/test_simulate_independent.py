@@ -182,7 +182,7 @@ def test_the_story_and_its_oracle_import_nothing_of_the_analyses(path: Path) -> 
 #: the treatment story may use only these (its truth must not lean on painlink's
 #: outcome analyses or on painlink's own simulator's treatment story)
 TREATMENT_ALLOWED = ("numpy", "polars", "painlink.simulate.independent", "__future__")
-TREATMENT_MODULES = ("treatments.py", "treated_attacks.py")
+TREATMENT_MODULES = ("treatments.py", "treated_attacks.py", "questionnaires.py")
 
 
 @pytest.mark.parametrize("name", TREATMENT_MODULES)

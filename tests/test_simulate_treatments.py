@@ -19,7 +19,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from painlink.diary.schemas import TreatmentIn
+from painlink.diary.schemas import QuestionnaireItemIn, TreatmentIn
 from painlink.diary.vocabulary import TreatmentKind
 from painlink.interop.csv_diary import DiaryCsvWriter, read_diary_folder
 from painlink.simulate.independent import (
@@ -106,7 +106,7 @@ def test_every_treatment_row_is_valid_and_the_diary_reads_back(
     writer.write(diary)
     writer.close()
     back = read_diary_folder(tmp_path)
-    for name in ("patients", "days", "attacks", "medications", "treatments"):
+    for name in ("patients", "days", "attacks", "medications", "treatments", "questionnaire_items"):
         assert getattr(back.sorted(), name).equals(getattr(diary.sorted(), name)), name
     assert diary.treatments.height > 30
     assert diary.attacks["intensity_nrs"].null_count() == 0
@@ -215,3 +215,21 @@ def test_a_peak_start_is_where_the_record_reached_the_threshold() -> None:
     assert 56 <= first <= 144 and counts[0, first] >= threshold[0]
     assert (counts[0, 56:first] < threshold[0]).all()
     assert 100 < first <= 128
+
+
+def test_hit6_follows_the_attacks_of_the_last_four_weeks(cohort: TreatedCohort) -> None:
+    q = cohort.diary.questionnaire_items
+    for row in q.head(300).iter_rows(named=True):
+        QuestionnaireItemIn.model_validate(row)
+    assert set(q["value"].unique().to_list()) <= {6.0, 8.0, 10.0, 11.0, 13.0}
+    totals = q.group_by("patient_id", "completed_on").agg(
+        pl.col("value").sum().alias("total"), pl.len().alias("items")
+    )
+    assert (totals["items"] == 6).all() and totals["total"].is_between(36, 78).all()
+    both = totals.join(cohort.hit6, on=["patient_id", "completed_on"], how="full")
+    assert both.height == totals.height == cohort.hit6.height
+    assert (both["total"] - both["latent_total"]).abs().mean() < 3  # type: ignore[operator]
+    corr = both.select(pl.corr("total", "migraine_days_28", method="spearman"))
+    assert corr.item() > 0.4
+    per_person = totals.group_by("patient_id").len()["len"]
+    assert 0.75 <= per_person.len() / 300 <= 0.95 and per_person.median() >= 9  # type: ignore[operator]

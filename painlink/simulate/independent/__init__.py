@@ -47,6 +47,7 @@ import polars as pl
 from painlink.diary.frames import DiaryFrames
 from painlink.simulate.independent import attacks as attack_story
 from painlink.simulate.independent import effects as effect_story
+from painlink.simulate.independent import questionnaires as questionnaire_story
 from painlink.simulate.independent import treated_attacks as treated_story
 from painlink.simulate.independent import treatments as treatment_story
 from painlink.simulate.independent.treatments import TREATMENT_TRUTH_SCHEMA
@@ -117,12 +118,14 @@ class TreatedCohort:
 
     ``truth`` is the trigger truth as :func:`simulate_independent` gives it;
     ``treatments`` one row per treated person (:data:`TREATMENT_TRUTH_SCHEMA`);
-    ``risk`` each person-day's true onset probability (patient_id, date, true_risk)."""
+    ``risk`` each person-day's true onset probability (patient_id, date, true_risk);
+    ``hit6`` one row per HIT-6 filled in, with its latent total and what drove it."""
 
     diary: DiaryFrames
     truth: pl.DataFrame
     treatments: pl.DataFrame
     risk: pl.DataFrame
+    hit6: pl.DataFrame
 
 
 def simulate_treated(
@@ -137,7 +140,8 @@ def simulate_treated(
     same arguments, now with treatments (:mod:`.treatments`): the attacks are drawn
     anew from a generator of their own, once untreated (to find the peaks people are
     enrolled at) and once treated on the same random numbers, and the expected
-    quantities come from ``replicates`` Monte Carlo runs of the attack draws."""
+    quantities come from ``replicates`` Monte Carlo runs of the attack draws. HIT-6
+    questionnaires follow the attacks (:mod:`.questionnaires`)."""
     world = _World.draw(patients, days, seed, start)
     rng = np.random.default_rng(np.random.SeedSequence([seed, 0x7EA7ED]))
     person = treated_story.Person.draw(rng, patients)
@@ -159,9 +163,14 @@ def simulate_treated(
     )
     ids = diary.patients["patient_id"].to_list()
     treatments = treatment_story.truth_frame(ids, start, plans, exp, realised, days)
-    diary.treatments = DiaryFrames.from_tables(
-        treatments=treatment_story.diary_frame(treatments)
-    ).treatments
+    items, hit6 = questionnaire_story.hit6(
+        rng, ids, start, realised.covered, realised.onset_minute >= 0, realised.intensity
+    )
+    filled = DiaryFrames.from_tables(
+        treatments=treatment_story.diary_frame(treatments), questionnaire_items=items
+    )
+    diary.treatments = filled.treatments
+    diary.questionnaire_items = filled.questionnaire_items
     rows, cols = np.indices((patients, days)).reshape(2, -1)
     risk = pl.DataFrame(
         {
@@ -170,7 +179,7 @@ def simulate_treated(
             "true_risk": realised.risk.ravel(),
         }
     ).with_columns(pl.col("date").cast(pl.Date))
-    return TreatedCohort(diary=diary, truth=truth, treatments=treatments, risk=risk)
+    return TreatedCohort(diary=diary, truth=truth, treatments=treatments, risk=risk, hit6=hit6)
 
 
 @dataclass(frozen=True)
