@@ -233,3 +233,19 @@ def test_hit6_follows_the_attacks_of_the_last_four_weeks(cohort: TreatedCohort) 
     assert corr.item() > 0.4
     per_person = totals.group_by("patient_id").len()["len"]
     assert 0.75 <= per_person.len() / 300 <= 0.95 and per_person.median() >= 9  # type: ignore[operator]
+
+
+@pytest.mark.parametrize(("patients", "days"), [(1, 10), (3, 30), (5, 60), (2, 400)])
+def test_short_and_small_cohorts_simulate(patients: int, days: int) -> None:
+    """A diary too short for 8 weeks either side, or without a single attack (seed 7
+    gives one person no attack in 10 days, which once crashed the attack table)."""
+    diary, _ = simulate_independent(patients, days, seed=7, start=START)
+    cohort = simulate_treated(patients, days, seed=7, start=START, replicates=10)
+    assert cohort.risk.height == patients * days
+    last = START + dt.timedelta(days=days - 1)
+    assert (cohort.treatments["start"] <= last).all()
+    assert (cohort.treatments["start"] > START).all()
+    for row in cohort.diary.treatments.iter_rows(named=True):
+        TreatmentIn.model_validate(row)
+    if (patients, days) == (1, 10):
+        assert diary.attacks.height == 0

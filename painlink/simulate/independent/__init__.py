@@ -357,9 +357,10 @@ def _attack_frames(
     still_going = end >= last_day.astype("datetime64[m]")
     count = rows.size
     attack_ids = np.datetime_as_string(start, unit="m")
-    attack_ids = np.char.replace(
-        np.char.replace(np.char.replace(attack_ids, "-", ""), "T", ""), ":", ""
-    )
+    if count:  # np.char.replace fails on an empty array (a short diary without attacks)
+        attack_ids = np.char.replace(
+            np.char.replace(np.char.replace(attack_ids, "-", ""), "T", ""), ":", ""
+        )
     attacks = pl.DataFrame(
         {
             "patient_id": np.array(ids)[rows],
