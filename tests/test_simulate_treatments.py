@@ -249,3 +249,23 @@ def test_short_and_small_cohorts_simulate(patients: int, days: int) -> None:
         TreatmentIn.model_validate(row)
     if (patients, days) == (1, 10):
         assert diary.attacks.height == 0
+
+
+def test_cli_writes_a_treated_folder_with_its_truths(tmp_path: Path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from painlink.cli import app
+
+    out = tmp_path / "treated"
+    args = ["simulate", "--generator", "independent-treated", "--patients", "6"]
+    result = CliRunner().invoke(app, [*args, "--days", "120", "--out", str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["truth"] == str(out / "truth.csv")
+    back = read_diary_folder(out)
+    assert back.treatments.height > 0 and back.questionnaire_items.height > 0
+    treatments = pl.read_csv(out / "treatments_truth.csv", try_parse_dates=True)
+    assert set(treatments["patient_id"]) == set(back.treatments["patient_id"])
+    assert pl.read_csv(out / "risk.csv").height == 6 * 120
+    assert pl.read_csv(out / "hit6_truth.csv").height * 6 == back.questionnaire_items.height
