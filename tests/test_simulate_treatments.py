@@ -269,3 +269,26 @@ def test_cli_writes_a_treated_folder_with_its_truths(tmp_path: Path) -> None:
     assert set(treatments["patient_id"]) == set(back.treatments["patient_id"])
     assert pl.read_csv(out / "risk.csv").height == 6 * 120
     assert pl.read_csv(out / "hit6_truth.csv").height * 6 == back.questionnaire_items.height
+
+
+def test_the_treated_record_before_the_start_is_the_untreated_one() -> None:
+    """What makes peak enrolment honest: the spell found in the untreated run is the
+    record the treated diary has before the start (both runs share every draw)."""
+    n, days = 200, 200
+    rng = np.random.default_rng(5)
+    logit = np.log(rng.uniform(0.05, 0.3, n) / 0.8)[:, None] + 0.3 * rng.standard_normal((n, days))
+    plans = treatment_story.draw_plans(rng, n, days)
+    plans.treated[:] = True
+    plans.hazard_multiplier[:] = 0.3
+    plans.duration_ratio[:] = 0.5
+    person = treated_story.Person.draw(rng, n)
+    cells = treated_story.Cells.draw(rng, n, days)
+    untreated = treated_story.run(logit, person, cells, treated_story.Paths.none(n, days))
+    treatment_story.place_peaks(plans, untreated.onset_minute >= 0)
+    treatment_story.set_ends(plans, days)
+    treated = treated_story.run(logit, person, cells, treatment_story.paths(plans, days))
+    before = np.arange(days)[None, :] < plans.start[:, None]
+    for name in ("onset_minute", "duration", "intensity", "nrs", "risk"):
+        a, b = getattr(untreated, name), getattr(treated, name)
+        assert np.array_equal(a[before], b[before]), name
+    assert not np.array_equal(untreated.onset_minute, treated.onset_minute)
