@@ -34,6 +34,13 @@ painkiller or look at screens less on attack days.
 
 The truth frame has one row per person × variable with the role, the form and its
 parameters, the lag(s), the true log odds ratio and whether the person records it.
+
+:func:`simulate_treated` gives the same people treatments (:mod:`.treatments`: who
+starts what, when — some right after a bad spell — and its effect on frequency,
+duration and severity), redraws their attacks on a generator of its own
+(:mod:`.treated_attacks`), adds HIT-6 (:mod:`.questionnaires`), and returns the
+treatments' expected effects and each day's true onset risk beside the diary.
+:func:`simulate_independent` is untouched by it, bit for bit.
 """
 
 from __future__ import annotations
