@@ -179,10 +179,36 @@ def test_the_story_and_its_oracle_import_nothing_of_the_analyses(path: Path) -> 
     assert not bad, f"{path.name} imports {sorted(bad)}"
 
 
+#: the treatment story may use only these (its truth must not lean on painlink's
+#: outcome analyses or on painlink's own simulator's treatment story)
+TREATMENT_ALLOWED = ("numpy", "polars", "painlink.simulate.independent", "__future__")
+TREATMENT_MODULES = ("treatments.py", "treated_attacks.py", "questionnaires.py")
+
+
+@pytest.mark.parametrize("name", TREATMENT_MODULES)
+def test_the_treatment_story_imports_only_numpy_polars_and_its_own_story(name: str) -> None:
+    path = Path(independent.__file__).parent / name
+    found = {n.split(".")[0] if not n.startswith("painlink") else n for n in _imports(path)}
+    bad = {
+        n
+        for n in found
+        if not any(n == a or n.startswith(a + ".") for a in TREATMENT_ALLOWED)
+        and n not in {"datetime", "dataclasses"}
+    }
+    assert not bad, f"{name} imports {sorted(bad)}"
+    assert {f.name for f in Path(independent.__file__).parent.glob("*.py")} >= set(
+        TREATMENT_MODULES
+    )  # and so the forbidden-import check above reads them too
+
+
 def test_the_import_check_sees_a_forbidden_import(tmp_path: Path) -> None:
     planted = tmp_path / "bad.py"
-    planted.write_text("def f():\n    from painlink.days.exposures import x\n")
+    planted.write_text(
+        "def f():\n    from painlink.days.exposures import x\n"
+        "    from painlink.analysis import outcomes\n"
+    )
     assert "painlink.days.exposures" in _imports(planted)
+    assert "painlink.analysis.outcomes" in _imports(planted)
 
 
 def test_oracle_logistic_fit_equals_statsmodels() -> None:

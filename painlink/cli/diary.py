@@ -217,7 +217,9 @@ def simulate(
         str,
         typer.Option(
             help="'painlink' (the analyses' own simulator) or 'independent' (a second story "
-            "sharing no exposure definition with the analyses; CSV folder + truth.csv).",
+            "sharing no exposure definition with the analyses; CSV folder + truth.csv), or "
+            "'independent-treated' (the same with treatments and HIT-6; also "
+            "treatments_truth.csv, hit6_truth.csv and risk.csv beside truth.csv).",
         ),
     ] = "painlink",
     as_json: JsonOption = False,
@@ -232,10 +234,23 @@ def simulate(
     except ValueError:
         fail(f"--start {start!r} is not a date (YYYY-MM-DD)", as_json=as_json)
     _simulated_span_is_past(first_day, days, as_json)
-    if generator not in ("painlink", "independent"):
-        fail(f"--generator {generator!r}: use 'painlink' or 'independent'", as_json=as_json)
-    if generator == "independent":
-        _simulate_independent(patients, days, seed, first_day, id_prefix, out_dir, truth, as_json)
+    if generator not in ("painlink", "independent", "independent-treated"):
+        fail(
+            f"--generator {generator!r}: use 'painlink', 'independent' or 'independent-treated'",
+            as_json=as_json,
+        )
+    if generator.startswith("independent"):
+        _simulate_independent(
+            patients,
+            days,
+            seed,
+            first_day,
+            id_prefix,
+            out_dir,
+            truth,
+            as_json,
+            treated=generator == "independent-treated",
+        )
         return
     spec = SimulationSpec(
         patients=patients,
@@ -279,17 +294,30 @@ def _simulate_independent(
     out_dir: Path | None,
     truth: Path | None,
     as_json: bool,
+    treated: bool = False,
 ) -> None:
     """The independent generator writes a CSV folder (import it with ``painlink import``):
-    its point is to be read the way any other diary is read."""
+    its point is to be read the way any other diary is read. Treated, the treatments'
+    truth, the HIT-6 latent totals and each day's true risk go beside the truth."""
     from painlink.interop.csv_diary import write_diary_folder
-    from painlink.simulate.independent import simulate_independent
+    from painlink.simulate.independent import simulate_independent, simulate_treated
 
     if out_dir is None:
         fail("--generator independent writes a CSV folder: give --out FOLDER", as_json=as_json)
-    diary, truth_frame = simulate_independent(patients, days, seed, first_day, id_prefix)
-    counts = write_diary_folder(diary, out_dir)
     truth_path = truth or out_dir / "truth.csv"
+    if treated:
+        cohort = simulate_treated(patients, days, seed, first_day, id_prefix)
+        diary, truth_frame = cohort.diary, cohort.truth
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for name, frame in (
+            ("treatments_truth", cohort.treatments),
+            ("hit6_truth", cohort.hit6),
+            ("risk", cohort.risk),
+        ):
+            frame.write_csv(truth_path.with_name(f"{name}.csv"))
+    else:
+        diary, truth_frame = simulate_independent(patients, days, seed, first_day, id_prefix)
+    counts = write_diary_folder(diary, out_dir)
     truth_frame.write_csv(truth_path)
     if as_json:
         emit({"written_to": str(out_dir), "truth": str(truth_path), "rows": counts})

@@ -34,11 +34,19 @@ painkiller or look at screens less on attack days.
 
 The truth frame has one row per person × variable with the role, the form and its
 parameters, the lag(s), the true log odds ratio and whether the person records it.
+
+:func:`simulate_treated` gives the same people treatments (:mod:`.treatments`: who
+starts what, when — some right after a bad spell — and its effect on frequency,
+duration and severity), redraws their attacks on a generator of its own
+(:mod:`.treated_attacks`), adds HIT-6 (:mod:`.questionnaires`), and returns the
+treatments' expected effects and each day's true onset risk beside the diary.
+:func:`simulate_independent` is untouched by it, bit for bit.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
@@ -46,6 +54,10 @@ import polars as pl
 from painlink.diary.frames import DiaryFrames
 from painlink.simulate.independent import attacks as attack_story
 from painlink.simulate.independent import effects as effect_story
+from painlink.simulate.independent import questionnaires as questionnaire_story
+from painlink.simulate.independent import treated_attacks as treated_story
+from painlink.simulate.independent import treatments as treatment_story
+from painlink.simulate.independent.treatments import TREATMENT_TRUTH_SCHEMA
 from painlink.simulate.independent.variables import (
     FLOW_WORDS,
     NUMERIC,
@@ -56,7 +68,13 @@ from painlink.simulate.independent.variables import (
     recording,
 )
 
-__all__ = ["TRUTH_SCHEMA", "simulate_independent"]
+__all__ = [
+    "TREATMENT_TRUTH_SCHEMA",
+    "TRUTH_SCHEMA",
+    "TreatedCohort",
+    "simulate_independent",
+    "simulate_treated",
+]
 
 TRUTH_SCHEMA: dict[str, pl.DataType] = {
     "patient_id": pl.String(),
@@ -96,39 +114,153 @@ def simulate_independent(
     id_prefix: str = "IND",
 ) -> tuple[DiaryFrames, pl.DataFrame]:
     """Diaries of ``patients`` people over ``days`` days from ``start``, and their truth."""
-    rng = np.random.default_rng(np.random.SeedSequence([seed, 0x1D1A27]))
-    cal = Calendar(start, days)
-    female = rng.random(patients) < 0.75
-    on_pill = female & (rng.random(patients) < 0.25)
-    latent = latent_days(rng, female, on_pill, cal)
-    people, signs = effect_story.draw_people(rng, patients, latent, female, on_pill)
-    logit = attack_story.drifting_baseline(rng, patients, days) + effect_story.hazard_part(
-        people, latent
-    )
-    onset_minute, duration, covered = attack_story.run_attacks(rng, logit)
-    onset = onset_minute >= 0
-    values = attack_story.attack_changes(rng, people, latent, onset, covered)
-    yawning_sign = np.array([signs.get(i) == "yawning" for i in range(patients)])
-    records, present = recording(rng, female, on_pill, yawning_sign, days)
-    ids = [f"{id_prefix}{i + 1:04d}" for i in range(patients)]
+    world = _World.draw(patients, days, seed, start)
+    onset_minute, duration, covered = attack_story.run_attacks(world.rng, world.logit)
+    return world.diary(onset_minute, duration, covered, id_prefix)
 
-    diary = DiaryFrames.from_tables(
-        patients=pl.DataFrame(
+
+@dataclass(frozen=True)
+class TreatedCohort:
+    """Diaries in which most people start a treatment, and the truth behind them.
+
+    ``truth`` is the trigger truth as :func:`simulate_independent` gives it;
+    ``treatments`` one row per treated person (:data:`TREATMENT_TRUTH_SCHEMA`);
+    ``risk`` each person-day's true onset probability (patient_id, date, true_risk);
+    ``hit6`` one row per HIT-6 filled in, with its latent total and what drove it."""
+
+    diary: DiaryFrames
+    truth: pl.DataFrame
+    treatments: pl.DataFrame
+    risk: pl.DataFrame
+    hit6: pl.DataFrame
+
+
+def simulate_treated(
+    patients: int = 300,
+    days: int = 365,
+    seed: int = 1,
+    start: dt.date = dt.date(2025, 1, 1),
+    id_prefix: str = "IND",
+    replicates: int = 200,
+) -> TreatedCohort:
+    """The people, day variables and causes of :func:`simulate_independent` with the
+    same arguments, now with treatments (:mod:`.treatments`): the attacks are drawn
+    anew from a generator of their own, once untreated (to find the peaks people are
+    enrolled at) and once treated on the same random numbers, and the expected
+    quantities come from ``replicates`` Monte Carlo runs of the attack draws. HIT-6
+    questionnaires follow the attacks (:mod:`.questionnaires`)."""
+    world = _World.draw(patients, days, seed, start)
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 0x7EA7ED]))
+    person = treated_story.Person.draw(rng, patients)
+    cells = treated_story.Cells.draw(rng, patients, days)
+    plans = treatment_story.draw_plans(rng, patients, days)
+    untreated = treated_story.run(
+        world.logit, person, cells, treated_story.Paths.none(patients, days)
+    )
+    treatment_story.place_peaks(plans, untreated.onset_minute >= 0)
+    treatment_story.set_ends(plans, days)
+    paths = treatment_story.paths(plans, days)
+    realised = treated_story.run(world.logit, person, cells, paths)
+    during, before, last_28 = treatment_story.periods(plans, days)
+    exp = treated_story.expected(
+        rng, world.logit, person, paths, during, before, last_28, replicates
+    )
+    diary, truth = world.diary(
+        realised.onset_minute, realised.duration, realised.covered, id_prefix, realised
+    )
+    ids = diary.patients["patient_id"].to_list()
+    treatments = treatment_story.truth_frame(ids, start, plans, exp, realised, days)
+    items, hit6 = questionnaire_story.hit6(
+        rng, ids, start, realised.covered, realised.onset_minute >= 0, realised.intensity
+    )
+    filled = DiaryFrames.from_tables(
+        treatments=treatment_story.diary_frame(treatments), questionnaire_items=items
+    )
+    diary.treatments = filled.treatments
+    diary.questionnaire_items = filled.questionnaire_items
+    rows, cols = np.indices((patients, days)).reshape(2, -1)
+    risk = pl.DataFrame(
+        {
+            "patient_id": np.array(ids)[rows],
+            "date": np.datetime64(start) + cols.astype("timedelta64[D]"),
+            "true_risk": realised.risk.ravel(),
+        }
+    ).with_columns(pl.col("date").cast(pl.Date))
+    return TreatedCohort(diary=diary, truth=truth, treatments=treatments, risk=risk, hit6=hit6)
+
+
+@dataclass(frozen=True)
+class _World:
+    """Everything drawn before the attacks: the generator (at the point the attacks
+    draw from it), the people, their day variables, causes and onset log-odds."""
+
+    rng: np.random.Generator
+    cal: Calendar
+    female: np.ndarray
+    on_pill: np.ndarray
+    latent: dict[str, np.ndarray]
+    people: effect_story.People
+    signs: dict[int, str]
+    logit: np.ndarray
+
+    @classmethod
+    def draw(cls, patients: int, days: int, seed: int, start: dt.date) -> _World:
+        rng = np.random.default_rng(np.random.SeedSequence([seed, 0x1D1A27]))
+        cal = Calendar(start, days)
+        female = rng.random(patients) < 0.75
+        on_pill = female & (rng.random(patients) < 0.25)
+        latent = latent_days(rng, female, on_pill, cal)
+        people, signs = effect_story.draw_people(rng, patients, latent, female, on_pill)
+        logit = attack_story.drifting_baseline(rng, patients, days) + effect_story.hazard_part(
+            people, latent
+        )
+        return cls(rng, cal, female, on_pill, latent, people, signs, logit)
+
+    def diary(
+        self,
+        onset_minute: np.ndarray,
+        duration: np.ndarray,
+        covered: np.ndarray,
+        id_prefix: str,
+        severity: treated_story.Realised | None = None,
+    ) -> tuple[DiaryFrames, pl.DataFrame]:
+        """The diary the attacks leave and the trigger truth; ``severity`` (the
+        treated story) replaces the drawn intensities and adds the NRS."""
+        rng, people, cal = self.rng, self.people, self.cal
+        patients = self.female.size
+        onset = onset_minute >= 0
+        values = attack_story.attack_changes(rng, people, self.latent, onset, covered)
+        yawning_sign = np.array([self.signs.get(i) == "yawning" for i in range(patients)])
+        records, present = recording(rng, self.female, self.on_pill, yawning_sign, cal.days)
+        ids = [f"{id_prefix}{i + 1:04d}" for i in range(patients)]
+        # the generator is drawn in the order the untreated diaries always used:
+        # birth years, the days, then the attacks' details
+        patient_frame = pl.DataFrame(
             {
                 "patient_id": ids,
                 "display_name": [f"Independent {i + 1} (simulated)" for i in range(patients)],
                 "birth_year": rng.integers(1955, 2006, patients),
-                "sex": np.where(female, "female", "male"),
+                "sex": np.where(self.female, "female", "male"),
                 "time_zone": "UTC",
             }
-        ),
-        days=_days_frame(rng, ids, cal, values, records, present),
-        factors=_factors_frame(ids, records),
-        factor_values=_factor_values(ids, cal, values, records, present),
-        **_attack_frames(rng, ids, cal, onset_minute, duration, people),
-    )
-    truth = _truth(ids, people, records, present, onset)
-    return diary, truth
+        )
+        days_frame = _days_frame(rng, ids, cal, values, records, present)
+        attack_frames = _attack_frames(rng, ids, cal, onset_minute, duration, people)
+        if severity is not None:
+            rows, cols = np.nonzero(onset)
+            attack_frames["attacks"] = attack_frames["attacks"].with_columns(
+                intensity=pl.Series(severity.intensity[rows, cols]),
+                intensity_nrs=pl.Series(severity.nrs[rows, cols]),
+            )
+        diary = DiaryFrames.from_tables(
+            patients=patient_frame,
+            days=days_frame,
+            factors=_factors_frame(ids, records),
+            factor_values=_factor_values(ids, cal, values, records, present),
+            **attack_frames,
+        )
+        truth = _truth(ids, people, records, present, onset)
+        return diary, truth
 
 
 def _recorded(
@@ -232,9 +364,10 @@ def _attack_frames(
     still_going = end >= last_day.astype("datetime64[m]")
     count = rows.size
     attack_ids = np.datetime_as_string(start, unit="m")
-    attack_ids = np.char.replace(
-        np.char.replace(np.char.replace(attack_ids, "-", ""), "T", ""), ":", ""
-    )
+    if count:  # np.char.replace fails on an empty array (a short diary without attacks)
+        attack_ids = np.char.replace(
+            np.char.replace(np.char.replace(attack_ids, "-", ""), "T", ""), ":", ""
+        )
     attacks = pl.DataFrame(
         {
             "patient_id": np.array(ids)[rows],
