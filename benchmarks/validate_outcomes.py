@@ -35,6 +35,7 @@ import warnings
 from pathlib import Path
 
 import polars as pl
+from scipy import stats
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -125,6 +126,7 @@ def score_rates(out: pl.DataFrame, truth: pl.DataFrame) -> pl.DataFrame:
             continue
         j = j.with_columns(
             pl.lit(endpoint).alias("endpoint"),
+            pl.col(causal).alias("own_effect"),
             pl.when((pl.col(causal) - 1).abs() <= NULL_TOL)
             .then(pl.lit("does nothing"))
             .otherwise(pl.lit("acts"))
@@ -161,6 +163,7 @@ def summarise_rates(rows: pl.DataFrame) -> pl.DataFrame:
         rows.group_by("endpoint", "treatment effect", "enrolled_at_peak")
         .agg(
             pl.len().alias("treatments"),
+            pl.col("own_effect").log().mean().exp().alias("own effect (geometric mean)"),
             (pl.col("rate_ratio") == 0).sum().alias("none during"),
             pl.col("err_causal")
             .filter(pl.col("err_causal").is_finite())
@@ -227,18 +230,30 @@ def summarise_changes(rows: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def score_forecast(days: pl.DataFrame, risk: pl.DataFrame) -> dict[str, float]:
-    f = forecast(days, risk.select("patient_id", "date", "true_risk")).per_patient.drop_nans("auc")
+def score_forecast(days: pl.DataFrame, risk: pl.DataFrame) -> pl.DataFrame:
+    """painlink's per-person forecast results with the oracle's AUC beside them."""
+    return forecast(days, risk.select("patient_id", "date", "true_risk")).per_patient.drop_nans(
+        "auc"
+    )
+
+
+def summarise_forecast(f: pl.DataFrame) -> pl.DataFrame:
+    """Mean AUC against the oracle's, with a t interval of the paired difference."""
     diff = (f["auc"] - f["oracle_auc"]).drop_nans().to_numpy()
-    return {
-        "people forecast": float(f.height),
-        "mean AUC": float(f["auc"].mean()),  # type: ignore[arg-type]
-        "oracle AUC (true daily risk)": float(f["oracle_auc"].mean()),  # type: ignore[arg-type]
-        "AUC − oracle": float(diff.mean()) if diff.size else math.nan,
-        "mean Brier": float(f["brier"].mean()),  # type: ignore[arg-type]
-        "median Brier skill": float(f["brier_skill"].median()),  # type: ignore[arg-type]
-        "shown to the patient": float(f["show_to_patient"].mean()),  # type: ignore[arg-type]
-    }
+    half = stats.t.ppf(0.975, diff.size - 1) * diff.std(ddof=1) / math.sqrt(diff.size)
+    return pl.DataFrame(
+        {
+            "people forecast": [f.height],
+            "mean AUC": [f["auc"].mean()],
+            "oracle AUC (true daily risk)": [f["oracle_auc"].drop_nans().mean()],
+            "AUC − oracle (95% CI)": [
+                f"{diff.mean():.3f} ({diff.mean() - half:.3f} to {diff.mean() + half:.3f})"
+            ],
+            "mean Brier": [f["brier"].mean()],
+            "median Brier skill": [f["brier_skill"].median()],
+            "shown to the patient": [f["show_to_patient"].mean()],
+        }
+    )
 
 
 def table(frame: pl.DataFrame) -> str:
@@ -279,7 +294,7 @@ def main() -> None:
             t2 = time.perf_counter()
             rates.append(score_rates(out, truth))
             changes.append(score_changes(out, truth))
-            if not args.no_forecast and seed == args.seeds[0]:
+            if not args.no_forecast:
                 fc.append(score_forecast(days, risk))
             print(
                 f"{name}, {args.patients} × {args.days} days, seed {seed}: simulate "
@@ -303,8 +318,8 @@ def main() -> None:
             print("\nAttack duration and intensity\n")
             print(table(ch))
         if fc:
-            print(f"\nForecast (seed {args.seeds[0]})\n")
-            print(table(pl.DataFrame([fc[0]])))
+            print("\nForecast (rolling origin from day 90)\n")
+            print(table(summarise_forecast(pl.concat(fc))))
 
 
 if __name__ == "__main__":
