@@ -12,8 +12,9 @@ Days already inside an attack are not forecast targets (counting them inflates A
 With a cohort (``COHORT_MIN_PATIENTS`` or more people in the table) the prior of each
 person's coefficients is centred on a pooled model of everyone's days *before the
 origin date*, rather than on zero: people share how sleep, stress or a period act, and
-a person's own few attacks then adjust that instead of starting from nothing. On the
-simulator this closed most of the gap to the true risk (see docs/validation.md).
+a person's own few attacks then adjust that instead of starting from nothing. On
+painlink's own simulator this closed most of the gap to the true risk; on the
+independent simulator the forecast stays 0.10 below it (docs/validation.md).
 
 Reported per person: within-person AUC, Brier score, Brier skill against the
 personal base rate (the training-period attack rate as a constant forecast) and a
@@ -44,7 +45,8 @@ if TYPE_CHECKING:
 FIRST_ORIGIN_DAYS = 90
 STEP_DAYS = 28
 PRIOR_SD = 1.0  # around zero, for a person analysed alone
-COHORT_PRIOR_SD = 0.5  # around the cohort's coefficients (best of 0.2–1.0 on the simulator)
+#: around the cohort's coefficients (best of 0.2–1.0 on painlink's own simulator)
+COHORT_PRIOR_SD = 0.5
 COHORT_MIN_PATIENTS = 20
 POOLED_PRIOR_SD = 10.0  # the pooled model has thousands of days: a light penalty
 POOLED_MAX_PATIENTS = 500

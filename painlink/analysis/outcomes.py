@@ -20,8 +20,9 @@ migraine days, headache days and acute-medication days:
 - a **regression-to-the-mean warning** when attacks were already becoming less
   frequent before the start: a quasi-Poisson trend over 4-week blocks of every diary
   day before it, falling with p < 0.05. (A "first or last 28 days at twice the rest"
-  rule was tried first: on the simulator it fired no more often in patients enrolled
-  at a peak than in others.)
+  rule was tried first: on painlink's own simulator it fired no more often in patients
+  enrolled at a peak than in others. The trend does not see a brief bad spell just
+  before the start — the independent simulator's story; docs/validation.md.)
 
 A single person's before/after comparison is uncontrolled: placebo response (23.5%
 ≥50% responders on placebo, van der Kuy 2002) and natural fluctuation can produce
