@@ -117,3 +117,23 @@ def test_score_correlation_matches_statsmodels_wald_statistics_on_null_diaries()
     observed = np.corrcoef(np.array(zs).T)
     assert np.allclose(observed, predicted, atol=0.12), (observed, predicted)
     assert predicted[0, 2] > 0.5  # per SD and "above the upper quarter" say much the same
+
+
+def test_a_last_bit_change_in_r_leaves_p_and_the_critical_values_alone() -> None:
+    """Equicorrelated forms have K − 1 equal eigenvalues, so an eigenvector root of R is
+    arbitrary up to a rotation that a last-bit change (another BLAS) can flip, moving the
+    Monte Carlo p by its own error. The Cholesky root does not: p stays put."""
+    from painlink.analysis.family_test import max_t
+
+    rng = np.random.default_rng(3)
+    k, rows = 6, 40
+    r = np.full((rows, k, k), 0.5)
+    r[:, np.arange(k), np.arange(k)] = 1.0
+    z = rng.normal(0, 1.5, (rows, k))
+    noise = rng.normal(0, 1e-13, (rows, k, k))
+    bumped = r + (noise + np.swapaxes(noise, 1, 2)) / 2
+    bumped[:, np.arange(k), np.arange(k)] = 1.0
+    p, c = max_t(z, r)
+    p2, c2 = max_t(z, bumped)
+    assert np.max(np.abs(p - p2)) < 1e-6
+    assert np.max(np.abs(c - c2)) < 1e-4

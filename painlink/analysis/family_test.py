@@ -142,10 +142,7 @@ def _batch(
     tail = 1.0 - level
     rr = np.where(t[:, :, None] & t[:, None, :], r, 0.0)
     rr[:, np.arange(k), np.arange(k)] = 1.0
-    # a square root of R that tolerates near-collinear forms (eigenvalues ≥ 0)
-    val, vec = np.linalg.eigh(rr)
-    root = vec * np.sqrt(np.clip(val, 0.0, None))[:, None, :]
-    root = np.where(t[:, :, None], root, 0.0).astype(np.float32)  # untested never counts
+    root = np.where(t[:, :, None], _root(rr), 0.0).astype(np.float32)  # untested never counts
     sims = np.abs(g[None, :, :] @ np.swapaxes(root, 1, 2))  # (rows, draws, K)
     p_obs = np.where(t, 2.0 * stats.norm.sf(np.abs(np.nan_to_num(z))), np.inf)
     observed = np.min(p_obs / np.where(t, ws, 1.0), axis=1)  # min p_j / w_j
@@ -174,6 +171,28 @@ def _batch(
     # draws' scatter inside those bounds (one tested form gets exactly 1.96)
     a = np.clip(a, tail / np.maximum(t.sum(1), 1), tail)
     return np.minimum(monte_carlo, bonferroni), np.where(t, _cut(ws, a), np.nan)
+
+
+#: added to R's diagonal before its Cholesky factor: forms that say exactly the same
+#: thing (correlation 1) make R singular; this changes no probability visibly
+_JITTER = 1e-9
+
+
+def _root(r: np.ndarray) -> np.ndarray:
+    """A square root L of each R (L Lᵀ = R): the Cholesky factor, which is unique and
+    changes smoothly with R, so a last-bit change in R (another BLAS, another order of
+    summation) moves the Monte Carlo p by as little — an eigenvector root can rotate
+    (its signs and order are arbitrary) and move it by the draws' own error. Falls back
+    to the eigenvector root (eigenvalues clipped at 0) for a batch that is not
+    positive semi-definite enough to factor."""
+    k = r.shape[-1]
+    try:
+        out: np.ndarray = np.linalg.cholesky(r + _JITTER * np.eye(k))
+        return out
+    except np.linalg.LinAlgError:
+        val, vec = np.linalg.eigh(r)
+        root: np.ndarray = vec * np.sqrt(np.clip(val, 0.0, None))[:, None, :]
+        return root
 
 
 def _cut(w: np.ndarray, a: np.ndarray) -> np.ndarray:
