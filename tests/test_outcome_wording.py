@@ -83,3 +83,12 @@ def test_the_patients_row_ends_with_its_verdict_as_a_sentence() -> None:
     assert "(somewhere between 0.1 higher and 0.8 higher). More severe during treatment." in page
     assert "): no clear change" not in page  # not a second colon run on after the first
     assert "95% CI 0.51–2.58), a Welch interval counting each attack as independent" in page
+
+
+def test_the_letters_words_print_no_negative_zero() -> None:
+    from painlink.analysis.outcome_results import attack_change_words
+
+    r = _row("attack_intensity", -0.004, -0.71, 0.001)
+    words = attack_change_words(r)
+    assert "change 0.00 (95% CI -0.71 to 0.00;" in words, words
+    assert "-0.00" not in words and "+0.00" not in words
