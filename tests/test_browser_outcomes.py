@@ -37,18 +37,22 @@ def test_the_patient_reads_each_attack_change_across_the_phone(
     )
     duration = panel.locator("tr").filter(has_text="attack duration")
     intensity = panel.locator("tr").filter(has_text="attack intensity")
-    expect(duration).to_have_count(1)
-    expect(intensity).to_have_count(1)
-    for row in (duration, intensity):
+    migraine_days = panel.locator("tr").filter(has_text="migraine days")
+    for row in (duration, intensity, migraine_days):
+        expect(row).to_have_count(1)
+    for row in (duration, intensity, migraine_days):
         words = row.locator("td").nth(1)
         share = words.evaluate("td => td.getBoundingClientRect().width / td.closest('table')"
                                ".getBoundingClientRect().width")  # fmt: skip
         assert share > 0.9, f"the sentence has {share:.0%} of the phone's width"
         text = words.inner_text()
-        assert re.search(r"\)\. (No clear change|Shorter|Longer|Milder|More severe)", text), text
+        assert re.search(
+            r"\)\. (No clear change|Shorter|Longer|Milder|More severe|Fewer|More)", text
+        ), text
         assert "-0.0" not in text and "+0.0" not in text
     expect(duration).to_contain_text(re.compile(r"\d+% (longer|shorter)|times as long"))
     expect(intensity).to_contain_text(re.compile(r"(higher|lower|about the same) \(somewhere"))
+    expect(migraine_days).to_contain_text(re.compile(r"\d+% (fewer|more) \(somewhere"))
     assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
     found = _audit(page)
     assert not found, found

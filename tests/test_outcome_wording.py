@@ -92,3 +92,32 @@ def test_the_letters_words_print_no_negative_zero() -> None:
     words = attack_change_words(r)
     assert "change 0.00 (95% CI -0.71 to 0.00;" in words, words
     assert "-0.00" not in words and "+0.00" not in words
+
+
+def test_a_rate_row_reads_like_the_attack_rows_and_ends_with_its_verdict() -> None:
+    """The interval 0.18–0.98 beside "fewer during treatment" was printed "between 0.2
+    and 1.0", as if it reached no change; and the rate rows alone had no verdict."""
+    frame = pl.DataFrame(
+        {
+            "treatment": ["Atlas adjustment", "Atlas adjustment"],
+            "endpoint": ["attacks", "acute_medication_days"],
+            "verdict": ["fewer during treatment", "no clear change"],
+            "before_per_28d": [5.0, 1.8],
+            "during_per_28d": [2.1, 2.1],
+            "rate_ratio": [0.42, 1.19],
+            "ci_low": [0.18, 0.32],
+            "ci_high": [0.98, 4.36],
+        }
+    )
+    fewer, more = outcome_rows(frame)
+    assert fewer["plain"] == (
+        "5.0 → 2.1 per 28 days: 58% fewer (somewhere between 82% fewer and 2% fewer)"
+    )
+    assert more["plain"] == (
+        "1.8 → 2.1 per 28 days: 19% more (somewhere between 68% fewer and 4.4 times as many)"
+    )
+    macro = templates.env.from_string('{% import "macros.html" as m %}{{ m.outcome_table(rows) }}')
+    page = macro.render(rows=[fewer, more])
+    assert "and 2% fewer). Fewer during treatment." in page
+    assert "4.4 times as many). No clear change." in page
+    assert "rate ratio 0.42 (95% CI 0.18–0.98)" in page  # the clinicians' numbers stay

@@ -252,7 +252,9 @@ def outcome_rows(frame: pl.DataFrame) -> list[dict[str, Any]]:
                 row[k], tagged = untagged(v)
                 if tagged:
                     row["unverified"] = True
-        if row.get("change") is not None:
+        if row.get("rate_ratio") is not None:
+            row["plain"] = rate_plain(row)
+        elif row.get("change") is not None:
             row["plain"] = attack_change_plain(row)
             row["effect"] = attack_change_effect(row)
         out.append(row)
@@ -292,6 +294,30 @@ def _as_long(ratio: float) -> str:
     if ratio < 1:
         return f"{percent}% shorter"
     return f"{percent}% longer" if ratio < 1.995 else f"{ratio:.1f} times as long"
+
+
+def _as_many(ratio: float) -> str:
+    """A rate ratio in words, as a duration's are: "0.4 times the rate" reads as more
+    to many people, and its interval's "1.0" hid a bound of 0.98 beside the verdict
+    "fewer"; a percentage fewer or more does neither."""
+    if not math.isfinite(ratio):
+        return "no upper limit"
+    percent = round(100 * abs(ratio - 1))
+    if percent == 0:
+        return "about the same"
+    if ratio < 1:
+        return f"{percent}% fewer"
+    return f"{percent}% more" if ratio < 1.995 else f"{ratio:.1f} times as many"
+
+
+def rate_plain(r: dict[str, Any]) -> str:
+    """A rate row (attacks, migraine, headache or acute-medication days) in a patient's
+    words, worded like the attack rows beside it (the verdict follows it on the page)."""
+    return (
+        f"{r['before_per_28d']:.1f} → {r['during_per_28d']:.1f} per 28 days: "
+        f"{_as_many(r['rate_ratio'])} (somewhere between {_as_many(r['ci_low'])} and "
+        f"{_as_many(r['ci_high'])})"
+    )
 
 
 def _points(change: float) -> str:
