@@ -194,8 +194,8 @@ def test_the_outcome_table_has_no_internal_tags_or_unnamed_rows(web: Web) -> Non
         )
     )[0]
     assert duration["plain"] == (
-        "Attacks lasted typically 20.0 hours before and 12.4 hours during: 0.62 times as "
-        "long (somewhere between 0.45 and 0.85 times)"
+        "Attacks lasted typically 20.0 hours before and 12.4 hours during: 38% shorter "
+        "(somewhere between 55% shorter and 15% shorter)"
     )
     assert "[" not in rows[0]["verdict"] + rows[0]["note"] and rows[0]["unverified"]
     doc, doc_csrf, _, pid, _ = _shared(web)

@@ -366,6 +366,28 @@ def test_the_letter_prints_the_rule_it_checks(year: DiaryFrames, tmp_path: Path)
     assert "times as long (95% CI" in text and "Attack intensity (0–3): mean" in text
 
 
+@needs_poppler
+def test_the_letters_attack_changes_are_a_list_and_the_fullest_letter_fits_a_page(
+    year: DiaryFrames, tmp_path: Path
+) -> None:
+    """Duration and intensity each on a line of their own (run into one paragraph, two
+    "Attack …: …" clauses read as one), and a letter with every optional sentence — a
+    chronic diary, short periods, a peak at the start, a long treatment name — still
+    fits on its one page."""
+    made = reports.build(year, year.patient_ids()[0], TODAY, sections=("letter",))
+    assert made.letter is not None
+    t = made.letter["treatment"]
+    assert len(t["attack_changes"]) == 2
+    page = reports.html(made)
+    assert "<li>Attack duration: typically" in page and "<li>Attack intensity (0–3)" in page
+    t["treatment"] = "Onabotulinumtoxin A 155 units every 12 weeks (PREEMPT protocol)"
+    t["rtm_warning"] = True
+    made.letter.update(chronic=True, short_baseline=True, short_treatment=True)
+    pages = pages_text(reports.pdf(made), tmp_path)
+    assert len(pages) == 1, [p[:80] for p in pages]
+    assert "regression to the mean" in flat(pages[0])
+
+
 def test_sections_and_periods_are_checked() -> None:
     assert reports.parse_sections("letter, summary") == ("summary", "letter")
     assert reports.parse_sections(None) == reports.SECTIONS

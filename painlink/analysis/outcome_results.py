@@ -137,10 +137,18 @@ def attack_change_words(r: dict[str, Any]) -> str:
             f"{r['change']:.2f} times as long (95% CI {r['change_low']:.2f}–"
             f"{r['change_high']:.2f}; {n})"
         )
+    low, change, high = (_signed(r[k]) for k in ("change_low", "change", "change_high"))
     return (
         f"attack intensity (0–3): mean {r['before_value']:.1f} → {r['during_value']:.1f}, "
-        f"change {r['change']:+.2f} (95% CI {r['change_low']:+.2f} to {r['change_high']:+.2f}; {n})"
+        f"change {change} (95% CI {low} to {high}; {n})"
     )
+
+
+def _signed(x: float) -> str:
+    """``x`` signed to 2 decimals, never "-0.00" or "+0.00": a change that rounds to
+    nothing has no direction to print."""
+    text = f"{x:+.2f}"
+    return text[1:] if float(text) == 0 else text
 
 
 NOT_YET = (

@@ -252,26 +252,96 @@ def outcome_rows(frame: pl.DataFrame) -> list[dict[str, Any]]:
                 row[k], tagged = untagged(v)
                 if tagged:
                     row["unverified"] = True
-        if row.get("change") is not None:
+        if row.get("rate_ratio") is not None:
+            row["plain"] = rate_plain(row)
+        elif row.get("change") is not None:
             row["plain"] = attack_change_plain(row)
+            row["effect"] = attack_change_effect(row)
         out.append(row)
     return out
 
 
+def _signed(x: float, digits: int) -> str:
+    """``x`` with its sign and ``digits`` decimals, and never "-0.00": a change that
+    rounds to nothing has no direction."""
+    text = f"{x:+.{digits}f}"
+    return text[1:] if float(text) == 0 else text
+
+
+def attack_change_effect(r: dict[str, Any]) -> str:
+    """An attack-duration or -intensity row's estimate and interval for a clinician,
+    written as the rate rows beside it are (a ratio's interval "low–high"; a signed
+    difference's "low to high", since a dash between negatives reads as a minus)."""
+    duration = r["endpoint"] == "attack_duration"
+    scale = r.get("change_scale") or (
+        "ratio of geometric mean duration" if duration else "difference in mean intensity (0–3)"
+    )
+    if duration:
+        return f"{scale} {r['change']:.2f} (95% CI {r['change_low']:.2f}–{r['change_high']:.2f})"
+    return (
+        f"{scale} {_signed(r['change'], 2)} "
+        f"(95% CI {_signed(r['change_low'], 2)} to {_signed(r['change_high'], 2)})"
+    )
+
+
+def _as_long(ratio: float) -> str:
+    """A duration ratio in words: "0.62 times as long" reads as longer to many people,
+    so a shorter one is a percentage shorter; up to twice as long a percentage longer,
+    beyond it "n times as long"."""
+    percent = round(100 * abs(ratio - 1))
+    if percent == 0:
+        return "about the same"
+    if ratio < 1:
+        return f"{percent}% shorter"
+    return f"{percent}% longer" if ratio < 1.995 else f"{ratio:.1f} times as long"
+
+
+def _as_many(ratio: float) -> str:
+    """A rate ratio in words, as a duration's are: "0.4 times the rate" reads as more
+    to many people, and its interval's "1.0" hid a bound of 0.98 beside the verdict
+    "fewer"; a percentage fewer or more does neither."""
+    if not math.isfinite(ratio):
+        return "no upper limit"
+    percent = round(100 * abs(ratio - 1))
+    if percent == 0:
+        return "about the same"
+    if ratio < 1:
+        return f"{percent}% fewer"
+    return f"{percent}% more" if ratio < 1.995 else f"{ratio:.1f} times as many"
+
+
+def rate_plain(r: dict[str, Any]) -> str:
+    """A rate row (attacks, migraine, headache or acute-medication days) in a patient's
+    words, worded like the attack rows beside it (the verdict follows it on the page)."""
+    return (
+        f"{r['before_per_28d']:.1f} → {r['during_per_28d']:.1f} per 28 days: "
+        f"{_as_many(r['rate_ratio'])} (somewhere between {_as_many(r['ci_low'])} and "
+        f"{_as_many(r['ci_high'])})"
+    )
+
+
+def _points(change: float) -> str:
+    """A change on the 0–3 scale in words, without a sign to misread (or a "-0.0")."""
+    size = round(abs(change), 1)
+    if size == 0:
+        return "about the same"
+    return f"{size:.1f} {'higher' if change > 0 else 'lower'}"
+
+
 def attack_change_plain(r: dict[str, Any]) -> str:
     """An attack-duration or -intensity row in a patient's words: what changed, by how
-    much, and the range the data leave open."""
+    much, and the range the data leave open (the verdict follows it on the page)."""
     low, high = r["change_low"], r["change_high"]
     if r["endpoint"] == "attack_duration":
         return (
             f"Attacks lasted typically {r['before_value']:.1f} hours before and "
-            f"{r['during_value']:.1f} hours during: {r['change']:.2f} times as long "
-            f"(somewhere between {low:.2f} and {high:.2f} times)"
+            f"{r['during_value']:.1f} hours during: {_as_long(r['change'])} "
+            f"(somewhere between {_as_long(low)} and {_as_long(high)})"
         )
     return (
         f"Attack strength on the 0–3 scale averaged {r['before_value']:.1f} before and "
-        f"{r['during_value']:.1f} during: a change of {r['change']:+.1f} "
-        f"(somewhere between {low:+.1f} and {high:+.1f})"
+        f"{r['during_value']:.1f} during: {_points(r['change'])} "
+        f"(somewhere between {_points(low)} and {_points(high)})"
     )
 
 
