@@ -288,26 +288,25 @@ def _as_long(ratio: float) -> str:
     """A duration ratio in words: "0.62 times as long" reads as longer to many people,
     so a shorter one is a percentage shorter; up to twice as long a percentage longer,
     beyond it "n times as long"."""
-    percent = round(100 * abs(ratio - 1))
-    if percent == 0:
-        return "about the same"
-    if ratio < 1:
-        return f"{percent}% shorter"
-    return f"{percent}% longer" if ratio < 1.995 else f"{ratio:.1f} times as long"
+    return _ratio_words(ratio, "shorter", "longer", "times as long")
 
 
 def _as_many(ratio: float) -> str:
     """A rate ratio in words, as a duration's are: "0.4 times the rate" reads as more
     to many people, and its interval's "1.0" hid a bound of 0.98 beside the verdict
     "fewer"; a percentage fewer or more does neither."""
+    return _ratio_words(ratio, "fewer", "more", "times as many")
+
+
+def _ratio_words(ratio: float, less: str, more: str, times: str) -> str:
     if not math.isfinite(ratio):
         return "no upper limit"
     percent = round(100 * abs(ratio - 1))
     if percent == 0:
         return "about the same"
     if ratio < 1:
-        return f"{percent}% fewer"
-    return f"{percent}% more" if ratio < 1.995 else f"{ratio:.1f} times as many"
+        return f"{percent}% {less}"
+    return f"{percent}% {more}" if ratio < 1.995 else f"{ratio:.1f} {times}"
 
 
 def rate_plain(r: dict[str, Any]) -> str:
