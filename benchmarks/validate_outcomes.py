@@ -41,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from painlink.analysis.forecast import forecast
 from painlink.analysis.outcomes import treatment_outcomes
+from painlink.analysis.questionnaire_outcomes import questionnaire_outcomes
 from painlink.clinical.day_counts import classify_days
 from painlink.diary.frames import DiaryFrames
 
@@ -59,8 +60,13 @@ CHANGE_TRUTH = {
     "attack_duration": ("causal_duration_ratio", 1.0, "shorter during treatment"),
     "attack_intensity": ("causal_intensity_shift", 0.0, "milder during treatment"),
 }
+#: HIT-6's important change (painlink.rules.questionnaires), restated so the truth is
+#: not read from the rules under test
+IMPORTANT_HIT6 = 6.0
 #: a treatment whose own effect is within this of none counts as "does nothing"
 NULL_TOL = 0.02
+#: the independent simulator's HIT-6 truth per seed (its latent totals)
+HIT6: dict[int, pl.DataFrame] = {}
 
 
 def day_table(diary: DiaryFrames) -> pl.DataFrame:
@@ -75,6 +81,7 @@ def independent(
     from painlink.simulate.independent import simulate_treated
 
     c = simulate_treated(patients, days, seed, START)
+    HIT6[seed] = c.hit6
     return c.diary, c.treatments, c.risk
 
 
@@ -230,6 +237,54 @@ def summarise_changes(rows: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def score_hit6(diary: DiaryFrames, hit6: pl.DataFrame) -> pl.DataFrame:
+    """painlink's HIT-6 rows (one score before a treatment, one during) against the
+    simulator's latent totals on the same two dates: did the person's HIT-6 truly move by
+    the important change (6 points), and what did painlink say?"""
+    rows = questionnaire_outcomes(diary.questionnaire_items, diary.treatments).filter(
+        (pl.col("endpoint") == "hit6") & pl.col("score_change").is_not_null()
+    )
+    if not rows.height or not hit6.height:
+        return pl.DataFrame()
+    latent = hit6.select("patient_id", "completed_on", "latent_total")
+    j = rows.join(
+        latent.rename({"completed_on": "before_on", "latent_total": "latent_before"}),
+        on=["patient_id", "before_on"],
+    ).join(
+        latent.rename({"completed_on": "during_on", "latent_total": "latent_during"}),
+        on=["patient_id", "during_on"],
+    )
+    true_change = pl.col("latent_during") - pl.col("latent_before")
+    return j.with_columns(
+        pl.when(true_change <= -IMPORTANT_HIT6)
+        .then(pl.lit("improved by ≥ 6"))
+        .when(true_change >= IMPORTANT_HIT6)
+        .then(pl.lit("worse by ≥ 6"))
+        .otherwise(pl.lit("within 6"))
+        .alias("truth (latent HIT-6)"),
+        pl.col("verdict").str.starts_with("improved by at least").alias("improved said"),
+        pl.col("verdict").str.starts_with("worse by at least").alias("worse said"),
+        pl.col("verdict").str.contains("measurement error").alias("within error said"),
+        (pl.col("score_change") - true_change).alias("error"),
+    )
+
+
+def summarise_hit6(rows: pl.DataFrame) -> pl.DataFrame:
+    if not rows.height:
+        return rows
+    return (
+        rows.group_by("truth (latent HIT-6)")
+        .agg(
+            pl.len().alias("treatments"),
+            pl.col("improved said").mean().alias('"improved" said'),
+            pl.col("worse said").mean().alias('"worse" said'),
+            pl.col("within error said").mean().alias('"… but within the measurement error"'),
+            pl.col("error").abs().median().alias("median |observed − latent change|"),
+        )
+        .sort("truth (latent HIT-6)")
+    )
+
+
 def score_forecast(days: pl.DataFrame, risk: pl.DataFrame) -> pl.DataFrame:
     """painlink's per-person forecast results with the oracle's AUC beside them."""
     return forecast(days, risk.select("patient_id", "date", "true_risk")).per_patient.drop_nans(
@@ -284,7 +339,7 @@ def main() -> None:
     args = ap.parse_args()
     for name in args.simulators:
         make = independent if name == "independent" else own
-        rates, changes, fc = [], [], []
+        rates, changes, fc, hit6_rows = [], [], [], []
         for seed in args.seeds:
             t0 = time.perf_counter()
             diary, truth, risk = make(args.patients, args.days, seed)
@@ -293,6 +348,8 @@ def main() -> None:
             out = treatment_outcomes(days, diary.treatments, diary.attacks)
             t2 = time.perf_counter()
             rates.append(score_rates(out, truth))
+            if name == "independent":
+                hit6_rows.append(score_hit6(diary, HIT6[seed]))
             changes.append(score_changes(out, truth))
             if not args.no_forecast:
                 fc.append(score_forecast(days, risk))
@@ -317,6 +374,10 @@ def main() -> None:
         if ch.height:
             print("\nAttack duration and intensity\n")
             print(table(ch))
+        scored_hit6 = [h for h in hit6_rows if h.height]
+        if scored_hit6:
+            print("\nHIT-6 before and during (one score each side)\n")
+            print(table(summarise_hit6(pl.concat(scored_hit6))))
         if fc:
             print("\nForecast (rolling origin from day 90)\n")
             print(table(summarise_forecast(pl.concat(fc))))

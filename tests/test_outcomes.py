@@ -265,3 +265,23 @@ def test_treatment_outcomes_carry_duration_and_intensity_rows() -> None:
         "more severe during treatment",
         "no clear change",
     }
+
+
+def test_a_change_two_single_scores_can_show_by_chance_is_not_called_a_change() -> None:
+    """HIT-6: one score's 95% error is ±5 (Kosinski 2003), so two scores differ by up to
+    ±7.1 by chance; a 6-point fall reaches the important change but is said to be within
+    that error. NDI: SEM 2 (Stratford 1999) → ±5.5 for a change of two scores."""
+    from painlink.analysis.questionnaire_outcomes import _verdict
+
+    assert _verdict("hit6", 60, 54) == (
+        "improved by the within-person important change (conservative) [unverified], "
+        "but within the measurement error of two single scores (±7.1)"
+    )
+    assert _verdict("hit6", 60, 52).startswith("improved by at least")
+    assert _verdict("hit6", 52, 60).startswith("worse by at least")
+    assert "measurement error" in _verdict("hit6", 52, 59)  # +7 < 7.07
+    assert _verdict("hit6", 60, 56).startswith("change within")
+    assert "measurement error" in _verdict("ndi", 20, 15)
+    assert _verdict("ndi", 20, 14).startswith("improved by at least")
+    # ODI's threshold is already its minimal detectable change: no second bar
+    assert _verdict("odi", 40, 30).startswith("improved by at least")

@@ -119,3 +119,11 @@ def test_change_against_the_important_change() -> None:
     assert "reaches" in compare_scores(before, after)
     slight = score_values("ndi", {f"ndi-{i}": (1.0 if i <= 3 else 2.0) for i in range(1, 11)})
     assert "is below" in compare_scores(before, slight)
+    # 5 points reach NDI's important change (5) but not the ±5.5 two single scores
+    # differ by chance (SEM 2, Stratford 1999)
+    five = score_values("ndi", {f"ndi-{i}": (1.0 if i <= 5 else 2.0) for i in range(1, 11)})
+    assert compare_scores(before, five).endswith(
+        "reaches the minimal clinically important change of 5, but two single scores "
+        "differ by up to ±5.5 by chance"
+    )
+    assert "by chance" not in compare_scores(before, after)  # 10 points: beyond both

@@ -51,6 +51,13 @@ def _verdict(key: str, before: float, after: float) -> str:
         if before > 0 and after <= (1 - MIDAS_RESPONDER) * before:
             return "≥50% reduction"
         return "more disability" if change > 0 else "less than a 50% reduction"
+    chance = rules.change_error_95
+    if abs(change) >= rules.important_change and chance is not None and abs(change) < chance:
+        # important if real, but two single scores differ this much by chance
+        return (
+            f"{'improved' if change < 0 else 'worse'} by the {rules.important_change_kind}, "
+            f"but within the measurement error of two single scores (±{chance:.1f})"
+        )
     if -change >= rules.important_change:
         return f"improved by at least the {rules.important_change_kind}"
     if change >= rules.important_change:

@@ -55,6 +55,8 @@ class Score:
     important_change: float | None = None
     important_change_kind: str = ""
     source: str = ""
+    #: the 95% measurement error of a change between two single scores, where published
+    change_error_95: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -180,6 +182,7 @@ def score_values(instrument: str | Instrument, values: dict[str, float | None]) 
         "important_change": rules.important_change,
         "important_change_kind": rules.important_change_kind,
         "source": rules.source,
+        "change_error_95": rules.change_error_95,
     }
     if len(missing) > rules.max_missing:
         return Score(
@@ -298,10 +301,14 @@ def compare_scores(before: Score, after: Score) -> str:
             f"change {_signed(change)} {after.unit}; no published important change for {after.name}"
         )
     verdict = "reaches" if abs(change) >= before.important_change else "is below"
-    return (
+    words = (
         f"change {_signed(change)} {after.unit} {verdict} the {before.important_change_kind} "
         f"of {before.important_change:g}"
     )
+    chance = before.change_error_95
+    if verdict == "reaches" and chance is not None and abs(change) < chance:
+        words += f", but two single scores differ by up to ±{chance:.1f} by chance"
+    return words
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,13 @@ Sources (clinical-standards.md §4):
   is replaced by the mean of the answered ones (total × 10 / answered); 0–4 none,
   5–14 mild, 15–24 moderate, 25–34 severe, ≥35 complete; MCID ≈ 5 points (Vernon);
   SEM ≈ 2, MDC90 4.7 (Stratford 1999). Missing-item limit not published: default 2.
+
+Measurement error of one score (95%, where published): HIT-6 ±5 (Kosinski 2003: "individual
+patient score confidence intervals (95%) of approximately ±5"); NDI 1.96 × SEM 2 (Stratford
+1999). A before/after verdict from one score on each side needs the change to pass both the
+important change and the chance difference of two scores (√2 × that error): on the
+independent simulator, HIT-6's important change alone called a 6-point change in 29% of
+people whose true HIT-6 moved less than 6 (docs/validation.md).
 """
 
 from __future__ import annotations
@@ -52,6 +59,15 @@ class InstrumentRules:
     important_change_kind: str
     loinc: str | None  # panel code, when the instrument is identified by it
     source: str
+    #: the 95% measurement error of ONE score (± points), where published: two single
+    #: scores differ by chance by up to √2 times it, so a change smaller than that is
+    #: not told from measurement error even when it reaches the important change
+    score_error_95: float | None = None
+
+    @property
+    def change_error_95(self) -> float | None:
+        """The 95% measurement error of the difference of two independent scores."""
+        return None if self.score_error_95 is None else self.score_error_95 * 2**0.5
 
     @property
     def allowed_text(self) -> str:
@@ -101,6 +117,9 @@ INSTRUMENTS: dict[str, InstrumentRules] = {
         "within-person important change (conservative) [unverified]",
         None,
         "Kosinski et al., Qual Life Res 2003;12:963–974",
+        # "individual patient score confidence intervals (95%) of approximately ±5"
+        # (Kosinski 2003, abstract): a change of two scores within ±7.1 may be chance
+        5.0,
     ),
     "odi": InstrumentRules(
         "odi",
@@ -143,5 +162,8 @@ INSTRUMENTS: dict[str, InstrumentRules] = {
         "minimal clinically important change",
         "82226-2",
         "Vernon & Mior, JMPT 1991;14:409–15; Vernon, JMPT 2008",
+        # SEM ≈ 2 points (Stratford 1999): one score's 95% error 1.96 × 2; a change of
+        # two scores within ±5.5 may be chance
+        3.92,
     ),
 }
