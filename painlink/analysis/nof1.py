@@ -246,14 +246,20 @@ def analyze_experiment(days: pl.DataFrame, design: ExperimentDesign) -> Experime
             )
         y[b.condition].append(int(block["onset"].sum()))
         n[b.condition] += block.height
-    log_rr, se, p, df = _test(
-        np.array(y["on"], float)[None], np.array(y["off"], float)[None], n["on"], n["off"]
+    # the test the power was computed for: the design's historical dispersion as the
+    # floor, a normal reference; its interval excludes 1 exactly when p < ALPHA
+    log_rr, se, p, _ = _test(
+        np.array(y["on"], float)[None],
+        np.array(y["off"], float)[None],
+        n["on"],
+        n["off"],
+        design.dispersion,
     )
-    t = stats.t.ppf(1 - ALPHA / 2, df[0])
+    z = stats.norm.ppf(1 - ALPHA / 2)
     rr, lo, hi = (
         math.exp(log_rr[0]),
-        math.exp(log_rr[0] - t * se[0]),
-        math.exp(log_rr[0] + t * se[0]),
+        math.exp(log_rr[0] - z * se[0]),
+        math.exp(log_rr[0] + z * se[0]),
     )
     if hi < 1:
         message = (
