@@ -20,6 +20,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -43,6 +44,39 @@ ROUTE = {"shrink": True}
 def painlink_calls(diary: DiaryFrames) -> pl.DataFrame:
     """painlink's calls on ``diary`` with the route chosen by ``--route`` (score_calls)."""
     return shared_calls(diary, ROUTE["shrink"], REGION_TO_VARIABLE)
+
+
+#: the day columns a person may leave empty on a bad day (--missing-on-attack-days)
+RECORDED_BY_HAND = (
+    "stress", "sleep_hours", "sleep_quality", "caffeine_mg", "alcohol_units",
+    "screen_hours", "exercise_min", "skipped_meals",
+)  # fmt: skip
+
+
+def missing_on_attack_days(diary: DiaryFrames, share: float, seed: int) -> DiaryFrames:
+    """``diary`` with each hand-recorded value on a day an attack is going on left empty
+    with probability ``share``: people record less on their worst days, so values go
+    missing *because of* the outcome (not at random), which a per-day analysis of the
+    recorded days must survive."""
+    spans = diary.attacks.select(
+        "patient_id",
+        pl.date_ranges(
+            pl.col("start").dt.date(), pl.col("end").dt.date().fill_null(pl.col("start").dt.date())
+        ).alias("date"),
+    ).explode("date")
+    marked = diary.days.join(
+        spans.unique().with_columns(pl.lit(True).alias("_attack")),
+        on=["patient_id", "date"],
+        how="left",
+    )
+    draw = np.random.default_rng([seed, 0x5EED]).random(marked.height) < share
+    blank = pl.Series(marked["_attack"].fill_null(False).to_numpy() & draw)
+    days = marked.with_columns(
+        pl.when(blank).then(None).otherwise(pl.col(c)).alias(c)
+        for c in RECORDED_BY_HAND
+        if c in marked.columns
+    ).select(diary.days.columns)
+    return DiaryFrames.from_tables(**{**dict(diary.items()), "days": days})
 
 
 def _mean(results: list[dict]) -> dict:
@@ -73,6 +107,13 @@ def main() -> None:
         default="cohort",
         help="painlink's trigger route: the cohort model (default) or each person alone",
     )
+    parser.add_argument(
+        "--missing-on-attack-days",
+        type=float,
+        default=0.0,
+        metavar="SHARE",
+        help="leave this share of hand-recorded values empty on attack days (not at random)",
+    )
     args = parser.parse_args()
     ROUTE["shrink"] = args.route == "cohort"
     for days in args.days:
@@ -80,6 +121,8 @@ def main() -> None:
         for seed in args.seeds:
             t0 = time.perf_counter()
             diary, truth = simulate_independent(args.patients, days, seed, START)
+            if args.missing_on_attack_days:
+                diary = missing_on_attack_days(diary, args.missing_on_attack_days, seed)
             t1 = time.perf_counter()
             calls = {"oracle": oracle_calls(diary, truth, START, days)}
             t2 = time.perf_counter()
