@@ -15,7 +15,14 @@ import polars as pl
 from painlink.analysis.outcomes import treatment_outcomes
 from painlink.analysis.plotting import figure, finish, for_patient, nothing_yet
 from painlink.analysis.questionnaire_outcomes import questionnaire_outcomes
-from painlink.analysis.results import Results, json_rows, one_patient, patients_of, per_patient_text
+from painlink.analysis.results import (
+    Results,
+    json_rows,
+    one_patient,
+    patients_of,
+    per_patient_text,
+    signed,
+)
 from painlink.clinical.day_counts import classify_days
 from painlink.diary.frames import DiaryFrames
 
@@ -137,18 +144,11 @@ def attack_change_words(r: dict[str, Any]) -> str:
             f"{r['change']:.2f} times as long (95% CI {r['change_low']:.2f}–"
             f"{r['change_high']:.2f}; {n})"
         )
-    low, change, high = (_signed(r[k]) for k in ("change_low", "change", "change_high"))
+    low, change, high = (signed(r[k]) for k in ("change_low", "change", "change_high"))
     return (
         f"attack intensity (0–3): mean {r['before_value']:.1f} → {r['during_value']:.1f}, "
         f"change {change} (95% CI {low} to {high}; {n})"
     )
-
-
-def _signed(x: float) -> str:
-    """``x`` signed to 2 decimals, never "-0.00" or "+0.00": a change that rounds to
-    nothing has no direction to print."""
-    text = f"{x:+.2f}"
-    return text[1:] if float(text) == 0 else text
 
 
 NOT_YET = (

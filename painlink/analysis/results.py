@@ -87,3 +87,11 @@ def per_patient_text(
     if len(people) == 1:
         return "\n".join(lines(people[0]))
     return "\n\n".join("\n".join([f"── {pid} ──", *lines(pid)]) for pid in people)
+
+
+def signed(x: float, digits: int = 2) -> str:
+    """``x`` with its sign and ``digits`` decimals, never "-0.00" or "+0.00": a change
+    that rounds to nothing has no direction to print (the text report, the letter and
+    the web pages word a change with it)."""
+    text = f"{x:+.{digits}f}"
+    return text[1:] if float(text) == 0 else text

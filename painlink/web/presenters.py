@@ -19,6 +19,7 @@ from typing import Any
 import polars as pl
 import sqlalchemy as sa
 
+from painlink.analysis.results import signed
 from painlink.analysis.spine_link import MIN_ATTACKS as SPINE_MIN_ATTACKS
 from painlink.analysis.spine_link import evidence as spine_evidence
 from painlink.clinical.classify import Classification, classify
@@ -261,13 +262,6 @@ def outcome_rows(frame: pl.DataFrame) -> list[dict[str, Any]]:
     return out
 
 
-def _signed(x: float, digits: int) -> str:
-    """``x`` with its sign and ``digits`` decimals, and never "-0.00": a change that
-    rounds to nothing has no direction."""
-    text = f"{x:+.{digits}f}"
-    return text[1:] if float(text) == 0 else text
-
-
 def attack_change_effect(r: dict[str, Any]) -> str:
     """An attack-duration or -intensity row's estimate and interval for a clinician,
     written as the rate rows beside it are (a ratio's interval "low–high"; a signed
@@ -279,8 +273,8 @@ def attack_change_effect(r: dict[str, Any]) -> str:
     if duration:
         return f"{scale} {r['change']:.2f} (95% CI {r['change_low']:.2f}–{r['change_high']:.2f})"
     return (
-        f"{scale} {_signed(r['change'], 2)} "
-        f"(95% CI {_signed(r['change_low'], 2)} to {_signed(r['change_high'], 2)})"
+        f"{scale} {signed(r['change'])} "
+        f"(95% CI {signed(r['change_low'])} to {signed(r['change_high'])})"
     )
 
 
