@@ -22,7 +22,7 @@ import polars as pl
 
 from painlink.analysis.outcomes import treatment_columns
 from painlink.clinical.questionnaires import StoredScore, score_stored
-from painlink.rules.questionnaires import INSTRUMENTS
+from painlink.rules.questionnaires import INSTRUMENTS, only_by_chance
 
 BASELINE_DAYS = 90
 MIN_FOLLOW_UP_DAYS = 14  # earlier than two weeks a preventive cannot be judged
@@ -52,8 +52,7 @@ def _verdict(key: str, before: float, after: float) -> str:
             return "≥50% reduction"
         return "more disability" if change > 0 else "less than a 50% reduction"
     chance = rules.change_error_95
-    if abs(change) >= rules.important_change and chance is not None and abs(change) < chance:
-        # important if real, but two single scores differ this much by chance
+    if only_by_chance(change, rules.important_change, chance):
         return (
             f"{'improved' if change < 0 else 'worse'} by the {rules.important_change_kind}, "
             f"but within the measurement error of two single scores (±{chance:.1f})"

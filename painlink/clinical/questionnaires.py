@@ -18,7 +18,7 @@ from fhir.resources.R4B.questionnaire import Questionnaire
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 from pydantic import ValidationError
 
-from painlink.rules.questionnaires import INSTRUMENTS, Band, InstrumentRules
+from painlink.rules.questionnaires import INSTRUMENTS, Band, InstrumentRules, only_by_chance
 
 _ORDINAL_URLS = (
     "http://hl7.org/fhir/StructureDefinition/ordinalValue",
@@ -306,7 +306,7 @@ def compare_scores(before: Score, after: Score) -> str:
         f"of {before.important_change:g}"
     )
     chance = before.change_error_95
-    if verdict == "reaches" and chance is not None and abs(change) < chance:
+    if only_by_chance(change, before.important_change, chance):
         words += f", but two single scores differ by up to ±{chance:.1f} by chance"
     return words
 

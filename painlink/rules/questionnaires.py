@@ -77,6 +77,13 @@ class InstrumentRules:
         return f"{self.item_min:g}–{self.item_max:g}"
 
 
+def only_by_chance(change: float, important: float | None, chance: float | None) -> bool:
+    """A change that reaches the important change but not the chance difference of two
+    single scores (``chance``, :attr:`InstrumentRules.change_error_95`): important if
+    real, yet two scores differ this much by measurement error alone."""
+    return important is not None and chance is not None and important <= abs(change) < chance
+
+
 INSTRUMENTS: dict[str, InstrumentRules] = {
     "midas": InstrumentRules(
         "midas",
