@@ -11,18 +11,25 @@ from painlink.analysis.report import _days
 from painlink.analysis.spine_link import spine_link
 from painlink.analysis.triggers import TriggerAnalysis
 from painlink.diary.frames import DiaryFrames
+from painlink.rules.triggers import TriggerSettings
 
 
-def painlink_calls(diary: DiaryFrames, shrink: bool, regions: dict[str, str]) -> pl.DataFrame:
+def painlink_calls(
+    diary: DiaryFrames,
+    shrink: bool,
+    regions: dict[str, str],
+    settings: TriggerSettings | None = None,
+) -> pl.DataFrame:
     """painlink's trigger and neck/back verdicts on ``diary`` in the scorer's contract.
 
     The day table is built as ``painlink analyze`` builds it; ``shrink`` picks the
     cohort route (True) or each person alone (False); the trigger rows carry their
     variable, form, lag and the direction of "more of it"; the neck/back rows of the
     regions in ``regions`` (region → the variable the simulator's truth names) carry
-    the verdict's estimate and interval (:func:`spine_interval`)."""
+    the verdict's estimate and interval (:func:`spine_interval`). ``settings``: the
+    trigger settings (default: painlink's own)."""
     days = _days(diary)
-    trig = TriggerAnalysis().fit(days, shrink=shrink).to_frame()
+    trig = TriggerAnalysis(settings).fit(days, shrink=shrink).to_frame()
     rows = trig.select(
         "patient_id", "variable", "verdict", "odds_ratio", "ci_low", "ci_high", "form",
         pl.col("lag").cast(pl.String), "direction",

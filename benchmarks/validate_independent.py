@@ -31,6 +31,7 @@ from painlink_calls import painlink_calls as shared_calls
 from score_calls import NESTED, markdown, nested_markdown, score
 
 from painlink.diary.frames import DiaryFrames
+from painlink.rules.triggers import TriggerSettings
 from painlink.simulate.independent import simulate_independent
 
 START = dt.date(2025, 1, 1)
@@ -39,11 +40,13 @@ REGION_TO_VARIABLE = {"neck": "neck_pain", "back": "low_back_pain"}
 #: which trigger route to score: "cohort" (the default with 20+ patients: the cohort
 #: model's posterior) or "own" (each person's own data, as one person in the app)
 ROUTE = {"shrink": True}
+#: the trigger settings (``--q`` changes the false-discovery rate; default painlink's)
+SETTINGS: dict[str, TriggerSettings] = {"trigger": TriggerSettings()}
 
 
 def painlink_calls(diary: DiaryFrames) -> pl.DataFrame:
     """painlink's calls on ``diary`` with the route chosen by ``--route`` (score_calls)."""
-    return shared_calls(diary, ROUTE["shrink"], REGION_TO_VARIABLE)
+    return shared_calls(diary, ROUTE["shrink"], REGION_TO_VARIABLE, SETTINGS["trigger"])
 
 
 #: the day columns a person may leave empty on a bad day (--missing-on-attack-days)
@@ -114,8 +117,16 @@ def main() -> None:
         metavar="SHARE",
         help="leave this share of hand-recorded values empty on attack days (not at random)",
     )
+    parser.add_argument(
+        "--q",
+        type=float,
+        default=TriggerSettings().q,
+        help="painlink's false-discovery rate over a person's variables (what the false-call "
+        "budget buys: docs/validation.md)",
+    )
     args = parser.parse_args()
     ROUTE["shrink"] = args.route == "cohort"
+    SETTINGS["trigger"] = TriggerSettings(q=args.q)
     for days in args.days:
         scored: dict[str, list[dict]] = {"oracle": [], "painlink": []}
         for seed in args.seeds:
