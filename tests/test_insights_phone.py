@@ -32,6 +32,9 @@ def test_the_trigger_tables_fit_a_phone(
         has=page.get_by_role("heading", name="Possible triggers and protectors")
     )
     assert panel.locator("table").count() == 2, "demo patient 2 has calls: both tables show"
+    # a call is an association: what else it may be is said beside it
+    assert "Other possible explanations" in panel.inner_text()
+    assert panel.locator("ul.trigger-explanations li").count() == 3
     cut = panel.evaluate("p => p.scrollWidth - p.clientWidth")
     assert cut == 0, f"{cut} px of the trigger tables hidden to the right"
     found = {k: v for k, v in page.evaluate(_AUDIT_JS).items() if v}

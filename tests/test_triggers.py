@@ -295,6 +295,19 @@ def test_screen_time_is_analysed_and_unrecorded_variables_say_so() -> None:
     assert "not recorded: alcohol" in TriggerAnalysis().fit(days, shrink=False).summary("P1")
 
 
+def test_a_call_is_shown_with_what_else_it_may_be() -> None:
+    """A diary shows that two things go together, not why (issue 13): beside any call
+    the report names the early sign, the response to a coming attack and the companion
+    of the real cause; with no call there is nothing to explain."""
+    called = TriggerAnalysis().fit(_one_person(screen_hours=0.9), shrink=False).summary("P1")
+    assert "likely trigger" in called
+    assert "Each of these may also be:" in called
+    assert "early sign of the attack itself" in called and "change together" in called
+    quiet = TriggerAnalysis().fit(_one_person(), shrink=False)
+    assert quiet.calls("P1").height == 0
+    assert "may also be" not in quiet.summary("P1")
+
+
 def test_less_sleep_is_named_in_the_direction_that_goes_with_attacks() -> None:
     rows = TriggerAnalysis().fit(_one_person(sleep_hours=-0.9, seed=8), shrink=False).to_frame()
     sleep = rows.filter(pl.col("variable") == "sleep_hours").row(0, named=True)

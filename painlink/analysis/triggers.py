@@ -41,12 +41,11 @@ from painlink.analysis.trigger_verdicts import (
     verdict_rows,
 )
 from painlink.days.candidates import candidate_columns
-from painlink.rules.triggers import TriggerSettings
+from painlink.rules.triggers import CALLS, EXPLANATIONS, TriggerSettings
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-CALLS = ("likely trigger", "likely protector", "possible early attack sign")
 COHORT: dict[str, pl.DataType] = {
     "variable": pl.String(),
     "form": pl.String(),
@@ -121,6 +120,9 @@ class TriggerResults(Results):
                 f"(95% CI {r['ci_low']:.2f}–{r['ci_high']:.2f}){by}"
                 + (f" — {r['note']}" if r.get("note") else "")
             )
+        if rows.filter(pl.col("verdict").is_in(CALLS)).height:
+            lines.append("  Each of these may also be:")
+            lines.extend(f"    - {why}" for why in EXPLANATIONS.values())
         for verdict, words in (
             ("no association", "no association found for"),
             ("not enough data", "not enough data yet for"),

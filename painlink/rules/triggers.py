@@ -123,6 +123,33 @@ SAME_DAY = ("pressure_hpa", "temperature_c", "menstruation", "contraceptive_phas
 #: ratings (:mod:`painlink.analysis.spine_link`); the stoplight rates the migraine itself
 NOT_CANDIDATES = ("neck_pain", "low_back_pain", "stoplight")
 
+#: the verdicts that are a finding (the rest: no association, not enough data, not
+#: recorded)
+CALLS = ("likely trigger", "likely protector", "possible early attack sign")
+
+#: shown beside any call: what else a factor that goes with attacks can be. A diary
+#: sees that two things happen together, not why. Premonitory symptoms precede the
+#: pain by 2–48 h (ICHD-3) and match perceived triggers — food cravings and skipped
+#: meals, mood change and stress (Karsan 2021; clinical-standards.md §"premonitory
+#: symptoms mistaken for triggers", which asks that exposures in the 0–48 h before
+#: onset be treated as possibly reverse-causal); what a person does when an attack is
+#: coming is the same reverse direction; the third is confounding
+EXPLANATIONS: dict[str, str] = {
+    "early sign": (
+        "It may be an early sign of the attack itself: yawning, cravings, tiredness, a "
+        "change of mood or a stiff neck can begin up to 48 hours before the headache, "
+        "and then they come with the attack, they do not cause it."
+    ),
+    "response": (
+        "It may be something you do because you feel an attack coming (rest, a coffee, a "
+        "pain medicine, less time at a screen)."
+    ),
+    "companion": (
+        "It may change together with the real cause (less sleep when stressed, a drink "
+        "on a late night): avoiding it alone may not help."
+    ),
+}
+
 PREMONITORY = re.compile(
     r"neck|stiff|yawn|fatigue|tired|crav|photophob|phonophob|light_sens|sound_sens|mood|irritab"
 )

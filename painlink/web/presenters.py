@@ -30,6 +30,8 @@ from painlink.rules import plausibility
 from painlink.rules.forecast_display import diary_is_current
 from painlink.rules.spine import CALLS as SPINE_CALLS
 from painlink.rules.spine import EXPLANATIONS as SPINE_EXPLANATIONS
+from painlink.rules.triggers import CALLS as TRIGGER_CALLS
+from painlink.rules.triggers import EXPLANATIONS as TRIGGER_EXPLANATIONS
 from painlink.services.analyses import analysis_report
 from painlink.services.reading import Source, read
 from painlink.store.diary_io import (
@@ -177,6 +179,10 @@ def insights_of(
         "months": result.months[-3:],
         "triggers": [{k: _clean(v) for k, v in r.items()} for r in trig.iter_rows(named=True)],
         "plot": trig.filter(pl.col("odds_ratio").is_not_null()).height > 0,
+        # a call is an association: what else it can be is said beside it (issue 13)
+        "trigger_explanations": list(TRIGGER_EXPLANATIONS.values())
+        if trig.filter(pl.col("verdict").is_in(list(TRIGGER_CALLS))).height
+        else [],
         "spine": spine,
         # a picture of shares needs attacks to share out: below the analysis' own
         # minimum (spine_link.MIN_ATTACKS) one attack would draw as "100%"
