@@ -230,9 +230,11 @@ def test_the_before_test_equals_statsmodels(seed: int) -> None:
                 pain, p["onset"].to_numpy(), p["ongoing"].to_numpy(), spine_link.SpineSettings()
             )
         )
-    ours = spine_link.before_tests(designs, spine_link.SpineSettings(prior_sd=None))
+    # the model's own errors (serial_lags 0): the widening is checked on its own
+    plain = spine_link.SpineSettings(prior_sd=None, serial_lags=0)
+    ours = spine_link.before_tests(designs, plain)
     compared = 0
-    for (x, y, keep), before in zip(designs, ours, strict=True):
+    for (x, y, keep, history), before in zip(designs, ours, strict=True):
         for form in range(x.shape[1]):
             if math.isnan(before.log_or[form]):
                 continue
@@ -241,7 +243,9 @@ def test_the_before_test_equals_statsmodels(seed: int) -> None:
                 if not all(cells):
                     continue  # an empty 2×2 cell: no maximum-likelihood estimate to equal
             compared += 1
-            covariates = np.column_stack([x[:, form], spine_link.trend_columns(len(x))])[keep]
+            covariates = np.column_stack([x[:, form], spine_link.trend_columns(len(x)), history])[
+                keep
+            ]
             ref = sm.Logit(y[keep], sm.add_constant(covariates)).fit(disp=0, tol=1e-12)
             assert before.log_or[form] == pytest.approx(ref.params[1], abs=1e-6)
             assert before.se[form] == pytest.approx(ref.bse[1], rel=1e-6)

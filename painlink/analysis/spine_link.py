@@ -50,7 +50,13 @@ import numpy as np
 import polars as pl
 from scipy import stats
 
-from painlink.analysis.family_test import max_t, null_weights, residualise, score_correlation
+from painlink.analysis.family_test import (
+    max_t,
+    null_weights,
+    residualise,
+    score_correlation,
+    serial_inflation,
+)
 from painlink.analysis.logistic import fit_logit
 from painlink.analysis.multiplicity import bh
 from painlink.analysis.plotting import figure, finish, for_patient, nothing_yet
@@ -183,13 +189,29 @@ class SpineLinkResults(Results):
         return finish(fig, path)
 
 
-def _paired(diffs: list[float], alpha: float) -> tuple[float, float, float, float, int]:
-    """Mean of paired differences with its t-interval and two-sided p (NaN below 2)."""
+def _paired(
+    diffs: list[float], alpha: float, days: list[int] | None = None, lags: int = 0
+) -> tuple[float, float, float, float, int]:
+    """Mean of paired differences with its t-interval and two-sided p (NaN below 2).
+
+    With the attacks' ``days`` and ``lags``, the error allows for attacks close in time
+    sharing their pain (a burst of attacks in a bad fortnight compares with nearly the
+    same baseline days): the variance of the mean weighs each pair of attacks by the
+    Bartlett kernel of their distance in days (1 − distance / (lags + 1); Conley 1999's
+    estimator in one dimension, positive semi-definite), never below the independent
+    one."""
     n = len(diffs)
     if n < 2:
         return np.nan, np.nan, np.nan, np.nan, n
     d = np.asarray(diffs)
     mean, se = float(d.mean()), float(d.std(ddof=1) / math.sqrt(n))
+    if days is not None and lags > 0:
+        c = d - mean
+        t = np.asarray(days, float)
+        kernel = np.clip(1.0 - np.abs(t[:, None] - t[None, :]) / (lags + 1.0), 0.0, None)
+        own = float(c @ c)
+        if own > 0:
+            se *= math.sqrt(max(float(c @ kernel @ c) / own, 1.0))
     if se == 0.0:  # every attack the same difference: no spread to test against
         return mean, mean, mean, (1.0 if mean == 0.0 else 0.0), n
     half = float(stats.t.ppf(1 - alpha / 2, n - 1)) * se
@@ -218,6 +240,8 @@ def rise_tests(
     day before. An attack without a rated attack day or a rated comparison is left out."""
     with_d: list[float] = []
     jump_d: list[float] = []
+    with_t: list[int] = []
+    jump_t: list[int] = []
     for i, end in _attacks(onset, attack):
         during = pain[i : end + 1]
         if np.isnan(during).all():
@@ -228,9 +252,14 @@ def rise_tests(
         base = base[~attack[lo : max(i - s.baseline_to + 1, 0)] & ~np.isnan(base)]
         if base.size:
             with_d.append(level - float(base.mean()))
+            with_t.append(i)
         if i >= 1 and not attack[i - 1] and not np.isnan(pain[i - 1]):
             jump_d.append(level - float(pain[i - 1]))
-    return {"with": _paired(with_d, s.alpha), "jump": _paired(jump_d, s.alpha)}
+            jump_t.append(i)
+    return {
+        "with": _paired(with_d, s.alpha, with_t, s.serial_lags),
+        "jump": _paired(jump_d, s.alpha, jump_t, s.serial_lags),
+    }
 
 
 #: the before test's forms of yesterday's pain: the clinical cut (≥ threshold) and the
@@ -238,12 +267,43 @@ def rise_tests(
 BEFORE_FORMS: tuple[str, ...] = ("threshold", "per_sd")
 
 
+#: a before design: exposures (n, forms), onsets (n,), the rows at risk (n,), and the
+#: attack-history covariates (n, HISTORY_TERMS)
+Design = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+HISTORY_TERMS = 3
+
+
+def history_columns(
+    onset: np.ndarray, ongoing: np.ndarray, s: SpineSettings = SETTINGS
+) -> np.ndarray:
+    """(n, 3) per day: log(onsets in the previous ``recent_window_days`` + ½), log(1 +
+    days since the previous onset, capped; from the diary's first day before the first
+    attack), and whether yesterday was inside an attack — the trigger model's
+    attack-history terms (:mod:`painlink.analysis.trigger_fit`). Attacks come in bursts
+    and pain can linger after one: without these, pain the day after an attack in a
+    burst is "pain the day before" the next and looks like a cause."""
+    n = len(onset)
+    o = onset.astype(float)
+    cum = np.concatenate([[0.0], np.cumsum(o)])
+    day = np.arange(n)
+    recent = cum[day] - cum[np.maximum(day - s.recent_window_days, 0)]
+    last = np.maximum.accumulate(np.where(onset.astype(bool), day, -1))
+    previous = np.concatenate([[-1], last[:-1]]) if n else last
+    since = np.where(previous >= 0, day - previous, day)
+    inside = (onset.astype(bool) | ongoing.astype(bool)).astype(float)
+    yesterday = np.concatenate([[0.0], inside[:-1]]) if n else inside
+    return np.column_stack(
+        [np.log(recent + 0.5), np.log1p(np.clip(since, 0, s.days_since_cap)), yesterday]
+    )
+
+
 def before_design(
     pain: np.ndarray, onset: np.ndarray, ongoing: np.ndarray, s: SpineSettings = SETTINGS
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> Design:
     """Exposures X (n, 2): yesterday's pain ≥ threshold, and yesterday's pain per SD of
-    the person's ratings (centred on their mean); outcome y (onset); and the rows at
-    risk (not inside an attack, yesterday rated) of one person and region."""
+    the person's ratings (centred on their mean); outcome y (onset); the rows at risk
+    (not inside an attack, yesterday rated) of one person and region; and the
+    attack-history covariates (:func:`history_columns`)."""
     n = len(pain)
     x = np.zeros((n, len(BEFORE_FORMS)))
     keep = np.zeros(n, dtype=bool)
@@ -255,7 +315,7 @@ def before_design(
         sd = float(values.std()) if values.size > 1 else 0.0
         if sd > 0:
             x[1:, 1] = np.where(rated, (pain[:-1] - values.mean()) / sd, 0.0)
-    return x, onset.astype(float), keep
+    return x, onset.astype(float), keep, history_columns(onset, ongoing, s)
 
 
 @dataclass(frozen=True)
@@ -297,7 +357,7 @@ def trend_columns(n: int) -> np.ndarray:
 
 
 def before_tests(
-    designs: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
+    designs: list[Design],
     s: SpineSettings = SETTINGS,
     sds: list[float] | None = None,
 ) -> list[Before]:
@@ -308,7 +368,7 @@ def before_tests(
     and the shown interval holds although the form was chosen after looking."""
     out = [Before() for _ in designs]
     jobs: list[tuple[int, int]] = []  # (design, form)
-    for k, (x, y, keep) in enumerate(designs):
+    for k, (x, y, keep, _) in enumerate(designs):
         if not len(x):
             continue
         exposed = int(x[keep, 0].sum())
@@ -325,15 +385,16 @@ def before_tests(
     if not jobs:
         return out
     n = max(len(designs[k][0]) for k, _ in jobs)
-    cols = 2 + TREND_TERMS
+    cols = 2 + TREND_TERMS + HISTORY_TERMS
     X = np.zeros((len(jobs), n, cols))
     Y = np.zeros((len(jobs), n))
     M = np.zeros((len(jobs), n), dtype=bool)
     for j, (k, form) in enumerate(jobs):
-        x, y, keep = designs[k]
+        x, y, keep, history = designs[k]
         X[j, : len(x), 0] = 1.0
         X[j, : len(x), 1] = x[:, form]
-        X[j, : len(x), 2:] = trend_columns(len(x))
+        X[j, : len(x), 2 : 2 + TREND_TERMS] = trend_columns(len(x))
+        X[j, : len(x), 2 + TREND_TERMS :] = history
         Y[j, : len(y)] = y
         M[j, : len(keep)] = keep
     fit = fit_logit(X, Y, M, prior_sd=s.prior_sd)
@@ -347,12 +408,16 @@ def before_tests(
     weights = null_weights(null_x, null, null_m)
     rows = [row_of[k] for k, _ in jobs]
     resid = residualise(X[:, :, 1], covariates, weights[rows])
+    # pain persists and attacks come in bursts: widen each error for that (Bartlett)
+    fitted = 1.0 / (1.0 + np.exp(-np.clip(np.einsum("jnc,jc->jn", null_x, null), -30, 30)))
+    residuals = np.where(null_m, null_y - fitted, 0.0)
+    widen = serial_inflation(resid, residuals[rows], s.serial_lags)
     forms = len(BEFORE_FORMS)
     b = np.full((len(designs_fitted), forms), np.nan)
     se = np.full((len(designs_fitted), forms), np.nan)
     xt = np.zeros((len(designs_fitted), forms, n))
     for j, (k, form) in enumerate(jobs):
-        coef, err = float(fit.coef[j, 1]), float(fit.se[j, 1])
+        coef, err = float(fit.coef[j, 1]), float(fit.se[j, 1] * widen[j])
         if math.isfinite(coef) and math.isfinite(err) and err > 0:
             b[row_of[k], form], se[row_of[k], form] = coef, err
         xt[row_of[k], form] = resid[j]
@@ -426,7 +491,7 @@ def spine_link(days: pl.DataFrame, settings: SpineSettings = SETTINGS) -> SpineL
     person, the verdicts (module docstring)."""
     s = settings
     cells: list[dict[str, Any]] = []
-    designs: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    designs: list[Design] = []
     sds: list[float] = []
     for (pid,), part in days.sort("patient_id", "date").group_by(
         ["patient_id"], maintain_order=True
@@ -440,7 +505,14 @@ def spine_link(days: pl.DataFrame, settings: SpineSettings = SETTINGS) -> SpineL
             cells.append(cell)
             if part[col].is_null().all():
                 cell["recorded"] = False
-                designs.append((np.zeros((0, 2)), np.zeros(0), np.zeros(0, dtype=bool)))
+                designs.append(
+                    (
+                        np.zeros((0, 2)),
+                        np.zeros(0),
+                        np.zeros(0, dtype=bool),
+                        np.zeros((0, HISTORY_TERMS)),
+                    )
+                )
                 sds.append(math.nan)
                 continue
             pain = part[col].cast(pl.Float64).fill_null(np.nan).to_numpy().copy()

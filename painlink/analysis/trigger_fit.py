@@ -20,7 +20,13 @@ import numpy as np
 import polars as pl
 from scipy import stats
 
-from painlink.analysis.family_test import max_t, null_weights, residualise, score_correlation
+from painlink.analysis.family_test import (
+    max_t,
+    null_weights,
+    residualise,
+    score_correlation,
+    serial_inflation,
+)
 from painlink.analysis.logistic import fit_logit
 from painlink.days.candidates import Candidate
 from painlink.days.exposures import log_days_since_last_onset
@@ -282,6 +288,10 @@ def person_estimates(
     # the null model's weights p̂(1 − p̂): what the score tests of one variable's forms
     # × lags share, for their joint (max-T) test (painlink.analysis.family_test)
     w_null = null_weights(base, null, at_risk)
+    # ... and its residuals y − p̂ on the days at risk: their serial dependence widens
+    # every standard error and enters the joint null (serial_lags)
+    fitted = 1.0 / (1.0 + np.exp(-np.clip(np.einsum("pnc,pc->pn", base, null), -30, 30)))
+    e_null = np.where(at_risk, y - fitted, 0.0)
     # each fitted model's exposure residualised on its covariates, kept per block only
     # until every block of its variable is fitted: then the variable's max-T test runs
     # and they are let go (a cohort never holds all of them at once)
@@ -345,6 +355,7 @@ def person_estimates(
             se[sel] = fit.se[:, 1]
             covariates = np.delete(X, 1, axis=2)
             done = residualise(X[:, :, 1], covariates, w_null[mp[sel]] * valid[fit_idx])
+            se[sel] *= serial_inflation(done, e_null[mp[sel]], s.serial_lags)
             for b in np.unique(sel // P):
                 mine = sel // P == b
                 held = resid.setdefault(int(b), np.zeros((P, n), np.float32))

@@ -68,6 +68,15 @@ class SpineSettings:
     baseline_from: int = 7  # the with test's baseline: attack-free days 7 ..
     baseline_to: int = 3  # .. 3 days before onset (outside the 48 h premonitory window)
     premonitory_hours: int = 48  # ICHD-3 / Giffin 2003
+    #: the before test's attack-history terms, as in the trigger model: onsets in the
+    #: previous 28 days, days since the last onset (capped at 60), and "yesterday was
+    #: inside an attack" — pain that lingers after an attack, in a burst of attacks,
+    #: would otherwise look like pain that comes before them
+    recent_window_days: int = 28
+    days_since_cap: int = 60
+    #: days of serial dependence allowed for in the before test's standard error
+    #: (Bartlett's correction; painlink.rules.triggers.TriggerSettings.serial_lags)
+    serial_lags: int = 14
 
 
 SETTINGS = SpineSettings()

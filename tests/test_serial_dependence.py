@@ -1,0 +1,151 @@
+"""Days of one diary are not independent: attacks come in bursts, exposures and pain
+persist. The trigger and neck/back tests allow for that (Bartlett's factor on every
+standard error, a distance-weighted variance for the paired rises, the trigger
+model's attack-history terms in the neck/back "before" test), so two persistent series
+that have nothing to do with each other are not called linked."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import polars as pl
+import pytest
+
+from painlink.analysis import spine_link as sl
+from painlink.analysis.family_test import bartlett, serial_inflation
+from painlink.analysis.trigger_fit import _recent_rate
+from painlink.analysis.triggers import TriggerAnalysis
+from painlink.days.exposures import log_days_since_last_onset
+from painlink.rules.spine import SpineSettings
+from painlink.rules.triggers import TriggerSettings
+
+
+def _ar1(rng: np.random.Generator, n: int, phi: float) -> np.ndarray:
+    x = np.empty(n)
+    x[0] = rng.normal()
+    shocks = rng.normal(0.0, np.sqrt(1 - phi**2), n)
+    for t in range(1, n):
+        x[t] = phi * x[t - 1] + shocks[t]
+    return x
+
+
+def test_bartlett_factor_matches_the_theory_of_two_persistent_series() -> None:
+    """For independent AR(1) series with persistence φx and φe, the sum Σ x_t e_t varies
+    Σ_l φx^|l| φe^|l| times as much as for independent days; truncated at 14 lags with
+    Bartlett weights that is 1 + 2 Σ (1 − l/15)(φx φe)^l. White noise: about 1."""
+    rng = np.random.default_rng(4)
+    n, draws = 730, 300
+    for phi_x, phi_e in ((0.9, 0.5), (0.95, 0.8), (0.0, 0.0)):
+        x = np.stack([_ar1(rng, n, phi_x) for _ in range(draws)])
+        e = np.stack([_ar1(rng, n, phi_e) for _ in range(draws)])
+        factor = serial_inflation(x, e, 14) ** 2
+        lag = np.arange(1, 15)
+        expected = 1 + 2 * (bartlett(14) * (phi_x * phi_e) ** lag).sum()
+        assert np.median(factor) == pytest.approx(expected, rel=0.15, abs=0.1)
+    assert serial_inflation(x, e, 0).tolist() == [1.0] * draws  # switched off
+
+
+def test_persistent_unrelated_series_are_not_called_linked() -> None:
+    """Stress, sleep, screen time, neck and back pain that persist for weeks, and attacks
+    driven by a slow susceptibility of their own: nothing causes anything, so every
+    call is false, and the declared rate (≤ 5% of pairs) must hold."""
+    rng = np.random.default_rng(11)
+    people, days = 200, 365
+    dates = pl.date_range(
+        dt.date(2024, 1, 1), dt.date(2024, 1, 1) + dt.timedelta(days - 1), eager=True
+    )
+    frames = []
+    for i in range(people):
+        onset = rng.random(days) < 1 / (1 + np.exp(2.4 - _ar1(rng, days, 0.97)))
+        frames.append(
+            pl.DataFrame(
+                {
+                    "patient_id": f"P{i:03d}",
+                    "date": dates,
+                    "onset": onset,
+                    "ongoing": np.zeros(days, bool),
+                    "attack_day": onset,
+                    "stress": np.clip(np.round(5 + 2 * _ar1(rng, days, 0.95)), 0, 10),
+                    "sleep_hours": np.round(7 + _ar1(rng, days, 0.95), 1),
+                    "screen_hours": np.round(np.clip(3 + 1.5 * _ar1(rng, days, 0.95), 0, 9), 1),
+                    "neck_pain_max": np.clip(np.round(3 + 2 * _ar1(rng, days, 0.95)), 0, 10),
+                    "back_pain_max": np.clip(np.round(2 + 2 * _ar1(rng, days, 0.95)), 0, 10),
+                    "menstruation": [None] * days,
+                },
+                schema_overrides={"menstruation": pl.String},
+            )
+        )
+    table = pl.concat(frames)
+    triggers = TriggerAnalysis().fit(table, shrink=False).to_frame()
+    tested = triggers.filter(pl.col("verdict") != "not recorded")
+    called = tested.filter(pl.col("verdict").is_in(["likely trigger", "likely protector"]))
+    assert called.height / tested.height <= 0.05, called.height / tested.height
+    spine = sl.spine_link(table).to_frame()
+    linked = spine.filter(pl.col("verdict").is_in(list(sl.CALLS)))
+    assert linked.height / spine.height <= 0.05, linked.height / spine.height
+
+
+def test_attacks_close_in_time_widen_the_paired_interval_and_spread_ones_do_not() -> None:
+    rng = np.random.default_rng(2)
+    diffs = list(rng.normal(0.5, 1.0, 12))
+    alone = sl._paired(diffs, 0.05)
+    spread = sl._paired(diffs, 0.05, [30 * k for k in range(12)], 14)
+    assert spread[1:4] == pytest.approx(alone[1:4])  # 30 days apart: independent
+    # a burst: pairs of attacks on consecutive days sharing their difference
+    twins = [d for d in diffs[:6] for _ in range(2)]
+    days = [day for k in range(6) for day in (40 * k, 40 * k + 1)]
+    naive = sl._paired(twins, 0.05)
+    burst = sl._paired(twins, 0.05, days, 14)
+    assert burst[2] - burst[1] > 1.3 * (naive[2] - naive[1])
+    assert burst[3] > naive[3]
+
+
+def test_the_before_test_adjusts_for_the_trigger_models_attack_history() -> None:
+    """history_columns holds what the trigger model adjusts for, computed the same way:
+    onsets in the previous 28 days, days since the last onset, yesterday inside an
+    attack."""
+    rng = np.random.default_rng(8)
+    n = 200
+    onset = rng.random(n) < 0.12
+    ongoing = np.r_[False, onset[:-1]] & (rng.random(n) < 0.5) & ~onset
+    frame = pl.DataFrame(
+        {
+            "patient_id": "P",
+            "date": pl.date_range(
+                dt.date(2024, 1, 1), dt.date(2024, 1, 1) + dt.timedelta(n - 1), eager=True
+            ),
+            "onset": onset,
+        }
+    ).with_columns(_recent_rate(28).alias("recent"), log_days_since_last_onset().alias("since"))
+    ours = sl.history_columns(onset, ongoing, SpineSettings())
+    assert ours[:, 0] == pytest.approx(frame["recent"].to_numpy())
+    assert ours[:, 1] == pytest.approx(frame["since"].to_numpy())
+    inside = onset | ongoing
+    assert ours[:, 2].tolist() == [0.0, *inside[:-1].astype(float).tolist()]
+
+
+def test_serial_lags_zero_gives_the_models_own_errors() -> None:
+    """The widening is a setting: at 0 lags every standard error is the model's."""
+    rng = np.random.default_rng(3)
+    n = 365
+    dates = pl.date_range(
+        dt.date(2024, 1, 1), dt.date(2024, 1, 1) + dt.timedelta(n - 1), eager=True
+    )
+    table = pl.DataFrame(
+        {
+            "patient_id": "P",
+            "date": dates,
+            "onset": rng.random(n) < 1 / (1 + np.exp(2.4 - _ar1(rng, n, 0.97))),
+            "ongoing": np.zeros(n, bool),
+            "stress": np.clip(np.round(5 + 2 * _ar1(rng, n, 0.95)), 0, 10),
+            "menstruation": [None] * n,
+        },
+        schema_overrides={"menstruation": pl.String},
+    )
+    plain = TriggerAnalysis(TriggerSettings(serial_lags=0)).fit(table, shrink=False)
+    wide = TriggerAnalysis().fit(table, shrink=False)
+    a, b = plain.estimates["se"].to_numpy(), wide.estimates["se"].to_numpy()
+    fitted = np.isfinite(a)
+    assert fitted.any() and (np.isfinite(b) == fitted).all()
+    assert (b[fitted] >= a[fitted] - 1e-12).all() and (b[fitted] > a[fitted] * 1.01).any()
