@@ -59,7 +59,7 @@ def analyze_(
         emit(report.as_dict())
         return
     for pid in frames.patient_ids():
-        out.print(report.text(pid), highlight=False)
+        out.print(report.text(pid), highlight=False, markup=False)  # names patients typed
 
 
 experiment_app = typer.Typer(
@@ -149,4 +149,4 @@ def experiment_analyze(
 
         emit(asdict(result))
         return
-    out.print(result.message, highlight=False)
+    out.print(result.message, highlight=False, markup=False)
