@@ -157,6 +157,7 @@ def experiment_design(
     out.print(
         f"Experiment for {patient}: {change}, {pairs} pairs of {block_days}-day blocks",
         highlight=False,
+        markup=False,  # what changes, as typed
     )
     for b in design.blocks:
         out.print(

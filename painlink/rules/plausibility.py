@@ -42,6 +42,12 @@ def latest_datetime(zone: str | ZoneInfo | None = None) -> dt.datetime:
     return dt.datetime.combine(latest_date(zone), dt.time(23, 59, 59))
 
 
+#: How far ahead a schedule may be planned: an N-of-1 experiment's first block starts
+#: at most a year after today. Its power is computed from the patient's recent attack
+#: rate, which says little about years ahead (and year 9999 overflowed the calendar).
+PLANNING_HORIZON = dt.timedelta(days=366)
+
+
 def date_problem(value: dt.date | dt.datetime, zone: str | ZoneInfo | None = None) -> str | None:
     """Why ``value`` is not a plausible diary date, or None when it is."""
     return _bounded(value, latest_date(zone))
