@@ -24,6 +24,7 @@ from typing import Any
 import polars as pl
 
 from painlink.diary.frames import DiaryFrames
+from painlink.diary.shown_text import without_direction_controls
 from painlink.rules import plausibility
 from painlink.rules import report as rules
 from painlink.services.report import charts, details, model
@@ -223,6 +224,7 @@ def _environment() -> Any:
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=without_direction_controls,  # a name's U+202E reversed the header's dates
     )
     env.filters["n"] = _number
     env.filters["pct"] = lambda v: f"{v:.0%}" if v is not None else "–"
