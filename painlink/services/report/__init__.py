@@ -105,7 +105,9 @@ def period(
     dates = _dates(diary)
     last = min(max(dates), today) if dates else today
     end = min(end or last, today)
-    first = min(dates) if dates else end
+    # a diary wholly after today (a zone set westward keeps its entries' wall-clock
+    # days) starts the period at today, not after its end
+    first = min(min(dates), end) if dates else end
     start = start or max(first, end - dt.timedelta(days=DEFAULT_DAYS - 1))
     start = max(start, plausibility.EARLIEST_DATE)
     if start > end:
