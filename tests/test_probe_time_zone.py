@@ -40,3 +40,38 @@ def test_a_headache_begun_before_a_flight_west_can_be_ended(tmp_path: Path) -> N
     assert patient.post("/account/time-zone", data=zone).status_code == 200
     r = patient.post(f"/attacks/{attack}/end", data={"csrf_token": csrf})
     assert r.status_code == 200, re.findall(r'class="error"[^>]*>([^<]*)<', r.text)
+
+
+NOT_PLACES = ["localtime", "Factory", "posixrules", "right/UTC", "posix/Europe/Berlin"]
+
+
+@pytest.mark.parametrize("zone", NOT_PLACES)
+def test_a_zone_that_is_no_place_is_refused_everywhere(tmp_path: Path, zone: str) -> None:
+    """Found by probing: "localtime" was taken as a patient's zone — the server's own
+    /etc/localtime, another zone on another machine and missing where painlink runs
+    on Python's tzdata, where every page of that diary would answer 500 — and so was
+    "Factory" (the tz database's "zone unknown", shown as "-00"). A CSV folder and an
+    app import also took "right/UTC" and "posix/Europe/Berlin", the database's copies
+    with leap seconds and its POSIX duplicates."""
+    from painlink.diary.schemas import PatientIn
+
+    web = Web(tmp_path)
+    patient, _, csrf = web.patient("ana")
+    r = patient.post("/account/time-zone", data={"csrf_token": csrf, "time_zone": zone})
+    assert r.status_code == 400, r.text[:300]
+    assert patient.get("/api/me").json()["time_zone"] == "Europe/Berlin"  # unchanged
+    with pytest.raises(ValueError, match="time zone"):
+        PatientIn(patient_id="p1", time_zone=zone)
+
+
+def test_the_zones_people_use_are_still_taken() -> None:
+    from painlink.diary.schemas import PatientIn
+
+    for zone in (
+        "Europe/Berlin",
+        "UTC",
+        "US/Eastern",
+        "Etc/GMT-14",
+        "America/Argentina/Buenos_Aires",
+    ):
+        assert PatientIn(patient_id="p1", time_zone=zone).time_zone == zone
