@@ -12,6 +12,7 @@ was typed (an export gives it back); only what is shown leaves them out.
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 from markupsafe import Markup
@@ -25,3 +26,20 @@ def without_direction_controls(value: Any) -> Any:
     if isinstance(value, str) and not isinstance(value, Markup):
         return DIRECTION_CONTROLS.sub("", value)
     return value
+
+
+#: characters Unicode calls letters or symbols that show nothing: the Hangul fillers
+#: and the blank braille pattern
+_BLANK = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
+
+def name_problem(text: str) -> str | None:
+    """Why ``text`` cannot be a person's name as others see it, or None. A zero-width
+    space or a Hangul filler alone showed the clinician an empty link; a control
+    character (a terminal escape, a bell) or a direction override has no place in a
+    name. Any script, and emoji, are names."""
+    if any(unicodedata.category(ch) == "Cc" for ch in text) or DIRECTION_CONTROLS.search(text):
+        return "a name cannot hold control characters"
+    if not any(unicodedata.category(ch)[0] in "LNSP" and ch not in _BLANK for ch in text):
+        return "type a name others can read"
+    return None
