@@ -10,6 +10,7 @@ stopped both commands with a traceback (a closing tag with no opening one), and
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -68,3 +69,27 @@ def test_patient_text_is_printed_as_typed(db: str, command: str) -> None:
         assert "[/x] evil" in result.output
         # the words in brackets that painlink writes itself stay too (rich dropped them)
         assert "(HIT-6)" in result.output and "[unverified]" in result.output
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["report", "MK000001", "--pdf", "{tmp}"],
+        ["report", "MK000001", "--html", "{tmp}/no/such/folder/r.html"],
+        ["days", "--out", "{tmp}"],
+        ["days", "--out", "{tmp}/no/such/folder/d.csv"],
+        ["experiment", "design", "--patient", "MK000001", "--change", "x", "--start",
+         "2025-03-01", "--out", "{tmp}/no/such/folder/d.json"],
+    ],
+    ids=["pdf into a folder", "html into no folder", "days into a folder",
+         "days into no folder", "design into no folder"],
+)  # fmt: skip
+def test_a_file_that_cannot_be_written_is_a_plain_error(
+    db: str, tmp_path: Path, args: list[str]
+) -> None:
+    """Found by probing: an output path that is a folder, in a folder that does not
+    exist, or on a full disk ended every writing command in an OSError traceback."""
+    result = runner.invoke(app, [*(a.replace("{tmp}", str(tmp_path)) for a in args), "--db", db])
+    assert result.exit_code == 1, result.output + repr(result.exception)
+    assert isinstance(result.exception, SystemExit), repr(result.exception)
+    assert result.output.startswith("error:") and str(tmp_path) in result.output
