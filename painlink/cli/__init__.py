@@ -13,11 +13,14 @@ analyses, the web app) when it runs, so ``painlink --help`` answers at once.
 
 from __future__ import annotations
 
-from typing import Annotated
+import functools
+from collections.abc import Callable
+from typing import Annotated, Any
 
 import typer
 
 from painlink.cli import analysis, clinical, corrections, demo, diary, report, serve, store
+from painlink.cli.common import fail
 
 app = typer.Typer(
     help="painlink: a migraine and neck/back pain diary with honest statistics.",
@@ -70,5 +73,33 @@ app.add_typer(store.audit_app, name="audit")
 app.add_typer(corrections.entry_app, name="entry")
 app.command("backup")(store.backup_)
 app.command("restore")(store.restore_)
+
+
+def _plain_os_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    """``command``, with a file it cannot read or write (a folder given as ``--pdf``, a
+    folder that does not exist, a full disk) ending as a plain error on stderr and exit
+    code 1, as the commands' own checks end, not an OSError traceback."""
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except OSError as exc:
+            where = f"{exc.filename}: " if exc.filename else ""
+            fail(f"{where}{exc.strerror or exc}", as_json=bool(kwargs.get("as_json")))
+
+    return run
+
+
+def _every_command(typer_app: typer.Typer) -> None:
+    for info in typer_app.registered_commands:
+        if info.callback is not None:
+            info.callback = _plain_os_errors(info.callback)
+    for group in typer_app.registered_groups:
+        if group.typer_instance is not None:
+            _every_command(group.typer_instance)
+
+
+_every_command(app)
 
 __all__ = ["app"]

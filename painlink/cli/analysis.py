@@ -59,7 +59,7 @@ def analyze_(
         emit(report.as_dict())
         return
     for pid in frames.patient_ids():
-        out.print(report.text(pid), highlight=False)
+        out.print(report.text(pid), highlight=False, markup=False)  # names patients typed
 
 
 experiment_app = typer.Typer(
@@ -86,11 +86,15 @@ def experiment_design(
     """A randomised on/off block schedule with its power, from the patient's own history."""
     from painlink.analysis.nof1 import design_experiment
     from painlink.days.day_table import build_day_table
+    from painlink.rules import plausibility
 
     try:
         first = dt.date.fromisoformat(start)
     except ValueError:
         fail(f"--start {start!r} is not a date (YYYY-MM-DD)", as_json=as_json)
+    last = plausibility.today() + plausibility.PLANNING_HORIZON
+    if not plausibility.EARLIEST_DATE <= first <= last:  # year 9999 overflowed the schedule
+        fail(f"--start {start} is outside {plausibility.EARLIEST_DATE} .. {last}", as_json=as_json)
     frames = load_diary(diary, [patient], db, as_json)
     try:
         design = design_experiment(
@@ -122,22 +126,14 @@ def experiment_analyze(
     as_json: JsonOption = False,
 ) -> None:
     """Attacks in 'on' against 'off' blocks, with the test the power assumed."""
-    from painlink.analysis.nof1 import Block, ExperimentDesign, analyze_experiment
+    from painlink.analysis.nof1 import analyze_experiment
+    from painlink.cli.experiment_file import DesignError, read_design
     from painlink.days.day_table import build_day_table
 
     data = load_json(design_file, as_json)
     try:
-        blocks = [
-            Block(
-                b["pair"],
-                b["condition"],
-                dt.date.fromisoformat(b["start"]),
-                dt.date.fromisoformat(b["end"]),
-            )
-            for b in data.pop("blocks")
-        ]
-        design = ExperimentDesign(**data, blocks=blocks)
-    except (KeyError, TypeError, ValueError) as exc:
+        design = read_design(data)
+    except DesignError as exc:
         fail(f"{design_file}: not a painlink experiment design ({exc})", as_json=as_json)
     frames = load_diary(diary, [design.patient_id], db, as_json)
     try:
@@ -149,4 +145,4 @@ def experiment_analyze(
 
         emit(asdict(result))
         return
-    out.print(result.message, highlight=False)
+    out.print(result.message, highlight=False, markup=False)

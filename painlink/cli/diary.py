@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -194,15 +195,24 @@ def _simulated_span_is_past(first_day: dt.date, days: int, as_json: bool) -> Non
         )
 
 
+#: a simulated patient id is this prefix and a number of up to 8 digits: together no
+#: more than the 64 characters of a diary's Identifier, of the characters it allows
+ID_PREFIX = re.compile(r"[A-Za-z0-9_.\-]{0,32}")
+#: the most patients one run makes (the clinic list pages through ten million)
+MAX_SIMULATED = 10_000_000
+
+
 def simulate(
-    patients: Annotated[int, typer.Option(min=1, help="How many patients.")] = 50,
+    patients: Annotated[
+        int, typer.Option(min=1, max=MAX_SIMULATED, help="How many patients.")
+    ] = 50,
     days: Annotated[int, typer.Option(min=14, max=3660, help="Diary length in days.")] = 180,
     out_dir: Annotated[
         Path | None, typer.Option("--out", help="Write a CSV diary folder (+ truth.json) here.")
     ] = None,
     db: DbOption = None,
     seed: Annotated[
-        int, typer.Option(help="Random seed; the same seed gives the same diaries.")
+        int, typer.Option(min=0, help="Random seed; the same seed gives the same diaries.")
     ] = 1,
     start: Annotated[str, typer.Option(help="First diary day, YYYY-MM-DD.")] = "2025-01-01",
     truth: Annotated[
@@ -234,6 +244,11 @@ def simulate(
     except ValueError:
         fail(f"--start {start!r} is not a date (YYYY-MM-DD)", as_json=as_json)
     _simulated_span_is_past(first_day, days, as_json)
+    if not ID_PREFIX.fullmatch(id_prefix):  # the ids must be ones painlink's diaries accept
+        fail(
+            f"--id-prefix {id_prefix!r}: up to 32 letters, digits, '.', '-' or '_'",
+            as_json=as_json,
+        )
     if generator not in ("painlink", "independent", "independent-treated"):
         fail(
             f"--generator {generator!r}: use 'painlink', 'independent' or 'independent-treated'",

@@ -43,7 +43,7 @@ def summary(store: Store, as_json: bool) -> None:
             f"{row['attacks_per_30d']:.1f}",
             f"{row['headache_days_per_30d']:.1f}",
             f"{row['acute_med_days_per_30d']:.1f}",
-            row["treatments"] or "—",
+            escape(row["treatments"] or "—"),  # as the patient typed it: not markup
         )
     out.print(table)
     out.print(
@@ -123,9 +123,9 @@ def classification(result: Any, show_all: bool) -> None:
             out.print(
                 f"   {c.letter} {marks.get(c.status, c.status)}  {c.requirement}", highlight=False
             )
-            out.print(f"       [dim]{c.evidence}[/]", highlight=False)
+            out.print(f"       [dim]{escape(c.evidence)}[/]", highlight=False)
         for note in d.notes:
-            out.print(f"   [italic]{note}[/]", highlight=False)
+            out.print(f"   [italic]{escape(note)}[/]", highlight=False)
     out.print(
         f"[dim]Day counts use the {result.day_definition} definition. "
         "ICHD-3 criteria that need a clinician are shown as not evaluable.[/]"
@@ -157,6 +157,7 @@ def experiment_design(
     out.print(
         f"Experiment for {patient}: {change}, {pairs} pairs of {block_days}-day blocks",
         highlight=False,
+        markup=False,  # what changes, as typed
     )
     for b in design.blocks:
         out.print(

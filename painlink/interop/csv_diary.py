@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import polars as pl
 
@@ -31,6 +30,7 @@ from painlink.interop.csv_checks import (
     legacy_attack_fever,
     resolve_drug_classes,
 )
+from painlink.rules import plausibility
 
 FORMAT_NAME = "painlink-diary-csv"
 FORMAT_VERSION = 3  # 2 added questionnaires.csv and screenings.csv; 3 split the attack fever
@@ -94,9 +94,7 @@ def read_diary_folder(folder: str | Path) -> DiaryFrames:
     duplicates("patients.csv", patients, ["patient_id"], problems)
     zones: dict[str, str] = {}
     for row in patients.select("patient_id", "time_zone", "_line").iter_rows(named=True):
-        try:
-            ZoneInfo(row["time_zone"])
-        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long
+        if row["time_zone"] not in plausibility.known_zones():  # not "localtime", "right/UTC"
             problems.add(
                 "patients.csv",
                 row["_line"],

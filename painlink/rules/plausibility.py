@@ -18,6 +18,7 @@ Sources and reasoning:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from zoneinfo import ZoneInfo
 
 EARLIEST_DATE = dt.date(1900, 1, 1)
@@ -40,6 +41,28 @@ def latest_date(zone: str | ZoneInfo | None = None) -> dt.date:
 def latest_datetime(zone: str | ZoneInfo | None = None) -> dt.datetime:
     """The last local wall-clock time a diary entry may carry (end of tomorrow)."""
     return dt.datetime.combine(latest_date(zone), dt.time(23, 59, 59))
+
+
+#: How far ahead a schedule may be planned: an N-of-1 experiment's first block starts
+#: at most a year after today. Its power is computed from the patient's recent attack
+#: rate, which says little about years ahead (and year 9999 overflowed the calendar).
+PLANNING_HORIZON = dt.timedelta(days=366)
+
+
+#: Names the tz database answers to that are no place's zone: the server's own
+#: "localtime" (another zone on another machine, and missing where Python's tzdata
+#: package is the database: every page of that diary would fail), "Factory" (the
+#: database's "zone unknown", shown as "-00") and "posixrules". The "posix/" and
+#: "right/" copies (the latter counting leap seconds) are not in ``available_timezones``.
+NOT_A_PLACE = frozenset({"localtime", "Factory", "posixrules"})
+
+
+@functools.cache
+def known_zones() -> frozenset[str]:
+    """The IANA zone names a diary may keep (any case as the database writes it)."""
+    from zoneinfo import available_timezones
+
+    return frozenset(available_timezones()) - NOT_A_PLACE
 
 
 def date_problem(value: dt.date | dt.datetime, zone: str | ZoneInfo | None = None) -> str | None:

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from painlink.diary.plain_errors import plain_message
+from painlink.diary.shown_text import name_problem
 from painlink.rules.plausibility import EARLIEST_BIRTH_YEAR, birth_year_problem
 from painlink.services.passwords import hash_password, password_problem
 from painlink.services.time_zones import resolve_zone, zone_problem
@@ -57,6 +58,14 @@ class Registration(BaseModel):
     birth_year: int | None = Field(default=None, ge=EARLIEST_BIRTH_YEAR)
     sex: str = Field(default="unknown", pattern="^(female|male|other|unknown)$")
     time_zone: str = "UTC"
+
+    @field_validator("display_name")
+    @classmethod
+    def _shows(cls, value: str) -> str:
+        """A name the clinician can read: not a zero-width space, no terminal escape."""
+        if problem := name_problem(value):
+            raise ValueError(problem)
+        return value
 
     @field_validator("birth_year")
     @classmethod

@@ -15,7 +15,9 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import ZoneInfo
+
+from painlink.rules import plausibility
 
 #: The regions of the IANA database; zones outside them ("US/Eastern", "EST5EDT",
 #: "Etc/GMT+3") are old aliases, accepted when typed in full but never offered.
@@ -42,9 +44,8 @@ class ZoneError(ValueError):
         super().__init__(message)
 
 
-@functools.cache
 def _keys() -> frozenset[str]:
-    return frozenset(available_timezones())
+    return plausibility.known_zones()  # not the server's "localtime", not "Factory"
 
 
 @functools.cache

@@ -15,10 +15,11 @@ from pathlib import Path
 
 import anyio.to_thread
 import sqlalchemy as sa
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp
 
 from painlink.store.audit import audit_key
@@ -153,8 +154,10 @@ def create_app(
             )
         return RedirectResponse("/account/2fa", status_code=303)
 
-    @app.exception_handler(HTTPException)
-    async def _http(request: Request, exc: HTTPException) -> Response:
+    # Starlette's own class: the router's 404 and 405 (an address that is not there,
+    # GET /logout) are raised as it, and answered raw JSON to a browser before
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         if request.url.path.startswith("/api/"):
             return JSONResponse(
                 {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
@@ -164,6 +167,7 @@ def create_app(
             "error.html",
             {"status": exc.status_code, "message": exc.detail, "user": None},
             status_code=exc.status_code,
+            headers=exc.headers,  # a 405's Allow
         )
 
     @app.exception_handler(Exception)

@@ -24,6 +24,7 @@ from typing import Any
 import polars as pl
 
 from painlink.diary.frames import DiaryFrames
+from painlink.diary.shown_text import without_direction_controls
 from painlink.rules import plausibility
 from painlink.rules import report as rules
 from painlink.services.report import charts, details, model
@@ -104,7 +105,9 @@ def period(
     dates = _dates(diary)
     last = min(max(dates), today) if dates else today
     end = min(end or last, today)
-    first = min(dates) if dates else end
+    # a diary wholly after today (a zone set westward keeps its entries' wall-clock
+    # days) starts the period at today, not after its end
+    first = min(min(dates), end) if dates else end
     start = start or max(first, end - dt.timedelta(days=DEFAULT_DAYS - 1))
     start = max(start, plausibility.EARLIEST_DATE)
     if start > end:
@@ -223,6 +226,7 @@ def _environment() -> Any:
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=without_direction_controls,  # a name's U+202E reversed the header's dates
     )
     env.filters["n"] = _number
     env.filters["pct"] = lambda v: f"{v:.0%}" if v is not None else "–"

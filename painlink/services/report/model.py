@@ -333,11 +333,14 @@ def _treatments(report: AnalysisReport, patient_id: str) -> list[dict[str, Any]]
     table = report.outcomes.to_frame(patient_id)
     if not table.height or "rate_ratio" not in table.columns:
         return []
-    out: dict[str, dict[str, Any]] = {}
+    # one row per course: a treatment stopped and begun again under the same name has a
+    # comparison per start (merged by name, the letter once gave one course's date over
+    # the other's rates)
+    out: dict[tuple[str, Any], dict[str, Any]] = {}
     for r in table.iter_rows(named=True):
         name = clean(r.get("treatment")) or "treatment"
         row = out.setdefault(
-            name,
+            (name, r.get("start")),
             {
                 "treatment": name,
                 "kind": clean(r.get("kind")),
