@@ -213,20 +213,22 @@ def generate(
     effect = np.zeros((n, d))
     effect += np.where(stress_trig[:, None], beta_stress * (stress - stress_mean), 0.0)
     if sleep_shape is None:
-        effect += np.where(sleep_eff[:, None], beta_sleep * (sleep - sleep_mean), 0.0)
+        sleep_effect = np.where(sleep_eff[:, None], beta_sleep * (sleep - sleep_mean), 0.0)
     else:
         u = np.maximum(0, 6.0 - sleep) + np.maximum(0, sleep - 8.8)
         nights = [_lagged(sleep, k, 7.0) for k in range(3)]
         debt = sum(np.maximum(0, 7.0 - x) for x in nights)
         shaped = np.where(sleep_shape[:, None] == "u_shape", beta_u * u, beta_debt * debt)
-        effect += np.where(sleep_eff[:, None], shaped, 0.0)
+        sleep_effect = np.where(sleep_eff[:, None], shaped, 0.0)
+    effect += sleep_effect
     drank_yesterday = _lagged(drinks.astype(float), 1, 0.0)
     if st.shapes:
         # alcohol last evening acts only when the night after it was short
         alc = beta_inter * drank_yesterday * (sleep < 6.3)
     else:
         alc = beta_alc * drank_yesterday
-    effect += np.where(alcohol_trig[:, None], alc, 0.0)
+    alcohol_effect = np.where(alcohol_trig[:, None], alc, 0.0)
+    effect += alcohol_effect
 
     logit = base + susceptibility + effect
     attack = np.zeros((n, d), dtype=bool)
@@ -263,7 +265,9 @@ def generate(
     caffeine = caffeine * (1 + 0.5 * after + 0.6 * before)
     caffeine = np.clip(np.round(caffeine / 10) * 10, 0, 5000)
 
-    exercise_on = rng.random((n, d)) < rng.uniform(0.3, 0.8, n)[:, None]
+    ex_p = rng.uniform(0.3, 0.8, n)[:, None]
+    ex_logit = np.log(ex_p / (1 - ex_p)) - 0.8 * season - 0.8 * drift
+    exercise_on = rng.random((n, d)) < 1 / (1 + np.exp(-ex_logit))
     ex_level = rng.uniform(20, 60, n)[:, None] * np.exp(0.3 * _ar1(rng, n, d, phi))
     ex_level = ex_level * np.exp(-0.35 * season - 0.5 * drift)
     ex_level = ex_level * (1 - 0.85 * after) * (1 - 0.6 * before)
@@ -375,6 +379,8 @@ def generate(
         "after": after,
         "before": before,
         "effect": effect,
+        "effect:sleep": sleep_effect,
+        "effect:alcohol": alcohol_effect,
         "stress_true": stress,
         "sleep_true": sleep,
         "drinks": drinks,
