@@ -29,8 +29,8 @@ from pathlib import Path
 import polars as pl
 
 sys.path.insert(0, str(Path(__file__).parent))
-from generator_three import SPINE_REGIONS, generate  # noqa: E402
-from score_calls import POSITIVE, score  # noqa: E402
+from generator_three import SPINE_REGIONS, generate
+from score_calls import POSITIVE, score
 
 #: every story alone, all of a–f, and all with nothing acting; "base" has no story
 STORIES = ("base", "a", "b", "c", "d", "e", "f", "g", "abcdef", "abcdefg")
@@ -54,9 +54,15 @@ def run_one(stories: str, patients: int, days: int, seed: int, calls_dir: Path |
             seconds = time.perf_counter() - started
             result = score(calls, cohort.truth.drop("kind", "recording"))
             result.update(_extra(calls, cohort.truth))
-            result.update(story=stories, days=days, seed=seed, route=route, patients=patients,
-                          seconds=round(seconds, 1),
-                          attack_days_share=cohort.attacks.height / cohort.days.height)  # fmt: skip
+            result.update(
+                story=stories,
+                days=days,
+                seed=seed,
+                route=route,
+                patients=patients,
+                seconds=round(seconds, 1),
+                attack_days_share=cohort.attacks.height / cohort.days.height,
+            )
             out.append(result)
             if calls_dir is not None:
                 calls_dir.mkdir(parents=True, exist_ok=True)
@@ -74,22 +80,22 @@ def _extra(calls: pl.DataFrame, truth: pl.DataFrame) -> dict:
     false = positive.join(null.select("patient_id", "variable"), on=["patient_id", "variable"])
     effects = truth.filter(pl.col("recorded") & pl.col("role").is_in(["trigger", "protector"]))
     any_call = effects.join(
-        positive.select("patient_id", "variable").unique(), on=["patient_id", "variable"],
+        positive.select("patient_id", "variable").unique(),
+        on=["patient_id", "variable"],
         how="semi",
-    )  # fmt: skip
+    )
     prem = truth.filter(pl.col("recorded") & (pl.col("role") == "premonitory"))
     prem_trig = prem.join(
         positive.filter(pl.col("verdict") == "likely trigger").select("patient_id", "variable"),
-        on=["patient_id", "variable"], how="semi",
-    )  # fmt: skip
+        on=["patient_id", "variable"],
+        how="semi",
+    )
 
     def counts(frame: pl.DataFrame, *keys: str) -> dict[str, int]:
         if frame.height == 0:
             return {}
         grouped = frame.group_by(*keys).len().sort("len", descending=True)
-        return {
-            " ".join(str(r[k]) for k in keys): r["len"] for r in grouped.iter_rows(named=True)
-        }
+        return {" ".join(str(r[k]) for k in keys): r["len"] for r in grouped.iter_rows(named=True)}
 
     return {
         "sensitivity (any positive call)": any_call.height / effects.height
@@ -113,9 +119,11 @@ def table(lines: list[dict]) -> str:
     for r in lines:
         groups[(r["story"], r["days"], r["route"])].append(r)
     head = (
-        "| story | days | route | seeds | false calls, null pairs | worst 3 variables (false-call rate) "
-        "| neck/back null false | displayed calls with CI excluding 1 | sensitivity (trigger verdict) "
-        "| sensitivity (right 'more' direction) | sensitivity (any call) | premonitory called trigger |"
+        "| story | days | route | seeds | false calls, null pairs "
+        "| worst 3 variables (false-call rate) | neck/back null false "
+        "| displayed calls with CI excluding 1 | sensitivity (trigger verdict) "
+        "| sensitivity (right 'more' direction) | sensitivity (any call) "
+        "| premonitory called trigger |"
     )
     out = [head, "|---" * 12 + "|"]
     order = {s: i for i, s in enumerate(STORIES)}

@@ -79,7 +79,15 @@ class Stories:
         unknown = set(letters) - set(STORY_LETTERS) - {"-", "0"}
         if unknown:
             raise ValueError(f"unknown stories {sorted(unknown)}; use letters of {STORY_LETTERS}")
-        names = ("time", "correlated", "reverse", "autocorrelated", "shapes", "recording", "nothing")
+        names = (
+            "time",
+            "correlated",
+            "reverse",
+            "autocorrelated",
+            "shapes",
+            "recording",
+            "nothing",
+        )
         return cls(**{n: ch in letters for n, ch in zip(names, STORY_LETTERS, strict=True)})
 
     @property
@@ -222,11 +230,9 @@ def generate(
         sleep_effect = np.where(sleep_eff[:, None], shaped, 0.0)
     effect += sleep_effect
     drank_yesterday = _lagged(drinks.astype(float), 1, 0.0)
-    if st.shapes:
-        # alcohol last evening acts only when the night after it was short
-        alc = beta_inter * drank_yesterday * (sleep < 6.3)
-    else:
-        alc = beta_alc * drank_yesterday
+    # with the shapes story, alcohol last evening acts only when the night after it was short
+    short_night = (sleep < 6.3) if st.shapes else np.ones((n, d), dtype=bool)
+    alc = (beta_inter if st.shapes else beta_alc) * drank_yesterday * short_night
     alcohol_effect = np.where(alcohol_trig[:, None], alc, 0.0)
     effect += alcohol_effect
 
@@ -243,8 +249,9 @@ def generate(
     after = np.zeros((n, d))  # 1 on the attack day and the 1–3 days after, fading
     before = np.zeros((n, d))  # 1 on the day before onset, 0.6 two days before
     if st.reverse:
-        after = np.maximum.reduce([a, 0.8 * _lagged(a, 1, 0), 0.5 * _lagged(a, 2, 0),
-                                   0.3 * _lagged(a, 3, 0)])  # fmt: skip
+        after = np.maximum.reduce(
+            [a, 0.8 * _lagged(a, 1, 0), 0.5 * _lagged(a, 2, 0), 0.3 * _lagged(a, 3, 0)]
+        )
         before = np.maximum(_lead(a, 1), 0.6 * _lead(a, 2))
         before = np.maximum(before, 0.7 * a) * prodrome[:, None]
 
@@ -341,8 +348,16 @@ def generate(
     pid = np.repeat(np.array(ids), d)[keep]
     day_col = np.tile(np.array(dates, dtype="datetime64[D]"), n)[keep]
     days = pl.DataFrame({"patient_id": pid, "date": day_col})
-    integer = {"sleep_quality", "stress", "skipped_meals", "chocolate", "neck_pain",
-               "low_back_pain", "caffeine_mg", "exercise_min"}  # fmt: skip
+    integer = {
+        "sleep_quality",
+        "stress",
+        "skipped_meals",
+        "chocolate",
+        "neck_pain",
+        "low_back_pain",
+        "caffeine_mg",
+        "exercise_min",
+    }
     for name, arr in values.items():
         col = pl.Series(name, arr.ravel()[keep], dtype=pl.Float64).fill_nan(None)
         days = days.with_columns(col.cast(pl.Int64) if name in integer else col)
@@ -364,12 +379,29 @@ def generate(
             "end": [e.strftime("%Y-%m-%dT%H:%M") for e in ends],
             "intensity": rng.integers(1, 4, pi.size).tolist(),
         },
-        schema={"patient_id": pl.String, "attack_id": pl.String, "start": pl.String,
-                "end": pl.String, "intensity": pl.Int64},  # fmt: skip
+        schema={
+            "patient_id": pl.String,
+            "attack_id": pl.String,
+            "start": pl.String,
+            "end": pl.String,
+            "intensity": pl.Int64,
+        },
     )
 
-    truth = _truth(ids, values, st, stress_trig, sleep_eff, sleep_shape, alcohol_trig,
-                   prodrome, neck_symptom, kind, blank_zero_alcohol, heaped)  # fmt: skip
+    truth = _truth(
+        ids,
+        values,
+        st,
+        stress_trig,
+        sleep_eff,
+        sleep_shape,
+        alcohol_trig,
+        prodrome,
+        neck_symptom,
+        kind,
+        blank_zero_alcohol,
+        heaped,
+    )
     latent = {
         "base_logit": base,
         "season": season,
@@ -443,11 +475,19 @@ def _truth(
             rows.append((pid, var, recorded, role, form, lag, log_or, kind[i], recording))
     return pl.DataFrame(
         rows,
-        schema={"patient_id": pl.String, "variable": pl.String, "recorded": pl.Boolean,
-                "role": pl.String, "form": pl.String, "lag": pl.String,
-                "true_log_or": pl.Float64, "kind": pl.String, "recording": pl.String},
+        schema={
+            "patient_id": pl.String,
+            "variable": pl.String,
+            "recorded": pl.Boolean,
+            "role": pl.String,
+            "form": pl.String,
+            "lag": pl.String,
+            "true_log_or": pl.Float64,
+            "kind": pl.String,
+            "recording": pl.String,
+        },
         orient="row",
-    )  # fmt: skip
+    )
 
 
 def main() -> None:

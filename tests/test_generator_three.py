@@ -41,11 +41,19 @@ def test_the_diary_loads_and_the_truth_scores(tmp_path: Path) -> None:
     truth = pl.read_csv(tmp_path / "diary.truth.csv", schema_overrides={"lag": pl.String})
     assert truth.height == 12 * len(VARIABLES)
     calls = pl.DataFrame(
-        {"patient_id": [truth["patient_id"][0]], "variable": ["stress"],
-         "verdict": ["likely trigger"], "odds_ratio": [2.0], "ci_low": [1.2], "ci_high": [3.0]}
-    )  # fmt: skip
+        {
+            "patient_id": [truth["patient_id"][0]],
+            "variable": ["stress"],
+            "verdict": ["likely trigger"],
+            "odds_ratio": [2.0],
+            "ci_low": [1.2],
+            "ci_high": [3.0],
+        }
+    )
     result = score(calls, truth)
-    assert result["null pairs"] == truth.filter(pl.col("recorded") & (pl.col("role") == "none")).height
+    assert (
+        result["null pairs"] == truth.filter(pl.col("recorded") & (pl.col("role") == "none")).height
+    )
     assert result["displayed calls"] == 1
 
 
