@@ -187,10 +187,12 @@ def generate(
     # --- the causal exposures (stress, sleep, alcohol) -----------------------------------
     drift = np.zeros((n, d))
     if st.time:
-        steps = rng.normal(0, 0.045, (n, d))
+        steps = rng.normal(0, 0.035, (n, d))
         drift = np.cumsum(steps, axis=1)
         drift -= drift.mean(axis=1, keepdims=True)
     season = winter if st.time else np.zeros((n, d))
+    # how much worse winter is for this person (logit; 0.5 ≈ 2.7 times the summer odds)
+    amplitude = rng.uniform(0.1, 0.9, n)[:, None] if st.time else np.zeros((n, 1))
     stress_mean = rng.uniform(2.5, 6.0, n)[:, None]
     stress_dev = _ar1(rng, n, d, phi, 1.8)
     stress = np.clip(stress_mean + stress_dev, 0, 10)
@@ -213,7 +215,7 @@ def generate(
         kind[(daily > 0.95) & (few >= 0.05)] = "near_daily"
         rate[kind == "few"] = 0.015
         rate[kind == "near_daily"] = 0.8
-    base = np.log(rate / (1 - rate))[:, None] + 0.6 * season + drift
+    base = np.log(rate / (1 - rate))[:, None] + amplitude * season + drift
     susceptibility = _ar1(rng, n, d, 0.9, 0.6) if st.autocorrelated else np.zeros((n, d))
 
     beta_stress, beta_sleep, beta_u, beta_debt = 0.25, -0.4, 0.55, 0.35
