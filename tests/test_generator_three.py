@@ -3,6 +3,7 @@ takes, and each story flag changes the data the way the story says (small cohort
 
 from __future__ import annotations
 
+import math
 import sys
 from pathlib import Path
 
@@ -171,3 +172,16 @@ def test_stories_parse_and_same_seed_same_diary() -> None:
     with pytest.raises(ValueError):
         Stories.parse("z")
     assert generate(5, 30, 9, "all").days.equals(generate(5, 30, 9, "all").days)
+
+
+def test_the_oracle_finds_true_doses_and_spares_plain_nulls() -> None:
+    from oracle_three import oracle, rates
+
+    plain = rates(oracle(generate(150, 365, 11, "")))
+    assert plain["sensitivity (right direction)"] > 0.4
+    assert plain["false calls on null pairs"] < 0.05
+    nothing = rates(oracle(generate(150, 365, 11, "g")))
+    assert nothing["false calls on null pairs"] < 0.05
+    assert math.isnan(nothing["sensitivity (right direction)"])
+    seasons = rates(oracle(generate(150, 365, 11, "a")))
+    assert seasons["false calls by variable"]["temperature_c"] > 0.15  # the shared winter
