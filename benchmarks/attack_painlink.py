@@ -37,13 +37,21 @@ STORIES = ("base", "a", "b", "c", "d", "e", "f", "g", "abcdef", "abcdefg")
 ROUTES = {"cohort": True, "alone": False}
 
 
-def run_one(stories: str, patients: int, days: int, seed: int, calls_dir: Path | None) -> list:
+def _label(stories: str, effect_lag: int) -> str:
+    return stories + (f" (stress, sleep at lag {effect_lag})" if effect_lag else "")
+
+
+def run_one(
+    stories: str, patients: int, days: int, seed: int, calls_dir: Path | None, effect_lag: int = 0
+) -> list:
     """Generate, write, read back, call (both routes) and score one cohort."""
     from painlink_calls import painlink_calls
 
     from painlink.interop.csv_diary import read_diary_folder
 
-    cohort = generate(patients, days, seed, "" if stories == "base" else stories)
+    cohort = generate(
+        patients, days, seed, "" if stories == "base" else stories, effect_lag=effect_lag
+    )
     out = []
     with tempfile.TemporaryDirectory() as tmp:
         folder = cohort.write(Path(tmp) / "diary")
@@ -55,7 +63,7 @@ def run_one(stories: str, patients: int, days: int, seed: int, calls_dir: Path |
             result = score(calls, cohort.truth.drop("kind", "recording"))
             result.update(_extra(calls, cohort.truth))
             result.update(
-                story=stories,
+                story=_label(stories, effect_lag),
                 days=days,
                 seed=seed,
                 route=route,
@@ -66,20 +74,26 @@ def run_one(stories: str, patients: int, days: int, seed: int, calls_dir: Path |
             out.append(result)
             if calls_dir is not None:
                 calls_dir.mkdir(parents=True, exist_ok=True)
-                name = f"{stories}-{days}-{seed}-{route}"
+                name = f"{stories}-{days}-{seed}-{route}" + (
+                    f"-lag{effect_lag}" if effect_lag else ""
+                )
                 calls.write_parquet(calls_dir / f"{name}.parquet")
                 cohort.truth.write_parquet(calls_dir / f"{name}.truth.parquet")
     return out
 
 
-def run_oracle(stories: str, patients: int, days: int, seed: int, _: Path | None) -> list:
+def run_oracle(
+    stories: str, patients: int, days: int, seed: int, _: Path | None, effect_lag: int = 0
+) -> list:
     """oracle_three's rates on the same cohort ``run_one`` scores (same seed, same data)."""
     from oracle_three import oracle, rates
 
-    cohort = generate(patients, days, seed, "" if stories == "base" else stories)
+    cohort = generate(
+        patients, days, seed, "" if stories == "base" else stories, effect_lag=effect_lag
+    )
     result = rates(oracle(cohort))
     result.update(
-        story=stories,
+        story=_label(stories, effect_lag),
         days=days,
         seed=seed,
         route="oracle",
@@ -146,7 +160,7 @@ def table(lines: list[dict]) -> str:
     out = [head, "|---" * 12 + "|"]
     order = {s: i for i, s in enumerate(STORIES)}
     for (story, days, route), rows in sorted(
-        groups.items(), key=lambda kv: (order.get(kv[0][0], 99), -kv[0][1], kv[0][2])
+        groups.items(), key=lambda kv: (order.get(kv[0][0], 99), kv[0][0], -kv[0][1], kv[0][2])
     ):
         worst: dict[str, list[float]] = defaultdict(list)
         for r in rows:
@@ -192,6 +206,9 @@ def main() -> None:
     parser.add_argument("--calls-dir", help="keep each run's calls and truth (Parquet)")
     parser.add_argument("--table", nargs="+", help="only print the table of these results files")
     parser.add_argument(
+        "--effect-lag", type=int, default=0, help="stress and sleep act on the row before (1)"
+    )
+    parser.add_argument(
         "--oracle", action="store_true", help="score oracle_three instead of painlink (fast)"
     )
     args = parser.parse_args()
@@ -205,7 +222,7 @@ def main() -> None:
         for seed in args.seeds:
             for stories in args.stories:
                 run = run_oracle if args.oracle else run_one
-                for result in run(stories, args.patients, days, seed, calls_dir):
+                for result in run(stories, args.patients, days, seed, calls_dir, args.effect_lag):
                     lines.append(result)
                     if args.out:
                         with open(args.out, "a") as handle:

@@ -162,8 +162,13 @@ def generate(
     seed: int = 1,
     stories: Stories | str = "",
     start: dt.date = dt.date(2025, 9, 1),
+    effect_lag: int = 0,
 ) -> Cohort:
-    """One cohort of ``n_patients`` × ``n_days`` under ``stories``."""
+    """One cohort of ``n_patients`` × ``n_days`` under ``stories``.
+
+    ``effect_lag`` moves the stress and sleep effects from the day's own row (0: the
+    day's stress, last night's sleep as written on that day's row) to the row before
+    (1), a control for an analysis that only looks at earlier rows."""
     st = Stories.parse(stories) if isinstance(stories, str) else stories
     rng = np.random.default_rng(seed)
     n, d = n_patients, n_days
@@ -221,7 +226,8 @@ def generate(
     beta_stress, beta_sleep, beta_u, beta_debt = 0.25, -0.4, 0.55, 0.35
     beta_alc, beta_inter = 1.0, 1.6
     effect = np.zeros((n, d))
-    effect += np.where(stress_trig[:, None], beta_stress * (stress - stress_mean), 0.0)
+    stress_effect = np.where(stress_trig[:, None], beta_stress * (stress - stress_mean), 0.0)
+    effect += _lagged(stress_effect, effect_lag, 0.0)
     if sleep_shape is None:
         sleep_effect = np.where(sleep_eff[:, None], beta_sleep * (sleep - sleep_mean), 0.0)
     else:
@@ -230,6 +236,7 @@ def generate(
         debt = sum(np.maximum(0, 7.0 - x) for x in nights)
         shaped = np.where(sleep_shape[:, None] == "u_shape", beta_u * u, beta_debt * debt)
         sleep_effect = np.where(sleep_eff[:, None], shaped, 0.0)
+    sleep_effect = _lagged(sleep_effect, effect_lag, 0.0)
     effect += sleep_effect
     drank_yesterday = _lagged(drinks.astype(float), 1, 0.0)
     # with the shapes story, alcohol last evening acts only when the night after it was short
@@ -403,6 +410,7 @@ def generate(
         kind,
         blank_zero_alcohol,
         heaped,
+        effect_lag,
     )
     latent = {
         "base_logit": base,
@@ -416,6 +424,7 @@ def generate(
         "effect:sleep": sleep_effect,
         "effect:alcohol": alcohol_effect,
         "stress_true": stress,
+        "effect_lag": np.array(effect_lag),
         "sleep_true": sleep,
         "drinks": drinks,
         **{f"value:{k}": v for k, v in values.items()},
@@ -436,6 +445,7 @@ def _truth(
     kind: np.ndarray,
     blank_zero_alcohol: np.ndarray,
     heaped: np.ndarray,
+    effect_lag: int = 0,
 ) -> pl.DataFrame:
     """One row per person × variable in score_calls' contract, plus why columns
     (``kind``: usual / few / near_daily; ``recording``: how the variable was written)."""
@@ -450,15 +460,20 @@ def _truth(
             role, form, lag, log_or = "none", None, None, 0.0
             if var == "stress" and stress_trig[i]:
                 # per SD of the person's own recorded stress, painlink's "per_sd" scale
-                role, form, lag, log_or = "trigger", "per_sd", "0", 0.25 * sd[i, 0]
+                role, form, lag, log_or = "trigger", "per_sd", f"{effect_lag}", 0.25 * sd[i, 0]
             elif var == "sleep_hours" and sleep_eff[i]:
                 # short sleep sets attacks off: a trigger whose "more" direction is −
                 if sleep_shape is None:
-                    role, form, lag, log_or = "trigger", "per_sd", "0", -0.4 * sd[i, 1]
+                    role, form, lag, log_or = "trigger", "per_sd", f"{effect_lag}", -0.4 * sd[i, 1]
                 elif sleep_shape[i] == "u_shape":
-                    role, form, lag, log_or = "trigger", "u_shape", "0", -0.55
+                    role, form, lag, log_or = "trigger", "u_shape", f"{effect_lag}", -0.55
                 else:
-                    role, form, lag, log_or = "trigger", "debt3", "0-2", -0.35
+                    role, form, lag, log_or = (
+                        "trigger",
+                        "debt3",
+                        f"{effect_lag}-{effect_lag + 2}",
+                        -0.35,
+                    )
             elif var == "alcohol_units" and alcohol_trig[i]:
                 if st.shapes:
                     role, form, lag, log_or = "trigger", "after_short_sleep", "1", 1.6

@@ -73,15 +73,18 @@ def oracle(cohort: Cohort) -> pl.DataFrame:
     n = y.shape[0]
     sleep, stress = lat["sleep_true"], lat["stress_true"]
     debt = sum(np.maximum(0, 7.0 - np.nan_to_num(_lag(sleep, k), nan=7.0)) for k in range(3))
-    u = np.maximum(0, 6.0 - sleep) + np.maximum(0, sleep - 8.8)
     drank = np.nan_to_num(_lag(lat["drinks"].astype(float), 1))
+    k = int(lat["effect_lag"])
+    sleep, stress = np.nan_to_num(_lag(sleep, k), nan=7.0), np.nan_to_num(_lag(stress, k), nan=5)
+    debt = np.nan_to_num(_lag(debt, k))
+    u = np.maximum(0, 6.0 - sleep) + np.maximum(0, sleep - 8.8)
     doses = {
         ("stress", "per_sd"): stress,
         ("sleep_hours", "per_sd"): sleep,
         ("sleep_hours", "u_shape"): u,
         ("sleep_hours", "debt3"): debt,
         ("alcohol_units", "present"): drank,
-        ("alcohol_units", "after_short_sleep"): drank * (sleep < 6.3),
+        ("alcohol_units", "after_short_sleep"): drank * (lat["sleep_true"] < 6.3),
     }
     zs = np.full((n, len(VARIABLES)), np.nan)
     plain = {}

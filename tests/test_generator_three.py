@@ -185,3 +185,14 @@ def test_the_oracle_finds_true_doses_and_spares_plain_nulls() -> None:
     assert math.isnan(nothing["sensitivity (right direction)"])
     seasons = rates(oracle(generate(150, 365, 11, "a")))
     assert seasons["false calls by variable"]["temperature_c"] > 0.15  # the shared winter
+
+
+def test_effect_lag_moves_stress_and_sleep_to_the_row_before() -> None:
+    from oracle_three import oracle, rates
+
+    moved = generate(150, 365, 12, "", effect_lag=1)
+    lags = set(moved.truth.filter(pl.col("variable").is_in(["stress", "sleep_hours"]))["lag"])
+    assert lags == {"1", None}
+    same = generate(150, 365, 12, "")
+    assert np.array_equal(moved.latent["effect:sleep"][:, 1:], same.latent["effect:sleep"][:, :-1])
+    assert rates(oracle(moved))["sensitivity (right direction)"] > 0.4
