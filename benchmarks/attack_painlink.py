@@ -186,8 +186,9 @@ def table(lines: list[dict]) -> str:
 
 
 def _span(rows: list[dict], key: str) -> str:
-    values = [r.get(key) for r in rows]
-    values = [v for v in values if isinstance(v, (int, float)) and not math.isnan(v)]
+    values: list[float] = [
+        float(v) for r in rows if isinstance(v := r.get(key), (int, float)) and not math.isnan(v)
+    ]
     if not values:
         return "–"
     mean = sum(values) / len(values)

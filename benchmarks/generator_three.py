@@ -374,12 +374,12 @@ def generate(
     pi, ti = np.nonzero(attack)
     hour = rng.integers(5, 16, pi.size)
     minute = rng.integers(0, 60, pi.size)
-    length = rng.integers(3, 8, pi.size) * 60 + rng.integers(0, 60, pi.size)
+    minutes = rng.integers(3, 8, pi.size) * 60 + rng.integers(0, 60, pi.size)
     starts = [
         dt.datetime.combine(dates[t], dt.time(int(h), int(m)))
         for t, h, m in zip(ti, hour, minute, strict=True)
     ]
-    ends = [s + dt.timedelta(minutes=int(x)) for s, x in zip(starts, length, strict=True)]
+    ends = [s + dt.timedelta(minutes=int(x)) for s, x in zip(starts, minutes, strict=True)]
     attacks = pl.DataFrame(
         {
             "patient_id": [ids[i] for i in pi],

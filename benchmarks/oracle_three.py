@@ -132,7 +132,7 @@ def rates(frame: pl.DataFrame) -> dict:
     prem = rec.filter(pl.col("role") == "premonitory")
 
     def share(f: pl.DataFrame) -> float:
-        return f["called"].mean() if f.height else math.nan
+        return float(f["called"].cast(pl.Float64).mean()) if f.height else math.nan  # type: ignore[arg-type]
 
     by_var = null.group_by("variable").agg(pl.col("called").mean()).sort("variable")
     return {
