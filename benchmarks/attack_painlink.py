@@ -104,6 +104,43 @@ def run_oracle(
     return [result]
 
 
+def rescore(calls_dir: Path) -> list[dict]:
+    """Score every kept calls file again against the truth the current generator writes
+    for the same cohort (same seed, same data: checked on the recorded pairs), so a
+    corrected truth label does not need painlink run again."""
+    out = []
+    for path in sorted(calls_dir.glob("*.parquet")):
+        if path.name.endswith(".truth.parquet"):
+            continue
+        parts = path.stem.split("-")
+        stories, days, seed, route = parts[0], int(parts[1]), int(parts[2]), parts[3]
+        effect_lag = int(parts[4][3:]) if len(parts) > 4 else 0
+        kept = pl.read_parquet(path.with_name(path.stem + ".truth.parquet"))
+        patients = kept["patient_id"].n_unique()
+        cohort = generate(
+            patients, days, seed, "" if stories == "base" else stories, effect_lag=effect_lag
+        )
+        # the stress effect is per SD of the recorded stress: a different cohort shows there
+        key = ["patient_id", "variable", "recorded", "role", "true_log_or"]
+        other = pl.col("variable") != "sleep_hours"
+        if not cohort.truth.filter(other).select(key).equals(kept.filter(other).select(key)):
+            raise ValueError(f"{path.name}: the generator no longer makes the same cohort")
+        calls = pl.read_parquet(path)
+        result = score(calls, cohort.truth.drop("kind", "recording"))
+        result.update(_extra(calls, cohort.truth))
+        result.update(
+            story=_label(stories, effect_lag),
+            days=days,
+            seed=seed,
+            route=route,
+            patients=patients,
+            seconds=math.nan,
+            attack_days_share=cohort.attacks.height / cohort.days.height,
+        )
+        out.append(result)
+    return out
+
+
 def _extra(calls: pl.DataFrame, truth: pl.DataFrame) -> dict:
     """What the scorer does not break down: false calls by form/lag and by verdict, the
     null calls shown with an interval that includes 1, sensitivity in any direction."""
@@ -212,7 +249,17 @@ def main() -> None:
     parser.add_argument(
         "--oracle", action="store_true", help="score oracle_three instead of painlink (fast)"
     )
+    parser.add_argument(
+        "--rescore", help="score the calls kept in this folder against the current truth"
+    )
     args = parser.parse_args()
+    if args.rescore:
+        lines = rescore(Path(args.rescore))
+        if args.out:
+            with open(args.out, "a") as handle:
+                handle.writelines(json.dumps(r, default=str) + "\n" for r in lines)
+        print(table(lines))
+        return
     if args.table:
         lines = [json.loads(x) for f in args.table for x in Path(f).read_text().splitlines() if x]
         print(table(lines))

@@ -474,6 +474,9 @@ def _truth(
                         f"{effect_lag}-{effect_lag + 2}",
                         -0.35,
                     )
+            elif var == "sleep_hours" and st.shapes and alcohol_trig[i]:
+                # the short night after drinking is half of the interaction: sleep acts too
+                role, form, lag, log_or = "trigger", "short_after_alcohol", "0", -1.6
             elif var == "alcohol_units" and alcohol_trig[i]:
                 if st.shapes:
                     role, form, lag, log_or = "trigger", "after_short_sleep", "1", 1.6

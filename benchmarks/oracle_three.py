@@ -85,6 +85,7 @@ def oracle(cohort: Cohort) -> pl.DataFrame:
         ("sleep_hours", "debt3"): debt,
         ("alcohol_units", "present"): drank,
         ("alcohol_units", "after_short_sleep"): drank * (lat["sleep_true"] < 6.3),
+        ("sleep_hours", "short_after_alcohol"): drank * (lat["sleep_true"] < 6.3),
     }
     zs = np.full((n, len(VARIABLES)), np.nan)
     plain = {}

@@ -135,6 +135,14 @@ def test_shapes_act_outside_any_fixed_family() -> None:
     assert eff[(sleep > 6.2) & (sleep < 8.6)].max() == 0
     alc, short = c.latent["effect:alcohol"], c.latent["sleep_true"] < 6.3
     assert alc[~short].max() == 0 and alc[short].max() > 0
+    # short sleep is half of the interaction, so it is a true cause for those people too
+    drinkers = c.truth.filter(
+        (pl.col("variable") == "alcohol_units") & (pl.col("role") == "trigger")
+    )["patient_id"]
+    sleep_roles = c.truth.filter(
+        (pl.col("variable") == "sleep_hours") & pl.col("patient_id").is_in(drinkers.to_list())
+    )["role"]
+    assert set(sleep_roles) == {"trigger"}
 
 
 def test_recording_habits() -> None:
