@@ -14,6 +14,7 @@ import pytest
 
 from painlink.analysis import spine_link as sl
 from painlink.analysis.family_test import bartlett, serial_inflation
+from painlink.analysis.spine_before import history_columns
 from painlink.analysis.trigger_fit import _recent_rate
 from painlink.analysis.triggers import TriggerAnalysis
 from painlink.days.exposures import log_days_since_last_onset
@@ -118,7 +119,7 @@ def test_the_before_test_adjusts_for_the_trigger_models_attack_history() -> None
             "onset": onset,
         }
     ).with_columns(_recent_rate(28).alias("recent"), log_days_since_last_onset().alias("since"))
-    ours = sl.history_columns(onset, ongoing, SpineSettings())
+    ours = history_columns(onset, ongoing, SpineSettings())
     assert ours[:, 0] == pytest.approx(frame["recent"].to_numpy())
     assert ours[:, 1] == pytest.approx(frame["since"].to_numpy())
     inside = onset | ongoing

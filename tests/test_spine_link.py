@@ -16,7 +16,7 @@ import statsmodels.api as sm
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from painlink.analysis import spine_link
+from painlink.analysis import spine_before, spine_link
 from painlink.rules.spine import CALLS, VERDICTS
 
 START = dt.date(2025, 1, 1)
@@ -243,7 +243,7 @@ def test_the_before_test_equals_statsmodels(seed: int) -> None:
                 if not all(cells):
                     continue  # an empty 2×2 cell: no maximum-likelihood estimate to equal
             compared += 1
-            covariates = np.column_stack([x[:, form], spine_link.trend_columns(len(x)), history])[
+            covariates = np.column_stack([x[:, form], spine_before.trend_columns(len(x)), history])[
                 keep
             ]
             ref = sm.Logit(y[keep], sm.add_constant(covariates)).fit(disp=0, tol=1e-12)
@@ -253,7 +253,7 @@ def test_the_before_test_equals_statsmodels(seed: int) -> None:
             continue
         # the shown form is the stronger one; its interval is the simultaneous one: wider
         # than its own Wald interval, and it excludes 1 exactly when the max-T p < 0.05
-        f = spine_link.BEFORE_FORMS.index(before.form)
+        f = spine_before.BEFORE_FORMS.index(before.form)
         z = abs(before.log_or[f] / before.se[f])
         assert z == pytest.approx(np.nanmax(np.abs(np.array(before.log_or) / before.se)))
         assert math.log(before.odds_ratio) == pytest.approx(before.log_or[f], abs=1e-12)
