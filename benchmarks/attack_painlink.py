@@ -29,7 +29,7 @@ from pathlib import Path
 import polars as pl
 
 sys.path.insert(0, str(Path(__file__).parent))
-from generator_three import SPINE_REGIONS, generate
+from generator_three import SPINE_REGIONS, Cohort, generate
 from score_calls import POSITIVE, score
 
 #: every story alone, all of a–f, and all with nothing acting; "base" has no story
@@ -39,6 +39,29 @@ ROUTES = {"cohort": True, "alone": False}
 
 def _label(stories: str, effect_lag: int) -> str:
     return stories + (f" (stress, sleep at lag {effect_lag})" if effect_lag else "")
+
+
+def _scored(
+    calls: pl.DataFrame,
+    cohort: Cohort,
+    stories: str,
+    effect_lag: int,
+    days: int,
+    seed: int,
+    route: str,
+) -> dict:
+    """One run's scores (score_calls and the extras) with what the run was."""
+    result = score(calls, cohort.truth.drop("kind", "recording"))
+    result.update(_extra(calls, cohort.truth))
+    result.update(
+        story=_label(stories, effect_lag),
+        days=days,
+        seed=seed,
+        route=route,
+        patients=cohort.truth["patient_id"].n_unique(),
+        attack_days_share=cohort.attacks.height / cohort.days.height,
+    )
+    return result
 
 
 def run_one(
@@ -60,17 +83,8 @@ def run_one(
             started = time.perf_counter()
             calls = painlink_calls(diary, shrink, SPINE_REGIONS)
             seconds = time.perf_counter() - started
-            result = score(calls, cohort.truth.drop("kind", "recording"))
-            result.update(_extra(calls, cohort.truth))
-            result.update(
-                story=_label(stories, effect_lag),
-                days=days,
-                seed=seed,
-                route=route,
-                patients=patients,
-                seconds=round(seconds, 1),
-                attack_days_share=cohort.attacks.height / cohort.days.height,
-            )
+            result = _scored(calls, cohort, stories, effect_lag, days, seed, route)
+            result.update(seconds=round(seconds, 1))
             out.append(result)
             if calls_dir is not None:
                 calls_dir.mkdir(parents=True, exist_ok=True)
@@ -126,17 +140,8 @@ def rescore(calls_dir: Path) -> list[dict]:
         if not cohort.truth.filter(other).select(key).equals(kept.filter(other).select(key)):
             raise ValueError(f"{path.name}: the generator no longer makes the same cohort")
         calls = pl.read_parquet(path)
-        result = score(calls, cohort.truth.drop("kind", "recording"))
-        result.update(_extra(calls, cohort.truth))
-        result.update(
-            story=_label(stories, effect_lag),
-            days=days,
-            seed=seed,
-            route=route,
-            patients=patients,
-            seconds=math.nan,
-            attack_days_share=cohort.attacks.height / cohort.days.height,
-        )
+        result = _scored(calls, cohort, stories, effect_lag, days, seed, route)
+        result.update(seconds=math.nan)
         out.append(result)
     return out
 

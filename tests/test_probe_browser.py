@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from tests.test_browser import ARGS, CHROMIUM, SIZES
+from tests.test_browser import SIZES, browser  # noqa: F401  (the shared Chromium fixture)
 
 pytestmark = pytest.mark.slow  # a real Chromium
 
-from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, Page  # noqa: E402
 
 from painlink.cli.demo_seed import CLINICIAN, DEMO_PASSWORD  # noqa: E402
 from tests.live_server import demo_database, serving  # noqa: E402
@@ -56,15 +56,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
         yield f"http://127.0.0.1:{port}", str(pid)
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
-
-
 def _login(page: Page, base: str, email: str, password: str) -> None:
     page.goto(f"{base}/login")
     page.get_by_label("Email").fill(email)
@@ -75,7 +66,9 @@ def _login(page: Page, base: str, email: str, password: str) -> None:
 
 @pytest.mark.parametrize("size", list(SIZES))
 def test_no_page_scrolls_sideways_for_a_long_name(
-    server: tuple[str, str], browser: Browser, size: str
+    server: tuple[str, str],
+    browser: Browser,  # noqa: F811  (the fixture imported from tests.test_browser)
+    size: str,
 ) -> None:
     base, pid = server
     wide = []
@@ -95,6 +88,7 @@ def test_no_page_scrolls_sideways_for_a_long_name(
                 "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
             )
             name = path.strip("/").replace("/", "_").replace("?", "_")[:40] or "home"
+            SHOTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(SHOTS / f"long-name-{name}-{size}.png"))
             if scroll > client + 1:
                 wide.append(f"{path}: {scroll} px on a {client} px screen")
