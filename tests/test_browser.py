@@ -204,7 +204,7 @@ def test_patient_with_history_sees_calendar_and_insights(server: str, browser: B
     shoot(page, "calendar")
     page.goto(f"{server}/insights")
     expect(page.get_by_text("What kind of headache")).to_be_visible()
-    expect(page.get_by_text("not proof of cause")).to_be_visible()
+    expect(page.get_by_text("Associations in your diary, not proof of cause.")).to_be_visible()
     shoot(page, "insights")
     page.close()
 
