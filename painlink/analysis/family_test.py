@@ -52,11 +52,28 @@ SEED = 20_261_130
 _BATCH = 64  # person × variable rows per batch of draws: ~64 × 20,000 × 12 doubles
 
 
+def _null_fitted(covariates: np.ndarray, coef: np.ndarray) -> np.ndarray:
+    """The null model's fitted probabilities p̂ (m, n)."""
+    out: np.ndarray = 1.0 / (
+        1.0 + np.exp(-np.clip(np.einsum("mnc,mc->mn", covariates, coef), -30, 30))
+    )
+    return out
+
+
 def null_weights(covariates: np.ndarray, coef: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """The null model's weights p̂(1 − p̂) on the days each model uses (zero elsewhere):
     ``covariates`` (m, n, c) with the null fit's ``coef`` (m, c), ``mask`` (m, n)."""
-    fitted = 1.0 / (1.0 + np.exp(-np.clip(np.einsum("mnc,mc->mn", covariates, coef), -30, 30)))
+    fitted = _null_fitted(covariates, coef)
     out: np.ndarray = np.where(mask, fitted * (1.0 - fitted), 0.0)
+    return out
+
+
+def null_residuals(
+    covariates: np.ndarray, coef: np.ndarray, mask: np.ndarray, y: np.ndarray
+) -> np.ndarray:
+    """The null model's residuals y − p̂ on the days each model uses (zero elsewhere):
+    what :func:`serial_inflation` takes the autocorrelation of."""
+    out: np.ndarray = np.where(mask, y - _null_fitted(covariates, coef), 0.0)
     return out
 
 

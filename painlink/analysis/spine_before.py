@@ -18,6 +18,7 @@ import numpy as np
 
 from painlink.analysis.family_test import (
     max_t,
+    null_residuals,
     null_weights,
     residualise,
     score_correlation,
@@ -173,8 +174,7 @@ def before_tests(
     rows = [row_of[k] for k, _ in jobs]
     resid = residualise(X[:, :, 1], covariates, weights[rows])
     # pain persists and attacks come in bursts: widen each error for that (Bartlett)
-    fitted = 1.0 / (1.0 + np.exp(-np.clip(np.einsum("jnc,jc->jn", null_x, null), -30, 30)))
-    residuals = np.where(null_m, null_y - fitted, 0.0)
+    residuals = null_residuals(null_x, null, null_m, null_y)
     widen = serial_inflation(resid, residuals[rows], s.serial_lags)
     forms = len(BEFORE_FORMS)
     b = np.full((len(designs_fitted), forms), np.nan)

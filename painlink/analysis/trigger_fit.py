@@ -22,6 +22,7 @@ from scipy import stats
 
 from painlink.analysis.family_test import (
     max_t,
+    null_residuals,
     null_weights,
     residualise,
     score_correlation,
@@ -289,9 +290,8 @@ def person_estimates(
     # × lags share, for their joint (max-T) test (painlink.analysis.family_test)
     w_null = null_weights(base, null, at_risk)
     # ... and its residuals y − p̂ on the days at risk: their serial dependence widens
-    # every standard error and enters the joint null (serial_lags)
-    fitted = 1.0 / (1.0 + np.exp(-np.clip(np.einsum("pnc,pc->pn", base, null), -30, 30)))
-    e_null = np.where(at_risk, y - fitted, 0.0)
+    # every standard error (serial_lags), and so every z of the max-T test
+    e_null = null_residuals(base, null, at_risk, y)
     # each fitted model's exposure residualised on its covariates, kept per block only
     # until every block of its variable is fitted: then the variable's max-T test runs
     # and they are let go (a cohort never holds all of them at once)

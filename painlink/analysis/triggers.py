@@ -107,7 +107,8 @@ class TriggerResults(Results):
         """One person's factors, a heading first (the analysis report's wording)."""
         lines = ["Possible triggers and protectors (associations, not causes):"]
         rows = self.to_frame(patient_id)
-        for r in rows.filter(pl.col("verdict").is_in(CALLS)).iter_rows(named=True):
+        calls = rows.filter(pl.col("verdict").is_in(CALLS))
+        for r in calls.iter_rows(named=True):
             by = (
                 f"; pooled with the cohort {r['pooled_odds_ratio']:.2f} "
                 f"({r['pooled_ci_low']:.2f}–{r['pooled_ci_high']:.2f})"
@@ -120,7 +121,7 @@ class TriggerResults(Results):
                 f"(95% CI {r['ci_low']:.2f}–{r['ci_high']:.2f}){by}"
                 + (f" — {r['note']}" if r.get("note") else "")
             )
-        if rows.filter(pl.col("verdict").is_in(CALLS)).height:
+        if calls.height:
             lines.append("  Each of these may also be:")
             lines.extend(f"    - {why}" for why in EXPLANATIONS.values())
         for verdict, words in (

@@ -73,10 +73,11 @@ class TriggerSettings:
     #: cohort never saw act keeps some weight and can still be called on strong evidence
     weight_floor: float = 0.05
     trend_window_days: int = 28
-    #: days of serial dependence allowed for in every standard error and in the joint
-    #: null of a variable's forms × lags (Newey–West, Bartlett weights): attacks come in
-    #: bursts and exposures persist (a stressful fortnight), so days of one diary are
-    #: not independent; two weeks spans a burst of attacks and half a menstrual cycle.
+    #: days of serial dependence allowed for in every standard error, and so in the
+    #: max-T test's z (Bartlett's 1935 factor, Bartlett weights;
+    #: painlink.analysis.family_test.serial_inflation): attacks come in bursts and
+    #: exposures persist (a stressful fortnight), so days of one diary are not
+    #: independent; two weeks spans a burst of attacks and half a menstrual cycle.
     #: Only dependence that widens an interval is counted (never narrows one). 0: none
     serial_lags: int = 14
     #: lag 0 is tried for a person's variable only if it does not move on days inside
