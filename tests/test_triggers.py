@@ -388,7 +388,8 @@ def test_bh_within_groups_equals_statsmodels_per_group_and_weights_favour_the_we
 def test_a_patients_estimate_equals_statsmodels_on_the_same_design(variable, form, lag) -> None:  # type: ignore[no-untyped-def]
     """The batched fit of one simulated patient's candidate equals statsmodels' Logit on
     a design rebuilt here from the day table (weekend, days since the last onset, the
-    recent attack rate, the day after an attack, the menstrual window)."""
+    recent attack rate, the day after an attack, the menstrual window, one cosine of
+    diary time per 90 days)."""
     from painlink.analysis.trigger_fit import person_estimates
     from painlink.days.candidates import candidate_columns
     from painlink.rules.triggers import TriggerSettings
@@ -424,6 +425,10 @@ def test_a_patients_estimate_equals_statsmodels_on_the_same_design(variable, for
     recent = np.log(np.array([onset[max(0, i - 28) : i].sum() for i in range(len(onset))]) + 0.5)
     window = [c for c in frame.columns if c.endswith("__window")]
     menstrual = np.nan_to_num(one[window[0]].cast(pl.Float64).to_numpy()) if window else 0 * onset
+    t = np.array([(d - start).days for d in one["date"]], dtype=float)
+    span = t[-1] + 1
+    waves = [np.cos(np.pi * k * (t + 0.5) / span) for k in range(1, int(span // 90) + 1)]
+    assert len(waves) == 4  # 400 days
     X = np.column_stack(
         [
             np.ones(len(onset)),
@@ -433,6 +438,7 @@ def test_a_patients_estimate_equals_statsmodels_on_the_same_design(variable, for
             menstrual,
             recent,
             np.r_[0.0, inside[:-1]],
+            *waves,
         ]
     )
     keep = ~one["ongoing"].to_numpy() & ~np.isnan(x)

@@ -25,6 +25,7 @@ from painlink.analysis.family_test import (
     serial_inflation,
 )
 from painlink.analysis.logistic import fit_logit
+from painlink.analysis.seasons import slow_terms
 from painlink.rules.spine import SETTINGS, SpineSettings
 
 #: the before test's forms of yesterday's pain: the clinical cut (≥ threshold) and the
@@ -107,18 +108,20 @@ class Before:
         return sum(not math.isnan(v) for v in self.log_or)
 
 
-#: slow drift terms in the before model (linear and quadratic in diary time)
-TREND_TERMS = 2
+#: at least this many slow terms in the before model: a drift and a dip
+MIN_TREND_TERMS = 2
 
 
-def trend_columns(n: int) -> np.ndarray:
-    """Linear and quadratic diary time, centred, shape (n, 2), for the before model.
+def trend_columns(n: int, days_per_term: int = SETTINGS.trend_days) -> np.ndarray:
+    """Cosine terms of diary time (n, K) for the before model
+    (:func:`painlink.analysis.seasons.slow_terms`; K = max(2, n // ``days_per_term``)).
 
     When pain and the attack rate both drift over months (a new job, a season), pain
     the day before would go with more attacks for no other reason: on noise pain with
-    such a drift, 5–8% of people were called "candidate cause" without these terms."""
-    u = np.linspace(-0.5, 0.5, n) if n > 1 else np.zeros(n)
-    return np.column_stack([u, u**2 - 1 / 12])
+    such a drift, 5–8% of people were called "candidate cause" without slow terms."""
+    day = np.arange(n, dtype=float)[None, :]
+    out: np.ndarray = slow_terms(day, np.array([n]), days_per_term, MIN_TREND_TERMS)[0]
+    return out
 
 
 def before_tests(
@@ -150,7 +153,9 @@ def before_tests(
     if not jobs:
         return out
     n = max(len(designs[k][0]) for k, _ in jobs)
-    cols = 2 + TREND_TERMS + HISTORY_TERMS
+    trends = {k: trend_columns(len(designs[k][0]), s.trend_days) for k, _ in jobs}
+    k_trend = max(t.shape[1] for t in trends.values())
+    cols = 2 + k_trend + HISTORY_TERMS
     X = np.zeros((len(jobs), n, cols))
     Y = np.zeros((len(jobs), n))
     M = np.zeros((len(jobs), n), dtype=bool)
@@ -158,8 +163,8 @@ def before_tests(
         x, y, keep, history = designs[k]
         X[j, : len(x), 0] = 1.0
         X[j, : len(x), 1] = x[:, form]
-        X[j, : len(x), 2 : 2 + TREND_TERMS] = trend_columns(len(x))
-        X[j, : len(x), 2 + TREND_TERMS :] = history
+        X[j, : len(x), 2 : 2 + trends[k].shape[1]] = trends[k]
+        X[j, : len(x), 2 + k_trend :] = history
         Y[j, : len(y)] = y
         M[j, : len(keep)] = keep
     fit = fit_logit(X, Y, M, prior_sd=s.prior_sd)

@@ -29,6 +29,7 @@ from painlink.analysis.family_test import (
     serial_inflation,
 )
 from painlink.analysis.logistic import fit_logit
+from painlink.analysis.seasons import slow_terms
 from painlink.days.candidates import Candidate
 from painlink.days.exposures import log_days_since_last_onset
 from painlink.rules.triggers import FORMS_BY_KIND, SAME_DAY, TriggerSettings
@@ -221,6 +222,10 @@ def person_estimates(
         (pl.col("date").dt.weekday() >= 6).cast(pl.Float64).alias("_weekend"),
         log_days_since_last_onset().alias("_log_days_since"),
         _recent_rate(s.trend_window_days).alias("_recent_rate"),
+        (pl.col("date") - pl.col("date").min().over("patient_id"))
+        .dt.total_days()
+        .cast(pl.Float64)
+        .alias("_diary_day"),
     )
     names, lengths, day = _pad(frame)
     who = np.repeat(np.arange(len(names)), lengths)
@@ -252,6 +257,11 @@ def person_estimates(
         ],
         axis=-1,
     )
+    # seasons and drifts: a variable that only shares the months with the attacks is
+    # not credited with them (painlink.analysis.seasons)
+    diary_day = _padded(frame["_diary_day"].to_numpy(), who, day, shape)
+    span = np.nanmax(np.where(np.isnan(diary_day), -1.0, diary_day), axis=1) + 1
+    cov = np.concatenate([cov, slow_terms(diary_day, span, s.trend_days)], axis=-1)
     ongoing = _padded(frame["ongoing"].cast(pl.Float64).to_numpy(), who, day, shape) == 1
     # per variable, on one numeric column of it ("more of it" points up in every one of
     # these forms): may it be tried at lag 0, and does it move inside attacks?

@@ -77,6 +77,11 @@ class SpineSettings:
     #: days of serial dependence allowed for in the before test's standard error
     #: (Bartlett's correction; painlink.rules.triggers.TriggerSettings.serial_lags)
     serial_lags: int = 14
+    #: slow change over the diary in the before test, as in the trigger model: one
+    #: cosine term of diary time per this many days, at least two (a drift and a dip):
+    #: pain and attacks that both rise in winter would otherwise look linked
+    #: (painlink.rules.triggers.TriggerSettings.trend_days)
+    trend_days: int = 90
 
 
 SETTINGS = SpineSettings()

@@ -72,7 +72,14 @@ class TriggerSettings:
     #: weigh it in a person's weighted max-T test (or Benjamini–Hochberg step): one the
     #: cohort never saw act keeps some weight and can still be called on strong evidence
     weight_floor: float = 0.05
-    trend_window_days: int = 28
+    trend_window_days: int = 28  # the drifting baseline: onsets in the previous 4 weeks
+    #: slow change over the diary (seasons, a drift) in every person's model: one
+    #: cosine term of diary time per this many days (a year gets 4, the shortest wave
+    #: half a year; painlink.analysis.seasons). A time-stratified case-crossover
+    #: compares within a calendar month (Janes, Sheppard & Lumley 2005); the case time
+    #: series design adds smooth terms of time per subject (Gasparrini 2021). Without
+    #: it, variables that merely share a season with the attacks were called. 0: none
+    trend_days: int = 90
     #: days of serial dependence allowed for in every standard error, and so in the
     #: max-T test's z (Bartlett's 1935 factor, Bartlett weights;
     #: painlink.analysis.family_test.serial_inflation): attacks come in bursts and
@@ -88,7 +95,7 @@ class TriggerSettings:
     #: attack sign", not a trigger, when it also rises on days inside attacks (t > 1.96
     #: for "inside an attack" given the day before): premonitory symptoms rise before
     #: and during attacks (Giffin 2003; Karsan 2021), a cause need not
-    early_sign_t: float = 1.96  # the drifting baseline: onsets in the previous 4 weeks
+    early_sign_t: float = 1.96
 
 
 #: the forms tried for each kind of variable
