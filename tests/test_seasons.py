@@ -97,11 +97,11 @@ def _rates(table: pl.DataFrame, settings: TriggerSettings) -> tuple[float, float
     nulls = called.filter(
         pl.col("variable").is_in(["temperature_c", "screen_hours", "exercise_min"])
     )
-    worst = float(nulls.group_by("variable").agg(pl.col("called").mean())["called"].max())
+    worst = nulls.group_by("variable").agg(pl.col("called").mean())["called"].to_numpy().max()
     stress = called.filter(pl.col("variable") == "stress")
-    null_stress = float(stress.filter(~acts)["called"].mean())
-    found = float(stress.filter(acts)["verdict"].eq("likely trigger").mean())
-    return worst, null_stress, found
+    null_stress = stress.filter(~acts)["called"].to_numpy().mean()
+    found = (stress.filter(acts)["verdict"].to_numpy() == "likely trigger").mean()
+    return float(worst), float(null_stress), float(found)
 
 
 def test_a_shared_season_is_not_a_trigger_and_a_short_term_effect_is_still_found() -> None:
