@@ -9,18 +9,20 @@ person's deliberate choice), and a start that would overlap the previous attack 
 refused in plain words. The end can be set now or at a time, and corrected later.
 
 Times are the patient's local wall-clock time, like every diary time; every one obeys
-rules/plausibility.py and none lies in the future.
+rules/plausibility.py and none lies in the future. An attack still going on when the
+person changes time zone moves to the new clock (:func:`change_time_zone`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
 from painlink.rules import plausibility
-from painlink.services import diary
+from painlink.services import accounts, diary
 from painlink.services.diary import EntryError
 from painlink.store import tables as t
 
@@ -180,3 +182,52 @@ def parse_end(text: str | None) -> dt.datetime | None:
     if problem := plausibility.date_problem_anywhere(value):
         raise EntryError({"end_at": problem})
     return value
+
+
+#: the times that belong to an attack, by table: they move with it to a new clock
+_ATTACK_TIMES: tuple[tuple[sa.Table, str], ...] = (
+    (t.intensity_readings, "at"),
+    (t.aura_symptoms, "start"),
+    (t.medications, "taken_at"),
+)
+
+
+def change_time_zone(conn: sa.Connection, patient_id: str, typed: str) -> tuple[str, str, bool]:
+    """Set the person's zone (:func:`painlink.services.accounts.set_time_zone`) and move
+    an attack still going on — its start and the ratings, aura and medicines recorded
+    in it — to the new clock; returns (old zone, new zone, whether one moved).
+
+    Why: finished entries keep the wall-clock time they were written in, but an open
+    attack has to be ended on the new clock. A headache begun at 10:00 in Kiribati
+    (UTC+14) and still there after landing in American Samoa (UTC−11) began at 09:00
+    the day before by the clock the person now lives on; left at 10:00 "tomorrow", it
+    could not be ended at all ("that is before it started"), and after a shorter flight
+    west its length would read hours short — both wrong for ICHD-3's 4–72 h. Moved by
+    the difference between the two clocks at this moment, its length stays true."""
+    old, new = accounts.set_time_zone(conn, patient_id, typed)
+    attack = diary.open_attack(conn, patient_id)
+    if attack is None or old == new:
+        return old, new, False
+    instant = dt.datetime.now(dt.UTC)
+    shift = instant.astimezone(ZoneInfo(new)).replace(tzinfo=None) - instant.astimezone(
+        ZoneInfo(old)
+    ).replace(tzinfo=None)
+    if not shift:
+        return old, new, False
+    attack_id = attack["attack_id"]
+    conn.execute(
+        t.attacks.update()
+        .where(t.attacks.c.patient_id == patient_id, t.attacks.c.attack_id == attack_id)
+        .values(start=attack["start"] + shift)
+    )
+    for table, column in _ATTACK_TIMES:
+        rows = conn.execute(
+            sa.select(table.c.id, table.c[column]).where(
+                table.c.patient_id == patient_id,
+                table.c.attack_id == attack_id,
+                table.c[column].is_not(None),
+            )
+        ).all()
+        for row_id, when in rows:
+            conn.execute(table.update().where(table.c.id == row_id).values({column: when + shift}))
+    return old, new, True

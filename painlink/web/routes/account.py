@@ -19,7 +19,7 @@ from starlette.datastructures import UploadFile
 
 from painlink.diary.errors import DiaryFormatError
 from painlink.interop.apps import SOURCES
-from painlink.services import accounts, corrections
+from painlink.services import accounts, attacks, corrections
 from painlink.services import diary as diary_service
 from painlink.services.export import export_zip
 from painlink.services.importing import into_diary, read_source
@@ -126,9 +126,10 @@ def account_page(request: Request, conn: sa.Connection = Depends(get_conn)) -> R
 
 @router.post("/account/time-zone")
 async def time_zone_post(request: Request) -> Response:
-    """A person who travels or moves sets their zone. Audited (old → new); no stored
-    diary time moves — entries keep the wall-clock time they were recorded in
-    (services/accounts.py::set_time_zone says why)."""
+    """A person who travels or moves sets their zone. Audited (old → new). Finished
+    entries keep the wall-clock time they were recorded in (services/accounts.py::
+    set_time_zone says why); an attack still going on moves to the new clock
+    (services/attacks.py::change_time_zone)."""
     data = await form_data(request)
 
     def work(request: Request, conn: sa.Connection) -> Response:
@@ -136,7 +137,7 @@ async def time_zone_post(request: Request) -> Response:
 
         def act() -> Response:
             try:
-                old, new = accounts.set_time_zone(conn, pid, data.get("time_zone", ""))
+                old, new, moved = attacks.change_time_zone(conn, pid, data.get("time_zone", ""))
             except accounts.AccountError as exc:
                 return render(
                     request,
@@ -148,8 +149,9 @@ async def time_zone_post(request: Request) -> Response:
                     errors=exc.fields,
                     values=data,
                 )
-            audit(conn, user, "time_zone", "account", pid, detail=f"{old} -> {new}")
-            return redirect("/account?zone=1#zone")
+            moved_note = "; the open attack moved to the new clock" if moved else ""
+            audit(conn, user, "time_zone", "account", pid, detail=f"{old} -> {new}{moved_note}")
+            return redirect("/account?zone=1" + ("&moved=1" if moved else "") + "#zone")
 
         return once(conn, user.id, data, act)
 
