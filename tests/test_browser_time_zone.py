@@ -127,3 +127,47 @@ def test_the_register_page_passes_the_audit(site: tuple[str, sa.Engine], browser
         problems = {k: v for k, v in page.evaluate(_AUDIT_JS).items() if v}
         assert not problems, problems
         context.close()
+
+
+def test_a_headache_still_going_on_moves_with_a_flight_west(
+    site: tuple[str, sa.Engine], browser: Browser
+) -> None:
+    """Headache now in Tokyo, the zone set to New York after landing: the account page
+    says the open headache moved to the new clock, and "It has stopped now" ends it
+    (before, it answered "that is before it started")."""
+    base, engine = site
+    size = "phone"  # shoot() takes phone and desktop
+    context = browser.new_context(viewport=SIZES[size], timezone_id="Asia/Tokyo")
+    page = context.new_page()
+    page.goto(f"{base}/register")
+    page.get_by_label("Your name").fill("Kai")
+    page.get_by_label("Email").fill(f"kai-{size}@example.org")
+    page.get_by_label("Password").fill("marble fjord cinnamon")
+    page.get_by_role("button", name="Create my diary").click()
+    expect(page.get_by_role("heading", name="Welcome. A few questions first")).to_be_visible()
+    page.goto(f"{base}/home")
+    page.get_by_role("button", name="Headache now").click()
+    attack_url = page.url
+    page.goto(f"{base}/account")
+    page.get_by_label("Time zone").fill("America/New_York")
+    page.get_by_role("button", name="Save time zone").click()
+    status = page.get_by_role("status")
+    expect(status).to_contain_text("America/New_York")
+    expect(status).to_contain_text("still going on moved to the new clock")
+    problems = {k: v for k, v in page.evaluate(_AUDIT_JS).items() if v}
+    assert not problems, problems
+    shoot(page, "zone-moved")
+    page.goto(attack_url.split("?")[0])
+    page.get_by_role("button", name="It has stopped now").click()
+    expect(page.locator(".error")).to_have_count(0)
+    with engine.connect() as conn:
+        ended = conn.execute(
+            sa.text(
+                'select a."start", a."end" from attacks a join users u'
+                " on u.patient_id = a.patient_id where u.email = :e"
+            ),
+            {"e": f"kai-{size}@example.org"},
+        ).one()
+    assert ended[1] is not None
+    shoot(page, "zone-moved-ended")
+    context.close()
