@@ -39,6 +39,16 @@ def test_one_term_per_period_and_zero_where_a_diary_has_fewer() -> None:
     assert not slow_terms(day, spans, 0).size  # switched off
 
 
+def test_terms_are_earned_by_recorded_days_and_capped() -> None:
+    """Two rows ten years apart earn no terms; a five-year diary gets the cap (16)."""
+    sparse = np.array([[0.0, 3652.0]])
+    assert slow_terms(sparse, np.array([3653]), 90).shape[-1] == 0
+    long = np.arange(1826, dtype=float)[None, :]
+    terms = slow_terms(long, np.array([1826]), 90)
+    assert terms.shape[-1] == 16
+    assert slow_terms(long, np.array([1826]), 90, max_terms=40).shape[-1] == 20
+
+
 def _seasonal_cohort(seed: int, people: int = 200, days: int = 365) -> pl.DataFrame:
     """Attacks worse in winter, by a different amount for each person; temperature,
     screen time, exercise and neck pain follow the season too, with day-to-day noise of

@@ -19,24 +19,31 @@ import numpy as np
 
 
 def slow_terms(
-    day: np.ndarray, span: np.ndarray, days_per_term: int, min_terms: int = 0
+    day: np.ndarray,
+    span: np.ndarray,
+    days_per_term: int,
+    min_terms: int = 0,
+    max_terms: int = 16,
 ) -> np.ndarray:
     """Cosine terms cos(π k (t + ½) / N), k = 1…K, of each person's diary time.
 
     ``day`` (P, n): days since the person's first diary day (NaN on padding); ``span``
     (P,): days from the first to the last diary day, inclusive (N). A person gets
-    K = max(``min_terms``, N // ``days_per_term``) terms (0 when ``days_per_term`` is
-    0 and ``min_terms`` 0); the rest of the (P, n, max K) array is zero, which a fit
-    with a prior on each coefficient leaves at zero. The first term is a one-way
-    drift, the second a dip or a hump, then shorter waves: the shortest has a period of
-    2N/K ≈ 2 × ``days_per_term`` days. Cosines of a discrete cosine transform are
-    nearly uncorrelated with each other and with a constant, so adding terms does not
-    destabilise the intercept the way powers of time do."""
+    K = max(``min_terms``, M // ``days_per_term``) terms, M the smaller of N and the
+    days actually recorded (two rows ten years apart earn no terms), at most
+    ``max_terms`` (0 when ``days_per_term`` is 0 and ``min_terms`` 0); the rest of the
+    (P, n, max K) array is zero, which a fit with a prior on each coefficient leaves at
+    zero. The first term is a one-way drift, the second a dip or a hump, then shorter
+    waves: the shortest has a period of 2N/K ≈ 2 × ``days_per_term`` days. Cosines of a
+    discrete cosine transform are nearly uncorrelated with each other and with a
+    constant, so adding terms does not destabilise the intercept the way powers of
+    time do."""
     span = np.asarray(span, dtype=float)
+    recorded = (~np.isnan(day)).sum(axis=1)
     k_each = np.zeros(len(span), dtype=int)
     if days_per_term > 0:
-        k_each = (span // days_per_term).astype(int)
-    k_each = np.maximum(k_each, min_terms)
+        k_each = (np.minimum(span, recorded) // days_per_term).astype(int)
+    k_each = np.minimum(np.maximum(k_each, min_terms), max(max_terms, min_terms))
     k_max = int(k_each.max()) if len(k_each) else 0
     out = np.zeros((*day.shape, k_max))
     if k_max == 0:

@@ -261,7 +261,9 @@ def person_estimates(
     # not credited with them (painlink.analysis.seasons)
     diary_day = _padded(frame["_diary_day"].to_numpy(), who, day, shape)
     span = np.nanmax(np.where(np.isnan(diary_day), -1.0, diary_day), axis=1) + 1
-    cov = np.concatenate([cov, slow_terms(diary_day, span, s.trend_days)], axis=-1)
+    cov = np.concatenate(
+        [cov, slow_terms(diary_day, span, s.trend_days, max_terms=s.trend_max_terms)], axis=-1
+    )
     ongoing = _padded(frame["ongoing"].cast(pl.Float64).to_numpy(), who, day, shape) == 1
     # per variable, on one numeric column of it ("more of it" points up in every one of
     # these forms): may it be tried at lag 0, and does it move inside attacks?

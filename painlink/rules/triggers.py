@@ -80,6 +80,9 @@ class TriggerSettings:
     #: series design adds smooth terms of time per subject (Gasparrini 2021). Without
     #: it, variables that merely share a season with the attacks were called. 0: none
     trend_days: int = 90
+    #: ... and at most this many terms (four years of seasons): a diary of many years
+    #: would otherwise carry dozens, and one long diary widens every model of a cohort
+    trend_max_terms: int = 16
     #: days of serial dependence allowed for in every standard error, and so in the
     #: max-T test's z (Bartlett's 1935 factor, Bartlett weights;
     #: painlink.analysis.family_test.serial_inflation): attacks come in bursts and
