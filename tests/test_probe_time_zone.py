@@ -133,3 +133,23 @@ def test_the_zones_people_use_are_still_taken() -> None:
         "America/Argentina/Buenos_Aires",
     ):
         assert PatientIn(patient_id="p1", time_zone=zone).time_zone == zone
+
+
+def test_two_headaches_open_alongside_both_move(tmp_path: Path) -> None:
+    """A second headache logged "alongside" an open one is open too: both move."""
+    from painlink.services import attacks
+
+    web = Web(tmp_path)
+    _, pid, _ = web.patient("two")
+    with web.engine.begin() as conn:
+        first = attacks.begin_attack(conn, pid)
+        second = attacks.begin_attack(conn, pid, alongside=True)
+        old, new, moved = attacks.change_time_zone(conn, pid, "Asia/Tokyo")
+    assert (old, new, moved) == ("Europe/Berlin", "Asia/Tokyo", True)
+    starts = [_attack(web, a)["start"] for a in (first, second)]
+    with web.engine.begin() as conn:
+        for a in (first, second):
+            attacks.end_attack(conn, pid, a)
+    ended = [_attack(web, a) for a in (first, second)]
+    for start, row in zip(starts, ended, strict=True):
+        assert dt.timedelta(0) <= row["end"] - start < dt.timedelta(minutes=5)

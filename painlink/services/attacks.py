@@ -205,8 +205,12 @@ def change_time_zone(conn: sa.Connection, patient_id: str, typed: str) -> tuple[
     west its length would read hours short — both wrong for ICHD-3's 4–72 h. Moved by
     the difference between the two clocks at this moment, its length stays true."""
     old, new = accounts.set_time_zone(conn, patient_id, typed)
-    attack = diary.open_attack(conn, patient_id)
-    if attack is None or old == new:
+    open_ones = conn.execute(
+        sa.select(t.attacks.c.attack_id, t.attacks.c.start).where(
+            t.attacks.c.patient_id == patient_id, t.attacks.c.end.is_(None)
+        )
+    ).all()  # all of them: a second headache "alongside" may be open too
+    if not open_ones or old == new:
         return old, new, False
     instant = dt.datetime.now(dt.UTC)
     shift = instant.astimezone(ZoneInfo(new)).replace(tzinfo=None) - instant.astimezone(
@@ -214,20 +218,22 @@ def change_time_zone(conn: sa.Connection, patient_id: str, typed: str) -> tuple[
     ).replace(tzinfo=None)
     if not shift:
         return old, new, False
-    attack_id = attack["attack_id"]
-    conn.execute(
-        t.attacks.update()
-        .where(t.attacks.c.patient_id == patient_id, t.attacks.c.attack_id == attack_id)
-        .values(start=attack["start"] + shift)
-    )
-    for table, column in _ATTACK_TIMES:
-        rows = conn.execute(
-            sa.select(table.c.id, table.c[column]).where(
-                table.c.patient_id == patient_id,
-                table.c.attack_id == attack_id,
-                table.c[column].is_not(None),
-            )
-        ).all()
-        for row_id, when in rows:
-            conn.execute(table.update().where(table.c.id == row_id).values({column: when + shift}))
+    for attack_id, start in open_ones:
+        conn.execute(
+            t.attacks.update()
+            .where(t.attacks.c.patient_id == patient_id, t.attacks.c.attack_id == attack_id)
+            .values(start=start + shift)
+        )
+        for table, column in _ATTACK_TIMES:
+            rows = conn.execute(
+                sa.select(table.c.id, table.c[column]).where(
+                    table.c.patient_id == patient_id,
+                    table.c.attack_id == attack_id,
+                    table.c[column].is_not(None),
+                )
+            ).all()
+            for row_id, when in rows:
+                conn.execute(
+                    table.update().where(table.c.id == row_id).values({column: when + shift})
+                )
     return old, new, True
