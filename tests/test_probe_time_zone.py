@@ -153,3 +153,40 @@ def test_two_headaches_open_alongside_both_move(tmp_path: Path) -> None:
     ended = [_attack(web, a) for a in (first, second)]
     for start, row in zip(starts, ended, strict=True):
         assert dt.timedelta(0) <= row["end"] - start < dt.timedelta(minutes=5)
+
+
+def test_each_time_is_read_on_the_new_clock_across_a_summer_time_change(tmp_path: Path) -> None:
+    """An attack open since 06:30 in London on 8 March 2026 (06:30 UTC), rated at 08:15,
+    the zone then set to New York. New York's clocks went forward at 07:00 UTC that
+    morning: the start was 01:30 EST there, the rating 04:15 EDT. Moved by one
+    difference between the clocks (5 h, or 4 h between 8 and 29 March), the rating
+    would read 03:15, or the start 02:30 — an hour that did not happen in New York that
+    night. Each time is converted on its own; a medicine not taken for the attack stays
+    put, and two names of one clock move nothing."""
+    from painlink.services import accounts, attacks, diary
+
+    web = Web(tmp_path)
+    _, pid, _ = web.patient("dst")
+    with web.engine.begin() as conn:
+        accounts.set_time_zone(conn, pid, "Europe/London")
+        attack = attacks.begin_attack(conn, pid, dt.datetime(2026, 3, 8, 6, 30))
+        diary.add_reading(conn, pid, attack, {"at": "2026-03-08T08:15", "intensity": 2})
+        diary.add_medication(
+            conn, pid, {"taken_at": "2026-03-08T07:00", "drug": "ibuprofen", "dose": 400}
+        )
+        moved = attacks.change_time_zone(conn, pid, "America/New_York")[2]
+    assert moved
+    row = _attack(web, attack)
+    assert row["start"] == dt.datetime(2026, 3, 8, 1, 30)  # 06:30 GMT = 01:30 EST
+    # 08:15 GMT = 08:15 UTC = 04:15 EDT (New York's clocks went forward at 07:00 UTC)
+    assert row["readings"] == [dt.datetime(2026, 3, 8, 4, 15)]
+    from painlink.store import tables as t
+
+    with web.engine.connect() as conn:
+        taken = conn.execute(
+            sa.select(t.medications.c.taken_at).where(t.medications.c.patient_id == pid)
+        ).scalar_one()
+    assert taken == dt.datetime(2026, 3, 8, 7, 0)  # not tied to the attack: kept
+    with web.engine.begin() as conn:
+        assert attacks.change_time_zone(conn, pid, "US/Eastern")[2] is False
+    assert _attack(web, attack)["start"] == dt.datetime(2026, 3, 8, 1, 30)

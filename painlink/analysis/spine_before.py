@@ -108,19 +108,18 @@ class Before:
         return sum(not math.isnan(v) for v in self.log_or)
 
 
-#: at least this many slow terms in the before model: a drift and a dip
-MIN_TREND_TERMS = 2
-
-
-def trend_columns(n: int, days_per_term: int = SETTINGS.trend_days) -> np.ndarray:
+def trend_columns(n: int, s: SpineSettings = SETTINGS) -> np.ndarray:
     """Cosine terms of diary time (n, K) for the before model
-    (:func:`painlink.analysis.seasons.slow_terms`; K = max(2, n // ``days_per_term``)).
+    (:func:`painlink.analysis.seasons.slow_terms`; K = n // ``trend_days``, at least
+    ``trend_min_terms``, at most ``trend_max_terms``).
 
     When pain and the attack rate both drift over months (a new job, a season), pain
     the day before would go with more attacks for no other reason: on noise pain with
     such a drift, 5–8% of people were called "candidate cause" without slow terms."""
     day = np.arange(n, dtype=float)[None, :]
-    out: np.ndarray = slow_terms(day, np.array([n]), days_per_term, MIN_TREND_TERMS)[0]
+    out: np.ndarray = slow_terms(
+        day, np.array([n]), s.trend_days, s.trend_min_terms, s.trend_max_terms
+    )[0]
     return out
 
 
@@ -153,7 +152,7 @@ def before_tests(
     if not jobs:
         return out
     n = max(len(designs[k][0]) for k, _ in jobs)
-    trends = {k: trend_columns(len(designs[k][0]), s.trend_days) for k, _ in jobs}
+    trends = {k: trend_columns(len(designs[k][0]), s) for k, _ in jobs}
     k_trend = max(t.shape[1] for t in trends.values())
     cols = 2 + k_trend + HISTORY_TERMS
     X = np.zeros((len(jobs), n, cols))

@@ -29,7 +29,7 @@ from painlink.analysis.family_test import (
     serial_inflation,
 )
 from painlink.analysis.logistic import fit_logit
-from painlink.analysis.seasons import slow_terms
+from painlink.analysis.seasons import slow_terms, term_counts
 from painlink.days.candidates import Candidate
 from painlink.days.exposures import log_days_since_last_onset
 from painlink.rules.triggers import FORMS_BY_KIND, SAME_DAY, TriggerSettings
@@ -69,7 +69,7 @@ BINARY_FORMS = ("present", "high", "low", "window", "pill_free")
 #: day has a constant "present" column, and a regression on it says nothing
 CHECKED_FORMS = ("per_sd", "present", "window", "pill_free")
 assert all(set(forms) & set(CHECKED_FORMS) for forms in FORMS_BY_KIND.values())
-_CHUNK_CELLS = 6_000_000  # models × days per batch: ~50 MB per design array
+_CHUNK_CELLS = 6_000_000  # models × days per batch (× p / 7): ~50 MB per design array
 
 
 def _family_tests(
@@ -218,6 +218,28 @@ def person_estimates(
     s = settings
     if frame.height == 0 or not candidates:
         return pl.DataFrame(schema=ESTIMATES)
+    # people with the same number of seasonal terms are fitted together: one long
+    # diary would otherwise widen (and lengthen) every model of the cohort
+    people = frame.group_by("patient_id", maintain_order=True).agg(
+        ((pl.col("date").max() - pl.col("date").min()).dt.total_days() + 1).alias("span"),
+        (pl.col("logged").sum() if "logged" in frame.columns else pl.len()).alias("logged"),
+    )
+    terms = term_counts(
+        people["span"].to_numpy(),
+        people["logged"].to_numpy(),
+        s.trend_days,
+        max_terms=s.trend_max_terms,
+        logged_per_term=s.trend_logged_per_term,
+    )
+    if len(np.unique(terms)) > 1:
+        ids = people["patient_id"].to_numpy()
+        parts = [
+            person_estimates(
+                frame.filter(pl.col("patient_id").is_in(list(ids[terms == k]))), candidates, s
+            )
+            for k in np.unique(terms)
+        ]
+        return pl.concat(parts).sort("patient_id", maintain_order=True)
     frame = frame.with_columns(
         (pl.col("date").dt.weekday() >= 6).cast(pl.Float64).alias("_weekend"),
         log_days_since_last_onset().alias("_log_days_since"),
@@ -261,9 +283,15 @@ def person_estimates(
     # not credited with them (painlink.analysis.seasons)
     diary_day = _padded(frame["_diary_day"].to_numpy(), who, day, shape)
     span = np.nanmax(np.where(np.isnan(diary_day), -1.0, diary_day), axis=1) + 1
-    cov = np.concatenate(
-        [cov, slow_terms(diary_day, span, s.trend_days, max_terms=s.trend_max_terms)], axis=-1
+    seasons = slow_terms(
+        diary_day,
+        span,
+        s.trend_days,
+        max_terms=s.trend_max_terms,
+        logged=people["logged"].to_numpy(),
+        logged_per_term=s.trend_logged_per_term,
     )
+    cov = np.concatenate([cov, seasons], axis=-1)
     ongoing = _padded(frame["ongoing"].cast(pl.Float64).to_numpy(), who, day, shape) == 1
     # per variable, on one numeric column of it ("more of it" points up in every one of
     # these forms): may it be tried at lag 0, and does it move inside attacks?
@@ -292,8 +320,9 @@ def person_estimates(
     attacks_exposed = np.zeros(m, int)
     attacks = np.zeros(m, int)
     enough = np.zeros(m, bool)
-    per_chunk = max(1, _CHUNK_CELLS // max(n * P, 1))
     p = 2 + cov.shape[-1]
+    # a design array holds n × p numbers per model: fewer models per chunk when wider
+    per_chunk = max(1, _CHUNK_CELLS * 7 // max(n * P * p, 1))
     # each person's covariates without any exposure: where every model's Newton starts
     base = np.concatenate([np.ones((P, n, 1)), cov], axis=-1)
     null = fit_logit(base, y, at_risk, prior_sd=s.prior_sd).coef

@@ -82,6 +82,10 @@ class SpineSettings:
     #: pain and attacks that both rise in winter would otherwise look linked
     #: (painlink.rules.triggers.TriggerSettings.trend_days)
     trend_days: int = 90
+    trend_max_terms: int = 16
+    #: at least a drift and a dip, however short the diary (the before test had a
+    #: linear and a quadratic term before it had seasons)
+    trend_min_terms: int = 2
 
 
 SETTINGS = SpineSettings()

@@ -75,14 +75,20 @@ class TriggerSettings:
     trend_window_days: int = 28  # the drifting baseline: onsets in the previous 4 weeks
     #: slow change over the diary (seasons, a drift) in every person's model: one
     #: cosine term of diary time per this many days (a year gets 4, the shortest wave
-    #: half a year; painlink.analysis.seasons). A time-stratified case-crossover
-    #: compares within a calendar month (Janes, Sheppard & Lumley 2005); the case time
-    #: series design adds smooth terms of time per subject (Gasparrini 2021). Without
-    #: it, variables that merely share a season with the attacks were called. 0: none
+    #: half a year, so a season of any phase is caught; painlink.analysis.seasons). A
+    #: time-stratified case-crossover compares within a calendar month (Janes, Sheppard
+    #: & Lumley 2005); the case time series design adds smooth terms of time per
+    #: subject (Gasparrini 2021); seasonal patterns left in a daily series make
+    #: spurious effects (Erbas & Hyndman, Monash working paper 2000). The 90 days are
+    #: painlink's choice, measured (docs/validation.md): without the terms, variables
+    #: that merely shared a season with the attacks were called. 0: none
     trend_days: int = 90
-    #: ... and at most this many terms (four years of seasons): a diary of many years
-    #: would otherwise carry dozens, and one long diary widens every model of a cohort
+    #: ... at most this many terms (four years of seasons): a diary of many years would
+    #: otherwise carry dozens
     trend_max_terms: int = 16
+    #: ... and no more than one per this many days with an entry: two entries years
+    #: apart earn no terms
+    trend_logged_per_term: int = 30
     #: days of serial dependence allowed for in every standard error, and so in the
     #: max-T test's z (Bartlett's 1935 factor, Bartlett weights;
     #: painlink.analysis.family_test.serial_inflation): attacks come in bursts and

@@ -189,40 +189,52 @@ _ATTACK_TIMES: tuple[tuple[sa.Table, str], ...] = (
     (t.intensity_readings, "at"),
     (t.aura_symptoms, "start"),
     (t.medications, "taken_at"),
+    (t.screening_answers, "at"),
 )
+
+
+def on_new_clock(when: dt.datetime, old: str, new: str) -> dt.datetime:
+    """The wall-clock time ``when`` read on ``old``'s clock, as ``new``'s clock showed it
+    at that instant. Each time is converted on its own: a clock change between an
+    attack's start and now (summer time) must not shift it by the wrong hour, nor put
+    it in an hour that did not happen there."""
+    aware = when.replace(tzinfo=ZoneInfo(old))
+    return aware.astimezone(ZoneInfo(new)).replace(tzinfo=None)
 
 
 def change_time_zone(conn: sa.Connection, patient_id: str, typed: str) -> tuple[str, str, bool]:
     """Set the person's zone (:func:`painlink.services.accounts.set_time_zone`) and move
-    an attack still going on — its start and the ratings, aura and medicines recorded
-    in it — to the new clock; returns (old zone, new zone, whether one moved).
+    every attack still going on — its start and the ratings, aura, medicines and
+    red-flag answers recorded in it — to the new clock; returns (old zone, new zone,
+    whether one moved).
 
     Why: finished entries keep the wall-clock time they were written in, but an open
     attack has to be ended on the new clock. A headache begun at 10:00 in Kiribati
     (UTC+14) and still there after landing in American Samoa (UTC−11) began at 09:00
     the day before by the clock the person now lives on; left at 10:00 "tomorrow", it
     could not be ended at all ("that is before it started"), and after a shorter flight
-    west its length would read hours short — both wrong for ICHD-3's 4–72 h. Moved by
-    the difference between the two clocks at this moment, its length stays true."""
+    west its length would read hours short — both wrong for ICHD-3's 4–72 h. Its times
+    are the same instants read on the new clock, so its length stays true. Known
+    limits: after a flight west the moved start may fall before a finished attack's
+    end on the old clock (the two clocks cannot be compared); a deleted rating restored
+    later keeps the clock it was deleted on."""
     old, new = accounts.set_time_zone(conn, patient_id, typed)
+    a = t.attacks.c
     open_ones = conn.execute(
-        sa.select(t.attacks.c.attack_id, t.attacks.c.start).where(
-            t.attacks.c.patient_id == patient_id, t.attacks.c.end.is_(None)
-        )
+        sa.select(a.attack_id, a.start).where(a.patient_id == patient_id, a.end.is_(None))
     ).all()  # all of them: a second headache "alongside" may be open too
-    if not open_ones or old == new:
+    if not open_ones or ZoneInfo(old) == ZoneInfo(new):
         return old, new, False
-    instant = dt.datetime.now(dt.UTC)
-    shift = instant.astimezone(ZoneInfo(new)).replace(tzinfo=None) - instant.astimezone(
-        ZoneInfo(old)
-    ).replace(tzinfo=None)
-    if not shift:
-        return old, new, False
+    moved = False
     for attack_id, start in open_ones:
-        conn.execute(
-            t.attacks.update()
-            .where(t.attacks.c.patient_id == patient_id, t.attacks.c.attack_id == attack_id)
-            .values(start=start + shift)
+        if (moved_start := on_new_clock(start, old, new)) == start:
+            continue  # two names of one clock ("US/Eastern", "America/New_York")
+        moved |= bool(
+            conn.execute(
+                t.attacks.update()
+                .where(a.patient_id == patient_id, a.attack_id == attack_id, a.end.is_(None))
+                .values(start=moved_start)
+            ).rowcount
         )
         for table, column in _ATTACK_TIMES:
             rows = conn.execute(
@@ -234,6 +246,8 @@ def change_time_zone(conn: sa.Connection, patient_id: str, typed: str) -> tuple[
             ).all()
             for row_id, when in rows:
                 conn.execute(
-                    table.update().where(table.c.id == row_id).values({column: when + shift})
+                    table.update()
+                    .where(table.c.id == row_id)
+                    .values({column: on_new_clock(when, old, new)})
                 )
-    return old, new, True
+    return old, new, moved
