@@ -9,8 +9,9 @@ back: low back, thoracic, lumbar, sacral), two questions — **one declared fami
 
 - **before**: does pain ≥4/10 on one day go with more attacks starting the next (on
   days not already inside an attack)? Penalised logistic regression (normal prior SD 5
-  on the log odds ratio) with a smooth drift over diary time (linear + quadratic), odds
-  ratio with its Wald 95% interval. Null: odds ratio 1.
+  on the log odds ratio) with slow terms of diary time (seasons and drifts:
+  ``analysis/seasons.py``) and the trigger model's attack history, odds ratio with its
+  95% interval (``analysis/spine_before.py``). Null: odds ratio 1.
 - **with**: how much higher is pain on the days of an attack than on the person's own
   attack-free days 3–7 days before it (outside the 48 h premonitory window)? Paired
   over attacks, mean rise with a t-interval. Null: a rise of 0.

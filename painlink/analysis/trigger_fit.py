@@ -7,6 +7,8 @@ regression of attack onset on days at risk (days not already inside an attack):
                        + e·menstrual window_t (people who record periods; other variables)
                        + f·log(½ + onsets in the previous 28 days) (a drifting baseline)
                        + g·(the day before was inside an attack)
+                       + Σ_k h_k·cos(π k (t + ½) / N) (seasons and drifts, one term per
+                         90 days of diary: :mod:`painlink.analysis.seasons`)
 
 All people's models go through one batched Newton solver
 (:func:`painlink.analysis.logistic.fit_logit`) in chunks: people are padded to the

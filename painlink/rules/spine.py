@@ -14,8 +14,10 @@ with its source.
   terms of the before model, lowered the false calls on noise to 0.7–2% (from 1–4%)
   but called 62 rather than 68 of 114 planted neck causes a cause or early sign at
   365 days, painlink simulator seed 2.)
-- The before model has a linear + quadratic drift over diary time: pain and attack
-  rate drifting together made 5–8% of noise people a "candidate cause" without it.
+- The before model has slow terms of diary time (the trigger model's seasons: one
+  cosine per 90 days, at least two — a drift and a dip; before the fifth session a
+  linear and a quadratic term): pain and attack rate drifting together made 5–8% of
+  noise people a "candidate cause" without them.
 - Pain threshold 4/10: "moderate" pain on the 0–10 numeric rating scale (the exposure
   definitions' neck pain, ``rules/triggers.py``).
 - Premonitory window 48 h: premonitory symptoms, neck stiffness among the commonest
