@@ -35,6 +35,10 @@ def test_the_trigger_tables_fit_a_phone(
     # a call is an association: what else it may be is said beside it
     assert "Other possible explanations" in panel.inner_text()
     assert panel.locator("ul.trigger-explanations li").count() == 3
+    # "no association" that did not look at the same day says so, and why
+    untested = panel.locator("#same-day-untested li")
+    assert untested.count() >= 1 and "screen time" in untested.first.inner_text()
+    assert "own day" in untested.first.inner_text()
     cut = panel.evaluate("p => p.scrollWidth - p.clientWidth")
     assert cut == 0, f"{cut} px of the trigger tables hidden to the right"
     found = {k: v for k, v in page.evaluate(_AUDIT_JS).items() if v}

@@ -536,3 +536,45 @@ def test_the_cohorts_variable_weights_come_from_the_other_half() -> None:
     w = before.group_by("variable").agg(pl.col("variable_weight").mean())
     weights = dict(zip(w["variable"], w["variable_weight"], strict=True))
     assert weights["stress"] > 2 * weights["alcohol_units"]
+
+
+def test_no_association_says_when_the_same_day_was_not_looked_at() -> None:
+    """Attacks that never last into a second day leave nothing to show whether they
+    change a variable on their day, so its same day is not tried; "no association"
+    must then say it looked at the days before only — in the frame, the text and the
+    web page. Two-day attacks show stress unmoved inside them: its same day is tried."""
+    rng = np.random.default_rng(3)
+    days, frames = 240, []
+    start = dt.date(2025, 1, 1)
+    dates = pl.date_range(start, start + dt.timedelta(days - 1), eager=True)
+    for i in range(40):
+        onset = rng.random(days) < 0.12
+        onset[1:] &= ~onset[:-1]
+        two_day = i % 2 == 1
+        ongoing = np.r_[False, onset[:-1]] if two_day else np.zeros(days, bool)
+        onset &= ~ongoing
+        frames.append(
+            pl.DataFrame(
+                {
+                    "patient_id": f"P{i:02d}",
+                    "date": dates,
+                    "onset": onset,
+                    "ongoing": ongoing,
+                    "attack_day": onset | ongoing,
+                    "stress": np.round(rng.uniform(0, 10, days)),
+                    "menstruation": [None] * days,
+                },
+                schema_overrides={"menstruation": pl.String},
+            )
+        )
+    results = TriggerAnalysis().fit(pl.concat(frames), shrink=False)
+    stress = results.to_frame().filter(pl.col("variable") == "stress")
+    one_day = stress.filter(pl.col("patient_id").str.slice(1).cast(pl.Int64) % 2 == 0)
+    two_day = stress.filter(pl.col("patient_id").str.slice(1).cast(pl.Int64) % 2 == 1)
+    assert not one_day["same_day_checked"].any()
+    assert two_day["same_day_checked"].mean() >= 0.8  # type: ignore[operator]
+    quiet = one_day.filter(pl.col("verdict") == "no association")["patient_id"][0]
+    text = results.summary(quiet)
+    assert "only the days before were tried" in text and "stress" in text.split("tried")[-1]
+    tried = two_day.filter(pl.col("same_day_checked") & (pl.col("verdict") == "no association"))
+    assert "only the days before" not in results.summary(tried["patient_id"][0])

@@ -62,6 +62,10 @@ ESTIMATES: dict[str, pl.DataType] = {
     "score_corr": pl.List(pl.Float64()),
     #: t statistic of "inside an attack" for the variable (see attack_changes)
     "inside_t": pl.Float64(),
+    #: was the same day (lag 0) tried for this person's variable? Not where attacks
+    #: move it, nor where the diary cannot show whether they do (attacks that never
+    #: last into a second day): then "no association" says nothing of the same day
+    "same_day_tried": pl.Boolean(),
 }
 HORMONAL_FORMS = ("window", "pill_free")
 BINARY_FORMS = ("present", "high", "low", "window", "pill_free")
@@ -442,6 +446,12 @@ def person_estimates(
                 float(checked[candidates[c].variable][1][i])
                 if candidates[c].variable in checked
                 else float("nan")
+                for i, c in zip(mp, mc, strict=True)
+            ],
+            "same_day_tried": [
+                bool(checked[candidates[c].variable][0][i])
+                if candidates[c].variable in checked
+                else True
                 for i, c in zip(mp, mc, strict=True)
             ],
         },

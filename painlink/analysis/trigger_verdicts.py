@@ -302,6 +302,12 @@ def verdict_rows(
                 "exposed_days": row["exposed_days"],
                 "power_note": "" if called else _power(row, s),
                 "note": note,
+                "same_day_checked": row.get("same_day_tried", True),
+                # why not: attacks move it (its "inside an attack" t exists), or the
+                # diary cannot show it (no days inside attacks to look at)
+                "same_day_why": None
+                if row.get("same_day_tried", True)
+                else ("cannot tell" if inside is None or math.isnan(inside) else "moves"),
             }
         )
     return pl.DataFrame(rows, schema=VERDICT_SCHEMA)
@@ -334,6 +340,11 @@ VERDICT_SCHEMA: dict[str, pl.DataType] = {
     "attacks_at_risk": pl.Int64(),
     "power_note": pl.String(),
     "note": pl.String(),
+    #: whether the same day was tried (see trigger_fit's same_day_tried); None where
+    #: nothing was tested
+    "same_day_checked": pl.Boolean(),
+    #: why the same day was not tried: "moves" (attacks change it), "cannot tell"
+    "same_day_why": pl.String(),
 }
 
 
@@ -360,3 +371,21 @@ def _power(row: dict[str, object], s: TriggerSettings) -> str:
         f"about {math.ceil(need - have)} more attacks to detect an odds ratio of "
         f"{s.detect_odds_ratio:g} with {s.power:.0%} power"
     )
+
+
+#: how a "no association" that did not look at the same day is said (text, CLI, web)
+SAME_DAY_UNCHECKED = (
+    "only the days before were tried (not the same day: attacks may change these on "
+    "their day, or never last into a second day to show whether they do) for"
+)
+
+
+def same_day_unchecked(rows: pl.DataFrame) -> list[str]:
+    """The factors of "no association" rows whose same day was not tried: saying "no
+    association" of them would claim more than was looked at."""
+    if "same_day_checked" not in rows.columns:
+        return []
+    out: list[str] = rows.filter(
+        (pl.col("verdict") == "no association") & ~pl.col("same_day_checked").fill_null(True)
+    )["factor"].to_list()
+    return out

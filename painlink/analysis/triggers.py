@@ -35,9 +35,11 @@ from painlink.analysis.results import Results, json_rows, one_patient, patients_
 from painlink.analysis.trigger_fit import person_estimates, weighted_families
 from painlink.analysis.trigger_verdicts import (
     LAG_WORDS,
+    SAME_DAY_UNCHECKED,
     cohort_route,
     half_of,
     own_route,
+    same_day_unchecked,
     verdict_rows,
 )
 from painlink.days.candidates import candidate_columns
@@ -132,6 +134,8 @@ class TriggerResults(Results):
             names = rows.filter(pl.col("verdict") == verdict)["factor"].to_list()
             if names:
                 lines.append(f"  {words}: {', '.join(names)}")
+        if unchecked := same_day_unchecked(rows):
+            lines.append(f"  {SAME_DAY_UNCHECKED}: {', '.join(unchecked)}")
         return lines
 
     def to_dict(self) -> dict[str, Any]:
