@@ -254,15 +254,21 @@ def test_the_sharing_page_dates_a_grant_in_the_patients_zone(web: Web) -> None:
 
 def test_an_entry_from_before_a_move_can_still_be_edited(web: Web) -> None:
     """02:30 on 29 Mar 2026 was a real time in New York; after a move to Berlin (where
-    it was skipped) the attack's other fields can still be changed, its start kept."""
+    it was skipped) the finished attack's other fields can still be changed, its start
+    kept. (An attack still open at the move goes to the new clock instead:
+    tests/test_probe_time_zone.py.)"""
     c, pid, csrf = _patient(web, "mover", "America/New_York")
     attack_id = _start(c, pid, csrf, "2026-03-29T02:30").json()["attack_id"]  # type: ignore[attr-defined]
-    r = c.post("/account/time-zone", data={"csrf_token": csrf, "time_zone": "Europe/Berlin"})
-    assert r.status_code == 200
     r = c.post(
         f"/attacks/{attack_id}/details", data={"csrf_token": csrf, "end": "2026-03-29T05:00"}
     )
     assert r.status_code == 200, r.text
+    r = c.post("/account/time-zone", data={"csrf_token": csrf, "time_zone": "Europe/Berlin"})
+    assert r.status_code == 200 and "moved to the new clock" not in r.text
+    r = c.post(
+        f"/attacks/{attack_id}/details", data={"csrf_token": csrf, "end": "2026-03-29T05:30"}
+    )
+    assert r.status_code == 200, r.text
     row = _attack_row(web, attack_id)
     assert row["start"] == dt.datetime(2026, 3, 29, 2, 30)
-    assert row["end"] == dt.datetime(2026, 3, 29, 5, 0)
+    assert row["end"] == dt.datetime(2026, 3, 29, 5, 30)
