@@ -15,6 +15,7 @@ from painlink.analysis import spine_link as sl
 from painlink.analysis.seasons import slow_terms
 from painlink.analysis.triggers import TriggerAnalysis
 from painlink.rules.triggers import TriggerSettings
+from tests.day_tables import day_frame
 
 
 def test_one_term_per_period_and_zero_where_a_diary_has_fewer() -> None:
@@ -69,30 +70,16 @@ def _seasonal_cohort(seed: int, people: int = 200, days: int = 365) -> pl.DataFr
         logit = np.log(0.1 / 0.9) + amplitude * winter + effect
         onset = rng.random(days) < 1 / (1 + np.exp(-logit))
         frames.append(
-            pl.DataFrame(
-                {
-                    "patient_id": f"P{i:03d}",
-                    "date": dates,
-                    "onset": onset,
-                    "ongoing": np.zeros(days, bool),
-                    "attack_day": onset,
-                    "stress": stress,
-                    "temperature_c": np.round(11 - 8 * winter + rng.normal(0, 2.5, days), 1),
-                    "screen_hours": np.round(
-                        np.clip(4 + 1.5 * winter + rng.normal(0, 1, days), 0, 16), 1
-                    ),
-                    "exercise_min": np.round(
-                        np.clip(30 - 20 * winter + rng.normal(0, 15, days), 0, None)
-                    ),
-                    "neck_pain_max": np.clip(
-                        np.round(3 + 1.5 * winter + rng.normal(0, 1.2, days)), 0, 10
-                    ),
-                    "back_pain_max": np.clip(
-                        np.round(2 + 1.5 * winter + rng.normal(0, 1.2, days)), 0, 10
-                    ),
-                    "menstruation": [None] * days,
-                },
-                schema_overrides={"menstruation": pl.String},
+            day_frame(
+                f"P{i:03d}",
+                dates,
+                onset,
+                stress=stress,
+                temperature_c=np.round(11 - 8 * winter + rng.normal(0, 2.5, days), 1),
+                screen_hours=np.round(np.clip(4 + 1.5 * winter + rng.normal(0, 1, days), 0, 16), 1),
+                exercise_min=np.round(np.clip(30 - 20 * winter + rng.normal(0, 15, days), 0, None)),
+                neck_pain_max=np.clip(np.round(3 + 1.5 * winter + rng.normal(0, 1.2, days)), 0, 10),
+                back_pain_max=np.clip(np.round(2 + 1.5 * winter + rng.normal(0, 1.2, days)), 0, 10),
             )
         )
     return pl.concat(frames)

@@ -20,6 +20,7 @@ from painlink.analysis.triggers import TriggerAnalysis
 from painlink.days.exposures import log_days_since_last_onset
 from painlink.rules.spine import SpineSettings
 from painlink.rules.triggers import TriggerSettings
+from tests.day_tables import day_frame
 
 
 def _ar1(rng: np.random.Generator, n: int, phi: float) -> np.ndarray:
@@ -60,21 +61,15 @@ def test_persistent_unrelated_series_are_not_called_linked() -> None:
     for i in range(people):
         onset = rng.random(days) < 1 / (1 + np.exp(2.4 - _ar1(rng, days, 0.97)))
         frames.append(
-            pl.DataFrame(
-                {
-                    "patient_id": f"P{i:03d}",
-                    "date": dates,
-                    "onset": onset,
-                    "ongoing": np.zeros(days, bool),
-                    "attack_day": onset,
-                    "stress": np.clip(np.round(5 + 2 * _ar1(rng, days, 0.95)), 0, 10),
-                    "sleep_hours": np.round(7 + _ar1(rng, days, 0.95), 1),
-                    "screen_hours": np.round(np.clip(3 + 1.5 * _ar1(rng, days, 0.95), 0, 9), 1),
-                    "neck_pain_max": np.clip(np.round(3 + 2 * _ar1(rng, days, 0.95)), 0, 10),
-                    "back_pain_max": np.clip(np.round(2 + 2 * _ar1(rng, days, 0.95)), 0, 10),
-                    "menstruation": [None] * days,
-                },
-                schema_overrides={"menstruation": pl.String},
+            day_frame(
+                f"P{i:03d}",
+                dates,
+                onset,
+                stress=np.clip(np.round(5 + 2 * _ar1(rng, days, 0.95)), 0, 10),
+                sleep_hours=np.round(7 + _ar1(rng, days, 0.95), 1),
+                screen_hours=np.round(np.clip(3 + 1.5 * _ar1(rng, days, 0.95), 0, 9), 1),
+                neck_pain_max=np.clip(np.round(3 + 2 * _ar1(rng, days, 0.95)), 0, 10),
+                back_pain_max=np.clip(np.round(2 + 2 * _ar1(rng, days, 0.95)), 0, 10),
             )
         )
     table = pl.concat(frames)

@@ -17,6 +17,7 @@ from painlink.days.day_table import build_day_table
 from painlink.diary.frames import DiaryFrames
 from painlink.simulate.simulator import simulate
 from painlink.simulate.spec import SimulationSpec
+from tests.day_tables import day_frame
 
 
 def _data(seed: int, n: int = 730) -> tuple[np.ndarray, np.ndarray]:
@@ -554,18 +555,7 @@ def test_no_association_says_when_the_same_day_was_not_looked_at() -> None:
         ongoing = np.r_[False, onset[:-1]] if two_day else np.zeros(days, bool)
         onset &= ~ongoing
         frames.append(
-            pl.DataFrame(
-                {
-                    "patient_id": f"P{i:02d}",
-                    "date": dates,
-                    "onset": onset,
-                    "ongoing": ongoing,
-                    "attack_day": onset | ongoing,
-                    "stress": np.round(rng.uniform(0, 10, days)),
-                    "menstruation": [None] * days,
-                },
-                schema_overrides={"menstruation": pl.String},
-            )
+            day_frame(f"P{i:02d}", dates, onset, ongoing, stress=np.round(rng.uniform(0, 10, days)))
         )
     results = TriggerAnalysis().fit(pl.concat(frames), shrink=False)
     stress = results.to_frame().filter(pl.col("variable") == "stress")

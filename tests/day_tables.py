@@ -1,0 +1,33 @@
+"""Hand-built day tables for analysis tests: the columns the analyses read (patient,
+date, onset, ongoing, attack day, no periods) around a test's own variables, so each
+test's generator writes only its own story."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+
+def day_frame(
+    patient_id: str,
+    dates: pl.Series,
+    onset: np.ndarray,
+    ongoing: np.ndarray | None = None,
+    **values: object,
+) -> pl.DataFrame:
+    """One person's day table: ``onset`` and ``ongoing`` (no days inside attacks when
+    None) per date, the attack days from both, no menstruation recorded, and
+    ``values`` as the day columns."""
+    inside = np.zeros(len(dates), bool) if ongoing is None else ongoing
+    return pl.DataFrame(
+        {
+            "patient_id": patient_id,
+            "date": dates,
+            "onset": onset,
+            "ongoing": inside,
+            "attack_day": onset | inside,
+            **values,
+            "menstruation": [None] * len(dates),
+        },
+        schema_overrides={"menstruation": pl.String},
+    )
