@@ -12,10 +12,16 @@ import polars as pl
 import pytest
 
 from painlink.analysis import spine_link as sl
-from painlink.analysis.seasons import slow_terms
+from painlink.analysis.seasons import slow_terms, term_counts
 from painlink.analysis.triggers import TriggerAnalysis
 from painlink.rules.triggers import TriggerSettings
 from tests.day_tables import day_frame
+
+
+def _terms(day: np.ndarray, span: np.ndarray, days_per_term: int, **bounds: int) -> np.ndarray:
+    """The basis with each person's count from their span and recorded rows."""
+    logged = (~np.isnan(day)).sum(axis=1)
+    return slow_terms(day, span, term_counts(span, logged, days_per_term, **bounds))
 
 
 def test_one_term_per_period_and_zero_where_a_diary_has_fewer() -> None:
@@ -23,7 +29,7 @@ def test_one_term_per_period_and_zero_where_a_diary_has_fewer() -> None:
     spans = np.array([400, 100, 50])
     for p, n in enumerate(spans):
         day[p, :n] = np.arange(n)
-    terms = slow_terms(day, spans, 90)
+    terms = _terms(day, spans, 90)
     assert terms.shape == (3, 400, 4)  # 400 // 90
     assert np.count_nonzero(np.abs(terms[1]).sum(0)) == 1  # 100 days: one term
     assert not terms[2].any()  # 50 days: none
@@ -37,18 +43,18 @@ def test_one_term_per_period_and_zero_where_a_diary_has_fewer() -> None:
     assert np.allclose(gram, np.eye(4) / 2, atol=1e-9)
     assert np.abs(terms[0].mean(0)).max() < 1e-9
     # at least two for the neck/back before test, however short the diary
-    assert slow_terms(day[2:], spans[2:], 90, min_terms=2).shape[-1] == 2
-    assert not slow_terms(day, spans, 0).size  # switched off
+    assert _terms(day[2:], spans[2:], 90, min_terms=2).shape[-1] == 2
+    assert not _terms(day, spans, 0).size  # switched off
 
 
 def test_terms_are_earned_by_recorded_days_and_capped() -> None:
     """Two rows ten years apart earn no terms; a five-year diary gets the cap (16)."""
     sparse = np.array([[0.0, 3652.0]])
-    assert slow_terms(sparse, np.array([3653]), 90).shape[-1] == 0
+    assert _terms(sparse, np.array([3653]), 90).shape[-1] == 0
     long = np.arange(1826, dtype=float)[None, :]
-    terms = slow_terms(long, np.array([1826]), 90)
+    terms = _terms(long, np.array([1826]), 90)
     assert terms.shape[-1] == 16
-    assert slow_terms(long, np.array([1826]), 90, max_terms=40).shape[-1] == 20
+    assert _terms(long, np.array([1826]), 90, max_terms=40).shape[-1] == 20
 
 
 def _seasonal_cohort(seed: int, people: int = 200, days: int = 365) -> pl.DataFrame:

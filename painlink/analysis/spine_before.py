@@ -25,7 +25,7 @@ from painlink.analysis.family_test import (
     serial_inflation,
 )
 from painlink.analysis.logistic import fit_logit
-from painlink.analysis.seasons import slow_terms
+from painlink.analysis.seasons import slow_terms, term_counts
 from painlink.rules.spine import SETTINGS, SpineSettings
 
 #: the before test's forms of yesterday's pain: the clinical cut (≥ threshold) and the
@@ -116,10 +116,9 @@ def trend_columns(n: int, s: SpineSettings = SETTINGS) -> np.ndarray:
     When pain and the attack rate both drift over months (a new job, a season), pain
     the day before would go with more attacks for no other reason: on noise pain with
     such a drift, 5–8% of people were called "candidate cause" without slow terms."""
-    day = np.arange(n, dtype=float)[None, :]
-    out: np.ndarray = slow_terms(
-        day, np.array([n]), s.trend_days, s.trend_min_terms, s.trend_max_terms
-    )[0]
+    span = np.array([n])
+    counts = term_counts(span, span, s.trend_days, s.trend_min_terms, s.trend_max_terms)
+    out: np.ndarray = slow_terms(np.arange(n, dtype=float)[None, :], span, counts)[0]
     return out
 
 

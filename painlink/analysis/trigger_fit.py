@@ -287,16 +287,9 @@ def person_estimates(
     )
     # seasons and drifts: a variable that only shares the months with the attacks is
     # not credited with them (painlink.analysis.seasons)
+    # (people's rows are in the frame's order, one run per person: the names' order)
     diary_day = _padded(frame["_diary_day"].to_numpy(), who, day, shape)
-    span = np.nanmax(np.where(np.isnan(diary_day), -1.0, diary_day), axis=1) + 1
-    seasons = slow_terms(
-        diary_day,
-        span,
-        s.trend_days,
-        max_terms=s.trend_max_terms,
-        logged=people["logged"].to_numpy(),
-        logged_per_term=s.trend_logged_per_term,
-    )
+    seasons = slow_terms(diary_day, people["span"].to_numpy(), terms)
     cov = np.concatenate([cov, seasons], axis=-1)
     ongoing = _padded(frame["ongoing"].cast(pl.Float64).to_numpy(), who, day, shape) == 1
     # per variable, on one numeric column of it ("more of it" points up in every one of
