@@ -219,23 +219,23 @@ def change_time_zone(conn: sa.Connection, patient_id: str, typed: str) -> tuple[
     end on the old clock (the two clocks cannot be compared); a deleted rating restored
     later keeps the clock it was deleted on."""
     old, new = accounts.set_time_zone(conn, patient_id, typed)
+    if old == new:
+        return old, new, False
     a = t.attacks.c
     open_ones = conn.execute(
         sa.select(a.attack_id, a.start).where(a.patient_id == patient_id, a.end.is_(None))
     ).all()  # all of them: a second headache "alongside" may be open too
-    if not open_ones or ZoneInfo(old) == ZoneInfo(new):
-        return old, new, False
     moved = False
     for attack_id, start in open_ones:
         if (moved_start := on_new_clock(start, old, new)) == start:
             continue  # two names of one clock ("US/Eastern", "America/New_York")
-        moved |= bool(
-            conn.execute(
-                t.attacks.update()
-                .where(a.patient_id == patient_id, a.attack_id == attack_id, a.end.is_(None))
-                .values(start=moved_start)
-            ).rowcount
-        )
+        if not conn.execute(
+            t.attacks.update()
+            .where(a.patient_id == patient_id, a.attack_id == attack_id, a.end.is_(None))
+            .values(start=moved_start)
+        ).rowcount:
+            continue  # ended meanwhile: a finished attack keeps its clock, and so its times
+        moved = True
         for table, column in _ATTACK_TIMES:
             rows = conn.execute(
                 sa.select(table.c.id, table.c[column]).where(
