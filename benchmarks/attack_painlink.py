@@ -64,6 +64,13 @@ def _scored(
     return result
 
 
+def _cohort(stories: str, patients: int, days: int, seed: int, effect_lag: int) -> Cohort:
+    """The cohort one run scores: painlink and the oracle read the same one."""
+    return generate(
+        patients, days, seed, "" if stories == "base" else stories, effect_lag=effect_lag
+    )
+
+
 def run_one(
     stories: str, patients: int, days: int, seed: int, calls_dir: Path | None, effect_lag: int = 0
 ) -> list:
@@ -72,9 +79,7 @@ def run_one(
 
     from painlink.interop.csv_diary import read_diary_folder
 
-    cohort = generate(
-        patients, days, seed, "" if stories == "base" else stories, effect_lag=effect_lag
-    )
+    cohort = _cohort(stories, patients, days, seed, effect_lag)
     out = []
     with tempfile.TemporaryDirectory() as tmp:
         folder = cohort.write(Path(tmp) / "diary")
@@ -102,9 +107,7 @@ def run_oracle(
     """oracle_three's rates on the same cohort ``run_one`` scores (same seed, same data)."""
     from oracle_three import oracle, rates
 
-    cohort = generate(
-        patients, days, seed, "" if stories == "base" else stories, effect_lag=effect_lag
-    )
+    cohort = _cohort(stories, patients, days, seed, effect_lag)
     result = rates(oracle(cohort))
     result.update(
         story=_label(stories, effect_lag),
