@@ -382,26 +382,30 @@ def test_bh_within_groups_equals_statsmodels_per_group_and_weights_favour_the_we
     assert favoured < _bh(p)[0] < disfavoured
 
 
+@pytest.mark.parametrize("adjust", [False, True])
 @pytest.mark.parametrize(
     "variable,form,lag",
     [("stress", "per_sd", 1), ("alcohol_units", "present", 2), ("pressure_hpa", "change", 0)],
 )
-def test_a_patients_estimate_equals_statsmodels_on_the_same_design(variable, form, lag) -> None:  # type: ignore[no-untyped-def]
+def test_a_patients_estimate_equals_statsmodels_on_the_same_design(
+    variable, form, lag, adjust
+) -> None:  # type: ignore[no-untyped-def]
     """The batched fit of one simulated patient's candidate equals statsmodels' Logit on
     a design rebuilt here from the day table (weekend, days since the last onset, the
     recent attack rate, the day after an attack, the menstrual window, one cosine of
-    diary time per 90 days)."""
-    from painlink.analysis.trigger_fit import person_estimates
+    diary time per 90 days; with ``adjust``, the check of a call, also each of the
+    person's other variables that day, standardised)."""
+    from painlink.analysis.trigger_fit import CHECKED_FORMS, attack_changes, person_estimates
     from painlink.days.candidates import candidate_columns
-    from painlink.rules.triggers import TriggerSettings
+    from painlink.rules.triggers import SAME_DAY, TriggerSettings
 
     parts = list(simulate(SimulationSpec(patients=3, days=400, seed=31)))
     days = build_day_table(DiaryFrames.concat(p[0] for p in parts))
     # the model's own standard error (no allowance for serial dependence: that part is
     # checked against statsmodels' HAC in tests/test_family_test.py)
-    s = TriggerSettings(prior_sd=None, serial_lags=0)  # type: ignore[arg-type]
+    s = TriggerSettings(prior_sd=None, serial_lags=0, companions=True)  # type: ignore[arg-type]
     frame, candidates, _ = candidate_columns(days, s)
-    est = person_estimates(frame, candidates, s)
+    est = person_estimates(frame, candidates, s, adjust=adjust)
     pid = "SIM000002"
     row = est.filter(
         (pl.col("patient_id") == pid)
@@ -443,6 +447,27 @@ def test_a_patients_estimate_equals_statsmodels_on_the_same_design(variable, for
         ]
     )
     keep = ~one["ongoing"].to_numpy() & ~np.isnan(x)
+    # the companions: every other variable's first column in CHECKED_FORMS' order (not the
+    # menstrual or pill-free one), standardised over the person's recorded days, at the
+    # candidate's lag; on the same day only where attacks do not move it
+    others = []
+    for other in sorted({c.variable for c in candidates} - {variable}):
+        forms = [c.form for c in candidates if c.variable == other]
+        first = next(f for f in CHECKED_FORMS if f in forms)
+        if first in ("window", "pill_free"):
+            continue
+        v = one[f"x_{other}__{first}"].cast(pl.Float64).to_numpy()
+        if lag == 0 and other not in SAME_DAY:
+            moved, _ = attack_changes(v[None], one["ongoing"].to_numpy()[None], s.reverse_alpha)
+            if moved[0]:
+                continue
+        if np.isnan(v).all() or not np.nanstd(v) > 0:
+            continue  # never recorded, or never varies: nothing to adjust for
+        z = np.nan_to_num((v - np.nanmean(v)) / np.nanstd(v))
+        others.append(np.r_[np.zeros(lag), z[: len(z) - lag]] if lag else z)
+    assert len(others) >= 3
+    if adjust:
+        X = np.column_stack([X, *others])
     ref = sm.Logit(onset[keep], X[keep]).fit(disp=0, method="newton", tol=1e-12, maxiter=100)
     assert abs(row["log_or"] - ref.params[1]) < 1e-6
     assert abs(row["se"] - ref.bse[1]) < 1e-6

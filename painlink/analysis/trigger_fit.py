@@ -10,6 +10,11 @@ regression of attack onset on days at risk (days not already inside an attack):
                        + Σ_k h_k·cos(π k (t + ½) / N) (seasons and drifts, one term per
                          90 days of diary: :mod:`painlink.analysis.seasons`)
 
+With ``adjust`` (the check of a call against the person's other records,
+:func:`painlink.analysis.companions.companion_check`) the model also carries
+Σ_u j_u·z_{u,t−lag}: each of the person's other variables, standardised, on the same
+day of the lag (its companions; on the same day only where attacks do not move them).
+
 All people's models go through one batched Newton solver
 (:func:`painlink.analysis.logistic.fit_logit`) in chunks: people are padded to the
 longest diary and the padding masked out, so a cohort costs a few large array
@@ -214,13 +219,32 @@ def attack_changes(
     return changed, np.where(enough, t, np.nan)
 
 
+def standardised(values: np.ndarray) -> np.ndarray:
+    """Each person's values (rows) minus their mean, per their SD; a missing day or a
+    value that never varies is 0 (the person's usual)."""
+    ok = ~np.isnan(values)
+    count = np.maximum(ok.sum(1, keepdims=True), 1)
+    mean = np.where(ok, values, 0.0).sum(1, keepdims=True) / count
+    centred = np.where(ok, values - mean, 0.0)
+    sd = np.sqrt((centred**2).sum(1, keepdims=True) / count)
+    return np.where(sd > 1e-12, centred / np.where(sd > 1e-12, sd, 1.0), 0.0)
+
+
 def person_estimates(
-    frame: pl.DataFrame, candidates: list[Candidate], settings: TriggerSettings
+    frame: pl.DataFrame,
+    candidates: list[Candidate],
+    settings: TriggerSettings,
+    *,
+    adjust: bool = False,
+    only: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Estimates for every person × candidate × lag (see the module).
 
     ``frame`` is :func:`painlink.days.candidates.candidate_columns`' frame: the day table
-    sorted by patient and date with one column per candidate."""
+    sorted by patient and date with one column per candidate. ``adjust`` adds each
+    candidate's companions (see the module); ``only`` (patient_id, variable, form, lag)
+    fits just those models — the rest come back without data, and no max-T test is
+    run (the check of calls needs single models)."""
     s = settings
     if frame.height == 0 or not candidates:
         return pl.DataFrame(schema=ESTIMATES)
@@ -241,7 +265,11 @@ def person_estimates(
         ids = people["patient_id"].to_numpy()
         parts = [
             person_estimates(
-                frame.filter(pl.col("patient_id").is_in(list(ids[terms == k]))), candidates, s
+                frame.filter(pl.col("patient_id").is_in(list(ids[terms == k]))),
+                candidates,
+                s,
+                adjust=adjust,
+                only=only,
             )
             for k in np.unique(terms)
         ]
@@ -306,8 +334,39 @@ def person_estimates(
         changed, inside_t = attack_changes(values, ongoing, s.reverse_alpha)
         checked[c.variable] = (~changed | (c.variable in SAME_DAY), inside_t)
 
+    # the variables a candidate is adjusted for (its companions), standardised, at each
+    # lag; on the same day only where attacks do not move them (as a candidate)
+    companions = [v for v, c in preferred.items() if c.form not in HORMONAL_FORMS] if adjust else []
+    lagged: dict[int, np.ndarray] = {}
+    if companions:
+        level = np.stack(
+            [
+                standardised(
+                    _padded(frame[preferred[v].column].cast(pl.Float64).to_numpy(), who, day, shape)
+                )
+                for v in companions
+            ],
+            axis=-1,
+        )  # (P, n, V)
+        same_day = np.stack([checked[v][0] for v in companions], axis=-1)  # (P, V)
+        for lag in s.lags:
+            shifted = np.zeros_like(level)
+            shifted[:, lag:] = level[:, : n - lag]
+            lagged[lag] = shifted * same_day[:, None, :] if lag == 0 else shifted
     # models in blocks of one candidate × lag for every patient: x[t] = raw[t − lag]
     blocks = [(ci, lag) for ci in range(len(candidates)) for lag in s.lags]
+    wanted_keys: set[tuple[str, str, str, int]] | None = None
+    if only is not None:
+        wanted_keys = {
+            (str(r[0]), str(r[1]), str(r[2]), int(r[3]))
+            for r in only.select("patient_id", "variable", "form", "lag").iter_rows()
+        }
+        kinds = {(k[1], k[2], k[3]) for k in wanted_keys}
+        blocks = [
+            (ci, lag)
+            for ci, lag in blocks
+            if (candidates[ci].variable, candidates[ci].form, lag) in kinds
+        ]
     m = len(blocks) * P
     mp = np.tile(np.arange(P), len(blocks))
     mc = np.repeat([ci for ci, _ in blocks], P)
@@ -319,13 +378,15 @@ def person_estimates(
     attacks_exposed = np.zeros(m, int)
     attacks = np.zeros(m, int)
     enough = np.zeros(m, bool)
-    p = 2 + cov.shape[-1]
+    p = 2 + cov.shape[-1] + len(companions)
     # a design array holds n × p numbers per model: fewer models per chunk when wider
     per_chunk = max(1, _CHUNK_CELLS * 7 // max(n * P * p, 1))
     # each person's covariates without any exposure: where every model's Newton starts
     base = np.concatenate([np.ones((P, n, 1)), cov], axis=-1)
     null = fit_logit(base, y, at_risk, prior_sd=s.prior_sd).coef
     start = np.insert(null, 1, 0.0, axis=1)
+    if companions:
+        start = np.concatenate([start, np.zeros((P, len(companions)))], axis=1)
     # the null model's weights p̂(1 − p̂): what the score tests of one variable's forms
     # × lags share, for their joint (max-T) test (painlink.analysis.family_test)
     w_null = null_weights(base, null, at_risk)
@@ -376,6 +437,14 @@ def person_estimates(
             (exposed[idx] >= s.min_days_each) & (n_valid - exposed[idx] >= s.min_days_each),
             (n_valid >= s.min_days_numeric) & (spread > 1e-9),
         )
+        if wanted_keys is not None:
+            ok &= np.array(
+                [
+                    (names[i], candidates[c].variable, candidates[c].form, int(lag)) in wanted_keys
+                    for i, c, lag in zip(mp[idx], mc[idx], ml[idx], strict=True)
+                ],
+                dtype=bool,
+            )
         enough[idx] = ok
         fit_idx = np.flatnonzero(ok)
         sel = idx[fit_idx]
@@ -383,7 +452,16 @@ def person_estimates(
             X = np.empty((len(sel), n, p))
             X[:, :, 0] = 1.0
             X[:, :, 1] = xv[fit_idx]
-            X[:, :, 2:] = cov[mp[sel]]
+            X[:, :, 2 : 2 + cov.shape[-1]] = cov[mp[sel]]
+            if companions:
+                # each other variable on its own column; the candidate's own is zero
+                # (a zero column gets a zero coefficient and changes nothing)
+                others = X[:, :, 2 + cov.shape[-1] :]  # a view: filled in place
+                for lag in np.unique(ml[sel]):
+                    others[ml[sel] == lag] = lagged[int(lag)][mp[sel][ml[sel] == lag]]
+                own = np.array([candidates[c].variable for c in mc[sel]])
+                for j, v in enumerate(companions):
+                    others[own == v, :, j] = 0.0
             hormonal = np.isin(
                 mc[sel], [i for i, c in enumerate(candidates) if c.form in HORMONAL_FORMS]
             )
@@ -403,7 +481,7 @@ def person_estimates(
         # the variables whose every block is now fitted: their max-T tests, then let go
         fitted_to = first + len(chunk)
         ready = [v for v, f in families.items() if f.max() < fitted_to]
-        if ready:
+        if ready and wanted_keys is None:
             _family_tests(
                 [families[v] for v in ready],
                 log_or / se,
@@ -412,9 +490,9 @@ def person_estimates(
                 w_null,
                 (p_family, z_family, score_corr),
             )
-            for v in ready:
-                for b in families.pop(v):
-                    resid.pop(int(b), None)
+        for v in ready:
+            for b in families.pop(v):
+                resid.pop(int(b), None)
     p_raw = np.where(enough, 2 * stats.norm.sf(np.abs(log_or / se)), np.nan)
     return pl.DataFrame(
         {

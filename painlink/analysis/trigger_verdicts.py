@@ -52,6 +52,11 @@ def _words(variable: str) -> tuple[str, str]:
     return variable.replace("_", " "), ""
 
 
+def variable_words(variable: str) -> str:
+    """A variable's name as a person reads it ("sleep quality", an own factor's name)."""
+    return _words(variable)[0]
+
+
 def _fmt(value: float | None) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "?"

@@ -17,8 +17,9 @@ evidence and their own interval to exclude 1.
 
 Verdicts per person and variable: ``likely trigger``, ``likely protector``,
 ``possible early attack sign`` (a known premonitory symptom: maybe the attack already
-starting), ``no association``, ``not enough data`` (with what is missing) and ``not
-recorded``. These are associations in one person's diary, not causes.
+starting), ``explained by other records`` (a call the person's other records explain:
+:mod:`painlink.analysis.companions`), ``no association``, ``not enough data`` (with
+what is missing) and ``not recorded``. These are associations in one person's diary, not causes.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import polars as pl
 
+from painlink.analysis.companions import companion_check
 from painlink.analysis.effect_prior import cross_fitted_share, fit_prior, posterior
 from painlink.analysis.plotting import figure, finish, nothing_yet
 from painlink.analysis.results import Results, json_rows, one_patient, patients_of, per_patient_text
@@ -43,7 +45,7 @@ from painlink.analysis.trigger_verdicts import (
     verdict_rows,
 )
 from painlink.days.candidates import candidate_columns
-from painlink.rules.triggers import CALLS, EXPLANATIONS, TriggerSettings
+from painlink.rules.triggers import CALLS, EXPLAINED, EXPLANATIONS, TriggerSettings
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -91,7 +93,12 @@ class TriggerResults(Results):
             )
             v = v.join(cc, on=["patient_id", "variable", "form", "lag"], how="left")
         order = pl.col("verdict").replace_strict(
-            {**{c: i for i, c in enumerate(CALLS)}, "no association": 5, "not enough data": 6},
+            {
+                **{c: i for i, c in enumerate(CALLS)},
+                EXPLAINED: 4,
+                "no association": 5,
+                "not enough data": 6,
+            },
             default=7,
             return_dtype=pl.Int64,
         )
@@ -126,6 +133,13 @@ class TriggerResults(Results):
         if calls.height:
             lines.append("  Each of these may also be:")
             lines.extend(f"    - {why}" for why in EXPLANATIONS.values())
+        for r in rows.filter(pl.col("verdict") == EXPLAINED).iter_rows(named=True):
+            what = f"what it moves with ({r['moves_with']})" if r["moves_with"] else "the rest"
+            lines.append(
+                f"  {r['factor']}: goes with attacks, but no more than {what} explains: "
+                f"beside the other records, odds ratio {r['adjusted_odds_ratio']:.2f} "
+                f"(95% CI {r['adjusted_ci_low']:.2f}–{r['adjusted_ci_high']:.2f})"
+            )
         for verdict, words in (
             ("no association", "no association found for"),
             ("not enough data", "not enough data yet for"),
@@ -205,6 +219,7 @@ class TriggerAnalysis:
         kinds = {c.variable: c.kind for c in candidates}
         recorded, scale_map = _recorded(frame, scales, kinds)
         verdicts = verdict_rows(best, recorded, scale_map, s, kinds)
+        verdicts = companion_check(frame, candidates, estimates, verdicts, s)
         sensitivity = pl.DataFrame()
         if case_crossover:
             sensitivity = _case_crossover(frame, verdicts, s)

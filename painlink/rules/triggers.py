@@ -105,6 +105,20 @@ class TriggerSettings:
     #: for "inside an attack" given the day before): premonitory symptoms rise before
     #: and during attacks (Giffin 2003; Karsan 2021), a cause need not
     early_sign_t: float = 1.96
+    #: each call is checked against the person's other records: fitted again with the
+    #: candidate as their other variables predict it that day (its companions) as one
+    #: more covariate — in a linear model adjusting for that prediction removes
+    #: confounding by all of them at once (the propensity score as a covariate:
+    #: Rosenbaum & Rubin 1983; for a continuous exposure Hirano & Imbens 2004) — and
+    #: withdrawn, as "explained by other records", when the adjusted estimate falls
+    #: below ``companion_shrink`` of its own (log scale) and its 95% interval includes
+    #: 1 (painlink.analysis.companions; measured in docs/validation.md). Without it,
+    #: sleep quality written from the night's sleep and the day's stress was called a
+    #: trigger wherever those acted
+    companions: bool = True
+    #: ... a real cause keeps its size beside its companions (only its interval
+    #: widens); a companion's falls towards 0. Half: painlink's choice, measured
+    companion_shrink: float = 0.5
 
 
 #: the forms tried for each kind of variable
@@ -149,6 +163,9 @@ NOT_CANDIDATES = ("neck_pain", "low_back_pain", "stoplight")
 #: the verdicts that are a finding (the rest: no association, not enough data, not
 #: recorded)
 CALLS = ("likely trigger", "likely protector", "possible early attack sign")
+#: a call withdrawn because the person's other records explain it (TriggerSettings.
+#: companions): it goes with attacks, but no more than the records it moves with do
+EXPLAINED = "explained by other records"
 
 #: shown beside any call: what else a factor that goes with attacks can be. A diary
 #: sees that two things happen together, not why. Premonitory symptoms precede the

@@ -26,11 +26,12 @@ from painlink.rules import report as rules
 from painlink.rules.day_definitions import DEFINITIONS
 from painlink.rules.ichd3 import Ichd3Rules
 from painlink.rules.questionnaires import INSTRUMENTS
+from painlink.rules.triggers import CALLS as TRIGGER_CALLS
 
 #: the instruments page 1 always lists (with "not recorded" when absent)
 PAGE_ONE_INSTRUMENTS = ("midas", "hit6", "ndi", "odi")
 #: trigger and spine verdicts that are not a call: left off the page
-NOT_A_CALL = frozenset({"no association", "not enough data", "no link found", ""})
+NOT_A_CALL = frozenset({"no association", "not enough data", "not recorded", "no link found", ""})
 #: how many triggers and protectors page 1 names
 TOP_FACTORS = 3
 _UNVERIFIED = re.compile(r"\s*\[unverified\]")
@@ -413,7 +414,8 @@ def _triggers(report: AnalysisReport, patient_id: str) -> list[dict[str, Any]]:
     frame = report.triggers.to_frame(patient_id)
     if not frame.height or "verdict" not in frame.columns:
         return []
-    rows = [r for r in frame.iter_rows(named=True) if clean(r.get("verdict")) not in NOT_A_CALL]
+    # only the calls: "explained by other records", "not recorded" and the rest are not
+    rows = [r for r in frame.iter_rows(named=True) if clean(r.get("verdict")) in TRIGGER_CALLS]
 
     def strength(r: dict[str, Any]) -> float:
         value = _num(r.get("odds_ratio"))

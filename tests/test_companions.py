@@ -1,0 +1,101 @@
+"""Companions: a variable written from the real causes is not a trigger of its own.
+
+Each call is fitted again beside the person's other variables on the same day of its
+lag (``TriggerSettings.companions``, :mod:`painlink.analysis.companions`). Sleep
+quality written from last night's sleep and the day's stress goes with attacks wherever
+stress acts; beside stress and sleep it has nothing left to explain, and its call is
+withdrawn as "explained by other records"."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import polars as pl
+import pytest
+
+from painlink.analysis.trigger_fit import standardised
+from painlink.analysis.triggers import TriggerAnalysis
+from painlink.rules.triggers import CALLS, EXPLAINED, TriggerSettings
+from tests.day_tables import day_frame
+
+
+def test_standardised_values_and_a_variable_never_recorded() -> None:
+    """Each person's values per their own mean and SD; a person who never recorded the
+    variable (or never varied it) gets 0 every day: a column that adjusts for nothing."""
+    rng = np.random.default_rng(5)
+    raw = rng.normal(5, 2, (3, 90))
+    raw[0, ::7] = np.nan
+    raw[1] = np.nan
+    raw[2] = 4.0
+    level = standardised(raw)
+    ok = ~np.isnan(raw[0])
+    assert np.allclose(level[0, ok], (raw[0, ok] - raw[0, ok].mean()) / raw[0, ok].std())
+    assert np.all(level[0, ~ok] == 0)
+    assert np.all(level[1] == 0) and np.all(level[2] == 0)
+
+
+def _companion_cohort(seed: int, people: int = 200, days: int = 365) -> pl.DataFrame:
+    """Stress and last night's sleep move day to day; for the first half of the people
+    a stressful day raises the odds of an attack starting the next day. Sleep quality
+    is written from the night's sleep and the day's stress, with noise of its own, and
+    does nothing."""
+    rng = np.random.default_rng(seed)
+    start = dt.date(2025, 1, 6)
+    dates = pl.date_range(start, start + dt.timedelta(days - 1), eager=True)
+    frames = []
+    for i in range(people):
+        stress = np.clip(np.round(rng.normal(4.5, 1.8, days)), 0, 10)
+        sleep = np.round(rng.normal(7.0, 1.0, days) * 2) / 2
+        quality = 6.5 + 0.9 * (sleep - 7.0) - 0.6 * (stress - 4.5) + rng.normal(0, 0.7, days)
+        effect = 0.4 * np.r_[0.0, stress[:-1] - 4.5] if i < people // 2 else 0.0
+        logit = np.log(0.12 / 0.88) + effect
+        onset = rng.random(days) < 1 / (1 + np.exp(-logit))
+        frames.append(
+            day_frame(
+                f"P{i:03d}",
+                dates,
+                onset,
+                stress=stress,
+                sleep_hours=sleep,
+                sleep_quality=np.clip(np.round(quality), 0, 10),
+            )
+        )
+    return pl.concat(frames)
+
+
+def _rates(table: pl.DataFrame, settings: TriggerSettings) -> tuple[float, float, pl.DataFrame]:
+    """Share of people whose sleep quality is called (it does nothing in anyone), share
+    of stress effects found, and the verdicts."""
+    calls = {"likely trigger", "likely protector", "possible early attack sign"}
+    frame = TriggerAnalysis(settings).fit(table, shrink=False).to_frame()
+    called = frame.with_columns(pl.col("verdict").is_in(list(calls)).alias("called"))
+    acts = pl.col("patient_id").str.slice(1).cast(pl.Int64) < 100
+    quality = called.filter(pl.col("variable") == "sleep_quality")["called"].mean()
+    stress = called.filter((pl.col("variable") == "stress") & acts)
+    found = (stress["verdict"] == "likely trigger").mean()
+    return float(quality), float(found), frame  # type: ignore[arg-type]
+
+
+@pytest.mark.slow
+def test_a_companion_of_the_cause_is_withdrawn_and_the_cause_is_still_found() -> None:
+    """Measured at seed 3: sleep quality called in 18% of people with the check, 38%
+    without; stress effects found 0.90 against 0.97. The stricter rule (withdraw on any
+    adjusted interval that includes 1) gives 4.5% and 0.75: docs/validation.md."""
+    table = _companion_cohort(3)
+    quality, found, frame = _rates(table, TriggerSettings())
+    quality_off, found_off, frame_off = _rates(table, TriggerSettings(companions=False))
+    assert quality_off > 0.25, quality_off  # without the check the companion is called
+    assert quality <= 0.6 * quality_off, (quality, quality_off)
+    assert found >= 0.85 * found_off and found > 0.5, (found, found_off)
+    # what was withdrawn says what it moves with and its estimate beside the others
+    gone = frame.filter(pl.col("verdict") == EXPLAINED)
+    assert gone.height and set(gone["variable"]) <= {"sleep_quality", "sleep_hours", "stress"}
+    assert (gone["moves_with"].str.contains("stress|sleep")).all()
+    assert ((gone["adjusted_ci_low"] <= 1) & (gone["adjusted_ci_high"] >= 1)).all()
+    # every call that stays was checked (its adjusted estimate is shown), and no
+    # verdict is withdrawn without the check
+    assert frame.filter(pl.col("verdict").is_in(CALLS))["adjusted_odds_ratio"].is_not_null().all()
+    assert EXPLAINED not in set(frame_off["verdict"])
+    text = TriggerAnalysis().fit(table.filter(pl.col("patient_id") == gone["patient_id"][0]))
+    assert "no more than what it moves with" in text.summary()
