@@ -441,3 +441,33 @@ def test_the_letter_checks_chronic_migraine_against_30_percent(year: DiaryFrames
     assert chronic is not None and chronic["rule"].reduction == 0.3
     assert chronic["met"] == (chronic["reduction"] >= 0.3)
     assert details.letter(made.page, "no such treatment") is None
+
+
+def test_page_one_names_only_calls_never_a_factor_not_recorded_or_explained() -> None:
+    """Page 1's "data-supported" triggers are the calls alone: a person with one call
+    and several unrecorded variables used to get "exercise: not recorded" among them
+    (only "no association" and "not enough data" were left out)."""
+    from types import SimpleNamespace
+
+    from painlink.services.report.model import _triggers
+
+    verdicts = pl.DataFrame(
+        {
+            "patient_id": ["P"] * 5,
+            "factor": ["more stress", "exercise", "any alcohol", "caffeine", "sleep"],
+            "verdict": [
+                "likely trigger",
+                "not recorded",
+                "explained by other records",
+                "no association",
+                "not enough data",
+            ],
+            "odds_ratio": [1.8, None, 1.5, 1.1, None],
+            "ci_low": [1.2, None, 1.1, 0.8, None],
+            "ci_high": [2.7, None, 2.0, 1.5, None],
+            "lag": [1, None, 1, 1, None],
+        }
+    )
+    report = SimpleNamespace(triggers=SimpleNamespace(to_frame=lambda pid: verdicts))
+    named = _triggers(report, "P")  # type: ignore[arg-type]
+    assert [t["verdict"] for t in named] == ["likely trigger"]
