@@ -124,6 +124,11 @@ class TriggerResults(Results):
                 if r.get("pooled_odds_ratio") is not None
                 else ""
             )
+            if r.get("adjusted_odds_ratio") is not None:
+                by += (
+                    f"; beside the other records {r['adjusted_odds_ratio']:.2f} "
+                    f"({r['adjusted_ci_low']:.2f}–{r['adjusted_ci_high']:.2f})"
+                )
             lines.append(
                 f"  {r['factor']} ({r['definition']}, {LAG_WORDS.get(r['lag'], r['lag'])}): "
                 f"{r['verdict']}, odds ratio {r['odds_ratio']:.2f} "
