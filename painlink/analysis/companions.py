@@ -78,7 +78,6 @@ def companion_check(
             continue
         # the verdict shows the estimate in the direction that goes with more attacks
         sign = 1.0 if abs(math.log(r["own_odds_ratio"]) - u) < 1e-9 else -1.0
-        explained = a * np.sign(u) < s.companion_shrink * abs(u) and abs(a) < z * ase
         low, high = sorted((sign * (a - z * ase), sign * (a + z * ase)))
         out.append(
             {
@@ -86,10 +85,20 @@ def companion_check(
                 "adjusted_odds_ratio": math.exp(sign * a),
                 "adjusted_ci_low": math.exp(low),
                 "adjusted_ci_high": math.exp(high),
-                "moves_with": _moves_with(frame, candidates, r["patient_id"], r["variable"]),
-                "_explained": explained,
+                "_fades": bool(a * np.sign(u) < s.companion_shrink * abs(u) and abs(a) < z * ase),
+                "_with": _moves_with(frame, candidates, r["patient_id"], r["variable"]),
             }
         )
+    # a fading call is explained only by a record that moves with it and keeps its own
+    # call beside the others (a holder): two near copies that fade together both stay
+    # (the diary cannot tell which of them acts; each is shown with what it moves with)
+    holders = {(o["patient_id"], o["variable"]) for o in out if not o["_fades"]}
+    for o in out:
+        mine = o.pop("_with")
+        held = [v for v in mine if (o["patient_id"], v) in holders]
+        o["_explained"] = o.pop("_fades") and bool(held)
+        shown = held + [v for v in mine if v not in held]
+        o["moves_with"] = ", ".join(variable_words(v) for v in shown[:2])
     schema = {**{k: verdicts.schema[k] for k in keys}, **COLUMNS, "_explained": pl.Boolean()}
     checked = pl.DataFrame(out, schema=schema)
     gone = pl.col("_explained").fill_null(False)
@@ -110,17 +119,17 @@ MOVES_WITH_R = 0.3
 
 def _moves_with(
     frame: pl.DataFrame, candidates: list[Candidate], patient_id: str, variable: str
-) -> str:
-    """The person's records whose day-to-day values go most with ``variable``'s (the
-    first column of each in CHECKED_FORMS' order; |r| ≥ :data:`MOVES_WITH_R`, at most
-    two, strongest first), in words: what a clinician would ask about."""
+) -> list[str]:
+    """The person's variables whose day-to-day values go with ``variable``'s (the first
+    column of each in CHECKED_FORMS' order; |r| ≥ :data:`MOVES_WITH_R`), strongest
+    first: what may explain a call, and what a clinician would ask about."""
     first: dict[str, str] = {}
     for form in CHECKED_FORMS:
         for c in candidates:
             if c.form == form and form not in HORMONAL_FORMS:
                 first.setdefault(c.variable, c.column)
     if variable not in first:
-        return ""
+        return []
     one = frame.filter(pl.col("patient_id") == patient_id)
     mine = one[first[variable]].cast(pl.Float64).to_numpy()
     found = []
@@ -133,5 +142,5 @@ def _moves_with(
             continue
         r = float(np.corrcoef(mine[ok], theirs[ok])[0, 1])
         if abs(r) >= MOVES_WITH_R:
-            found.append((abs(r), variable_words(other)))
-    return ", ".join(name for _, name in sorted(found, reverse=True)[:2])
+            found.append((abs(r), other))
+    return [other for _, other in sorted(found, reverse=True)]
