@@ -80,8 +80,9 @@ def _rates(table: pl.DataFrame, settings: TriggerSettings) -> tuple[float, float
 @pytest.mark.slow
 def test_a_companion_of_the_cause_is_withdrawn_and_the_cause_is_still_found() -> None:
     """Measured at seed 3: sleep quality called in 18% of people with the check, 38%
-    without; stress effects found 0.90 against 0.97. The stricter rule (withdraw on any
-    adjusted interval that includes 1) gives 4.5% and 0.75: docs/validation.md."""
+    without; stress effects found 0.90 against 0.97 (the rest of the sleep-quality
+    calls keep more than half their size beside stress and sleep: chosen for their
+    large estimates, they carry their own luck into the adjusted model too)."""
     table = _companion_cohort(3)
     quality, found, frame = _rates(table, TriggerSettings())
     quality_off, found_off, frame_off = _rates(table, TriggerSettings(companions=False))
@@ -99,3 +100,43 @@ def test_a_companion_of_the_cause_is_withdrawn_and_the_cause_is_still_found() ->
     assert EXPLAINED not in set(frame_off["verdict"])
     text = TriggerAnalysis().fit(table.filter(pl.col("patient_id") == gone["patient_id"][0]))
     assert "no more than what it moves with" in text.summary()
+
+
+@pytest.mark.slow
+def test_a_near_copy_of_the_cause_is_withdrawn_far_more_often_than_the_cause() -> None:
+    """Sleep quality written as a near copy of last night's sleep (r ≈ 0.95), and short
+    sleep raising the next day's odds of an attack in everyone. Beside each other the
+    cause keeps its size and the copy fades, so the copy is what gets withdrawn (seed
+    7: sleep quality in 38 of 60 people, sleep in 9); and whatever is withdrawn is
+    withdrawn in favour of a record that kept its call — two copies that both fade
+    both stay."""
+    rng = np.random.default_rng(7)
+    start = dt.date(2025, 1, 6)
+    days = 365
+    dates = pl.date_range(start, start + dt.timedelta(days - 1), eager=True)
+    frames = []
+    for i in range(60):
+        sleep = rng.normal(7.0, 1.0, days)
+        quality = 6.0 + 1.5 * (sleep - 7.0) + rng.normal(0, 0.5, days)
+        logit = np.log(0.12 / 0.88) - 0.7 * np.r_[0.0, sleep[:-1] - 7.0]
+        onset = rng.random(days) < 1 / (1 + np.exp(-logit))
+        frames.append(
+            day_frame(
+                f"P{i:03d}",
+                dates,
+                onset,
+                sleep_hours=np.round(sleep, 1),
+                sleep_quality=np.clip(np.round(quality, 1), 0, 10),
+                stress=np.clip(np.round(rng.normal(4.5, 1.8, days)), 0, 10),
+            )
+        )
+    frame = TriggerAnalysis().fit(pl.concat(frames), shrink=False).to_frame()
+    gone = frame.filter(pl.col("verdict") == EXPLAINED)
+    copies = gone.filter(pl.col("variable") == "sleep_quality").height
+    causes = gone.filter(pl.col("variable") == "sleep_hours").height
+    assert copies >= 20 and copies >= 3 * causes, (copies, causes)
+    named = {"sleep_hours": "sleep", "sleep_quality": "sleep quality", "stress": "stress"}
+    for row in gone.iter_rows(named=True):
+        mine = frame.filter(pl.col("patient_id") == row["patient_id"])
+        kept = mine.filter(pl.col("verdict").is_in(CALLS))["variable"].to_list()
+        assert any(named[v] in row["moves_with"].split(", ") for v in kept), row

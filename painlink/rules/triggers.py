@@ -111,8 +111,9 @@ class TriggerSettings:
     #: confounding by all of them at once (the propensity score as a covariate:
     #: Rosenbaum & Rubin 1983; for a continuous exposure Hirano & Imbens 2004) — and
     #: withdrawn, as "explained by other records", when the adjusted estimate falls
-    #: below ``companion_shrink`` of its own (log scale) and its 95% interval includes
-    #: 1 (painlink.analysis.companions; measured in docs/validation.md). Without it,
+    #: below ``companion_shrink`` of its own (log scale), its 95% interval includes 1,
+    #: and a record that moves with it (|r| ≥ 0.3) keeps its own call beside the
+    #: others (painlink.analysis.companions; measured in docs/validation.md). Without it,
     #: sleep quality written from the night's sleep and the day's stress was called a
     #: trigger wherever those acted
     companions: bool = True
