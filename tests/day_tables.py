@@ -4,6 +4,8 @@ test's generator writes only its own story."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import polars as pl
 
@@ -31,3 +33,20 @@ def day_frame(
         },
         schema_overrides={"menstruation": pl.String},
     )
+
+
+def logistic_cohort(
+    rng: np.random.Generator,
+    people: int,
+    dates: pl.Series,
+    person: Callable[[int], tuple[np.ndarray, dict[str, object]]],
+) -> pl.DataFrame:
+    """``people`` diaries ``P000``, ``P001``, …: ``person(i)`` draws person i's day
+    columns and the daily log odds of an attack starting; the onsets are drawn here,
+    after the columns, from ``rng``."""
+    frames = []
+    for i in range(people):
+        logit, values = person(i)
+        onset = rng.random(len(dates)) < 1 / (1 + np.exp(-logit))
+        frames.append(day_frame(f"P{i:03d}", dates, onset, **values))
+    return pl.concat(frames)

@@ -17,7 +17,7 @@ import pytest
 from painlink.analysis.trigger_fit import standardised
 from painlink.analysis.triggers import TriggerAnalysis
 from painlink.rules.triggers import CALLS, EXPLAINED, TriggerSettings
-from tests.day_tables import day_frame
+from tests.day_tables import logistic_cohort
 
 
 def test_standardised_values_and_a_variable_never_recorded() -> None:
@@ -43,25 +43,19 @@ def _companion_cohort(seed: int, people: int = 200, days: int = 365) -> pl.DataF
     rng = np.random.default_rng(seed)
     start = dt.date(2025, 1, 6)
     dates = pl.date_range(start, start + dt.timedelta(days - 1), eager=True)
-    frames = []
-    for i in range(people):
+
+    def person(i: int) -> tuple[np.ndarray, dict[str, object]]:
         stress = np.clip(np.round(rng.normal(4.5, 1.8, days)), 0, 10)
         sleep = np.round(rng.normal(7.0, 1.0, days) * 2) / 2
         quality = 6.5 + 0.9 * (sleep - 7.0) - 0.6 * (stress - 4.5) + rng.normal(0, 0.7, days)
         effect = 0.4 * np.r_[0.0, stress[:-1] - 4.5] if i < people // 2 else 0.0
-        logit = np.log(0.12 / 0.88) + effect
-        onset = rng.random(days) < 1 / (1 + np.exp(-logit))
-        frames.append(
-            day_frame(
-                f"P{i:03d}",
-                dates,
-                onset,
-                stress=stress,
-                sleep_hours=sleep,
-                sleep_quality=np.clip(np.round(quality), 0, 10),
-            )
-        )
-    return pl.concat(frames)
+        return np.log(0.12 / 0.88) + effect, {
+            "stress": stress,
+            "sleep_hours": sleep,
+            "sleep_quality": np.clip(np.round(quality), 0, 10),
+        }
+
+    return logistic_cohort(rng, people, dates, person)
 
 
 def _rates(table: pl.DataFrame, settings: TriggerSettings) -> tuple[float, float, pl.DataFrame]:
@@ -107,30 +101,26 @@ def test_a_near_copy_of_the_cause_is_withdrawn_far_more_often_than_the_cause() -
     """Sleep quality written as a near copy of last night's sleep (r ≈ 0.95), and short
     sleep raising the next day's odds of an attack in everyone. Beside each other the
     cause keeps its size and the copy fades, so the copy is what gets withdrawn (seed
-    7: sleep quality in 38 of 60 people, sleep in 9); and whatever is withdrawn is
+    7: sleep quality in 38 of 60 people, sleep in 11); and whatever is withdrawn is
     withdrawn in favour of a record that kept its call — two copies that both fade
     both stay."""
     rng = np.random.default_rng(7)
     start = dt.date(2025, 1, 6)
     days = 365
     dates = pl.date_range(start, start + dt.timedelta(days - 1), eager=True)
-    frames = []
-    for i in range(60):
+
+    def person(i: int) -> tuple[np.ndarray, dict[str, object]]:
         sleep = rng.normal(7.0, 1.0, days)
         quality = 6.0 + 1.5 * (sleep - 7.0) + rng.normal(0, 0.5, days)
-        logit = np.log(0.12 / 0.88) - 0.7 * np.r_[0.0, sleep[:-1] - 7.0]
-        onset = rng.random(days) < 1 / (1 + np.exp(-logit))
-        frames.append(
-            day_frame(
-                f"P{i:03d}",
-                dates,
-                onset,
-                sleep_hours=np.round(sleep, 1),
-                sleep_quality=np.clip(np.round(quality, 1), 0, 10),
-                stress=np.clip(np.round(rng.normal(4.5, 1.8, days)), 0, 10),
-            )
-        )
-    frame = TriggerAnalysis().fit(pl.concat(frames), shrink=False).to_frame()
+        stress = np.clip(np.round(rng.normal(4.5, 1.8, days)), 0, 10)
+        return np.log(0.12 / 0.88) - 0.7 * np.r_[0.0, sleep[:-1] - 7.0], {
+            "sleep_hours": np.round(sleep, 1),
+            "sleep_quality": np.clip(np.round(quality, 1), 0, 10),
+            "stress": stress,
+        }
+
+    table = logistic_cohort(rng, 60, dates, person)
+    frame = TriggerAnalysis().fit(table, shrink=False).to_frame()
     gone = frame.filter(pl.col("verdict") == EXPLAINED)
     copies = gone.filter(pl.col("variable") == "sleep_quality").height
     causes = gone.filter(pl.col("variable") == "sleep_hours").height
