@@ -471,3 +471,16 @@ def test_page_one_names_only_calls_never_a_factor_not_recorded_or_explained() ->
     report = SimpleNamespace(triggers=SimpleNamespace(to_frame=lambda pid: verdicts))
     named = _triggers(report, "P")  # type: ignore[arg-type]
     assert [t["verdict"] for t in named] == ["likely trigger"]
+
+
+def test_page_one_says_neck_pain_was_not_recorded_rather_than_no_link() -> None:
+    """A region never recorded is said to be "not recorded"; the page must not fall back
+    to "no link found in the diary", which claims an absence the diary cannot show."""
+    from types import SimpleNamespace
+
+    from painlink.services.report.model import _spine
+
+    rows = pl.DataFrame({"region": ["neck", "low_back"], "verdict": ["not recorded"] * 2})
+    report = SimpleNamespace(spine=SimpleNamespace(to_frame=lambda pid: rows))
+    said = _spine(report, "P")  # type: ignore[arg-type]
+    assert said == ["Neck pain: not recorded.", "Low back pain: not recorded."]

@@ -2,14 +2,14 @@
 
 A variable written from the real causes — sleep quality from last night's sleep and the
 day's stress, coffee after a short night — goes with attacks wherever those act, and a
-test of one variable at a time calls it. Each call is therefore fitted again with one
-more covariate: the candidate as the person's other variables predict it on the same
-day of its lag (:func:`painlink.analysis.trigger_fit.companion_fit`; in a linear model
-adjusting for that prediction removes confounding by all of them at once, the
-propensity score as a covariate). The call is withdrawn — verdict ``explained by
-other records`` — when the adjusted estimate falls below half the call's own (on the
-log scale, in its direction), its 95% interval includes 1, **and** a record that moves
-with it (same-day |r| ≥ 0.3) keeps its own call beside the others: the association is
+test of one variable at a time calls it. Each call is therefore fitted again with the
+person's other variables on the same day of its lag as covariates, each in its own
+column, standardised (:func:`painlink.analysis.trigger_fit.person_estimates` with
+``adjust``; the same day only where attacks do not move them). The call is
+withdrawn — verdict ``explained by other records`` — when the adjusted estimate falls
+below half the call's own (on the log scale, in its direction), its 95% interval
+no longer lies wholly in the call's direction, **and** a record that moves with it
+(same-day |r| ≥ 0.3) keeps its own call beside the others: the association is
 explained away by something that still carries it. Two near copies that fade together
 both stay calls — the diary cannot tell which acts — each shown with what it moves
 with.
@@ -79,6 +79,9 @@ def companion_check(
         u, a, ase = r["_u"], r["_a"], r["_ase"]
         if any(v is None or not math.isfinite(v) for v in (u, a, ase)):
             continue
+        others, moving = _moves_with(frame, candidates, r["patient_id"], r["variable"])
+        if not others:
+            continue  # no other record to be beside: the refit repeats the call (not checked)
         # the verdict shows the estimate in the direction that goes with more attacks
         sign = 1.0 if abs(math.log(r["own_odds_ratio"]) - u) < 1e-9 else -1.0
         low, high = sorted((sign * (a - z * ase), sign * (a + z * ase)))
@@ -88,8 +91,12 @@ def companion_check(
                 "adjusted_odds_ratio": math.exp(sign * a),
                 "adjusted_ci_low": math.exp(low),
                 "adjusted_ci_high": math.exp(high),
-                "_fades": bool(a * np.sign(u) < s.companion_shrink * abs(u) and abs(a) < z * ase),
-                "_with": _moves_with(frame, candidates, r["patient_id"], r["variable"]),
+                # in the call's direction: below half its own, and no longer supported
+                # (its interval reaches 1, or lies wholly on the other side)
+                "_fades": bool(
+                    a * np.sign(u) < s.companion_shrink * abs(u) and a * np.sign(u) < z * ase
+                ),
+                "_with": moving,
             }
         )
     # a fading call is explained only by a record that moves with it and keeps its own
@@ -122,28 +129,33 @@ MOVES_WITH_R = 0.3
 
 def _moves_with(
     frame: pl.DataFrame, candidates: list[Candidate], patient_id: str, variable: str
-) -> list[str]:
-    """The person's variables whose day-to-day values go with ``variable``'s (the first
-    column of each in CHECKED_FORMS' order; |r| ≥ :data:`MOVES_WITH_R`), strongest
-    first: what may explain a call, and what a clinician would ask about."""
+) -> tuple[int, list[str]]:
+    """How many other variables the person recorded with some spread (what the refit had
+    beside the call: none, and it only repeats it), and those whose day-to-day values go
+    with ``variable``'s (the first column of each in CHECKED_FORMS' order; |r| ≥
+    :data:`MOVES_WITH_R`), strongest first: what may explain a call, and what a
+    clinician would ask about."""
     first: dict[str, str] = {}
     for form in CHECKED_FORMS:
         for c in candidates:
             if c.form == form and form not in HORMONAL_FORMS:
                 first.setdefault(c.variable, c.column)
     if variable not in first:
-        return []
+        return 0, []
     one = frame.filter(pl.col("patient_id") == patient_id)
     mine = one[first[variable]].cast(pl.Float64).to_numpy()
+    usable = 0
     found = []
     for other, column in first.items():
         if other == variable:
             continue
         theirs = one[column].cast(pl.Float64).to_numpy()
+        seen = theirs[~np.isnan(theirs)]
+        usable += bool(seen.size >= 3 and np.std(seen) > 0)
         ok = ~np.isnan(mine) & ~np.isnan(theirs)
         if ok.sum() < 3 or np.std(mine[ok]) == 0 or np.std(theirs[ok]) == 0:
             continue
         r = float(np.corrcoef(mine[ok], theirs[ok])[0, 1])
         if abs(r) >= MOVES_WITH_R:
             found.append((abs(r), other))
-    return [other for _, other in sorted(found, reverse=True)]
+    return usable, [other for _, other in sorted(found, reverse=True)]

@@ -105,17 +105,16 @@ class TriggerSettings:
     #: for "inside an attack" given the day before): premonitory symptoms rise before
     #: and during attacks (Giffin 2003; Karsan 2021), a cause need not
     early_sign_t: float = 1.96
-    #: each call is checked against the person's other records: fitted again with the
-    #: candidate as their other variables predict it that day (its companions) as one
-    #: more covariate — in a linear model adjusting for that prediction removes
-    #: confounding by all of them at once (the propensity score as a covariate:
-    #: Rosenbaum & Rubin 1983; for a continuous exposure Hirano & Imbens 2004) — and
-    #: withdrawn, as "explained by other records", when the adjusted estimate falls
-    #: below ``companion_shrink`` of its own (log scale), its 95% interval includes 1,
-    #: and a record that moves with it (|r| ≥ 0.3) keeps its own call beside the
-    #: others (painlink.analysis.companions; measured in docs/validation.md). Without it,
-    #: sleep quality written from the night's sleep and the day's stress was called a
-    #: trigger wherever those acted
+    #: each call is checked against the person's other records: fitted again with
+    #: their other variables of that day (its companions) as covariates, each in its
+    #: own column — mutual adjustment, as an oracle that knows the causes adjusts for
+    #: them — and withdrawn, as "explained by other records", when the adjusted
+    #: estimate falls below ``companion_shrink`` of its own (log scale), its 95%
+    #: interval is no longer wholly in the call's direction, and a record that moves
+    #: with it (|r| ≥ 0.3) keeps its own call beside the others
+    #: (painlink.analysis.companions; docs/validation.md). Without it, sleep quality
+    #: written from the night's sleep and the day's stress was called a trigger
+    #: wherever those acted
     companions: bool = True
     #: ... a real cause keeps its size beside its companions (only its interval
     #: widens); a companion's falls towards 0. Half: painlink's choice, measured

@@ -31,7 +31,7 @@ from painlink.rules.triggers import CALLS as TRIGGER_CALLS
 #: the instruments page 1 always lists (with "not recorded" when absent)
 PAGE_ONE_INSTRUMENTS = ("midas", "hit6", "ndi", "odi")
 #: trigger and spine verdicts that are not a call: left off the page
-NOT_A_CALL = frozenset({"no association", "not enough data", "not recorded", "no link found", ""})
+NOT_A_CALL = frozenset({"no association", "not enough data", "no link found", ""})
 #: how many triggers and protectors page 1 names
 TOP_FACTORS = 3
 _UNVERIFIED = re.compile(r"\s*\[unverified\]")
