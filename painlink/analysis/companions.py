@@ -31,7 +31,7 @@ import numpy as np
 import polars as pl
 from scipy import stats
 
-from painlink.analysis.trigger_fit import CHECKED_FORMS, HORMONAL_FORMS, person_estimates
+from painlink.analysis.trigger_fit import HORMONAL_FORMS, checked_columns, person_estimates
 from painlink.analysis.trigger_verdicts import variable_words
 from painlink.days.candidates import Candidate
 from painlink.rules.triggers import CALLS, EXPLAINED, TriggerSettings
@@ -135,11 +135,9 @@ def _moves_with(
     with ``variable``'s (the first column of each in CHECKED_FORMS' order; |r| ≥
     :data:`MOVES_WITH_R`), strongest first: what may explain a call, and what a
     clinician would ask about."""
-    first: dict[str, str] = {}
-    for form in CHECKED_FORMS:
-        for c in candidates:
-            if c.form == form and form not in HORMONAL_FORMS:
-                first.setdefault(c.variable, c.column)
+    first = {
+        v: c.column for v, c in checked_columns(candidates).items() if c.form not in HORMONAL_FORMS
+    }
     if variable not in first:
         return 0, []
     one = frame.filter(pl.col("patient_id") == patient_id)

@@ -219,6 +219,19 @@ def attack_changes(
     return changed, np.where(enough, t, np.nan)
 
 
+def checked_columns(candidates: list[Candidate]) -> dict[str, Candidate]:
+    """Each variable's first candidate in CHECKED_FORMS' order: the one numeric column
+    on which its response to attacks is checked, and by which it adjusts another call
+    (a companion; painlink.analysis.companions)."""
+    out: dict[str, Candidate] = {}
+    for c in sorted(
+        (c for c in candidates if c.form in CHECKED_FORMS),
+        key=lambda c: CHECKED_FORMS.index(c.form),
+    ):
+        out.setdefault(c.variable, c)
+    return out
+
+
 def standardised(values: np.ndarray) -> np.ndarray:
     """Each person's values (rows) minus their mean, per their SD; a missing day or a
     value that never varies is 0 (the person's usual)."""
@@ -323,12 +336,7 @@ def person_estimates(
     # per variable, on one numeric column of it ("more of it" points up in every one of
     # these forms): may it be tried at lag 0, and does it move inside attacks?
     checked: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    preferred: dict[str, Candidate] = {}
-    for c in sorted(
-        (c for c in candidates if c.form in CHECKED_FORMS),
-        key=lambda c: CHECKED_FORMS.index(c.form),
-    ):
-        preferred.setdefault(c.variable, c)
+    preferred = checked_columns(candidates)
     for c in preferred.values():
         values = _padded(frame[c.column].cast(pl.Float64).to_numpy(), who, day, shape)
         changed, inside_t = attack_changes(values, ongoing, s.reverse_alpha)
