@@ -62,8 +62,10 @@ def companion_check(
     if not s.companions or not calls.height:
         return verdicts.with_columns(pl.lit(None, t).alias(c) for c, t in COLUMNS.items())
     people = calls["patient_id"].unique().to_list()
+    mine = frame.filter(pl.col("patient_id").is_in(people))
+    diaries = {k[0]: d for k, d in mine.partition_by("patient_id", as_dict=True).items()}
     adjusted = person_estimates(
-        frame.filter(pl.col("patient_id").is_in(people)),
+        mine,
         candidates,
         s,
         adjust=True,
@@ -79,7 +81,7 @@ def companion_check(
         u, a, ase = r["_u"], r["_a"], r["_ase"]
         if any(v is None or not math.isfinite(v) for v in (u, a, ase)):
             continue
-        others, moving = _moves_with(frame, candidates, r["patient_id"], r["variable"])
+        others, moving = _moves_with(diaries[r["patient_id"]], candidates, r["variable"])
         if not others:
             continue  # no other record to be beside: the refit repeats the call (not checked)
         # the verdict shows the estimate in the direction that goes with more attacks
@@ -128,19 +130,18 @@ MOVES_WITH_R = 0.3
 
 
 def _moves_with(
-    frame: pl.DataFrame, candidates: list[Candidate], patient_id: str, variable: str
+    one: pl.DataFrame, candidates: list[Candidate], variable: str
 ) -> tuple[int, list[str]]:
-    """How many other variables the person recorded with some spread (what the refit had
-    beside the call: none, and it only repeats it), and those whose day-to-day values go
-    with ``variable``'s (the first column of each in CHECKED_FORMS' order; |r| ≥
-    :data:`MOVES_WITH_R`), strongest first: what may explain a call, and what a
-    clinician would ask about."""
+    """In one person's diary ``one``: how many other variables they recorded with some
+    spread (what the refit had beside the call: none, and it only repeats it), and those
+    whose day-to-day values go with ``variable``'s (the first column of each in
+    CHECKED_FORMS' order; |r| ≥ :data:`MOVES_WITH_R`), strongest first: what may
+    explain a call, and what a clinician would ask about."""
     first = {
         v: c.column for v, c in checked_columns(candidates).items() if c.form not in HORMONAL_FORMS
     }
     if variable not in first:
         return 0, []
-    one = frame.filter(pl.col("patient_id") == patient_id)
     mine = one[first[variable]].cast(pl.Float64).to_numpy()
     usable = 0
     found = []

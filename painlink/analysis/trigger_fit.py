@@ -342,10 +342,13 @@ def person_estimates(
         changed, inside_t = attack_changes(values, ongoing, s.reverse_alpha)
         checked[c.variable] = (~changed | (c.variable in SAME_DAY), inside_t)
 
-    # the variables a candidate is adjusted for (its companions), standardised, at each
-    # lag; on the same day only where attacks do not move them (as a candidate)
+    # the variables a candidate is adjusted for (its companions), standardised; each
+    # model takes them on the day of its lag, on the same day only where attacks do not
+    # move them (as a candidate). Shifted per chunk for the people fitted there: a
+    # cohort never holds a copy per lag
     companions = [v for v, c in preferred.items() if c.form not in HORMONAL_FORMS] if adjust else []
-    lagged: dict[int, np.ndarray] = {}
+    level = np.zeros((P, n, 0))
+    same_day = np.zeros((P, 0), bool)
     if companions:
         level = np.stack(
             [
@@ -357,24 +360,26 @@ def person_estimates(
             axis=-1,
         )  # (P, n, V)
         same_day = np.stack([checked[v][0] for v in companions], axis=-1)  # (P, V)
-        for lag in s.lags:
-            shifted = np.zeros_like(level)
-            shifted[:, lag:] = level[:, : n - lag]
-            lagged[lag] = shifted * same_day[:, None, :] if lag == 0 else shifted
     # models in blocks of one candidate × lag for every patient: x[t] = raw[t − lag]
     blocks = [(ci, lag) for ci in range(len(candidates)) for lag in s.lags]
-    wanted_keys: set[tuple[str, str, str, int]] | None = None
+    # ``only``: which person × candidate × lag models are wanted, as one boolean array
+    wanted: np.ndarray | None = None
     if only is not None:
-        wanted_keys = {
-            (str(r[0]), str(r[1]), str(r[2]), int(r[3]))
-            for r in only.select("patient_id", "variable", "form", "lag").iter_rows()
-        }
-        kinds = {(k[1], k[2], k[3]) for k in wanted_keys}
-        blocks = [
-            (ci, lag)
-            for ci, lag in blocks
-            if (candidates[ci].variable, candidates[ci].form, lag) in kinds
-        ]
+        wanted = np.zeros((P, len(candidates), len(s.lags)), bool)
+        person_of = {str(name): i for i, name in enumerate(names)}
+        candidate_of = {(c.variable, c.form): i for i, c in enumerate(candidates)}
+        lag_of = {int(lag): i for i, lag in enumerate(s.lags)}
+        for pid, variable, form, lag in only.select(
+            "patient_id", "variable", "form", "lag"
+        ).iter_rows():
+            who_i, cand_i = person_of.get(pid), candidate_of.get((variable, form))
+            lag_i = lag_of.get(lag)
+            if who_i is not None and cand_i is not None and lag_i is not None:
+                wanted[who_i, cand_i, lag_i] = True
+        kinds = np.asarray(wanted.any(axis=0))
+        blocks = [(ci, lag) for ci, lag in blocks if kinds[ci, lag_of[lag]]]
+        lag_pos = np.zeros(max(s.lags) + 1, int)
+        lag_pos[list(s.lags)] = np.arange(len(s.lags))
     m = len(blocks) * P
     mp = np.tile(np.arange(P), len(blocks))
     mc = np.repeat([ci for ci, _ in blocks], P)
@@ -445,14 +450,8 @@ def person_estimates(
             (exposed[idx] >= s.min_days_each) & (n_valid - exposed[idx] >= s.min_days_each),
             (n_valid >= s.min_days_numeric) & (spread > 1e-9),
         )
-        if wanted_keys is not None:
-            ok &= np.array(
-                [
-                    (names[i], candidates[c].variable, candidates[c].form, int(lag)) in wanted_keys
-                    for i, c, lag in zip(mp[idx], mc[idx], ml[idx], strict=True)
-                ],
-                dtype=bool,
-            )
+        if wanted is not None:
+            ok &= wanted[mp[idx], mc[idx], lag_pos[ml[idx]]]
         enough[idx] = ok
         fit_idx = np.flatnonzero(ok)
         sel = idx[fit_idx]
@@ -465,8 +464,13 @@ def person_estimates(
                 # each other variable on its own column; the candidate's own is zero
                 # (a zero column gets a zero coefficient and changes nothing)
                 others = X[:, :, 2 + cov.shape[-1] :]  # a view: filled in place
-                for lag in np.unique(ml[sel]):
-                    others[ml[sel] == lag] = lagged[int(lag)][mp[sel][ml[sel] == lag]]
+                for lag in np.unique(ml[sel]).tolist():
+                    rows = ml[sel] == lag
+                    mine = level[mp[sel][rows], : n - lag]
+                    if lag == 0:
+                        mine = mine * same_day[mp[sel][rows]][:, None, :]
+                    others[rows, :lag] = 0.0
+                    others[rows, lag:] = mine
                 own = np.array([candidates[c].variable for c in mc[sel]])
                 for j, v in enumerate(companions):
                     others[own == v, :, j] = 0.0
@@ -489,7 +493,7 @@ def person_estimates(
         # the variables whose every block is now fitted: their max-T tests, then let go
         fitted_to = first + len(chunk)
         ready = [v for v, f in families.items() if f.max() < fitted_to]
-        if ready and wanted_keys is None:
+        if ready and wanted is None:
             _family_tests(
                 [families[v] for v in ready],
                 log_or / se,
