@@ -419,6 +419,47 @@ def test_calendar_and_insights_render_with_data(web: Web) -> None:
         assert set(reads) == {"triggers plot", "spine plot", "outcomes plot", "forecast plot"}
 
 
+def test_a_call_explained_by_other_records_is_listed_with_what_it_moves_with(web: Web) -> None:
+    """The insights page's list of calls the person's other records explain, as the
+    patient and as a clinician. The diary is not painlink's: person IND0013 of the
+    independent simulator (seed 4, 40 people × 365 days), the one person in 160 there
+    (seeds 1–4) whose analysis alone withdraws a call — a fall in sleep, which moves with
+    sleep quality."""
+    from painlink.diary.frames import DiaryFrames
+    from painlink.services.importing import store_diary
+    from painlink.simulate.independent import simulate_independent
+
+    ana, pid, _ = web.patient("ana")
+    diary, _truth = simulate_independent(40, 365, 4, dt.date(2025, 1, 1))
+    one = DiaryFrames.from_tables(
+        **{
+            k: t.with_columns(pl.lit(pid).alias("patient_id"))
+            for k, t in diary.only(["IND0013"]).items()
+        }
+    )
+    store_diary(web.app.state.store, one, merge_into=pid)
+    r = ana.get("/insights")
+    assert r.status_code == 200
+    listed = re.search(r'id="explained-by-others".*?</ul>', r.text, re.S)
+    assert listed, "the withdrawn call is listed"
+    item = listed.group(0)
+    assert "a fall in sleep moves with your sleep quality" in item
+    assert re.search(r"odds ratio \d+\.\d, somewhere between \d+\.\d and \d+\.\d", item)
+    # ... and it is in neither table of calls above the list
+    calls = r.text.split("Possible triggers and protectors</h2>")[1].split(
+        'id="explained-by-others"'
+    )[0]
+    assert calls.count("<table") == 2 and "a fall in sleep" not in calls
+    doc, _ = web.clinician("doc")
+    ana.post(
+        "/sharing",
+        data={"csrf_token": _csrf(ana.get("/sharing").text), "clinician_email": "doc@clinic.org"},
+    )
+    r = doc.get(f"/insights?patient={pid}")
+    assert r.status_code == 200 and "a fall in sleep moves with the sleep quality" in r.text
+    assert "Beside the other records" in r.text
+
+
 # ------------------------------------------------------------ every API route × role × own/other
 
 ROUTES = [
