@@ -1,6 +1,7 @@
 """All analyses of one patient with two years of diary, and of a 300-patient folder.
 
     python benchmarks/analysis_latency.py [--repeats 21] [--cohort 300] [--cohort-days 365]
+        [--load 2] [--blas-threads 0]
 
 One patient: triggers (every recorded variable × forms × lags 1–2, lag 0 where
 allowed), neck/back timing, treatment outcomes, the rolling-origin forecast and the
@@ -9,7 +10,10 @@ web app holds after a read). Target: under 200 ms (median). A cohort: the same
 ``analyze`` over a folder of ``--cohort`` simulated patients (the cohort model on),
 median of 3 runs; target under 60 s on 2 cores. Each part also times a reference in
 the same run — building the day table alone — so a loaded machine shows as a slow
-reference, not as a slow analysis.
+reference, not as a slow analysis. ``--load N`` runs N busy processes beside the
+measurement (a machine doing other work, a server answering others); ``--blas-threads
+0`` lets BLAS use its own thread pool instead of painlink's one thread
+(:mod:`painlink.analysis.threads`), to measure what that limit buys.
 """
 
 from __future__ import annotations
@@ -17,9 +21,12 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 
+from painlink.analysis import threads
 from painlink.analysis.report import _days, analyze
 from painlink.diary.frames import DiaryFrames
 from painlink.simulate.simulator import simulate
@@ -40,8 +47,28 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=21)
     ap.add_argument("--cohort", type=int, default=300, help="patients in the folder (0: skip)")
     ap.add_argument("--cohort-days", type=int, default=365)
+    ap.add_argument(
+        "--blas-threads",
+        type=int,
+        default=None,
+        help="BLAS threads during the analyses (default: painlink's, one; 0: the library's own)",
+    )
+    ap.add_argument(
+        "--load", type=int, default=0, help="busy processes running beside the measurement"
+    )
     args = ap.parse_args()
-    print(f"load average at start: {os.getloadavg()[0]:.1f}")
+    if args.blas_threads is not None:
+        threads.LIMIT = args.blas_threads or None
+    busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(args.load)]
+    try:
+        _measure(args)
+    finally:
+        for b in busy:
+            b.kill()
+
+
+def _measure(args: argparse.Namespace) -> None:
+    print(f"load average at start: {os.getloadavg()[0]:.1f}; busy processes beside: {args.load}")
     diary, _ = next(simulate(SimulationSpec(patients=1, days=730, seed=12)))
     analyze(diary)  # warm up imports and caches
     med, lo, hi = _median_ms(lambda: analyze(diary), args.repeats)

@@ -18,6 +18,7 @@ from painlink.analysis.outcome_results import OutcomeResults, outcomes
 from painlink.analysis.plotting import PICTURES
 from painlink.analysis.results import Results, json_rows, one_patient, patients_of
 from painlink.analysis.spine_link import SpineLinkResults, spine_link
+from painlink.analysis.threads import one_blas_thread
 from painlink.analysis.triggers import TriggerAnalysis, TriggerResults
 from painlink.clinical.day_counts import classify_days
 from painlink.days.day_table import ANALYSIS_WINDOW_DAYS
@@ -225,6 +226,7 @@ def _periods(diary: DiaryFrames, days: pl.DataFrame) -> pl.DataFrame:
     return out.with_columns(note.alias("note")).select(list(PERIODS)).sort("patient_id")
 
 
+@one_blas_thread
 def analyze(diary: DiaryFrames) -> AnalysisReport:
     days = _days(diary)
     return AnalysisReport(

@@ -34,6 +34,7 @@ from painlink.analysis.companions import companion_check
 from painlink.analysis.effect_prior import cross_fitted_share, fit_prior, posterior
 from painlink.analysis.plotting import figure, finish, nothing_yet
 from painlink.analysis.results import Results, json_rows, one_patient, patients_of, per_patient_text
+from painlink.analysis.threads import one_blas_thread
 from painlink.analysis.trigger_fit import person_estimates, weighted_families
 from painlink.analysis.trigger_verdicts import (
     LAG_WORDS,
@@ -206,6 +207,7 @@ class TriggerAnalysis:
         self.settings = settings or TriggerSettings()
         self.results_: TriggerResults | None = None
 
+    @one_blas_thread
     def fit(
         self, days: pl.DataFrame, *, shrink: bool | None = None, case_crossover: bool = False
     ) -> TriggerResults:
