@@ -329,11 +329,13 @@ def _simulate_independent(
             ("hit6_truth", cohort.hit6),
             ("risk", cohort.risk),
         ):
-            frame.write_csv(truth_path.with_name(f"{name}.csv"))
+            with truth_path.with_name(f"{name}.csv").open("wb") as sink:
+                frame.write_csv(sink)
     else:
         diary, truth_frame = simulate_independent(patients, days, seed, first_day, id_prefix)
     counts = write_diary_folder(diary, out_dir)
-    truth_frame.write_csv(truth_path)
+    with truth_path.open("wb") as sink:  # an OSError names the whole path (see `days`)
+        truth_frame.write_csv(sink)
     if as_json:
         emit({"written_to": str(out_dir), "truth": str(truth_path), "rows": counts})
         return
@@ -358,15 +360,18 @@ def days_(
     store = open_store(db, as_json)
     table = build_day_table(store.read(patient or None))
     if out_file is not None:
-        if out_file.suffix == ".parquet":
-            table.write_parquet(out_file)
-        else:  # a spreadsheet may open it: no text cell may start as a formula
-            import polars as pl
+        # opened here, not by polars: a path that cannot be written is then an OSError
+        # naming the whole path (polars' own message shortens a long one)
+        with out_file.open("wb") as sink:
+            if out_file.suffix == ".parquet":
+                table.write_parquet(sink)
+            else:  # a spreadsheet may open it: no text cell may start as a formula
+                import polars as pl
 
-            from painlink.interop.csv_diary import escape_text
+                from painlink.interop.csv_diary import escape_text
 
-            text = [c for c, kind in table.schema.items() if kind == pl.String]
-            table.with_columns([escape_text(pl.col(c)) for c in text]).write_csv(out_file)
+                text = [c for c, kind in table.schema.items() if kind == pl.String]
+                table.with_columns([escape_text(pl.col(c)) for c in text]).write_csv(sink)
         if as_json:
             emit({"file": str(out_file), "rows": table.height})
         else:
