@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
-from threadpoolctl import threadpool_info, threadpool_limits
+import threading
+from pathlib import Path
+
+from threadpoolctl import OpenBLASController, threadpool_info, threadpool_limits
 
 import painlink
 from painlink.analysis import threads
@@ -24,3 +27,30 @@ def test_blas_is_one_thread_inside_an_analysis_and_the_callers_setting_after() -
     # the public entry points carry the limit
     for entry in (painlink.analyze, TriggerAnalysis.fit):
         assert getattr(entry, "__wrapped__", None) is not None, entry
+
+
+def test_a_server_holds_one_blas_thread_for_its_whole_life(tmp_path: Path) -> None:
+    """Overlapping analyses in a server's threads each put back what they found; with
+    the process held at one thread from the start, what they find is one. (With
+    OpenBLAS's own threads, only the thread that first set a limit can change it:
+    threadpoolctl's rule. The server's start-up is that thread.)"""
+    from fastapi.testclient import TestClient
+
+    from painlink.web.app import create_app
+
+    app = create_app(f"sqlite:///{tmp_path / 'web.db'}")
+    threadpool_limits(2, user_api="blas")  # as a machine may start: two threads
+    OpenBLASController.clear_controlling_thread(force=True)
+    assert _blas_threads() == {2}
+    try:
+        with TestClient(app, base_url="https://testserver"):  # runs the app's start-up
+            assert _blas_threads() == {1}
+            seen: list[set[int]] = []
+            handler = threading.Thread(
+                target=threads.one_blas_thread(lambda: seen.append(_blas_threads()))
+            )
+            handler.start()
+            handler.join()
+            assert seen == [{1}] and _blas_threads() == {1}
+    finally:  # the next test in this process starts as any other would
+        OpenBLASController.clear_controlling_thread(force=True)

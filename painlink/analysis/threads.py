@@ -3,17 +3,23 @@
 Why: painlink's models are many small ones solved in batches (a few dozen columns ×
 a few hundred days each), where a BLAS thread pool has little to split and a lot to
 wait for. Measured 2026-11-30 on the 2-core machine (``python
-benchmarks/analysis_latency.py`` with ``--blas-threads 1`` or without, alternating,
-painlink's own simulator): one patient with two years of diary, median 194–200 ms
-with OpenBLAS's threads against 201–206 ms on one thread on an idle machine; with two
-busy processes beside it (``--load 2``) 527–530 ms with threads against 291–320 ms on
-one; 300 patients × 365 days 40.7 s against 40.6 s. A web server answering several
+benchmarks/analysis_latency.py`` with and without ``--blas-threads 0``, alternating;
+docs/validation.md, "Speed"): one patient with two years of diary, on an idle machine
+183–200 ms with OpenBLAS's threads against 190–206 ms on one; with two busy processes
+beside it (``--load 2``) a median of 535 ms against 373 ms; 300 patients × 365 days
+40.7 s against 40.6 s. A web server answering several
 people at once, or a machine doing anything else, is the loaded case. Parallel work
 across many patients belongs to processes (or Spark), not to BLAS threads.
 
 ``threadpoolctl`` (the library scikit-learn uses for the same purpose) sets the limit
 for the duration of a call and puts the library's own setting back afterwards, so
-code around painlink keeps its threads.
+code around painlink keeps its threads. The limit is the process's, and with
+OpenBLAS's own thread pool threadpoolctl lets only the thread that first set one
+change it until that thread lets go: an analysis in another of a server's threads
+then runs with whatever is set, and one thread's setting put back can land in the
+middle of another's analysis. A server therefore holds one thread for its whole life
+(:func:`hold_for_the_process`, at the web app's start-up): its start-up thread keeps
+the control, and every handler's analysis finds one thread and leaves one.
 """
 
 from __future__ import annotations
@@ -57,3 +63,10 @@ def one_blas_thread(function: Callable[P, R]) -> Callable[P, R]:
             return function(*args, **kwargs)
 
     return wrapper
+
+
+def hold_for_the_process() -> None:
+    """Limit BLAS to :data:`LIMIT` threads from now on, in every thread of the process
+    (see the module: a server whose analyses overlap)."""
+    if LIMIT is not None:
+        _blas().limit(limits=LIMIT, user_api="blas")

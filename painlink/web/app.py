@@ -104,6 +104,11 @@ def create_app(
         # up to the switch interval to get it back while others compute: 5 ms by
         # default, paid ~100 times by one calendar's classification under load.
         sys.setswitchinterval(SWITCH_INTERVAL)
+        # analyses overlap in the handler threads: BLAS on one thread for good
+        # (painlink.analysis.threads says why and what it was measured to buy)
+        from painlink.analysis.threads import hold_for_the_process
+
+        hold_for_the_process()
         yield
 
     app = PainlinkApp(
