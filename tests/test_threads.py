@@ -4,29 +4,48 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import pytest
 from threadpoolctl import OpenBLASController, threadpool_info, threadpool_limits
 
 import painlink
-from painlink.analysis import threads
+from painlink.analysis import report, threads, triggers
 from painlink.analysis.triggers import TriggerAnalysis
+from painlink.simulate.simulator import simulate
+from painlink.simulate.spec import SimulationSpec
 
 
 def _blas_threads() -> set[int]:
     return {i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"}
 
 
-def test_blas_is_one_thread_inside_an_analysis_and_the_callers_setting_after() -> None:
-    seen: list[set[int]] = []
+def test_blas_is_one_thread_inside_an_analysis_and_the_callers_setting_after(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    diary, _ = next(simulate(SimulationSpec(patients=1, days=60, seed=3)))
+    seen: dict[str, set[int]] = {}
+
+    def spy(name: str, original: Callable[..., Any]) -> Callable[..., Any]:
+        def run(*args: Any, **kwargs: Any) -> Any:
+            seen[name] = _blas_threads()
+            return original(*args, **kwargs)
+
+        return run
+
+    # a step inside each public entry point records the threads it runs with
+    monkeypatch.setattr(report, "_days", spy("analyze", report._days))
+    monkeypatch.setattr(triggers, "candidate_columns", spy("fit", triggers.candidate_columns))
     with threadpool_limits(2, user_api="blas"):
-        before = _blas_threads()
-        threads.one_blas_thread(lambda: seen.append(_blas_threads()))()
-        assert seen == [{1}]
-        assert _blas_threads() == before
-    # the public entry points carry the limit
-    for entry in (painlink.analyze, TriggerAnalysis.fit):
-        assert getattr(entry, "__wrapped__", None) is not None, entry
+        assert _blas_threads() == {2}
+        painlink.analyze(diary)
+        assert seen == {"analyze": {1}, "fit": {1}}
+        assert _blas_threads() == {2}, "the caller's setting is put back"
+        seen.clear()
+        TriggerAnalysis().fit(report._days(diary))
+        assert seen["fit"] == {1} and _blas_threads() == {2}
 
 
 def test_a_server_holds_one_blas_thread_for_its_whole_life(tmp_path: Path) -> None:

@@ -256,8 +256,9 @@ def person_estimates(
     ``frame`` is :func:`painlink.days.candidates.candidate_columns`' frame: the day table
     sorted by patient and date with one column per candidate. ``adjust`` adds each
     candidate's companions (see the module); ``only`` (patient_id, variable, form, lag)
-    fits just those models — the rest come back without data, and no max-T test is
-    run (the check of calls needs single models)."""
+    fits just those models — the other people's rows of the same candidate × lag come
+    back without data, blocks nobody asked for not at all, and no max-T test is run
+    (the check of calls needs single models)."""
     s = settings
     if frame.height == 0 or not candidates:
         return pl.DataFrame(schema=ESTIMATES)
@@ -372,18 +373,17 @@ def person_estimates(
         for pid, variable, form, lag in only.select(
             "patient_id", "variable", "form", "lag"
         ).iter_rows():
-            who_i, cand_i = person_of.get(pid), candidate_of.get((variable, form))
-            lag_i = lag_of.get(lag)
+            who_i, cand_i = person_of.get(str(pid)), candidate_of.get((variable, form))
+            lag_i = lag_of.get(int(lag)) if lag is not None else None
             if who_i is not None and cand_i is not None and lag_i is not None:
                 wanted[who_i, cand_i, lag_i] = True
-        kinds = np.asarray(wanted.any(axis=0))
+        kinds = np.asarray(wanted.any(axis=0))  # (candidates, lags): wanted by anyone
         blocks = [(ci, lag) for ci, lag in blocks if kinds[ci, lag_of[lag]]]
-        lag_pos = np.zeros(max(s.lags) + 1, int)
-        lag_pos[list(s.lags)] = np.arange(len(s.lags))
     m = len(blocks) * P
     mp = np.tile(np.arange(P), len(blocks))
     mc = np.repeat([ci for ci, _ in blocks], P)
     ml = np.repeat([lag for _, lag in blocks], P)
+    ml_pos = np.repeat(np.array([s.lags.index(lag) for _, lag in blocks], int), P)  # its place
     log_or = np.full(m, np.nan)
     se = np.full(m, np.nan)
     days_at_risk = np.zeros(m, int)
@@ -451,7 +451,7 @@ def person_estimates(
             (n_valid >= s.min_days_numeric) & (spread > 1e-9),
         )
         if wanted is not None:
-            ok &= wanted[mp[idx], mc[idx], lag_pos[ml[idx]]]
+            ok &= wanted[mp[idx], mc[idx], ml_pos[idx]]
         enough[idx] = ok
         fit_idx = np.flatnonzero(ok)
         sel = idx[fit_idx]
