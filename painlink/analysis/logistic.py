@@ -99,7 +99,7 @@ def fit_logit(
     for iterations in range(1, max_iter + 1):  # noqa: B007
         eta = linear(beta)
         mu = 1.0 / (1.0 + np.exp(-eta))
-        grad = np.einsum("mpn,mn->mp", Xc, w * (y - mu)) - penalty * (beta - centre)
+        grad = np.matmul(Xc, (w * (y - mu))[..., None])[..., 0] - penalty * (beta - centre)
         info = information(w * mu * (1 - mu)) + penalty * eye
         info += 1e-12 * eye
         step = np.linalg.solve(info, grad[..., None])[..., 0]
