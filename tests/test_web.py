@@ -44,6 +44,12 @@ def _csrf(html: str) -> str:
     return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)  # type: ignore[union-attr]
 
 
+def shown(html: str) -> str:
+    """``html`` without its hidden fields: their random tokens (CSRF, once-only) may
+    hold any letters, "C0" in about one page of 200, and are not what a person sees."""
+    return re.sub(r'<input type="hidden"[^>]*>', "", html)
+
+
 def form_token(c: TestClient, path: str) -> str:
     """The pre-session CSRF token of a login/register/reset form (and its cookie)."""
     return _csrf(c.get(path).text)
@@ -692,9 +698,8 @@ def test_clinician_intake_screen_exam_findings_and_scores(web: Web) -> None:
 def test_spine_pain_body_map(web: Web) -> None:
     c, pid, csrf = web.patient("kim")
     page = c.get("/spine")
-    # the words shown: the hidden fields' random tokens may hold "C0" (1 run in ~200)
-    shown = re.sub(r'<input type="hidden"[^>]*>', "", page.text)
-    assert "Upper neck" in shown and "C0" not in shown
+    text = shown(page.text)
+    assert "Upper neck" in text and "C0" not in text
     pick = {"csrf_token": csrf, "pick_upper_cervical": "1", "side_upper_cervical": "left"}
     r = c.post("/spine", data={**pick, "nrs_upper_cervical": "11"})
     assert r.status_code == 400 and 'id="nrs_upper_cervical-error"' in r.text

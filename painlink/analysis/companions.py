@@ -31,7 +31,7 @@ import numpy as np
 import polars as pl
 from scipy import stats
 
-from painlink.analysis.trigger_fit import HORMONAL_FORMS, checked_columns, person_estimates
+from painlink.analysis.trigger_fit import companion_columns, person_estimates
 from painlink.analysis.trigger_verdicts import variable_words
 from painlink.days.candidates import Candidate
 from painlink.rules.triggers import CALLS, EXPLAINED, TriggerSettings
@@ -76,12 +76,13 @@ def companion_check(
     )
     rows = rows.join(estimates.select(*keys, pl.col("log_or").alias("_u")).unique(keys), on=keys)
     z = stats.norm.ppf(1 - s.alpha / 2)
+    columns = {v: c.column for v, c in companion_columns(candidates).items()}
     out = []
     for r in rows.iter_rows(named=True):
         u, a, ase = r["_u"], r["_a"], r["_ase"]
         if any(v is None or not math.isfinite(v) for v in (u, a, ase)):
             continue
-        others, moving = _moves_with(diaries[r["patient_id"]], candidates, r["variable"])
+        others, moving = _moves_with(diaries[r["patient_id"]], columns, r["variable"])
         if not others:
             continue  # no other record to be beside: the refit repeats the call (not checked)
         # the verdict shows the estimate in the direction that goes with more attacks
@@ -129,23 +130,19 @@ def companion_check(
 MOVES_WITH_R = 0.3
 
 
-def _moves_with(
-    one: pl.DataFrame, candidates: list[Candidate], variable: str
-) -> tuple[int, list[str]]:
+def _moves_with(one: pl.DataFrame, columns: dict[str, str], variable: str) -> tuple[int, list[str]]:
     """In one person's diary ``one``: how many other variables they recorded with some
     spread (what the refit had beside the call: none, and it only repeats it), and those
-    whose day-to-day values go with ``variable``'s (the first column of each in
-    CHECKED_FORMS' order; |r| ≥ :data:`MOVES_WITH_R`), strongest first: what may
-    explain a call, and what a clinician would ask about."""
-    first = {
-        v: c.column for v, c in checked_columns(candidates).items() if c.form not in HORMONAL_FORMS
-    }
-    if variable not in first:
+    whose day-to-day values go with ``variable``'s (``columns``: each companion's
+    column, :func:`~painlink.analysis.trigger_fit.companion_columns`; |r| ≥
+    :data:`MOVES_WITH_R`), strongest first: what may explain a call, and what a
+    clinician would ask about."""
+    if variable not in columns:
         return 0, []
-    mine = one[first[variable]].cast(pl.Float64).to_numpy()
+    mine = one[columns[variable]].cast(pl.Float64).to_numpy()
     usable = 0
     found = []
-    for other, column in first.items():
+    for other, column in columns.items():
         if other == variable:
             continue
         theirs = one[column].cast(pl.Float64).to_numpy()

@@ -232,6 +232,13 @@ def checked_columns(candidates: list[Candidate]) -> dict[str, Candidate]:
     return out
 
 
+def companion_columns(candidates: list[Candidate]) -> dict[str, Candidate]:
+    """The variables a call is checked beside (its companions), each by its
+    :func:`checked_columns` candidate; the cycle's forms are not among them (they are
+    already a covariate of every model)."""
+    return {v: c for v, c in checked_columns(candidates).items() if c.form not in HORMONAL_FORMS}
+
+
 def standardised(values: np.ndarray) -> np.ndarray:
     """Each person's values (rows) minus their mean, per their SD; a missing day or a
     value that never varies is 0 (the person's usual)."""
@@ -347,7 +354,7 @@ def person_estimates(
     # model takes them on the day of its lag, on the same day only where attacks do not
     # move them (as a candidate). Shifted per chunk for the people fitted there: a
     # cohort never holds a copy per lag
-    companions = [v for v, c in preferred.items() if c.form not in HORMONAL_FORMS] if adjust else []
+    companions = list(companion_columns(candidates)) if adjust else []
     level = np.zeros((P, n, 0))
     same_day = np.zeros((P, 0), bool)
     if companions:
@@ -363,13 +370,13 @@ def person_estimates(
         same_day = np.stack([checked[v][0] for v in companions], axis=-1)  # (P, V)
     # models in blocks of one candidate × lag for every patient: x[t] = raw[t − lag]
     blocks = [(ci, lag) for ci in range(len(candidates)) for lag in s.lags]
+    lag_of = {int(lag): i for i, lag in enumerate(s.lags)}  # a lag's place in s.lags
     # ``only``: which person × candidate × lag models are wanted, as one boolean array
     wanted: np.ndarray | None = None
     if only is not None:
         wanted = np.zeros((P, len(candidates), len(s.lags)), bool)
         person_of = {str(name): i for i, name in enumerate(names)}
         candidate_of = {(c.variable, c.form): i for i, c in enumerate(candidates)}
-        lag_of = {int(lag): i for i, lag in enumerate(s.lags)}
         for pid, variable, form, lag in only.select(
             "patient_id", "variable", "form", "lag"
         ).iter_rows():
@@ -383,7 +390,7 @@ def person_estimates(
     mp = np.tile(np.arange(P), len(blocks))
     mc = np.repeat([ci for ci, _ in blocks], P)
     ml = np.repeat([lag for _, lag in blocks], P)
-    ml_pos = np.repeat(np.array([s.lags.index(lag) for _, lag in blocks], int), P)  # its place
+    ml_pos = np.repeat(np.array([lag_of[lag] for _, lag in blocks], int), P)
     log_or = np.full(m, np.nan)
     se = np.full(m, np.nan)
     days_at_risk = np.zeros(m, int)
