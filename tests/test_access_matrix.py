@@ -107,6 +107,10 @@ class World:
         return _login(self.app, f"tmp{n}@clinic.org", role)
 
 
+# One date for the whole run: a run that crosses midnight must write and read the same day.
+TODAY = dt.date.today()
+
+
 def _client(app: Any) -> TestClient:
     return TestClient(app, base_url="https://testserver", follow_redirects=False)
 
@@ -147,7 +151,7 @@ def _seed(actor: Actor) -> str:
     """A little diary (two attacks, a check-in), so that reads have something to show."""
     h = {"X-CSRF-Token": actor.csrf}
     pid = actor.patient_id
-    today = dt.date.today()
+    today = TODAY  # the date the read matrix asks for, fixed once: a run may cross midnight
     first = actor.client.post(
         f"/api/patients/{pid}/attacks",
         json={"start": f"{today - dt.timedelta(days=9)}T08:00:00", "intensity": 2},
@@ -262,7 +266,6 @@ class Sample:
 
 
 P, C, A = "patient", "clinician", "admin"
-TODAY = dt.date.today()
 
 
 def _j(body: dict[str, Any]) -> dict[str, Any]:
