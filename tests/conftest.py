@@ -18,7 +18,6 @@ import datetime as dt
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import uuid
@@ -30,6 +29,7 @@ import pytest
 
 from painlink.simulate.output import run_simulation
 from painlink.simulate.spec import SimulationSpec
+from tests.ports import free_port
 
 #: The first of last month. Tests that write diary entries through the app, which refuses
 #: dates after tomorrow, date them in last month (days 1-28): always past, always recent,
@@ -62,12 +62,6 @@ def external_or_skip(folder: Path) -> Path:
 def external() -> Path:
     """``../shared/external``: other apps' real exports and FHIR examples, or a skip."""
     return external_or_skip(external_dir())
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _pg_bin() -> Path | None:
@@ -103,7 +97,7 @@ def postgres_server() -> Iterator[str]:
     data = Path(tempfile.mkdtemp(prefix="painlink-pg-"))
     if os.geteuid() == 0:
         shutil.chown(data, "postgres", "postgres")
-    port = _free_port()
+    port = free_port()
     subprocess.run(
         _as_postgres(
             [

@@ -3,13 +3,14 @@ they walk: one way to start and stop a server thread, one way to seed the demo."
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from tests.ports import free_port
 
 
 @contextmanager
@@ -18,9 +19,7 @@ def serving(app: Any, log_level: str = "warning") -> Iterator[int]:
     port once the server is up, and stops it after."""
     import uvicorn
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level=log_level))
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()

@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import email
 import re
-import socket
 from collections.abc import Iterator
 from email.message import Message
 from pathlib import Path
@@ -32,6 +31,7 @@ from painlink.web.security import (
     new_presession_token,
     password_problem,
 )
+from tests.ports import free_port
 from tests.test_web import NO_TOTP, PASSWORD, Web, _csrf, form_token
 
 STRONG = "lantern orbit pickle meadow"
@@ -353,9 +353,7 @@ class _Inbox:
 @pytest.fixture
 def smtp() -> Iterator[tuple[_Inbox, int]]:
     """A real SMTP server on loopback (aiosmtpd): painlink's mail goes over TCP to it."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     inbox = _Inbox()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
@@ -597,9 +595,7 @@ def test_mail_goes_over_starttls_and_not_to_an_unverified_server(tmp_path: Path)
     )  # fmt: skip
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     inbox = _Inbox()
     controller = Controller(
         inbox, hostname="127.0.0.1", port=port, tls_context=context, require_starttls=True

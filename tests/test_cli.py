@@ -98,16 +98,15 @@ def test_demo_serves_the_app_and_its_printed_login_works(tmp_path: Path) -> None
     import os
     import re
     import signal
-    import socket
     import subprocess
     import sys
     import time
 
     import httpx
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    from tests.ports import free_port
+
+    port = free_port()
     log = tmp_path / "demo.log"
     cmd = [sys.executable, "-c", "from painlink.cli import app; app()", "demo", "--db",
            f"sqlite:///{tmp_path / 'demo.db'}", "--patients", "2", "--port", str(port)]  # fmt: skip

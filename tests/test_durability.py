@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -20,6 +19,7 @@ import sqlalchemy as sa
 
 from painlink.store.engine import make_engine
 from painlink.store.store import Store
+from tests.ports import free_port
 from tests.test_web import form_token
 
 FULL = 2  # PRAGMA synchronous answers a number: 0 OFF, 1 NORMAL, 2 FULL, 3 EXTRA
@@ -82,18 +82,12 @@ WRITERS = 4
 PER_KILL = 50  # acknowledged writes between kills
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class Server:
     """``painlink serve`` in a subprocess that the test can SIGKILL and start again."""
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self.port = _free_port()
+        self.port = free_port()
         self.proc: subprocess.Popen | None = None
 
     @property

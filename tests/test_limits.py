@@ -23,15 +23,10 @@ from fastapi.testclient import TestClient
 from painlink.store.store import Store
 from painlink.web import clinic_views
 from tests.conftest import LAST_MONTH
+from tests.ports import free_port
 from tests.test_web import Web, form_token
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class ConnectionCount:
@@ -295,7 +290,7 @@ def server(tmp_path: Path) -> Iterator[tuple[int, int, Path]]:
     """``painlink serve`` in a subprocess, with its own temp directory."""
     spool = tmp_path / "spool"
     spool.mkdir()
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "TMPDIR": str(spool), "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "painlink.cli", "serve", "--db",

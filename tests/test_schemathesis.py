@@ -13,7 +13,6 @@ rather than stopping at "no such patient".
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -31,6 +30,7 @@ from hypothesis.errors import Unsatisfiable
 from painlink.services import accounts
 from painlink.store.store import Store
 from tests.conftest import LAST_MONTH
+from tests.ports import free_port
 
 PASSWORD = "correct horse battery"
 ADDRESS_SPACE_LIMIT = 4 << 30  # bytes of virtual memory the server may map
@@ -72,12 +72,6 @@ class Server:
             time.sleep(0.1)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _form_token(s: requests.Session, url: str) -> str:
     """The pre-session CSRF token of a login/register form (its cookie stays in ``s``)."""
     page = s.get(url).text
@@ -105,7 +99,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     with store.engine.begin() as conn:
         accounts.create_staff(conn, "doc@clinic.org", "Dr Doc", PASSWORD, "clinician")
     store.engine.dispose()
-    port = _free_port()
+    port = free_port()
     log = (folder / "server.log").open("w")
     proc = subprocess.Popen(
         [sys.executable, "-c", SERVER, url, str(port), str(ADDRESS_SPACE_LIMIT)],
