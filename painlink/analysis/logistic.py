@@ -77,49 +77,62 @@ def fit_logit(
     # other way round
     Xc = np.ascontiguousarray(X.transpose(0, 2, 1))
 
-    def linear(b: np.ndarray) -> np.ndarray:
-        out: np.ndarray = np.matmul(b[:, None, :], Xc)[:, 0, :]
+    def linear(b: np.ndarray, xc: np.ndarray) -> np.ndarray:
+        out: np.ndarray = np.matmul(b[:, None, :], xc)[:, 0, :]
         return out
 
-    def information(weights: np.ndarray) -> np.ndarray:
-        out: np.ndarray = np.matmul(Xc * weights[:, None, :], Xc.transpose(0, 2, 1))
+    def information(weights: np.ndarray, xc: np.ndarray) -> np.ndarray:
+        out: np.ndarray = np.matmul(xc * weights[:, None, :], xc.transpose(0, 2, 1))
         return out
 
-    def loglik(b: np.ndarray) -> np.ndarray:
-        eta = linear(b)
-        value: np.ndarray = (w * (y * eta - np.logaddexp(0.0, eta))).sum(1) - 0.5 * (
+    def loglik(b: np.ndarray, xc: np.ndarray, wa: np.ndarray, ya: np.ndarray) -> np.ndarray:
+        eta = linear(b, xc)
+        value: np.ndarray = (wa * (ya * eta - np.logaddexp(0.0, eta))).sum(1) - 0.5 * (
             penalty * (b - centre) ** 2
         ).sum(1)
         return value
 
-    current = loglik(beta)
+    current = loglik(beta, Xc, w, y)
     converged = np.zeros(m, dtype=bool)
     iterations = 0
     eye = np.eye(p)
+    # Newton steps only for the models still moving: each model's steps depend on its
+    # own rows alone, so a model that has converged is left out of the products (the
+    # arrays are packed again when half of those held have converged) and every model
+    # ends where it would have ended in the whole batch
+    held = np.arange(m)
+    xc, wa, ya = Xc, w, y
     for iterations in range(1, max_iter + 1):  # noqa: B007
-        eta = linear(beta)
+        moving = ~converged[held]
+        if 2 * int(moving.sum()) <= held.size:
+            held = held[moving]
+            xc, wa, ya = Xc[held], w[held], y[held]
+            moving = np.ones(held.size, bool)
+        b = beta[held]
+        eta = linear(b, xc)
         mu = 1.0 / (1.0 + np.exp(-eta))
-        grad = np.matmul(Xc, (w * (y - mu))[..., None])[..., 0] - penalty * (beta - centre)
-        info = information(w * mu * (1 - mu)) + penalty * eye
+        grad = np.matmul(xc, (wa * (ya - mu))[..., None])[..., 0] - penalty * (b - centre)
+        info = information(wa * mu * (1 - mu), xc) + penalty * eye
         info += 1e-12 * eye
         step = np.linalg.solve(info, grad[..., None])[..., 0]
-        step[converged] = 0.0
-        scale = np.ones(m)
+        step[~moving] = 0.0
+        scale = np.ones(held.size)
+        before = current[held]
         for _ in range(30):  # halve steps that lower the likelihood
-            trial = beta + scale[:, None] * step
-            new = loglik(trial)
-            worse = (new < current - 1e-12) & ~converged
+            trial = b + scale[:, None] * step
+            new = loglik(trial, xc, wa, ya)
+            worse = (new < before - 1e-12) & moving
             if not worse.any():
                 break
             scale = np.where(worse, scale / 2, scale)
-        beta = beta + scale[:, None] * step
-        change = np.abs(new - current)
-        current = new
-        converged |= (np.abs(scale[:, None] * step).max(1) < 1e-8) | (change < tol)
+        beta[held] = b + scale[:, None] * step
+        change = np.abs(new - before)
+        current[held] = new
+        converged[held] |= (np.abs(scale[:, None] * step).max(1) < 1e-8) | (change < tol)
         if converged.all():
             break
-    eta = linear(beta)
+    eta = linear(beta, Xc)
     mu = 1.0 / (1.0 + np.exp(-eta))
-    info = information(w * mu * (1 - mu)) + penalty * eye
+    info = information(w * mu * (1 - mu), Xc) + penalty * eye
     cov = np.linalg.pinv(info)
     return LogitFit(beta, cov, converged, iterations, w.sum(1), (w * y).sum(1))
