@@ -59,6 +59,30 @@ def test_batched_models_with_masks_equal_separate_fits() -> None:
     assert np.abs(batch.coef[1] - alone.params).max() < 1e-6
 
 
+def test_each_model_of_a_batch_ends_exactly_where_it_ends_alone() -> None:
+    """The solver stops stepping models that have converged and packs the rest: models
+    that converge at different steps (a rare exposure, a separated one, plain ones) must
+    come out of one batch bit for bit as each comes out alone."""
+    rng = np.random.default_rng(8)
+    n = 300
+    designs = []
+    for kind in range(12):
+        X = np.column_stack([np.ones(n), rng.standard_normal(n), rng.standard_normal(n)])
+        if kind % 3 == 0:
+            X[:, 2] = rng.random(n) < 0.03  # rare: slow to converge
+        designs.append(X)
+    X = np.stack(designs)
+    y = (rng.random(n) < 0.15).astype(float)
+    y[designs[3][:, 2] == 1] = 1.0  # model 3: every exposed day an onset (separation)
+    mask = rng.random((12, n)) < 0.9
+    batch = fit_logit(X, y, mask, prior_sd=2.0)
+    alone = [fit_logit(X[i], y, mask[i], prior_sd=2.0) for i in range(12)]
+    assert len({a.iterations for a in alone}) > 1, "the models should converge at different steps"
+    for i, a in enumerate(alone):
+        assert np.array_equal(batch.coef[i], a.coef[0]) and np.array_equal(batch.cov[i], a.cov[0])
+    assert batch.iterations == max(a.iterations for a in alone)
+
+
 def test_empty_cell_stays_finite_with_the_prior() -> None:
     X, y = _data(6, n=120)
     y = np.where(X[:, 1] == 1, 1.0, y)  # every exposed day has an onset: separation
