@@ -172,13 +172,13 @@ def _cdf(
     w: np.ndarray,
     m: np.ndarray,
     sd: np.ndarray,
-    at_zero: tuple[np.ndarray, np.ndarray] | None = None,
+    at_zero: tuple[np.ndarray, np.ndarray],
 ) -> np.ndarray:
-    """The posterior CDF at x (one x per row). ``at_zero`` is (Φ(−m/sd), Φ(m/sd)), which
-    do not depend on x: a bisection passes them once instead of at every step."""
+    """The posterior CDF at x (one x per row). ``at_zero`` is :func:`_at_zero`'s
+    (Φ(−m/sd), Φ(m/sd)), which do not depend on x: a bisection computes them once."""
     k = m.shape[1]
     xs = x[:, None]
-    below_zero, above_zero = at_zero if at_zero is not None else _at_zero(m, sd)
+    below_zero, above_zero = at_zero
     at_x = special.ndtr((xs - m) / sd)
     # above-zero truncated normals: mass below x is (Φ((x−m)/sd) − Φ(−m/sd)) / Φ(m/sd)
     up = np.where(xs > 0, (at_x - below_zero) / np.maximum(above_zero, 1e-300), 0.0)
