@@ -1,7 +1,7 @@
 """All analyses of one patient with two years of diary, and of a 300-patient folder.
 
     python benchmarks/analysis_latency.py [--repeats 21] [--cohort 300] [--cohort-days 365]
-        [--load 2] [--blas-threads 0]
+        [--load 2] [--blas-threads 0] [--one-thread]
 
 One patient: triggers (every recorded variable × forms × lags 1–2, lag 0 where
 allowed), neck/back timing, treatment outcomes, the rolling-origin forecast and the
@@ -13,7 +13,10 @@ the same run — building the day table alone — so a loaded machine shows as a
 reference, not as a slow analysis. ``--load N`` runs N busy processes beside the
 measurement (a machine doing other work, a server answering others); ``--blas-threads
 0`` lets BLAS use its own thread pool instead of painlink's one thread
-(:mod:`painlink.analysis.threads`), to measure what that limit buys.
+(:mod:`painlink.analysis.threads`), to measure what that limit buys; ``--one-thread``
+runs everything on the caller's thread — the trigger fit not beside the other analyses
+(:func:`painlink.analysis.report.analyze`), the kernels' large batches not shared
+(:data:`painlink.analysis.threads.KERNEL_THREADS`) — to measure what the threads buy.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ import sys
 import time
 from collections.abc import Callable
 
-from painlink.analysis import threads
+from painlink.analysis import report, threads
 from painlink.analysis.report import _days, analyze
 from painlink.diary.frames import DiaryFrames
 from painlink.simulate.simulator import simulate
@@ -56,7 +59,14 @@ def main() -> None:
     ap.add_argument(
         "--load", type=int, default=0, help="busy processes running beside the measurement"
     )
+    ap.add_argument(
+        "--one-thread",
+        action="store_true",
+        help="run every analysis on one thread (default: two, see the module)",
+    )
     args = ap.parse_args()
+    report.SECOND_THREAD = not args.one_thread
+    threads.KERNEL_THREADS = 1 if args.one_thread else threads.KERNEL_THREADS
     if args.blas_threads is not None:
         threads.LIMIT = args.blas_threads or None
     busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(args.load)]
@@ -68,7 +78,10 @@ def main() -> None:
 
 
 def _measure(args: argparse.Namespace) -> None:
-    print(f"load average at start: {os.getloadavg()[0]:.1f}; busy processes beside: {args.load}")
+    print(
+        f"load average at start: {os.getloadavg()[0]:.1f}; busy processes beside: {args.load}; "
+        f"{'one thread' if args.one_thread else 'two threads'}"
+    )
     diary, _ = next(simulate(SimulationSpec(patients=1, days=730, seed=12)))
     analyze(diary)  # warm up imports and caches
     med, lo, hi = _median_ms(lambda: analyze(diary), args.repeats)

@@ -46,6 +46,8 @@ import functools
 import numpy as np
 from scipy import special, stats
 
+from painlink.analysis import threads
+
 DRAWS = 20_000
 REFINE = 0.2
 SEED = 20_261_130
@@ -176,13 +178,17 @@ def max_t(
     # with all of them. A row left at the tenth keeps critical values from 2,000 draws:
     # its intervals (never a call's) hold together 94.5–95.5% of the time
     coarse = g[: max(draws // 10, 1000)]
-    for first in range(0, rows.size, _BATCH):
-        sel = rows[first : first + _BATCH]
-        p_out[sel], c_out[sel] = _batch(z[sel], r[sel], w[sel], tested[sel], coarse, level)
-    again = rows[p_out[rows] < REFINE]
-    for first in range(0, again.size, _BATCH):
-        sel = again[first : first + _BATCH]
-        p_out[sel], c_out[sel] = _batch(z[sel], r[sel], w[sel], tested[sel], g, level)
+
+    def run(draws_used: np.ndarray, which: np.ndarray) -> None:
+        # the batches are independent (each row is its own test, against the same
+        # draws): shared among threads (painlink.analysis.threads), each writing its rows
+        def one(sel: np.ndarray) -> None:
+            p_out[sel], c_out[sel] = _batch(z[sel], r[sel], w[sel], tested[sel], draws_used, level)
+
+        threads.in_parts([which[i : i + _BATCH] for i in range(0, which.size, _BATCH)], one)
+
+    run(coarse, rows)
+    run(g, rows[p_out[rows] < REFINE])
     return p_out, c_out
 
 

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from painlink.analysis import threads
+
 
 @dataclass(frozen=True)
 class LogitFit:
@@ -59,6 +61,44 @@ def fit_logit(
     if y.shape == (n,):
         y = np.broadcast_to(y, (m, n))
     w = np.ones((m, n)) if mask is None else np.asarray(mask, dtype=float)
+    start = None if start is None else np.asarray(start, dtype=float)
+    settings = (prior_sd, max_iter, tol, prior_mean)
+    if m < _SPLIT_MODELS or m * n * p < _SPLIT_CELLS:
+        return _fit(X, y, w, start, *settings)
+    # a large batch in halves on two threads (painlink.analysis.threads): each model's
+    # Newton steps use its own rows alone, so every model ends where it ends in one batch
+    halves = np.array_split(np.arange(m), threads.KERNEL_THREADS)
+    fits = threads.in_parts(
+        halves, lambda h: _fit(X[h], y[h], w[h], None if start is None else start[h], *settings)
+    )
+    return LogitFit(
+        np.concatenate([f.coef for f in fits]),
+        np.concatenate([f.cov for f in fits]),
+        np.concatenate([f.converged for f in fits]),
+        max(f.iterations for f in fits),
+        np.concatenate([f.n for f in fits]),
+        np.concatenate([f.events for f in fits]),
+    )
+
+
+#: a batch is split over threads from this many models and model × day × column cells
+#: (below, a thread costs more than it saves): measured 2026-12-01, docs/validation.md
+_SPLIT_MODELS = 16
+_SPLIT_CELLS = 300_000
+
+
+def _fit(
+    X: np.ndarray,
+    y: np.ndarray,
+    w: np.ndarray,
+    start: np.ndarray | None,
+    prior_sd: float | None,
+    max_iter: int,
+    tol: float,
+    prior_mean: np.ndarray | None,
+) -> LogitFit:
+    """:func:`fit_logit` on one batch, its inputs already shaped (m, n, p) and (m, n)."""
+    m, _, p = X.shape
     X = np.where(w[..., None] > 0, X, 0.0)
     y = np.where(w > 0, y, 0.0)
     penalty = np.zeros(p) if prior_sd is None else np.r_[0.0, np.full(p - 1, 1.0 / prior_sd**2)]

@@ -8,6 +8,8 @@ itself a :class:`~painlink.analysis.results.Results`.
 
 from __future__ import annotations
 
+import functools
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -226,14 +228,39 @@ def _periods(diary: DiaryFrames, days: pl.DataFrame) -> pl.DataFrame:
     return out.with_columns(note.alias("note")).select(list(PERIODS)).sort("patient_id")
 
 
+#: run the trigger fit on a second thread beside the other analyses (see :func:`analyze`);
+#: False runs everything on the caller's thread (the benchmark's ``--one-thread``)
+SECOND_THREAD: bool = True
+
+
 @one_blas_thread
 def analyze(diary: DiaryFrames) -> AnalysisReport:
+    """Every per-person analysis of ``diary``, from one day table.
+
+    The trigger fit (about 60% of the work) runs on a second thread while this one does
+    the neck/back, outcome and forecast analyses: the heavy steps are NumPy kernels and
+    Polars queries, which let go of the GIL, so on the brief's two cores the two halves
+    overlap. The analyses share no mutable state (the day table is immutable, every
+    random draw is seeded per call), so the report is the same as on one thread
+    (``tests/test_analysis_threads.py``); the measured gain is in docs/validation.md,
+    "Speed". A thread is made per call, not pooled, so one person's analysis never
+    queues behind another's on a server.
+    """
     days = _days(diary)
+    fit = functools.partial(TriggerAnalysis().fit, days, case_crossover=True)
+    if SECOND_THREAD:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="painlink-triggers") as beside:
+            fitting = beside.submit(fit)
+            spine, outcome, ahead = spine_link(days), outcomes(diary, days), forecast(days)
+            triggers = fitting.result()
+    else:
+        triggers = fit()
+        spine, outcome, ahead = spine_link(days), outcomes(diary, days), forecast(days)
     return AnalysisReport(
-        triggers=TriggerAnalysis().fit(days, case_crossover=True),
-        spine=spine_link(days),
-        outcomes=outcomes(diary, days),
-        forecast=forecast(days),
+        triggers=triggers,
+        spine=spine,
+        outcomes=outcome,
+        forecast=ahead,
         messages=_messages(diary, days),
         periods=_periods(diary, days),
     )

@@ -25,13 +25,20 @@ the control, and every handler's analysis finds one thread and leaves one.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import ParamSpec, TypeVar
 
 from threadpoolctl import ThreadpoolController
 
 P = ParamSpec("P")
 R = TypeVar("R")
+T = TypeVar("T")
+
+#: Python threads a batched kernel splits a large batch over (``fit_logit``, ``max_t``):
+#: the brief's two cores. Their work is NumPy's, which lets go of the GIL, and each row
+#: of a batch is computed alone, so the split changes no number (tested). 1 turns it off
+KERNEL_THREADS: int = 2
 
 #: BLAS threads during an analysis; None leaves the library's own setting (the
 #: benchmark's ``--blas-threads 0``, to measure the difference)
@@ -70,3 +77,16 @@ def hold_for_the_process() -> None:
     (see the module: a server whose analyses overlap)."""
     if LIMIT is not None:
         _blas().limit(limits=LIMIT, user_api="blas")
+
+
+def in_parts(parts: Sequence[T], work: Callable[[T], R]) -> list[R]:
+    """``[work(p) for p in parts]``, the parts shared among :data:`KERNEL_THREADS`
+    threads; results in the order of ``parts``.
+
+    For a kernel's large batch cut into independent pieces: a cohort's models, a
+    folder's max-T rows. One part, or one thread, runs on the caller's thread alone. A
+    new pool per call, so one analysis never waits behind another's pieces."""
+    if KERNEL_THREADS <= 1 or len(parts) <= 1:
+        return [work(p) for p in parts]
+    with ThreadPoolExecutor(max_workers=min(KERNEL_THREADS, len(parts))) as pool:
+        return list(pool.map(work, parts))
