@@ -1,4 +1,4 @@
-"""The analyses run their linear algebra on one BLAS thread.
+"""The analyses' threads: BLAS on one, and the brief's two cores used by Python threads.
 
 Why: painlink's models are many small ones solved in batches (a few dozen columns ×
 a few hundred days each), where a BLAS thread pool has little to split and a lot to
@@ -20,6 +20,14 @@ then runs with whatever is set, and one thread's setting put back can land in th
 middle of another's analysis. A server therefore holds one thread for its whole life
 (:func:`hold_for_the_process`, at the web app's start-up): its start-up thread keeps
 the control, and every handler's analysis finds one thread and leaves one.
+
+The two cores are used one level up, where the work divides cleanly: ``analyze`` runs
+the trigger fit on a second thread beside the other analyses, and a batched kernel
+(the logistic solver, the max-T Monte Carlo) shares a large batch among
+:data:`KERNEL_THREADS` threads (:func:`in_parts`). Their work is in NumPy's compiled
+loops and Polars' engine, which let go of the GIL; each row of a batch is computed
+alone, so the numbers are those of one thread to the last bit
+(``tests/test_analysis_threads.py``). Measured in docs/validation.md, "Speed".
 """
 
 from __future__ import annotations
