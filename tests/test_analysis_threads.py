@@ -138,3 +138,24 @@ def test_max_t_on_two_threads_is_max_t_on_one(monkeypatch: pytest.MonkeyPatch) -
         p2, c2 = family_test.max_t(z, r, weights=w)
         assert np.array_equal(p1, p2, equal_nan=True) and np.array_equal(c1, c2, equal_nan=True)
     assert min(calls) > 1, "the rows were shared out in batches"
+
+
+def test_analyses_overlapping_in_a_servers_threads_each_get_their_own_report() -> None:
+    """A server's handlers analyse several people at once, each analysis with its own
+    second thread and kernel threads: no report may take anything from another's."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    diaries = [
+        next(simulate(SimulationSpec(patients=1, days=days, seed=seed)))[0]
+        for seed, days in ((41, 400), (42, 200), (43, 730))
+    ]
+    alone = [_everything(report.analyze(d)) for d in diaries]
+    with ThreadPoolExecutor(max_workers=len(diaries)) as server:
+        together = list(server.map(lambda d: _everything(report.analyze(d)), diaries * 2))
+    for i, got in enumerate(together):
+        want = alone[i % len(diaries)]
+        for name, value in want.items():
+            if isinstance(value, pl.DataFrame):
+                assert_frame_equal(got[name], value, check_exact=True)
+            else:
+                assert got[name] == value, name
