@@ -12,6 +12,7 @@ likelihood and equals statsmodels' ``Logit`` (tested to 1e-6).
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -67,7 +68,9 @@ def fit_logit(
         return _fit(X, y, w, start, *settings)
     # a large batch in halves on two threads (painlink.analysis.threads): each model's
     # Newton steps use its own rows alone, so every model ends where it ends in one batch
-    halves = np.array_split(np.arange(m), threads.KERNEL_THREADS)
+    # (slices: views of the caller's arrays, so a split batch holds no more memory)
+    cuts = np.linspace(0, m, threads.KERNEL_THREADS + 1).astype(int).tolist()
+    halves = [slice(a, b) for a, b in itertools.pairwise(cuts)]
     fits = threads.in_parts(
         halves, lambda h: _fit(X[h], y[h], w[h], None if start is None else start[h], *settings)
     )
