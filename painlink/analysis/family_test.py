@@ -241,12 +241,17 @@ def _batch(
     w_, d_ = who[plain], draw[plain]
     stat[w_, d_] = 2.0 * special.ndtr(-top[w_, d_].astype(float)) / weight[w_]
     who, draw = who[~plain], draw[~plain]
-    stat[who, draw] = np.min(
-        2.0 * special.ndtr(-sims[who, draw].astype(float)) / np.where(t[who], ws[who], np.nan),
-        axis=1,
-        where=t[who],
-        initial=np.inf,
-    )
+    # of a weighted row's forms, only those beyond their cut at 2 × tail can give a draw
+    # a statistic that matters: a form short of it has p*_j / w_j > 2 × tail, which is
+    # never the draw's minimum when that is ≤ tail, and a draw's statistic above tail
+    # only has to stay above the quantile (which is clipped to tail). The others are left
+    # at ∞, so the quantile is the same to the last bit, from a fraction of the normal
+    # tail probabilities (most draws pass one form's cut, not all K)
+    x = sims[who, draw]
+    counts = t[who] & (x >= _cut(ws, np.full(len(z), 2.0 * tail))[who])
+    values = np.full(x.shape, np.inf)
+    values[counts] = 2.0 * special.ndtr(-x[counts].astype(float)) / ws[who][counts]
+    stat[who, draw] = values.min(1, initial=np.inf)
     rank = max(int(np.ceil(tail * draws)) - 1, 0)
     a = np.partition(stat, rank, axis=1)[:, rank]
     # a lies between Bonferroni's tail / k and tail (one test) whatever R is: keep the
