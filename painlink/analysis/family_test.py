@@ -232,8 +232,10 @@ def _batch(
     # the critical a: the `tail` quantile of min_j p*_j / w_j over the draws. It is at
     # most `tail` (the largest weight is ≥ 1), and a draw can be that small only if it
     # passes the largest weight's cut at `tail`; with a margin of 2 for the draws' own
-    # scatter, the others stay ∞
-    gate = _cut(ws.max(1, keepdims=True), np.full(len(z), 2.0 * tail))[:, 0]
+    # scatter, the others stay ∞ (each form's cut at 2 × tail is used again below; an
+    # untested form has weight 0 and an infinite cut, so the row's smallest is the gate)
+    far = _cut(ws, np.full(len(z), 2.0 * tail))
+    gate = far.min(1)
     reach = top >= gate[:, None]
     stat = np.full(reach.shape, np.inf)
     who, draw = np.nonzero(reach)
@@ -248,7 +250,7 @@ def _batch(
     # at ∞, so the quantile is the same to the last bit, from a fraction of the normal
     # tail probabilities (most draws pass one form's cut, not all K)
     x = sims[who, draw]
-    counts = t[who] & (x >= _cut(ws, np.full(len(z), 2.0 * tail))[who])
+    counts = t[who] & (x >= far[who])
     values = np.full(x.shape, np.inf)
     values[counts] = 2.0 * special.ndtr(-x[counts].astype(float)) / ws[who][counts]
     stat[who, draw] = values.min(1, initial=np.inf)
