@@ -96,9 +96,10 @@ class TriggerSettings:
     #: independent; two weeks spans a burst of attacks and half a menstrual cycle.
     #: Only dependence that widens an interval is counted (never narrows one). 0: none
     serial_lags: int = 14
-    #: lag 0 is tried for a person's variable only if it does not move on days inside
-    #: an attack (p ≥ 0.10 for "inside an attack" given the day before; a lenient cut,
-    #: since a missed effect of the attack becomes a false call)
+    #: lag 0 is tried for a person's variable only if it does not move on the days an
+    #: attack reaches after its onset (p ≥ 0.10 for "inside an attack" given the day
+    #: before, and for "inside an attack" and "the day after one" jointly, onset days
+    #: left out; a lenient cut, since a missed effect of the attack becomes a false call)
     reverse_alpha: float = 0.10
     #: a variable whose "more of it" goes with attacks is shown as a "possible early
     #: attack sign", not a trigger, when it also rises on days inside attacks (t > 1.96
@@ -149,7 +150,8 @@ VARIABLES: dict[str, tuple[str, str, str]] = {
 #: variables whose value on a day is settled before that day's attack could change it
 #: (the weather, the cycle): always tried at lag 0. Any other variable is tried at lag 0
 #: for a person only when their diary shows attacks do not change it (the value on
-#: days inside an attack is what the day before predicts; ``reverse_alpha``). Even
+#: days inside an attack and on the day after one is what the day before predicts;
+#: ``reverse_alpha``). Even
 #: last night's sleep: an attack that starts at night shortens or lengthens it. Any
 #: other value recorded on the day an attack starts may be the attack's effect (rest,
 #: a caffeine-containing painkiller, less screen time) or its first sign, so "the same
