@@ -101,7 +101,7 @@ EXPLANATIONS: dict[str, str] = {
         "does not cause it."
     ),
     "response": (
-        "What you do about the pain (heat, rest, a pain medicine) can change the "
+        "What is done about the pain (heat, rest, a pain medicine) can change the "
         "pattern too: the link may not be cause and effect."
     ),
 }

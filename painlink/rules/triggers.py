@@ -183,7 +183,7 @@ EXPLANATIONS: dict[str, str] = {
         "and then they come with the attack, they do not cause it."
     ),
     "response": (
-        "It may be something you do because you feel an attack coming (rest, a coffee, a "
+        "It may be something done because an attack is felt coming (rest, a coffee, a "
         "pain medicine, less time at a screen)."
     ),
     "companion": (
