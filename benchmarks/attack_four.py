@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 import tempfile
 import time
@@ -31,45 +30,10 @@ import polars as pl
 
 sys.path.insert(0, str(Path(__file__).parent))
 from generator_four import SPINE_REGIONS, Cohort, generate
-from score_calls import POSITIVE, score
+from score_calls import breakdown, mean_span, score
 
 STORIES = ("base", "h", "i", "j", "k", "l", "m", "n", "hijklm", "hijklmn")
 ROUTES = {"own": False, "cohort": True}
-
-
-def breakdown(calls: pl.DataFrame, truth: pl.DataFrame) -> dict:
-    """False calls broken down as the scorer does not: by variable × form × lag and by
-    verdict (counts of call rows on null pairs), and sensitivity with any positive call."""
-    positive = calls.filter(pl.col("verdict").is_in(list(POSITIVE)))
-    null = truth.filter(pl.col("recorded") & (pl.col("role") == "none"))
-    false = positive.join(null.select("patient_id", "variable"), on=["patient_id", "variable"])
-    effects = truth.filter(pl.col("recorded") & pl.col("role").is_in(["trigger", "protector"]))
-    hit = effects.join(
-        positive.select("patient_id", "variable").unique(),
-        on=["patient_id", "variable"],
-        how="semi",
-    )
-
-    def counts(frame: pl.DataFrame, *keys: str) -> dict[str, int]:
-        if frame.height == 0:
-            return {}
-        grouped = frame.group_by(*keys).len().sort("len", descending=True)
-        return {" ".join(str(r[k]) for k in keys): r["len"] for r in grouped.iter_rows(named=True)}
-
-    direction = (
-        counts(false, "variable", "form", "lag", "direction")
-        if "direction" in false.columns
-        else {}
-    )
-    return {
-        "sensitivity (any positive call)": hit.height / effects.height
-        if effects.height
-        else math.nan,
-        "false call rows by variable form lag": counts(false, "variable", "form", "lag"),
-        "false call rows by variable form lag direction": direction,
-        "false call rows by verdict": counts(false, "verdict"),
-        "false call rows": false.height,
-    }
 
 
 def _result(calls: pl.DataFrame, cohort: Cohort, story: str, seed: int, route: str) -> dict:
@@ -125,18 +89,6 @@ def run(
             yield result
 
 
-def _span(rows: list[dict], key: str) -> str:
-    values = [
-        float(v) for r in rows if isinstance(v := r.get(key), (int, float)) and not math.isnan(v)
-    ]
-    if not values:
-        return "–"
-    mean = sum(values) / len(values)
-    if len(values) == 1:
-        return f"{mean:.3f}"
-    return f"{mean:.3f} ({min(values):.3f}–{max(values):.3f})"
-
-
 def table(lines: list[dict]) -> str:
     """Markdown: story × route, each figure the mean (min–max) over seeds."""
     groups: dict[tuple, list[dict]] = defaultdict(list)
@@ -163,11 +115,11 @@ def table(lines: list[dict]) -> str:
             story,
             route,
             ",".join(str(r["seed"]) for r in sorted(rows, key=lambda r: r["seed"])),
-            _span(rows, "false calls on null pairs"),
+            mean_span(rows, "false calls on null pairs"),
             ", ".join(f"{v} {sum(x) / len(x):.3f}" for v, x in top),
-            _span(rows, "false calls, neck/back null pairs"),
-            _span(rows, "sensitivity (right direction)"),
-            _span(rows, "displayed calls whose interval excludes 1"),
+            mean_span(rows, "false calls, neck/back null pairs"),
+            mean_span(rows, "sensitivity (right direction)"),
+            mean_span(rows, "displayed calls whose interval excludes 1"),
         ]
         out.append("| " + " | ".join(cells) + " |")
     return "\n".join(out)

@@ -30,7 +30,7 @@ import polars as pl
 
 sys.path.insert(0, str(Path(__file__).parent))
 from generator_three import SPINE_REGIONS, Cohort, generate
-from score_calls import POSITIVE, score
+from score_calls import breakdown, mean_span, score
 
 #: every story alone, all of a–f, and all with nothing acting; "base" has no story
 STORIES = ("base", "a", "b", "c", "d", "e", "f", "g", "abcdef", "abcdefg")
@@ -52,7 +52,7 @@ def _scored(
 ) -> dict:
     """One run's scores (score_calls and the extras) with what the run was."""
     result = score(calls, cohort.truth.drop("kind", "recording"))
-    result.update(_extra(calls, cohort.truth))
+    result.update(breakdown(calls, cohort.truth))
     result.update(
         story=_label(stories, effect_lag),
         days=days,
@@ -149,47 +149,6 @@ def rescore(calls_dir: Path) -> list[dict]:
     return out
 
 
-def _extra(calls: pl.DataFrame, truth: pl.DataFrame) -> dict:
-    """What the scorer does not break down: false calls by form/lag and by verdict, the
-    null calls shown with an interval that includes 1, sensitivity in any direction."""
-    positive = calls.filter(pl.col("verdict").is_in(list(POSITIVE)))
-    null = truth.filter(pl.col("recorded") & (pl.col("role") == "none"))
-    false = positive.join(null.select("patient_id", "variable"), on=["patient_id", "variable"])
-    effects = truth.filter(pl.col("recorded") & pl.col("role").is_in(["trigger", "protector"]))
-    any_call = effects.join(
-        positive.select("patient_id", "variable").unique(),
-        on=["patient_id", "variable"],
-        how="semi",
-    )
-    prem = truth.filter(pl.col("recorded") & (pl.col("role") == "premonitory"))
-    prem_trig = prem.join(
-        positive.filter(pl.col("verdict") == "likely trigger").select("patient_id", "variable"),
-        on=["patient_id", "variable"],
-        how="semi",
-    )
-
-    def counts(frame: pl.DataFrame, *keys: str) -> dict[str, int]:
-        if frame.height == 0:
-            return {}
-        grouped = frame.group_by(*keys).len().sort("len", descending=True)
-        return {" ".join(str(r[k]) for k in keys): r["len"] for r in grouped.iter_rows(named=True)}
-
-    return {
-        "sensitivity (any positive call)": any_call.height / effects.height
-        if effects.height
-        else math.nan,
-        "premonitory called likely trigger": prem_trig.height / prem.height
-        if prem.height
-        else math.nan,
-        "false call rows by variable form lag": counts(false, "variable", "form", "lag"),
-        "false call rows by verdict": counts(false, "verdict"),
-        "false call rows whose interval includes 1": false.filter(
-            (pl.col("ci_low") <= 1) & (pl.col("ci_high") >= 1)
-        ).height,
-        "false call rows": false.height,
-    }
-
-
 def table(lines: list[dict]) -> str:
     """Markdown: story × days × route, each figure the mean (min–max) over seeds."""
     groups: dict[tuple, list[dict]] = defaultdict(list)
@@ -217,29 +176,17 @@ def table(lines: list[dict]) -> str:
             str(days),
             route,
             ",".join(str(r["seed"]) for r in sorted(rows, key=lambda r: r["seed"])),
-            _span(rows, "false calls on null pairs"),
+            mean_span(rows, "false calls on null pairs"),
             ", ".join(f"{v} {sum(x) / len(x):.3f}" for v, x in top),
-            _span(rows, "false calls, neck/back null pairs"),
-            _span(rows, "displayed calls whose interval excludes 1"),
-            _span(rows, "sensitivity (right direction)"),
-            _span(rows, "sensitivity (right direction of 'more')"),
-            _span(rows, "sensitivity (any positive call)"),
-            _span(rows, "premonitory called likely trigger"),
+            mean_span(rows, "false calls, neck/back null pairs"),
+            mean_span(rows, "displayed calls whose interval excludes 1"),
+            mean_span(rows, "sensitivity (right direction)"),
+            mean_span(rows, "sensitivity (right direction of 'more')"),
+            mean_span(rows, "sensitivity (any positive call)"),
+            mean_span(rows, "premonitory called likely trigger"),
         ]
         out.append("| " + " | ".join(cells) + " |")
     return "\n".join(out)
-
-
-def _span(rows: list[dict], key: str) -> str:
-    values: list[float] = [
-        float(v) for r in rows if isinstance(v := r.get(key), (int, float)) and not math.isnan(v)
-    ]
-    if not values:
-        return "–"
-    mean = sum(values) / len(values)
-    if len(values) == 1:
-        return f"{mean:.3f}"
-    return f"{mean:.3f} ({min(values):.3f}–{max(values):.3f})"
 
 
 def main() -> None:

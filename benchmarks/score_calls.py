@@ -205,6 +205,64 @@ def markdown(results: dict[str, dict]) -> str:
     return "\n".join(lines)
 
 
+def breakdown(calls: pl.DataFrame, truth: pl.DataFrame) -> dict:
+    """What :func:`score` does not break down, for a generator's runner
+    (attack_painlink.py, attack_four.py): false calls by variable × form × lag (and the
+    direction of "more", where the calls carry it) and by verdict, counted in call rows
+    on null pairs; the null calls shown with an interval that includes 1; sensitivity
+    with any positive call; premonitory pairs called "likely trigger"."""
+    positive = calls.filter(pl.col("verdict").is_in(list(POSITIVE)))
+    null = truth.filter(pl.col("recorded") & (pl.col("role") == "none"))
+    false = positive.join(null.select("patient_id", "variable"), on=["patient_id", "variable"])
+    effects = truth.filter(pl.col("recorded") & pl.col("role").is_in(["trigger", "protector"]))
+    any_call = effects.join(
+        positive.select("patient_id", "variable").unique(),
+        on=["patient_id", "variable"],
+        how="semi",
+    )
+    prem = truth.filter(pl.col("recorded") & (pl.col("role") == "premonitory"))
+    prem_trig = prem.join(
+        positive.filter(pl.col("verdict") == TRIGGER).select("patient_id", "variable"),
+        on=["patient_id", "variable"],
+        how="semi",
+    )
+
+    def counts(frame: pl.DataFrame, *keys: str) -> dict[str, int]:
+        if frame.height == 0:
+            return {}
+        grouped = frame.group_by(*keys).len().sort("len", descending=True)
+        return {" ".join(str(r[k]) for k in keys): r["len"] for r in grouped.iter_rows(named=True)}
+
+    out = {
+        "sensitivity (any positive call)": _share(any_call.height, effects.height),
+        "premonitory called likely trigger": _share(prem_trig.height, prem.height),
+        "false call rows by variable form lag": counts(false, "variable", "form", "lag"),
+        "false call rows by verdict": counts(false, "verdict"),
+        "false call rows whose interval includes 1": false.filter(
+            (pl.col("ci_low") <= 1) & (pl.col("ci_high") >= 1)
+        ).height,
+        "false call rows": false.height,
+    }
+    if "direction" in false.columns:
+        out["false call rows by variable form lag direction"] = counts(
+            false, "variable", "form", "lag", "direction"
+        )
+    return out
+
+
+def mean_span(rows: list[dict], key: str) -> str:
+    """``key``'s mean over ``rows`` (seeds) with its range: "0.042 (0.041–0.043)"."""
+    values: list[float] = [
+        float(v) for r in rows if isinstance(v := r.get(key), (int, float)) and not math.isnan(v)
+    ]
+    if not values:
+        return "–"
+    mean = sum(values) / len(values)
+    if len(values) == 1:
+        return f"{mean:.3f}"
+    return f"{mean:.3f} ({min(values):.3f}–{max(values):.3f})"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="Score calls against a simulator's truth.")
     parser.add_argument("--calls", required=True, help="calls CSV (see the module docstring)")
