@@ -23,6 +23,8 @@ operations instead of one small model at a time — the kernel a cohort analysis
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 import polars as pl
 from scipy import stats
@@ -185,6 +187,51 @@ def _recent_rate(window: int) -> pl.Expr:
     )
 
 
+class _DayBefore(NamedTuple):
+    """A least-squares fit per patient of x_t on x_{t−1} and day indicators."""
+
+    beta: np.ndarray  # (P, 2 + indicators): intercept, x_{t−1}, the indicators
+    inverse: np.ndarray  # (P, k, k): (AᵀA)⁻¹
+    sigma2: np.ndarray  # (P,) residual variance
+    dof: np.ndarray  # (P,) residual degrees of freedom
+    marked: np.ndarray  # (P,) recorded days carrying any indicator
+    varies: np.ndarray  # (P,) the value is not constant over the days fitted
+
+
+def _on_the_day_before(
+    x: np.ndarray, indicators: list[np.ndarray], leave_out: np.ndarray | None = None
+) -> _DayBefore:
+    """x_t (rows of ``x``: patients; columns: days) on an intercept, x_{t−1} and each
+    of ``indicators`` (P × days, booleans of day t), over the days with both values
+    recorded and not in ``leave_out``: what :func:`attack_changes` and
+    :func:`moves_after_onset` test their response coefficients in."""
+    now, before = x[:, 1:], x[:, :-1]
+    ok = ~np.isnan(now) & ~np.isnan(before)
+    if leave_out is not None:
+        ok &= ~leave_out[:, 1:]
+    n = ok.sum(1)
+    marks = [m[:, 1:].astype(float) for m in indicators]
+    cols = [np.ones_like(now), np.nan_to_num(before), *marks]
+    A = np.stack([c * ok for c in cols], axis=-1)  # (P, n, k)
+    k = A.shape[-1]
+    yv = np.nan_to_num(now) * ok
+    xtx = np.einsum("pni,pnj->pij", A, A) + 1e-9 * np.eye(k)
+    xty = np.einsum("pni,pn->pi", A, yv)
+    beta = np.linalg.solve(xtx, xty[..., None])[..., 0]
+    resid = (yv - np.einsum("pni,pi->pn", A, beta)) * ok
+    dof = np.maximum(n - k, 1)
+    # a value that never varies (coffee every day, as "present") cannot show a response
+    high = np.max(np.where(ok, now, -np.inf), axis=1, initial=-np.inf)
+    return _DayBefore(
+        beta=beta,
+        inverse=np.linalg.inv(xtx),
+        sigma2=(resid**2).sum(1) / dof,
+        dof=dof,
+        marked=(sum(marks) * ok).sum(1),
+        varies=high > np.min(np.where(ok, now, np.inf), axis=1, initial=np.inf),
+    )
+
+
 def attack_changes(
     x: np.ndarray, ongoing: np.ndarray, alpha: float
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -196,25 +243,11 @@ def attack_changes(
     caffeine), so it is not tried at lag 0 for that person. Also returns the t statistic
     of "inside an attack" (NaN where it cannot be estimated): a value that rises inside
     attacks may be an early sign of them rather than a cause."""
-    now, before, inside = x[:, 1:], x[:, :-1], ongoing[:, 1:].astype(float)
-    ok = ~np.isnan(now) & ~np.isnan(before)
-    n = ok.sum(1)
-    cols = [np.ones_like(now), np.nan_to_num(before), inside]
-    A = np.stack([c * ok for c in cols], axis=-1)  # (P, n, 3)
-    yv = np.nan_to_num(now) * ok
-    xtx = np.einsum("pni,pnj->pij", A, A) + 1e-9 * np.eye(3)
-    xty = np.einsum("pni,pn->pi", A, yv)
-    beta = np.linalg.solve(xtx, xty[..., None])[..., 0]
-    resid = (yv - np.einsum("pni,pi->pn", A, beta)) * ok
-    dof = np.maximum(n - 3, 1)
-    sigma2 = (resid**2).sum(1) / dof
-    var = sigma2 * np.linalg.inv(xtx)[:, 2, 2]
-    t = beta[:, 2] / np.sqrt(np.maximum(var, 1e-300))
-    p = 2 * stats.t.sf(np.abs(t), dof)
-    # a value that never varies (coffee every day, as "present") cannot show a response
-    high = np.max(np.where(ok, now, -np.inf), axis=1, initial=-np.inf)
-    spread = high > np.min(np.where(ok, now, np.inf), axis=1, initial=np.inf)
-    enough = ((inside * ok).sum(1) >= 3) & spread
+    fit = _on_the_day_before(x, [ongoing])
+    var = fit.sigma2 * fit.inverse[:, 2, 2]
+    t = fit.beta[:, 2] / np.sqrt(np.maximum(var, 1e-300))
+    p = 2 * stats.t.sf(np.abs(t), fit.dof)
+    enough = (fit.marked >= 3) & fit.varies
     changed: np.ndarray = ~enough | (p < alpha)
     return changed, np.where(enough, t, np.nan)
 
@@ -243,26 +276,13 @@ def moves_after_onset(
     attack_day = onset | ongoing
     after = np.zeros_like(attack_day)
     after[:, 1:] = attack_day[:, :-1] & ~attack_day[:, 1:]
-    now, before = x[:, 1:], x[:, :-1]
-    inside, post = ongoing[:, 1:].astype(float), after[:, 1:].astype(float)
-    ok = ~np.isnan(now) & ~np.isnan(before) & ~onset[:, 1:]
-    A = np.stack([c * ok for c in (np.ones_like(now), np.nan_to_num(before), inside, post)], -1)
-    yv = np.nan_to_num(now) * ok
-    n = ok.sum(1)
-    xtx = np.einsum("pni,pnj->pij", A, A) + 1e-9 * np.eye(4)
-    beta = np.linalg.solve(xtx, np.einsum("pni,pn->pi", A, yv)[..., None])[..., 0]
-    resid = (yv - np.einsum("pni,pi->pn", A, beta)) * ok
-    dof = np.maximum(n - 4, 1)
-    sigma2 = np.maximum((resid**2).sum(1) / dof, 1e-300)
+    fit = _on_the_day_before(x, [ongoing, after], leave_out=onset)
     # the two response coefficients' joint Wald F (their block of the inverse)
-    cov = np.linalg.inv(xtx)[:, 2:, 2:]
-    b = beta[:, 2:]
-    quad = np.einsum("pi,pi->p", b, np.linalg.solve(cov + 1e-12 * np.eye(2), b[..., None])[..., 0])
-    p = stats.f.sf(quad / (2 * sigma2), 2, dof)
-    responded = ((inside + post) * ok).sum(1)
-    high = np.max(np.where(ok, now, -np.inf), axis=1, initial=-np.inf)
-    spread = high > np.min(np.where(ok, now, np.inf), axis=1, initial=np.inf)
-    enough = (responded >= 3) & spread
+    b = fit.beta[:, 2:]
+    cov = fit.inverse[:, 2:, 2:] + 1e-12 * np.eye(2)
+    quad = np.einsum("pi,pi->p", b, np.linalg.solve(cov, b[..., None])[..., 0])
+    p = stats.f.sf(quad / (2 * np.maximum(fit.sigma2, 1e-300)), 2, fit.dof)
+    enough = (fit.marked >= 3) & fit.varies
     moved: np.ndarray = ~enough | (p < alpha)
     return moved
 
@@ -389,7 +409,7 @@ def person_estimates(
     seasons = slow_terms(diary_day, people["span"].to_numpy(), terms)
     cov = np.concatenate([cov, seasons], axis=-1)
     ongoing = _padded(frame["ongoing"].cast(pl.Float64).to_numpy(), who, day, shape) == 1
-    onset = _padded(frame["onset"].cast(pl.Float64).to_numpy(), who, day, shape) == 1
+    onset = y == 1
     # per variable, on one numeric column of it ("more of it" points up in every one of
     # these forms): may it be tried at lag 0, and does it move inside attacks?
     checked: dict[str, tuple[np.ndarray, np.ndarray]] = {}
