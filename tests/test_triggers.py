@@ -419,7 +419,8 @@ def test_a_patients_estimate_equals_statsmodels_on_the_same_design(
     recent attack rate, the day after an attack, the menstrual window, one cosine of
     diary time per 90 days; with ``adjust``, the check of a call, also each of the
     person's other variables that day, standardised)."""
-    from painlink.analysis.trigger_fit import CHECKED_FORMS, attack_changes, person_estimates
+    from painlink.analysis.attack_response import attack_changes
+    from painlink.analysis.trigger_fit import CHECKED_FORMS, person_estimates
     from painlink.days.candidates import candidate_columns
     from painlink.rules.triggers import SAME_DAY, TriggerSettings
 
@@ -502,7 +503,7 @@ def test_a_daily_amount_is_checked_for_the_attacks_response_on_its_amounts() -> 
     change a variable (which decides if the same day may be tried) must use the
     amounts. Attacks here do not change caffeine; they raise sleep by 2 h on attack
     days. Caffeine is tried at lag 0 and sleep is not."""
-    from painlink.analysis.trigger_fit import attack_changes
+    from painlink.analysis.attack_response import attack_changes
 
     rng = np.random.default_rng(8)
     days = 365
@@ -545,7 +546,7 @@ def test_a_response_on_the_onset_day_and_the_day_after_keeps_the_same_day_untrie
     before, the onset day, holds a painkiller too); the check that also
     looks at the day after an attack, with onset days left out, stops nearly all of
     them — and still lets through most people whose caffeine is only their habit."""
-    from painlink.analysis.trigger_fit import attack_changes, moves_after_onset
+    from painlink.analysis.attack_response import attack_changes, moves_after_onset
 
     onset, ongoing, habit, with_tablets = _attacks_with_a_painkiller(5, 200, 365)
     inside_only, _ = attack_changes(with_tablets, ongoing, 0.10)
