@@ -16,8 +16,8 @@ back: low back, thoracic, lumbar, sacral), two questions — **one declared fami
   attack-free days 3–7 days before it (outside the 48 h premonitory window)? Paired
   over attacks, mean rise with a t-interval. Null: a rise of 0.
 
-**The rule.** Benjamini–Hochberg at q = 0.10 over the family's tests that could be run,
-and a test *passes* only when its q ≤ 0.10 **and** its 95% interval excludes the null
+**The rule.** Benjamini–Hochberg at q = 0.05 over the family's tests that could be run
+(``rules/spine.py`` says why not 0.10), and a test *passes* only when its q ≤ 0.05 **and** its 95% interval excludes the null
 on the raised side (odds ratio > 1, rise > 0). A third figure, **jump** (pain on the
 attack's days minus the attack-free day before, paired, t-interval), never makes a
 call: it only tells two calls apart. Then:
