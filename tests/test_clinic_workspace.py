@@ -14,6 +14,7 @@ import polars as pl
 import pytest
 from fastapi.testclient import TestClient
 
+from painlink.rules.spine import SETTINGS as SPINE_SETTINGS
 from painlink.services.reading import read
 from tests.test_web import Web
 
@@ -281,6 +282,8 @@ def test_the_neck_back_tab_shows_the_verdict_and_the_tests_behind_it(web: Web) -
         "candidate cause", "symptom of the attack", "possible early attack sign", "no link found",
     }  # fmt: skip
     assert "pain the day before → onset (odds ratio)" in tab and "rise on attack days" in tab
+    # the rule as the analysis applies it (rules/spine.py), not a copy that can drift
+    assert f"q = {SPINE_SETTINGS.q:.2f}; a test passes when q ≤ {SPINE_SETTINGS.q:.2f}" in tab
     assert "nan" not in tab.lower().replace("nancy", "") and "None" not in tab
     if verdict.group(1) != "no link found":
         assert "Possible explanations" in tab and "an association, not proof of cause" in tab
