@@ -31,7 +31,7 @@ import numpy as np
 import polars as pl
 from scipy import stats
 
-from painlink.analysis.trigger_fit import companion_columns, person_estimates
+from painlink.analysis.trigger_fit import companion_columns, cycle_variables, person_estimates
 from painlink.analysis.trigger_verdicts import variable_words
 from painlink.days.candidates import Candidate
 from painlink.rules.triggers import CALLS, EXPLAINED, TriggerSettings
@@ -76,13 +76,20 @@ def companion_check(
     )
     rows = rows.join(estimates.select(*keys, pl.col("log_or").alias("_u")).unique(keys), on=keys)
     z = stats.norm.ppf(1 - s.alpha / 2)
-    columns = {v: c.column for v, c in companion_columns(candidates).items()}
+    companions = companion_columns(candidates)
+    columns = {v: c.column for v, c in companions.items()}
+    cycle = cycle_variables(companions)
     out = []
     for r in rows.iter_rows(named=True):
         u, a, ase = r["_u"], r["_a"], r["_ase"]
         if any(v is None or not math.isfinite(v) for v in (u, a, ase)):
             continue
-        others, moving = _moves_with(diaries[r["patient_id"]], columns, r["variable"])
+        # the cycle's forms are checked beside each other and the rest; any other call
+        # beside the rest (the menstrual window is already a covariate of its model)
+        beside = columns
+        if r["variable"] not in cycle:
+            beside = {v: c for v, c in columns.items() if v not in cycle}
+        others, moving = _moves_with(diaries[r["patient_id"]], beside, r["variable"])
         if not others:
             continue  # no other record to be beside: the refit repeats the call (not checked)
         # the verdict shows the estimate in the direction that goes with more attacks

@@ -17,10 +17,10 @@ back: low back, thoracic, lumbar, sacral), two questions — **one declared fami
   over attacks, mean rise with a t-interval. Null: a rise of 0.
 
 **The rule.** Benjamini–Hochberg at q = 0.05 over the family's tests that could be run
-(``rules/spine.py`` says why not 0.10), and a test *passes* only when its q ≤ 0.05 **and** its 95% interval excludes the null
-on the raised side (odds ratio > 1, rise > 0). A third figure, **jump** (pain on the
-attack's days minus the attack-free day before, paired, t-interval), never makes a
-call: it only tells two calls apart. Then:
+(``rules/spine.py`` says why not 0.10), and a test *passes* only when its q ≤ 0.05
+**and** its 95% interval excludes the null on the raised side (odds ratio > 1, rise >
+0). A third figure, **jump** (pain on the attack's days minus the attack-free day
+before, paired, t-interval), never makes a call: it only tells two calls apart. Then:
 
 - ``symptom of the attack``: *with* passes (pain goes with the attack), unless the
   next case holds; a raised day before is then read as the attack's early part;

@@ -2,25 +2,25 @@
 with its source.
 
 - One declared family of tests per person: for each region (neck, back) two tests —
-  *before* (odds ratio of an attack starting the day after pain ≥4/10) and *with*
-  (rise of pain on attack days over the person's own attack-free baseline) — so 4 per
-  person. Benjamini–Hochberg at q = 0.05 over that family, and a verdict also needs
-  the shown 95% interval to exclude the null (odds ratio 1, rise 0). Why 0.05 and not
-  the trigger analysis's 0.10 (statistics.md §7.4): BH over a family bounds the chance
-  of *any* call when nothing acts at q, and this family holds only two regions, so at
-  q = 0.10 about 5% of each region's noise is called — the issue's whole budget of
-  false calls per person and variable, reached by design (a trigger family of a dozen
-  variables spreads the same q over all of them). Measured at q = 0.10 on a generator
-  painlink did not write (benchmarks/generator_four_results.md): neck/back noise was
-  called in 4.2–6.5% of people, 6.5% with an unrecorded menstrual cycle and 5.8% with
-  short diaries; at 0.05, 1.9–4.4%, for fewer causes found (docs/validation.md). Before this, each region had two uncorrected tests and
-  back pain that was pure noise was called a cause or a symptom in 7% of patients
-  (issue 13). A third figure, *jump* (rise from the attack-free day before into the
-  attack), only tells "symptom" from "possible early attack sign"; it makes no call,
-  so it is not in the family. (Putting it in, 6 tests, measured before the drift
-  terms of the before model, lowered the false calls on noise to 0.7–2% (from 1–4%)
-  but called 62 rather than 68 of 114 planted neck causes a cause or early sign at
-  365 days, painlink simulator seed 2.)
+  *before* (odds ratio of an attack starting the day after pain ≥4/10) and *with* (rise
+  of pain on attack days over the person's own attack-free baseline) — so 4 per person.
+  Benjamini–Hochberg at q = 0.05 over that family, and a verdict also needs the shown
+  95% interval to exclude the null (odds ratio 1, rise 0). Why 0.05 and not the trigger
+  analysis's 0.10 (statistics.md §7.4): BH over a family bounds the chance of *any* call
+  when nothing acts at q, and this family holds only two regions, so at q = 0.10 about
+  5% of each region's noise is called — the issue's whole budget of false calls per
+  person and variable, reached by design (a trigger family of a dozen variables spreads
+  the same q over all of them). Measured at q = 0.10 on a generator painlink did not
+  write (benchmarks/generator_four_results.md): neck/back noise was called in 4.2–6.5%
+  of people, 6.5% with an unrecorded menstrual cycle and 5.8% with short diaries; at
+  0.05, 1.9–4.4%, for fewer causes found (docs/validation.md). Before this, each region
+  had two uncorrected tests and back pain that was pure noise was called a cause or a
+  symptom in 7% of patients (issue 13). A third figure, *jump* (rise from the
+  attack-free day before into the attack), only tells "symptom" from "possible early
+  attack sign"; it makes no call, so it is not in the family. (Putting it in, 6 tests,
+  measured before the drift terms of the before model, lowered the false calls on noise
+  to 0.7–2% (from 1–4%) but called 62 rather than 68 of 114 planted neck causes a cause
+  or early sign at 365 days, painlink simulator seed 2.)
 - The before model has slow terms of diary time (the trigger model's seasons: one
   cosine per 90 days, at least two — a drift and a dip; before the fifth session a
   linear and a quadratic term): pain and attack rate drifting together made 5–8% of
