@@ -210,29 +210,36 @@ def test_attack_form_errors_are_plain_words(
 # ------------------------------------------------------------------ pictures
 
 
-def _figure(world: World, kind: str, today: dt.date | None = None) -> Any:
+def _figure(world: World, kind: str, today: dt.date | None = None, layout: str = "phone") -> Any:
     from painlink.store.store import Store
     from painlink.web import presenters
 
     store = Store(f"sqlite:///{world.db}")
     with store.engine.connect() as conn:
-        return presenters.plot_figure(conn, PID, kind, today)
+        return presenters.plot_figure(conn, PID, kind, today, layout)
 
 
+@pytest.mark.parametrize("layout", ["phone", "wide"])
 @pytest.mark.parametrize("kind", PICTURES)
-def test_pictures_speak_plainly_are_readable_at_390_and_do_not_overlap(
-    world: World, kind: str
+def test_pictures_speak_plainly_are_readable_where_shown_and_do_not_overlap(
+    world: World, kind: str, layout: str
 ) -> None:
+    """The phone's picture at 390 px, the desktop's in the narrowest panel it is
+    loaded in (charts.WIDE_MIN_PX) and as drawn, just inside the desktop's panel."""
     import matplotlib.pyplot as plt
     from matplotlib.text import Text
 
     from painlink.web import charts
 
-    fig = _figure(world, kind)
+    fig = _figure(world, kind, layout=layout)
     try:
         words = " ".join(t.get_text() for t in fig.findobj(Text) if t.get_visible())
         assert not problems_in(words), problems_in(words)
-        assert charts.smallest_font_px_on_phone(fig) >= 12
+        if layout == "phone":
+            assert charts.smallest_font_px_on_phone(fig) >= 12
+        else:
+            assert charts.smallest_font_px(fig, charts.WIDE_MIN_PX) >= 12
+            assert 0.8 * charts.PANEL_PX <= fig.get_figwidth() * charts.DPI <= charts.PANEL_PX
         assert not charts.overlapping_labels(fig)
     finally:
         plt.close(fig)
@@ -246,6 +253,24 @@ def test_the_picture_as_served_is_the_phone_sized_one(world: World) -> None:
     assert r.status_code == 200 and r.content[:8] == b"\x89PNG\r\n\x1a\n"
     width = int.from_bytes(r.content[16:20], "big")
     assert width <= charts.WIDTH_IN * charts.DPI + 1, width
+
+
+def test_the_desktops_picture_and_the_2x_pixels_are_served_on_request(world: World) -> None:
+    """``layout=wide`` is the panel's width, ``density=2`` twice the pixels (the page's
+    ``srcset``); anything else is no picture."""
+    from painlink.web import charts
+
+    def width(query: str) -> int:
+        r = world.patient.get(f"/insights/triggers.png{query}")
+        assert r.status_code == 200 and r.content[:8] == b"\x89PNG\r\n\x1a\n", query
+        return int.from_bytes(r.content[16:20], "big")
+
+    wide = round(charts.WIDE_WIDTH_IN * charts.DPI)
+    assert width("?layout=wide") == wide
+    assert width("?layout=wide&density=2") == 2 * wide
+    assert width("?density=2") == 2 * round(charts.WIDTH_IN * charts.DPI)
+    for query in ("?layout=huge", "?density=3", "?density=x", "?layout="):
+        assert world.patient.get(f"/insights/triggers.png{query}").status_code == 404, query
 
 
 def test_missing_days_are_gaps_in_the_forecast_line_never_zero() -> None:

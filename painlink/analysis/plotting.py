@@ -5,12 +5,17 @@ CLI, a test or the web app looks alike)."""
 from __future__ import annotations
 
 import re
+import threading
 from typing import TYPE_CHECKING, Any, cast
 
 import polars as pl
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
+
+#: pyplot and its rcParams (a style such as ``dark_background``) are process-wide: a
+#: server drawing pictures in several threads holds this while it draws and saves one
+DRAWING = threading.RLock()
 
 #: the AnalysisReport parts that draw a picture of one person (each has ``plot``)
 PICTURES = ("triggers", "spine", "outcomes", "forecast")

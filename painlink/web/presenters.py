@@ -19,6 +19,7 @@ from typing import Any
 import polars as pl
 import sqlalchemy as sa
 
+from painlink.analysis import plotting
 from painlink.analysis.results import signed
 from painlink.analysis.spine_link import MIN_ATTACKS as SPINE_MIN_ATTACKS
 from painlink.analysis.spine_link import evidence as spine_evidence
@@ -344,24 +345,49 @@ def attack_change_plain(r: dict[str, Any]) -> str:
     )
 
 
-def plot_figure(store: Source, patient_id: str, kind: str, today: dt.date | None = None) -> Any:
-    """One of the insights' pictures, drawn dark to sit on the low-light page (from
-    the same cached report as :func:`insights`) and laid out for a phone
-    (:mod:`painlink.web.charts`): the caller closes it."""
+def _report_of(store: Source, patient_id: str, today: dt.date | None) -> Any:
+    diary = read(store, patient_id)
+    return analysis_report(diary, patient_id, today or _patient_today(diary))
+
+
+def _drawn(report: Any, patient_id: str, kind: str, layout: str) -> Any:
+    """The picture in the dark style; the caller holds :data:`plotting.DRAWING` (the
+    style is pyplot's global rcParams: two pictures drawn at once took each other's
+    colours, a black title on the dark panel)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    diary = read(store, patient_id)
     with plt.style.context("dark_background"):
-        report = analysis_report(diary, patient_id, today or _patient_today(diary))
-        return charts.for_phone(getattr(report, kind).plot(patient_id), patient_id)
+        return charts.for_page(getattr(report, kind).plot(patient_id), patient_id, layout)
 
 
-def plot_png(store: Source, patient_id: str, kind: str, today: dt.date | None = None) -> bytes:
-    """:func:`plot_figure` as a PNG on the panels' colour."""
-    return charts.png(plot_figure(store, patient_id, kind, today), PLOT_BACKGROUND)
+def plot_figure(
+    store: Source, patient_id: str, kind: str, today: dt.date | None = None, layout: str = "phone"
+) -> Any:
+    """One of the insights' pictures, drawn dark to sit on the low-light page (from
+    the same cached report as :func:`insights`) and laid out for a phone or, with
+    ``layout="wide"``, a desktop's panel (:mod:`painlink.web.charts`): the caller
+    closes it."""
+    report = _report_of(store, patient_id, today)
+    with plotting.DRAWING:
+        return _drawn(report, patient_id, kind, layout)
+
+
+def plot_png(
+    store: Source,
+    patient_id: str,
+    kind: str,
+    today: dt.date | None = None,
+    layout: str = "phone",
+    density: int = 1,
+) -> bytes:
+    """:func:`plot_figure` as a PNG on the panels' colour, ``density`` device pixels
+    to the CSS px."""
+    report = _report_of(store, patient_id, today)
+    with plotting.DRAWING:
+        return charts.png(_drawn(report, patient_id, kind, layout), PLOT_BACKGROUND, density)
 
 
 PLOT_BACKGROUND = "#181c22"  # the panels' colour in style.css

@@ -18,6 +18,7 @@ from fastapi.templating import Jinja2Templates
 from painlink.diary.shown_text import without_direction_controls
 from painlink.rules.spine import SETTINGS as SPINE_SETTINGS
 from painlink.services.time_zones import offered_zones, utc_to_local
+from painlink.web.charts import WIDE_MEDIA
 from painlink.web.deps import auth_settings, presession_token, set_presession
 from painlink.web.once import new_token
 from painlink.web.plain_http import COMMAND as PLAIN_HTTP_COMMAND
@@ -31,6 +32,7 @@ templates.env.filters["local"] = utc_to_local  # {{ granted_at|local(time_zone) 
 templates.env.globals["new_form_token"] = new_token  # {{ once() }} in macros.html
 # the neck/back family's false-discovery level, as the clinic's neck/back tab states it
 templates.env.globals["spine_q"] = f"{SPINE_SETTINGS.q:.2f}"
+templates.env.globals["wide_plot_media"] = WIDE_MEDIA  # {{ plot() }}: the desktop's picture
 # what patients typed is shown without direction overrides (diary/shown_text.py)
 templates.env.finalize = without_direction_controls
 

@@ -26,7 +26,7 @@ from painlink.services import clinical_records, medicines
 from painlink.services import diary as diary_service
 from painlink.services import spine as spine_service
 from painlink.store import tables as t
-from painlink.web import body_map, forms, presenters
+from painlink.web import body_map, charts, forms, presenters
 from painlink.web.deps import (
     client_ip,
     get_conn,
@@ -434,11 +434,21 @@ def insights_page(request: Request, conn: sa.Connection = Depends(get_conn)) -> 
 
 @router.get("/insights/{kind}.png")
 def insights_plot(kind: str, request: Request, conn: sa.Connection = Depends(get_conn)) -> Response:
+    """A picture of the insights page: ``layout`` phone (the default) or wide (a
+    desktop's panel), drawn at ``density`` 1 or 2 device px to the CSS px (the page's
+    ``srcset`` picks; painlink.web.charts)."""
     user = require_user(request, conn, "patient", "clinician")
-    if kind not in PICTURES:
+    layout = request.query_params.get("layout", "phone")
+    density = request.query_params.get("density", "1")
+    if (
+        kind not in PICTURES
+        or layout not in charts.LAYOUTS
+        or density not in [str(d) for d in charts.DENSITIES]
+    ):
         raise HTTPException(status_code=404, detail="no such picture")
     pid = (
         request.query_params.get("patient") if user.role == "clinician" else user.patient_id
     ) or ""
     patient_access(request, conn, user, pid, "read", f"{kind} plot")
-    return Response(presenters.plot_png(conn, pid, kind), media_type="image/png")
+    png = presenters.plot_png(conn, pid, kind, layout=layout, density=int(density))
+    return Response(png, media_type="image/png")
