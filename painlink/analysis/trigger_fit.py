@@ -204,7 +204,8 @@ def companion_columns(candidates: list[Candidate]) -> dict[str, Candidate]:
     :func:`checked_columns` candidate. The cycle's forms (:data:`HORMONAL_FORMS`) are
     companions of each other only: every other model already has the menstrual window
     as a covariate, but a call of the window and one of the pill-free week are near
-    copies (a withdrawal bleed falls in the pill-free week), and unchecked the window
+    copies (a withdrawal bleed falls in the pill-free week, and ICHD-3 counts it as
+    menstruation: appendix A1.1.1, note 1), and unchecked the window
     was called in 8-9% of the women it does nothing in whose pill-free week acts
     (independent simulator, 365 days; docs/validation.md)."""
     return checked_columns(candidates)
