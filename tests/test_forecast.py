@@ -6,9 +6,11 @@ import datetime as dt
 
 import numpy as np
 import polars as pl
+import pytest
 from scipy import optimize
 
 from painlink.analysis import forecast as fc
+from painlink.analysis import logistic, threads
 from painlink.analysis.logistic import fit_logit
 from painlink.days.day_table import build_day_table
 from painlink.diary.frames import DiaryFrames
@@ -50,6 +52,30 @@ def test_prior_centred_on_the_cohort_is_the_penalised_maximum() -> None:
     # and it is pulled toward the centre compared with a prior around zero
     plain = fit_logit(X, y, prior_sd=sd)
     assert abs(ours.coef[0, 2] - centre[2]) < abs(plain.coef[0, 2] - centre[2])
+
+
+@pytest.mark.parametrize("split", [False, True])
+def test_models_with_their_own_priors_in_one_batch_end_where_each_ends_alone(
+    split: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A forecast fits all its origins in one batch, each with its own rows, prior sd
+    and centre (a cohort's at that date, or zero): each must come out as fitted alone,
+    to the last bit, whether the batch runs on one thread or is split over two."""
+    if split:  # a batch this small is split only when told to
+        monkeypatch.setattr(logistic, "_SPLIT_CELLS", 0)
+        monkeypatch.setattr(threads, "KERNEL_THREADS", 2)
+    rng = np.random.default_rng(9)
+    n, p, m = 300, 4, 20
+    X = np.column_stack([np.ones(n), rng.normal(size=(n, p - 1))])
+    y = (rng.random(n) < 1 / (1 + np.exp(-(-1.5 + X[:, 1])))).astype(float)
+    masks = np.array([np.arange(n) < 40 + 13 * k for k in range(m)])
+    sds = np.where(np.arange(m) % 3 == 0, 1.0, 0.5)
+    centres = np.where((np.arange(m) % 3 == 0)[:, None], 0.0, rng.normal(size=(m, p)))
+    batch = fit_logit(np.broadcast_to(X, (m, n, p)), y, masks, prior_sd=sds, prior_mean=centres)
+    for k in range(m):
+        alone = fit_logit(X, y, masks[k], prior_sd=float(sds[k]), prior_mean=centres[k])
+        np.testing.assert_array_equal(batch.coef[k], alone.coef[0])
+        np.testing.assert_array_equal(batch.cov[k], alone.cov[0])
 
 
 def _cohort() -> pl.DataFrame:

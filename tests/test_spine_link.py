@@ -279,3 +279,70 @@ def test_a_rating_off_the_scale_counts_as_unrated(bad: float) -> None:
         pl.when(every_7th).then(None).otherwise(pl.col("neck_pain_max")).alias("neck_pain_max")
     )
     assert spine_link.fit(off).to_frame().equals(spine_link.fit(unrated).to_frame())
+
+
+def _loop_reference(
+    pain: np.ndarray, onset: np.ndarray, attack: np.ndarray
+) -> tuple[list[tuple[int, float]], list[tuple[int, float]], tuple[float, ...]]:
+    """The with and jump differences and the shares, attack by attack, as the module's
+    docstring defines them: the reference the vectorised code must equal."""
+    s = spine_link.SETTINGS
+    with_d, jump_d = [], []
+    before = during = after = 0
+    for i in np.flatnonzero(onset):
+        end = i
+        while end + 1 < len(attack) and attack[end + 1] and not onset[end + 1]:
+            end += 1
+        span = pain[i : end + 1]
+        if not np.isnan(span).all():
+            level = float(np.nanmean(span))
+            base = [
+                pain[j]
+                for j in range(max(i - s.baseline_from, 0), i - s.baseline_to + 1)
+                if not attack[j] and not np.isnan(pain[j])
+            ]
+            if base:
+                with_d.append((int(i), level - float(np.mean(base))))
+            if i >= 1 and not attack[i - 1] and not np.isnan(pain[i - 1]):
+                jump_d.append((int(i), level - float(pain[i - 1])))
+        whole = i  # the shares follow an attack into an attack that starts next day
+        while whole + 1 < len(attack) and attack[whole + 1]:
+            whole += 1
+        before += bool(i >= 1 and pain[i - 1] >= s.pain_threshold)
+        during += bool(np.nanmax(np.r_[pain[i : whole + 1], -1.0]) >= s.pain_threshold)
+        after += bool(whole + 1 < len(pain) and pain[whole + 1] >= s.pain_threshold)
+    total = int(onset.sum())
+    shares = (before / total, during / total, after / total) if total else (np.nan,) * 3
+    return with_d, jump_d, shares
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_the_vectorised_rise_tests_and_shares_equal_a_loop_over_attacks(seed: int) -> None:
+    """Attacks at the diary's first and last days, back to back, on every day, long or
+    all unrated;
+    pain in halves and unrated days: every difference and share as the loop gives it."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 120))
+    onset = rng.random(n) < rng.uniform(0.02, 0.5)
+    if seed % 5 == 0:
+        onset[0] = onset[-1] = True
+    attack = onset | (rng.random(n) < rng.uniform(0.0, 0.6))
+    if seed % 8 == 3:  # one attack after another to the diary's end: no day without
+        attack[:] = True
+    pain = np.round(rng.uniform(0, 10, n) * 2) / 2
+    pain[rng.random(n) < rng.uniform(0, 0.7)] = np.nan
+    with_d, jump_d, shares = _loop_reference(pain, onset, attack)
+    got = spine_link.rise_tests(pain, onset, attack)
+    assert _same(got["with"], with_d)
+    assert _same(got["jump"], jump_d)
+    np.testing.assert_array_equal(spine_link._shares(pain, onset, attack), shares)
+
+
+def _same(got: tuple[float, float, float, float, int], diffs: list[tuple[int, float]]) -> bool:
+    want = spine_link._paired(
+        [d for _, d in diffs],
+        spine_link.ALPHA,
+        [t for t, _ in diffs],
+        spine_link.SETTINGS.serial_lags,
+    )
+    return bool(np.array_equal(np.array(got, float), np.array(want, float), equal_nan=True))

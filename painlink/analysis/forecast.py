@@ -347,24 +347,35 @@ def forecast(days: pl.DataFrame, true_risk: pl.DataFrame | None = None) -> Forec
         origins = list(range(FIRST_ORIGIN_DAYS, n, STEP_DAYS))
         if n >= FIRST_ORIGIN_DAYS:
             origins.append(n)  # every recorded day in: tomorrow's forecast
+        # every origin's model in one batch: each is fitted on its own rows with its own
+        # prior, and ends where it would end alone (painlink.analysis.logistic)
+        trains, sds, centres = [], [], []
         for origin in origins:
             train = target.copy()
             train[origin:] = False
             if y[train].sum() < 3:
                 continue
             centre = _prior_for(priors, dates[origin])
-            fit = fit_logit(
-                X,
+            trains.append((origin, train))
+            sds.append(PRIOR_SD if centre is None else COHORT_PRIOR_SD)
+            centres.append(np.zeros(X.shape[1]) if centre is None else centre)
+        coefs = (
+            fit_logit(
+                np.broadcast_to(X, (len(trains), *X.shape)),
                 y,
-                train,
-                prior_sd=PRIOR_SD if centre is None else COHORT_PRIOR_SD,
-                prior_mean=centre,
-            )
+                np.array([t for _, t in trains]),
+                prior_sd=np.array(sds),
+                prior_mean=np.array(centres),
+            ).coef
+            if trains
+            else np.empty((0, X.shape[1]))
+        )
+        for (origin, train), coef in zip(trains, coefs, strict=True):
             if origin == n:
-                tomorrow_risk = float(1 / (1 + np.exp(-(next_day @ fit.coef[0]))))
+                tomorrow_risk = float(1 / (1 + np.exp(-(next_day @ coef))))
                 continue
             stop = min(origin + STEP_DAYS, n)
-            eta = X[origin:stop] @ fit.coef[0]
+            eta = X[origin:stop] @ coef
             risk[origin:stop] = 1 / (1 + np.exp(-eta))
             base[origin:stop] = y[train].mean()
         evaluable = target & ~np.isnan(risk)

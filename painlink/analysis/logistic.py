@@ -39,7 +39,7 @@ def fit_logit(
     X: np.ndarray,
     y: np.ndarray,
     mask: np.ndarray | None = None,
-    prior_sd: float | None = 2.0,
+    prior_sd: float | np.ndarray | None = 2.0,
     max_iter: int = 50,
     tol: float = 1e-10,
     prior_mean: np.ndarray | None = None,
@@ -49,7 +49,9 @@ def fit_logit(
 
     ``mask`` (m, n) drops rows per model (missing exposure, not at risk). Newton–Raphson
     with step halving on the penalised log-likelihood. ``prior_mean`` (p,) centres the
-    normal prior on other coefficients than zero, e.g. a cohort's (the intercept stays free).
+    normal prior on other coefficients than zero, e.g. a cohort's (the intercept stays free);
+    ``prior_sd`` (m,) and ``prior_mean`` (m, p) give each model its own prior, so models
+    that differ only in their prior and rows — a forecast's origins — are one batch.
     ``start`` (m, p) is where Newton begins: the covariates' fit without the exposure
     saves a few iterations on thousands of models (the optimum does not depend on it).
     """
@@ -63,16 +65,20 @@ def fit_logit(
         y = np.broadcast_to(y, (m, n))
     w = np.ones((m, n)) if mask is None else np.asarray(mask, dtype=float)
     start = None if start is None else np.asarray(start, dtype=float)
-    settings = (prior_sd, max_iter, tol, prior_mean)
+    penalty, centre = _prior(prior_sd, prior_mean, m, p)
+    settings = (max_iter, tol)
     if m < _SPLIT_MODELS or m * n * p < _SPLIT_CELLS:
-        return _fit(X, y, w, start, *settings)
+        return _fit(X, y, w, start, penalty, centre, *settings)
     # a large batch in halves on two threads (painlink.analysis.threads): each model's
     # Newton steps use its own rows alone, so every model ends where it ends in one batch
     # (slices: views of the caller's arrays, so a split batch holds no more memory)
     cuts = np.linspace(0, m, threads.KERNEL_THREADS + 1).astype(int).tolist()
     halves = [slice(a, b) for a, b in itertools.pairwise(cuts)]
     fits = threads.in_parts(
-        halves, lambda h: _fit(X[h], y[h], w[h], None if start is None else start[h], *settings)
+        halves,
+        lambda h: _fit(
+            X[h], y[h], w[h], None if start is None else start[h], penalty[h], centre[h], *settings
+        ),
     )
     return LogitFit(
         np.concatenate([f.coef for f in fits]),
@@ -90,23 +96,39 @@ _SPLIT_MODELS = 16
 _SPLIT_CELLS = 300_000
 
 
+def _prior(
+    prior_sd: float | np.ndarray | None, prior_mean: np.ndarray | None, m: int, p: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each model's prior as (m, p) precisions (0 on the intercept, and everywhere for
+    plain maximum likelihood) and (m, p) means."""
+    if prior_sd is None:
+        penalty = np.zeros((m, p))
+    else:
+        precision = 1.0 / np.broadcast_to(np.asarray(prior_sd, dtype=float), (m,)) ** 2
+        penalty = np.repeat(precision[:, None], p, axis=1)
+        penalty[:, 0] = 0.0
+    centre = np.zeros((m, p))
+    if prior_mean is not None:
+        centre[:] = np.asarray(prior_mean, dtype=float)
+    return penalty, centre
+
+
 def _fit(
     X: np.ndarray,
     y: np.ndarray,
     w: np.ndarray,
     start: np.ndarray | None,
-    prior_sd: float | None,
+    penalty: np.ndarray,
+    centre: np.ndarray,
     max_iter: int,
     tol: float,
-    prior_mean: np.ndarray | None,
 ) -> LogitFit:
-    """:func:`fit_logit` on one batch, its inputs already shaped (m, n, p) and (m, n)."""
+    """:func:`fit_logit` on one batch, its inputs already shaped (m, n, p) and (m, n), its
+    prior as (m, p) precisions and means (:func:`_prior`)."""
     m, _, p = X.shape
     X = np.where(w[..., None] > 0, X, 0.0)
     y = np.where(w > 0, y, 0.0)
-    penalty = np.zeros(p) if prior_sd is None else np.r_[0.0, np.full(p - 1, 1.0 / prior_sd**2)]
-    centre = np.zeros(p) if prior_mean is None else np.asarray(prior_mean, dtype=float)
-    beta = np.zeros((m, p)) + centre
+    beta = centre.copy()
     rate = np.clip((w * y).sum(1) / np.maximum(w.sum(1), 1), 1e-6, 1 - 1e-6)
     beta[:, 0] = np.log(rate / (1 - rate))
     if start is not None:
@@ -128,14 +150,21 @@ def _fit(
         out: np.ndarray = np.matmul(xc * weights[:, None, :], xc.transpose(0, 2, 1))
         return out
 
-    def loglik(b: np.ndarray, xc: np.ndarray, wa: np.ndarray, ya: np.ndarray) -> np.ndarray:
+    def loglik(
+        b: np.ndarray,
+        xc: np.ndarray,
+        wa: np.ndarray,
+        ya: np.ndarray,
+        pen: np.ndarray,
+        mid: np.ndarray,
+    ) -> np.ndarray:
         eta = linear(b, xc)
         value: np.ndarray = (wa * (ya * eta - np.logaddexp(0.0, eta))).sum(1) - 0.5 * (
-            penalty * (b - centre) ** 2
+            pen * (b - mid) ** 2
         ).sum(1)
         return value
 
-    current = loglik(beta, Xc, w, y)
+    current = loglik(beta, Xc, w, y, penalty, centre)
     converged = np.zeros(m, dtype=bool)
     iterations = 0
     eye = np.eye(p)
@@ -144,18 +173,18 @@ def _fit(
     # arrays are packed again when half of those held have converged) and every model
     # ends where it would have ended in the whole batch
     held = np.arange(m)
-    xc, wa, ya = Xc, w, y
+    xc, wa, ya, pen, mid = Xc, w, y, penalty, centre
     for iterations in range(1, max_iter + 1):  # noqa: B007
         moving = ~converged[held]
         if 2 * int(moving.sum()) <= held.size:
             held = held[moving]
-            xc, wa, ya = Xc[held], w[held], y[held]
+            xc, wa, ya, pen, mid = Xc[held], w[held], y[held], penalty[held], centre[held]
             moving = np.ones(held.size, bool)
         b = beta[held]
         eta = linear(b, xc)
         mu = 1.0 / (1.0 + np.exp(-eta))
-        grad = np.matmul(xc, (wa * (ya - mu))[..., None])[..., 0] - penalty * (b - centre)
-        info = information(wa * mu * (1 - mu), xc) + penalty * eye
+        grad = np.matmul(xc, (wa * (ya - mu))[..., None])[..., 0] - pen * (b - mid)
+        info = information(wa * mu * (1 - mu), xc) + pen[:, :, None] * eye
         info += 1e-12 * eye
         step = np.linalg.solve(info, grad[..., None])[..., 0]
         step[~moving] = 0.0
@@ -163,7 +192,7 @@ def _fit(
         before = current[held]
         for _ in range(30):  # halve steps that lower the likelihood
             trial = b + scale[:, None] * step
-            new = loglik(trial, xc, wa, ya)
+            new = loglik(trial, xc, wa, ya, pen, mid)
             worse = (new < before - 1e-12) & moving
             if not worse.any():
                 break
@@ -176,6 +205,6 @@ def _fit(
             break
     eta = linear(beta, Xc)
     mu = 1.0 / (1.0 + np.exp(-eta))
-    info = information(w * mu * (1 - mu), Xc) + penalty * eye
+    info = information(w * mu * (1 - mu), Xc) + penalty[:, :, None] * eye
     cov = np.linalg.pinv(info)
     return LogitFit(beta, cov, converged, iterations, w.sum(1), (w * y).sum(1))

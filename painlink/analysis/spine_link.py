@@ -219,17 +219,6 @@ def _paired(
     return mean, mean - half, mean + half, p, n
 
 
-def _attacks(onset: np.ndarray, attack: np.ndarray) -> list[tuple[int, int]]:
-    """(first, last) day index of every attack that starts in the table."""
-    spans = []
-    for i in np.flatnonzero(onset):
-        end = i
-        while end + 1 < len(attack) and attack[end + 1] and not onset[end + 1]:
-            end += 1
-        spans.append((int(i), int(end)))
-    return spans
-
-
 def rise_tests(
     pain: np.ndarray, onset: np.ndarray, attack: np.ndarray, s: SpineSettings = SETTINGS
 ) -> dict[str, tuple[float, float, float, float, int]]:
@@ -237,45 +226,77 @@ def rise_tests(
 
     *with*: mean pain on the attack's days minus the mean of the attack-free days
     ``baseline_from``..``baseline_to`` before its onset; *jump*: minus the attack-free
-    day before. An attack without a rated attack day or a rated comparison is left out."""
-    with_d: list[float] = []
-    jump_d: list[float] = []
-    with_t: list[int] = []
-    jump_t: list[int] = []
-    for i, end in _attacks(onset, attack):
-        during = pain[i : end + 1]
-        if np.isnan(during).all():
-            continue
-        level = float(np.nanmean(during))
-        lo = max(i - s.baseline_from, 0)
-        base = pain[lo : max(i - s.baseline_to + 1, 0)]
-        base = base[~attack[lo : max(i - s.baseline_to + 1, 0)] & ~np.isnan(base)]
-        if base.size:
-            with_d.append(level - float(base.mean()))
-            with_t.append(i)
-        if i >= 1 and not attack[i - 1] and not np.isnan(pain[i - 1]):
-            jump_d.append(level - float(pain[i - 1]))
-            jump_t.append(i)
+    day before. An attack without a rated attack day or a rated comparison is left out.
+
+    Every attack at once (sums over each attack's days by ``np.add.reduceat``, the
+    baseline days as a small window per attack): the same sums, in the same order, as a
+    loop over attacks, which took a tenth of one person's analyses."""
+    first, last = _spans(onset, attack, stop_at_onset=True)
+    rated = ~np.isnan(pain)
+    # sums over [first, last]: reduceat over a padded copy, starts and stops interleaved
+    # (every other sum, from a stop to the next start, is thrown away)
+    bounds = np.ravel(np.column_stack([first, last + 1]))
+    filled = np.append(np.where(rated, pain, 0.0), 0.0)
+    total = np.add.reduceat(filled, bounds)[::2] if first.size else np.zeros(0)
+    counted = np.append(rated, False).astype(np.intp)
+    count = np.add.reduceat(counted, bounds)[::2] if first.size else np.zeros(0, np.intp)
+    keep = count > 0  # an attack with no rated day is left out of both tests
+    level = np.where(keep, total / np.maximum(count, 1), np.nan)
+    # the baseline: days first − baseline_from .. first − baseline_to that are in the
+    # diary, outside attacks and rated
+    offsets = np.arange(-s.baseline_from, -s.baseline_to + 1)
+    at = first[:, None] + offsets[None, :]
+    inside = at >= 0
+    at = np.clip(at, 0, None)
+    use = inside & ~attack[at] & rated[at]
+    base_n = use.sum(1)
+    base_mean = np.where(use, pain[at], 0.0).sum(1) / np.maximum(base_n, 1)
+    has_base = keep & (base_n > 0)
+    before = np.clip(first - 1, 0, None)
+    has_jump = keep & (first >= 1) & ~attack[before] & rated[before]
     return {
-        "with": _paired(with_d, s.alpha, with_t, s.serial_lags),
-        "jump": _paired(jump_d, s.alpha, jump_t, s.serial_lags),
+        "with": _paired(
+            (level - base_mean)[has_base].tolist(),
+            s.alpha,
+            first[has_base].tolist(),
+            s.serial_lags,
+        ),
+        "jump": _paired(
+            (level - pain[before])[has_jump].tolist(),
+            s.alpha,
+            first[has_jump].tolist(),
+            s.serial_lags,
+        ),
     }
+
+
+def _spans(
+    onset: np.ndarray, attack: np.ndarray, *, stop_at_onset: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """First and last day index of every attack that starts in the table: its onset and
+    the attack days that follow it without a break (``stop_at_onset``: nor a new onset)."""
+    first = np.flatnonzero(onset)
+    goes_on = attack & ~onset if stop_at_onset else attack
+    # the first day after each onset that does not continue an attack ends it
+    breaks = np.flatnonzero(~goes_on)
+    nxt = np.searchsorted(breaks, first, side="right")
+    # a sentinel break after the last day ends an attack that runs to the end
+    breaks = np.append(breaks, len(attack))
+    stop = breaks[nxt]
+    return first, stop - 1
 
 
 def _shares(pain: np.ndarray, onset: np.ndarray, attack: np.ndarray) -> tuple[float, ...]:
     """Shares of attacks with pain ≥ threshold the day before, during, and the day after."""
-    before = during = after = total = 0
-    for i in np.flatnonzero(onset):
-        end = i
-        while end + 1 < len(attack) and attack[end + 1]:
-            end += 1
-        total += 1
-        before += bool(i >= 1 and pain[i - 1] >= PAIN_THRESHOLD)
-        span = pain[i : end + 1]
-        during += bool(not np.isnan(span).all() and np.nanmax(span) >= PAIN_THRESHOLD)
-        after += bool(end + 1 < len(pain) and pain[end + 1] >= PAIN_THRESHOLD)
-    if not total:
+    first, last = _spans(onset, attack, stop_at_onset=False)
+    if not first.size:
         return np.nan, np.nan, np.nan
+    high = pain >= PAIN_THRESHOLD  # an unrated day is not high
+    reached = np.concatenate([[0], np.cumsum(high)])
+    before = int(((first >= 1) & high[np.clip(first - 1, 0, None)]).sum())
+    during = int((reached[last + 1] - reached[first] > 0).sum())
+    after = int(((last + 1 < len(pain)) & high[np.minimum(last + 1, len(pain) - 1)]).sum())
+    total = first.size
     return before / total, during / total, after / total
 
 
