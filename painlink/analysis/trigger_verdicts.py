@@ -8,19 +8,22 @@ Two routes, declared in :mod:`painlink.rules.triggers`:
   across the person's variables, Benjamini–Hochberg at q. The form and lag shown are
   the strongest, with their simultaneous 95% interval (valid although chosen after
   looking); a call also needs that interval to exclude 1.
-- **With a cohort**: the same, with each person's forms × lags weighted in the max-T
-  test by the share of the other half of the cohort each acts in (cross-fitted:
-  :func:`painlink.analysis.triggers._cohort_model`), and the Benjamini–Hochberg step
-  weighted by the share of the cohort each variable acts in (Genovese, Roeder &
-  Wasserman 2006),
-  estimated per variable by adaptive shrinkage (:mod:`painlink.analysis.effect_prior`:
-  a null point mass and half-normals) of everyone's signed max-T z. The cohort decides
-  how much evidence is enough for a variable that acts in many people or in few; it
-  cannot make a call the person's own interval does not support. The cohort's
-  posterior for the person's shown form (pooled estimate and interval) is shown
-  beside it. Tried and measured, not used: calls on a 95% posterior interval (a third
-  as many true triggers found) and Bayesian FDR over the whole cohort (fewer true
-  triggers than the person's own test at 180 days; docs/validation.md).
+- **With a cohort** (a variable tested in 20+ people): the cohort's single-effect
+  model (:mod:`painlink.analysis.single_effect`) decides — the evidence averaged over
+  the forms × lags instead of charged for the strongest. A call needs its s-value over
+  the cohort at most q, and both the shown form's posterior interval given it acts and
+  the person's own 95% interval of that form to exclude 1 on the called side; it
+  shows the posterior mean and an interval spanning the two (the posterior alone is
+  shrunk to what the cohort expects and missed large effects; docs/validation.md).
+  A variable not called keeps the own route's strongest form (with the max-T test
+  weighted by the share of the other half of the cohort each form acts in:
+  :func:`painlink.analysis.triggers._cohort_model`) and its simultaneous interval.
+  The per-form posterior (pooled estimate and interval) is shown beside the
+  person's own. Tried and measured, not used: calls on one form's 95% posterior
+  interval (a third as many true triggers found), Bayesian FDR over per-form
+  posteriors, and weighting each person's Benjamini–Hochberg step by the share of the
+  cohort each variable acts in (the route before the single-effect model: fewer true
+  effects found at more false calls; docs/validation.md).
 
 An effect of a numeric form (per SD, change) is shown in the direction that goes
 with more attacks ("less sleep", "a fall in stress"), so its odds ratio is above 1.
@@ -35,8 +38,8 @@ import numpy as np
 import polars as pl
 from scipy import stats
 
-from painlink.analysis.effect_prior import cross_fitted_share, fit_prior, posterior
 from painlink.analysis.multiplicity import bh_within
+from painlink.analysis.single_effect import fit_single_effect, svalues
 from painlink.days.exposures import EXPOSURES
 from painlink.rules.triggers import PREMONITORY, VARIABLES, TriggerSettings
 
@@ -153,62 +156,119 @@ def own_route(e: pl.DataFrame, s: TriggerSettings, weight: str | None = None) ->
     )
 
 
-#: widths of the non-null components of a variable's cohort distribution of signed
-#: max-T z statistics (z scale: 0.5 … 8)
-Z_GRID = 0.5 * np.sqrt(2.0) ** np.arange(9)
-
-
 def half_of(patient_ids: pl.Series) -> np.ndarray:
     """Each person's half of the cohort (0 or 1), fixed by their id (CRC-32), for
     cross-fitting: what weighs a person's tests is fitted on the other half only."""
     return np.array([zlib.crc32(str(p).encode()) % 2 for p in patient_ids.to_list()])
 
 
-def cohort_route(best: pl.DataFrame, s: TriggerSettings) -> pl.DataFrame:
-    """Re-decide the own route's calls with the cohort (see the module): per variable an
-    adaptive-shrinkage fit of the signed max-T z gives the share of people it acts in,
-    and each person's Benjamini–Hochberg step is weighted by those shares. The weights
-    are cross-fitted — a person's come from the other half of the cohort (the halves of
-    :func:`half_of`) — so the weighted step stays valid; a
-    variable the other half cannot model gets the person's mean weight (neutral). The
-    lfsr shown beside a verdict is from the fit over everyone."""
-    if not best.height:
-        return best.with_columns(
-            pl.lit(None, pl.Float64).alias("lfsr_variable"),
-            pl.lit(None, pl.Float64).alias("variable_share"),
+def single_effect_route(
+    best: pl.DataFrame, estimates: pl.DataFrame, s: TriggerSettings
+) -> pl.DataFrame:
+    """Re-decide the own route's calls with the cohort's single-effect model (see the
+    module and :mod:`painlink.analysis.single_effect`): per variable modelled (tested in
+    ``shrink_min_patients`` people or more), a call needs the s-value of its lfsr over
+    the whole cohort at most ``s.q`` (the expected share of false signs among the
+    cohort's calls) and the shown interval — the shown form's posterior given it acts —
+    to exclude 1 in the called direction. A call shows that form × lag with that
+    posterior; a variable not called keeps the own route's strongest form and its
+    simultaneous interval (the posterior "if it acts" would look like an effect where
+    there is none). A variable the cohort cannot model keeps the own route's decision."""
+    extra = {
+        "lfsr_variable": pl.Float64(),
+        "variable_share": pl.Float64(),
+        "p_acts": pl.Float64(),
+    }
+    tested = estimates.filter(pl.col("enough_data") & pl.col("p_family").is_not_null())
+    model = fit_single_effect(
+        tested.select("patient_id", "variable", "form", "lag", "log_or", "se"),
+        min_people=s.shrink_min_patients,
+    )
+    if not best.height or not model.height:
+        return best.with_columns(pl.lit(None, t).alias(c) for c, t in extra.items())
+    model = model.with_columns(
+        pl.Series("svalue", svalues(model["lfsr"].to_numpy())),
+        ((pl.col("post_low") > 0) | (pl.col("post_high") < 0)).alias("_excludes"),
+        # the shown form's posterior agrees with the called direction of "more"
+        (
+            pl.col("post_mean").sign() * pl.when(pl.col("form") == "low").then(-1).otherwise(1)
+            == pl.col("direction")
+        ).alias("_agrees"),
+    )
+    model = model.with_columns(
+        ((pl.col("svalue") <= s.q) & pl.col("_excludes") & pl.col("_agrees")).alias("_called")
+    )
+    keys = ["patient_id", "variable"]
+    z = float(stats.norm.ppf(1 - s.alpha / 2))
+    decided = model.select(
+        *keys,
+        pl.col("lfsr").alias("lfsr_variable"),
+        pl.col("share_with_effect").alias("variable_share"),
+        "p_acts",
+        pl.col("svalue").alias("_svalue"),
+        "_called",
+    )
+    called = (
+        model.filter("_called")
+        .select(*keys, "form", "lag", "post_mean", "post_low", "post_high")
+        .rename({"post_mean": "_mean", "post_low": "_low", "post_high": "_high"})
+        .join(
+            tested.with_columns(pl.col("lag").cast(pl.Int64)),
+            on=[*keys, "form", "lag"],
+            how="inner",
         )
-    more = np.sign(best["log_or"].to_numpy()) * np.where(best["form"].to_numpy() == "low", -1, 1)
-    p = np.clip(best["p_variable"].to_numpy().astype(float), 1e-300, 1.0)
-    z = more * stats.norm.isf(p / 2)
-    lfsr = np.full(best.height, np.nan)
-    share = np.full(best.height, np.nan)
-    weight = np.full(best.height, np.nan)
-    half = half_of(best["patient_id"])
-    variables = best["variable"].to_numpy()
-    for variable in np.unique(variables):
-        rows = np.flatnonzero((variables == variable) & ~np.isnan(z))
-        if rows.size < s.shrink_min_patients:
-            continue
-        ones = np.ones(rows.size)
-        prior = fit_prior(z[rows], ones, Z_GRID)
-        lfsr[rows] = posterior(z[rows], ones, prior, 1 - s.alpha).lfsr
-        share[rows] = prior.share_with_effect
-        other = cross_fitted_share(z[rows], ones, half[rows], s.shrink_min_patients, Z_GRID)
-        weight[rows] = other + s.weight_floor
-    weighted = best.with_columns(
-        pl.Series("variable_share", share).fill_nan(None),
-        pl.Series("_w", weight).fill_nan(None),
-        pl.Series("lfsr_variable", lfsr).fill_nan(None),
-    ).with_columns(pl.col("_w").fill_null(pl.col("_w").mean().over("patient_id")).fill_null(1.0))
-    q = bh_within(weighted, "p_variable", "patient_id", "_w")
-    half_width = pl.col("z_family") * pl.col("se")
-    return (
-        weighted.rename({"_w": "variable_weight"})
-        .with_columns(q.alias("q"))
+        .join(best.select(*keys, "p_variable", "tried"), on=keys, how="left")
         .with_columns(
-            ((pl.col("q") <= s.q) & (pl.col("log_or").abs() > half_width)).alias("called"),
-            pl.lit("own data, variables weighted by the cohort").alias("called_by"),
+            (pl.col("log_or") - z * pl.col("se")).alias("_own_low"),
+            (pl.col("log_or") + z * pl.col("se")).alias("_own_high"),
         )
+        # the person's own 95% interval of the form must also exclude 1, on the same
+        # side: the shown interval spans both, so it holds the truth where either does
+        # (a shrunk posterior alone misses the larger effects a cohort's prior does not
+        # expect; the own interval alone, the smaller ones)
+        .filter(
+            ((pl.col("_own_low") > 0) & (pl.col("_low") > 0))
+            | ((pl.col("_own_high") < 0) & (pl.col("_high") < 0))
+        )
+        .with_columns(
+            pl.col("_mean").alias("shown_log_or"),
+            pl.min_horizontal("_low", "_own_low").alias("shown_low"),
+            pl.max_horizontal("_high", "_own_high").alias("shown_high"),
+            pl.lit(True).alias("called"),
+            pl.lit("the cohort's single-effect model").alias("called_by"),
+        )
+    )
+    kept = best.join(called.select(keys), on=keys, how="anti")
+    kept = kept.join(decided.select(*keys, "_called"), on=keys, how="left").with_columns(
+        pl.when(pl.col("_called").is_not_null())
+        .then(pl.lit(False))
+        .otherwise(pl.col("called"))
+        .alias("called"),
+        pl.when(pl.col("_called").is_not_null())
+        .then(pl.lit(None, pl.String))
+        .otherwise(pl.col("called_by"))
+        .alias("called_by"),
+    )
+    out = pl.concat(
+        [
+            kept.drop("_called"),
+            called.with_columns(pl.lit(None, pl.Float64).alias("q")).select(
+                kept.drop("_called").columns
+            ),
+        ],
+        how="vertical_relaxed",
+    )
+    # the shown q of a modelled variable is its s-value over the cohort
+    return (
+        out.join(decided.drop("_called"), on=keys, how="left")
+        .with_columns(
+            pl.when(pl.col("_svalue").is_not_null())
+            .then(pl.col("_svalue"))
+            .otherwise(pl.col("q"))
+            .alias("q")
+        )
+        .drop("_svalue")
+        .sort(keys)
     )
 
 

@@ -39,10 +39,10 @@ from painlink.analysis.trigger_fit import person_estimates, weighted_families
 from painlink.analysis.trigger_verdicts import (
     LAG_WORDS,
     SAME_DAY_UNCHECKED,
-    cohort_route,
     half_of,
     own_route,
     same_day_unchecked,
+    single_effect_route,
     verdict_rows,
 )
 from painlink.days.candidates import candidate_columns
@@ -247,10 +247,10 @@ def fit(
 
 def _decide(estimates: pl.DataFrame, s: TriggerSettings, cohort: bool) -> pl.DataFrame:
     """Each person × variable's shown form and lag, and whether it is a call: the own
-    route, and with a cohort its Benjamini–Hochberg step weighted by the share of the
-    cohort each variable acts in (see :mod:`painlink.analysis.trigger_verdicts`)."""
+    route, and with a cohort the cohort's single-effect model
+    (see :mod:`painlink.analysis.trigger_verdicts`)."""
     best = own_route(estimates, s)
-    return cohort_route(best, s) if cohort else best
+    return single_effect_route(best, estimates, s) if cohort else best
 
 
 def _cohort_model(estimates: pl.DataFrame, s: TriggerSettings) -> tuple[pl.DataFrame, pl.DataFrame]:
