@@ -168,7 +168,7 @@ def single_effect_route(
     """Re-decide the own route's calls with the cohort's single-effect model (see the
     module and :mod:`painlink.analysis.single_effect`): per variable modelled (tested in
     ``shrink_min_patients`` people or more), a call needs the s-value of its lfsr over
-    the whole cohort at most ``s.q`` (the expected share of false signs among the
+    the whole cohort at most ``s.cohort_s`` (the expected share of false signs among the
     cohort's calls) and the shown interval — the shown form's posterior given it acts —
     to exclude 1 in the called direction. A call shows that form × lag with that
     posterior; a variable not called keeps the own route's strongest form and its
@@ -196,7 +196,9 @@ def single_effect_route(
         ).alias("_agrees"),
     )
     model = model.with_columns(
-        ((pl.col("svalue") <= s.q) & pl.col("_excludes") & pl.col("_agrees")).alias("_called")
+        ((pl.col("svalue") <= s.cohort_s) & pl.col("_excludes") & pl.col("_agrees")).alias(
+            "_called"
+        )
     )
     keys = ["patient_id", "variable"]
     z = float(stats.norm.ppf(1 - s.alpha / 2))

@@ -57,9 +57,10 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class TriggerSettings:
     lags: tuple[int, ...] = (0, 1, 2)
-    #: false-discovery rate over a person's variables (own route); with a cohort, the
-    #: largest s-value called (the expected share of wrong signs among the calls)
-    q: float = 0.10
+    q: float = 0.10  # false-discovery rate over a person's variables (own route)
+    #: with a cohort, the largest s-value called: the expected share of wrong signs
+    #: among the cohort's calls at least as strong (painlink.analysis.single_effect)
+    cohort_s: float = 0.10
     prior_sd: float = 2.0  # normal prior SD on each log odds ratio
     min_attacks: int = 8  # fewer onsets at risk: "not enough data" for every factor
     min_days_each: int = 5  # a yes/no form needs this many exposed and unexposed days at risk
