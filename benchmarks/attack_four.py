@@ -32,8 +32,13 @@ sys.path.insert(0, str(Path(__file__).parent))
 from generator_four import SPINE_REGIONS, Cohort, generate
 from score_calls import breakdown, mean_span, score
 
+from painlink.rules.triggers import TriggerSettings
+
 STORIES = ("base", "h", "i", "j", "k", "l", "m", "n", "hijklm", "hijklmn")
 ROUTES = {"own": False, "cohort": True}
+#: painlink's trigger settings for every run (``--cohort-s`` changes the cohort route's
+#: s-value level; default painlink's)
+SETTINGS: dict[str, TriggerSettings] = {"trigger": TriggerSettings()}
 
 
 def _result(calls: pl.DataFrame, cohort: Cohort, story: str, seed: int, route: str) -> dict:
@@ -81,7 +86,7 @@ def run(
         diary = read_diary_folder(folder)
         for route in painlink_routes:
             started = time.perf_counter()
-            calls = painlink_calls(diary, ROUTES[route], SPINE_REGIONS)
+            calls = painlink_calls(diary, ROUTES[route], SPINE_REGIONS, SETTINGS["trigger"])
             result = _result(calls, cohort, story, seed, route)
             result.update(seconds=round(time.perf_counter() - started, 1))
             if calls_dir is not None:
@@ -137,7 +142,14 @@ def main() -> None:
     parser.add_argument("--out", help="append one JSON line per scored run")
     parser.add_argument("--calls-dir", help="keep each run's calls and truth (Parquet)")
     parser.add_argument("--table", nargs="+", help="only print the table of these results files")
+    parser.add_argument(
+        "--cohort-s",
+        type=float,
+        default=TriggerSettings().cohort_s,
+        help="the cohort route's largest s-value called (docs/validation.md)",
+    )
     args = parser.parse_args()
+    SETTINGS["trigger"] = TriggerSettings(cohort_s=args.cohort_s)
     if args.table:
         lines = [json.loads(x) for f in args.table for x in Path(f).read_text().splitlines() if x]
         print(table(lines))

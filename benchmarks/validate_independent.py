@@ -124,9 +124,15 @@ def main() -> None:
         help="painlink's false-discovery rate over a person's variables (what the false-call "
         "budget buys: docs/validation.md)",
     )
+    parser.add_argument(
+        "--cohort-s",
+        type=float,
+        default=TriggerSettings().cohort_s,
+        help="the cohort route's largest s-value called (docs/validation.md)",
+    )
     args = parser.parse_args()
     ROUTE["shrink"] = args.route == "cohort"
-    SETTINGS["trigger"] = TriggerSettings(q=args.q)
+    SETTINGS["trigger"] = TriggerSettings(q=args.q, cohort_s=args.cohort_s)
     for days in args.days:
         scored: dict[str, list[dict]] = {"oracle": [], "painlink": []}
         for seed in args.seeds:
