@@ -143,13 +143,19 @@ def main() -> None:
     parser.add_argument("--calls-dir", help="keep each run's calls and truth (Parquet)")
     parser.add_argument("--table", nargs="+", help="only print the table of these results files")
     parser.add_argument(
+        "--cohort-model",
+        choices=["weighted", "single_effect"],
+        default=TriggerSettings().cohort_model,
+        help="the cohort route's model (docs/validation.md)",
+    )
+    parser.add_argument(
         "--cohort-s",
         type=float,
         default=TriggerSettings().cohort_s,
         help="the cohort route's largest s-value called (docs/validation.md)",
     )
     args = parser.parse_args()
-    SETTINGS["trigger"] = TriggerSettings(cohort_s=args.cohort_s)
+    SETTINGS["trigger"] = TriggerSettings(cohort_s=args.cohort_s, cohort_model=args.cohort_model)
     if args.table:
         lines = [json.loads(x) for f in args.table for x in Path(f).read_text().splitlines() if x]
         print(table(lines))

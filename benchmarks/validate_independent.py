@@ -125,6 +125,12 @@ def main() -> None:
         "budget buys: docs/validation.md)",
     )
     parser.add_argument(
+        "--cohort-model",
+        choices=["weighted", "single_effect"],
+        default=TriggerSettings().cohort_model,
+        help="the cohort route's model (docs/validation.md)",
+    )
+    parser.add_argument(
         "--cohort-s",
         type=float,
         default=TriggerSettings().cohort_s,
@@ -132,7 +138,9 @@ def main() -> None:
     )
     args = parser.parse_args()
     ROUTE["shrink"] = args.route == "cohort"
-    SETTINGS["trigger"] = TriggerSettings(q=args.q, cohort_s=args.cohort_s)
+    SETTINGS["trigger"] = TriggerSettings(
+        q=args.q, cohort_s=args.cohort_s, cohort_model=args.cohort_model
+    )
     for days in args.days:
         scored: dict[str, list[dict]] = {"oracle": [], "painlink": []}
         for seed in args.seeds:

@@ -192,19 +192,22 @@ def test_too_few_people_are_not_modelled() -> None:
 
 @pytest.mark.slow
 def test_the_cohort_routes_calls_and_the_rows_it_does_not_call() -> None:
-    """On a cohort from painlink's simulator: every call the model makes shows an
+    """On a cohort from painlink's simulator, the single-effect route chosen (not the
+    default, docs/validation.md): every call the model makes shows an
     interval excluding 1 with its s-value at most q, in the direction it names; a
     variable the model does not call shows the own route's strongest form and its
     simultaneous interval, as a person analysed alone would see it."""
     from painlink.analysis.report import _days
     from painlink.analysis.triggers import TriggerAnalysis
     from painlink.diary.frames import DiaryFrames
+    from painlink.rules.triggers import TriggerSettings
     from painlink.simulate.simulator import simulate
     from painlink.simulate.spec import SimulationSpec
 
     parts = list(simulate(SimulationSpec(patients=40, days=365, seed=4)))
     days = _days(DiaryFrames.concat(p[0] for p in parts))
-    cohort = TriggerAnalysis().fit(days, shrink=True).to_frame()
+    chosen = TriggerSettings(cohort_model="single_effect")
+    cohort = TriggerAnalysis(chosen).fit(days, shrink=True).to_frame()
     by_model = cohort.filter(pl.col("called_by") == "the cohort's single-effect model")
     assert by_model.height > 0
     assert ((by_model["ci_low"] > 1) | (by_model["ci_high"] < 1)).all()
@@ -222,3 +225,22 @@ def test_the_cohort_routes_calls_and_the_rows_it_does_not_call() -> None:
     # ... with the simultaneous interval of the max-T test, wider than its own 95% one
     assert (quiet["ci_high"] >= quiet["own_ci_high"] - 1e-12).all()
     assert (quiet["ci_high"] > quiet["own_ci_high"]).mean() > 0.5
+
+
+def test_an_unknown_cohort_model_is_refused() -> None:
+    import datetime as dt
+
+    from painlink.analysis.triggers import TriggerAnalysis
+    from painlink.rules.triggers import TriggerSettings
+    from tests.day_tables import logistic_cohort
+
+    rng = np.random.default_rng(2)
+    dates = pl.date_range(dt.date(2025, 1, 1), dt.date(2025, 6, 30), eager=True)
+
+    def person(_i: int) -> tuple[np.ndarray, dict[str, object]]:
+        stress = rng.integers(0, 11, len(dates)).astype(float)
+        return np.full(len(dates), -2.0), {"stress": stress}
+
+    days = logistic_cohort(rng, 25, dates, person)
+    with pytest.raises(ValueError, match="cohort_model"):
+        TriggerAnalysis(TriggerSettings(cohort_model="two_groups")).fit(days, shrink=True)

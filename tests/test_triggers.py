@@ -8,7 +8,7 @@ import numpy as np
 import polars as pl
 import pytest
 import statsmodels.api as sm
-from scipy import optimize
+from scipy import optimize, stats
 
 from painlink.analysis.logistic import fit_logit
 from painlink.analysis.multiplicity import bh as _bh
@@ -588,6 +588,48 @@ def test_a_persons_own_diary_never_sets_the_weights_of_their_own_forms(cohort) -
     assert np.array_equal(rows(before)["form_weight"], rows(after)["form_weight"])
     assert not rows(before)["log_or"].equals(rows(after)["log_or"])
     assert before["form_weight"].n_unique() > 3  # the cohort does weigh forms differently
+
+
+def test_the_cohorts_variable_weights_come_from_the_other_half() -> None:
+    """The weighted Benjamini-Hochberg step stays valid only if a person's variable
+    weights do not depend on their own p-values: changing one person's p leaves their
+    weights as they were (and changes others' in the other half only)."""
+    from painlink.analysis.trigger_verdicts import cohort_route, half_of
+    from painlink.rules.triggers import TriggerSettings
+
+    rng = np.random.default_rng(6)
+    people = [f"P{i:03d}" for i in range(80)]
+    rows = []
+    for pid in people:
+        for variable, acts in (("stress", 0.4), ("alcohol_units", 0.05)):
+            z = rng.normal(3.0 if rng.random() < acts else 0.0)
+            rows.append(
+                {"patient_id": pid, "variable": variable, "form": "per_sd", "log_or": 0.3 * z,
+                 "se": 0.3, "p_variable": float(2 * stats.norm.sf(abs(z))), "z_family": 2.6,
+                 "called": False, "called_by": "own data"}
+            )  # fmt: skip
+    best = pl.DataFrame(rows)
+    s = TriggerSettings()
+    before = cohort_route(best, s)
+    someone = people[0]
+    changed = best.with_columns(
+        pl.when(pl.col("patient_id") == someone)
+        .then(1e-9)
+        .otherwise(pl.col("p_variable"))
+        .alias("p_variable")
+    )
+    after = cohort_route(changed, s)
+    mine = pl.col("patient_id") == someone
+    assert before.filter(mine)["variable_weight"].equals(after.filter(mine)["variable_weight"])
+    same_half = half_of(before["patient_id"]) == half_of(pl.Series([someone]))[0]
+    assert np.allclose(
+        before.filter(pl.Series(same_half))["variable_weight"],
+        after.filter(pl.Series(same_half))["variable_weight"],
+    )
+    # the cohort does tell the variables apart: stress acts in more people
+    w = before.group_by("variable").agg(pl.col("variable_weight").mean())
+    weights = dict(zip(w["variable"], w["variable_weight"], strict=True))
+    assert weights["stress"] > 2 * weights["alcohol_units"]
 
 
 def test_no_association_says_when_the_same_day_was_not_looked_at() -> None:

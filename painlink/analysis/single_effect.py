@@ -27,9 +27,10 @@ truncated normals, both directions kept), with an equal-tailed interval. How a c
 is made and shown from these:
 :func:`painlink.analysis.trigger_verdicts.single_effect_route`.
 
-Measured, not assumed (docs/validation.md): on the independent simulator at 365 days
-that route calls more true triggers than the weighted Benjamini–Hochberg route it
-replaced, at fewer false calls.
+Measured, not assumed (docs/validation.md): on both simulators that route calls more
+true triggers than the default (weighted) cohort route at fewer false calls, but on
+the generators written to break painlink it also calls more proxies of a cause, so
+it is a setting (``TriggerSettings.cohort_model``), not the default.
 """
 
 from __future__ import annotations

@@ -39,6 +39,7 @@ from painlink.analysis.trigger_fit import person_estimates, weighted_families
 from painlink.analysis.trigger_verdicts import (
     LAG_WORDS,
     SAME_DAY_UNCHECKED,
+    cohort_route,
     half_of,
     own_route,
     same_day_unchecked,
@@ -247,10 +248,18 @@ def fit(
 
 def _decide(estimates: pl.DataFrame, s: TriggerSettings, cohort: bool) -> pl.DataFrame:
     """Each person × variable's shown form and lag, and whether it is a call: the own
-    route, and with a cohort the cohort's single-effect model
-    (see :mod:`painlink.analysis.trigger_verdicts`)."""
+    route, and with a cohort the route ``s.cohort_model`` names: its Benjamini–Hochberg
+    step weighted by the share of the cohort each variable acts in ("weighted"), or
+    the single-effect model ("single_effect"; see
+    :mod:`painlink.analysis.trigger_verdicts`)."""
     best = own_route(estimates, s)
-    return single_effect_route(best, estimates, s) if cohort else best
+    if not cohort:
+        return best
+    if s.cohort_model == "single_effect":
+        return single_effect_route(best, estimates, s)
+    if s.cohort_model != "weighted":
+        raise ValueError(f"cohort_model: 'weighted' or 'single_effect', not {s.cohort_model!r}")
+    return cohort_route(best, s)
 
 
 def _cohort_model(estimates: pl.DataFrame, s: TriggerSettings) -> tuple[pl.DataFrame, pl.DataFrame]:

@@ -19,23 +19,30 @@
   correlation of their score tests, so the search is charged for what it is
   (correlated forms cost less than independent ones); across the person's
   variables, Benjamini–Hochberg at q = 0.10 (statistics.md §7.4). With a cohort,
-  the single-effect model decides instead (below), at the same q as an s-value; the
-  max-T test, which picks the form shown where it makes no call, is weighted by the
-  share of the other half of the cohort each form × lag acts in (adaptive shrinkage,
-  cross-fitted so a person's own diary never sets their own weights).
+  the max-T test is weighted by the share of the other half of the cohort each form
+  × lag acts in, and the Benjamini–Hochberg step by the share of the other half each
+  variable acts in (Genovese, Roeder & Wasserman 2006), both estimated by adaptive
+  shrinkage and cross-fitted so a person's own diary never sets their own weights.
+  Or, by choice (``cohort_model``), the single-effect model decides (below).
 - The shown form and lag is the strongest, with its simultaneous 95% interval (the
   max-T critical value), so it covers the truth although it was chosen after
   looking; a call needs that interval to exclude 1.
 - Prior: a normal prior with SD 2 on log odds ratios (odds ratios beyond ~50 need
   strong evidence) keeps estimates finite with sparse 2×2 tables.
-- Cohort model (20+ people tested in a variable): a person's variable acts in at most
+- Cohort model: the population distribution of each variable-form-lag effect is a
+  mixture of a null point mass and zero-centred normals over a fixed grid of widths,
+  its weights fitted by maximum likelihood (adaptive shrinkage, Stephens 2017,
+  Biostatistics 18:275). Unimodal at zero, it cannot collapse onto a spike away from
+  zero ("everyone has OR 1.2"), so a person's call still needs their own evidence.
+- Single-effect cohort model (``cohort_model = "single_effect"``; 20+ people tested
+  in a variable): a person's variable acts in at most
   one of its forms × lags (single-effect regression, Wang et al. 2020, JRSS-B
   82:1273); the cohort's distribution over "no form acts" and each form × lag × side
   × width of a half-normal grid is fitted by penalised maximum likelihood as in
   adaptive shrinkage (Stephens 2017, Biostatistics 18:275). Unimodal at zero, it
   cannot collapse onto a spike away from zero ("everyone has OR 1.2"). A call needs
   the s-value of the person's local false sign rate (the mean lfsr of every cohort
-  call at least as strong) at most ``q``, the shown form's posterior interval given
+  call at least as strong) at most ``cohort_s``, the shown form's posterior interval given
   it acts, and the person's own 95% interval of that form, both to exclude 1 on the
   called side; the shown interval spans the two (painlink.analysis.single_effect;
   measured in docs/validation.md).
@@ -57,9 +64,16 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class TriggerSettings:
     lags: tuple[int, ...] = (0, 1, 2)
-    q: float = 0.10  # false-discovery rate over a person's variables (own route)
-    #: with a cohort, the largest s-value called: the expected share of wrong signs
-    #: among the cohort's calls at least as strong (painlink.analysis.single_effect)
+    q: float = 0.10  # false-discovery rate over a person's variables
+    #: with a cohort: "weighted" (the person's Benjamini–Hochberg step weighted by the
+    #: share of the cohort each variable acts in) or "single_effect" (the cohort's
+    #: single-effect model, painlink.analysis.single_effect). Weighted by default: the
+    #: single-effect model finds more true effects on both simulators, but on the two
+    #: generators written to break painlink it also calls more proxies of a cause (the
+    #: third generator's stories a-f 7.5% of null pairs against 5.2%; docs/validation.md)
+    cohort_model: str = "weighted"
+    #: ... "single_effect": the largest s-value called, the expected share of wrong
+    #: signs among the cohort's calls at least as strong
     cohort_s: float = 0.10
     prior_sd: float = 2.0  # normal prior SD on each log odds ratio
     min_attacks: int = 8  # fewer onsets at risk: "not enough data" for every factor
@@ -77,9 +91,9 @@ class TriggerSettings:
     #: evidence (log likelihood ratio of "acts in some people" over "in nobody") is at
     #: least 3, a likelihood ratio of 20 (Kass & Raftery 1995: strong evidence)
     form_evidence: float = 3.0
-    #: added to the cohort's share of people a form × lag acts in, to weigh it in a
-    #: person's weighted max-T test: one the cohort never saw act keeps some weight and
-    #: can still be shown (and called on the own route) on strong evidence
+    #: added to the cohort's share of people a form × lag (or a variable) acts in, to
+    #: weigh it in a person's weighted max-T test (or Benjamini–Hochberg step): one the
+    #: cohort never saw act keeps some weight and can still be called on strong evidence
     weight_floor: float = 0.05
     trend_window_days: int = 28  # the drifting baseline: onsets in the previous 4 weeks
     #: slow change over the diary (seasons, a drift) in every person's model: one
