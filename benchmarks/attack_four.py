@@ -30,6 +30,7 @@ import polars as pl
 
 sys.path.insert(0, str(Path(__file__).parent))
 from generator_four import SPINE_REGIONS, Cohort, generate
+from painlink_calls import add_cohort_options
 from score_calls import breakdown, mean_span, score
 
 from painlink.rules.triggers import TriggerSettings
@@ -142,18 +143,7 @@ def main() -> None:
     parser.add_argument("--out", help="append one JSON line per scored run")
     parser.add_argument("--calls-dir", help="keep each run's calls and truth (Parquet)")
     parser.add_argument("--table", nargs="+", help="only print the table of these results files")
-    parser.add_argument(
-        "--cohort-model",
-        choices=["weighted", "single_effect"],
-        default=TriggerSettings().cohort_model,
-        help="the cohort route's model (docs/validation.md)",
-    )
-    parser.add_argument(
-        "--cohort-s",
-        type=float,
-        default=TriggerSettings().cohort_s,
-        help="the cohort route's largest s-value called (docs/validation.md)",
-    )
+    add_cohort_options(parser)
     args = parser.parse_args()
     SETTINGS["trigger"] = TriggerSettings(cohort_s=args.cohort_s, cohort_model=args.cohort_model)
     if args.table:

@@ -4,6 +4,8 @@ import painlink's analyses (tests/test_simulate_independent.py checks that)."""
 
 from __future__ import annotations
 
+import argparse
+
 import polars as pl
 from score_calls import spine_interval
 
@@ -47,3 +49,20 @@ def painlink_calls(
         )
         rows = pl.concat([rows, spine_rows], how="vertical_relaxed")
     return rows
+
+
+def add_cohort_options(parser: argparse.ArgumentParser) -> None:
+    """``--cohort-model`` and ``--cohort-s``: the cohort route's model and level
+    (:class:`TriggerSettings`; default painlink's), for both validation benchmarks."""
+    parser.add_argument(
+        "--cohort-model",
+        choices=["weighted", "single_effect"],
+        default=TriggerSettings().cohort_model,
+        help="the cohort route's model (docs/validation.md)",
+    )
+    parser.add_argument(
+        "--cohort-s",
+        type=float,
+        default=TriggerSettings().cohort_s,
+        help="the cohort route's largest s-value called (docs/validation.md)",
+    )

@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(1, str(Path(__file__).resolve().parent))
 
 from oracle_independent import oracle_calls
+from painlink_calls import add_cohort_options
 from painlink_calls import painlink_calls as shared_calls
 from score_calls import NESTED, markdown, nested_markdown, score
 
@@ -124,18 +125,7 @@ def main() -> None:
         help="painlink's false-discovery rate over a person's variables (what the false-call "
         "budget buys: docs/validation.md)",
     )
-    parser.add_argument(
-        "--cohort-model",
-        choices=["weighted", "single_effect"],
-        default=TriggerSettings().cohort_model,
-        help="the cohort route's model (docs/validation.md)",
-    )
-    parser.add_argument(
-        "--cohort-s",
-        type=float,
-        default=TriggerSettings().cohort_s,
-        help="the cohort route's largest s-value called (docs/validation.md)",
-    )
+    add_cohort_options(parser)
     args = parser.parse_args()
     ROUTE["shrink"] = args.route == "cohort"
     SETTINGS["trigger"] = TriggerSettings(
