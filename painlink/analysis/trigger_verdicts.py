@@ -235,9 +235,10 @@ def single_effect_route(
     module and :mod:`painlink.analysis.single_effect`): per variable modelled (tested in
     ``shrink_min_patients`` people or more), a call needs the s-value of its lfsr over
     the whole cohort at most ``s.cohort_s`` (the expected share of false signs among the
-    cohort's calls) and the shown interval — the shown form's posterior given it acts —
-    to exclude 1 in the called direction. A call shows that form × lag with that
-    posterior; a variable not called keeps the own route's strongest form and its
+    cohort's calls), and both the shown form's posterior given it acts and the person's
+    own 95% interval of that form to exclude 1 on the called side. A call shows that
+    form × lag with the posterior mean and an interval spanning the two; a variable not
+    called keeps the own route's strongest form and its
     simultaneous interval (the posterior "if it acts" would look like an effect where
     there is none). A variable the cohort cannot model keeps the own route's decision."""
     extra = {
