@@ -257,9 +257,7 @@ def _decide(estimates: pl.DataFrame, s: TriggerSettings, cohort: bool) -> pl.Dat
         return best
     if s.cohort_model == "single_effect":
         return single_effect_route(best, estimates, s)
-    if s.cohort_model != "weighted":
-        raise ValueError(f"cohort_model: 'weighted' or 'single_effect', not {s.cohort_model!r}")
-    return cohort_route(best, s)
+    return cohort_route(best, s)  # "weighted": TriggerSettings refuses any other
 
 
 def _cohort_model(estimates: pl.DataFrame, s: TriggerSettings) -> tuple[pl.DataFrame, pl.DataFrame]:

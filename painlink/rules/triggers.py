@@ -144,6 +144,14 @@ class TriggerSettings:
     #: widens); a companion's falls towards 0. Half: painlink's choice, measured
     companion_shrink: float = 0.5
 
+    def __post_init__(self) -> None:
+        # refused where the settings are made, not only when a cohort is fitted: a
+        # misspelt model would otherwise pass unnoticed for one person
+        if self.cohort_model not in ("weighted", "single_effect"):
+            raise ValueError(
+                f"cohort_model: 'weighted' or 'single_effect', not {self.cohort_model!r}"
+            )
+
 
 #: the forms tried for each kind of variable
 FORMS_BY_KIND: dict[str, tuple[str, ...]] = {
