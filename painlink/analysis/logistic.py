@@ -113,6 +113,24 @@ def _prior(
     return penalty, centre
 
 
+def _inverse(info: np.ndarray, penalised: bool) -> np.ndarray:
+    """The covariance: each information matrix's inverse. A prior on every coefficient
+    but the intercept makes the information positive definite, so a plain inverse is
+    exact (and a fifth of the pseudo-inverse's time: no SVD); plain maximum likelihood,
+    or an inverse that fails or overflows, gets the pseudo-inverse (a separated model's
+    information is singular)."""
+    if penalised:
+        try:
+            out: np.ndarray = np.linalg.inv(info)
+        except np.linalg.LinAlgError:
+            pass
+        else:
+            if np.isfinite(out).all():
+                return out
+    pseudo: np.ndarray = np.linalg.pinv(info)
+    return pseudo
+
+
 def _fit(
     X: np.ndarray,
     y: np.ndarray,
@@ -157,14 +175,16 @@ def _fit(
         ya: np.ndarray,
         pen: np.ndarray,
         mid: np.ndarray,
-    ) -> np.ndarray:
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The penalised log-likelihood of each model at ``b``, and its linear predictor
+        (the next Newton step starts from the one accepted: not computed twice)."""
         eta = linear(b, xc)
         value: np.ndarray = (wa * (ya * eta - np.logaddexp(0.0, eta))).sum(1) - 0.5 * (
             pen * (b - mid) ** 2
         ).sum(1)
-        return value
+        return value, eta
 
-    current = loglik(beta, Xc, w, y, penalty, centre)
+    current, eta = loglik(beta, Xc, w, y, penalty, centre)
     converged = np.zeros(m, dtype=bool)
     iterations = 0
     eye = np.eye(p)
@@ -179,9 +199,9 @@ def _fit(
         if 2 * int(moving.sum()) <= held.size:
             held = held[moving]
             xc, wa, ya, pen, mid = Xc[held], w[held], y[held], penalty[held], centre[held]
+            eta = eta[moving]
             moving = np.ones(held.size, bool)
         b = beta[held]
-        eta = linear(b, xc)
         mu = 1.0 / (1.0 + np.exp(-eta))
         grad = np.matmul(xc, (wa * (ya - mu))[..., None])[..., 0] - pen * (b - mid)
         info = information(wa * mu * (1 - mu), xc) + pen[:, :, None] * eye
@@ -192,12 +212,13 @@ def _fit(
         before = current[held]
         for _ in range(30):  # halve steps that lower the likelihood
             trial = b + scale[:, None] * step
-            new = loglik(trial, xc, wa, ya, pen, mid)
+            new, eta_trial = loglik(trial, xc, wa, ya, pen, mid)
             worse = (new < before - 1e-12) & moving
             if not worse.any():
                 break
             scale = np.where(worse, scale / 2, scale)
         beta[held] = b + scale[:, None] * step
+        eta = eta_trial  # the last trial is the step taken
         change = np.abs(new - before)
         current[held] = new
         converged[held] |= (np.abs(scale[:, None] * step).max(1) < 1e-8) | (change < tol)
@@ -206,5 +227,5 @@ def _fit(
     eta = linear(beta, Xc)
     mu = 1.0 / (1.0 + np.exp(-eta))
     info = information(w * mu * (1 - mu), Xc) + penalty[:, :, None] * eye
-    cov = np.linalg.pinv(info)
+    cov = _inverse(info, penalised=bool((penalty[:, 1:] > 0).all()))
     return LogitFit(beta, cov, converged, iterations, w.sum(1), (w * y).sum(1))
