@@ -30,11 +30,16 @@ import polars as pl
 
 sys.path.insert(0, str(Path(__file__).parent))
 from generator_three import SPINE_REGIONS, Cohort, generate
+from painlink_calls import add_history_option
 from score_calls import breakdown, mean_span, score
+
+from painlink.rules.triggers import TriggerSettings
 
 #: every story alone, all of a–f, and all with nothing acting; "base" has no story
 STORIES = ("base", "a", "b", "c", "d", "e", "f", "g", "abcdef", "abcdefg")
 ROUTES = {"cohort": True, "alone": False}
+#: painlink's trigger settings for every run (``--attack-history-days`` changes them)
+SETTINGS: dict[str, TriggerSettings] = {"trigger": TriggerSettings()}
 
 
 def _label(stories: str, effect_lag: int) -> str:
@@ -86,7 +91,7 @@ def run_one(
         diary = read_diary_folder(folder)
         for route, shrink in ROUTES.items():
             started = time.perf_counter()
-            calls = painlink_calls(diary, shrink, SPINE_REGIONS)
+            calls = painlink_calls(diary, shrink, SPINE_REGIONS, SETTINGS["trigger"])
             seconds = time.perf_counter() - started
             result = _scored(calls, cohort, stories, effect_lag, days, seed, route)
             result.update(seconds=round(seconds, 1))
@@ -198,6 +203,7 @@ def main() -> None:
     parser.add_argument("--out", help="append one JSON line per scored run")
     parser.add_argument("--calls-dir", help="keep each run's calls and truth (Parquet)")
     parser.add_argument("--table", nargs="+", help="only print the table of these results files")
+    add_history_option(parser)
     parser.add_argument(
         "--effect-lag", type=int, default=0, help="stress and sleep act on the row before (1)"
     )
@@ -208,6 +214,7 @@ def main() -> None:
         "--rescore", help="score the calls kept in this folder against the current truth"
     )
     args = parser.parse_args()
+    SETTINGS["trigger"] = TriggerSettings(attack_history_days=args.attack_history_days)
     if args.rescore:
         lines = rescore(Path(args.rescore))
         if args.out:

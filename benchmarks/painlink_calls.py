@@ -66,3 +66,14 @@ def add_cohort_options(parser: argparse.ArgumentParser) -> None:
         default=TriggerSettings().cohort_s,
         help="the cohort route's largest s-value called (docs/validation.md)",
     )
+
+
+def add_history_option(parser: argparse.ArgumentParser) -> None:
+    """``--attack-history-days``: the days of the person's own attack history in every
+    trigger model (:class:`TriggerSettings`; default painlink's)."""
+    parser.add_argument(
+        "--attack-history-days",
+        type=int,
+        default=TriggerSettings().attack_history_days,
+        help="days back of 'inside an attack' in every trigger model (docs/validation.md)",
+    )

@@ -406,19 +406,21 @@ def test_bh_within_groups_equals_statsmodels_per_group_and_weights_favour_the_we
     assert favoured < _bh(p)[0] < disfavoured
 
 
+@pytest.mark.parametrize("history", [1, 3])
 @pytest.mark.parametrize("adjust", [False, True])
 @pytest.mark.parametrize(
     "variable,form,lag",
     [("stress", "per_sd", 1), ("alcohol_units", "present", 2), ("pressure_hpa", "change", 0)],
 )
 def test_a_patients_estimate_equals_statsmodels_on_the_same_design(
-    variable, form, lag, adjust
+    variable, form, lag, adjust, history
 ) -> None:  # type: ignore[no-untyped-def]
     """The batched fit of one simulated patient's candidate equals statsmodels' Logit on
     a design rebuilt here from the day table (weekend, days since the last onset, the
-    recent attack rate, the day after an attack, the menstrual window, one cosine of
+    recent attack rate, the days after an attack, the menstrual window, one cosine of
     diary time per 90 days; with ``adjust``, the check of a call, also each of the
-    person's other variables that day, standardised)."""
+    person's other variables that day, standardised; with ``history`` 3, inside an
+    attack 2 and 3 days before too)."""
     from painlink.analysis.attack_response import attack_changes
     from painlink.analysis.trigger_fit import CHECKED_FORMS, person_estimates
     from painlink.days.candidates import candidate_columns
@@ -428,7 +430,12 @@ def test_a_patients_estimate_equals_statsmodels_on_the_same_design(
     days = build_day_table(DiaryFrames.concat(p[0] for p in parts))
     # the model's own standard error (no allowance for serial dependence: that part is
     # checked against statsmodels' HAC in tests/test_family_test.py)
-    s = TriggerSettings(prior_sd=None, serial_lags=0, companions=True)  # type: ignore[arg-type]
+    s = TriggerSettings(
+        prior_sd=None,  # type: ignore[arg-type]
+        serial_lags=0,
+        companions=True,
+        attack_history_days=history,
+    )
     frame, candidates, _ = candidate_columns(days, s)
     est = person_estimates(frame, candidates, s, adjust=adjust)
     pid = "SIM000002"
@@ -467,7 +474,8 @@ def test_a_patients_estimate_equals_statsmodels_on_the_same_design(
             np.array(since),
             menstrual,
             recent,
-            np.r_[0.0, inside[:-1]],
+            # inside an attack 1, 2, … days before (TriggerSettings.attack_history_days)
+            *(np.r_[np.zeros(k), inside[:-k]] for k in range(1, s.attack_history_days + 1)),
             *waves,
         ]
     )

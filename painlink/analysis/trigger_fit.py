@@ -6,7 +6,9 @@ regression of attack onset on days at risk (days not already inside an attack):
     logit P(onset_t) = a + b·x_{t−lag} + c·weekend_t + d·log(1 + days since last onset)
                        + e·menstrual window_t (people who record periods; other variables)
                        + f·log(½ + onsets in the previous 28 days) (a drifting baseline)
-                       + g·(the day before was inside an attack)
+                       + Σ_k g_k·(inside an attack k days before), k = 1 … K
+                         (K = ``TriggerSettings.attack_history_days``, 1 by default:
+                         an attack's aftermath and bursts of attacks)
                        + Σ_k h_k·cos(π k (t + ½) / N) (seasons and drifts, one term per
                          90 days of diary: :mod:`painlink.analysis.seasons`)
 
@@ -308,6 +310,12 @@ def person_estimates(
             # the next day less likely, so without this a value an attack changed would
             # look like a protector the day after
             np.concatenate([np.zeros((P, 1)), attack_day[:, :-1]], axis=1).astype(float),
+            # ... and further back (TriggerSettings.attack_history_days)
+            *(
+                np.concatenate([np.zeros((P, k)), attack_day[:, : n - k]], axis=1).astype(float)
+                for k in range(2, s.attack_history_days + 1)
+                if k < n
+            ),
         ],
         axis=-1,
     )
