@@ -68,12 +68,19 @@ def add_cohort_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def add_history_option(parser: argparse.ArgumentParser) -> None:
-    """``--attack-history-days``: the days of the person's own attack history in every
-    trigger model (:class:`TriggerSettings`; default painlink's)."""
+def add_model_options(parser: argparse.ArgumentParser) -> None:
+    """``--attack-history-days`` and ``--trend-days``: the days of the person's own
+    attack history, and the days per slow (seasonal) term, in every trigger model
+    (:class:`TriggerSettings`; default painlink's)."""
     parser.add_argument(
         "--attack-history-days",
         type=int,
         default=TriggerSettings().attack_history_days,
         help="days back of 'inside an attack' in every trigger model (docs/validation.md)",
+    )
+    parser.add_argument(
+        "--trend-days",
+        type=int,
+        default=TriggerSettings().trend_days,
+        help="days of diary per slow cosine term in every trigger model (docs/analysis.md)",
     )
