@@ -305,16 +305,16 @@ def person_estimates(
             np.nan_to_num(_padded(frame["_log_days_since"].to_numpy(), who, day, shape)),
             menstrual,
             np.nan_to_num(_padded(frame["_recent_rate"].to_numpy(), who, day, shape)),
-            # the day before was inside an attack: an attack can change what is recorded
-            # on its days (rest, a painkiller with caffeine) and also makes a new onset
-            # the next day less likely, so without this a value an attack changed would
-            # look like a protector the day after
-            np.concatenate([np.zeros((P, 1)), attack_day[:, :-1]], axis=1).astype(float),
-            # ... and further back (TriggerSettings.attack_history_days)
+            # the day before was inside an attack (and, by choice, 2, 3, … days before:
+            # TriggerSettings.attack_history_days): an attack can change what is
+            # recorded on its days (rest, a painkiller with caffeine) and also makes a
+            # new onset the next day less likely, so without this a value an attack
+            # changed would look like a protector the day after
             *(
-                np.concatenate([np.zeros((P, k)), attack_day[:, : n - k]], axis=1).astype(float)
-                for k in range(2, s.attack_history_days + 1)
-                if k < n
+                np.concatenate(
+                    [np.zeros((P, min(k, n))), attack_day[:, : max(n - k, 0)]], axis=1
+                ).astype(float)
+                for k in range(1, max(s.attack_history_days, 1) + 1)
             ),
         ],
         axis=-1,
