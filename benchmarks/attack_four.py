@@ -30,7 +30,7 @@ import polars as pl
 
 sys.path.insert(0, str(Path(__file__).parent))
 from generator_four import SPINE_REGIONS, Cohort, generate
-from painlink_calls import add_cohort_options, add_model_options
+from painlink_calls import add_trigger_options, trigger_settings
 from score_calls import breakdown, mean_span, score
 
 from painlink.rules.triggers import TriggerSettings
@@ -143,15 +143,9 @@ def main() -> None:
     parser.add_argument("--out", help="append one JSON line per scored run")
     parser.add_argument("--calls-dir", help="keep each run's calls and truth (Parquet)")
     parser.add_argument("--table", nargs="+", help="only print the table of these results files")
-    add_cohort_options(parser)
-    add_model_options(parser)
+    add_trigger_options(parser)
     args = parser.parse_args()
-    SETTINGS["trigger"] = TriggerSettings(
-        cohort_s=args.cohort_s,
-        cohort_model=args.cohort_model,
-        attack_history_days=args.attack_history_days,
-        trend_days=args.trend_days,
-    )
+    SETTINGS["trigger"] = trigger_settings(args)
     if args.table:
         lines = [json.loads(x) for f in args.table for x in Path(f).read_text().splitlines() if x]
         print(table(lines))

@@ -30,7 +30,7 @@ import polars as pl
 
 sys.path.insert(0, str(Path(__file__).parent))
 from generator_three import SPINE_REGIONS, Cohort, generate
-from painlink_calls import add_model_options
+from painlink_calls import add_trigger_options, trigger_settings
 from score_calls import breakdown, mean_span, score
 
 from painlink.rules.triggers import TriggerSettings
@@ -38,7 +38,7 @@ from painlink.rules.triggers import TriggerSettings
 #: every story alone, all of a–f, and all with nothing acting; "base" has no story
 STORIES = ("base", "a", "b", "c", "d", "e", "f", "g", "abcdef", "abcdefg")
 ROUTES = {"cohort": True, "alone": False}
-#: painlink's trigger settings for every run (``--attack-history-days`` changes them)
+#: painlink's trigger settings for every run (painlink_calls.add_trigger_options)
 SETTINGS: dict[str, TriggerSettings] = {"trigger": TriggerSettings()}
 
 
@@ -203,7 +203,7 @@ def main() -> None:
     parser.add_argument("--out", help="append one JSON line per scored run")
     parser.add_argument("--calls-dir", help="keep each run's calls and truth (Parquet)")
     parser.add_argument("--table", nargs="+", help="only print the table of these results files")
-    add_model_options(parser)
+    add_trigger_options(parser)
     parser.add_argument(
         "--effect-lag", type=int, default=0, help="stress and sleep act on the row before (1)"
     )
@@ -214,9 +214,7 @@ def main() -> None:
         "--rescore", help="score the calls kept in this folder against the current truth"
     )
     args = parser.parse_args()
-    SETTINGS["trigger"] = TriggerSettings(
-        attack_history_days=args.attack_history_days, trend_days=args.trend_days
-    )
+    SETTINGS["trigger"] = trigger_settings(args)
     if args.rescore:
         lines = rescore(Path(args.rescore))
         if args.out:

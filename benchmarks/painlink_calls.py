@@ -51,36 +51,46 @@ def painlink_calls(
     return rows
 
 
-def add_cohort_options(parser: argparse.ArgumentParser) -> None:
-    """``--cohort-model`` and ``--cohort-s``: the cohort route's model and level
-    (:class:`TriggerSettings`; default painlink's), for both validation benchmarks."""
+def add_trigger_options(parser: argparse.ArgumentParser) -> None:
+    """The trigger settings the validation benchmarks vary (default painlink's, from
+    :class:`TriggerSettings`): the cohort route's model and level (``--cohort-model``,
+    ``--cohort-s``), and in every trigger model the days of the person's own attack
+    history (``--attack-history-days``) and the days per slow (seasonal) term
+    (``--trend-days``). :func:`trigger_settings` reads them back."""
+    default = TriggerSettings()
     parser.add_argument(
         "--cohort-model",
         choices=["weighted", "single_effect"],
-        default=TriggerSettings().cohort_model,
+        default=default.cohort_model,
         help="the cohort route's model (docs/validation.md)",
     )
     parser.add_argument(
         "--cohort-s",
         type=float,
-        default=TriggerSettings().cohort_s,
+        default=default.cohort_s,
         help="the cohort route's largest s-value called (docs/validation.md)",
     )
-
-
-def add_model_options(parser: argparse.ArgumentParser) -> None:
-    """``--attack-history-days`` and ``--trend-days``: the days of the person's own
-    attack history, and the days per slow (seasonal) term, in every trigger model
-    (:class:`TriggerSettings`; default painlink's)."""
     parser.add_argument(
         "--attack-history-days",
         type=int,
-        default=TriggerSettings().attack_history_days,
+        default=default.attack_history_days,
         help="days back of 'inside an attack' in every trigger model (docs/validation.md)",
     )
     parser.add_argument(
         "--trend-days",
         type=int,
-        default=TriggerSettings().trend_days,
+        default=default.trend_days,
         help="days of diary per slow cosine term in every trigger model (docs/analysis.md)",
+    )
+
+
+def trigger_settings(args: argparse.Namespace, **more: float) -> TriggerSettings:
+    """The :class:`TriggerSettings` of :func:`add_trigger_options`' arguments, with
+    ``more`` (another setting a benchmark takes, e.g. ``q``)."""
+    return TriggerSettings(
+        cohort_model=args.cohort_model,
+        cohort_s=args.cohort_s,
+        attack_history_days=args.attack_history_days,
+        trend_days=args.trend_days,
+        **more,  # type: ignore[arg-type]
     )

@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(1, str(Path(__file__).resolve().parent))
 
 from oracle_independent import oracle_calls
-from painlink_calls import add_cohort_options, add_model_options
+from painlink_calls import add_trigger_options, trigger_settings
 from painlink_calls import painlink_calls as shared_calls
 from score_calls import NESTED, markdown, nested_markdown, score
 
@@ -125,17 +125,10 @@ def main() -> None:
         help="painlink's false-discovery rate over a person's variables (what the false-call "
         "budget buys: docs/validation.md)",
     )
-    add_cohort_options(parser)
-    add_model_options(parser)
+    add_trigger_options(parser)
     args = parser.parse_args()
     ROUTE["shrink"] = args.route == "cohort"
-    SETTINGS["trigger"] = TriggerSettings(
-        q=args.q,
-        cohort_s=args.cohort_s,
-        cohort_model=args.cohort_model,
-        attack_history_days=args.attack_history_days,
-        trend_days=args.trend_days,
-    )
+    SETTINGS["trigger"] = trigger_settings(args, q=args.q)
     for days in args.days:
         scored: dict[str, list[dict]] = {"oracle": [], "painlink": []}
         for seed in args.seeds:
