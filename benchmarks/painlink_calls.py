@@ -82,15 +82,43 @@ def add_trigger_options(parser: argparse.ArgumentParser) -> None:
         default=default.trend_days,
         help="days of diary per slow cosine term in every trigger model (docs/analysis.md)",
     )
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="any other TriggerSettings field, e.g. --set serial_lags=0 (repeatable; "
+        "for measuring what one part of the analysis costs or buys)",
+    )
+
+
+def _setting(text: str) -> tuple[str, object]:
+    """``NAME=VALUE`` as a TriggerSettings field and a value of the field's type (the
+    default's type: a misspelt name or a value of the wrong kind is refused here, not
+    silently ignored)."""
+    name, sep, value = text.partition("=")
+    default = TriggerSettings()
+    if not sep or not hasattr(default, name):
+        raise SystemExit(f"--set {text!r}: not NAME=VALUE of a TriggerSettings field")
+    current = getattr(default, name)
+    if isinstance(current, bool):
+        if value not in ("true", "false"):
+            raise SystemExit(f"--set {text!r}: true or false")
+        return name, value == "true"
+    if isinstance(current, tuple):
+        return name, tuple(int(v) for v in value.split(",") if v)
+    return name, type(current)(value)
 
 
 def trigger_settings(args: argparse.Namespace, **more: float) -> TriggerSettings:
     """The :class:`TriggerSettings` of :func:`add_trigger_options`' arguments, with
-    ``more`` (another setting a benchmark takes, e.g. ``q``)."""
-    return TriggerSettings(
+    ``more`` (another setting a benchmark takes, e.g. ``q``) and any ``--set``."""
+    chosen: dict[str, object] = dict(
         cohort_model=args.cohort_model,
         cohort_s=args.cohort_s,
         attack_history_days=args.attack_history_days,
         trend_days=args.trend_days,
-        **more,  # type: ignore[arg-type]
+        **more,
     )
+    chosen.update(_setting(text) for text in getattr(args, "set", []))
+    return TriggerSettings(**chosen)  # type: ignore[arg-type]

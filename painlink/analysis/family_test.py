@@ -47,6 +47,7 @@ import numpy as np
 from scipy import special, stats
 
 from painlink.analysis import threads
+from painlink.analysis.logistic import outer_products, set_layout, shared_parts
 
 DRAWS = 20_000
 REFINE = 0.2
@@ -90,6 +91,33 @@ def residualise(x: np.ndarray, covariates: np.ndarray, w: np.ndarray) -> np.ndar
     b = np.matmul(cwt, x[..., None])
     coef = np.linalg.solve(a, b)
     out: np.ndarray = np.where(w > 0, x - np.matmul(covariates, coef)[..., 0], 0.0)
+    return out
+
+
+def residualise_shared(
+    x: np.ndarray, covariates: np.ndarray, sets: np.ndarray, w: np.ndarray
+) -> np.ndarray:
+    """:func:`residualise` for models whose covariates are one of a few sets:
+    exposure j (n,) on ``covariates[sets[j]]`` (S, n, c), weights ``w`` (m, n). The
+    weighted cross-products of the covariates are one matrix product of the weights with
+    each day's outer products (:func:`painlink.analysis.logistic.outer_products`), not a
+    (models × days × covariates) array; equal to :func:`residualise` to rounding."""
+    out = np.zeros_like(x, dtype=float)
+    m, n = x.shape
+    c = covariates.shape[-1]
+    for part in shared_parts(sets, m, n, c - 1):
+        used, local, rank, k = set_layout(sets[part])
+        C = covariates[used]
+        g = used.size
+        W = np.zeros((g, k, n))
+        X = np.zeros((g, k, n))
+        W[local, rank] = w[part]
+        X[local, rank] = np.where(w[part] > 0, x[part], 0.0)
+        a = np.matmul(W, outer_products(C)).reshape(g, k, c, c) + 1e-9 * np.eye(c)
+        b = np.matmul(W * X, C)[..., None]
+        coef = np.linalg.solve(a, b)[..., 0]  # (g, k, c)
+        fitted = np.matmul(coef, C.transpose(0, 2, 1))  # (g, k, n)
+        out[part] = np.where(w[part] > 0, x[part] - fitted[local, rank], 0.0)
     return out
 
 

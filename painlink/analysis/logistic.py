@@ -229,3 +229,194 @@ def _fit(
     info = information(w * mu * (1 - mu), Xc) + penalty[:, :, None] * eye
     cov = _inverse(info, penalised=bool((penalty[:, 1:] > 0).all()))
     return LogitFit(beta, cov, converged, iterations, w.sum(1), (w * y).sum(1))
+
+
+def fit_logit_shared(
+    covariates: np.ndarray,
+    sets: np.ndarray,
+    x: np.ndarray,
+    y: np.ndarray,
+    mask: np.ndarray,
+    prior_sd: float | None = 2.0,
+    start: np.ndarray | None = None,
+    max_iter: int = 50,
+    tol: float = 1e-10,
+) -> LogitFit:
+    """:func:`fit_logit` for models that differ in one column: model j's design is
+    ``[covariates[sets[j]][:, 0], x[j], covariates[sets[j]][:, 1:]]``.
+
+    Why: a person's trigger models share every column but the exposure (the intercept,
+    attack history, seasons), so the information Σ_t v_t d_t d_tᵀ of the shared block
+    is one matrix product of the models' weights (k, n) with the per-day outer products
+    of the covariates (n, q²), computed once per covariate set, instead of a
+    (models × days × columns) design array per step. ``covariates`` (S, n, q), the
+    intercept in column 0; ``sets`` (m,) each model's covariate set; ``x``, ``y``,
+    ``mask`` (m, n); ``start`` (m, q + 1) in the design's column order. The prior is
+    :func:`fit_logit`'s (``prior_sd`` on every coefficient but the intercept) and so is
+    every Newton step and stopping rule, so the fits agree to rounding (tested)."""
+    C = np.asarray(covariates, dtype=float)
+    sets = np.asarray(sets, dtype=int)
+    x = np.asarray(x, dtype=float)
+    w = np.asarray(mask, dtype=float)
+    y = np.where(w > 0, np.asarray(y, dtype=float), 0.0)
+    x = np.where(w > 0, x, 0.0)
+    m, n = x.shape
+    q = C.shape[-1]
+    p = q + 1
+    penalty = np.zeros(p)
+    if prior_sd is not None:
+        penalty[1:] = 1.0 / float(prior_sd) ** 2
+    if start is None:
+        rate = np.clip((w * y).sum(1) / np.maximum(w.sum(1), 1), 1e-6, 1 - 1e-6)
+        start = np.zeros((m, p))
+        start[:, 0] = np.log(rate / (1 - rate))
+    start = np.asarray(start, dtype=float)
+    beta = np.zeros((m, p))
+    cov = np.zeros((m, p, p))
+    converged = np.zeros(m, bool)
+    settings = (penalty, max_iter, tol)
+    parts = shared_parts(sets, m, n, q)
+    fits = threads.in_parts(
+        parts, lambda j: _fit_shared(C, sets[j], x[j], y[j], w[j], start[j], *settings)
+    )
+    iterations = 0
+    for j, (b, c, done, its) in zip(parts, fits, strict=True):
+        beta[j], cov[j], converged[j] = b, c, done
+        iterations = max(iterations, its)
+    return LogitFit(beta, cov, converged, iterations, w.sum(1), (w * y).sum(1))
+
+
+#: a shared-covariate batch is cut into parts of at most this many model × day cells
+#: (each part's arrays: a few times this in doubles), and split over threads from
+#: :data:`_SPLIT_MODELS` models
+_SHARED_PART_CELLS = 2_000_000
+
+
+def shared_parts(sets: np.ndarray, m: int, n: int, q: int) -> list[np.ndarray]:
+    """The models (index arrays) of each part of a shared-covariate batch, in order of
+    covariate set: a part holds at most ``_SHARED_PART_CELLS`` cells of the models' rows
+    and of their sets' outer products (n · q² each), and a batch large enough for two
+    threads to pay is cut into at least two parts. The cuts do not depend on how many
+    threads run them (:data:`threads.KERNEL_THREADS`): a matrix product's last bits can
+    depend on how many rows it has, so the numbers must not depend on the threads."""
+    order = np.argsort(sets, kind="stable")
+    most = m
+    if m >= _SPLIT_MODELS and m * n * (q + 1) >= _SPLIT_CELLS:
+        most = -(-m // 2)
+    parts: list[np.ndarray] = []
+    first, cells, last = 0, 0, None
+    for at, model in enumerate(order.tolist()):
+        extra = n + (n * q * q if sets[model] != last else 0)
+        if at > first and (cells + extra > _SHARED_PART_CELLS or at - first >= most):
+            parts.append(order[first:at])
+            first, cells = at, n + n * q * q
+        else:
+            cells += extra
+        last = sets[model]
+    if m:
+        parts.append(order[first:])
+    return parts
+
+
+def set_layout(sets: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """Models laid out per covariate set: the sets used (g,), each model's set among
+    them and place in it (m,), and the most models of one set (k): model j sits at
+    [local[j], rank[j]] of a (g, k) grid."""
+    used, local, counts = np.unique(sets, return_inverse=True, return_counts=True)
+    by_set = np.argsort(local, kind="stable")
+    rank = np.empty(sets.size, int)
+    rank[by_set] = np.arange(sets.size) - np.repeat(np.cumsum(counts) - counts, counts)
+    return used, local, rank, int(counts.max()) if counts.size else 0
+
+
+def outer_products(covariates: np.ndarray) -> np.ndarray:
+    """Each day's outer product of the covariates (g, n, q) with themselves, flattened
+    (g, n, q²): Σ_t v_t c_t c_tᵀ for every model's weights v is then one matrix product."""
+    g, n, q = covariates.shape
+    out: np.ndarray = (covariates[:, :, :, None] * covariates[:, :, None, :]).reshape(g, n, q * q)
+    return out
+
+
+def _fit_shared(
+    covariates: np.ndarray,
+    sets: np.ndarray,
+    x: np.ndarray,
+    y: np.ndarray,
+    w: np.ndarray,
+    start: np.ndarray,
+    penalty: np.ndarray,
+    max_iter: int,
+    tol: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """One part of :func:`fit_logit_shared`: the models laid out per covariate set
+    (g sets × k places, empty places masked out), every product batched over sets."""
+    used, local, rank, k = set_layout(sets)
+    g = used.size
+    C = covariates[used]  # (g, n, q)
+    q = C.shape[-1]
+    p = q + 1
+    CT = np.ascontiguousarray(C.transpose(0, 2, 1))  # (g, q, n)
+    outer = outer_products(C)
+
+    def grid(a: np.ndarray) -> np.ndarray:
+        out = np.zeros((g, k, *a.shape[1:]))
+        out[local, rank] = a
+        return out
+
+    X, Y, W = grid(x), grid(y), grid(w)
+    here = grid(np.ones(sets.size)) > 0  # (g, k): a model, not an empty place
+    beta = grid(start)  # (g, k, p)
+    shared = np.r_[0, np.arange(2, p)]  # the covariates' coefficients in the design order
+
+    def loglik(b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        eta = X * b[..., 1:2] + np.matmul(b[..., shared], CT)
+        value = (W * (Y * eta - np.logaddexp(0.0, eta))).sum(-1) - 0.5 * (penalty * b**2).sum(-1)
+        return value, eta
+
+    def information(v: np.ndarray) -> np.ndarray:
+        info = np.empty((g, k, p, p))
+        cc = np.matmul(v, outer).reshape(g, k, q, q)
+        xc = np.matmul(v * X, C)  # (g, k, q)
+        info[..., 1, 1] = (v * X * X).sum(-1)
+        info[..., 1, shared] = xc
+        info[..., shared, 1] = xc
+        info[..., shared[:, None], shared[None, :]] = cc
+        return info
+
+    eye = np.eye(p)
+    current, eta = loglik(beta)
+    converged = ~here
+    iterations = 0
+    for iterations in range(1, max_iter + 1):  # noqa: B007
+        moving = ~converged
+        mu = 1.0 / (1.0 + np.exp(-eta))
+        r = W * (Y - mu)
+        grad = np.empty((g, k, p))
+        grad[..., 1] = (r * X).sum(-1)
+        grad[..., shared] = np.matmul(r, C)
+        grad -= penalty * beta
+        info = information(W * mu * (1 - mu)) + penalty[:, None] * eye + 1e-12 * eye
+        info[~here] = eye  # an empty place: a step of zero, solved without a warning
+        step = np.linalg.solve(info, grad[..., None])[..., 0]
+        step[~moving] = 0.0
+        scale = np.ones((g, k))
+        before = current
+        for _ in range(30):  # halve steps that lower the likelihood
+            trial = beta + scale[..., None] * step
+            new, eta_trial = loglik(trial)
+            worse = (new < before - 1e-12) & moving
+            if not worse.any():
+                break
+            scale = np.where(worse, scale / 2, scale)
+        beta = beta + scale[..., None] * step
+        eta = eta_trial
+        change = np.abs(new - before)
+        current = new
+        converged |= (np.abs(scale[..., None] * step).max(-1) < 1e-8) | (change < tol)
+        if converged.all():
+            break
+    eta = loglik(beta)[1]
+    mu = 1.0 / (1.0 + np.exp(-eta))
+    info = information(W * mu * (1 - mu)) + penalty[:, None] * eye
+    cov = _inverse(info[local, rank], penalised=bool((penalty[1:] > 0).all()))
+    return beta[local, rank], cov, converged[local, rank] & here[local, rank], iterations

@@ -17,10 +17,16 @@ With ``adjust`` (the check of a call against the person's other records,
 Σ_u j_u·z_{u,t−lag}: each of the person's other variables, standardised, on the same
 day of the lag (its companions; on the same day only where attacks do not move them).
 
-All people's models go through one batched Newton solver
-(:func:`painlink.analysis.logistic.fit_logit`) in chunks: people are padded to the
-longest diary and the padding masked out, so a cohort costs a few large array
+All people's models go through one batched Newton solver in chunks: people are padded
+to the longest diary and the padding masked out, so a cohort costs a few large array
 operations instead of one small model at a time — the kernel a cohort analysis reuses.
+A person's models share every column but the exposure, so the solver is the
+shared-covariate one (:func:`painlink.analysis.logistic.fit_logit_shared`: the
+information of the shared columns is a matrix product of the models' weights with each
+day's outer products, with no models × days × columns design array); the check of a
+call beside its companions, whose columns differ between models, uses
+:func:`painlink.analysis.logistic.fit_logit`. Both give the same fit to rounding
+(tests/test_shared_logit.py).
 """
 
 from __future__ import annotations
@@ -35,10 +41,11 @@ from painlink.analysis.family_test import (
     null_residuals,
     null_weights,
     residualise,
+    residualise_shared,
     score_correlation,
     serial_inflation,
 )
-from painlink.analysis.logistic import fit_logit
+from painlink.analysis.logistic import LogitFit, fit_logit, fit_logit_shared
 from painlink.analysis.seasons import slow_terms, term_counts
 from painlink.days.candidates import Candidate
 from painlink.days.exposures import log_days_since_last_onset
@@ -229,6 +236,59 @@ def standardised(values: np.ndarray) -> np.ndarray:
     return np.where(sd > 1e-12, centred / np.where(sd > 1e-12, sd, 1.0), 0.0)
 
 
+def _fit_with_companions(
+    sel: np.ndarray,
+    fit_idx: np.ndarray,
+    xv: np.ndarray,
+    yv: np.ndarray,
+    valid: np.ndarray,
+    cov: np.ndarray,
+    level: np.ndarray,
+    same_day: np.ndarray,
+    companions: list[str],
+    cycle: frozenset[str],
+    candidates: list[Candidate],
+    hormonal: np.ndarray,
+    index: tuple[np.ndarray, np.ndarray, np.ndarray],
+    start: np.ndarray,
+    w_null: np.ndarray,
+    s: TriggerSettings,
+    n: int,
+    p: int,
+) -> tuple[LogitFit, np.ndarray]:
+    """The models of ``sel`` with each companion on its own column (the check of a call
+    against the person's other records), and their exposures residualised on the rest:
+    a design array per model, since the companions differ between models."""
+    mp, mc, ml = index
+    X = np.empty((len(sel), n, p))
+    X[:, :, 0] = 1.0
+    X[:, :, 1] = xv[fit_idx]
+    X[:, :, 2 : 2 + cov.shape[-1]] = cov[mp[sel]]
+    # each other variable on its own column; the candidate's own is zero
+    # (a zero column gets a zero coefficient and changes nothing)
+    others = X[:, :, 2 + cov.shape[-1] :]  # a view: filled in place
+    for lag in np.unique(ml[sel]).tolist():
+        rows = ml[sel] == lag
+        mine = level[mp[sel][rows], : n - lag]
+        if lag == 0:
+            mine = mine * same_day[mp[sel][rows]][:, None, :]
+        others[rows, :lag] = 0.0
+        others[rows, lag:] = mine
+    own = np.array([candidates[c].variable for c in mc[sel]])
+    for j, v in enumerate(companions):
+        others[own == v, :, j] = 0.0
+        if v in cycle:
+            # the cycle is beside the cycle's forms only (companion_columns)
+            others[~hormonal, :, j] = 0.0
+    X[hormonal, :, 4] = 0.0  # the menstrual covariate of a hormonal form is itself
+    fit = fit_logit(X, yv[fit_idx], valid[fit_idx], prior_sd=s.prior_sd, start=start[mp[sel]])
+    # the exposure residualised on the rest: its own column set to zero in place (a
+    # zero column gets a zero coefficient) instead of a copy of X without it
+    exposure = X[:, :, 1].copy()
+    X[:, :, 1] = 0.0
+    return fit, residualise(exposure, X, w_null[mp[sel]] * valid[fit_idx])
+
+
 def person_estimates(
     frame: pl.DataFrame,
     candidates: list[Candidate],
@@ -405,6 +465,13 @@ def person_estimates(
     # each person's covariates without any exposure: where every model's Newton starts
     base = np.concatenate([np.ones((P, n, 1)), cov], axis=-1)
     null = fit_logit(base, y, at_risk, prior_sd=s.prior_sd).coef
+    # the covariate sets of the shared-covariate kernel: each person's, and for the
+    # cycle's forms the same with the menstrual window (column 3) at zero
+    shared = base
+    if any(c.form in HORMONAL_FORMS for c in candidates):
+        cycle_free = base.copy()
+        cycle_free[:, :, 3] = 0.0
+        shared = np.concatenate([base, cycle_free])
     start = np.insert(null, 1, 0.0, axis=1)
     if companions:
         start = np.concatenate([start, np.zeros((P, len(companions)))], axis=1)
@@ -464,43 +531,28 @@ def person_estimates(
         fit_idx = np.flatnonzero(ok)
         sel = idx[fit_idx]
         if sel.size:
-            X = np.empty((len(sel), n, p))
-            X[:, :, 0] = 1.0
-            X[:, :, 1] = xv[fit_idx]
-            X[:, :, 2 : 2 + cov.shape[-1]] = cov[mp[sel]]
-            if companions:
-                # each other variable on its own column; the candidate's own is zero
-                # (a zero column gets a zero coefficient and changes nothing)
-                others = X[:, :, 2 + cov.shape[-1] :]  # a view: filled in place
-                for lag in np.unique(ml[sel]).tolist():
-                    rows = ml[sel] == lag
-                    mine = level[mp[sel][rows], : n - lag]
-                    if lag == 0:
-                        mine = mine * same_day[mp[sel][rows]][:, None, :]
-                    others[rows, :lag] = 0.0
-                    others[rows, lag:] = mine
             hormonal = np.isin(
                 mc[sel], [i for i, c in enumerate(candidates) if c.form in HORMONAL_FORMS]
             )
             if companions:
-                own = np.array([candidates[c].variable for c in mc[sel]])
-                for j, v in enumerate(companions):
-                    others[own == v, :, j] = 0.0
-                    if v in cycle:
-                        # the cycle is beside the cycle's forms only (companion_columns)
-                        others[~hormonal, :, j] = 0.0
-            X[hormonal, :, 4] = 0.0  # the menstrual covariate of a hormonal form is itself
-            fit = fit_logit(
-                X, yv[fit_idx], valid[fit_idx], prior_sd=s.prior_sd, start=start[mp[sel]]
-            )
+                fit, done = _fit_with_companions(
+                    sel, fit_idx, xv, yv, valid, cov, level, same_day, companions, cycle,
+                    candidates, hormonal, (mp, mc, ml), start, w_null, s, n, p,
+                )  # fmt: skip
+            else:
+                # a person's models share every column but the exposure: the shared-
+                # covariate kernel (logistic.fit_logit_shared), with the cycle's forms
+                # on a second set whose menstrual covariate is zero (it is the form)
+                sets = mp[sel] + np.where(hormonal, P, 0)
+                fit = fit_logit_shared(
+                    shared, sets, xv[fit_idx], yv[fit_idx], valid[fit_idx],
+                    prior_sd=s.prior_sd, start=start[mp[sel]],
+                )  # fmt: skip
+                done = residualise_shared(
+                    xv[fit_idx], shared, sets, w_null[mp[sel]] * valid[fit_idx]
+                )
             log_or[sel] = fit.coef[:, 1]
             se[sel] = fit.se[:, 1]
-            # the exposure residualised on the rest: its own column set to zero in
-            # place (a zero column gets a zero coefficient) instead of a copy of X
-            # without it, which cost as much as the residualising
-            exposure = X[:, :, 1].copy()
-            X[:, :, 1] = 0.0
-            done = residualise(exposure, X, w_null[mp[sel]] * valid[fit_idx])
             se[sel] *= serial_inflation(done, e_null[mp[sel]], s.serial_lags)
             for b in np.unique(sel // P):
                 mine = sel // P == b
