@@ -14,7 +14,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from painlink.analysis.trigger_fit import standardised
+from painlink.analysis.companion_design import standardised
 from painlink.analysis.triggers import TriggerAnalysis
 from painlink.rules.triggers import CALLS, EXPLAINED, TriggerSettings
 from tests.day_tables import day_frame, logistic_cohort

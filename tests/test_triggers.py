@@ -422,7 +422,8 @@ def test_a_patients_estimate_equals_statsmodels_on_the_same_design(
     person's other variables that day, standardised; with ``history`` 3, inside an
     attack 2 and 3 days before too)."""
     from painlink.analysis.attack_response import attack_changes
-    from painlink.analysis.trigger_fit import CHECKED_FORMS, person_estimates
+    from painlink.analysis.companion_design import CHECKED_FORMS
+    from painlink.analysis.trigger_fit import person_estimates
     from painlink.days.candidates import candidate_columns
     from painlink.rules.triggers import SAME_DAY, TriggerSettings
 

@@ -31,7 +31,8 @@ import numpy as np
 import polars as pl
 from scipy import stats
 
-from painlink.analysis.trigger_fit import companion_columns, cycle_variables, person_estimates
+from painlink.analysis.companion_design import companion_columns, cycle_variables
+from painlink.analysis.trigger_fit import person_estimates
 from painlink.analysis.trigger_verdicts import variable_words
 from painlink.days.candidates import Candidate
 from painlink.rules.triggers import CALLS, EXPLAINED, TriggerSettings
@@ -141,7 +142,7 @@ def _moves_with(one: pl.DataFrame, columns: dict[str, str], variable: str) -> tu
     """In one person's diary ``one``: how many other variables they recorded with some
     spread (what the refit had beside the call: none, and it only repeats it), and those
     whose day-to-day values go with ``variable``'s (``columns``: each companion's
-    column, :func:`~painlink.analysis.trigger_fit.companion_columns`; |r| ≥
+    column, :func:`~painlink.analysis.companion_design.companion_columns`; |r| ≥
     :data:`MOVES_WITH_R`), strongest first: what may explain a call, and what a
     clinician would ask about."""
     if variable not in columns:
