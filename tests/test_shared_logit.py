@@ -127,3 +127,28 @@ def test_the_trigger_fit_on_the_shared_kernel_equals_it_on_design_arrays(
         a, b = ours[column].to_numpy(), ref[column].to_numpy()
         assert np.array_equal(np.isnan(a), np.isnan(b)), column
         assert np.nanmax(np.abs(a - b)) < 1e-9, column
+
+
+def test_models_still_moving_are_laid_out_again_and_end_where_they_would(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Most models converge in a few steps and a rare exposure takes many: the solver
+    lays out again the models still moving (as fit_logit packs them), and each model
+    ends where the design-array solver ends it."""
+    C, which, x, y, mask, X = _batch(12, m=60)
+    x[:50] = np.random.default_rng(3).normal(size=(50, x.shape[1]))  # quick
+    x[50:] = np.random.default_rng(4).random((10, x.shape[1])) < 0.01  # rare: slow
+    X[:, :, 1] = x
+    layouts = []
+    grid = logistic._Grid
+
+    def counted(*args):  # type: ignore[no-untyped-def]
+        layouts.append(len(args[1]))
+        return grid(*args)
+
+    monkeypatch.setattr(logistic, "_Grid", counted)
+    ours = fit_logit_shared(C, which, x, y, mask)
+    ref = fit_logit(X, y, mask)
+    assert len(layouts) >= 3 and min(layouts) < len(x), layouts  # laid out again, smaller
+    assert np.abs(ours.coef - ref.coef).max() < 1e-9 and np.abs(ours.se - ref.se).max() < 1e-9
+    assert (ours.converged == ref.converged).all() and ours.iterations == ref.iterations

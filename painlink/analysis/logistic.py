@@ -337,6 +337,63 @@ def outer_products(covariates: np.ndarray) -> np.ndarray:
     return out
 
 
+class _Grid:
+    """Models of a shared-covariate part laid out per covariate set: g sets × k places
+    (empty places masked out), with each set's covariates and outer products, so every
+    product is batched over sets. Laid out again for the models still moving."""
+
+    def __init__(
+        self, covariates: np.ndarray, sets: np.ndarray, x: np.ndarray, y: np.ndarray, w: np.ndarray
+    ) -> None:
+        used, self.local, self.rank, k = set_layout(sets)
+        self.shape = (used.size, k)
+        self.C = covariates[used]  # (g, n, q)
+        self.CT = np.ascontiguousarray(self.C.transpose(0, 2, 1))  # (g, q, n)
+        self.outer = outer_products(self.C)
+        self.X, self.Y, self.W = self.put(x), self.put(y), self.put(w)
+        self.here = self.put(np.ones(sets.size)) > 0  # (g, k): a model, not an empty place
+
+    def put(self, a: np.ndarray) -> np.ndarray:
+        """Per-model rows (m, …) on the grid (g, k, …), zero in empty places."""
+        out = np.zeros((*self.shape, *a.shape[1:]))
+        out[self.local, self.rank] = a
+        return out
+
+    def take(self, a: np.ndarray) -> np.ndarray:
+        """The grid's (g, k, …) values back as per-model rows (m, …)."""
+        out: np.ndarray = a[self.local, self.rank]
+        return out
+
+    def loglik(self, b: np.ndarray, penalty: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The penalised log-likelihood of each place at ``b`` (g, k, p), and its linear
+        predictor (the next Newton step starts from the one accepted)."""
+        eta = self.X * b[..., 1:2] + np.matmul(b[..., _shared(b.shape[-1])], self.CT)
+        value = (self.W * (self.Y * eta - np.logaddexp(0.0, eta))).sum(-1) - 0.5 * (
+            penalty * b**2
+        ).sum(-1)
+        return value, eta
+
+    def information(self, v: np.ndarray) -> np.ndarray:
+        """Σ_t v_t d_t d_tᵀ of each place's design d_t = (1, x_t, c_t…) with weights
+        ``v`` (g, k, n): the shared block as one product with the outer products."""
+        g, k = self.shape
+        q = self.C.shape[-1]
+        shared = _shared(q + 1)
+        info = np.empty((g, k, q + 1, q + 1))
+        xc = np.matmul(v * self.X, self.C)  # (g, k, q)
+        info[..., 1, 1] = (v * self.X * self.X).sum(-1)
+        info[..., 1, shared] = xc
+        info[..., shared, 1] = xc
+        info[..., shared[:, None], shared[None, :]] = np.matmul(v, self.outer).reshape(g, k, q, q)
+        return info
+
+
+def _shared(p: int) -> np.ndarray:
+    """The covariates' coefficients among a model's p, in the design's order (the
+    intercept, then after the exposure's column 1 the rest)."""
+    return np.r_[0, np.arange(2, p)]
+
+
 def _fit_shared(
     covariates: np.ndarray,
     sets: np.ndarray,
@@ -348,75 +405,62 @@ def _fit_shared(
     max_iter: int,
     tol: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
-    """One part of :func:`fit_logit_shared`: the models laid out per covariate set
-    (g sets × k places, empty places masked out), every product batched over sets."""
-    used, local, rank, k = set_layout(sets)
-    g = used.size
-    C = covariates[used]  # (g, n, q)
-    q = C.shape[-1]
-    p = q + 1
-    CT = np.ascontiguousarray(C.transpose(0, 2, 1))  # (g, q, n)
-    outer = outer_products(C)
-
-    def grid(a: np.ndarray) -> np.ndarray:
-        out = np.zeros((g, k, *a.shape[1:]))
-        out[local, rank] = a
-        return out
-
-    X, Y, W = grid(x), grid(y), grid(w)
-    here = grid(np.ones(sets.size)) > 0  # (g, k): a model, not an empty place
-    beta = grid(start)  # (g, k, p)
-    shared = np.r_[0, np.arange(2, p)]  # the covariates' coefficients in the design order
-
-    def loglik(b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        eta = X * b[..., 1:2] + np.matmul(b[..., shared], CT)
-        value = (W * (Y * eta - np.logaddexp(0.0, eta))).sum(-1) - 0.5 * (penalty * b**2).sum(-1)
-        return value, eta
-
-    def information(v: np.ndarray) -> np.ndarray:
-        info = np.empty((g, k, p, p))
-        cc = np.matmul(v, outer).reshape(g, k, q, q)
-        xc = np.matmul(v * X, C)  # (g, k, q)
-        info[..., 1, 1] = (v * X * X).sum(-1)
-        info[..., 1, shared] = xc
-        info[..., shared, 1] = xc
-        info[..., shared[:, None], shared[None, :]] = cc
-        return info
-
+    """One part of :func:`fit_logit_shared`: :func:`_fit`'s Newton steps on a
+    :class:`_Grid`. As there, models that have converged are left out: when half of those
+    held have, the rest are laid out again, so a few slow models do not keep every
+    model of the part in the products."""
+    m = sets.size
+    p = covariates.shape[-1] + 1
+    beta = np.array(start, dtype=float, copy=True)
+    converged = np.zeros(m, bool)
+    held = np.arange(m)
+    grid = _Grid(covariates, sets, x, y, w)
+    b = grid.put(beta)
+    current, eta = grid.loglik(b, penalty)
+    done = ~grid.here  # (g, k): converged, or an empty place
     eye = np.eye(p)
-    current, eta = loglik(beta)
-    converged = ~here
     iterations = 0
     for iterations in range(1, max_iter + 1):  # noqa: B007
-        moving = ~converged
+        if 2 * int((~done).sum()) <= held.size:
+            keep = ~grid.take(done)
+            beta[held], converged[held] = grid.take(b), ~keep
+            values, linear = grid.take(current)[keep], grid.take(eta)[keep]
+            held = held[keep]
+            grid = _Grid(covariates, sets[held], x[held], y[held], w[held])
+            b, current, eta = grid.put(beta[held]), grid.put(values), grid.put(linear)
+            done = ~grid.here
+        moving = ~done
         mu = 1.0 / (1.0 + np.exp(-eta))
-        r = W * (Y - mu)
-        grad = np.empty((g, k, p))
-        grad[..., 1] = (r * X).sum(-1)
-        grad[..., shared] = np.matmul(r, C)
-        grad -= penalty * beta
-        info = information(W * mu * (1 - mu)) + penalty[:, None] * eye + 1e-12 * eye
-        info[~here] = eye  # an empty place: a step of zero, solved without a warning
+        r = grid.W * (grid.Y - mu)
+        grad = np.empty((*grid.shape, p))
+        grad[..., 1] = (r * grid.X).sum(-1)
+        grad[..., _shared(p)] = np.matmul(r, grid.C)
+        grad -= penalty * b
+        info = grid.information(grid.W * mu * (1 - mu)) + penalty[:, None] * eye + 1e-12 * eye
+        info[~grid.here] = eye  # an empty place: a step of zero, solved without a warning
         step = np.linalg.solve(info, grad[..., None])[..., 0]
-        step[~moving] = 0.0
-        scale = np.ones((g, k))
+        step[done] = 0.0
+        scale = np.ones(grid.shape)
         before = current
         for _ in range(30):  # halve steps that lower the likelihood
-            trial = beta + scale[..., None] * step
-            new, eta_trial = loglik(trial)
+            trial = b + scale[..., None] * step
+            new, eta_trial = grid.loglik(trial, penalty)
             worse = (new < before - 1e-12) & moving
             if not worse.any():
                 break
             scale = np.where(worse, scale / 2, scale)
-        beta = beta + scale[..., None] * step
+        b = b + scale[..., None] * step
         eta = eta_trial
         change = np.abs(new - before)
         current = new
-        converged |= (np.abs(scale[..., None] * step).max(-1) < 1e-8) | (change < tol)
-        if converged.all():
+        done |= (np.abs(scale[..., None] * step).max(-1) < 1e-8) | (change < tol)
+        if done.all():
             break
-    eta = loglik(beta)[1]
-    mu = 1.0 / (1.0 + np.exp(-eta))
-    info = information(W * mu * (1 - mu)) + penalty[:, None] * eye
-    cov = _inverse(info[local, rank], penalised=bool((penalty[1:] > 0).all()))
-    return beta[local, rank], cov, converged[local, rank] & here[local, rank], iterations
+    beta[held], converged[held] = grid.take(b), grid.take(done)
+    # the covariance of every model at its estimate, all laid out again
+    grid = _Grid(covariates, sets, x, y, w)
+    b = grid.put(beta)
+    mu = 1.0 / (1.0 + np.exp(-grid.loglik(b, penalty)[1]))
+    info = grid.information(grid.W * mu * (1 - mu)) + penalty[:, None] * eye
+    cov = _inverse(grid.take(info), penalised=bool((penalty[1:] > 0).all()))
+    return beta, cov, converged, iterations
