@@ -76,6 +76,7 @@ def test_a_large_shared_batch_on_two_threads_is_the_batch_on_one(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The parts do not depend on the threads, so neither do the numbers, to the bit."""
+    monkeypatch.setattr(logistic, "_SHARED_PART_CELLS", 200_000)  # a cohort's size, scaled
     C, which, x, y, mask, _ = _batch(11, sets=4, n=730, q=14, m=120)
     parts = logistic.shared_parts(which, *x.shape, C.shape[-1])
     assert len(parts) >= 2 and sorted(np.concatenate(parts).tolist()) == list(range(len(x)))

@@ -287,27 +287,25 @@ def fit_logit_shared(
 
 
 #: a shared-covariate batch is cut into parts of at most this many model × day cells
-#: (each part's arrays: a few times this in doubles), and split over threads from
-#: :data:`_SPLIT_MODELS` models
+#: (each part's arrays: a few times this in doubles)
 _SHARED_PART_CELLS = 2_000_000
 
 
 def shared_parts(sets: np.ndarray, m: int, n: int, q: int) -> list[np.ndarray]:
     """The models (index arrays) of each part of a shared-covariate batch, in order of
     covariate set: a part holds at most ``_SHARED_PART_CELLS`` cells of the models' rows
-    and of their sets' outer products (n · q² each), and a batch large enough for two
-    threads to pay is cut into at least two parts. The cuts do not depend on how many
-    threads run them (:data:`threads.KERNEL_THREADS`): a matrix product's last bits can
-    depend on how many rows it has, so the numbers must not depend on the threads."""
+    and of their sets' outer products (n · q² each). Parts bound memory; they are not cut
+    for the threads: one patient's 105 models × 729 days took 30–40 ms in one part on one
+    thread and 48–56 ms in two halves on two (2026-12-02, the slow kind of machine; the
+    halves' arrays are too small to let go of the interpreter lock for long). A cohort's
+    batch comes in several parts anyway, and those share the threads. The cuts never
+    depend on the threads, so neither do the numbers."""
     order = np.argsort(sets, kind="stable")
-    most = m
-    if m >= _SPLIT_MODELS and m * n * (q + 1) >= _SPLIT_CELLS:
-        most = -(-m // 2)
     parts: list[np.ndarray] = []
     first, cells, last = 0, 0, None
     for at, model in enumerate(order.tolist()):
         extra = n + (n * q * q if sets[model] != last else 0)
-        if at > first and (cells + extra > _SHARED_PART_CELLS or at - first >= most):
+        if at > first and cells + extra > _SHARED_PART_CELLS:
             parts.append(order[first:at])
             first, cells = at, n + n * q * q
         else:
