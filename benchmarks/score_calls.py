@@ -101,6 +101,14 @@ def score(calls: pl.DataFrame, truth: pl.DataFrame) -> dict:
             for t, d in zip(both["true_dir"].to_list(), both["dirs"].to_list(), strict=True)
         )
         out["sensitivity (right direction of 'more')"] = _share(right, both.height)
+        # called, but never in the truth's direction of "more": the row below counts
+        # verdict names, so it also counts "less exercise: likely trigger" for a true
+        # protector, which says the right thing
+        wrong_way = sum(
+            bool(d) and t not in d
+            for t, d in zip(both["true_dir"].to_list(), both["dirs"].to_list(), strict=True)
+        )
+        out["called in the wrong direction of 'more'"] = _share(wrong_way, both.height)
     out["sensitivity, triggers"] = rate(trig, {TRIGGER})[0]
     out["sensitivity, protectors"] = rate(prot, {PROTECTOR})[0]
     out["called in the wrong direction"] = _share(

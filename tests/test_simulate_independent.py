@@ -332,6 +332,26 @@ def _calls(rows: list[tuple]) -> pl.DataFrame:
     )
 
 
+def test_the_scorer_reads_the_direction_of_more_where_calls_carry_it() -> None:
+    """A true protector called "less exercise: likely trigger" (direction −1) says the
+    right thing: it is no wrong-direction call by the direction of "more", though its
+    verdict name is the trigger's; called with "more" (+1) it is one."""
+    rows = [
+        ("a", "stress", "likely trigger", 2.1, 1.2, 3.5, 1),
+        ("a", "exercise_min", "likely trigger", 1.5, 1.1, 2.0, -1),
+        ("b", "screen_hours", "no association", 1.0, 0.6, 1.7, 1),
+    ]
+    schema = ["patient_id", "variable", "verdict", "odds_ratio", "ci_low", "ci_high", "direction"]
+    less = score_calls.score(pl.DataFrame(rows, schema=schema, orient="row"), TRUTH)
+    assert less["called in the wrong direction"] == pytest.approx(1 / 3)  # verdict names
+    assert less["called in the wrong direction of 'more'"] == 0.0
+    assert less["sensitivity (right direction of 'more')"] == pytest.approx(2 / 3)
+    rows[1] = (*rows[1][:6], 1)
+    more = score_calls.score(pl.DataFrame(rows, schema=schema, orient="row"), TRUTH)
+    assert more["called in the wrong direction of 'more'"] == pytest.approx(1 / 3)
+    assert more["sensitivity (right direction of 'more')"] == pytest.approx(1 / 3)
+
+
 def test_scorer_counts_a_pair_once_and_any_positive_verdict_as_a_call() -> None:
     calls = _calls(
         [
