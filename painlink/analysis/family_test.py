@@ -47,7 +47,7 @@ import numpy as np
 from scipy import special, stats
 
 from painlink.analysis import threads
-from painlink.analysis.logistic import outer_products, set_layout, shared_parts
+from painlink.analysis.logistic import check_sets, outer_products, set_layout, shared_parts
 
 DRAWS = 20_000
 REFINE = 0.2
@@ -102,10 +102,11 @@ def residualise_shared(
     weighted cross-products of the covariates are one matrix product of the weights with
     each day's outer products (:func:`painlink.analysis.logistic.outer_products`), not a
     (models × days × covariates) array; equal to :func:`residualise` to rounding."""
+    check_sets(covariates, sets)
     out = np.zeros_like(x, dtype=float)
     m, n = x.shape
     c = covariates.shape[-1]
-    for part in shared_parts(sets, m, n, c - 1):
+    for part in shared_parts(sets, m, n, c):
         used, local, rank, k = set_layout(sets[part])
         C = covariates[used]
         g = used.size

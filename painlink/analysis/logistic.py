@@ -256,6 +256,7 @@ def fit_logit_shared(
     every Newton step and stopping rule, so the fits agree to rounding (tested)."""
     C = np.asarray(covariates, dtype=float)
     sets = np.asarray(sets, dtype=int)
+    check_sets(C, sets)
     x = np.asarray(x, dtype=float)
     w = np.asarray(mask, dtype=float)
     y = np.where(w > 0, np.asarray(y, dtype=float), 0.0)
@@ -286,33 +287,54 @@ def fit_logit_shared(
     return LogitFit(beta, cov, converged, iterations, w.sum(1), (w * y).sum(1))
 
 
+def check_sets(covariates: np.ndarray, sets: np.ndarray) -> None:
+    """The shared kernels' contract: each model's set exists, and the covariates are
+    finite on every day (a set serves models with different masks, so unlike
+    :func:`fit_logit`'s design rows they cannot be zeroed where a model's mask is)."""
+    if sets.size and (sets.min() < 0 or sets.max() >= len(covariates)):
+        raise ValueError(f"sets: indices 0–{len(covariates) - 1} of the covariate sets")
+    if not np.isfinite(covariates).all():
+        raise ValueError("covariates: every value finite (zero where no model uses the day)")
+
+
 #: a shared-covariate batch is cut into parts of at most this many model × day cells
 #: (each part's arrays: a few times this in doubles)
 _SHARED_PART_CELLS = 2_000_000
 
 
 def shared_parts(sets: np.ndarray, m: int, n: int, q: int) -> list[np.ndarray]:
-    """The models (index arrays) of each part of a shared-covariate batch, in order of
-    covariate set: a part holds at most ``_SHARED_PART_CELLS`` cells of the models' rows
-    and of their sets' outer products (n · q² each). Parts bound memory; they are not cut
-    for the threads: one patient's 105 models × 729 days took 30–40 ms in one part on one
-    thread and 48–56 ms in two halves on two (2026-12-02, the slow kind of machine; the
-    halves' arrays are too small to let go of the interpreter lock for long). A cohort's
-    batch comes in several parts anyway, and those share the threads. The cuts never
-    depend on the threads, so neither do the numbers."""
-    order = np.argsort(sets, kind="stable")
+    """The models (index arrays) of each part of a shared-covariate batch. A part is laid
+    out as a grid of its g sets × k places (k: the most models of one set in it) × n
+    days, beside its sets' outer products (n · q² each), and holds at most
+    ``_SHARED_PART_CELLS`` of those cells; sets come in order of how many models they
+    hold, and a set under half the part's widest starts a new part, so at least half of
+    a grid's places hold a model (a person's cycle forms are a set of a few models
+    beside their other forms' dozens). Parts bound
+    memory; they are not cut for the threads: one patient's 105 models × 729 days took
+    30–40 ms in one part on one thread and 48–56 ms in two halves on two (2026-12-02,
+    the slow kind of machine; the halves' arrays are too small to let go of the
+    interpreter lock for long). A cohort's batch comes in several parts anyway, and
+    those share the threads. The cuts never depend on the threads, so neither do the
+    numbers."""
+    if not m:
+        return []
+    counts = np.bincount(sets)
+    # most models first, a set's models together, each set's in the caller's order
+    order = np.lexsort((np.arange(m), sets, -counts[sets]))
     parts: list[np.ndarray] = []
-    first, cells, last = 0, 0, None
+    first, g, k, run, last = 0, 0, 0, 0, -1
     for at, model in enumerate(order.tolist()):
-        extra = n + (n * q * q if sets[model] != last else 0)
-        if at > first and cells + extra > _SHARED_PART_CELLS:
+        new = sets[model] != last
+        g2, run2 = (g + 1, 1) if new else (g, run + 1)
+        k2 = max(k, run2)
+        # a new part when the grid would outgrow the budget, or be more than half empty
+        # (a set under half the part's widest: a person's few cycle forms beside dozens)
+        small = new and 2 * int(counts[sets[model]]) < k
+        if at > first and (small or g2 * n * (k2 + q * q) > _SHARED_PART_CELLS):
             parts.append(order[first:at])
-            first, cells = at, n + n * q * q
-        else:
-            cells += extra
-        last = sets[model]
-    if m:
-        parts.append(order[first:])
+            first, g2, run2, k2 = at, 1, 1, 1
+        g, run, k, last = g2, run2, k2, sets[model]
+    parts.append(order[first:])
     return parts
 
 
