@@ -11,9 +11,8 @@ persistent for weeks (AR(1), 0.95) and acting on nothing. Every trigger call is 
 the share of person × variable pairs called is printed per seed and as a mean, each
 person analysed alone (the app's route). The test asserts one seed against the ceiling
 seen here; docs/analysis.md ("Days that depend on each other") gives the figures.
-The generator is written here again, not imported from the tests, so that the
-benchmark runs without the test suite on the path; a test checks that the two draw
-the same diaries.
+The test draws its diaries here (:func:`diaries`), so the figures are about what it
+guards.
 """
 
 from __future__ import annotations
@@ -28,7 +27,8 @@ from painlink_calls import add_trigger_options, trigger_settings
 from painlink.analysis.triggers import TriggerAnalysis
 
 
-def _ar1(rng: np.random.Generator, n: int, phi: float) -> np.ndarray:
+def ar1(rng: np.random.Generator, n: int, phi: float) -> np.ndarray:
+    """A stationary AR(1) series of ``n`` days, unit variance, persistence ``phi``."""
     x = np.empty(n)
     x[0] = rng.normal()
     shocks = rng.normal(0.0, np.sqrt(1 - phi**2), n)
@@ -45,13 +45,13 @@ def diaries(seed: int, people: int = 200, days: int = 365) -> pl.DataFrame:
     )
     frames = []
     for i in range(people):
-        onset = rng.random(days) < 1 / (1 + np.exp(2.4 - _ar1(rng, days, 0.97)))
+        onset = rng.random(days) < 1 / (1 + np.exp(2.4 - ar1(rng, days, 0.97)))
         values = {
-            "stress": np.clip(np.round(5 + 2 * _ar1(rng, days, 0.95)), 0, 10),
-            "sleep_hours": np.round(7 + _ar1(rng, days, 0.95), 1),
-            "screen_hours": np.round(np.clip(3 + 1.5 * _ar1(rng, days, 0.95), 0, 9), 1),
-            "neck_pain_max": np.clip(np.round(3 + 2 * _ar1(rng, days, 0.95)), 0, 10),
-            "back_pain_max": np.clip(np.round(2 + 2 * _ar1(rng, days, 0.95)), 0, 10),
+            "stress": np.clip(np.round(5 + 2 * ar1(rng, days, 0.95)), 0, 10),
+            "sleep_hours": np.round(7 + ar1(rng, days, 0.95), 1),
+            "screen_hours": np.round(np.clip(3 + 1.5 * ar1(rng, days, 0.95), 0, 9), 1),
+            "neck_pain_max": np.clip(np.round(3 + 2 * ar1(rng, days, 0.95)), 0, 10),
+            "back_pain_max": np.clip(np.round(2 + 2 * ar1(rng, days, 0.95)), 0, 10),
         }
         frames.append(
             pl.DataFrame(
