@@ -434,7 +434,7 @@ def _fit_shared(
     beta = np.array(start, dtype=float, copy=True)
     converged = np.zeros(m, bool)
     held = np.arange(m)
-    grid = _Grid(covariates, sets, x, y, w)
+    grid = whole = _Grid(covariates, sets, x, y, w)
     b = grid.put(beta)
     current, eta = grid.loglik(b, penalty)
     done = ~grid.here  # (g, k): converged, or an empty place
@@ -477,10 +477,9 @@ def _fit_shared(
         if done.all():
             break
     beta[held], converged[held] = grid.take(b), grid.take(done)
-    # the covariance of every model at its estimate, all laid out again
-    grid = _Grid(covariates, sets, x, y, w)
-    b = grid.put(beta)
-    mu = 1.0 / (1.0 + np.exp(-grid.loglik(b, penalty)[1]))
-    info = grid.information(grid.W * mu * (1 - mu)) + penalty[:, None] * eye
-    cov = _inverse(grid.take(info), penalised=bool((penalty[1:] > 0).all()))
+    # the covariance of every model at its estimate, on the part's first layout
+    b = whole.put(beta)
+    mu = 1.0 / (1.0 + np.exp(-whole.loglik(b, penalty)[1]))
+    info = whole.information(whole.W * mu * (1 - mu)) + penalty[:, None] * eye
+    cov = _inverse(whole.take(info), penalised=bool((penalty[1:] > 0).all()))
     return beta, cov, converged, iterations

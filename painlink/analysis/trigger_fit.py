@@ -372,9 +372,10 @@ def person_estimates(
     base = np.concatenate([np.ones((P, n, 1)), cov], axis=-1)
     null = fit_logit(base, y, at_risk, prior_sd=s.prior_sd).coef
     # the covariate sets of the shared-covariate kernel: each person's, and for the
-    # cycle's forms the same with the menstrual window (column 3) at zero
+    # cycle's forms the same with the menstrual window (column 3) at zero (not needed
+    # beside companions, whose models each get a design array)
     shared = base
-    if any(c.form in HORMONAL_FORMS for c in candidates):
+    if not companions and any(c.form in HORMONAL_FORMS for c in candidates):
         cycle_free = base.copy()
         cycle_free[:, :, 3] = 0.0
         shared = np.concatenate([base, cycle_free])
