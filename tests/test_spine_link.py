@@ -231,8 +231,8 @@ def test_the_before_test_equals_statsmodels(seed: int) -> None:
                 pain, p["onset"].to_numpy(), p["ongoing"].to_numpy(), spine_link.SpineSettings()
             )
         )
-    # the model's own errors (serial_lags 0): the widening is checked on its own
-    plain = spine_link.SpineSettings(prior_sd=None, serial_lags=0)
+    # the model's own errors (no widening): the widening is checked on its own
+    plain = spine_link.SpineSettings(prior_sd=None, serial_lag_share=0)
     ours = spine_link.before_tests(designs, plain)
     compared = 0
     for (x, y, keep, history), before in zip(designs, ours, strict=True):

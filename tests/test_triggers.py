@@ -430,10 +430,10 @@ def test_a_patients_estimate_equals_statsmodels_on_the_same_design(
     parts = list(simulate(SimulationSpec(patients=3, days=400, seed=31)))
     days = build_day_table(DiaryFrames.concat(p[0] for p in parts))
     # the model's own standard error (no allowance for serial dependence: that part is
-    # checked against statsmodels' HAC in tests/test_family_test.py)
+    # checked on its own in tests/test_serial_dependence.py)
     s = TriggerSettings(
         prior_sd=None,  # type: ignore[arg-type]
-        serial_lags=0,
+        serial_lag_share=0,
         companions=True,
         attack_history_days=history,
     )

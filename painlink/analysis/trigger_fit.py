@@ -386,7 +386,7 @@ def person_estimates(
     # × lags share, for their joint (max-T) test (painlink.analysis.family_test)
     w_null = null_weights(base, null, at_risk)
     # ... and its residuals y − p̂ on the days at risk: their serial dependence widens
-    # every standard error (serial_lags), and so every z of the max-T test
+    # every standard error (serial_lag_share), and so every z of the max-T test
     e_null = null_residuals(base, null, at_risk, y)
     # each fitted model's exposure residualised on its covariates, kept per block only
     # until every block of its variable is fitted: then the variable's max-T test runs
@@ -460,7 +460,7 @@ def person_estimates(
                 )
             log_or[sel] = fit.coef[:, 1]
             se[sel] = fit.se[:, 1]
-            se[sel] *= serial_inflation(done, e_null[mp[sel]], s.serial_lags)
+            se[sel] *= serial_inflation(done, e_null[mp[sel]], s.serial_lag_share)
             for b in np.unique(sel // P):
                 mine = sel // P == b
                 held = resid.setdefault(int(b), np.zeros((P, n), np.float32))

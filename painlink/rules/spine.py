@@ -83,9 +83,13 @@ class SpineSettings:
     #: would otherwise look like pain that comes before them
     recent_window_days: int = 28
     days_since_cap: int = 60
-    #: days of serial dependence allowed for in the before test's standard error
-    #: (Bartlett's correction; painlink.rules.triggers.TriggerSettings.serial_lags)
+    #: days within which two attacks' paired rises count as partly the same evidence
+    #: (the "with" and "jump" tests' distance-weighted variance)
     serial_lags: int = 14
+    #: serial dependence allowed for in the before test's standard error: Bartlett's
+    #: factor summed over lags up to this share of the diary, as in the trigger model
+    #: (painlink.rules.triggers.TriggerSettings.serial_lag_share). 0: none
+    serial_lag_share: float = 0.2
     #: slow change over the diary in the before test, as in the trigger model: one
     #: cosine term of diary time per this many days, at least two (a drift and a dip):
     #: pain and attacks that both rise in winter would otherwise look linked

@@ -131,13 +131,16 @@ class TriggerSettings:
     #: ... and no more than one per this many days with an entry: two entries years
     #: apart earn no terms
     trend_logged_per_term: int = 30
-    #: days of serial dependence allowed for in every standard error, and so in the
-    #: max-T test's z (Bartlett's 1935 factor, Bartlett weights;
-    #: painlink.analysis.family_test.serial_inflation): attacks come in bursts and
-    #: exposures persist (a stressful fortnight), so days of one diary are not
-    #: independent; two weeks spans a burst of attacks and half a menstrual cycle.
-    #: Only dependence that widens an interval is counted (never narrows one). 0: none
-    serial_lags: int = 14
+    #: serial dependence allowed for in every standard error, and so in the max-T
+    #: test's z (Bartlett's 1935 factor; painlink.analysis.family_test.serial_inflation):
+    #: attacks come in bursts and drift, exposures persist (a stressful fortnight, a
+    #: hard month), so days of one diary are not independent. The autocorrelations are
+    #: summed over lags up to this share of the person's diary: a fifth, the limit to
+    #: which sample autocorrelations are trusted (Pyper & Peterman 1998). Until
+    #: 2026-12-02 a fixed 14 days with Bartlett weights, which left a drift of weeks
+    #: uncounted (docs/analysis.md, "Days that depend on each other"). Only dependence
+    #: that widens an interval is counted (never narrows one). 0: none
+    serial_lag_share: float = 0.2
     #: lag 0 is tried for a person's variable only if it does not move on the days an
     #: attack reaches after its onset (p ≥ 0.10 for "inside an attack" given the day
     #: before, and for "inside an attack" and "the day after one" jointly, onset days
