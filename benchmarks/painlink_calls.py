@@ -87,7 +87,7 @@ def add_trigger_options(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="NAME=VALUE",
-        help="any other TriggerSettings field, e.g. --set serial_lags=0 (repeatable; "
+        help="any other TriggerSettings field, e.g. --set serial_lag_share=0 (repeatable; "
         "for measuring what one part of the analysis costs or buys)",
     )
 

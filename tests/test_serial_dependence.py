@@ -72,6 +72,10 @@ def test_the_factor_sums_each_rows_own_lags_as_a_loop_would() -> None:
     ]
     assert got == pytest.approx(want, rel=1e-10)
     assert serial_inflation(x[:1, :short], e[:1, :short], 0.2) == pytest.approx(got[:1], rel=1e-12)
+    # one residual row per person, shared by their models (the trigger model's layout)
+    rows = np.array([2, 0, 1, 2, 1])
+    shared = serial_inflation(x[rows], e, 0.2, e_rows=rows)
+    assert shared.tolist() == serial_inflation(x[rows], e[rows], 0.2).tolist()
 
 
 def test_persistent_unrelated_series_are_not_called_linked() -> None:

@@ -45,6 +45,7 @@ from __future__ import annotations
 import functools
 
 import numpy as np
+from scipy import fft as sp_fft
 from scipy import special, stats
 
 from painlink.analysis import threads
@@ -129,15 +130,18 @@ _SERIAL_ROWS = 4096
 
 def _autocovariances(a: np.ndarray, lags: int) -> np.ndarray:
     """Σ_t a_t a_{t−l} for l = 0…``lags`` of each row of ``a`` (m, n), by the FFT (every
-    lag at once; zero-padded to 2n, so nothing wraps around)."""
+    lag at once; zero-padded to at least n + ``lags`` days, so no lag asked for wraps
+    around)."""
     n = a.shape[-1]
-    size = 1 << int(2 * n - 1).bit_length()
-    spectrum = np.fft.rfft(a, size, axis=-1)
-    out: np.ndarray = np.fft.irfft(spectrum.real**2 + spectrum.imag**2, size, axis=-1)
+    size = sp_fft.next_fast_len(n + lags, real=True)
+    spectrum = sp_fft.rfft(a, size, axis=-1)
+    out: np.ndarray = sp_fft.irfft(spectrum.real**2 + spectrum.imag**2, size, axis=-1)
     return out[:, : lags + 1]
 
 
-def serial_inflation(xt: np.ndarray, e: np.ndarray, share: float) -> np.ndarray:
+def serial_inflation(
+    xt: np.ndarray, e: np.ndarray, share: float, e_rows: np.ndarray | None = None
+) -> np.ndarray:
     """The factor (m,) by which each model's standard error grows for serial dependence.
 
     The score of an exposure is U = Σ_t x̃_t e_t: the exposure residualised on the
@@ -156,27 +160,37 @@ def serial_inflation(xt: np.ndarray, e: np.ndarray, share: float) -> np.ndarray:
     (docs/analysis.md, "Days that depend on each other"). Each autocorrelation uses a
     whole series, so the factor is steady with a few dozen attacks (Newey–West's
     cross-products of the score itself were not). Never below 1: a diary whose days
-    look independent keeps the model's own error. ``share`` 0: no widening."""
+    look independent keeps the model's own error. ``share`` 0: no widening.
+
+    ``e_rows`` (m,): model j's residuals are ``e[e_rows[j]]`` — one row per person,
+    whose many models share it, so its autocorrelations are computed once."""
     m, n = xt.shape
     if share <= 0 or n < 2 or m == 0:
         return np.ones(m)
+    if e_rows is None:
+        e_rows = np.arange(m)
     used = e != 0  # the null model's residual y − p̂ is never 0 on a day it uses
     first = np.argmax(used, axis=1)
     last = n - 1 - np.argmax(used[:, ::-1], axis=1)
     span = np.where(used.any(axis=1), last - first + 1, 0)
-    reach = np.minimum(np.floor(share * span).astype(int), n - 1)  # (m,) lags per row
+    reach = np.minimum(np.floor(share * span).astype(int), n - 1)[e_rows]  # lags per model
     lags = int(reach.max())
     if lags < 1:
         return np.ones(m)
+    ge = np.concatenate(
+        [
+            _autocovariances(np.asarray(e[at : at + _SERIAL_ROWS], float), lags)
+            for at in range(0, len(e), _SERIAL_ROWS)
+        ]
+    )
+    re_all = ge[:, 1:] / np.maximum(ge[:, :1], 1e-300)
     total = np.zeros(m)
     for at in range(0, m, _SERIAL_ROWS):
         rows = slice(at, at + _SERIAL_ROWS)
         gx = _autocovariances(np.asarray(xt[rows], float), lags)
-        ge = _autocovariances(np.asarray(e[rows], float), lags)
         rx = gx[:, 1:] / np.maximum(gx[:, :1], 1e-300)
-        re = ge[:, 1:] / np.maximum(ge[:, :1], 1e-300)
         within = np.arange(1, lags + 1)[None, :] <= reach[rows, None]
-        total[rows] = np.where(within, rx * re, 0.0).sum(axis=1)
+        total[rows] = np.where(within, rx * re_all[e_rows[rows]], 0.0).sum(axis=1)
     out: np.ndarray = np.sqrt(np.clip(1.0 + 2.0 * total, 1.0, None))
     return out
 

@@ -460,7 +460,7 @@ def person_estimates(
                 )
             log_or[sel] = fit.coef[:, 1]
             se[sel] = fit.se[:, 1]
-            se[sel] *= serial_inflation(done, e_null[mp[sel]], s.serial_lag_share)
+            se[sel] *= serial_inflation(done, e_null, s.serial_lag_share, mp[sel])
             for b in np.unique(sel // P):
                 mine = sel // P == b
                 held = resid.setdefault(int(b), np.zeros((P, n), np.float32))
