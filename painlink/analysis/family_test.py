@@ -124,19 +124,22 @@ def residualise_shared(
     return out
 
 
-#: rows of :func:`serial_inflation`'s transforms at a time (× 2n doubles each)
+#: rows transformed at a time by :func:`_autocorrelations` (× ~n + lags complex values)
 _SERIAL_ROWS = 4096
 
 
-def _autocovariances(a: np.ndarray, lags: int) -> np.ndarray:
-    """Σ_t a_t a_{t−l} for l = 0…``lags`` of each row of ``a`` (m, n), by the FFT (every
-    lag at once; zero-padded to at least n + ``lags`` days, so no lag asked for wraps
-    around)."""
+def _autocorrelations(a: np.ndarray, lags: int) -> np.ndarray:
+    """r(l) = Σ_t a_t a_{t−l} / Σ_t a_t² for l = 1…``lags`` of each row of ``a`` (m, n),
+    by the FFT (every lag at once; zero-padded to at least n + ``lags`` days, so no lag
+    asked for wraps around), ``_SERIAL_ROWS`` rows at a time."""
     n = a.shape[-1]
     size = sp_fft.next_fast_len(n + lags, real=True)
-    spectrum = sp_fft.rfft(a, size, axis=-1)
-    out: np.ndarray = sp_fft.irfft(spectrum.real**2 + spectrum.imag**2, size, axis=-1)
-    return out[:, : lags + 1]
+    out = np.empty((len(a), lags))
+    for at in range(0, len(a), _SERIAL_ROWS):
+        spectrum = sp_fft.rfft(np.asarray(a[at : at + _SERIAL_ROWS], float), size, axis=-1)
+        g = sp_fft.irfft(spectrum.real**2 + spectrum.imag**2, size, axis=-1)
+        out[at : at + _SERIAL_ROWS] = g[:, 1 : lags + 1] / np.maximum(g[:, :1], 1e-300)
+    return out
 
 
 def serial_inflation(
@@ -146,9 +149,10 @@ def serial_inflation(
 
     The score of an exposure is U = Σ_t x̃_t e_t: the exposure residualised on the
     covariates (``xt``, m × n, zero on days a model does not use) against the null
-    model's residuals (``e``, m × n). Given the exposure series, its variance is
-    σ² Σ x̃_t² · (1 + 2 Σ_l r_x(l) ρ_e(l)) — r_x(l) = Σ_t x̃_t x̃_{t−l} / Σ_t x̃_t², and
-    ρ_e the attacks' autocorrelation left by the model — where a model for independent
+    model's residuals (``e``: m × n, or one row per person with ``e_rows``). Given the
+    exposure series, its variance is σ² Σ x̃_t² · (1 + 2 Σ_l r_x(l) ρ_e(l)) — r_x(l) =
+    Σ_t x̃_t x̃_{t−l} / Σ_t x̃_t², and ρ_e the attacks' autocorrelation left by the
+    model — where a model for independent
     days counts the 1 alone. This is Bartlett's (1935) variance of a cross-correlation
     between two persistent series, the correction for Yule's (1926) "nonsense
     correlations" (Pyper & Peterman 1998). The sum runs over lags 1…``share`` × the
@@ -177,20 +181,10 @@ def serial_inflation(
     lags = int(reach.max())
     if lags < 1:
         return np.ones(m)
-    ge = np.concatenate(
-        [
-            _autocovariances(np.asarray(e[at : at + _SERIAL_ROWS], float), lags)
-            for at in range(0, len(e), _SERIAL_ROWS)
-        ]
-    )
-    re_all = ge[:, 1:] / np.maximum(ge[:, :1], 1e-300)
-    total = np.zeros(m)
-    for at in range(0, m, _SERIAL_ROWS):
-        rows = slice(at, at + _SERIAL_ROWS)
-        gx = _autocovariances(np.asarray(xt[rows], float), lags)
-        rx = gx[:, 1:] / np.maximum(gx[:, :1], 1e-300)
-        within = np.arange(1, lags + 1)[None, :] <= reach[rows, None]
-        total[rows] = np.where(within, rx * re_all[e_rows[rows]], 0.0).sum(axis=1)
+    rx = _autocorrelations(xt, lags)
+    re = _autocorrelations(e, lags)[e_rows]
+    within = np.arange(1, lags + 1)[None, :] <= reach[:, None]
+    total = np.where(within, rx * re, 0.0).sum(axis=1)
     out: np.ndarray = np.sqrt(np.clip(1.0 + 2.0 * total, 1.0, None))
     return out
 

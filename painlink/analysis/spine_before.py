@@ -178,7 +178,7 @@ def before_tests(
     resid = residualise(X[:, :, 1], covariates, weights[rows])
     # pain persists and attacks come in bursts: widen each error for that (Bartlett)
     residuals = null_residuals(null_x, null, null_m, null_y)
-    widen = serial_inflation(resid, residuals[rows], s.serial_lag_share)
+    widen = serial_inflation(resid, residuals, s.serial_lag_share, np.asarray(rows))
     forms = len(BEFORE_FORMS)
     b = np.full((len(designs_fitted), forms), np.nan)
     se = np.full((len(designs_fitted), forms), np.nan)
