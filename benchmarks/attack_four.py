@@ -13,6 +13,10 @@ as is the oracle on the same cohort. One JSON line per (story, seed, route) goes
     python benchmarks/attack_four.py --patients 300 --days 365 --seeds 1 2 \\
         --out /tmp/g4/results.jsonl --calls-dir /tmp/g4/calls
     python benchmarks/attack_four.py --table /tmp/g4/results.jsonl
+
+``--generator five`` scores painlink the same way on ``generator_five``'s stories (p–v,
+a fifth generator written blind, without an oracle of its own: its figures are the
+false calls and painlink's sensitivity).
 """
 
 from __future__ import annotations
@@ -29,13 +33,19 @@ from pathlib import Path
 import polars as pl
 
 sys.path.insert(0, str(Path(__file__).parent))
-from generator_four import SPINE_REGIONS, Cohort, generate
+import generator_five
+import generator_four
+from generator_four import SPINE_REGIONS, Cohort
 from painlink_calls import add_trigger_options, trigger_settings
 from score_calls import breakdown, mean_span, score
 
 from painlink.rules.triggers import TriggerSettings
 
 STORIES = ("base", "h", "i", "j", "k", "l", "m", "n", "hijklm", "hijklmn")
+#: generator_five's stories (``--generator five``)
+STORIES_FIVE = ("base", "p", "q", "r", "s", "t", "u", "v", "pqrstu", "pqrstuv")
+#: the generator the runs draw from (``--generator``)
+GENERATOR = {"module": generator_four}
 ROUTES = {"own": False, "cohort": True}
 #: painlink's trigger settings for every run (``--cohort-s`` changes the cohort route's
 #: s-value level; default painlink's)
@@ -62,12 +72,12 @@ def run(
     """Generate one cohort, score the oracle and painlink's routes on it."""
     from oracle_four import oracle
 
-    cohort = generate(patients, days, seed, "" if story == "base" else story)
+    cohort = GENERATOR["module"].generate(patients, days, seed, "" if story == "base" else story)
     name = f"{story}-{days}-{seed}"
     if calls_dir is not None:
         calls_dir.mkdir(parents=True, exist_ok=True)
         cohort.truth.write_parquet(calls_dir / f"{name}.truth.parquet")
-    if "oracle" in routes:
+    if "oracle" in routes and GENERATOR["module"] is generator_four:
         started = time.perf_counter()
         calls = oracle(cohort)
         result = _result(calls, cohort, story, seed, "oracle")
@@ -106,7 +116,7 @@ def table(lines: list[dict]) -> str:
         "| sensitivity (right direction) | displayed calls with CI excluding 1 |"
     )
     out = [head, "|---" * 8 + "|"]
-    order = {s: i for i, s in enumerate(STORIES)}
+    order = {s: i for i, s in enumerate(STORIES + STORIES_FIVE)}
     route_order = {"own": 0, "cohort": 1, "oracle": 2}
     for (story, _, route), rows in sorted(
         groups.items(),
@@ -136,7 +146,8 @@ def main() -> None:
     parser.add_argument("--patients", type=int, default=100)
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--seeds", type=int, nargs="+", default=[1])
-    parser.add_argument("--stories", nargs="+", default=list(STORIES))
+    parser.add_argument("--stories", nargs="+", help=f"default {STORIES} (five: {STORIES_FIVE})")
+    parser.add_argument("--generator", choices=["four", "five"], default="four")
     parser.add_argument(
         "--routes", nargs="+", default=["oracle", "own", "cohort"], help="oracle, own, cohort"
     )
@@ -146,6 +157,9 @@ def main() -> None:
     add_trigger_options(parser)
     args = parser.parse_args()
     SETTINGS["trigger"] = trigger_settings(args)
+    five = args.generator == "five"
+    GENERATOR["module"] = generator_five if five else generator_four
+    stories = args.stories or list(STORIES_FIVE if five else STORIES)
     if args.table:
         lines = [json.loads(x) for f in args.table for x in Path(f).read_text().splitlines() if x]
         print(table(lines))
@@ -153,7 +167,7 @@ def main() -> None:
     lines = []
     calls_dir = Path(args.calls_dir) if args.calls_dir else None
     for seed in args.seeds:
-        for story in args.stories:
+        for story in stories:
             for result in run(story, args.patients, args.days, seed, calls_dir, args.routes):
                 lines.append(result)
                 if args.out:

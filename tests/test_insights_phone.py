@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from painlink.rules.triggers import EXPLANATIONS as TRIGGER_EXPLANATIONS
 from tests.test_browser import _AUDIT_JS, SIZES, browser, login, server  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.slow
@@ -34,7 +35,8 @@ def test_the_trigger_tables_fit_a_phone(
     assert panel.locator("table").count() == 2, "demo patient 2 has calls: both tables show"
     # a call is an association: what else it may be is said beside it
     assert "Other possible explanations" in panel.inner_text()
-    assert panel.locator("ul.trigger-explanations li").count() == 3
+    assert panel.locator("ul.trigger-explanations li").count() == len(TRIGGER_EXPLANATIONS)
+    assert "how the day was rated" in panel.inner_text()
     # "no association" that did not look at the same day says so, and why
     untested = panel.locator("#same-day-untested li")
     assert untested.count() >= 1 and "screen time" in untested.first.inner_text()

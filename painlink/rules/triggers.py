@@ -243,6 +243,14 @@ EXPLANATIONS: dict[str, str] = {
         "It may change together with the real cause (less sleep when stressed, a drink "
         "on a late night): avoiding it alone may not help."
     ),
+    # recall and reporting bias (shared/knowledge/clinical-standards.md, confounders):
+    # a day rated after its attack began, or written up later, may be rated worse; a
+    # fifth generator written blind showed the diary alone cannot tell (validation.md)
+    "rating": (
+        "It may be how the day was rated: a day written up after an attack began, or "
+        "filled in later from memory, is easily rated worse (more stress, worse sleep, "
+        "more pain) than it felt at the time."
+    ),
 }
 
 PREMONITORY = re.compile(
