@@ -43,7 +43,7 @@ from painlink.rules.triggers import TriggerSettings
 
 STORIES = ("base", "h", "i", "j", "k", "l", "m", "n", "hijklm", "hijklmn")
 #: generator_five's stories (``--generator five``)
-STORIES_FIVE = ("base", "p", "q", "r", "s", "t", "u", "v", "pqrstu", "pqrstuv")
+STORIES_FIVE = ("base", "p", "q", "r", "s", "t", "u", "v", "prstu", "pqrstu", "pqrstuv")
 #: the generator the runs draw from (``--generator``)
 GENERATOR = {"module": generator_four}
 ROUTES = {"own": False, "cohort": True}
@@ -116,7 +116,9 @@ def table(lines: list[dict]) -> str:
         "| sensitivity (right direction) | displayed calls with CI excluding 1 |"
     )
     out = [head, "|---" * 8 + "|"]
-    order = {s: i for i, s in enumerate(STORIES + STORIES_FIVE)}
+    order = {s: i for i, s in enumerate(STORIES)}
+    for s in STORIES_FIVE:
+        order.setdefault(s, len(order))
     route_order = {"own": 0, "cohort": 1, "oracle": 2}
     for (story, _, route), rows in sorted(
         groups.items(),
