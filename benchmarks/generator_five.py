@@ -47,11 +47,11 @@ Stories (each switched on alone by its letter; each draws from its own RNG strea
   Roles unchanged: recorded stress/sleep quality/neck pain that now differ
   between attack and non-attack days are ``none``.
 ``q`` recall and reporting bias.  70% of people write stress higher, sleep
-  quality lower and neck pain higher than it was on attack days and one or two
-  days after (by 1.5-3 points, fading), and 40% of the entries for the day before
-  an onset are written after it and coloured too.  Only the recorded value moves:
-  for these variables the truth keeps the person's real role (``none`` unless it
-  was a real cause, symptom or early sign).
+  quality lower and neck pain higher than it was on the onset day (by 1.5-3
+  points), 0.7 and 0.4 of that on the next two days, and 40% of the entries for
+  the day before an onset are written after it and coloured by 0.6 of it.
+  Only the recorded value moves: for these variables the truth keeps the
+  person's real role (``none`` unless it was a real cause, symptom or early sign).
 ``r`` high-frequency/chronic.  A third of people have 12-25 headache days a month
   with attacks of 24-72 h, leaving few days at risk; they take painkillers on
   most headache days, and on headache days they exercise less, sit at screens
@@ -83,9 +83,9 @@ Stories (each switched on alone by its letter; each draws from its own RNG strea
   meals) and raise the onset odds 1.8-3.5 fold.  The episode is not in the diary
   and none of the recorded variables it moves gets a role from it (``none``
   unless the variable was already a true cause).
-``v`` nothing acts.  No recorded variable has any effect and attacks change no
-  recorded variable: every cause, symptom and early sign is removed and every
-  role is ``none``; the unrecorded stories (s, u) still act.  Combined with the
+``v`` nothing acts.  No recorded variable has any effect: every cause, symptom
+  and early sign is removed and every role is ``none``; the unrecorded stories
+  (s, u) still act, and the recording stories (p, q) still shape what is written.  Combined with the
   others every call is a false call.
 
 Run: ``python benchmarks/generator_five.py OUT --patients 100 --days 365 --seed 1

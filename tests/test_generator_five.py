@@ -1,6 +1,7 @@
 """benchmarks/generator_five.py (written blind): the truth is in score_calls' contract,
 the written folder is a diary painlink reads, and the stories the validation leans on
-do what they say on the latent arrays (small cohorts, a few seconds in all)."""
+do what they say on the latent arrays and the written diary (small cohorts, a few
+seconds in all)."""
 
 from __future__ import annotations
 

@@ -115,7 +115,7 @@ EXPLANATIONS: dict[str, str] = {
         "What is done about the pain (heat, rest, a pain medicine) can change the "
         "pattern too: the link may not be cause and effect."
     ),
-    # recall and reporting bias (shared/knowledge/clinical-standards.md, confounders)
+    # recall and reporting bias (clinical-standards.md §6, confounders)
     "rating": (
         "Pain rated on an attack day, or written up later from memory, is easily rated "
         "higher than it was: the attack can colour the rating."

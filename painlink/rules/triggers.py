@@ -243,7 +243,7 @@ EXPLANATIONS: dict[str, str] = {
         "It may change together with the real cause (less sleep when stressed, a drink "
         "on a late night): avoiding it alone may not help."
     ),
-    # recall and reporting bias (shared/knowledge/clinical-standards.md, confounders):
+    # recall and reporting bias (clinical-standards.md §6, confounders):
     # a day rated after its attack began, or written up later, may be rated worse; a
     # fifth generator written blind showed the diary alone cannot tell (validation.md)
     "rating": (
